@@ -1,0 +1,113 @@
+"""File names as submitted, as stored and as compared.
+
+A name is kept byte for byte: an NFD name from a macOS submitter stays NFD on disk, in the AIP and
+in PREMIS ``originalName``; the catalog also keeps its NFC form so that "Quyết định" typed on any
+keyboard finds it (Unicode normalization forms, UAX #15). Names that are not valid UTF-8 (old
+Windows-1258 zips) cannot be written into UTF-8 XML or an OCFL inventory as they are; they get a
+percent-escaped UTF-8 name for storage and their exact bytes are recorded alongside.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from preservation.errors import UnsafePackageError
+
+_CONTROL = {*range(0x00, 0x20), 0x7F}
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def is_valid_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def readable(raw: bytes) -> str:
+    """A lossless text form of ``raw``: the UTF-8 text, with undecodable bytes as ``%XX``.
+
+    A literal ``%`` is escaped as ``%25`` only when the name also has undecodable bytes, so valid
+    UTF-8 names come back unchanged.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        # Decode the longest valid UTF-8 run starting at i.
+        for length in (4, 3, 2, 1):
+            chunk = raw[i : i + length]
+            if len(chunk) < length:
+                continue
+            try:
+                char = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            out.append("%25" if char == "%" else char)
+            i += length
+            break
+        else:
+            out.append(f"%{raw[i]:02X}")
+            i += 1
+    return "".join(out)
+
+
+def check_component(raw: bytes, *, where: str) -> None:
+    """Refuse a path component no honest package contains.
+
+    Raises:
+        UnsafePackageError: for empty, ``.``/``..``, slash, NUL or control characters (which also
+            break line-oriented tools such as BagIt manifests and ClamAV's report).
+    """
+    if raw in (b"", b".", b".."):
+        raise UnsafePackageError(
+            f"path component {raw!r} is not allowed", code="unpack.bad_component", path=where
+        )
+    if b"/" in raw or any(byte in _CONTROL for byte in raw):
+        raise UnsafePackageError(
+            "file name contains a control character", code="unpack.control_character", path=where
+        )
+
+
+@dataclass(frozen=True)
+class FileName:
+    """A relative path inside a package, in its three forms.
+
+    Attributes:
+        raw: the exact bytes as submitted (``/``-separated).
+        text: the path as text: identical to the submitted name when it is UTF-8 (NFD stays NFD),
+            else :func:`readable`. This is the name the file has inside the AIP.
+        normalized: NFC form of ``text``; what the catalog compares and searches.
+    """
+
+    raw: bytes
+
+    @property
+    def text(self) -> str:
+        return readable(self.raw)
+
+    @property
+    def normalized(self) -> str:
+        return nfc(self.text)
+
+    @property
+    def is_utf8(self) -> bool:
+        return is_valid_utf8(self.raw)
+
+    def uri(self) -> str:
+        """The path as a relative URI reference (RFC 3986), for METS ``xlink:href``."""
+        return quote(self.text.encode("utf-8"), safe="/")
+
+
+def from_text(text: str) -> FileName:
+    """A :class:`FileName` from a str path as ``os`` returns it (undecodable bytes as surrogates)."""
+    return FileName(text.encode("utf-8", "surrogateescape"))

@@ -1,0 +1,84 @@
+"""Running external tools: argument lists, exit codes, stderr excerpts.
+
+No shell, no command templates (style guide item 10). Every run keeps what an operator needs to
+answer "failed, but why?": the command, the exit code and the tail of stderr.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from preservation.errors import ToolError
+
+STDERR_EXCERPT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """The result of one external command."""
+
+    tool: str
+    argv: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def stderr_excerpt(self) -> str:
+        return excerpt(self.stderr)
+
+
+def excerpt(text: str, limit: int = STDERR_EXCERPT_CHARS) -> str:
+    """The last ``limit`` characters, where tools usually say what went wrong."""
+    text = text.strip()
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def which(program: str) -> Path | None:
+    found = shutil.which(program)
+    return Path(found) if found else None
+
+
+def run_tool(
+    tool: str,
+    argv: Sequence[str],
+    *,
+    timeout: float | None = None,
+    cwd: Path | None = None,
+) -> ToolRun:
+    """Run ``argv`` and capture its output; never raises for a non-zero exit (callers decide).
+
+    Raises:
+        ToolError: when the program is missing or exceeds ``timeout`` seconds.
+    """
+    try:
+        proc = subprocess.run(
+            list(argv),
+            capture_output=True,
+            timeout=timeout,
+            cwd=cwd,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ToolError(
+            f"{tool} is not installed ({argv[0]} not found)", tool=tool, code="tool.missing"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
+        raise ToolError(
+            f"{tool} did not finish within {timeout} s",
+            tool=tool,
+            stderr=excerpt(stderr),
+            code="tool.timeout",
+        ) from exc
+    return ToolRun(
+        tool=tool,
+        argv=tuple(argv),
+        exit_code=proc.returncode,
+        stdout=proc.stdout.decode("utf-8", "surrogateescape"),
+        stderr=proc.stderr.decode("utf-8", "replace"),
+    )
