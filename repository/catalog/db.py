@@ -1,0 +1,105 @@
+"""Engines, sessions and schema migrations of the catalog.
+
+The schema is owned by Alembic (``migrations/``): ``kholuu init`` upgrades to head, and every
+command refuses to run on a catalog that is not at head, naming the revision it found, because
+running new code on an old schema fails in ways that are hard to explain to an operator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from repository.settings import PROJECT_ROOT
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+class CatalogError(Exception):
+    """The catalog cannot be used: not initialised, or at a different schema revision."""
+
+    code = "catalog.error"
+
+    def __init__(self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+        self.params = params or {}
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (several processes may
+    read while an ingest writes)."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30})
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the schema to head; returns the head revision."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return head_revision()
+
+
+def head_revision() -> str:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_current(engine: Engine, *, where: Path | str) -> None:
+    """Raise :class:`CatalogError` unless the catalog exists and is at head."""
+    current = current_revision(engine)
+    if current is None:
+        raise CatalogError(
+            f"the catalog at {where} is not initialised: run `kholuu init`",
+            code="catalog.not_initialised",
+            params={"where": str(where)},
+        )
+    head = head_revision()
+    if current != head:
+        raise CatalogError(
+            f"the catalog at {where} is at schema revision {current}, this program needs {head}: "
+            "run `kholuu init` to upgrade",
+            code="catalog.wrong_revision",
+            params={"where": str(where), "current": current, "head": head},
+        )

@@ -1,0 +1,288 @@
+"""Catalog tables for ingest: jobs, AIPs, their files and copies, PREMIS events and agents.
+
+Names follow docs/glossary.md and docs/architecture.md. The catalog is Data Management in OAIS
+terms: it can be rebuilt from storage (OCFL inventories and the PREMIS files inside each AIP), so
+nothing here is the only record of a preservation fact except the events that happen after an AIP
+is stored (storage, accession, audits), which later AIP versions carry into storage.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from repository.catalog.base import Base, BigInt, Sha256, Sha512, Timestamp, enum_column
+
+
+class JobStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"  # a tool or the system failed; the SIP may be fine
+    REFUSED = "refused"  # the SIP is not acceptable (infected, hostile, invalid, duplicate)
+    INTERRUPTED = "interrupted"  # the process died (e.g. SIGKILL); cleaned up by the next run
+
+
+class StepStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class AipStatus(StrEnum):
+    STORING = "storing"  # being written; never shown as an AIP that exists
+    STORED = "stored"  # every required copy written and verified
+    DEGRADED = "degraded"  # stored, but a required copy is missing or pending
+    FAILED = "failed"
+
+
+class CopyStatus(StrEnum):
+    STORED = "stored"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+class FileRole(StrEnum):
+    ORIGINAL = "original"  # payload, as submitted
+    METADATA = "metadata"  # submitted metadata kept in the AIP
+    PACKAGE = "package"  # METS, PREMIS, schemas written by us
+
+
+class Agent(Base):
+    """A PREMIS agent. One row per distinct (name, version, type, note)."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[Sha256] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.name}/{self.version}" if self.version else self.name
+
+
+class Job(Base):
+    """One run of a workflow (for now: one ingest of one submission)."""
+
+    __tablename__ = "job"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(Text)
+    aip_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    started_at: Mapped[Timestamp]
+    ended_at: Mapped[Timestamp | None]
+    pid: Mapped[int | None]
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    quarantine_path: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(100))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_params: Mapped[dict[str, Any] | None]
+    options: Mapped[dict[str, Any]]
+    file_count: Mapped[int | None]
+    total_bytes: Mapped[BigInt | None]
+
+    steps: Mapped[list[JobStep]] = relationship(
+        back_populates="job", order_by="JobStep.ordinal", cascade="all, delete-orphan"
+    )
+    errors: Mapped[list[JobError]] = relationship(
+        back_populates="job", order_by="JobError.id", cascade="all, delete-orphan"
+    )
+
+
+class JobStep(Base):
+    __tablename__ = "job_step"
+    __table_args__ = (UniqueConstraint("job_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    ordinal: Mapped[int]
+    status: Mapped[StepStatus] = mapped_column(enum_column(StepStatus))
+    started_at: Mapped[Timestamp]
+    ended_at: Mapped[Timestamp | None]
+    message: Mapped[str | None] = mapped_column(Text)
+
+    job: Mapped[Job] = relationship(back_populates="steps")
+
+
+class JobError(Base):
+    """One error record of a failed or refused job: which file, which tool, what it said."""
+
+    __tablename__ = "job_error"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(Text)
+    tool: Mapped[str | None] = mapped_column(String(200))
+    exit_code: Mapped[int | None]
+    stderr: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any]]
+
+    job: Mapped[Job] = relationship(back_populates="errors")
+
+
+class Aip(Base):
+    """An archival information package. ``id`` is ``uuid-<uuid>``, the OCFL object id."""
+
+    __tablename__ = "aip"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    objid: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    status: Mapped[AipStatus] = mapped_column(enum_column(AipStatus), index=True)
+    package_kind: Mapped[str] = mapped_column(String(20))
+    container: Mapped[str] = mapped_column(String(20))
+    source_name: Mapped[str] = mapped_column(Text)
+    payload_digest: Mapped[Sha256] = mapped_column(index=True)
+    file_count: Mapped[int]
+    payload_bytes: Mapped[BigInt]
+    created_at: Mapped[Timestamp]
+    stored_at: Mapped[Timestamp | None]
+    current_version: Mapped[int]
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+
+    versions: Mapped[list[AipVersion]] = relationship(
+        back_populates="aip", order_by="AipVersion.number", cascade="all, delete-orphan"
+    )
+    files: Mapped[list[File]] = relationship(
+        back_populates="aip", order_by="File.id", cascade="all, delete-orphan"
+    )
+    copies: Mapped[list[Copy]] = relationship(
+        back_populates="aip", order_by="Copy.location", cascade="all, delete-orphan"
+    )
+
+
+class AipVersion(Base):
+    __tablename__ = "aip_version"
+    __table_args__ = (UniqueConstraint("aip_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aip.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    created_at: Mapped[Timestamp]
+    message: Mapped[str] = mapped_column(Text)
+
+    aip: Mapped[Aip] = relationship(back_populates="versions")
+
+
+class File(Base):
+    """A file of an AIP version. Payload files keep their submitted name three ways: exact bytes,
+    text (as in the AIP), and NFC (what search compares)."""
+
+    __tablename__ = "file"
+    __table_args__ = (
+        UniqueConstraint("aip_id", "version", "aip_path"),
+        Index("ix_file_aip_id_version", "aip_id", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aip.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    role: Mapped[FileRole] = mapped_column(enum_column(FileRole))
+    representation: Mapped[str | None] = mapped_column(String(200))
+    aip_path: Mapped[str] = mapped_column(Text)
+    path_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    path: Mapped[str | None] = mapped_column(Text)
+    path_nfc: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[BigInt]
+    sha256: Mapped[Sha256] = mapped_column(index=True)
+    sha512: Mapped[Sha512]
+    puid: Mapped[str | None] = mapped_column(String(40), index=True)
+    format_name: Mapped[str | None] = mapped_column(Text)
+    format_version: Mapped[str | None] = mapped_column(String(100))
+    mime: Mapped[str | None] = mapped_column(String(200))
+    identification_basis: Mapped[str | None] = mapped_column(Text)
+    identification_warning: Mapped[str | None] = mapped_column(Text)
+    validity: Mapped[str | None] = mapped_column(String(20))
+    characteristics: Mapped[list[Any] | None]
+
+    aip: Mapped[Aip] = relationship(back_populates="files")
+
+
+class Copy(Base):
+    """One copy of one AIP version in one storage location."""
+
+    __tablename__ = "copy"
+    __table_args__ = (UniqueConstraint("aip_id", "version", "location"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aip.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    location: Mapped[str] = mapped_column(String(100))
+    status: Mapped[CopyStatus] = mapped_column(enum_column(CopyStatus))
+    object_path: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[Timestamp | None]
+    verified_at: Mapped[Timestamp | None]
+
+    aip: Mapped[Aip] = relationship(back_populates="copies")
+
+
+class Event(Base):
+    """A PREMIS event. ``in_package`` says whether the AIP's own PREMIS files carry it (events after
+    the package was written — storage, accession, later checks — live here until a new version)."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(60), index=True)
+    datetime: Mapped[Timestamp]
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text)
+    outcome_detail: Mapped[str] = mapped_column(Text, default="")
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), index=True)
+    aip_id: Mapped[str | None] = mapped_column(ForeignKey("aip.id", ondelete="CASCADE"), index=True)
+    in_package: Mapped[bool] = mapped_column(default=False)
+
+    agents: Mapped[list[EventAgent]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    objects: Mapped[list[EventObject]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class EventAgent(Base):
+    __tablename__ = "event_agent"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id"), primary_key=True)
+    agent: Mapped[Agent] = relationship(lazy="joined")
+
+
+class EventObject(Base):
+    """A ``linkingObjectIdentifier``: a file uuid, or the AIP id for package-level events."""
+
+    __tablename__ = "event_object"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+__all__ = [
+    "Agent",
+    "Aip",
+    "AipStatus",
+    "AipVersion",
+    "Copy",
+    "CopyStatus",
+    "Event",
+    "EventAgent",
+    "EventObject",
+    "File",
+    "FileRole",
+    "Job",
+    "JobError",
+    "JobStatus",
+    "JobStep",
+    "StepStatus",
+]

@@ -1,0 +1,117 @@
+"""Writing PREMIS events and agents into the catalog, and reading them back as records.
+
+Agents are deduplicated by a fingerprint of everything that identifies them (name, version,
+type, note): the same Siegfried with a newer signature file is a different agent, which is
+exactly what an auditor needs to know when two identifications differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from preservation.events import Agent, AgentType, Event, EventType, Outcome
+from repository.catalog import models
+
+
+def agent_fingerprint(agent: Agent) -> str:
+    text = "\x1f".join((agent.name, agent.version, agent.type.value, agent.note))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def agent_row(session: Session, agent: Agent) -> models.Agent:
+    fingerprint = agent_fingerprint(agent)
+    row = session.scalars(select(models.Agent).where(models.Agent.fingerprint == fingerprint)).one_or_none()
+    if row is None:
+        row = models.Agent(
+            fingerprint=fingerprint,
+            name=agent.name,
+            version=agent.version,
+            type=agent.type.value,
+            note=agent.note,
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def add_events(
+    session: Session,
+    events: Sequence[Event],
+    *,
+    job_id: str | None = None,
+    aip_id: str | None = None,
+    in_package: bool = False,
+) -> list[models.Event]:
+    agents: dict[str, models.Agent] = {}
+    rows: list[models.Event] = []
+    for event in events:
+        row = models.Event(
+            identifier=event.identifier,
+            type=event.type.value,
+            datetime=event.datetime,
+            outcome=event.outcome.value,
+            detail=event.detail,
+            outcome_detail=event.outcome_detail,
+            job_id=job_id,
+            aip_id=aip_id,
+            in_package=in_package,
+        )
+        for agent in event.agents:
+            key = agent_fingerprint(agent)
+            if key not in agents:
+                agents[key] = agent_row(session, agent)
+            row.agents.append(models.EventAgent(agent_id=agents[key].id))
+        for identifier in dict.fromkeys(event.objects):
+            row.objects.append(models.EventObject(identifier=identifier))
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def to_record(row: models.Event) -> Event:
+    return Event(
+        type=EventType(row.type),
+        outcome=Outcome(row.outcome),
+        detail=row.detail,
+        agents=tuple(_agent(link.agent) for link in row.agents),
+        objects=tuple(o.identifier for o in row.objects),
+        outcome_detail=row.outcome_detail,
+        identifier=row.identifier,
+        datetime=row.datetime,
+    )
+
+
+def _agent(row: models.Agent) -> Agent:
+    return Agent(name=row.name, version=row.version, type=AgentType(row.type), note=row.note)
+
+
+def events_for_job(session: Session, job_id: str) -> list[models.Event]:
+    return list(
+        session.scalars(
+            select(models.Event).where(models.Event.job_id == job_id).order_by(models.Event.datetime, models.Event.id)
+        )
+    )
+
+
+def events_for_aip(session: Session, aip_id: str) -> list[models.Event]:
+    return list(
+        session.scalars(
+            select(models.Event).where(models.Event.aip_id == aip_id).order_by(models.Event.datetime, models.Event.id)
+        )
+    )
+
+
+def attach_job_events(session: Session, job_id: str, aip_id: str, in_package_ids: Iterable[str]) -> int:
+    """Link the events recorded during an ingest to the AIP they produced."""
+    in_package = set(in_package_ids)
+    count = 0
+    for row in events_for_job(session, job_id):
+        row.aip_id = aip_id
+        row.in_package = row.identifier in in_package
+        count += 1
+    return count

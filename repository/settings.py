@@ -1,0 +1,333 @@
+"""Settings: shipped defaults → the data folder's ``kholuu.toml`` → ``KHOLUU_*`` environment.
+
+Loaded once at the entry point into a frozen object and passed down (style guide item 16). Every
+key is declared in ``config/defaults.toml`` with its unit and reason; a key that is not declared
+there, or a value of the wrong type, stops the program at start and names the key, because a
+misspelt setting that is silently ignored is how archives lose the guarantee they think they have.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = PROJECT_ROOT / "config"
+DEFAULTS_FILE = CONFIG_DIR / "defaults.toml"
+HOME_CONFIG_NAME = "kholuu.toml"
+ENV_PREFIX = "KHOLUU_"
+
+
+class SettingsError(Exception):
+    """A setting is unknown or has a bad value. ``key`` is its dotted name, ``source`` where it came from."""
+
+    code = "settings.invalid"
+
+    def __init__(self, key: str, problem: str, source: str) -> None:
+        super().__init__(f"setting {key!r} from {source}: {problem}")
+        self.key = key
+        self.problem = problem
+        self.source = source
+        self.params = {"key": key, "problem": problem, "source": source}
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    language: str = "vi"
+
+
+@dataclass(frozen=True)
+class CatalogSettings:
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    name: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    refuse_duplicates: bool = True
+    keep_quarantine_on_success: bool = False
+
+
+@dataclass(frozen=True)
+class UnpackSettings:
+    max_files: int = 100_000
+    max_total_bytes: int = 1 << 40
+    max_file_bytes: int = 1 << 40
+    max_ratio: float = 250.0
+    max_depth: int = 64
+    max_path_bytes: int = 4096
+
+
+@dataclass(frozen=True)
+class VirusCheckSettings:
+    clamscan: str = "clamscan"
+    database: str = ""
+    timeout_seconds: float = 3600.0
+    max_filesize_mb: int = 4000
+    max_scansize_mb: int = 4000
+
+
+@dataclass(frozen=True)
+class IdentificationSettings:
+    engine: str = "siegfried"
+    cross_check: str = ""
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class CharacterizationSettings:
+    enabled: bool = True
+    ffprobe: str = "ffprobe"
+    ffprobe_timeout_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class PackageSettings:
+    objid_template: str = "{aip_id}"
+    mets_profile: str = ""
+    content_category: str = "Mixed"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+LOCATION_ROLES = ("primary", "replica", "offline")
+
+
+@dataclass(frozen=True)
+class StorageLocation:
+    name: str
+    backend: str
+    role: str = "primary"
+    path: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    locations: tuple[StorageLocation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, resolved. ``home`` is absolute; relative paths inside are resolved
+    against it by :meth:`path`."""
+
+    home: Path
+    ui: UiSettings = field(default_factory=UiSettings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    unpack: UnpackSettings = field(default_factory=UnpackSettings)
+    virus_check: VirusCheckSettings = field(default_factory=VirusCheckSettings)
+    identification: IdentificationSettings = field(default_factory=IdentificationSettings)
+    characterization: CharacterizationSettings = field(default_factory=CharacterizationSettings)
+    package: PackageSettings = field(default_factory=PackageSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+
+    def path(self, value: str | Path) -> Path:
+        """Resolve a configured path: absolute stays, relative is under the data folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.home / p
+
+    @property
+    def database_url(self) -> str:
+        return self.catalog.url or f"sqlite:///{self.home / 'catalog.sqlite3'}"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / HOME_CONFIG_NAME
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    f.name: typing.get_type_hints(Settings)[f.name] for f in fields(Settings) if f.name != "home"
+}
+
+
+def resolve_home(explicit: str | Path | None, environ: Mapping[str, str]) -> Path:
+    """``--home DIR``, else ``$KHOLUU_HOME``, else ``./kholuu-data``."""
+    raw = explicit or environ.get("KHOLUU_HOME") or "kholuu-data"
+    return Path(raw).expanduser().resolve()
+
+
+def load_settings(
+    home: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Build the settings object for this run.
+
+    Args:
+        home: the data folder (``--home``); see :func:`resolve_home`.
+        environ: the environment to read ``KHOLUU_*`` from (defaults to ``os.environ``).
+        overrides: section → key → value applied last (tests, CLI options).
+
+    Raises:
+        SettingsError: naming the unknown key or the bad value and where it came from.
+    """
+    env = os.environ if environ is None else environ
+    home_path = resolve_home(home, env)
+    merged: dict[str, dict[str, Any]] = {}
+    _merge(merged, _read_toml(DEFAULTS_FILE), str(DEFAULTS_FILE))
+    config_file = home_path / HOME_CONFIG_NAME
+    if config_file.is_file():
+        _merge(merged, _read_toml(config_file), str(config_file))
+    _merge(merged, _from_environment(env), "environment")
+    if overrides:
+        _merge(merged, {k: dict(v) for k, v in overrides.items()}, "overrides")
+    sections = {name: _build(cls, merged.get(name, {}), name) for name, cls in _SECTIONS.items()}
+    settings = Settings(home=home_path, **sections)
+    _check(settings)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(path.name, f"not valid TOML: {exc}", str(path)) from exc
+
+
+def _merge(into: dict[str, dict[str, Any]], data: Mapping[str, Any], source: str) -> None:
+    for section, values in data.items():
+        if section not in _SECTIONS:
+            raise SettingsError(section, "unknown section", source)
+        if not isinstance(values, Mapping):
+            raise SettingsError(section, "must be a table", source)
+        target = into.setdefault(section, {})
+        allowed = {f.name for f in fields(_SECTIONS[section])}
+        for key, value in values.items():
+            if key not in allowed:
+                raise SettingsError(f"{section}.{key}", "unknown key", source)
+            target[key] = (value, source)
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    shortcuts = {"KHOLUU_DATABASE_URL": ("catalog", "url"), "KHOLUU_LANG": ("ui", "language")}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == "KHOLUU_HOME":
+            continue
+        if name in shortcuts:
+            section, key = shortcuts[name]
+        elif "__" in name:
+            section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        else:
+            continue  # other KHOLUU_* variables belong to scripts, not to settings
+        out.setdefault(section, {})[key] = _EnvValue(value)
+    return out
+
+
+@dataclass(frozen=True)
+class _EnvValue:
+    """A string from the environment, parsed against the field's type when the section is built."""
+
+    text: str
+
+
+def _build(cls: type[Any], values: Mapping[str, Any], section: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        raw, source = values[f.name]
+        kwargs[f.name] = _coerce(raw, hints[f.name], f"{section}.{f.name}", source)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise SettingsError(section, str(exc), "configuration") from exc
+
+
+def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
+    if isinstance(value, _EnvValue):
+        value = _parse_env(value.text, hint, key, source)
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif origin is tuple and isinstance(value, list):
+        (item_hint, _) = typing.get_args(hint)
+        return tuple(_coerce(item, item_hint, f"{key}[{i}]", source) for i, item in enumerate(value))
+    elif isinstance(hint, type) and is_dataclass(hint) and isinstance(value, Mapping):
+        item_fields = {f.name for f in fields(hint)}
+        unknown = sorted(set(value) - item_fields)
+        if unknown:
+            raise SettingsError(f"{key}.{unknown[0]}", "unknown key", source)
+        return _build(hint, {k: (v, source) for k, v in value.items()}, key)
+    name = getattr(hint, "__name__", str(hint))
+    raise SettingsError(key, f"expected {name}, got {type(value).__name__} {value!r}", source)
+
+
+def _parse_env(text: str, hint: Any, key: str, source: str) -> Any:
+    if hint is bool:
+        lowered = text.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(key, f"expected true/false, got {text!r}", source)
+    if hint is int:
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise SettingsError(key, f"expected a whole number, got {text!r}", source) from exc
+    if hint is float:
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise SettingsError(key, f"expected a number, got {text!r}", source) from exc
+    if hint is str:
+        return text
+    raise SettingsError(key, "cannot be set from the environment; use the config file", source)
+
+
+def _check(settings: Settings) -> None:
+    if settings.ui.language not in {"vi", "en"}:
+        raise SettingsError("ui.language", f"must be 'vi' or 'en', not {settings.ui.language!r}", "settings")
+    if not settings.storage.locations:
+        raise SettingsError("storage.locations", "at least one storage location is needed", "settings")
+    names = [loc.name for loc in settings.storage.locations]
+    if len(set(names)) != len(names):
+        raise SettingsError("storage.locations", f"duplicate location names in {names}", "settings")
+    for loc in settings.storage.locations:
+        if loc.role not in LOCATION_ROLES:
+            raise SettingsError(
+                f"storage.locations.{loc.name}.role", f"must be one of {', '.join(LOCATION_ROLES)}", "settings"
+            )
+    if not any(loc.required for loc in settings.storage.locations):
+        raise SettingsError("storage.locations", "at least one location must be required", "settings")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(settings.package.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError("package.timezone", f"unknown time zone {settings.package.timezone!r}", "settings") from exc
+

@@ -1,0 +1,494 @@
+"""Ingest: a submission package becomes a verified archival package, end to end.
+
+Read this function top to bottom to know what ingest does (style guide item 4):
+
+    start → quarantine (safe copy/unpack) → read package (folder | BagIt | E-ARK SIP)
+    → virus check → message digests → supplied checksums → duplicate check
+    → format identification → validation/characterization → AIP creation (METS, PREMIS, CSIP check)
+    → storage (OCFL, every required location, read back) → catalog registration → ingestion end
+
+Nothing half-done is ever visible: the AIP is built in a staging folder private to the job, an OCFL
+object appears in storage in one step after every file was read back and verified, and the catalog
+says ``stored`` only in the transaction that also ends the job. A job killed at any moment is
+rolled back by :func:`workflows.recovery.recover_interrupted` at the next run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from preservation.aip import AipInput, AipProfile, BuiltAip, build_aip
+from preservation.characteristics import Characterization
+from preservation.csip import validate_package
+from preservation.errors import PreservationError, SchemaValidationError
+from preservation.events import Agent, AgentType, Event, EventType, Outcome
+from preservation.findings import Severity
+from preservation.formats import FormatIdentification
+from preservation.package import Submission
+from repository import __version__
+from repository.catalog import store
+from repository.catalog.models import (
+    Aip,
+    AipStatus,
+    AipVersion,
+    Copy,
+    CopyStatus,
+    File,
+    FileRole,
+    Job,
+    JobStatus,
+)
+from repository.settings import Settings
+from repository.storage.locations import Location, open_locations
+from workflows import ingest_steps as steps
+from workflows.recovery import recover_interrupted
+from workflows.runner import NullProgress, Progress, StepContext, StepFailed, StepRunner
+
+SOFTWARE_NAME = "Kho Lưu"
+
+
+def software_agent() -> Agent:
+    return Agent(name=SOFTWARE_NAME, version=__version__, note="ingest workflow (workflows/ingest.py)")
+
+
+def new_aip_id() -> str:
+    """``uuid-<uuid4>``: the form TT 05/2025 packages use for identifiers (vn-standards.md §1.1)."""
+    return f"uuid-{uuid.uuid4()}"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    allow_duplicate: bool = False
+
+
+@dataclass
+class IngestResult:
+    """What the CLI reports. On failure ``error`` holds the cause and ``errors`` the per-file records."""
+
+    job_id: str
+    status: JobStatus
+    aip_id: str | None = None
+    files: int = 0
+    bytes: int = 0
+    events: list[Event] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)
+    quarantine: str | None = None
+    error: StepFailed | None = None
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    location: str
+    object_path: str
+    written_at: datetime
+
+
+def ingest(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    source: Path,
+    *,
+    options: IngestOptions | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest one submission. Never raises for a bad submission or a failing tool: the result says
+    ``failed`` or ``refused`` and the catalog holds the error records."""
+    options = options or IngestOptions()
+    recover_interrupted(settings, sessions)
+    source = Path(os.path.abspath(source))
+    job_id = str(uuid.uuid4())
+    aip_id = new_aip_id()
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with _job_lock(settings.work_dir / f"{job_id}.lock"):
+        ctx = StepContext(
+            settings=settings,
+            sessions=sessions,
+            job_id=job_id,
+            software=software_agent(),
+            progress=progress or NullProgress(),
+        )
+        with sessions.begin() as session:
+            session.add(
+                Job(
+                    id=job_id,
+                    kind="ingest",
+                    status=JobStatus.RUNNING,
+                    source=os.fsdecode(source),
+                    source_name=source.name,
+                    aip_id=aip_id,
+                    started_at=ctx.clock(),
+                    pid=os.getpid(),
+                    hostname=socket.gethostname(),
+                    quarantine_path=str(settings.quarantine_dir / job_id),
+                    options={"allow_duplicate": options.allow_duplicate},
+                )
+            )
+        try:
+            return _run(ctx, source, aip_id, options)
+        finally:
+            shutil.rmtree(settings.work_dir / job_id, ignore_errors=True)
+
+
+def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) -> IngestResult:
+    run = StepRunner(ctx)
+    try:
+        if not source.exists():
+            raise _missing_source(source)
+        run("ingestion start", steps.start, source, aip_id)
+        tree = run("quarantine", steps.quarantine, source, aip_id)
+        submission = run("package validation", steps.read_package, tree, aip_id)
+        run("virus check", steps.virus_check, submission, aip_id)
+        run("message digest calculation", steps.message_digests, submission)
+        run("supplied checksums", steps.supplied_checksums, submission)
+        payload_digest = run("duplicate check", steps.duplicates, submission, allow_duplicate=options.allow_duplicate)
+        formats = run("format identification", steps.identify, submission)
+        characterizations = run("validation", steps.validate_files, submission, formats)
+        built = run("information package creation", build, submission, formats, characterizations, aip_id)
+        copies = run("storage", store_aip, built, aip_id)
+        run("catalog registration", register, submission, built, formats, characterizations, copies, payload_digest)
+    except StepFailed as failure:
+        return _failed(ctx, failure, aip_id)
+    _cleanup_success(ctx)
+    return IngestResult(
+        job_id=ctx.job_id,
+        status=JobStatus.COMPLETED,
+        aip_id=aip_id,
+        files=len(submission.payload),
+        bytes=submission.payload_bytes,
+        events=list(ctx.events),
+        locations={c.location: c.object_path for c in copies},
+    )
+
+
+def _missing_source(source: Path) -> PreservationError:
+    from preservation.errors import InvalidPackageError
+
+    return InvalidPackageError(
+        f"submission not found: {source}", code="package.not_found", path=os.fsdecode(source)
+    )
+
+
+def build(
+    ctx: StepContext,
+    submission: Submission,
+    formats: dict[str, FormatIdentification],
+    characterizations: dict[str, list[Characterization]],
+    aip_id: str,
+) -> BuiltAip:
+    """Write the AIP in the job's staging folder, then check it against CSIP ourselves."""
+    p = ctx.settings.package
+    profile = AipProfile(
+        objid_template=p.objid_template,
+        mets_profile=p.mets_profile,
+        content_category=p.content_category,
+        timezone=p.timezone,
+        creator_name=SOFTWARE_NAME,
+        creator_version=__version__,
+    )
+    organization = Agent(name=ctx.settings.archive.name, version="", type=AgentType.ORGANIZATION)
+    agents: dict[str, Agent] = {}
+    for event in ctx.events:
+        for agent in event.agents:
+            agents.setdefault(agent.identifier + agent.note, agent)
+    agents.setdefault(organization.identifier, organization)
+    staging = ctx.settings.work_dir / ctx.job_id / "aip"
+    staging.mkdir(parents=True, exist_ok=True)
+    built = build_aip(
+        AipInput(
+            aip_id=aip_id,
+            submission=submission,
+            formats=formats,
+            characterizations={k: tuple(v) for k, v in characterizations.items()},
+            events=tuple(ctx.events),
+            agents=tuple(agents.values()),
+            profile=profile,
+            label=submission.label,
+        ),
+        staging,
+    )
+    ctx.record(built.creation_event)
+    findings = validate_package(built.folder, expected_type="AIP")
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    ctx.record(
+        Event(
+            type=EventType.VALIDATION,
+            outcome=Outcome.FAILURE if errors else Outcome.SUCCESS,
+            detail="AIP checked against E-ARK CSIP 2.0.4 requirements, METS 1.12 and PREMIS 3 schemas",
+            outcome_detail="\n".join(f"{f.code} {f.where}: {f.message}" for f in findings) or "no findings",
+            agents=(ctx.software,),
+            objects=(aip_id,),
+        )
+    )
+    if errors:
+        raise SchemaValidationError(
+            f"the AIP we built breaks {len(errors)} CSIP requirement(s), first {errors[0].code}: "
+            f"{errors[0].message}",
+            code="aip.not_conformant",
+            params={"problems": [{"code": f.code, "path": f.where, "message": f.message} for f in errors]},
+        )
+    return built
+
+
+def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy]:
+    """Write the AIP as an OCFL object to every required location, read back and verified.
+
+    If any required location fails, the copies already published are removed again: an ingest
+    either stores every required copy or none.
+    """
+    locations = open_locations(ctx.settings)
+    written: list[tuple[Location, StoredCopy]] = []
+    try:
+        for location in locations:
+            ctx.progress.start(f"storage: {location.name}", len(built.manifest))
+            result = location.store.put_version(
+                aip_id,
+                built.folder,
+                deposit_id=ctx.job_id,
+                message=f"Ingest of {built.objid} (job {ctx.job_id})",
+                user_name=ctx.settings.archive.name,
+                user_address=ctx.settings.archive.address,
+                expected=built.manifest,
+            )
+            ctx.progress.finish()
+            copy = StoredCopy(location.name, result.object_path, ctx.clock())
+            written.append((location, copy))
+            ctx.record(
+                Event(
+                    type=EventType.REPLICATION,
+                    outcome=Outcome.SUCCESS,
+                    detail=f"AIP written as OCFL object version v{result.version} to storage location "
+                    f"{location.name!r} ({location.role}); every file read back and verified (SHA-512, SHA-256)",
+                    outcome_detail=f"{len(result.state)} files at {result.object_path}",
+                    agents=(ctx.software,),
+                    objects=(aip_id,),
+                )
+            )
+    except BaseException:
+        for location, _copy in written:
+            location.store.remove_object(aip_id)
+        for location in locations:
+            location.store.discard_deposit(ctx.job_id)
+        raise
+    return [c for _, c in written]
+
+
+def register(
+    ctx: StepContext,
+    submission: Submission,
+    built: BuiltAip,
+    formats: dict[str, FormatIdentification],
+    characterizations: dict[str, list[Characterization]],
+    copies: list[StoredCopy],
+    payload_digest: str,
+) -> None:
+    """One transaction: the AIP, its files and copies, its events, and the end of the job.
+
+    If it fails, the stored objects are removed again so that storage never holds an AIP the
+    catalog does not know.
+    """
+    aip_id = _aip_id_of(built)
+    now = ctx.clock()
+    accession = Event(
+        type=EventType.ACCESSION,
+        outcome=Outcome.SUCCESS,
+        detail="AIP registered in the catalog",
+        outcome_detail=f"{len(built.manifest)} files, copies in {', '.join(c.location for c in copies)}",
+        agents=(ctx.software,),
+        objects=(aip_id,),
+        datetime=now,
+    )
+    end = Event(
+        type=EventType.INGESTION_END,
+        outcome=Outcome.SUCCESS,
+        detail="Ingest completed: AIP stored and verified in every required location",
+        agents=(ctx.software,),
+        objects=(aip_id,),
+        datetime=now,
+    )
+    try:
+        with ctx.sessions.begin() as session:
+            _insert_aip(session, ctx, submission, built, formats, characterizations, copies, payload_digest, now)
+            in_package = [e.identifier for e in ctx.events if e.datetime <= built.creation_event.datetime]
+            store.attach_job_events(session, ctx.job_id, aip_id, in_package)
+            store.add_events(session, [accession, end], job_id=ctx.job_id, aip_id=aip_id)
+            job = session.get(Job, ctx.job_id)
+            assert job is not None
+            job.status = JobStatus.COMPLETED
+            job.ended_at = now
+            job.file_count = len(submission.payload)
+            job.total_bytes = submission.payload_bytes
+    except BaseException:
+        for location in open_locations(ctx.settings):
+            location.store.remove_object(aip_id)
+        raise
+    ctx.events.extend([accession, end])
+
+
+def _aip_id_of(built: BuiltAip) -> str:
+    return built.aip_id
+
+
+def _insert_aip(
+    session: Session,
+    ctx: StepContext,
+    submission: Submission,
+    built: BuiltAip,
+    formats: dict[str, FormatIdentification],
+    characterizations: dict[str, list[Characterization]],
+    copies: list[StoredCopy],
+    payload_digest: str,
+    now: datetime,
+) -> None:
+    aip = Aip(
+        id=built.aip_id,
+        objid=built.objid,
+        label=submission.label,
+        status=AipStatus.STORED,
+        package_kind=submission.kind.value,
+        container=submission.tree.container.value,
+        source_name=submission.tree.source_name,
+        payload_digest=payload_digest,
+        file_count=len(submission.payload),
+        payload_bytes=submission.payload_bytes,
+        created_at=built.creation_event.datetime,
+        stored_at=now,
+        current_version=1,
+        job_id=ctx.job_id,
+    )
+    aip.versions.append(AipVersion(number=1, created_at=now, message=f"Ingest (job {ctx.job_id})"))
+    payload_by_path = {built.payload_paths[f.uuid]: f for f in submission.payload}
+    metadata_by_path = {built.metadata_paths.get(m.name.text, ""): m for m in submission.metadata}
+    for aip_path, digests in sorted(built.manifest.items()):
+        row = File(
+            version=1,
+            aip_path=aip_path,
+            size=digests.size,
+            sha256=digests.sha256,
+            sha512=digests.sha512,
+            role=FileRole.PACKAGE,
+        )
+        payload = payload_by_path.get(aip_path)
+        meta = metadata_by_path.get(aip_path)
+        if payload is not None:
+            ident = formats.get(payload.uuid)
+            chars = characterizations.get(payload.uuid, [])
+            row.role = FileRole.ORIGINAL
+            row.uuid = payload.uuid
+            row.representation = payload.representation
+            row.path_raw = payload.name.raw
+            row.path = payload.name.text
+            row.path_nfc = payload.name.normalized
+            if ident is not None:
+                m = ident.chosen
+                row.puid = m.puid
+                row.format_name = m.name or None
+                row.format_version = m.version or None
+                row.mime = m.mime or None
+                row.identification_basis = m.basis or None
+                row.identification_warning = m.warning or None
+            row.validity = _overall_validity(chars)
+            row.characteristics = [_char_json(c) for c in chars]
+        elif meta is not None:
+            row.role = FileRole.METADATA
+            row.path_raw = meta.name.raw
+            row.path = meta.name.text
+            row.path_nfc = meta.name.normalized
+        aip.files.append(row)
+    for c in copies:
+        aip.copies.append(
+            Copy(
+                version=1,
+                location=c.location,
+                status=CopyStatus.STORED,
+                object_path=c.object_path,
+                written_at=c.written_at,
+                verified_at=c.written_at,
+            )
+        )
+    session.add(aip)
+    session.flush()
+
+
+def _overall_validity(chars: list[Characterization]) -> str:
+    if not chars:
+        return "not checked"
+    order = ["invalid", "could not check", "valid", "not checked"]
+    return min((c.validity.value for c in chars), key=order.index)
+
+
+def _char_json(c: Characterization) -> dict[str, Any]:
+    return {
+        "validator": c.validator,
+        "agent": c.agent.identifier,
+        "validity": c.validity.value,
+        "properties": dict(c.properties),
+        "findings": [f.as_dict() for f in c.findings],
+    }
+
+
+def _failed(ctx: StepContext, failure: StepFailed, aip_id: str) -> IngestResult:
+    now = ctx.clock()
+    cause = failure.cause
+    with ctx.sessions.begin() as session:
+        job = session.get(Job, ctx.job_id)
+        assert job is not None
+        job.status = failure.status
+        job.ended_at = now
+        job.error_code = str(getattr(cause, "code", "internal.error"))
+        job.error_message = str(cause)
+        params = getattr(cause, "params", None)
+        job.error_params = _json_safe(params) if isinstance(params, dict) else None
+        quarantine = job.quarantine_path
+    return IngestResult(
+        job_id=ctx.job_id,
+        status=failure.status,
+        aip_id=None,
+        events=list(ctx.events),
+        quarantine=quarantine if quarantine and Path(quarantine).exists() else None,
+        error=failure,
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    from workflows.runner import _jsonable
+
+    return _jsonable(value)
+
+
+def _cleanup_success(ctx: StepContext) -> None:
+    if not ctx.settings.ingest.keep_quarantine_on_success:
+        shutil.rmtree(ctx.settings.quarantine_dir / ctx.job_id, ignore_errors=True)
+        with ctx.sessions.begin() as session:
+            job = session.get(Job, ctx.job_id)
+            if job is not None:
+                job.quarantine_path = None
+
+
+@contextmanager
+def _job_lock(path: Path) -> Iterator[IO[str]]:
+    """An exclusive lock held while the job runs; the kernel drops it when the process dies (even
+    by SIGKILL), which is how recovery tells a dead job from a running one."""
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        try:
+            yield fh
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    path.unlink(missing_ok=True)
+
+
+_ = UTC

@@ -1,0 +1,100 @@
+"""Roll back ingests whose process died (SIGKILL, power loss) so nothing half-done stays visible.
+
+A running ingest holds an exclusive ``flock`` on ``work/<job>.lock``; the kernel releases it when
+the process dies, however it dies. So a job the catalog calls ``running`` whose lock can be taken
+is dead. Rolling it back means: an OCFL object published for its AIP but never registered is
+removed, its deposits and staging are deleted, its partial quarantine copy is deleted, and the
+job is marked ``interrupted``. A job that died after its registration committed is complete: the
+catalog transaction that says ``stored`` is the same one that ends the job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from repository.catalog.models import Aip, Job, JobStatus
+from repository.settings import Settings
+from repository.storage.locations import open_locations
+
+
+def _is_dead(lock_path: Path) -> bool:
+    if not lock_path.exists():
+        return True
+    with lock_path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return True
+
+
+def recover_interrupted(settings: Settings, sessions: sessionmaker[Session]) -> list[str]:
+    """Roll back every dead ``running`` job of this machine; returns their ids."""
+    host = socket.gethostname()
+    with sessions() as session:
+        candidates = list(
+            session.scalars(select(Job).where(Job.status == JobStatus.RUNNING, Job.hostname == host))
+        )
+    recovered: list[str] = []
+    for job in candidates:
+        lock = settings.work_dir / f"{job.id}.lock"
+        if not _is_dead(lock):
+            continue
+        _roll_back(settings, sessions, job)
+        lock.unlink(missing_ok=True)
+        recovered.append(job.id)
+    _remove_orphan_work(settings, sessions)
+    return recovered
+
+
+def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) -> None:
+    with sessions() as session:
+        registered = job.aip_id is not None and session.get(Aip, job.aip_id) is not None
+    for location in open_locations(settings):
+        location.store.discard_deposit(job.id)
+        if job.aip_id and not registered:
+            location.store.remove_object(job.aip_id)
+    shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)
+    if not registered:
+        shutil.rmtree(settings.quarantine_dir / job.id, ignore_errors=True)
+    with sessions.begin() as session:
+        row = session.get(Job, job.id)
+        if row is None:
+            return
+        row.ended_at = datetime.now(UTC)
+        if registered:
+            row.status = JobStatus.COMPLETED
+        else:
+            row.status = JobStatus.INTERRUPTED
+            row.error_code = "ingest.interrupted"
+            row.error_message = (
+                f"process {row.pid} on {row.hostname} stopped before the ingest finished; "
+                "its partial work was removed, run the ingest again"
+            )
+            row.quarantine_path = None
+
+
+def _remove_orphan_work(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Staging folders whose job is not running (e.g. left by a crash before the job row was written)."""
+    if not settings.work_dir.is_dir():
+        return
+    with sessions() as session:
+        running = set(session.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING)))
+    for entry in os.scandir(settings.work_dir):
+        job_id = entry.name.removesuffix(".lock")
+        if job_id in running:
+            continue
+        if entry.name.endswith(".lock"):
+            if _is_dead(Path(entry.path)):
+                Path(entry.path).unlink(missing_ok=True)
+        elif entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)

@@ -1,0 +1,91 @@
+"""Copy a stored AIP out of archival storage, verified file by file.
+
+The destination gets ``<out>/<AIP folder>/`` with the package exactly as stored (the OCFL
+version's logical state); every file's SHA-512 is checked against the OCFL inventory while it is
+written and, for the version the catalog describes, its SHA-256 against the catalog too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from repository.catalog.models import Aip, CopyStatus
+from repository.settings import Settings
+from repository.storage.locations import open_locations
+
+
+class RetrieveError(Exception):
+    def __init__(self, message: str, *, code: str, path: str | None = None, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.path = path
+        self.params = params or {}
+
+
+def folder_name(objid: str) -> str:
+    """TT 05/2025: the package folder is the OBJID with ``:`` replaced by ``_`` (vn-standards.md §1.1)."""
+    return objid.replace(":", "_")
+
+
+def fetch_aip(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    aip_id: str,
+    out: Path,
+    *,
+    version: int | None = None,
+    location: str | None = None,
+) -> dict[str, Any]:
+    with sessions() as session:
+        aip = session.get(Aip, aip_id, options=[selectinload(Aip.files), selectinload(Aip.copies)])
+        if aip is None:
+            raise RetrieveError(f"no AIP {aip_id}", code="catalog.not_found", params={"kind": "AIP", "id": aip_id})
+        wanted = version or aip.current_version
+        if wanted < 1 or wanted > aip.current_version:
+            raise RetrieveError(
+                f"AIP {aip_id} has versions 1 to {aip.current_version}, not {wanted}",
+                code="fetch.no_such_version",
+                params={"aip_id": aip_id, "version": wanted, "latest": aip.current_version},
+            )
+        copies = [c for c in aip.copies if c.status is CopyStatus.STORED]
+        expected = {f.aip_path: f.sha256 for f in aip.files if f.version == wanted}
+        objid = aip.objid
+    configured = {loc.name: loc for loc in open_locations(settings)}
+    names = [location] if location else [c.location for c in copies]
+    candidates = [configured[n] for n in names if n in configured]
+    if not candidates:
+        raise RetrieveError(
+            f"no reachable location holds AIP {aip_id}" + (f" (asked for {location!r})" if location else ""),
+            code="fetch.no_location",
+            params={"aip_id": aip_id, "location": location},
+        )
+    destination = out / folder_name(objid)
+    if destination.exists() and any(destination.iterdir()):
+        raise RetrieveError(
+            f"{destination} already exists and is not empty",
+            code="fetch.destination_exists",
+            path=str(destination),
+            params={"path": str(destination)},
+        )
+    loc = candidates[0]
+    digests = loc.store.export_version(aip_id, destination, version=wanted)
+    for path, sha256 in expected.items():
+        got = digests.get(path)
+        if got is None or got.sha256 != sha256:
+            raise RetrieveError(
+                f"{path}: fetched copy does not match the catalog",
+                code="fetch.mismatch",
+                path=path,
+                params={"path": path, "expected": sha256, "found": got.sha256 if got else None},
+            )
+    return {
+        "aip_id": aip_id,
+        "version": wanted,
+        "location": loc.name,
+        "path": str(destination),
+        "files": len(digests),
+        "bytes": sum(d.size for d in digests.values()),
+    }

@@ -1,0 +1,257 @@
+"""The step runner: one place that persists step state, PREMIS events and error records.
+
+Steps are plain typed functions ``step(ctx, input) -> output`` that do their job and record PREMIS
+events on the context; they never open transactions or decide retry policy (style guide items 4,
+6, 20). The runner frames each step: it writes the ``job_step`` row, flushes the step's events to
+the catalog when the step ends (so a failed ingest still has its events), and turns an exception
+into a job status plus one error record per file, so that "failed, but why?" is answered by
+``kholuu job show``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from preservation.errors import InvalidPackageError, PreservationError, ToolError, UnsafePackageError
+from preservation.events import Agent, Event
+from repository.catalog import store
+from repository.catalog.models import Job, JobError, JobStatus, JobStep, StepStatus
+from repository.settings import Settings
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """Per-file progress of a step. The CLI draws a bar on a terminal; elsewhere nothing."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, item: str) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NullProgress:
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, item: str) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """What the operator needs about one failure: which file, which tool, what it said."""
+
+    code: str
+    message: str
+    path: str | None = None
+    tool: str | None = None
+    exit_code: int | None = None
+    stderr: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class StepFailed(Exception):
+    """Raised by the runner after a step failed and the failure was recorded.
+
+    Attributes:
+        step: the step's name.
+        status: ``REFUSED`` when the submission is at fault, ``FAILED`` when a tool or the system is.
+        cause: the original exception.
+        records: the per-file error records written to the catalog.
+    """
+
+    def __init__(self, step: str, status: JobStatus, cause: BaseException, records: list[ErrorRecord]) -> None:
+        super().__init__(f"step {step!r} {status.value}: {cause}")
+        self.step = step
+        self.status = status
+        self.cause = cause
+        self.records = records
+
+
+class Refusal(PreservationError):
+    """A submission we decline although it is well-formed: infected, or already stored."""
+
+    code = "ingest.refused"
+
+
+REFUSING_ERRORS: tuple[type[BaseException], ...] = (UnsafePackageError, InvalidPackageError, Refusal)
+
+
+@dataclass
+class StepContext:
+    """What every step may use. Dependencies are passed in, never looked up (style guide item 9)."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    job_id: str
+    software: Agent
+    progress: Progress = field(default_factory=NullProgress)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    events: list[Event] = field(default_factory=list)
+    _unflushed: list[Event] = field(default_factory=list)
+
+    def record(self, event: Event) -> Event:
+        self.events.append(event)
+        self._unflushed.append(event)
+        return event
+
+    def record_all(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self.record(event)
+
+    def take_unflushed(self) -> list[Event]:
+        out, self._unflushed = self._unflushed, []
+        return out
+
+
+def error_records(exc: BaseException) -> list[ErrorRecord]:
+    """One record per bad file where the exception lists several (bag problems, mismatches,
+    infected files); otherwise one record."""
+    if isinstance(exc, PreservationError):
+        base_params = {k: v for k, v in exc.params.items() if k not in {"problems", "mismatches", "infected"}}
+        tool = exc.tool if isinstance(exc, ToolError) else base_params.get("tool")
+        exit_code = exc.exit_code if isinstance(exc, ToolError) else base_params.get("exit_code")
+        stderr = exc.stderr if isinstance(exc, ToolError) else base_params.get("stderr")
+        many = exc.params.get("problems") or exc.params.get("mismatches") or exc.params.get("infected")
+        if isinstance(many, list) and many:
+            return [
+                ErrorRecord(
+                    code=str(item.get("code", exc.code)),
+                    message=str(item.get("message", exc.message)),
+                    path=item.get("path"),
+                    tool=tool,
+                    exit_code=exit_code,
+                    stderr=stderr,
+                    params={**base_params, **item},
+                )
+                for item in many
+                if isinstance(item, dict)
+            ]
+        return [
+            ErrorRecord(
+                code=exc.code,
+                message=exc.message,
+                path=exc.path,
+                tool=str(tool) if tool else None,
+                exit_code=exit_code if isinstance(exit_code, int) else None,
+                stderr=str(stderr) if stderr else None,
+                params=base_params,
+            )
+        ]
+    code = getattr(exc, "code", None)
+    return [
+        ErrorRecord(
+            code=str(code) if code else "internal.error",
+            message=f"{type(exc).__name__}: {exc}",
+            params=dict(getattr(exc, "params", {}) or {}),
+        )
+    ]
+
+
+class StepRunner:
+    """Runs named steps of one job in order, persisting their state and events."""
+
+    def __init__(self, ctx: StepContext) -> None:
+        self.ctx = ctx
+        self._ordinal = 0
+
+    def __call__(self, name: str, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        self._ordinal += 1
+        started = self.ctx.clock()
+        with self.ctx.sessions.begin() as session:
+            session.add(
+                JobStep(
+                    job_id=self.ctx.job_id,
+                    name=name,
+                    ordinal=self._ordinal,
+                    status=StepStatus.RUNNING,
+                    started_at=started,
+                )
+            )
+        try:
+            result = step(self.ctx, *args, **kwargs)
+        except BaseException as exc:
+            status = JobStatus.REFUSED if isinstance(exc, REFUSING_ERRORS) else JobStatus.FAILED
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                status = JobStatus.INTERRUPTED
+            records = error_records(exc)
+            self._finish(name, StepStatus.FAILED, message=str(exc), records=records)
+            raise StepFailed(name, status, exc, records) from exc
+        self._finish(name, StepStatus.DONE)
+        return result
+
+    def _finish(
+        self,
+        name: str,
+        status: StepStatus,
+        *,
+        message: str | None = None,
+        records: Sequence[ErrorRecord] = (),
+    ) -> None:
+        events = self.ctx.take_unflushed()
+        with self.ctx.sessions.begin() as session:
+            step = session.scalars(
+                select(JobStep).where(JobStep.job_id == self.ctx.job_id, JobStep.name == name)
+            ).one()
+            step.status = status
+            step.ended_at = self.ctx.clock()
+            step.message = message
+            store.add_events(session, events, job_id=self.ctx.job_id)
+            for record in records:
+                session.add(
+                    JobError(
+                        job_id=self.ctx.job_id,
+                        step=name,
+                        code=record.code,
+                        message=record.message,
+                        path=record.path,
+                        tool=record.tool,
+                        exit_code=record.exit_code,
+                        stderr=record.stderr,
+                        params=_jsonable(record.params),
+                    )
+                )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+@contextmanager
+def job_session(sessions: sessionmaker[Session], job_id: str) -> Iterator[tuple[Session, Job]]:
+    with sessions.begin() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise LookupError(job_id)
+        yield session, job
+
+
+__all__ = [
+    "ErrorRecord",
+    "NullProgress",
+    "Progress",
+    "Refusal",
+    "StepContext",
+    "StepFailed",
+    "StepRunner",
+    "error_records",
+    "job_session",
+]
