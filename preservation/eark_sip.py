@@ -1,0 +1,251 @@
+"""E-ARK SIPs (CSIP 2.0.4 / E-ARK SIP 2.0.4) as submissions.
+
+Read with lxml (metsrw only understands Archivematica-style METS). The root ``METS.xml`` and every
+``representations/<rep>/METS.xml`` are parsed without network access or entity expansion; every
+``xlink:href`` must resolve to a file inside the package, and every ``CHECKSUM`` becomes a supplied
+checksum that ingest verifies against the bytes it received.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+from lxml import etree
+
+from preservation.errors import InvalidPackageError, UnsafePackageError
+from preservation.findings import Finding, Severity
+from preservation.names import FileName, nfc, readable
+from preservation.package import (
+    MetadataFile,
+    MetadataRole,
+    PackageKind,
+    PayloadFile,
+    ReceivedFile,
+    ReceivedTree,
+    Submission,
+    SuppliedChecksum,
+)
+
+METS_NS = "http://www.loc.gov/METS/"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+CSIP_NS = "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"
+NS = {"mets": METS_NS, "xlink": XLINK_NS, "csip": CSIP_NS}
+
+CHECKSUM_TYPES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
+
+
+def safe_parser() -> etree.XMLParser:
+    """No DTDs, no entities, no network: METS from outside is untrusted input."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_mets(path: Path, where: str) -> etree._ElementTree:
+    try:
+        return etree.parse(str(path), safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise InvalidPackageError(
+            f"{where} is not well-formed XML: {exc}", code="eark.mets_not_well_formed", path=where
+        ) from exc
+
+
+def is_csip_mets(path: Path) -> bool:
+    """A METS document that declares a CSIP package type (or at least uses the CSIP namespace)."""
+    try:
+        for _event, element in etree.iterparse(str(path), events=("start",), resolve_entities=False, no_network=True):
+            if element.tag == f"{{{METS_NS}}}metsHdr":
+                return element.get(f"{{{CSIP_NS}}}OAISPACKAGETYPE") is not None
+            if element.tag == f"{{{METS_NS}}}mets" and element.get(f"{{{CSIP_NS}}}CONTENTINFORMATIONTYPE"):
+                return True
+    except etree.XMLSyntaxError:
+        return True  # it tries to be METS: let the reader report it as not well-formed
+    return False
+
+
+@dataclass(frozen=True)
+class _Reference:
+    mets: str  # the METS file (relative to the package root) that holds the reference
+    target: bytes  # resolved raw path relative to the package root
+    checksum: str | None
+    checksum_type: str | None
+
+
+def read_eark_sip(tree: ReceivedTree) -> Submission:
+    """Split an E-ARK SIP into payload, metadata and supplied checksums.
+
+    Raises:
+        InvalidPackageError: ``eark.mets_not_well_formed``, ``eark.not_csip``, ``eark.missing_file``.
+        UnsafePackageError: ``eark.href_escapes`` for a reference leaving the package.
+    """
+    root = tree.root
+    files = {f.name.raw: f for f in tree.files}
+    by_nfc = {f.name.normalized: f for f in tree.files}
+    findings: list[Finding] = []
+    root_doc = parse_mets(root / "METS.xml", "METS.xml")
+    hdr = root_doc.find("mets:metsHdr", NS)
+    package_type = hdr.get(f"{{{CSIP_NS}}}OAISPACKAGETYPE") if hdr is not None else None
+    if package_type is None:
+        raise InvalidPackageError(
+            "METS.xml has no metsHdr/@csip:OAISPACKAGETYPE: not an E-ARK CSIP package",
+            code="eark.not_csip",
+            path="METS.xml",
+        )
+    refs = _references(root_doc, "METS.xml", files, by_nfc)
+    mets_files = {b"METS.xml"}
+    for f in tree.files:
+        parts = f.name.raw.split(b"/")
+        if len(parts) == 3 and parts[0] == b"representations" and parts[2] == b"METS.xml":
+            where = f.name.text
+            mets_files.add(f.name.raw)
+            refs.extend(_references(parse_mets(f.path, where), where, files, by_nfc))
+
+    payload: list[PayloadFile] = []
+    metadata: list[MetadataFile] = []
+    uuid_of: dict[bytes, str] = {}
+    for f in tree.files:
+        parts = f.name.raw.split(b"/")
+        if len(parts) >= 4 and parts[0] == b"representations" and parts[2] == b"data":
+            p = PayloadFile(
+                name=FileName(b"/".join(parts[3:])), path=f.path, digests=f.digests, representation=readable(parts[1])
+            )
+            payload.append(p)
+            uuid_of[f.name.raw] = p.uuid
+        elif f.name.raw in mets_files:
+            rep = readable(parts[1]) if len(parts) == 3 else None
+            metadata.append(_meta(f, MetadataRole.SUBMISSION, rep))
+        elif parts[0] == b"representations" and len(parts) >= 3:
+            metadata.append(_meta(f, _role(parts[2:]), readable(parts[1])))
+        else:
+            metadata.append(_meta(f, _role(parts), None))
+
+    supplied: list[SuppliedChecksum] = []
+    referenced: set[bytes] = set()
+    for ref in refs:
+        referenced.add(ref.target)
+        if not ref.checksum:
+            continue
+        algorithm = CHECKSUM_TYPES.get((ref.checksum_type or "").upper())
+        if algorithm is None:
+            findings.append(
+                Finding(
+                    code="eark.unsupported_checksum_type",
+                    severity=Severity.WARNING,
+                    where=f"{ref.mets}: {readable(ref.target)}",
+                    message=f"CHECKSUMTYPE {ref.checksum_type!r} is not one we can verify",
+                )
+            )
+            continue
+        supplied.append(
+            SuppliedChecksum(
+                file_uuid=uuid_of.get(ref.target, ""),
+                path=readable(ref.target),
+                algorithm=algorithm,
+                value=ref.checksum.strip().lower(),
+                source=ref.mets,
+            )
+        )
+    for f in tree.files:
+        if f.name.raw not in referenced and f.name.raw not in mets_files:
+            findings.append(
+                Finding(
+                    code="eark.unreferenced_file",
+                    severity=Severity.WARNING,
+                    where=f.name.text,
+                    message="the file is in the package but no METS refers to it",
+                )
+            )
+    mets = root_doc.getroot()
+    info = [
+        ("OBJID", mets.get("OBJID", "")),
+        ("TYPE", mets.get("TYPE", "")),
+        ("PROFILE", mets.get("PROFILE", "")),
+        ("OAISPACKAGETYPE", package_type),
+    ]
+    if hdr is not None:
+        info.append(("CREATEDATE", hdr.get("CREATEDATE", "")))
+        for agent in hdr.findall("mets:agent", NS):
+            name = agent.findtext("mets:name", default="", namespaces=NS)
+            note = agent.findtext("mets:note", default="", namespaces=NS)
+            info.append((f"agent {agent.get('ROLE', '')}", f"{name} {note}".strip()))
+    return Submission(
+        kind=PackageKind.EARK_SIP,
+        tree=tree,
+        payload=tuple(sorted(payload, key=lambda p: (p.representation, p.name.raw))),
+        metadata=tuple(metadata),
+        supplied=tuple(supplied),
+        label=mets.get("LABEL") or mets.get("OBJID") or tree.source_name,
+        info=tuple((k, v) for k, v in info if v),
+        findings=tuple(findings),
+    )
+
+
+def _meta(f: ReceivedFile, role: MetadataRole, representation: str | None) -> MetadataFile:
+    return MetadataFile(name=f.name, path=f.path, digests=f.digests, role=role, representation=representation)
+
+
+def _role(parts: list[bytes]) -> MetadataRole:
+    if parts[0] == b"metadata" and len(parts) > 1:
+        return {
+            b"descriptive": MetadataRole.DESCRIPTIVE,
+            b"preservation": MetadataRole.PRESERVATION,
+        }.get(parts[1], MetadataRole.OTHER)
+    if parts[0] == b"documentation":
+        return MetadataRole.DOCUMENTATION
+    if parts[0] == b"schemas":
+        return MetadataRole.SCHEMA
+    return MetadataRole.OTHER
+
+
+def _references(
+    doc: etree._ElementTree, where: str, files: dict[bytes, ReceivedFile], by_nfc: dict[str, ReceivedFile]
+) -> list[_Reference]:
+    base = posixpath.dirname(where)
+    out: list[_Reference] = []
+    holders: list[tuple[etree._Element, etree._Element]] = []
+    for file_el in doc.iterfind(".//mets:file", NS):
+        flocat = file_el.find("mets:FLocat", NS)
+        if flocat is not None:
+            holders.append((file_el, flocat))
+    for md in doc.iterfind(".//mets:mdRef", NS):
+        holders.append((md, md))
+    for holder, link in holders:
+        href = link.get(f"{{{XLINK_NS}}}href")
+        if not href:
+            continue
+        target = _resolve(href, base, where)
+        found = files.get(target) or by_nfc.get(nfc(readable(target)))
+        if found is None:
+            raise InvalidPackageError(
+                f"{where} refers to {href!r}, which is not in the package",
+                code="eark.missing_file",
+                path=href,
+                params={"mets": where},
+            )
+        out.append(_Reference(where, found.name.raw, holder.get("CHECKSUM"), holder.get("CHECKSUMTYPE")))
+    return out
+
+
+def _resolve(href: str, base: str, where: str) -> bytes:
+    if "://" in href or href.startswith("/"):
+        raise UnsafePackageError(
+            f"{where} refers to {href!r}, outside the package", code="eark.href_escapes", path=href, params={"mets": where}
+        )
+    raw = unquote_to_bytes(href.removeprefix("file:"))
+    stack = [p for p in base.encode("utf-8").split(b"/") if p]
+    for part in raw.split(b"/"):
+        if part in (b"", b"."):
+            continue
+        if part == b"..":
+            if not stack:
+                raise UnsafePackageError(
+                    f"{where} refers to {href!r}, outside the package",
+                    code="eark.href_escapes",
+                    path=href,
+                    params={"mets": where},
+                )
+            stack.pop()
+        else:
+            stack.append(part)
+    return b"/".join(stack)
