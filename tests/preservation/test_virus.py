@@ -1,0 +1,78 @@
+"""ClamAV virus check with the offline EICAR test signature (config/clamav)."""
+
+from __future__ import annotations
+
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from preservation.errors import ToolError
+from preservation.virus import ClamAV, database_info
+from tests.conftest import TEST_SIGNATURES
+
+
+def eicar() -> bytes:
+    """The EICAR test string, assembled at run time so it never sits in the repository."""
+    return ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-" + "TEST-FILE!$H+H*").encode()
+
+
+def test_eicar_found_and_named(tmp_path: Path) -> None:
+    root = tmp_path / "sip"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "eicar.com").write_bytes(eicar())
+    (root / unicodedata.normalize("NFD", "Quyết định: số 12.pdf")).write_bytes(b"%PDF-1.4 clean")
+    (root / "clean.txt").write_text("sạch")
+    result = ClamAV(database=TEST_SIGNATURES).scan(root)
+    assert result.infected == {"sub/eicar.com": "Kholuu.Test.EICAR.UNOFFICIAL"}
+    assert result.scanned_files == 3
+    assert result.run.exit_code == 1
+
+
+def test_eicar_inside_zip_member(tmp_path: Path) -> None:
+    root = tmp_path / "sip"
+    root.mkdir()
+    with zipfile.ZipFile(root / "attachments.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("inner/readme.txt", eicar())
+    result = ClamAV(database=TEST_SIGNATURES).scan(root)
+    assert list(result.infected) == ["attachments.zip"]
+
+
+def test_clean_folder(tmp_path: Path) -> None:
+    root = tmp_path / "sip"
+    root.mkdir()
+    for i in range(4):
+        (root / f"f{i}.txt").write_text(f"file {i}")
+    result = ClamAV(database=TEST_SIGNATURES).scan(root)
+    assert result.infected == {}
+    assert result.scanned_files == 4
+
+
+def test_agent_says_local_signatures_only() -> None:
+    agent = ClamAV(database=TEST_SIGNATURES).agent
+    assert agent.name == "ClamAV"
+    assert agent.version.startswith("1.")
+    assert "LOCAL SIGNATURES ONLY" in agent.note
+    assert "kholuu-test-signatures.ndb" in agent.note
+
+
+def test_empty_database_dir_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ToolError) as exc:
+        ClamAV(database=tmp_path).scan(tmp_path)
+    assert exc.value.code == "virus.no_database"
+
+
+def test_missing_clamscan(tmp_path: Path) -> None:
+    with pytest.raises(ToolError) as exc:
+        ClamAV(clamscan="/nonexistent/clamscan", database=TEST_SIGNATURES).scan(tmp_path)
+    assert exc.value.code == "tool.missing"
+
+
+def test_cvd_header_is_described(tmp_path: Path) -> None:
+    header = b"ClamAV-VDB:20 Nov 2026 08-31 +0000:27850:355000:90:abcdef:sig:builder:1763627460"
+    (tmp_path / "daily.cvd").write_bytes(header.ljust(512, b" ") + b"\x1f\x8bgarbage")
+    info = database_info(tmp_path)
+    assert info.official
+    assert info.signatures == 355000
+    assert "daily.cvd v27850" in info.description
