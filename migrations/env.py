@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from repository.catalog.base import Base
 from repository.catalog import models  # noqa: F401  (registers the tables on Base.metadata)
+from repository.catalog.base import Base
 
 config = context.config
 target_metadata = Base.metadata

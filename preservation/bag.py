@@ -73,7 +73,10 @@ def check_declaration(root: Path) -> None:
             problem = f"second line is {lines[1]!r}, expected 'Tag-File-Character-Encoding: ENCODING'"
     if problem:
         raise InvalidPackageError(
-            f"bagit.txt {problem}", code="bag.invalid_declaration", path="bagit.txt", params={"problem": problem}
+            f"bagit.txt {problem}",
+            code="bag.invalid_declaration",
+            path="bagit.txt",
+            params={"problem": problem},
         )
 
 
@@ -112,7 +115,9 @@ def _submission(bag: Any, tree: ReceivedTree) -> Submission:
             uuid_by_name[f.name.text] = p.uuid
             uuid_by_name.setdefault(f.name.normalized, p.uuid)
         else:
-            metadata.append(MetadataFile(name=f.name, path=f.path, digests=f.digests, role=MetadataRole.SUBMISSION))
+            metadata.append(
+                MetadataFile(name=f.name, path=f.path, digests=f.digests, role=MetadataRole.SUBMISSION)
+            )
     supplied: list[SuppliedChecksum] = []
     for listed, digests in bag.entries.items():
         file_uuid = uuid_by_name.get(listed) or uuid_by_name.get(nfc(listed), "")
@@ -180,7 +185,11 @@ def diagnose(bag: Any, tree: ReceivedTree) -> list[dict[str, Any]]:
         f = on_disk.get(name) or by_nfc.get(nfc(name))
         if f is None:
             problems.append(
-                {"code": "bag.missing_file", "path": name, "message": f"{name} is in a manifest but not in the bag"}
+                {
+                    "code": "bag.missing_file",
+                    "path": name,
+                    "message": f"{name} is in a manifest but not in the bag",
+                }
             )
             continue
         listed.add(f.name.text)
@@ -194,13 +203,18 @@ def diagnose(bag: Any, tree: ReceivedTree) -> list[dict[str, Any]]:
                         "algorithm": algorithm,
                         "expected": expected.lower(),
                         "found": found[algorithm],
-                        "message": f"{f.name.text}: {algorithm} is {found[algorithm]}, the manifest says {expected.lower()}",
+                        "message": f"{f.name.text}: {algorithm} is {found[algorithm]}, "
+                        f"the manifest says {expected.lower()}",
                     }
                 )
     for name in sorted(on_disk):
         if name.startswith("data/") and name not in listed:
             problems.append(
-                {"code": "bag.unexpected_file", "path": name, "message": f"{name} is in the bag but in no manifest"}
+                {
+                    "code": "bag.unexpected_file",
+                    "path": name,
+                    "message": f"{name} is in the bag but in no manifest",
+                }
             )
     return problems
 
@@ -220,7 +234,9 @@ def _digests_of(f: ReceivedFile, algorithms: Iterable[str]) -> dict[str, str]:
 
 def _problems_error(problems: list[dict[str, Any]]) -> InvalidPackageError:
     first = problems[0]
-    summary = "; ".join(p["message"] for p in problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else "")
+    summary = "; ".join(p["message"] for p in problems[:5]) + (
+        f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+    )
     if all(p["code"] == "bag.checksum_mismatch" and p["path"] == first["path"] for p in problems):
         err: InvalidPackageError = ChecksumMismatchError(
             first["path"], first["algorithm"], first["expected"], first["found"], source="bag manifest"
@@ -261,7 +277,9 @@ def _from_bag_error(exc: Exception, root: Path) -> InvalidPackageError:
         )
     if "bagit.txt" in text or "Bag version" in text or "Tag-File-Character-Encoding" in text:
         code = "bag.missing_declaration" if "does not exist" in text else "bag.invalid_declaration"
-        return InvalidPackageError(f"bagit.txt: {text}", code=code, path="bagit.txt", params={"problem": text})
+        return InvalidPackageError(
+            f"bagit.txt: {text}", code=code, path="bagit.txt", params={"problem": text}
+        )
     if "Payload-Oxum" in text:
         return InvalidPackageError(
             f"bag-info.txt Payload-Oxum does not match the payload: {text}",
@@ -273,8 +291,12 @@ def _from_bag_error(exc: Exception, root: Path) -> InvalidPackageError:
     for d in details:
         path = getattr(d, "path", None)
         if path:
-            return InvalidPackageError(f"{path}: {d}", code="bag.invalid", path=str(path), params={"problem": str(d)})
-    return InvalidPackageError(f"not a valid bag: {text}", code="bag.invalid", path="bagit.txt", params={"problem": text})
+            return InvalidPackageError(
+                f"{path}: {d}", code="bag.invalid", path=str(path), params={"problem": str(d)}
+            )
+    return InvalidPackageError(
+        f"not a valid bag: {text}", code="bag.invalid", path="bagit.txt", params={"problem": text}
+    )
 
 
 def _relative(path_text: str, root: Path) -> str:
@@ -282,4 +304,3 @@ def _relative(path_text: str, root: Path) -> str:
         return Path(path_text).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return Path(path_text).name
-

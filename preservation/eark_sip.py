@@ -54,7 +54,9 @@ def parse_mets(path: Path, where: str) -> etree._ElementTree:
 def is_csip_mets(path: Path) -> bool:
     """A METS document that declares a CSIP package type (or at least uses the CSIP namespace)."""
     try:
-        for _event, element in etree.iterparse(str(path), events=("start",), resolve_entities=False, no_network=True):
+        for _event, element in etree.iterparse(
+            str(path), events=("start",), resolve_entities=False, no_network=True
+        ):
             if element.tag == f"{{{METS_NS}}}metsHdr":
                 return element.get(f"{{{CSIP_NS}}}OAISPACKAGETYPE") is not None
             if element.tag == f"{{{METS_NS}}}mets" and element.get(f"{{{CSIP_NS}}}CONTENTINFORMATIONTYPE"):
@@ -108,7 +110,10 @@ def read_eark_sip(tree: ReceivedTree) -> Submission:
         parts = f.name.raw.split(b"/")
         if len(parts) >= 4 and parts[0] == b"representations" and parts[2] == b"data":
             p = PayloadFile(
-                name=FileName(b"/".join(parts[3:])), path=f.path, digests=f.digests, representation=readable(parts[1])
+                name=FileName(b"/".join(parts[3:])),
+                path=f.path,
+                digests=f.digests,
+                representation=readable(parts[1]),
             )
             payload.append(p)
             uuid_of[f.name.raw] = p.uuid
@@ -230,7 +235,10 @@ def _references(
 def _resolve(href: str, base: str, where: str) -> bytes:
     if "://" in href or href.startswith("/"):
         raise UnsafePackageError(
-            f"{where} refers to {href!r}, outside the package", code="eark.href_escapes", path=href, params={"mets": where}
+            f"{where} refers to {href!r}, outside the package",
+            code="eark.href_escapes",
+            path=href,
+            params={"mets": where},
         )
     raw = unquote_to_bytes(href.removeprefix("file:"))
     stack = [p for p in base.encode("utf-8").split(b"/") if p]

@@ -22,7 +22,20 @@ DEFAULT_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
 """SHA-256 is what TT 05/2025 packages (METS, PREMIS) carry; SHA-512 is OCFL's content digest."""
 
 SUPPORTED_ALGORITHMS: frozenset[str] = frozenset(
-    {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"}
+    {
+        "md5",
+        "sha1",
+        "sha224",
+        "sha256",
+        "sha384",
+        "sha512",
+        "sha3_224",
+        "sha3_256",
+        "sha3_384",
+        "sha3_512",
+        "blake2b",
+        "blake2s",
+    }
 )
 """What a submission's manifests may use (RFC 8493 allows any hashlib-style name; bags in the wild
 use md5, sha1, sha224, sha256, sha384 and sha512)."""

@@ -38,7 +38,9 @@ def receive(
         UnsafePackageError: hostile content (see :mod:`preservation.safepath`).
     """
     if not source.exists() and not source.is_symlink():
-        raise InvalidPackageError(f"submission not found: {source}", code="package.not_found", path=str(source))
+        raise InvalidPackageError(
+            f"submission not found: {source}", code="package.not_found", path=str(source)
+        )
     container = detect_container(source)
     destination.mkdir(parents=True, exist_ok=True, mode=0o750)
     if container is Container.DIRECTORY:

@@ -58,7 +58,9 @@ def split_name(raw: bytes, *, where: str) -> tuple[bytes, ...]:
     """
     if raw.startswith((b"/", b"\\")) or (len(raw) >= 2 and raw[1:2] == b":" and raw[:1].isalpha()):
         raise UnsafePackageError(
-            f"absolute path {readable(raw)!r} in the submission", code="unpack.absolute_path", path=readable(raw)
+            f"absolute path {readable(raw)!r} in the submission",
+            code="unpack.absolute_path",
+            path=readable(raw),
         )
     parts = [p for p in raw.split(b"/") if p not in (b"", b".")]
     if any(p == b".." for p in parts):
@@ -125,7 +127,9 @@ class SafeWriter:
             if seen == "dir" and kind == "dir":
                 return
             raise UnsafePackageError(
-                f"{where!r} appears more than once in the submission", code="unpack.duplicate_entry", path=where
+                f"{where!r} appears more than once in the submission",
+                code="unpack.duplicate_entry",
+                path=where,
             )
         key_nfc = tuple(nfc(readable(p)) for p in parts)
         other = self._by_nfc.get(key_nfc)
@@ -187,7 +191,9 @@ class SafeWriter:
             self.bomb("max_files", len(self.files) + 1, name.text)
         self.make_dir(parts[:-1])
         path = self.disk_path(parts)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = (
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
         fd = os.open(path, flags, FILE_MODE)
         hasher = MultiHasher()
         written = 0
@@ -233,7 +239,9 @@ class SafeWriter:
         return tuple(sorted(self.files, key=lambda f: f.name.raw))
 
 
-def resolve_link(link_parts: tuple[bytes, ...], target: bytes, *, relative_to_root: bool = False) -> tuple[bytes, ...]:
+def resolve_link(
+    link_parts: tuple[bytes, ...], target: bytes, *, relative_to_root: bool = False
+) -> tuple[bytes, ...]:
     """Resolve a link target lexically inside the submission.
 
     Args:
@@ -245,7 +253,9 @@ def resolve_link(link_parts: tuple[bytes, ...], target: bytes, *, relative_to_ro
         UnsafePackageError: ``unpack.link_escapes`` when the target is absolute or leaves the root.
     """
     where = readable(b"/".join(link_parts))
-    if target.startswith((b"/", b"\\")) or (len(target) >= 2 and target[1:2] == b":" and target[:1].isalpha()):
+    if target.startswith((b"/", b"\\")) or (
+        len(target) >= 2 and target[1:2] == b":" and target[:1].isalpha()
+    ):
         raise UnsafePackageError(
             f"link {where!r} points outside the submission ({readable(target)!r})",
             code="unpack.link_escapes",

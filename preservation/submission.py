@@ -58,6 +58,8 @@ def read_submission(tree: ReceivedTree) -> Submission:
         submission = read_folder(tree)
     if not submission.payload:
         raise InvalidPackageError(
-            f"{tree.source_name} has no payload file to preserve", code="package.no_payload", path=tree.source_name
+            f"{tree.source_name} has no payload file to preserve",
+            code="package.no_payload",
+            path=tree.source_name,
         )
     return submission

@@ -46,7 +46,9 @@ def verify_supplied(submission: Submission) -> list[SuppliedCheck]:
                 hasher.update(block)
         known[path].update(hasher.result().values)
     return [
-        SuppliedCheck(checksum=s, found=known[path][s.algorithm], ok=known[path][s.algorithm] == s.value.lower())
+        SuppliedCheck(
+            checksum=s, found=known[path][s.algorithm], ok=known[path][s.algorithm] == s.value.lower()
+        )
         for s, path in targets
     ]
 

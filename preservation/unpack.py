@@ -14,8 +14,8 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -180,7 +180,10 @@ def _unpack_zip(
         declared = sum(i.file_size for i in infos)
         if declared > writer.limits.max_total_bytes:
             writer.bomb("max_total_bytes", declared, archive.name)
-        if declared > writer.limits.ratio_floor_bytes and declared / max(writer.source_bytes or 1, 1) > writer.limits.max_ratio:
+        if (
+            declared > writer.limits.ratio_floor_bytes
+            and declared / max(writer.source_bytes or 1, 1) > writer.limits.max_ratio
+        ):
             writer.bomb("max_ratio", round(declared / max(writer.source_bytes or 1, 1), 1), archive.name)
         for member, info in _zip_members(zf):
             if info.flag_bits & 0x1:
@@ -206,9 +209,7 @@ def _unpack_tar(
     progress: Callable[[str], None] | None,
 ) -> None:
     with tarfile.open(archive, mode=mode, encoding="utf-8", errors="surrogateescape") as tf:  # type: ignore[call-overload]
-        count = 0
-        for info in tf:
-            count += 1
+        for count, info in enumerate(tf, start=1):
             if count > writer.limits.max_files:
                 writer.bomb("max_files", count, archive.name)
             raw = info.name.encode("utf-8", "surrogateescape")

@@ -22,8 +22,29 @@ from preservation.tools import ToolRun, run_tool
 
 DEFAULT_DATABASE_DIR = Path("/var/lib/clamav")
 SIGNATURE_SUFFIXES = (
-    ".cvd", ".cld", ".cud", ".ndb", ".ndu", ".hdb", ".hsb", ".hdu", ".hsu", ".mdb", ".msb",
-    ".ldb", ".ldu", ".cdb", ".idb", ".fp", ".sfp", ".pdb", ".wdb", ".yar", ".yara", ".cbc", ".ign2",
+    ".cvd",
+    ".cld",
+    ".cud",
+    ".ndb",
+    ".ndu",
+    ".hdb",
+    ".hsb",
+    ".hdu",
+    ".hsu",
+    ".mdb",
+    ".msb",
+    ".ldb",
+    ".ldu",
+    ".cdb",
+    ".idb",
+    ".fp",
+    ".sfp",
+    ".pdb",
+    ".wdb",
+    ".yar",
+    ".yara",
+    ".cbc",
+    ".ign2",
 )
 _FOUND = re.compile(r"^(?P<path>.+): (?P<signature>\S+) FOUND$")
 
@@ -63,7 +84,9 @@ def database_info(directory: Path) -> SignatureDatabase:
     parts: list[str] = []
     total = 0
     official = False
-    files = sorted(p for p in directory.iterdir() if p.suffix in SIGNATURE_SUFFIXES) if directory.is_dir() else []
+    files = (
+        sorted(p for p in directory.iterdir() if p.suffix in SIGNATURE_SUFFIXES) if directory.is_dir() else []
+    )
     for p in files:
         if p.suffix in (".cvd", ".cld", ".cud"):
             described = _cvd_header(p)
@@ -80,7 +103,10 @@ def database_info(directory: Path) -> SignatureDatabase:
                 if line.strip() and not line.startswith(b"#"):
                     data_lines += 1
         total += data_lines
-        parts.append(f"{p.name} (sha256 {digest.hexdigest()[:16]}…, {data_lines} signature{'s' if data_lines != 1 else ''})")
+        parts.append(
+            f"{p.name} (sha256 {digest.hexdigest()[:16]}…, "
+            f"{data_lines} signature{'s' if data_lines != 1 else ''})"
+        )
     if not parts:
         raise ToolError(
             f"no ClamAV signature database in {directory}: run `freshclam`, or set [virus_check] database "
@@ -89,7 +115,9 @@ def database_info(directory: Path) -> SignatureDatabase:
             code="virus.no_database",
             path=str(directory),
         )
-    return SignatureDatabase(directory=directory, description="; ".join(parts), signatures=total, official=official)
+    return SignatureDatabase(
+        directory=directory, description="; ".join(parts), signatures=total, official=official
+    )
 
 
 @dataclass(frozen=True)
@@ -160,7 +188,8 @@ class ClamAV:
         run = run_tool("clamscan", argv, timeout=self.timeout)
         if run.exit_code not in (0, 1):
             raise ToolError(
-                f"clamscan failed with exit code {run.exit_code} after {(datetime.now(UTC) - started).seconds} s",
+                f"clamscan failed with exit code {run.exit_code} "
+                f"after {(datetime.now(UTC) - started).seconds} s",
                 tool="clamscan",
                 exit_code=run.exit_code,
                 stderr=run.stderr_excerpt or run.stdout[-2000:],

@@ -70,11 +70,24 @@ class App:
     def emit(self, payload: dict[str, Any]) -> None:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
-    def fail(self, code: str, message: str, exit_code: int, *, params: dict[str, Any] | None = None,
-             path: str | None = None, extra: dict[str, Any] | None = None) -> NoReturn:
+    def fail(
+        self,
+        code: str,
+        message: str,
+        exit_code: int,
+        *,
+        params: dict[str, Any] | None = None,
+        path: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> NoReturn:
         text = self.t.text(code, params or {}, default=message)
         if self.json_output:
-            self.emit({"error": {"code": code, "message": text, "path": path, "params": params or {}}, **(extra or {})})
+            self.emit(
+                {
+                    "error": {"code": code, "message": text, "path": path, "params": params or {}},
+                    **(extra or {}),
+                }
+            )
         else:
             click.echo(f"{self.t.label('error')}: {text}", err=True)
         raise SystemExit(exit_code)
@@ -100,7 +113,9 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", "home", metavar="DIR", help="Data folder (default: $KHOLUU_HOME, else ./kholuu-data).")
+@click.option(
+    "--home", "home", metavar="DIR", help="Data folder (default: $KHOLUU_HOME, else ./kholuu-data)."
+)
 @click.option("--lang", "language", type=click.Choice(["vi", "en"]), help="Language of messages.")
 @click.version_option(__version__, prog_name="kholuu")
 @click.pass_context
@@ -182,7 +197,11 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool) -> None:
     show_bar = not as_json and sys.stderr.isatty()
     progress = TerminalProgress(sys.stderr) if show_bar else None
     result = run_ingest(
-        app.settings, app.sessions, path, options=IngestOptions(allow_duplicate=allow_duplicate), progress=progress
+        app.settings,
+        app.sessions,
+        path,
+        options=IngestOptions(allow_duplicate=allow_duplicate),
+        progress=progress,
     )
     if result.status is JobStatus.COMPLETED:
         payload = {
@@ -198,7 +217,12 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool) -> None:
             app.emit(payload)
         else:
             t = app.t
-            click.echo(t.text("cli.ingest.stored", {"aip_id": result.aip_id, "files": result.files, "bytes": result.bytes}))
+            click.echo(
+                t.text(
+                    "cli.ingest.stored",
+                    {"aip_id": result.aip_id, "files": result.files, "bytes": result.bytes},
+                )
+            )
             for name, obj in result.locations.items():
                 click.echo(f"  {t.label('location')} {name}: {obj}")
         return
@@ -248,7 +272,10 @@ def _report_failure(app: App, result: Any) -> NoReturn:
     }
     if not app.json_output:
         t = app.t
-        click.echo(t.text(f"cli.ingest.{result.status.value}", {"job_id": result.job_id, "step": failure.step}), err=True)
+        click.echo(
+            t.text(f"cli.ingest.{result.status.value}", {"job_id": result.job_id, "step": failure.step}),
+            err=True,
+        )
         for e in errors:
             where = f" [{e['path']}]" if e["path"] else ""
             tool = f" ({e['tool']}, exit {e['exit_code']})" if e["tool"] else ""
@@ -284,7 +311,10 @@ def aip_list(as_json: bool) -> None:
     if not rows:
         click.echo(t.text("cli.aip.none"))
     for r in rows:
-        click.echo(f"{r['aip_id']}  {r['status']:<8} {r['files']:>6} {t.label('files')} {r['bytes']:>12} B  {r['label']}")
+        click.echo(
+            f"{r['aip_id']}  {r['status']:<8} {r['files']:>6} {t.label('files')} "
+            f"{r['bytes']:>12} B  {r['label']}"
+        )
 
 
 @aip.command("show")
@@ -302,9 +332,13 @@ def aip_show(aip_id: str, as_json: bool) -> None:
         return
     t = app.t
     click.echo(f"{detail['aip_id']}  {detail['status']}  {detail['label']}")
-    click.echo(f"  {t.label('source')}: {detail['source_name']} ({detail['package_kind']}, {detail['container']})")
+    click.echo(
+        f"  {t.label('source')}: {detail['source_name']} ({detail['package_kind']}, {detail['container']})"
+    )
     for c in detail["copies"]:
-        click.echo(f"  {t.label('location')} {c['location']} v{c['version']}: {c['status']} {c['object_path']}")
+        click.echo(
+            f"  {t.label('location')} {c['location']} v{c['version']}: {c['status']} {c['object_path']}"
+        )
     click.echo(f"  {t.label('files')}:")
     for f in detail["files"]:
         if f["role"] != "original":
@@ -338,7 +372,9 @@ def aip_verify(aip_id: str, as_json: bool) -> None:
         click.echo(t.text("cli.verify.ok" if report.ok else "cli.verify.failed", report.as_dict()))
         for loc in report.locations:
             state = "OK" if not loc.problems else f"{len(loc.problems)} {t.label('problems')}"
-            click.echo(f"  {t.label('location')} {loc.name}: {loc.files} {t.label('files')}, {loc.bytes} B — {state}")
+            click.echo(
+                f"  {t.label('location')} {loc.name}: {loc.files} {t.label('files')}, {loc.bytes} B — {state}"
+            )
             for p in loc.problems:
                 click.echo(f"    - {p['code']} {p['path']}: {p['message']}")
     if not report.ok:
@@ -347,7 +383,9 @@ def aip_verify(aip_id: str, as_json: bool) -> None:
 
 @aip.command("fetch")
 @click.argument("aip_id")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder to copy the AIP into.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="Folder to copy the AIP into."
+)
 @click.option("--version", "version", type=int, default=None, help="OCFL version (default: the latest).")
 @click.option("--location", "location", default=None, help="Storage location to read from.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -421,7 +459,10 @@ def job_show(job_id: str, as_json: bool) -> None:
     for e in detail["errors"]:
         where = f" [{e['path']}]" if e["path"] else ""
         tool = f" ({e['tool']}, exit {e['exit_code']})" if e["tool"] else ""
-        click.echo(f"  - {e['code']}{where}{tool}: {t.text(e['code'], {**e['params'], 'path': e['path']}, default=e['message'])}")
+        click.echo(
+            f"  - {e['code']}{where}{tool}: "
+            + t.text(e["code"], {**e["params"], "path": e["path"]}, default=e["message"])
+        )
         if e["stderr"]:
             click.echo("    " + e["stderr"].replace("\n", "\n    "))
     if detail["quarantine"]:
@@ -442,7 +483,9 @@ def job_clean(job_id: str) -> None:
         row = session.get(Job, queries.resolve_job_id(session, job_id))
         assert row is not None
         if row.status is JobStatus.RUNNING:
-            app.fail("cli.job.running", f"job {row.id} is still running", EXIT_USAGE, params={"job_id": row.id})
+            app.fail(
+                "cli.job.running", f"job {row.id} is still running", EXIT_USAGE, params={"job_id": row.id}
+            )
         if row.quarantine_path:
             shutil.rmtree(row.quarantine_path, ignore_errors=True)
             row.quarantine_path = None

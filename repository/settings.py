@@ -64,6 +64,7 @@ class UnpackSettings:
     max_total_bytes: int = 1 << 40
     max_file_bytes: int = 1 << 40
     max_ratio: float = 250.0
+    ratio_floor_bytes: int = 64 << 20
     max_depth: int = 64
     max_path_bytes: int = 4096
 
@@ -320,7 +321,9 @@ def _check(settings: Settings) -> None:
     for loc in settings.storage.locations:
         if loc.role not in LOCATION_ROLES:
             raise SettingsError(
-                f"storage.locations.{loc.name}.role", f"must be one of {', '.join(LOCATION_ROLES)}", "settings"
+                f"storage.locations.{loc.name}.role",
+                f"must be one of {', '.join(LOCATION_ROLES)}",
+                "settings",
             )
     if not any(loc.required for loc in settings.storage.locations):
         raise SettingsError("storage.locations", "at least one location must be required", "settings")
@@ -329,5 +332,6 @@ def _check(settings: Settings) -> None:
 
         zoneinfo.ZoneInfo(settings.package.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError("package.timezone", f"unknown time zone {settings.package.timezone!r}", "settings") from exc
-
+        raise SettingsError(
+            "package.timezone", f"unknown time zone {settings.package.timezone!r}", "settings"
+        ) from exc

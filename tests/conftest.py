@@ -71,8 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def write_home_config(home: Path, extra: str = "") -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "kholuu.toml").write_text(
-        "[virus_check]\n"
-        f'database = "{TEST_SIGNATURES}"\n' + extra,
+        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n' + extra,
         encoding="utf-8",
     )
 

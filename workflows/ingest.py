@@ -27,11 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from preservation.aip import AipInput, AipProfile, BuiltAip, build_aip
+from preservation.csip import validate_package
+from repository.storage.locations import Location, open_locations
 from sqlalchemy.orm import Session, sessionmaker
 
-from preservation.aip import AipInput, AipProfile, BuiltAip, build_aip
 from preservation.characteristics import Characterization
-from preservation.csip import validate_package
 from preservation.errors import PreservationError, SchemaValidationError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.findings import Severity
@@ -51,7 +52,6 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.settings import Settings
-from repository.storage.locations import Location, open_locations
 from workflows import ingest_steps as steps
 from workflows.recovery import recover_interrupted
 from workflows.runner import NullProgress, Progress, StepContext, StepFailed, StepRunner
@@ -152,12 +152,23 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         run("virus check", steps.virus_check, submission, aip_id)
         run("message digest calculation", steps.message_digests, submission)
         run("supplied checksums", steps.supplied_checksums, submission)
-        payload_digest = run("duplicate check", steps.duplicates, submission, allow_duplicate=options.allow_duplicate)
+        payload_digest = run(
+            "duplicate check", steps.duplicates, submission, allow_duplicate=options.allow_duplicate
+        )
         formats = run("format identification", steps.identify, submission)
         characterizations = run("validation", steps.validate_files, submission, formats)
         built = run("information package creation", build, submission, formats, characterizations, aip_id)
         copies = run("storage", store_aip, built, aip_id)
-        run("catalog registration", register, submission, built, formats, characterizations, copies, payload_digest)
+        run(
+            "catalog registration",
+            register,
+            submission,
+            built,
+            formats,
+            characterizations,
+            copies,
+            payload_digest,
+        )
     except StepFailed as failure:
         return _failed(ctx, failure, aip_id)
     _cleanup_success(ctx)
@@ -269,7 +280,8 @@ def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy
                     type=EventType.REPLICATION,
                     outcome=Outcome.SUCCESS,
                     detail=f"AIP written as OCFL object version v{result.version} to storage location "
-                    f"{location.name!r} ({location.role}); every file read back and verified (SHA-512, SHA-256)",
+                    f"{location.name!r} ({location.role}); every file read back and verified "
+                    "(SHA-512, SHA-256)",
                     outcome_detail=f"{len(result.state)} files at {result.object_path}",
                     agents=(ctx.software,),
                     objects=(aip_id,),
@@ -319,7 +331,9 @@ def register(
     )
     try:
         with ctx.sessions.begin() as session:
-            _insert_aip(session, ctx, submission, built, formats, characterizations, copies, payload_digest, now)
+            _insert_aip(
+                session, ctx, submission, built, formats, characterizations, copies, payload_digest, now
+            )
             in_package = [e.identifier for e in ctx.events if e.datetime <= built.creation_event.datetime]
             store.attach_job_events(session, ctx.job_id, aip_id, in_package)
             store.add_events(session, [accession, end], job_id=ctx.job_id, aip_id=aip_id)

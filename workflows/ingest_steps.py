@@ -14,12 +14,12 @@ import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
+from preservation.csip import validate_package
 from sqlalchemy import select
 
 from preservation import virus
 from preservation.characteristics import Characterization, Validity
 from preservation.characterize import CharacterizeOptions, characterize, characterizers
-from preservation.csip import validate_package
 from preservation.errors import InvalidPackageError
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.findings import Finding, Severity
@@ -47,6 +47,7 @@ def unpack_limits(ctx: StepContext) -> UnpackLimits:
         max_total_bytes=u.max_total_bytes,
         max_file_bytes=u.max_file_bytes,
         max_ratio=u.max_ratio,
+        ratio_floor_bytes=u.ratio_floor_bytes,
         max_depth=u.max_depth,
         max_path_bytes=u.max_path_bytes,
     )
@@ -89,7 +90,9 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
             type=EventType.QUARANTINE,
             outcome=Outcome.SUCCESS,
             detail=f"Submission copied into quarantine at {destination}",
-            outcome_detail=f"{len(tree.files)} files, {tree.total_bytes} bytes, container {tree.container.value}",
+            outcome_detail=(
+                f"{len(tree.files)} files, {tree.total_bytes} bytes, container {tree.container.value}"
+            ),
             agents=(ctx.software,),
             objects=(aip_id,),
         )
@@ -100,7 +103,9 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
             Event(
                 type=EventType.UNPACKING,
                 outcome=Outcome.WARNING if warnings else Outcome.SUCCESS,
-                detail=f"{tree.container.value} archive unpacked safely (no traversal, links, devices or bombs)",
+                detail=(
+                    f"{tree.container.value} archive unpacked safely (no traversal, links, devices or bombs)"
+                ),
                 outcome_detail=_findings_text(tree.findings) or f"{len(tree.files)} files extracted",
                 agents=(ctx.software,),
                 objects=(aip_id,),
@@ -228,8 +233,13 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
             params={
                 "count": len(infected),
                 "infected": [
-                    {"code": "virus.infected_file", "path": p, "signature": s, "message": f"{p}: {s}",
-                     "file_uuid": by_name.get(p)}
+                    {
+                        "code": "virus.infected_file",
+                        "path": p,
+                        "signature": s,
+                        "message": f"{p}: {s}",
+                        "file_uuid": by_name.get(p),
+                    }
                     for p, s in sorted(infected.items())
                 ],
                 "tool": agent.identifier,
@@ -289,7 +299,9 @@ def payload_digest(submission: Submission) -> str:
     NFC names, so that the same documents sent once from Windows and once from macOS (NFD) count
     as the same payload; representation names included, so a reorganised package is not.
     """
-    lines = sorted(f"{f.representation}/{f.name.normalized}\0{f.digests.sha256}\n" for f in submission.payload)
+    lines = sorted(
+        f"{f.representation}/{f.name.normalized}\0{f.digests.sha256}\n" for f in submission.payload
+    )
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from repository.storage.locations import open_locations
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
-from repository.storage.locations import open_locations
 
 
 class RetrieveError(Exception):
-    def __init__(self, message: str, *, code: str, path: str | None = None, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str, path: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.path = path
@@ -42,7 +44,9 @@ def fetch_aip(
     with sessions() as session:
         aip = session.get(Aip, aip_id, options=[selectinload(Aip.files), selectinload(Aip.copies)])
         if aip is None:
-            raise RetrieveError(f"no AIP {aip_id}", code="catalog.not_found", params={"kind": "AIP", "id": aip_id})
+            raise RetrieveError(
+                f"no AIP {aip_id}", code="catalog.not_found", params={"kind": "AIP", "id": aip_id}
+            )
         wanted = version or aip.current_version
         if wanted < 1 or wanted > aip.current_version:
             raise RetrieveError(

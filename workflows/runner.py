@@ -72,7 +72,9 @@ class StepFailed(Exception):
         records: the per-file error records written to the catalog.
     """
 
-    def __init__(self, step: str, status: JobStatus, cause: BaseException, records: list[ErrorRecord]) -> None:
+    def __init__(
+        self, step: str, status: JobStatus, cause: BaseException, records: list[ErrorRecord]
+    ) -> None:
         super().__init__(f"step {step!r} {status.value}: {cause}")
         self.step = step
         self.status = status

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from repository.storage.locations import open_locations
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.events import Event, EventType, Outcome
@@ -19,7 +20,6 @@ from repository.catalog import store
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
 from repository.storage.errors import StorageError
-from repository.storage.locations import open_locations
 
 
 @dataclass
@@ -61,7 +61,13 @@ class VerifyReport:
             "files": sum(loc.files for loc in self.locations),
             "bytes": sum(loc.bytes for loc in self.locations),
             "locations": [
-                {"name": loc.name, "outcome": loc.outcome, "files": loc.files, "bytes": loc.bytes, "problems": loc.problems}
+                {
+                    "name": loc.name,
+                    "outcome": loc.outcome,
+                    "files": loc.files,
+                    "bytes": loc.bytes,
+                    "problems": loc.problems,
+                }
                 for loc in self.locations
             ],
         }
@@ -86,14 +92,20 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
         if location is None:
             loc_report.outcome = "could not check"
             loc_report.problems.append(
-                {"code": "verify.location_unknown", "path": "", "message": f"location {copy.location!r} is not configured"}
+                {
+                    "code": "verify.location_unknown",
+                    "path": "",
+                    "message": f"location {copy.location!r} is not configured",
+                }
             )
             continue
         try:
             _check_location(location.store, aip_id, version, expected, loc_report)
         except StorageError as exc:
             loc_report.outcome = "could not check"
-            loc_report.problems.append({"code": exc.code, "path": getattr(exc, "key", "") or "", "message": str(exc)})
+            loc_report.problems.append(
+                {"code": exc.code, "path": getattr(exc, "key", "") or "", "message": str(exc)}
+            )
     now = datetime.now(UTC)
     event = Event(
         type=EventType.FIXITY_CHECK,
@@ -142,20 +154,40 @@ def _check_location(
     for path, (sha256, sha512, size) in sorted(expected.items()):
         found = content_of.get(path)
         if found is None:
-            out.problems.append({"code": "verify.missing_in_storage", "path": path, "message": "in the catalog, not in the stored version"})
+            out.problems.append(
+                {
+                    "code": "verify.missing_in_storage",
+                    "path": path,
+                    "message": "in the catalog, not in the stored version",
+                }
+            )
             continue
         out.files += 1
         out.bytes += size
         if found[0] != sha512:
             out.problems.append(
-                {"code": "verify.sha512_differs", "path": path, "message": f"catalog sha512 {sha512}, storage inventory {found[0]}"}
+                {
+                    "code": "verify.sha512_differs",
+                    "path": path,
+                    "message": f"catalog sha512 {sha512}, storage inventory {found[0]}",
+                }
             )
         stored_sha256 = sha256_of.get(found[1])
         if stored_sha256 is not None and stored_sha256 != sha256:
             out.problems.append(
-                {"code": "verify.sha256_differs", "path": path, "message": f"catalog sha256 {sha256}, storage fixity {stored_sha256}"}
+                {
+                    "code": "verify.sha256_differs",
+                    "path": path,
+                    "message": f"catalog sha256 {sha256}, storage fixity {stored_sha256}",
+                }
             )
     for path in sorted(set(content_of) - set(expected)):
-        out.problems.append({"code": "verify.missing_in_catalog", "path": path, "message": "in the stored version, not in the catalog"})
+        out.problems.append(
+            {
+                "code": "verify.missing_in_catalog",
+                "path": path,
+                "message": "in the stored version, not in the catalog",
+            }
+        )
     if out.problems:
         out.outcome = "failed"

@@ -65,7 +65,7 @@ Sha512 = Annotated[str, mapped_column(String(128))]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {
+    type_annotation_map: dict[Any, Any] = {  # noqa: RUF012  (SQLAlchemy reads it from the class)
         datetime: UtcDateTime(),
         dict[str, Any]: JSON(),
         list[Any]: JSON(),

@@ -27,7 +27,9 @@ class CatalogError(Exception):
 
     code = "catalog.error"
 
-    def __init__(self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         if code:
             self.code = code

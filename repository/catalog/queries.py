@@ -44,7 +44,9 @@ def resolve_aip_id(session: Session, ident: str) -> str:
     if session.get(Aip, text) is not None:
         return text
     if len(text) >= len("uuid-") + 8:
-        matches = list(session.scalars(select(Aip.id).where(Aip.id.startswith(text, autoescape=True)).limit(5)))
+        matches = list(
+            session.scalars(select(Aip.id).where(Aip.id.startswith(text, autoescape=True)).limit(5))
+        )
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -57,7 +59,9 @@ def resolve_job_id(session: Session, ident: str) -> str:
     if session.get(Job, text) is not None:
         return text
     if len(text) >= 8:
-        matches = list(session.scalars(select(Job.id).where(Job.id.startswith(text, autoescape=True)).limit(5)))
+        matches = list(
+            session.scalars(select(Job.id).where(Job.id.startswith(text, autoescape=True)).limit(5))
+        )
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -98,7 +102,12 @@ def event_dict(row: Event) -> dict[str, Any]:
         "detail": row.detail,
         "outcome_detail": row.outcome_detail,
         "agents": [
-            {"name": link.agent.name, "version": link.agent.version, "type": link.agent.type, "note": link.agent.note}
+            {
+                "name": link.agent.name,
+                "version": link.agent.version,
+                "type": link.agent.type,
+                "note": link.agent.note,
+            }
             for link in row.agents
         ],
         "objects": [o.identifier for o in row.objects],
@@ -130,7 +139,9 @@ def file_dict(f: File) -> dict[str, Any]:
 
 
 def aip_detail(session: Session, aip_id: str, *, include_package_files: bool = True) -> dict[str, Any]:
-    aip = session.get(Aip, aip_id, options=[selectinload(Aip.files), selectinload(Aip.copies), selectinload(Aip.versions)])
+    aip = session.get(
+        Aip, aip_id, options=[selectinload(Aip.files), selectinload(Aip.copies), selectinload(Aip.versions)]
+    )
     if aip is None:
         raise NotFoundError("AIP", aip_id)
     files = [f for f in aip.files if f.version == aip.current_version]
@@ -175,9 +186,7 @@ def job_list(session: Session, *, status: JobStatus | None = None, limit: int = 
     if status is not None:
         q = q.where(Job.status == status)
     error_counts = dict(
-        session.execute(
-            select(Job.id, func.count()).join(Job.errors).group_by(Job.id)
-        ).tuples()
+        session.execute(select(Job.id, func.count()).join(Job.errors).group_by(Job.id)).tuples()
     )
     return [
         {

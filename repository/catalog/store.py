@@ -93,7 +93,9 @@ def _agent(row: models.Agent) -> Agent:
 def events_for_job(session: Session, job_id: str) -> list[models.Event]:
     return list(
         session.scalars(
-            select(models.Event).where(models.Event.job_id == job_id).order_by(models.Event.datetime, models.Event.id)
+            select(models.Event)
+            .where(models.Event.job_id == job_id)
+            .order_by(models.Event.datetime, models.Event.id)
         )
     )
 
@@ -101,7 +103,9 @@ def events_for_job(session: Session, job_id: str) -> list[models.Event]:
 def events_for_aip(session: Session, aip_id: str) -> list[models.Event]:
     return list(
         session.scalars(
-            select(models.Event).where(models.Event.aip_id == aip_id).order_by(models.Event.datetime, models.Event.id)
+            select(models.Event)
+            .where(models.Event.aip_id == aip_id)
+            .order_by(models.Event.datetime, models.Event.id)
         )
     )
 

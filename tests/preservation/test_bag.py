@@ -34,19 +34,34 @@ INVALID = {
     "v0.97/invalid/missing-bagit.txt": ("bag.missing_declaration", "bagit.txt"),
     "v0.97/invalid/out-of-scope-file-paths-using-dot-notation": ("bag.unsafe_path", "manifest-md5.txt"),
     "v0.97/invalid/out-of-scope-file-paths-using-dot-notation-for-fetch": ("bag.unsafe_path", "fetch.txt"),
-    "v0.97/invalid/same-filename-listed-twice-with-different-hashes": ("bag.duplicate_manifest_entry", "data/README"),
+    "v0.97/invalid/same-filename-listed-twice-with-different-hashes": (
+        "bag.duplicate_manifest_entry",
+        "data/README",
+    ),
     "v0.97/linux-only/out-of-scope-file-paths-using-absolute-path": ("bag.unsafe_path", "manifest-md5.txt"),
-    "v0.97/linux-only/out-of-scope-file-paths-using-absolute-path-for-fetch": ("bag.unsafe_path", "fetch.txt"),
+    "v0.97/linux-only/out-of-scope-file-paths-using-absolute-path-for-fetch": (
+        "bag.unsafe_path",
+        "fetch.txt",
+    ),
     "v0.97/linux-only/out-of-scope-file-paths-using-shortcut": ("bag.unsafe_path", "manifest-md5.txt"),
     "v0.97/linux-only/out-of-scope-file-paths-using-shortcut-for-fetch": ("bag.unsafe_path", "fetch.txt"),
-    "v0.97/linux-only/out-of-scope-file-paths-using-shortcut-username": ("bag.unsafe_path", "manifest-md5.txt"),
-    "v0.97/linux-only/out-of-scope-file-paths-using-shortcut-username-for-fetch": ("bag.unsafe_path", "fetch.txt"),
+    "v0.97/linux-only/out-of-scope-file-paths-using-shortcut-username": (
+        "bag.unsafe_path",
+        "manifest-md5.txt",
+    ),
+    "v0.97/linux-only/out-of-scope-file-paths-using-shortcut-username-for-fetch": (
+        "bag.unsafe_path",
+        "fetch.txt",
+    ),
     # bagit-python accepts this one; RFC 8493 §2.1.1 does not ("BagIt-Version : 1.0").
     "v1.0/invalid/bagit-with-invalid-whitespace": ("bag.invalid_declaration", "bagit.txt"),
     "v1.0/invalid/notAllManifestsListAllFiles": ("bag.unexpected_file", "data/missingFromManifest.txt"),
     # Its bagit.txt also has a trailing space after "1.0": the first defect found is named.
     "v1.0/invalid/same-filename-listed-twice-with-different-hashes": ("bag.invalid_declaration", "bagit.txt"),
-    "v1.0/invalid/same-filename-listed-twice-with-the-same-hash": ("bag.duplicate_manifest_entry", "data/README"),
+    "v1.0/invalid/same-filename-listed-twice-with-the-same-hash": (
+        "bag.duplicate_manifest_entry",
+        "data/README",
+    ),
 }
 
 
@@ -91,7 +106,11 @@ def made_bag(tmp_path: Path) -> Path:
     """bagit-python's own test images, bagged with all four algorithms (as bagit-python's tests do)."""
     bag_dir = tmp_path / "bag"
     shutil.copytree(BAGIT_PYTHON_DATA, bag_dir)
-    bagit.make_bag(str(bag_dir), {"Source-Organization": "UBND tỉnh An Giang"}, checksums=["md5", "sha1", "sha256", "sha512"])
+    bagit.make_bag(
+        str(bag_dir),
+        {"Source-Organization": "UBND tỉnh An Giang"},
+        checksums=["md5", "sha1", "sha256", "sha512"],
+    )
     return bag_dir
 
 

@@ -41,7 +41,10 @@ def test_minimal_sip_is_read(sip: Path, tmp_path: Path) -> None:
     assert roles["representations/rep1/METS.xml"] == (MetadataRole.SUBMISSION, "rep1")
     assert roles["metadata/descriptive/dc.xml"] == (MetadataRole.DESCRIPTIVE, None)
     assert roles["metadata/preservation/premis.xml"] == (MetadataRole.PRESERVATION, None)
-    assert roles["representations/rep1/metadata/preservation/premis.xml"] == (MetadataRole.PRESERVATION, "rep1")
+    assert roles["representations/rep1/metadata/preservation/premis.xml"] == (
+        MetadataRole.PRESERVATION,
+        "rep1",
+    )
     assert roles["schemas/dc.xsd"] == (MetadataRole.SCHEMA, None)
     assert roles["documentation/README.txt"] == (MetadataRole.DOCUMENTATION, None)
     assert s.label == "Công văn số 45/UBND-VP"
@@ -80,14 +83,19 @@ def test_missing_referenced_file(sip: Path, tmp_path: Path) -> None:
 
 def test_href_leaving_the_package(sip: Path, tmp_path: Path) -> None:
     mets = sip / "METS.xml"
-    mets.write_text(mets.read_text(encoding="utf-8").replace("./documentation/README.txt", "../../etc/passwd"), encoding="utf-8")
+    mets.write_text(
+        mets.read_text(encoding="utf-8").replace("./documentation/README.txt", "../../etc/passwd"),
+        encoding="utf-8",
+    )
     with pytest.raises(UnsafePackageError) as exc:
         read(sip, tmp_path)
     assert exc.value.code == "eark.href_escapes"
 
 
 def test_mets_not_well_formed(sip: Path, tmp_path: Path) -> None:
-    (sip / "METS.xml").write_text("<mets:mets xmlns:mets='http://www.loc.gov/METS/'><unclosed>", encoding="utf-8")
+    (sip / "METS.xml").write_text(
+        "<mets:mets xmlns:mets='http://www.loc.gov/METS/'><unclosed>", encoding="utf-8"
+    )
     (sip / "representations" / "rep1" / "METS.xml").unlink()
     with pytest.raises(InvalidPackageError) as exc:
         read(sip, tmp_path)

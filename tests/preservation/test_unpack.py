@@ -65,7 +65,11 @@ def outside(tmp_path: Path) -> Path:
 
 def assert_untouched(outside: Path) -> None:
     assert outside.read_text() == "untouched"
-    assert sorted(p.name for p in outside.parent.iterdir() if p.name not in {"q", "src"} and not p.suffix in {".zip", ".tar", ".gz", ".tgz"}) == ["outside.txt"]
+    assert sorted(
+        p.name
+        for p in outside.parent.iterdir()
+        if p.name not in {"q", "src"} and p.suffix not in {".zip", ".tar", ".gz", ".tgz"}
+    ) == ["outside.txt"]
 
 
 @pytest.mark.parametrize(
@@ -100,7 +104,9 @@ def test_zip_bad_names_refused(tmp_path: Path, outside: Path, name: str, code: s
         (tar_member("fifo", tarfile.FIFOTYPE), "unpack.special_file"),
     ],
 )
-def test_tar_hostile_members_refused(tmp_path: Path, outside: Path, member: tarfile.TarInfo, code: str) -> None:
+def test_tar_hostile_members_refused(
+    tmp_path: Path, outside: Path, member: tarfile.TarInfo, code: str
+) -> None:
     data = b"evil" if member.type == tarfile.REGTYPE else None
     archive = make_tar(tmp_path / "evil.tar", [(tar_member("ok.txt"), b"fine"), (member, data)])
     with pytest.raises(UnsafePackageError) as exc:
@@ -118,7 +124,9 @@ def test_zip_symlink_escaping_refused(tmp_path: Path, outside: Path) -> None:
 
 
 def test_link_inside_is_materialised_as_copy(tmp_path: Path) -> None:
-    archive = make_zip(tmp_path / "l.zip", [("docs/a.txt", b"content A"), zip_link("docs/alias.txt", "a.txt")])
+    archive = make_zip(
+        tmp_path / "l.zip", [("docs/a.txt", b"content A"), zip_link("docs/alias.txt", "a.txt")]
+    )
     tree = unpack_archive(archive, tmp_path / "q", LIMITS)
     names = {f.name.text: f for f in tree.files}
     assert set(names) == {"a.txt", "alias.txt"}  # unwrapped from docs/
@@ -130,7 +138,11 @@ def test_link_inside_is_materialised_as_copy(tmp_path: Path) -> None:
 def test_link_to_directory_refused(tmp_path: Path) -> None:
     archive = make_tar(
         tmp_path / "d.tar",
-        [(tar_member("d", tarfile.DIRTYPE), None), (tar_member("d/x.txt"), b"x"), (tar_member("l", tarfile.SYMTYPE, "d"), None)],
+        [
+            (tar_member("d", tarfile.DIRTYPE), None),
+            (tar_member("d/x.txt"), b"x"),
+            (tar_member("l", tarfile.SYMTYPE, "d"), None),
+        ],
     )
     with pytest.raises(UnsafePackageError) as exc:
         unpack_archive(archive, tmp_path / "q", LIMITS)
@@ -260,7 +272,10 @@ def test_corrupt_zip(tmp_path: Path) -> None:
 def test_single_top_folder_unwrapped_and_digests(tmp_path: Path) -> None:
     archive = make_tar(
         tmp_path / "bag.tar.gz",
-        [(tar_member("mybag/bagit.txt"), b"BagIt-Version: 1.0\n"), (tar_member("mybag/data/x.txt"), b"payload")],
+        [
+            (tar_member("mybag/bagit.txt"), b"BagIt-Version: 1.0\n"),
+            (tar_member("mybag/data/x.txt"), b"payload"),
+        ],
         mode="w:gz",
     )
     assert detect_container(archive) is Container.TAR_GZ
