@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,11 +120,22 @@ def database_info(directory: Path) -> SignatureDatabase:
     )
 
 
+UNSCANNED_PREFIX = "Heuristics.Limits.Exceeded"
+"""What clamscan reports (with ``--alert-exceeds-max``) for a file beyond its size limits."""
+
+
 @dataclass(frozen=True)
 class ScanResult:
+    """Attributes:
+    infected: relative path -> signature, for files with a detection.
+    unscanned: relative path -> reason, for files ClamAV could not scan whole (over its limits);
+        never reported as clean, and refused or accepted by policy (``refuse_unscanned``).
+    """
+
     infected: dict[str, str]
     scanned_files: int
     run: ToolRun
+    unscanned: dict[str, str] = field(default_factory=dict)
 
 
 class ClamAV:
@@ -180,7 +191,6 @@ class ClamAV:
             f"--max-filesize={self.max_filesize_mb}M",
             f"--max-scansize={self.max_scansize_mb}M",
             "--alert-exceeds-max=yes",
-            "--alert-encrypted=yes",
             "--",
             str(root),
         ]
@@ -196,6 +206,7 @@ class ClamAV:
                 code="virus.scan_failed",
             )
         infected: dict[str, str] = {}
+        unscanned: dict[str, str] = {}
         scanned = 0
         prefix = str(root).rstrip("/") + "/"
         for line in run.stdout.splitlines():
@@ -203,10 +214,14 @@ class ClamAV:
             if m:
                 path = m.group("path")
                 rel = path[len(prefix) :] if path.startswith(prefix) else path
-                infected[rel] = m.group("signature")
+                signature = m.group("signature")
+                if signature.startswith(UNSCANNED_PREFIX):
+                    unscanned[rel] = signature
+                else:
+                    infected[rel] = signature
             elif line.startswith("Scanned files:"):
                 scanned = int(line.split(":", 1)[1].strip())
-        if run.exit_code == 1 and not infected:
+        if run.exit_code == 1 and not infected and not unscanned:
             raise ToolError(
                 "clamscan reported an infection but no file could be read from its report",
                 tool="clamscan",
@@ -214,4 +229,4 @@ class ClamAV:
                 stderr=run.stdout[-2000:],
                 code="virus.scan_failed",
             )
-        return ScanResult(infected=infected, scanned_files=scanned, run=run)
+        return ScanResult(infected=infected, scanned_files=scanned, run=run, unscanned=unscanned)

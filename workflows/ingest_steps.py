@@ -197,12 +197,22 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
     for f in submission.payload:
         rel = _tree_relative(submission, f.path)
         signature = infected.get(rel)
+        not_scanned = result.unscanned.get(rel)
+        if signature:
+            outcome, outcome_detail = Outcome.FAILURE, f"infected: {signature}"
+        elif not_scanned:
+            outcome, outcome_detail = (
+                Outcome.WARNING,
+                f"NOT SCANNED ({not_scanned}): over ClamAV's size limits",
+            )
+        else:
+            outcome, outcome_detail = Outcome.SUCCESS, "clean"
         ctx.record(
             Event(
                 type=EventType.VIRUS_CHECK,
-                outcome=Outcome.FAILURE if signature else Outcome.SUCCESS,
+                outcome=outcome,
                 detail=detail,
-                outcome_detail=f"infected: {signature}" if signature else "clean",
+                outcome_detail=outcome_detail,
                 agents=(agent,),
                 objects=(f.uuid,),
             )
@@ -224,6 +234,21 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
             objects=(aip_id,),
         )
     )
+    if result.unscanned and vc.refuse_unscanned:
+        raise Refusal(
+            f"{len(result.unscanned)} file(s) could not be scanned (over ClamAV's size limits) and the policy "
+            "refuses unscanned files: " + ", ".join(sorted(result.unscanned)),
+            code="virus.unscanned",
+            path=sorted(result.unscanned)[0],
+            params={
+                "count": len(result.unscanned),
+                "infected": [
+                    {"code": "virus.unscanned_file", "path": p, "message": f"{p}: {s}", "signature": s}
+                    for p, s in sorted(result.unscanned.items())
+                ],
+                "tool": agent.identifier,
+            },
+        )
     if infected:
         raise Refusal(
             f"virus found in {len(infected)} file(s): "

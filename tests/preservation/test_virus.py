@@ -76,3 +76,14 @@ def test_cvd_header_is_described(tmp_path: Path) -> None:
     assert info.official
     assert info.signatures == 355000
     assert "daily.cvd v27850" in info.description
+
+
+def test_file_over_the_size_limit_is_reported_unscanned(tmp_path: Path) -> None:
+    root = tmp_path / "sip"
+    root.mkdir()
+    (root / "video.bin").write_bytes(b"\x00" * (2 << 20))
+    (root / "note.txt").write_text("small")
+    result = ClamAV(database=TEST_SIGNATURES, max_filesize_mb=1, max_scansize_mb=1).scan(root)
+    assert result.infected == {}
+    assert list(result.unscanned) == ["video.bin"]
+    assert result.unscanned["video.bin"].startswith("Heuristics.Limits.Exceeded")
