@@ -23,7 +23,12 @@ def source_codes() -> set[str]:
 
 
 def test_codes_are_found() -> None:
-    assert {"unpack.path_traversal", "bag.checksum_mismatch", "virus.infected", "ingest.duplicate"} <= source_codes()
+    assert {
+        "unpack.path_traversal",
+        "bag.checksum_mismatch",
+        "virus.infected",
+        "ingest.duplicate",
+    } <= source_codes()
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])

@@ -119,7 +119,14 @@ def test_duplicate_file_path_in_one_version_is_refused(sessions: sessionmaker[Se
         aip = _aip()
         for _ in range(2):
             aip.files.append(
-                File(version=1, role=FileRole.PACKAGE, aip_path="METS.xml", size=1, sha256="a" * 64, sha512="b" * 128)
+                File(
+                    version=1,
+                    role=FileRole.PACKAGE,
+                    aip_path="METS.xml",
+                    size=1,
+                    sha256="a" * 64,
+                    sha512="b" * 128,
+                )
             )
         s.add(aip)
 

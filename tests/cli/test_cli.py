@@ -157,7 +157,9 @@ def test_progress_bar_only_on_a_terminal(env: dict[str, str], tmp_path: Path) ->
     sip = tmp_path / "sip"
     sip.mkdir()
     for i in range(40):
-        (sip / unicodedata.normalize("NFD", f"Tài liệu {i}.txt")).write_text(f"tài liệu {i}", encoding="utf-8")
+        (sip / unicodedata.normalize("NFD", f"Tài liệu {i}.txt")).write_text(
+            f"tài liệu {i}", encoding="utf-8"
+        )
     master, slave = pty.openpty()
     proc = subprocess.Popen([KHOLUU, "ingest", str(sip)], env=env, stdout=slave, stderr=slave)
     os.close(slave)

@@ -29,7 +29,9 @@ def run_ingest(ready: tuple[Settings, sessionmaker[Session]]) -> Ingest:
     settings, sessions = ready
 
     def _run(path: Path, *, allow_duplicate: bool = False, settings_: Settings | None = None) -> IngestResult:
-        return ingest(settings_ or settings, sessions, path, options=IngestOptions(allow_duplicate=allow_duplicate))
+        return ingest(
+            settings_ or settings, sessions, path, options=IngestOptions(allow_duplicate=allow_duplicate)
+        )
 
     return _run
 

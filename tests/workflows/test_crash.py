@@ -39,7 +39,9 @@ def make_sip(root: Path) -> Path:
     (sip / "lon").mkdir()
     rng = random.Random(458)
     for i in range(300):
-        (sip / "nho" / f"van-ban-{i:03d}.txt").write_text(f"Văn bản số {i}\n" * rng.randint(5, 50), encoding="utf-8")
+        (sip / "nho" / f"van-ban-{i:03d}.txt").write_text(
+            f"Văn bản số {i}\n" * rng.randint(5, 50), encoding="utf-8"
+        )
     for i in range(12):
         (sip / "lon" / f"ban-quet-{i:02d}.bin").write_bytes(os.urandom(5 << 20))
     return sip
@@ -57,7 +59,9 @@ def test_sigkill_at_any_step(step: str, home: Path, database_url: str, tmp_path:
     sip = make_sip(tmp_path)
     engine = make_engine(database_url)
 
-    proc = subprocess.Popen([KHOLUU, "ingest", str(sip), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [KHOLUU, "ingest", str(sip), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 300
     killed = False
     while time.monotonic() < deadline:
@@ -73,7 +77,9 @@ def test_sigkill_at_any_step(step: str, home: Path, database_url: str, tmp_path:
             break
         time.sleep(0.002)
     proc.wait()
-    assert killed, f"the ingest finished before step {step!r} could be caught: {proc.stderr.read() if proc.stderr else ''}"
+    assert killed, (
+        f"the ingest finished before step {step!r} could be caught: {proc.stderr.read() if proc.stderr else ''}"
+    )
 
     # Right after the kill: nothing says stored, and no half object is visible in storage.
     with engine.connect() as conn:
