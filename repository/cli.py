@@ -194,6 +194,14 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool) -> None:
 
     app = _app()
     app.json_output = as_json
+    if not path.exists() and not path.is_symlink():
+        app.fail(
+            "package.not_found",
+            f"submission not found: {path}",
+            EXIT_USAGE,
+            params={"path": str(path)},
+            path=str(path),
+        )
     show_bar = not as_json and sys.stderr.isatty()
     progress = TerminalProgress(sys.stderr) if show_bar else None
     result = run_ingest(

@@ -27,13 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from preservation.aip import AipInput, AipProfile, BuiltAip, build_aip
-from preservation.csip import validate_package
-from repository.storage.locations import Location, open_locations
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.aip import AipInput, AipProfile, BuiltAip, build_aip
 from preservation.characteristics import Characterization
-from preservation.errors import PreservationError, SchemaValidationError
+from preservation.csip import validate_package
+from preservation.errors import SchemaValidationError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.findings import Severity
 from preservation.formats import FormatIdentification
@@ -52,6 +51,7 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.settings import Settings
+from repository.storage.locations import Location, open_locations
 from workflows import ingest_steps as steps
 from workflows.recovery import recover_interrupted
 from workflows.runner import NullProgress, Progress, StepContext, StepFailed, StepRunner
@@ -144,8 +144,6 @@ def ingest(
 def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) -> IngestResult:
     run = StepRunner(ctx)
     try:
-        if not source.exists():
-            raise _missing_source(source)
         run("ingestion start", steps.start, source, aip_id)
         tree = run("quarantine", steps.quarantine, source, aip_id)
         submission = run("package validation", steps.read_package, tree, aip_id)
@@ -180,14 +178,6 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         bytes=submission.payload_bytes,
         events=list(ctx.events),
         locations={c.location: c.object_path for c in copies},
-    )
-
-
-def _missing_source(source: Path) -> PreservationError:
-    from preservation.errors import InvalidPackageError
-
-    return InvalidPackageError(
-        f"submission not found: {source}", code="package.not_found", path=os.fsdecode(source)
     )
 
 

@@ -14,12 +14,12 @@ import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
-from preservation.csip import validate_package
 from sqlalchemy import select
 
 from preservation import virus
 from preservation.characteristics import Characterization, Validity
 from preservation.characterize import CharacterizeOptions, characterize, characterizers
+from preservation.csip import validate_package
 from preservation.errors import InvalidPackageError
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.findings import Finding, Severity
@@ -236,8 +236,8 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
     )
     if result.unscanned and vc.refuse_unscanned:
         raise Refusal(
-            f"{len(result.unscanned)} file(s) could not be scanned (over ClamAV's size limits) and the policy "
-            "refuses unscanned files: " + ", ".join(sorted(result.unscanned)),
+            f"{len(result.unscanned)} file(s) could not be scanned (over ClamAV's size limits) and the "
+            "policy refuses unscanned files: " + ", ".join(sorted(result.unscanned)),
             code="virus.unscanned",
             path=sorted(result.unscanned)[0],
             params={

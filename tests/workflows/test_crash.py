@@ -59,27 +59,25 @@ def test_sigkill_at_any_step(step: str, home: Path, database_url: str, tmp_path:
     sip = make_sip(tmp_path)
     engine = make_engine(database_url)
 
-    proc = subprocess.Popen(
-        [KHOLUU, "ingest", str(sip), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    deadline = time.monotonic() + 300
     killed = False
-    while time.monotonic() < deadline:
-        with engine.connect() as conn:
-            running = conn.execute(
-                select(JobStep.name).where(JobStep.status == StepStatus.RUNNING, JobStep.name == step)
-            ).first()
-        if running:
-            proc.send_signal(signal.SIGKILL)
-            killed = True
-            break
-        if proc.poll() is not None:
-            break
-        time.sleep(0.002)
-    proc.wait()
-    assert killed, (
-        f"the ingest finished before step {step!r} could be caught: {proc.stderr.read() if proc.stderr else ''}"
-    )
+    with subprocess.Popen(
+        [KHOLUU, "ingest", str(sip), "--json"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    ) as proc:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                running = conn.execute(
+                    select(JobStep.name).where(JobStep.status == StepStatus.RUNNING, JobStep.name == step)
+                ).first()
+            if running:
+                proc.send_signal(signal.SIGKILL)
+                killed = True
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.002)
+        _, stderr = proc.communicate()
+    assert killed, f"the ingest finished before step {step!r} could be caught: {stderr.decode()}"
 
     # Right after the kill: nothing says stored, and no half object is visible in storage.
     with engine.connect() as conn:
