@@ -71,7 +71,12 @@ def pdf(title: str, lines: list[str]) -> bytes:
 
 def png(width: int, height: int, colour: tuple[int, int, int], stripe: tuple[int, int, int]) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     rows = bytearray()
     for y in range(height):
@@ -80,18 +85,33 @@ def png(width: int, height: int, colour: tuple[int, int, int], stripe: tuple[int
             rows += bytes(stripe if (x // 8 + y // 8) % 2 else colour)
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     phys = struct.pack(">IIB", 7874, 7874, 1)  # 200 dpi (TT 05 Điều 8 minimum for scans)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"pHYs", phys) + chunk(
-        b"IDAT", zlib.compress(bytes(rows), 9)
-    ) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"pHYs", phys)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def tiff(width: int, height: int) -> bytes:
     """Uncompressed 8-bit greyscale baseline TIFF (little-endian), 300 dpi."""
-    pixels = bytes(((x * 255) // max(width - 1, 1)) ^ ((y // 4) % 2) * 64 for y in range(height) for x in range(width))
+    pixels = bytes(
+        ((x * 255) // max(width - 1, 1)) ^ ((y // 4) % 2) * 64 for y in range(height) for x in range(width)
+    )
     entries = [
-        (256, 3, 1, width), (257, 3, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-        (273, 4, 1, 0), (277, 3, 1, 1), (278, 3, 1, height), (279, 4, 1, len(pixels)),
-        (282, 5, 1, 0), (283, 5, 1, 0), (296, 3, 1, 2),
+        (256, 3, 1, width),
+        (257, 3, 1, height),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, 1, 0),
+        (277, 3, 1, 1),
+        (278, 3, 1, height),
+        (279, 4, 1, len(pixels)),
+        (282, 5, 1, 0),
+        (283, 5, 1, 0),
+        (296, 3, 1, 2),
     ]
     ifd_offset = 8
     ifd_size = 2 + 12 * len(entries) + 4
@@ -132,7 +152,7 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 def docx(paragraphs: list[str]) -> bytes:
-    body = "".join(f"<w:p><w:r><w:t xml:space=\"preserve\">{_esc(p)}</w:t></w:r></w:p>" for p in paragraphs)
+    body = "".join(f'<w:p><w:r><w:t xml:space="preserve">{_esc(p)}</w:t></w:r></w:p>' for p in paragraphs)
     return _zip(
         [
             (
@@ -147,7 +167,8 @@ def docx(paragraphs: list[str]) -> bytes:
             ),
             (
                 "_rels/.rels",
-                XML_DECL + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                XML_DECL
+                + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
                 '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
                 'officeDocument" Target="word/document.xml"/>'
                 '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
@@ -155,7 +176,8 @@ def docx(paragraphs: list[str]) -> bytes:
             ),
             (
                 "word/document.xml",
-                XML_DECL + '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                XML_DECL
+                + '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
                 f"<w:body>{body}</w:body></w:document>",
             ),
             ("docProps/core.xml", _core(paragraphs[0])),
@@ -192,7 +214,8 @@ def xlsx(rows: list[list[str | int]]) -> bytes:
             ),
             (
                 "_rels/.rels",
-                XML_DECL + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                XML_DECL
+                + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
                 f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
                 '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
                 'core-properties" Target="docProps/core.xml"/></Relationships>',
@@ -204,11 +227,15 @@ def xlsx(rows: list[list[str | int]]) -> bytes:
             ),
             (
                 "xl/_rels/workbook.xml.rels",
-                XML_DECL + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                XML_DECL
+                + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
                 f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
             ),
-            ("xl/worksheets/sheet1.xml", XML_DECL + f'<worksheet xmlns="{main}"><sheetData>{"".join(sheet_rows)}'
-                                         "</sheetData></worksheet>"),
+            (
+                "xl/worksheets/sheet1.xml",
+                XML_DECL + f'<worksheet xmlns="{main}"><sheetData>{"".join(sheet_rows)}'
+                "</sheetData></worksheet>",
+            ),
             ("docProps/core.xml", _core(str(rows[0][0]))),
         ]
     )
@@ -223,7 +250,8 @@ def odt(paragraphs: list[str]) -> bytes:
             ("mimetype", "application/vnd.oasis.opendocument.text"),
             (
                 "META-INF/manifest.xml",
-                XML_DECL + '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+                XML_DECL
+                + '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
                 'manifest:version="1.3">'
                 '<manifest:file-entry manifest:full-path="/" manifest:version="1.3" '
                 'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
@@ -334,12 +362,20 @@ def folder_files() -> dict[str, bytes]:
     return {
         "Quyết định số 12.pdf": pdf(
             "Quyết định số 12/QĐ-UBND về lưu trữ tài liệu điện tử",
-            ["UY BAN NHAN DAN TINH AN GIANG", "So: 12/QD-UBND", "QUYET DINH", "Ve viec luu tru tai lieu dien tu",
-             "An Giang, ngay 14 thang 3 nam 2025"],
+            [
+                "UY BAN NHAN DAN TINH AN GIANG",
+                "So: 12/QD-UBND",
+                "QUYET DINH",
+                "Ve viec luu tru tai lieu dien tu",
+                "An Giang, ngay 14 thang 3 nam 2025",
+            ],
         ),
         "Tờ trình số 05.docx": docx(
-            ["Tờ trình số 05/TTr-SNV", "Về kế hoạch số hóa tài liệu lưu trữ giai đoạn 2025–2027.",
-             "Kính gửi: Ủy ban nhân dân tỉnh An Giang."]
+            [
+                "Tờ trình số 05/TTr-SNV",
+                "Về kế hoạch số hóa tài liệu lưu trữ giai đoạn 2025–2027.",
+                "Kính gửi: Ủy ban nhân dân tỉnh An Giang.",
+            ]
         ),
         "anh-tru-so-ubnd.png": png(96, 64, (196, 30, 58), (255, 205, 0)),
         "danh-muc-ho-so.xml": DANH_MUC_XML.encode("utf-8"),
@@ -351,12 +387,20 @@ def bag_payload() -> dict[str, bytes]:
     return {
         "Công văn số 45-UBND-VP.pdf": pdf(
             "Công văn số 45/UBND-VP về việc nộp lưu tài liệu điện tử",
-            ["VAN PHONG UBND TINH AN GIANG", "So: 45/UBND-VP", "V/v nop luu tai lieu dien tu vao Luu tru lich su",
-             "An Giang, ngay 12 thang 3 nam 2024"],
+            [
+                "VAN PHONG UBND TINH AN GIANG",
+                "So: 45/UBND-VP",
+                "V/v nop luu tai lieu dien tu vao Luu tru lich su",
+                "An Giang, ngay 12 thang 3 nam 2024",
+            ],
         ),
         "Bảng thống kê hồ sơ 2024.xlsx": xlsx(
-            [["Đơn vị", "Số hồ sơ", "Vĩnh viễn"], ["Văn phòng UBND", 120, 45], ["Sở Nội vụ", 88, 30],
-             ["Sở Tài chính", 64, 12]]
+            [
+                ["Đơn vị", "Số hồ sơ", "Vĩnh viễn"],
+                ["Văn phòng UBND", 120, 45],
+                ["Sở Nội vụ", 88, 30],
+                ["Sở Tài chính", 64, 12],
+            ]
         ),
         "so-do-kho-luu-tru.tif": tiff(64, 48),
         "mo-ta-ho-so.xml": MO_TA_XML.encode("utf-8"),
@@ -367,12 +411,18 @@ def zip_files() -> dict[str, bytes]:
     return {
         "Báo cáo tổng kết năm 2024.pdf": pdf(
             "Báo cáo tổng kết công tác lưu trữ năm 2024",
-            ["SO NOI VU TINH AN GIANG", "BAO CAO TONG KET CONG TAC LUU TRU NAM 2024",
-             "An Giang, ngay 20 thang 1 nam 2025"],
+            [
+                "SO NOI VU TINH AN GIANG",
+                "BAO CAO TONG KET CONG TAC LUU TRU NAM 2024",
+                "An Giang, ngay 20 thang 1 nam 2025",
+            ],
         ),
         "Kế hoạch năm 2025.odt": odt(
-            ["Kế hoạch công tác văn thư, lưu trữ năm 2025", "Triển khai Luật Lưu trữ số 33/2024/QH15.",
-             "Hoàn thành nộp lưu hồ sơ điện tử có thời hạn lưu trữ vĩnh viễn."]
+            [
+                "Kế hoạch công tác văn thư, lưu trữ năm 2025",
+                "Triển khai Luật Lưu trữ số 33/2024/QH15.",
+                "Hoàn thành nộp lưu hồ sơ điện tử có thời hạn lưu trữ vĩnh viễn.",
+            ]
         ),
         "bieu-do-chi-tieu.png": png(80, 80, (0, 94, 184), (240, 240, 240)),
         "du-lieu-bao-cao.xml": BAO_CAO_XML.encode("utf-8"),
@@ -400,7 +450,7 @@ def write_bag(dest: Path, payload: dict[str, bytes]) -> None:
     for name, content in payload.items():
         (dest / "data" / name).write_bytes(content)
     total = sum(len(c) for c in payload.values())
-    info = BAG_INFO + [("Payload-Oxum", f"{total}.{len(payload)}")]
+    info = [*BAG_INFO, ("Payload-Oxum", f"{total}.{len(payload)}")]
     tags: dict[str, bytes] = {
         "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
         "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info).encode("utf-8"),
@@ -442,7 +492,9 @@ def build(out: Path) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=HERE, help="where to write the samples (default: samples/)")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="where to write the samples (default: samples/)"
+    )
     args = parser.parse_args()
     for path in build(args.out):
         print(path)

@@ -30,8 +30,11 @@ def digests(root: Path) -> dict[str, str]:
 
 
 def test_script_regenerates_the_committed_samples(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, str(SAMPLES / "build_samples.py"), "--out", str(tmp_path)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(SAMPLES / "build_samples.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
     assert digests(tmp_path) == digests(SAMPLES)
 
 
@@ -73,7 +76,9 @@ def test_every_sample_file_gets_a_puid() -> None:
         with zipfile.ZipFile(SAMPLES / NAMES[2]) as zf:
             zf.extractall(tmp)
         paths = [p for p in Path(tmp).rglob("*") if p.is_file()]
-        paths += [p for p in (SAMPLES / NAMES[0]).iterdir()] + [p for p in (SAMPLES / NAMES[1] / "data").iterdir()]
+        paths += [p for p in (SAMPLES / NAMES[0]).iterdir()] + [
+            p for p in (SAMPLES / NAMES[1] / "data").iterdir()
+        ]
         results = get_engine("siegfried").identify(paths)
         assert {p.name: r.puid for p, r in results.items() if r.puid == UNIDENTIFIED} == {}
         puids = {r.puid for r in results.values()}

@@ -17,12 +17,12 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-from repository.storage.locations import open_locations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.catalog.models import Aip, Job, JobStatus
 from repository.settings import Settings
+from repository.storage.locations import open_locations
 
 
 def _is_dead(lock_path: Path) -> bool:

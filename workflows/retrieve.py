@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from repository.storage.locations import open_locations
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
+from repository.storage.locations import open_locations
 
 
 class RetrieveError(Exception):

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from repository.storage.locations import open_locations
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.events import Event, EventType, Outcome
@@ -20,6 +19,7 @@ from repository.catalog import store
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
 from repository.storage.errors import StorageError
+from repository.storage.locations import open_locations
 
 
 @dataclass

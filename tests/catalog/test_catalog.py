@@ -72,7 +72,7 @@ def test_timestamps_come_back_aware_utc(sessions: sessionmaker[Session]) -> None
 
 def test_naive_datetime_is_refused(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(StatementError, match="naive datetime"), sessions.begin() as s:
-        s.add(_aip(created_at=datetime(2025, 1, 1)))  # noqa: DTZ001
+        s.add(_aip(created_at=datetime(2025, 1, 1)))
 
 
 def test_enum_values_are_checked(sessions: sessionmaker[Session], engine: Engine) -> None:

@@ -114,7 +114,8 @@ def build_valid_aip(parent: Path) -> Path:
     dc = _write(
         root,
         "metadata/descriptive/dc.xml",
-        '<?xml version="1.0"?>\n<dc xmlns="http://purl.org/dc/elements/1.1/"><title>Hồ sơ</title></dc>\n'.encode(),
+        '<?xml version="1.0"?>\n<dc xmlns="http://purl.org/dc/elements/1.1/">'
+        "<title>Hồ sơ</title></dc>\n".encode(),
     )
     pkg_premis = _write(root, "metadata/preservation/PREMIS.xml", premis)
     rights = _write(root, "metadata/other/rights.xml", b'<?xml version="1.0"?>\n<rights>open</rights>\n')

@@ -246,7 +246,7 @@ def test_invalid_bag_refused_naming_the_file(
 def test_duplicate_payload_refused_unless_allowed(
     run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
 ) -> None:
-    settings, sessions = ready
+    _, sessions = ready
     sip = tmp_path / "sip"
     sip.mkdir()
     (sip / "Biên bản.txt").write_text("biên bản họp", encoding="utf-8")
