@@ -150,7 +150,7 @@ def init(as_json: bool) -> None:
         settings.config_file.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
     revision = upgrade(app.engine)
     locations = open_locations(settings, initialize=True)
-    payload = {
+    payload: dict[str, Any] = {
         "home": str(settings.home),
         "catalog": settings.database_url if not settings.catalog.url else _safe_url(settings.database_url),
         "schema_revision": revision,
@@ -259,7 +259,7 @@ def _report_failure(app: App, result: Any) -> NoReturn:
     params = dict(getattr(cause, "params", {}) or {})
     path = getattr(cause, "path", None)
     exit_code = EXIT_REFUSED if result.status is JobStatus.REFUSED else EXIT_FAILED
-    errors = [
+    errors: list[dict[str, Any]] = [
         {
             "step": failure.step,
             "code": r.code,
@@ -289,7 +289,7 @@ def _report_failure(app: App, result: Any) -> NoReturn:
             tool = f" ({e['tool']}, exit {e['exit_code']})" if e["tool"] else ""
             click.echo(f"  - {e['code']}{where}{tool}: {e['message']}", err=True)
             if e["stderr"]:
-                click.echo("    " + e["stderr"].replace("\n", "\n    "), err=True)
+                click.echo("    " + str(e["stderr"]).replace("\n", "\n    "), err=True)
         if result.quarantine:
             click.echo(t.text("cli.ingest.kept_in_quarantine", {"path": result.quarantine}), err=True)
     app.fail(code, str(cause), exit_code, params=params, path=path, extra=extra)
