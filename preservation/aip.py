@@ -168,7 +168,7 @@ class _Builder:
             raise SchemaValidationError(
                 f"{rel} does not validate against the {schema.upper()} schema: "
                 + "; ".join(f"{p.where}: {p.message}" for p in problems[:5]),
-                code="xml.schema_invalid",
+                code="aip.schema_invalid",
                 path=rel,
                 params={"problems": [p.as_dict() for p in problems]},
             )

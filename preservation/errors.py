@@ -106,4 +106,4 @@ class ToolError(PreservationError):
 class SchemaValidationError(PreservationError):
     """Our own generated XML does not validate against its schema: a bug, never the user's fault."""
 
-    code = "xml.schema_invalid"
+    code = "aip.schema_invalid"
