@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from preservation.fixity import Digests
+from preservation.fixity import Digests, MultiHasher, iter_blocks
 from repository.storage.errors import IntegrityError, StorageError
 
 WRITE_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512", "md5")
@@ -207,6 +207,16 @@ def compare_digests(
                 found=got,
                 params={"what": what},
             )
+
+
+def digest_key(backend: Backend, key: str, algorithms: Sequence[str] = ("sha512",)) -> Digests:
+    """Stream a stored key once and return its size and digests (audits read streams, never a
+    local copy: style guide item 18)."""
+    hasher = MultiHasher(algorithms)
+    with backend.open_read(key) as fh:
+        for block in iter_blocks(fh):
+            hasher.update(block)
+    return hasher.result()
 
 
 def _key_problem(key: object) -> str:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ParamSpec, TypeVar
 
 from preservation.fixity import BLOCK_SIZE, Digests, MultiHasher, digest_file
 from repository.storage.backend import (
@@ -37,8 +38,19 @@ from repository.storage.errors import BackendUnavailable, IntegrityError, NotFou
 
 _UNAVAILABLE_ERRNOS = frozenset(
     getattr(errno, name)
-    for name in ("EIO", "ENOTCONN", "ESTALE", "ETIMEDOUT", "EHOSTDOWN", "EHOSTUNREACH", "ENETUNREACH",
-                 "ENODEV", "ENXIO", "ENOMEDIUM", "ESHUTDOWN")
+    for name in (
+        "EIO",
+        "ENOTCONN",
+        "ESTALE",
+        "ETIMEDOUT",
+        "EHOSTDOWN",
+        "EHOSTUNREACH",
+        "ENETUNREACH",
+        "ENODEV",
+        "ENXIO",
+        "ENOMEDIUM",
+        "ESHUTDOWN",
+    )
     if hasattr(errno, name)
 )
 _ERRNO_CODES = {
@@ -53,6 +65,8 @@ _ERRNO_CODES = {
     errno.EISDIR: "storage.key_conflict",
 }
 _TEMP_MARK = ".tmp-"
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _MAX_NAME_BYTES = 255 - len(".") - len(_TEMP_MARK) - 32
 
 
@@ -113,47 +127,58 @@ class LocalBackend:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write_atomic(self, key: str, source: BinaryIO, *, expected: Mapping[str, str] | None = None) -> Digests:
+    def write_atomic(
+        self, key: str, source: BinaryIO, *, expected: Mapping[str, str] | None = None
+    ) -> Digests:
         target = self._path(key)
-        algorithms = tuple(WRITE_ALGORITHMS) + tuple(
-            a for a in (expected or {}) if a not in WRITE_ALGORITHMS
-        )
+        algorithms = tuple(WRITE_ALGORITHMS) + tuple(a for a in (expected or {}) if a not in WRITE_ALGORITHMS)
         try:
             hasher = MultiHasher(algorithms)
         except ValueError as exc:
             raise StorageError(
-                str(exc), code="storage.unsupported_algorithm", key=key, location=self.name,
+                str(exc),
+                code="storage.unsupported_algorithm",
+                key=key,
+                location=self.name,
                 params={"algorithm": ", ".join(algorithms)},
             ) from exc
         created: list[Path] = []
         temp: Path | None = None
         try:
-            temp, fd = self._create_temp(target, created)
+            temp, fd = self._io(key, self._create_temp, target, created)
             with os.fdopen(fd, "wb") as out:
                 while True:
                     block = source.read(BLOCK_SIZE)  # the caller's stream: its errors propagate as they are
                     if not block:
                         break
                     hasher.update(block)
-                    self._io(out.write, block, key=key)
-                self._io(out.flush, key=key)
-                self._io(os.fsync, out.fileno(), key=key)
+                    self._io(key, out.write, block)
+                self._io(key, out.flush)
+                self._io(key, os.fsync, out.fileno())
                 _drop_page_cache(out.fileno())
             written = hasher.result()
             if expected:
                 compare_digests(written, expected, key=key, location=self.name)
-            stored = self._io(digest_file, temp, algorithms, key=key)
+            stored = self._io(key, digest_file, temp, algorithms)
             if stored.size != written.size:
                 raise IntegrityError(
                     f"read back {stored.size} bytes of {key}, wrote {written.size}",
-                    code="storage.readback_mismatch", key=key, location=self.name,
-                    algorithm="size", expected=str(written.size), found=str(stored.size),
+                    code="storage.readback_mismatch",
+                    key=key,
+                    location=self.name,
+                    algorithm="size",
+                    expected=str(written.size),
+                    found=str(stored.size),
                 )
             compare_digests(
-                stored, written.values, key=key, location=self.name, what="written",
+                stored,
+                written.values,
+                key=key,
+                location=self.name,
+                what="written",
                 code="storage.readback_mismatch",
             )
-            self._io(os.replace, temp, target, key=key)
+            self._io(key, os.replace, temp, target)
             temp = None
             _fsync_dir(target.parent)
         except BaseException:
@@ -179,6 +204,7 @@ class LocalBackend:
         self._check_root()
         base = self.root.joinpath(*prefix.split("/"))
         if not base.is_dir() or base.is_symlink():
+            self._prune_parents(base.parent)  # empty folders left by a crash before any key was written
             return 0
         count = 0
         try:
@@ -204,7 +230,10 @@ class LocalBackend:
         if src == dst or dst.startswith(src + "/") or src.startswith(dst + "/"):
             raise StorageError(
                 f"cannot move {src} to {dst}: one is inside the other",
-                code="storage.overlap", key=src, location=self.name, params={"destination": dst},
+                code="storage.overlap",
+                key=src,
+                location=self.name,
+                params={"destination": dst},
             )
         last = [check_key(k, location=self.name) for k in last]
         self._check_root()
@@ -218,13 +247,16 @@ class LocalBackend:
         if not os.path.lexists(dst_path) and self._move_whole(src_path, dst_path, dst):
             return
         conflicts = [
-            rel for rel in self._relative_keys(src_path)
+            rel
+            for rel in self._walk(src_path, "")
             if rel not in last and os.path.lexists(dst_path.joinpath(*rel.split("/")))
         ]
         if conflicts:
             raise StorageError(
                 f"{len(conflicts)} key(s) already exist under {dst}, e.g. {dst}/{conflicts[0]}",
-                code="storage.exists", key=f"{dst}/{conflicts[0]}", location=self.name,
+                code="storage.exists",
+                key=f"{dst}/{conflicts[0]}",
+                location=self.name,
                 params={"count": len(conflicts)},
             )
         try:
@@ -233,6 +265,13 @@ class LocalBackend:
                 final = dst_path.joinpath(*rel.split("/"))
                 self._rename(src_path.joinpath(*rel.split("/")), final, replace=True)
                 _fsync_dir(final.parent)
+        except FileExistsError as exc:  # appeared after the conflict check: never overwritten
+            raise StorageError(
+                f"{exc.filename} appeared while moving {src} to {dst}",
+                code="storage.exists",
+                key=dst,
+                location=self.name,
+            ) from exc
         except OSError as exc:
             raise self._error(exc, dst) from exc
         self._remove_empty_tree(src_path)
@@ -301,10 +340,6 @@ class LocalBackend:
                 self._rename(Path(entry.path), target, replace=False)
         _fsync_dir(dst)
 
-    def _relative_keys(self, base: Path) -> Iterator[str]:
-        for key in self._walk(base, ""):
-            yield key
-
     def _walk(self, folder: Path, prefix: str) -> Iterator[str]:
         """Keys under ``folder`` in code-point order: a sub-folder sorts as ``name/``."""
         try:
@@ -346,8 +381,7 @@ class LocalBackend:
             except FileExistsError:
                 if not path.is_dir():
                     raise
-        if missing:
-            _fsync_dir(missing[-1].parent)
+            _fsync_dir(path.parent)  # the new entry itself must survive a power cut
 
     def _prune_parents(self, folder: Path) -> None:
         """Remove ``folder`` and its ancestors while they are empty, never the root."""
@@ -355,6 +389,8 @@ class LocalBackend:
         while current != self.root and self.root in current.parents:
             try:
                 current.rmdir()
+            except FileNotFoundError:
+                pass  # already gone: its parent may still be an empty leftover
             except OSError:
                 return
             current = current.parent
@@ -375,10 +411,12 @@ class LocalBackend:
         if not self.root.is_dir():
             raise BackendUnavailable(
                 f"storage root {self.root} is missing or not a folder (not mounted?)",
-                location=self.name, params={"root": str(self.root)},
+                location=self.name,
+                params={"root": str(self.root)},
             )
 
-    def _io[**P, R](self, func: Callable[P, R], *args: P.args, key: str, **kwargs: P.kwargs) -> R:
+    def _io(self, key: str, func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        """Call ``func``, turning an OSError into a StorageError about ``key``."""
         try:
             return func(*args, **kwargs)
         except OSError as exc:
@@ -392,8 +430,9 @@ class LocalBackend:
                 f"storage {self.name} unavailable: {exc}", key=key or None, location=self.name, params=params
             )
         code = _ERRNO_CODES.get(exc.errno or 0, "storage.io_error")
-        return StorageError(f"{exc.strerror or exc} ({name})", code=code, key=key or None,
-                            location=self.name, params=params)
+        return StorageError(
+            f"{exc.strerror or exc} ({name})", code=code, key=key or None, location=self.name, params=params
+        )
 
 
 def _sort_name(entry: os.DirEntry[str]) -> str:
@@ -401,8 +440,6 @@ def _sort_name(entry: os.DirEntry[str]) -> str:
 
 
 def _is_regular(mode: int) -> bool:
-    import stat
-
     return stat.S_ISREG(mode)
 
 

@@ -1,0 +1,649 @@
+"""AIPs as OCFL 1.1 objects over any byte backend (https://ocfl.io/1.1/spec/).
+
+A storage location's backend holds two key folders:
+
+* ``ocfl-root/``: an OCFL 1.1 storage root (``0=ocfl_1.1``, ``ocfl_layout.json``) laid out with
+  extension 0003 (hashed n-tuple trees with the object id as encapsulating directory; sha256,
+  3 tuples of 3), so any OCFL tool (ocfl-py, ocfl-java, rocfl) can read every AIP without us.
+* ``deposit/``: our private staging area. A new version is assembled and read back there, so an
+  OCFL validator walking the root never sees a half-written object.
+
+A version is published with ``move_prefix(..., last=[inventory.json, inventory.json.sha512])``:
+the root inventory is the commit point (OCFL 1.1 §7.1 implementation notes: update the root
+inventory last). On local disk a new object appears in one directory rename. Whatever a crash
+leaves behind is found by :meth:`OcflStore.incomplete_objects` (no root inventory) and repaired
+by :meth:`OcflStore.recover_object` (a version folder newer than the head, or a stale sidecar).
+Concurrent writers of the *same* object are not coordinated here (the workflow runs one job per
+AIP); a root inventory that changed under a writer is refused (``ocfl.concurrent_update``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from preservation.findings import Finding
+from preservation.fixity import Digests, MultiHasher, digest_file, iter_blocks
+from repository.storage import ocfl_verify
+from repository.storage.backend import Backend, digest_key, join_key
+from repository.storage.errors import IntegrityError, NotFound, StorageError
+from repository.storage.ocfl_inventory import (
+    CONTENT_DIRECTORY,
+    INVENTORY,
+    LAYOUT_CONFIG,
+    LAYOUT_CONFIG_KEY,
+    LAYOUT_DESCRIPTION,
+    LAYOUT_FILE,
+    LAYOUT_NAME,
+    OBJECT_DECLARATION,
+    ROOT_DECLARATION,
+    SIDECAR,
+    check_component,
+    check_object_id,
+    check_updatable,
+    fixity_of,
+    head_number,
+    json_bytes,
+    logical_state,
+    new_inventory,
+    object_path_0003,
+    read_json,
+    read_sidecar,
+    safe_parts,
+    sidecar_bytes,
+    version_block,
+    version_number,
+)
+
+ROOT_PREFIX = "ocfl-root"
+"""Key folder of the OCFL storage root inside a backend."""
+DEPOSIT_PREFIX = "deposit"
+"""Key folder of our staging area, outside the OCFL root (which must hold only objects, OCFL 1.1 §4.2)."""
+
+__all__ = ["DEPOSIT_PREFIX", "ROOT_PREFIX", "OcflStore", "PutResult", "VersionInfo", "object_path_0003"]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One OCFL version block (OCFL 1.1 §3.5.3.1)."""
+
+    number: int
+    created: datetime
+    message: str
+    user_name: str
+    user_address: str
+
+
+@dataclass(frozen=True)
+class PutResult:
+    """What :meth:`OcflStore.put_version` published.
+
+    Attributes:
+        object_path: the object's folder relative to the OCFL storage root (extension 0003).
+        state: logical path -> size, sha256 and sha512 of every file of the new version.
+    """
+
+    object_id: str
+    version: int
+    object_path: str
+    state: dict[str, Digests]
+
+
+class OcflStore:
+    """OCFL 1.1 storage root + deposit area over one :class:`Backend` (one storage location)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._root_checked = False
+
+    # -- storage root ----------------------------------------------------------------------
+
+    def initialize(self) -> None:
+        """Create the storage root; idempotent (an existing root with our layout is accepted).
+
+        Raises:
+            StorageError: ``ocfl.root_not_ocfl`` if ``ocfl-root/`` holds other things and no
+                OCFL 1.1 declaration; ``ocfl.layout_unsupported`` for a root with another layout.
+        """
+        declaration, text = ROOT_DECLARATION
+        if self.backend.stat(join_key(ROOT_PREFIX, declaration)) is not None:
+            self._check_root()
+            return
+        ours = {join_key(ROOT_PREFIX, LAYOUT_FILE), join_key(ROOT_PREFIX, LAYOUT_CONFIG_KEY)}
+        foreign = next((k for k in self.backend.iter_keys(ROOT_PREFIX) if k not in ours), None)
+        if foreign is not None:
+            raise StorageError(
+                f"{ROOT_PREFIX} is not empty and is not an OCFL 1.1 storage root (found {foreign})",
+                code="ocfl.root_not_ocfl",
+                key=foreign,
+                location=self.backend.name,
+            )
+        self._write_bytes(join_key(ROOT_PREFIX, LAYOUT_CONFIG_KEY), json_bytes(LAYOUT_CONFIG))
+        layout = {"extension": LAYOUT_NAME, "description": LAYOUT_DESCRIPTION}
+        self._write_bytes(join_key(ROOT_PREFIX, LAYOUT_FILE), json_bytes(layout))
+        self._write_bytes(join_key(ROOT_PREFIX, declaration), text)  # last: a root exists once declared
+        self._root_checked = True
+
+    def object_path(self, object_id: str) -> str:
+        """The object's folder relative to the OCFL storage root (extension 0003)."""
+        return object_path_0003(check_object_id(object_id))
+
+    def exists(self, object_id: str) -> bool:
+        """True when the object's root inventory exists (the object has been published)."""
+        return self.backend.stat(self._key(object_id, INVENTORY)) is not None
+
+    def list_objects(self) -> Iterator[str]:
+        """Ids of every published object, read from their root inventories."""
+        for object_path, complete in self._object_dirs():
+            if complete:
+                yield str(read_json(self.backend, join_key(ROOT_PREFIX, object_path, INVENTORY))[0]["id"])
+
+    def incomplete_objects(self) -> list[str]:
+        """Object folders (relative to the OCFL root) that hold keys but no root inventory.
+
+        Only an interrupted publish leaves these; nothing in them was committed, and the OCFL root
+        is invalid until they are removed (OCFL 1.1 E063). Remove them with :meth:`remove_object`
+        (the id is the job's AIP id; the folder's last component is the percent-encoded id).
+        """
+        return [path for path, complete in self._object_dirs() if not complete]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put_version(
+        self,
+        object_id: str,
+        source: Path,
+        *,
+        deposit_id: str,
+        message: str,
+        user_name: str,
+        user_address: str,
+        created: datetime | None = None,
+        expected: Mapping[str, Digests] | None = None,
+    ) -> PutResult:
+        """Publish the content of the folder ``source`` as the object's next version.
+
+        A new object gets v1; an existing one v(n+1), whose content is deduplicated by sha512
+        against every earlier version (OCFL 1.1 §3.7 forward delta): unchanged files are not
+        copied again and earlier versions are not touched. Every file is written to
+        ``deposit/<deposit_id>/`` and read back, then the version is moved into the root with
+        the root inventory last; the deposit is removed afterwards (and on failure). Running it
+        again after a crash with the same arguments is safe.
+
+        Args:
+            source: local folder; logical paths are its relative file paths, names kept byte for
+                byte. Empty folders cannot be represented in OCFL and are not stored.
+            deposit_id: names the staging folder (the job id); one key component.
+            created: version time (default now); must be timezone-aware; stored as UTC seconds.
+            expected: logical path -> Digests the files must have (the AIP manifest). It must
+                list exactly the files of ``source``.
+
+        Raises:
+            IntegrityError: ``ocfl.source_mismatch`` (source differs from ``expected``),
+                ``ocfl.source_changed`` (a file changed while being stored),
+                ``ocfl.inventory_sidecar`` (the current inventory is damaged), read-back failures.
+            StorageError: ``ocfl.not_initialized``, ``ocfl.unsupported_object``,
+                ``ocfl.concurrent_update``, ``ocfl.bad_logical_path``, backend errors.
+        """
+        self._require_root()
+        object_path = self.object_path(object_id)
+        check_component(deposit_id, "deposit id")
+        block = version_block(created or datetime.now(UTC), message, user_name, user_address)
+        files = _scan_source(source)
+        if expected is not None:
+            _check_expected_paths(files, expected)
+        object_key = join_key(ROOT_PREFIX, object_path)
+        deposit = join_key(DEPOSIT_PREFIX, deposit_id)
+        old: dict[str, Any] | None = None
+        old_digest = ""
+        if self.exists(object_id):
+            old, old_digest = self._load_inventory(object_id, verify_sidecar=True)
+            check_updatable(old, object_id)
+        elif next(iter(self.backend.iter_keys(object_key)), None) is not None:
+            self.backend.delete_prefix(object_key)  # leftovers of an interrupted first publish
+        head = f"v{head_number(old) + 1 if old else 1}"
+        content_dir = str(old.get("contentDirectory", CONTENT_DIRECTORY)) if old else CONTENT_DIRECTORY
+        self.backend.delete_prefix(deposit)
+        try:
+            added, state, result = self._stage(files, old, deposit, f"{head}/{content_dir}", expected)
+            inventory = new_inventory(
+                old, object_id=object_id, head=head, content_directory=content_dir,
+                added=added, state=state, block=block,
+            )  # fmt: skip
+            if old is None:
+                self._write_bytes(join_key(deposit, OBJECT_DECLARATION[0]), OBJECT_DECLARATION[1])
+            raw = json_bytes(inventory)
+            for folder in (join_key(deposit, head), deposit):
+                self._write_bytes(join_key(folder, INVENTORY), raw)
+                self._write_bytes(join_key(folder, SIDECAR), sidecar_bytes(hashlib.sha512(raw).hexdigest()))
+            if old is not None and self._stored_digest(object_key) != old_digest:
+                raise StorageError(
+                    f"object {object_id} changed while version {head} was being written",
+                    code="ocfl.concurrent_update",
+                    key=object_key,
+                    location=self.backend.name,
+                )
+            self._publish(deposit, object_key, head, old_digest if old else None)
+        except BaseException:
+            _quietly(self.backend.delete_prefix, deposit)
+            raise
+        self.backend.delete_prefix(deposit)
+        return PutResult(object_id=object_id, version=int(head[1:]), object_path=object_path, state=result)
+
+    def discard_deposit(self, deposit_id: str) -> None:
+        """Remove a deposit (staging) folder, e.g. left by a crashed job. Missing is fine."""
+        self.backend.delete_prefix(join_key(DEPOSIT_PREFIX, check_component(deposit_id, "deposit id")))
+
+    def remove_object(self, object_id: str) -> None:
+        """Delete an object entirely. Only to roll back an object that was published (or half
+        published) but never registered in the catalog; preserved objects are never deleted."""
+        self.backend.delete_prefix(join_key(ROOT_PREFIX, self.object_path(object_id)))
+
+    def recover_object(self, object_id: str) -> list[str]:
+        """Finish or undo an interrupted update of an existing object; returns what was done.
+
+        * the root inventory was replaced but not its sidecar: the version *was* committed, so
+          the sidecar is rewritten, if the head version's own sidecar proves the inventory is
+          the one we wrote (otherwise it is damage, left for :meth:`verify_object` to report);
+        * version folders newer than the head were never committed: they are deleted.
+        """
+        if not self.exists(object_id):
+            return []
+        object_key = join_key(ROOT_PREFIX, self.object_path(object_id))
+        inventory, digest = read_json(self.backend, join_key(object_key, INVENTORY))
+        head = head_number(inventory)
+        done: list[str] = []
+        stale = read_sidecar(self.backend, join_key(object_key, SIDECAR)) != digest
+        if stale and read_sidecar(self.backend, join_key(object_key, f"v{head}", SIDECAR)) == digest:
+            self._write_bytes(join_key(object_key, SIDECAR), sidecar_bytes(digest))
+            done.append(f"rewrote {SIDECAR} of committed version v{head}")
+        newer = set()
+        for key in self.backend.iter_keys(object_key):
+            first = key[len(object_key) + 1 :].split("/", 1)[0]
+            number = version_number(first)
+            if number is not None and number > head:
+                newer.add(first)
+        for vdir in sorted(newer):
+            self.backend.delete_prefix(join_key(object_key, vdir))
+            done.append(f"removed uncommitted {vdir}")
+        return done
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def inventory(self, object_id: str) -> dict[str, Any]:
+        """The parsed root inventory (OCFL 1.1 §3.5). Raises NotFound ``ocfl.object_not_found``."""
+        return self._load_inventory(object_id, verify_sidecar=False)[0]
+
+    def versions(self, object_id: str) -> list[VersionInfo]:
+        """Every version block of the object, oldest first."""
+        out = []
+        for name, block in self.inventory(object_id)["versions"].items():
+            user = block.get("user") or {}
+            out.append(
+                VersionInfo(
+                    number=version_number(name) or 0,
+                    created=datetime.fromisoformat(block["created"]),
+                    message=str(block.get("message", "")),
+                    user_name=str(user.get("name", "")),
+                    user_address=str(user.get("address", "")),
+                )
+            )
+        return sorted(out, key=lambda v: v.number)
+
+    def version_state(self, object_id: str, version: int | None = None) -> dict[str, str]:
+        """Logical path -> content path (relative to the object root) of a version (default: head)."""
+        return logical_state(self.inventory(object_id), version, object_id)[0]
+
+    def open_file(self, object_id: str, logical_path: str, version: int | None = None) -> BinaryIO:
+        """A stream of one file of a version. Raises NotFound ``ocfl.no_such_path``."""
+        content_path = self.version_state(object_id, version).get(logical_path)
+        if content_path is None:
+            raise NotFound(
+                f"object {object_id} has no {logical_path!r} in that version",
+                code="ocfl.no_such_path",
+                key=logical_path,
+                location=self.backend.name,
+                params={"object_id": object_id, "version": version},
+            )
+        return self.backend.open_read(self._key(object_id, content_path))
+
+    def export_version(
+        self, object_id: str, destination: Path, version: int | None = None
+    ) -> dict[str, Digests]:
+        """Write a version's logical state into ``destination``, verified file by file.
+
+        Every file is streamed, hashed (sha256, sha512) and compared with the inventory's sha512
+        and, where recorded, its sha256 fixity. Names are written byte for byte.
+
+        Args:
+            destination: a folder that does not exist or is empty.
+
+        Returns:
+            Logical path -> size, sha256 and sha512 of the exported file.
+
+        Raises:
+            IntegrityError: ``ocfl.digest_mismatch`` naming the logical path (nothing exported is
+                left behind), ``ocfl.inventory_sidecar``.
+            StorageError: ``ocfl.destination_not_empty``.
+        """
+        inventory = self._load_inventory(object_id, verify_sidecar=True)[0]
+        state, sha512_of = logical_state(inventory, version, object_id)
+        sha256_of = fixity_of(inventory, "sha256")
+        if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
+            raise StorageError(
+                f"{destination} exists and is not an empty folder",
+                code="ocfl.destination_not_empty",
+                key=str(destination),
+                location=self.backend.name,
+            )
+        created = not destination.exists()
+        destination.mkdir(parents=True, exist_ok=True)
+        out: dict[str, Digests] = {}
+        try:
+            for logical_path, content_path in sorted(state.items()):
+                digests = self._export_file(
+                    object_id, content_path, destination.joinpath(*safe_parts(logical_path))
+                )
+                for algorithm, wanted in (
+                    ("sha512", sha512_of[logical_path]),
+                    ("sha256", sha256_of.get(content_path)),
+                ):
+                    if wanted is not None and digests[algorithm] != wanted.lower():
+                        raise IntegrityError(
+                            f"{logical_path}: stored {algorithm} is {digests[algorithm]}, "
+                            f"the inventory says {wanted.lower()}",
+                            code="ocfl.digest_mismatch",
+                            key=logical_path,
+                            location=self.backend.name,
+                            algorithm=algorithm,
+                            expected=wanted.lower(),
+                            found=digests[algorithm],
+                            params={"object_id": object_id, "content_path": content_path},
+                        )
+                out[logical_path] = digests
+        except BaseException:
+            _empty_folder(destination, remove=created)
+            raise
+        return out
+
+    def verify_object(self, object_id: str) -> list[Finding]:
+        """Re-read every file of the object and compare with its inventory; see
+        :func:`repository.storage.ocfl_verify.verify_object` for the checks and codes."""
+        return ocfl_verify.verify_object(
+            self.backend, join_key(ROOT_PREFIX, self.object_path(object_id)), object_id
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _stage(
+        self,
+        files: list[tuple[str, Path]],
+        old: Mapping[str, Any] | None,
+        deposit: str,
+        content_folder: str,
+        expected: Mapping[str, Digests] | None,
+    ) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]], dict[str, Digests]]:
+        """Write new content into the deposit: (added sha512 -> (content path, sha256), state, digests)."""
+        spelled = {d.lower(): d for d in (old or {}).get("manifest", {})}  # as spelled in the manifest
+        added: dict[str, tuple[str, str]] = {}
+        state: dict[str, list[str]] = {}
+        result: dict[str, Digests] = {}
+        for logical_path, path in files:
+            wanted = expected.get(logical_path) if expected is not None else None
+            known: Digests | None = None
+            if old is not None:  # hash first: most files of a new version are usually unchanged
+                known = digest_file(path, ("sha256", "sha512"))
+                _compare_source(logical_path, known, wanted, "ocfl.source_mismatch")
+            if known is not None and known.sha512 in spelled:
+                digests = known
+            else:
+                content_path = f"{content_folder}/{logical_path}"
+                code = "ocfl.source_changed" if known is not None else "ocfl.source_mismatch"
+                digests = self._write_content(
+                    join_key(deposit, content_path), path, logical_path, known or wanted, code
+                )
+                if digests.sha512 in spelled:  # the same bytes as an earlier file of this version
+                    self.backend.delete(join_key(deposit, content_path))
+                else:
+                    spelled[digests.sha512] = digests.sha512
+                    added[digests.sha512] = (content_path, digests.sha256)
+            state.setdefault(spelled[digests.sha512], []).append(logical_path)
+            result[logical_path] = Digests(digests.size, {"sha256": digests.sha256, "sha512": digests.sha512})
+        return added, state, result
+
+    def _write_content(
+        self, key: str, path: Path, logical_path: str, wanted: Digests | None, code: str
+    ) -> Digests:
+        """Stream one file into the deposit; ``code`` names a mismatch with ``wanted``."""
+        with path.open("rb") as stream:
+            try:
+                digests = self.backend.write_atomic(
+                    key, stream, expected=dict(wanted.values) if wanted else None
+                )
+            except IntegrityError as exc:
+                if exc.code != "storage.digest_mismatch":
+                    raise
+                raise IntegrityError(
+                    f"{logical_path}: does not have the expected {exc.algorithm} "
+                    f"(expected {exc.expected}, read {exc.found})",
+                    code=code,
+                    key=logical_path,
+                    location=self.backend.name,
+                    algorithm=exc.algorithm,
+                    expected=exc.expected,
+                    found=exc.found,
+                ) from exc
+        _compare_source(logical_path, digests, wanted, code)
+        return digests
+
+    def _publish(self, deposit: str, object_key: str, head: str, old_digest: str | None) -> None:
+        """Move the deposit into the root, root inventory last; undo what was not committed."""
+        try:
+            self.backend.move_prefix(deposit, object_key, last=[INVENTORY, SIDECAR])
+        except BaseException:
+            if old_digest is None:
+                if self.backend.stat(join_key(object_key, INVENTORY)) is None:
+                    _quietly(self.backend.delete_prefix, object_key)
+            elif self._stored_digest(object_key) == old_digest:
+                _quietly(self.backend.delete_prefix, join_key(object_key, head))
+            raise
+
+    def _write_bytes(self, key: str, data: bytes) -> None:
+        """Small metadata files (declarations, inventories): atomic and read back like content."""
+        self.backend.write_atomic(
+            key, io.BytesIO(data), expected={"sha512": hashlib.sha512(data).hexdigest()}
+        )
+
+    def _export_file(self, object_id: str, content_path: str, target: Path) -> Digests:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        hasher = MultiHasher(("sha256", "sha512"))
+        with self.backend.open_read(self._key(object_id, content_path)) as stream, target.open("xb") as fh:
+            for block in iter_blocks(stream):
+                fh.write(block)
+                hasher.update(block)
+        return hasher.result()
+
+    def _key(self, object_id: str, relative: str) -> str:
+        return join_key(ROOT_PREFIX, self.object_path(object_id), relative)
+
+    def _require_root(self) -> None:
+        if not self._root_checked:
+            if self.backend.stat(join_key(ROOT_PREFIX, ROOT_DECLARATION[0])) is None:
+                raise StorageError(
+                    f"no OCFL storage root in location {self.backend.name} (initialize it first)",
+                    code="ocfl.not_initialized",
+                    location=self.backend.name,
+                )
+            self._check_root()
+
+    def _check_root(self) -> None:
+        """Our root must declare OCFL 1.1 and use exactly our 0003 configuration."""
+        declaration, text = ROOT_DECLARATION
+        problems = []
+        with self.backend.open_read(join_key(ROOT_PREFIX, declaration)) as fh:
+            if fh.read(64) != text:
+                problems.append(f"{declaration} does not contain {text!r}")
+        try:
+            layout = read_json(self.backend, join_key(ROOT_PREFIX, LAYOUT_FILE))[0]
+            config = read_json(self.backend, join_key(ROOT_PREFIX, LAYOUT_CONFIG_KEY))[0]
+        except NotFound as exc:
+            problems.append(f"missing {exc.key}")
+        else:
+            if layout.get("extension") != LAYOUT_NAME or config != LAYOUT_CONFIG:
+                problems.append(f"layout {layout.get('extension')!r} {config!r}, not {LAYOUT_CONFIG!r}")
+        if problems:
+            raise StorageError(
+                f"the OCFL storage root of {self.backend.name} is not ours: {'; '.join(problems)}",
+                code="ocfl.layout_unsupported",
+                key=ROOT_PREFIX,
+                location=self.backend.name,
+                params={"problems": problems},
+            )
+        self._root_checked = True
+
+    def _object_dirs(self) -> Iterator[tuple[str, bool]]:
+        """(object path, has a root inventory) for every 0003 object folder holding any key.
+
+        Keys come sorted, so the keys of one object folder are contiguous.
+        """
+        current: str | None = None
+        complete = False
+        for key in self.backend.iter_keys(ROOT_PREFIX):
+            parts = key.split("/")[1:]
+            if len(parts) < 5 or not all(
+                len(p) == 3 and all(c in "0123456789abcdef" for c in p) for p in parts[:3]
+            ):
+                continue
+            folder = "/".join(parts[:4])
+            if folder != current:
+                if current is not None:
+                    yield current, complete
+                current, complete = folder, False
+            complete = complete or (len(parts) == 5 and parts[4] == INVENTORY)
+        if current is not None:
+            yield current, complete
+
+    def _load_inventory(self, object_id: str, *, verify_sidecar: bool) -> tuple[dict[str, Any], str]:
+        key = self._key(object_id, INVENTORY)
+        try:
+            inventory, digest = read_json(self.backend, key)
+        except NotFound as exc:
+            raise NotFound(
+                f"no object {object_id}",
+                code="ocfl.object_not_found",
+                key=object_id,
+                location=self.backend.name,
+            ) from exc
+        if verify_sidecar:
+            recorded = read_sidecar(self.backend, self._key(object_id, SIDECAR))
+            if recorded != digest:
+                raise IntegrityError(
+                    f"the root inventory of {object_id} has sha512 {digest}, its sidecar says {recorded}",
+                    code="ocfl.inventory_sidecar",
+                    key=key,
+                    location=self.backend.name,
+                    algorithm="sha512",
+                    expected=recorded or "",
+                    found=digest,
+                )
+        return inventory, digest
+
+    def _stored_digest(self, object_key: str) -> str:
+        try:
+            return digest_key(self.backend, join_key(object_key, INVENTORY)).sha512
+        except NotFound:
+            return ""
+
+
+def _scan_source(source: Path) -> list[tuple[str, Path]]:
+    """(logical path, file) for every regular file under ``source``, sorted by logical path.
+
+    Raises:
+        StorageError: ``ocfl.source_missing``; ``ocfl.bad_logical_path`` for a name that is not
+            UTF-8 (OCFL logical paths are UTF-8 text); ``ocfl.unsupported_source_entry`` for links,
+            devices and the like (an AIP holds files).
+    """
+    if not source.is_dir():
+        raise StorageError(
+            f"source folder {source} does not exist", code="ocfl.source_missing", key=str(source)
+        )
+    out: list[tuple[str, Path]] = []
+    pending = [(source, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                logical = prefix + entry.name
+                try:
+                    logical.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise StorageError(
+                        f"file name {logical!r} is not valid UTF-8", code="ocfl.bad_logical_path", key=logical
+                    ) from exc
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), logical + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    out.append((logical, Path(entry.path)))
+                else:
+                    raise StorageError(
+                        f"{logical} is neither a regular file nor a folder",
+                        code="ocfl.unsupported_source_entry",
+                        key=logical,
+                    )
+    return sorted(out)
+
+
+def _check_expected_paths(files: list[tuple[str, Path]], expected: Mapping[str, Digests]) -> None:
+    present = {lp for lp, _ in files}
+    for path in sorted(present ^ set(expected)):
+        only_in = "source" if path in present else "expected"
+        raise IntegrityError(
+            f"{path} is only in the {'source folder' if only_in == 'source' else 'expected manifest'}",
+            code="ocfl.source_mismatch",
+            key=path,
+            params={"only_in": only_in},
+        )
+
+
+def _compare_source(logical_path: str, found: Digests, wanted: Digests | None, code: str) -> None:
+    if wanted is None:
+        return
+    checks = [("size", str(wanted.size), str(found.size))] + [
+        (alg, value.lower(), found.values[alg]) for alg, value in wanted.values.items() if alg in found.values
+    ]
+    for algorithm, value, got in checks:
+        if value != got:
+            raise IntegrityError(
+                f"{logical_path}: {algorithm} is {got}, expected {value}",
+                code=code,
+                key=logical_path,
+                algorithm=algorithm,
+                expected=value,
+                found=got,
+            )
+
+
+def _empty_folder(folder: Path, *, remove: bool) -> None:
+    if remove:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _quietly(cleanup: Callable[..., object], *args: Any) -> None:
+    """Run a clean-up step on a failure path without hiding the original error."""
+    try:
+        cleanup(*args)
+    except StorageError:
+        pass
