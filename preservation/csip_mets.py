@@ -17,6 +17,8 @@ from urllib.parse import unquote_to_bytes
 
 from lxml import etree
 
+from preservation.names import resolve_relative
+
 if TYPE_CHECKING:
     from preservation.csip import Report
 
@@ -632,19 +634,10 @@ def _id_requirement(el: etree._Element) -> str:
 
 
 def _resolve(href: str, base: str) -> str | None:
-    if "://" in href or href.startswith("/"):
+    if "://" in href:
         return None
-    stack = [p for p in base.split("/") if p]
-    for part in unquote_to_bytes(href).decode("utf-8", "surrogateescape").split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not stack:
-                return None
-            stack.pop()
-        else:
-            stack.append(part)
-    return "/".join(stack)
+    resolved = resolve_relative(tuple(p.encode() for p in base.split("/") if p), unquote_to_bytes(href))
+    return None if resolved is None else b"/".join(resolved).decode("utf-8", "surrogateescape")
 
 
 def _digest(path: Path, algorithm: str) -> str:

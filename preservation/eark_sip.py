@@ -17,7 +17,7 @@ from lxml import etree
 
 from preservation.errors import InvalidPackageError, UnsafePackageError
 from preservation.findings import Finding, Severity
-from preservation.names import FileName, nfc, readable
+from preservation.names import FileName, nfc, readable, resolve_relative
 from preservation.package import (
     MetadataFile,
     MetadataRole,
@@ -233,27 +233,19 @@ def _references(
 
 
 def _resolve(href: str, base: str, where: str) -> bytes:
-    if "://" in href or href.startswith("/"):
+    resolved = (
+        None
+        if "://" in href
+        else resolve_relative(
+            tuple(p for p in base.encode("utf-8").split(b"/") if p),
+            unquote_to_bytes(href.removeprefix("file:")),
+        )
+    )
+    if resolved is None:
         raise UnsafePackageError(
             f"{where} refers to {href!r}, outside the package",
             code="eark.href_escapes",
             path=href,
             params={"mets": where},
         )
-    raw = unquote_to_bytes(href.removeprefix("file:"))
-    stack = [p for p in base.encode("utf-8").split(b"/") if p]
-    for part in raw.split(b"/"):
-        if part in (b"", b"."):
-            continue
-        if part == b"..":
-            if not stack:
-                raise UnsafePackageError(
-                    f"{where} refers to {href!r}, outside the package",
-                    code="eark.href_escapes",
-                    path=href,
-                    params={"mets": where},
-                )
-            stack.pop()
-        else:
-            stack.append(part)
-    return b"/".join(stack)
+    return b"/".join(resolved)

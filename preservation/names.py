@@ -61,6 +61,29 @@ def readable(raw: bytes) -> str:
     return "".join(out)
 
 
+def resolve_relative(base: tuple[bytes, ...], target: bytes) -> tuple[bytes, ...] | None:
+    """Resolve a ``/``-separated relative ``target`` against the folder ``base``, lexically.
+
+    Returns ``None`` when the target is absolute (``/x``, ``C:x``, ``\\x``) or climbs above the
+    root with ``..``: links, manifests and METS hrefs in a package may only point inside it.
+    """
+    if target.startswith((b"/", b"\\")) or (
+        len(target) >= 2 and target[1:2] == b":" and target[:1].isalpha()
+    ):
+        return None
+    stack = list(base)
+    for part in target.split(b"/"):
+        if part in (b"", b"."):
+            continue
+        if part == b"..":
+            if not stack:
+                return None
+            stack.pop()
+        else:
+            stack.append(part)
+    return tuple(stack)
+
+
 def check_component(raw: bytes, *, where: str) -> None:
     """Refuse a path component no honest package contains.
 

@@ -18,7 +18,7 @@ from typing import IO
 from preservation.errors import UnsafePackageError
 from preservation.findings import Finding, Severity
 from preservation.fixity import BLOCK_SIZE, MultiHasher
-from preservation.names import FileName, check_component, nfc, readable
+from preservation.names import FileName, check_component, nfc, readable, resolve_relative
 from preservation.package import ReceivedFile
 
 FILE_MODE = 0o640
@@ -252,32 +252,16 @@ def resolve_link(
     Raises:
         UnsafePackageError: ``unpack.link_escapes`` when the target is absolute or leaves the root.
     """
-    where = readable(b"/".join(link_parts))
-    if target.startswith((b"/", b"\\")) or (
-        len(target) >= 2 and target[1:2] == b":" and target[:1].isalpha()
-    ):
+    resolved = resolve_relative(() if relative_to_root else link_parts[:-1], target)
+    if resolved is None:
+        where = readable(b"/".join(link_parts))
         raise UnsafePackageError(
             f"link {where!r} points outside the submission ({readable(target)!r})",
             code="unpack.link_escapes",
             path=where,
             params={"target": readable(target)},
         )
-    stack = [] if relative_to_root else list(link_parts[:-1])
-    for part in target.split(b"/"):
-        if part in (b"", b"."):
-            continue
-        if part == b"..":
-            if not stack:
-                raise UnsafePackageError(
-                    f"link {where!r} points outside the submission ({readable(target)!r})",
-                    code="unpack.link_escapes",
-                    path=where,
-                    params={"target": readable(target)},
-                )
-            stack.pop()
-        else:
-            stack.append(part)
-    return tuple(stack)
+    return resolved
 
 
 def materialize_links(writer: SafeWriter, links: dict[tuple[bytes, ...], tuple[bytes, ...]]) -> None:

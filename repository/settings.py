@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from preservation.safepath import UnpackLimits
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULTS_FILE = CONFIG_DIR / "defaults.toml"
@@ -59,17 +61,6 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
-class UnpackSettings:
-    max_files: int = 100_000
-    max_total_bytes: int = 1 << 40
-    max_file_bytes: int = 1 << 40
-    max_ratio: float = 250.0
-    ratio_floor_bytes: int = 64 << 20
-    max_depth: int = 64
-    max_path_bytes: int = 4096
-
-
-@dataclass(frozen=True)
 class VirusCheckSettings:
     clamscan: str = "clamscan"
     database: str = ""
@@ -106,11 +97,31 @@ LOCATION_ROLES = ("primary", "replica", "offline")
 
 @dataclass(frozen=True)
 class StorageLocation:
+    """One ``[[storage.locations]]`` entry. ``path`` is for ``local``; the rest for ``s3``
+    (see repository/storage/s3.py ``S3Options`` for what each means). Empty text means unset."""
+
     name: str
     backend: str
     role: str = "primary"
     path: str = ""
     required: bool = True
+    endpoint: str = ""
+    region: str = "us-east-1"
+    bucket: str = ""
+    prefix: str = ""
+    profile: str = ""
+    credentials_file: str = ""
+    addressing_style: str = "path"
+    verify_tls: bool = True
+    ca_bundle: str = ""
+    part_size_mb: int = 16
+    readback: bool = True
+    object_lock_mode: str = ""
+    object_lock_days: int = 0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 4
+    create_bucket: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ class Settings:
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
-    unpack: UnpackSettings = field(default_factory=UnpackSettings)
+    unpack: UnpackLimits = field(default_factory=UnpackLimits)
     virus_check: VirusCheckSettings = field(default_factory=VirusCheckSettings)
     identification: IdentificationSettings = field(default_factory=IdentificationSettings)
     characterization: CharacterizationSettings = field(default_factory=CharacterizationSettings)

@@ -29,7 +29,6 @@ from preservation.package import Container, PackageKind, ReceivedTree, Submissio
 from preservation.quarantine import receive
 from preservation.submission import read_submission
 from preservation.supplied import raise_on_mismatch, verify_supplied
-from preservation.unpack import UnpackLimits
 from repository.catalog.models import Aip, AipStatus
 from workflows.runner import Refusal, StepContext
 
@@ -38,19 +37,6 @@ HASHLIB_AGENT = Agent(
     version=f"{platform.python_version()} ({ssl.OPENSSL_VERSION})",
     note="SHA-256 and SHA-512 computed in one streamed pass while copying into quarantine",
 )
-
-
-def unpack_limits(ctx: StepContext) -> UnpackLimits:
-    u = ctx.settings.unpack
-    return UnpackLimits(
-        max_files=u.max_files,
-        max_total_bytes=u.max_total_bytes,
-        max_file_bytes=u.max_file_bytes,
-        max_ratio=u.max_ratio,
-        ratio_floor_bytes=u.ratio_floor_bytes,
-        max_depth=u.max_depth,
-        max_path_bytes=u.max_path_bytes,
-    )
 
 
 def start(ctx: StepContext, source: Path, aip_id: str) -> None:
@@ -70,7 +56,7 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
     destination = ctx.settings.quarantine_dir / ctx.job_id
     ctx.progress.start("quarantine", 0)
     try:
-        tree = receive(source, destination, unpack_limits(ctx), progress=ctx.progress.advance)
+        tree = receive(source, destination, ctx.settings.unpack, progress=ctx.progress.advance)
     except Exception as exc:
         ctx.record(
             Event(
