@@ -185,9 +185,8 @@ def job_list(session: Session, *, status: JobStatus | None = None, limit: int = 
     q = select(Job).order_by(Job.started_at.desc()).limit(limit)
     if status is not None:
         q = q.where(Job.status == status)
-    error_counts = dict(
-        session.execute(select(Job.id, func.count()).join(Job.errors).group_by(Job.id)).tuples()
-    )
+    counted = session.execute(select(Job.id, func.count()).join(Job.errors).group_by(Job.id)).tuples()
+    error_counts = {job_id: count for job_id, count in counted}  # dict(result) would treat it as a mapping
     return [
         {
             "job_id": j.id,

@@ -110,6 +110,12 @@ def test_refused_ingest_names_file_and_tool(env: dict[str, str], tmp_path: Path)
     assert show["errors"][0]["path"] == "eicar.com"
     human = kholuu("job", "show", out["job_id"], env=env)
     assert "eicar.com" in human.stdout and "ClamAV" in human.stdout
+    jobs = json.loads(kholuu("job", "list", "--status", "refused", "--json", env=env).stdout)
+    assert [(j["job_id"], j["error_code"], j["errors"]) for j in jobs["jobs"]] == [
+        (out["job_id"], "virus.infected", 1)
+    ]
+    listed = kholuu("job", "list", env=env)
+    assert listed.returncode == 0 and out["job_id"] in listed.stdout and "virus.infected" in listed.stdout
     clean = kholuu("job", "clean", out["job_id"], env=env)
     assert clean.returncode == 0
     assert not Path(out["quarantine"]).exists()
