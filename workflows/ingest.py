@@ -20,7 +20,7 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +51,7 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.settings import Settings
+from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import Location, open_locations
 from workflows import ingest_steps as steps
 from workflows.recovery import recover_interrupted
@@ -84,15 +85,22 @@ class IngestResult:
     bytes: int = 0
     events: list[Event] = field(default_factory=list)
     locations: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)
     quarantine: str | None = None
     error: StepFailed | None = None
 
 
 @dataclass(frozen=True)
 class StoredCopy:
+    """One location's copy after the storage step: ``stored`` (written and verified) or
+    ``pending`` (the location was down; ``reason`` says why)."""
+
     location: str
     object_path: str
-    written_at: datetime
+    written_at: datetime | None
+    status: CopyStatus = CopyStatus.STORED
+    required: bool = True
+    reason: str = ""
 
 
 def ingest(
@@ -177,7 +185,8 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         files=len(submission.payload),
         bytes=submission.payload_bytes,
         events=list(ctx.events),
-        locations={c.location: c.object_path for c in copies},
+        locations={c.location: c.object_path for c in copies if c.status is CopyStatus.STORED},
+        pending={c.location: c.reason for c in copies if c.status is CopyStatus.PENDING},
     )
 
 
@@ -243,27 +252,59 @@ def build(
 
 
 def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy]:
-    """Write the AIP as an OCFL object to every required location, read back and verified.
+    """Write the AIP as an OCFL object to every configured location, read back and verified.
 
-    If any required location fails, the copies already published are removed again: an ingest
-    either stores every required copy or none.
+    A location that cannot be reached (:class:`BackendUnavailable`: disk not mounted, S3 down) does
+    not stop the ingest: its copy is queued (``pending``) and lands with ``kholuu storage sync``;
+    the AIP is ``degraded`` until every required copy is there. Any other failure (damage found
+    on read-back, access refused, a bad root) fails the ingest, and so does a run in which no
+    location took a copy: the copies already published are removed again and nothing is stored.
     """
     locations = open_locations(ctx.settings)
     written: list[tuple[Location, StoredCopy]] = []
+    pending: list[StoredCopy] = []
     try:
         for location in locations:
             ctx.progress.start(f"storage: {location.name}", len(built.manifest))
-            result = location.store.put_version(
-                aip_id,
-                built.folder,
-                deposit_id=ctx.job_id,
-                message=f"Ingest of {built.objid} (job {ctx.job_id})",
-                user_name=ctx.settings.archive.name,
-                user_address=ctx.settings.archive.address,
-                expected=built.manifest,
-            )
+            try:
+                location.store.initialize()
+                result = location.store.put_version(
+                    aip_id,
+                    built.folder,
+                    deposit_id=ctx.job_id,
+                    message=f"Ingest of {built.objid} (job {ctx.job_id})",
+                    user_name=ctx.settings.archive.name,
+                    user_address=ctx.settings.archive.address,
+                    expected=built.manifest,
+                )
+            except BackendUnavailable as exc:
+                ctx.progress.finish()
+                pending.append(
+                    StoredCopy(
+                        location.name,
+                        location.store.object_path(aip_id),
+                        None,
+                        CopyStatus.PENDING,
+                        location.required,
+                        str(exc),
+                    )
+                )
+                ctx.record(
+                    Event(
+                        type=EventType.REPLICATION,
+                        outcome=Outcome.FAILURE,
+                        detail=f"Copy to storage location {location.name!r} ({location.role}) queued: "
+                        "the location cannot be reached",
+                        outcome_detail=str(exc),
+                        agents=(ctx.software,),
+                        objects=(aip_id,),
+                    )
+                )
+                continue
             ctx.progress.finish()
-            copy = StoredCopy(location.name, result.object_path, ctx.clock())
+            copy = StoredCopy(
+                location.name, result.object_path, ctx.clock(), CopyStatus.STORED, location.required
+            )
             written.append((location, copy))
             ctx.record(
                 Event(
@@ -277,13 +318,28 @@ def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy
                     objects=(aip_id,),
                 )
             )
+        if not written:
+            raise BackendUnavailable(
+                "no storage location could be reached: "
+                + "; ".join(f"{c.location}: {c.reason}" for c in pending),
+                code="storage.no_location",
+                params={"locations": ", ".join(c.location for c in pending)},
+            )
     except BaseException:
         for location, _copy in written:
             location.store.remove_object(aip_id)
         for location in locations:
-            location.store.discard_deposit(ctx.job_id)
+            _quietly(location.store.discard_deposit, ctx.job_id)
         raise
-    return [c for _, c in written]
+    return [c for _, c in written] + pending
+
+
+def _quietly(func: Callable[..., object], *args: Any) -> None:
+    """Clean-up that must not hide the error being raised (an unreachable location, typically)."""
+    try:
+        func(*args)
+    except Exception:
+        pass
 
 
 def register(
@@ -306,15 +362,19 @@ def register(
         type=EventType.ACCESSION,
         outcome=Outcome.SUCCESS,
         detail="AIP registered in the catalog",
-        outcome_detail=f"{len(built.manifest)} files, copies in {', '.join(c.location for c in copies)}",
+        outcome_detail=f"{len(built.manifest)} files, copies in "
+        + ", ".join(f"{c.location} ({c.status.value})" for c in copies),
         agents=(ctx.software,),
         objects=(aip_id,),
         datetime=now,
     )
+    queued = [c.location for c in copies if c.status is CopyStatus.PENDING]
     end = Event(
         type=EventType.INGESTION_END,
         outcome=Outcome.SUCCESS,
-        detail="Ingest completed: AIP stored and verified in every required location",
+        detail="Ingest completed: AIP stored and verified in every required location"
+        if not queued
+        else f"Ingest completed: AIP stored and verified; copies queued for {', '.join(queued)}",
         agents=(ctx.software,),
         objects=(aip_id,),
         datetime=now,
@@ -335,7 +395,7 @@ def register(
             job.total_bytes = submission.payload_bytes
     except BaseException:
         for location in open_locations(ctx.settings):
-            location.store.remove_object(aip_id)
+            _quietly(location.store.remove_object, aip_id)
         raise
     ctx.events.extend([accession, end])
 
@@ -415,12 +475,14 @@ def _insert_aip(
             Copy(
                 version=1,
                 location=c.location,
-                status=CopyStatus.STORED,
+                status=c.status,
                 object_path=c.object_path,
                 written_at=c.written_at,
                 verified_at=c.written_at,
             )
         )
+    if any(c.required and c.status is not CopyStatus.STORED for c in copies):
+        aip.status = AipStatus.DEGRADED
     session.add(aip)
     session.flush()
 

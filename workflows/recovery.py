@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from repository.catalog.models import Aip, Job, JobStatus
 from repository.settings import Settings
+from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import open_locations
 
 
@@ -49,27 +50,33 @@ def recover_interrupted(settings: Settings, sessions: sessionmaker[Session]) -> 
         lock = settings.work_dir / f"{job.id}.lock"
         if not _is_dead(lock):
             continue
-        _roll_back(settings, sessions, job)
+        if not _roll_back(settings, sessions, job):
+            continue  # a location is down: the job stays to be rolled back by a later run
         lock.unlink(missing_ok=True)
         recovered.append(job.id)
     _remove_orphan_work(settings, sessions)
     return recovered
 
 
-def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) -> None:
+def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
+    """Undo a dead job's partial work; False (nothing marked) when a location cannot be reached,
+    since its half-written object could not be removed yet."""
     with sessions() as session:
         registered = job.aip_id is not None and session.get(Aip, job.aip_id) is not None
     for location in open_locations(settings):
-        location.store.discard_deposit(job.id)
-        if job.aip_id and not registered:
-            location.store.remove_object(job.aip_id)
+        try:
+            location.store.discard_deposit(job.id)
+            if job.aip_id and not registered:
+                location.store.remove_object(job.aip_id)
+        except BackendUnavailable:
+            return False
     shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)
     if not registered:
         shutil.rmtree(settings.quarantine_dir / job.id, ignore_errors=True)
     with sessions.begin() as session:
         row = session.get(Job, job.id)
         if row is None:
-            return
+            return True
         row.ended_at = datetime.now(UTC)
         if registered:
             row.status = JobStatus.COMPLETED
@@ -81,6 +88,7 @@ def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) ->
                 "its partial work was removed, run the ingest again"
             )
             row.quarantine_path = None
+    return True
 
 
 def _remove_orphan_work(settings: Settings, sessions: sessionmaker[Session]) -> None:

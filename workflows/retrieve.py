@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
+from repository.storage.errors import StorageError
 from repository.storage.locations import open_locations
 
 
@@ -54,11 +55,12 @@ def fetch_aip(
                 code="fetch.no_such_version",
                 params={"aip_id": aip_id, "version": wanted, "latest": aip.current_version},
             )
-        copies = [c for c in aip.copies if c.status is CopyStatus.STORED]
+        copies = [c for c in aip.copies if c.status is CopyStatus.STORED and c.version >= wanted]
         expected = {f.aip_path: f.sha256 for f in aip.files if f.version == wanted}
         objid = aip.objid
     configured = {loc.name: loc for loc in open_locations(settings)}
-    names = [location] if location else [c.location for c in copies]
+    holding = {c.location for c in copies}
+    names = [location] if location else [n for n in configured if n in holding]  # in configured order
     candidates = [configured[n] for n in names if n in configured]
     if not candidates:
         raise RetrieveError(
@@ -74,17 +76,29 @@ def fetch_aip(
             path=str(destination),
             params={"path": str(destination)},
         )
-    loc = candidates[0]
-    digests = loc.store.export_version(aip_id, destination, version=wanted)
-    for path, sha256 in expected.items():
-        got = digests.get(path)
-        if got is None or got.sha256 != sha256:
-            raise RetrieveError(
-                f"{path}: fetched copy does not match the catalog",
-                code="fetch.mismatch",
-                path=path,
-                params={"path": path, "expected": sha256, "found": got.sha256 if got else None},
-            )
+    tried: list[str] = []
+    for loc in candidates:
+        try:
+            digests = loc.store.export_version(aip_id, destination, version=wanted)
+        except StorageError as exc:  # down, or this copy is damaged: the next copy may be good
+            tried.append(f"{loc.name}: {exc}")
+            continue
+        for path, sha256 in expected.items():
+            got = digests.get(path)
+            if got is None or got.sha256 != sha256:
+                raise RetrieveError(
+                    f"{path}: fetched copy does not match the catalog",
+                    code="fetch.mismatch",
+                    path=path,
+                    params={"path": path, "expected": sha256, "found": got.sha256 if got else None},
+                )
+        break
+    else:
+        raise RetrieveError(
+            f"no copy of AIP {aip_id} could be read: " + "; ".join(tried),
+            code="fetch.all_copies_failed",
+            params={"aip_id": aip_id, "problems": "; ".join(tried)},
+        )
     return {
         "aip_id": aip_id,
         "version": wanted,

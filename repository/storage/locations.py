@@ -29,6 +29,9 @@ class Location:
         root = getattr(self.backend, "root", None)
         if isinstance(root, Path):
             return str(root / "ocfl-root")
+        url = getattr(self.backend, "url", None)
+        if isinstance(url, str):
+            return f"{url}/ocfl-root"
         return f"{self.config.backend}:{self.name}"
 
 
@@ -36,13 +39,40 @@ def open_locations(settings: Settings, *, initialize: bool = False) -> list[Loca
     """Build every configured location; with ``initialize`` create its storage root if needed."""
     out: list[Location] = []
     for loc in settings.storage.locations:
-        options: dict[str, object] = {}
-        if loc.backend == "local":
-            options["path"] = str(settings.path(loc.path or f"storage/{loc.name}"))
-            options["create"] = initialize or settings.path(loc.path or f"storage/{loc.name}").is_dir()
-        backend = create_backend(loc.backend, loc.name, options)
+        backend = create_backend(loc.backend, loc.name, backend_options(settings, loc, initialize=initialize))
         store = OcflStore(backend)
         if initialize:
             store.initialize()
         out.append(Location(loc.name, loc.role, loc.required, backend, store, loc))
     return out
+
+
+def backend_options(
+    settings: Settings, loc: StorageLocation, *, initialize: bool = False
+) -> dict[str, object]:
+    """The backend factory's options for a configured location (empty text means unset)."""
+    if loc.backend == "local":
+        path = settings.path(loc.path or f"storage/{loc.name}")
+        return {"path": str(path), "create": initialize or path.is_dir()}
+    if loc.backend == "s3":
+        options: dict[str, object] = {
+            "bucket": loc.bucket,
+            "prefix": loc.prefix,
+            "endpoint": loc.endpoint or None,
+            "region": loc.region,
+            "profile": loc.profile or None,
+            "credentials_file": loc.credentials_file or None,
+            "addressing_style": loc.addressing_style,
+            "verify_tls": loc.verify_tls,
+            "ca_bundle": loc.ca_bundle or None,
+            "part_size": loc.part_size_mb * 1024 * 1024,
+            "readback": loc.readback,
+            "object_lock_mode": loc.object_lock_mode or None,
+            "object_lock_days": loc.object_lock_days,
+            "connect_timeout": loc.connect_timeout,
+            "read_timeout": loc.read_timeout,
+            "max_attempts": loc.max_attempts,
+            "create_bucket": loc.create_bucket and initialize,
+        }
+        return options
+    return {}

@@ -237,6 +237,75 @@ class OcflStore:
         self.backend.delete_prefix(deposit)
         return PutResult(object_id=object_id, version=int(head[1:]), object_path=object_path, state=result)
 
+    def replicate_from(self, source: OcflStore, object_id: str, *, deposit_id: str) -> int:
+        """Make this location's copy of an object equal to ``source``'s, key for key.
+
+        This is how a queued copy lands after its location was down, and how a new location is
+        filled: the object's files are streamed from the other location (never through a local
+        temp copy), each content file checked against the source inventory's sha512 on the way
+        in, staged in the deposit, and published with the root inventory last, exactly as
+        :meth:`put_version` does. Versions this copy already holds are not rewritten; they must
+        carry the same version blocks as the source, or the copies have diverged and nothing is
+        changed.
+
+        Returns:
+            The head version number both copies now have.
+
+        Raises:
+            IntegrityError: a source file does not match its inventory (``storage.digest_mismatch``)
+                or the source inventory is damaged (``ocfl.inventory_sidecar``): use another source.
+            StorageError: ``ocfl.replica_diverged`` when this copy has versions the source lacks
+                or different ones.
+        """
+        self._require_root()
+        inventory, digest = source._load_inventory(object_id, verify_sidecar=True)
+        head = head_number(inventory)
+        object_key = join_key(ROOT_PREFIX, self.object_path(object_id))
+        source_key = join_key(ROOT_PREFIX, source.object_path(object_id))
+        old_digest: str | None = None
+        if self.exists(object_id):
+            self.recover_object(object_id)
+            mine, old_digest = self._load_inventory(object_id, verify_sidecar=True)
+            if old_digest == digest:
+                return head
+            theirs = inventory["versions"]
+            if head_number(mine) > head or any(
+                theirs.get(v) != block for v, block in mine["versions"].items()
+            ):
+                raise StorageError(
+                    f"the copy of {object_id} in {self.backend.name} differs from the one in "
+                    f"{source.backend.name}: versions {sorted(mine['versions'])} vs {sorted(theirs)}",
+                    code="ocfl.replica_diverged",
+                    key=object_id,
+                    location=self.backend.name,
+                    params={"source": source.backend.name},
+                )
+        elif next(iter(self.backend.iter_keys(object_key)), None) is not None:
+            self.backend.delete_prefix(object_key)  # leftovers of an interrupted first copy
+        have = {k[len(object_key) + 1 :] for k in self.backend.iter_keys(object_key)}
+        sha512_of = {path: d for d, paths in inventory["manifest"].items() for path in paths}
+        deposit = join_key(DEPOSIT_PREFIX, check_component(deposit_id, "deposit id"))
+        self.backend.delete_prefix(deposit)
+        try:
+            for key in source.backend.iter_keys(source_key):
+                relative = key[len(source_key) + 1 :]
+                if relative in (INVENTORY, SIDECAR) or relative in have:
+                    continue
+                wanted = sha512_of.get(relative)
+                with source.backend.open_read(key) as stream:
+                    self.backend.write_atomic(
+                        join_key(deposit, relative), stream, expected={"sha512": wanted} if wanted else None
+                    )
+            with source.backend.open_read(join_key(source_key, INVENTORY)) as stream:
+                self.backend.write_atomic(join_key(deposit, INVENTORY), stream, expected={"sha512": digest})
+            self._write_bytes(join_key(deposit, SIDECAR), sidecar_bytes(digest))
+            self._publish(deposit, object_key, f"v{head}", old_digest)
+        except BaseException:
+            _quietly(self.backend.delete_prefix, deposit)
+            raise
+        self.backend.delete_prefix(deposit)
+        return head
+
     def discard_deposit(self, deposit_id: str) -> None:
         """Remove a deposit (staging) folder, e.g. left by a crashed job. Missing is fine."""
         self.backend.delete_prefix(join_key(DEPOSIT_PREFIX, check_component(deposit_id, "deposit id")))

@@ -7,6 +7,7 @@ use a default instance that knows the built-in backends, and tests can build the
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -76,6 +77,23 @@ def local_factory(name: str, options: Mapping[str, object]) -> Backend:
     return LocalBackend(Path(path), name, create=create)
 
 
+def s3_factory(name: str, options: Mapping[str, object]) -> Backend:
+    """``s3``: the fields of :class:`repository.storage.s3.S3Options` (``bucket`` required).
+
+    boto3 is imported here, on first use, so that a catalog with only local locations never
+    loads it (and only the storage package ever imports it).
+    """
+    from repository.storage.s3 import S3Backend, S3Options
+
+    known = {f.name: f for f in dataclasses.fields(S3Options)}
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise _bad_option(name, unknown[0], "unknown option for an S3 backend")
+    if not isinstance(options.get("bucket"), str) or not options.get("bucket"):
+        raise _bad_option(name, "bucket", "an S3 location needs a bucket")
+    return S3Backend(name, S3Options(**options))  # type: ignore[arg-type]
+
+
 def _bad_option(location: str, option: str, reason: str) -> StorageError:
     return StorageError(
         f"storage location {location!r}: option {option!r}: {reason}",
@@ -89,6 +107,7 @@ def default_registry() -> BackendRegistry:
     """A registry with the built-in backends."""
     registry = BackendRegistry()
     registry.register("local", local_factory)
+    registry.register("s3", s3_factory)
     return registry
 
 

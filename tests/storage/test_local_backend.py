@@ -185,5 +185,5 @@ def test_registry_registration_is_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="already registered"):
         registry.register("mirror", lambda name, options: LocalBackend(tmp_path, name))
     assert registry.kinds() == ["mirror"]
-    assert default_registry().kinds() == ["local"]
+    assert default_registry().kinds() == ["local", "s3"]
     assert registry.create("mirror", "m", {}).name == "m"

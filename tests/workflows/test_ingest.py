@@ -22,7 +22,7 @@ from preservation import xsd
 from preservation.csip import validate_package
 from preservation.findings import Severity
 from repository.catalog import queries
-from repository.catalog.models import Aip, AipStatus, File, FileRole, JobStatus
+from repository.catalog.models import Aip, File, FileRole, JobStatus
 from repository.settings import Settings, load_settings
 from repository.storage.locations import open_locations
 from tests.conftest import CORPUS, SAMPLES
@@ -298,35 +298,115 @@ def test_failing_tool_leaves_nothing_stored_and_rerun_works(
     assert ok.status is JobStatus.COMPLETED
 
 
-def test_failed_second_location_rolls_back_the_first(
+def with_second_location(settings: Settings, path: Path, *, required: bool = True) -> Settings:
+    from dataclasses import replace
+
+    from repository.settings import StorageLocation, StorageSettings
+
+    second = StorageLocation(
+        name="second", backend="local", role="replica", path=str(path), required=required
+    )
+    return replace(settings, storage=StorageSettings(locations=(*settings.storage.locations, second)))
+
+
+def test_a_failing_second_location_rolls_back_the_first(
+    ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    """Not 'down' but wrong (its root holds something that is not an OCFL root): the ingest fails
+    and the copy already written to the first location is removed again."""
+    settings, sessions = ready
+    foreign = tmp_path / "second"
+    (foreign / "ocfl-root").mkdir(parents=True)
+    (foreign / "ocfl-root" / "someone-elses-file.txt").write_text("not ours")
+    from workflows.ingest import ingest
+
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    (sip / "a.txt").write_text("a")
+    result = ingest(with_second_location(settings, foreign), sessions, sip)
+    assert result.status is JobStatus.FAILED
+    assert result.error is not None and getattr(result.error.cause, "code", "") == "ocfl.root_not_ocfl"
+    assert stored_objects(settings) == []
+    with sessions() as s:
+        assert s.scalars(select(Aip)).all() == []
+
+
+def test_a_location_that_is_down_queues_its_copy_until_sync(
+    ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    """The second disk is not mounted during the ingest: the AIP is stored on the first, shown as
+    degraded with a pending copy; once the disk is back, sync writes the copy and the AIP is stored."""
+    settings, sessions = ready
+    mount = tmp_path / "usb-disk"
+    two = with_second_location(settings, mount / "kholuu")
+    from workflows.ingest import ingest
+    from workflows.replication import sync_pending
+
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    (sip / "Quyết định số 12.txt").write_text("nội dung")
+    result = ingest(two, sessions, sip)
+    assert result.status is JobStatus.COMPLETED, result.error
+    assert result.aip_id is not None
+    assert set(result.locations) == {"primary"} and set(result.pending) == {"second"}
+    with sessions() as s:
+        detail = queries.aip_detail(s, result.aip_id)
+    assert detail["status"] == "degraded"
+    assert {(c["location"], c["status"]) for c in detail["copies"]} == {
+        ("primary", "stored"),
+        ("second", "pending"),
+    }
+    assert [e["outcome"] for e in detail["events"] if e["type"] == "replication"] == ["success", "failure"]
+
+    assert sync_pending(two, sessions)[0].outcome == "still pending"  # still not mounted
+
+    mount.mkdir()
+    (mount / "kholuu").mkdir()
+    (outcome,) = sync_pending(two, sessions)
+    assert (outcome.outcome, outcome.source, outcome.location) == ("stored", "primary", "second")
+    with sessions() as s:
+        detail = queries.aip_detail(s, result.aip_id)
+    assert detail["status"] == "stored"
+    assert {(c["location"], c["status"]) for c in detail["copies"]} == {
+        ("primary", "stored"),
+        ("second", "stored"),
+    }
+    assert [e["outcome"] for e in detail["events"] if e["type"] == "replication"] == [
+        "success",
+        "failure",
+        "failure",
+        "success",
+    ]
+    second_root = mount / "kholuu" / "ocfl-root"
+    assert ocfl.StorageRoot(root=str(second_root)).validate(validate_objects=True, check_digests=True)
+    first = open_locations(two)[0].store.inventory(result.aip_id)
+    assert open_locations(two)[1].store.inventory(result.aip_id) == first
+    assert sync_pending(two, sessions) == []
+
+    from workflows.verify import verify_aip
+
+    report = verify_aip(two, sessions, result.aip_id)
+    assert report.ok and [loc.name for loc in report.locations] == ["primary", "second"]
+
+
+def test_no_reachable_location_fails_the_ingest_and_keeps_the_sip(
     ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
 ) -> None:
     settings, sessions = ready
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where a storage root should be")
-    two = load_settings(settings.home, environ={}, overrides={"catalog": {"url": settings.catalog.url}})
     from dataclasses import replace
 
     from repository.settings import StorageLocation, StorageSettings
     from workflows.ingest import ingest
 
-    two = replace(
-        two,
-        storage=StorageSettings(
-            locations=(
-                *settings.storage.locations,
-                StorageLocation(name="second", backend="local", role="replica", path=str(blocker / "root")),
-            )
-        ),
-    )
+    gone = StorageLocation(name="gone", backend="local", path=str(tmp_path / "unmounted"))
+    only_gone = replace(settings, storage=StorageSettings(locations=(gone,)))
     sip = tmp_path / "sip"
     sip.mkdir()
     (sip / "a.txt").write_text("a")
-    result = ingest(two, sessions, sip)
+    result = ingest(only_gone, sessions, sip)
     assert result.status is JobStatus.FAILED
-    assert stored_objects(settings) == []
-    with sessions() as s:
-        assert s.scalars(select(Aip).where(Aip.status == AipStatus.STORED)).all() == []
+    assert result.error is not None and getattr(result.error.cause, "code", "") == "storage.no_location"
+    assert result.quarantine and Path(result.quarantine).is_dir()
 
 
 def test_quarantine_removed_after_success(

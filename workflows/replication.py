@@ -1,0 +1,183 @@
+"""Land queued copies: every ``pending`` copy of an AIP version is written from a stored copy.
+
+A copy is queued when its location could not be reached during an ingest (or a new version).
+Thông tư 05/2025/TT-BNV Điều 27 asks for at least two backup sets on independent media, so a
+degraded AIP is not left to chance: ``kholuu storage sync`` (and the scheduler, later) runs this.
+The copy is streamed object key by object key from a location that holds the version, checked
+against that location's OCFL inventory on the way in, and published with the root inventory
+last; only then does the catalog say ``stored`` and, once every required copy is there, the AIP
+leaves ``degraded``. Each landed or failed attempt is a PREMIS ``replication`` event.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from preservation.events import Event, EventType, Outcome
+from repository.catalog import store
+from repository.catalog.models import Aip, AipStatus, Copy, CopyStatus
+from repository.settings import Settings
+from repository.storage.errors import BackendUnavailable, StorageError
+from repository.storage.locations import Location, open_locations
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """One attempt at one pending copy."""
+
+    aip_id: str
+    version: int
+    location: str
+    outcome: str  # "stored" | "still pending" | "failed"
+    source: str = ""
+    message: str = ""
+    error_code: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "aip_id": self.aip_id,
+            "version": self.version,
+            "location": self.location,
+            "outcome": self.outcome,
+            "source": self.source,
+            "message": self.message,
+            "error_code": self.error_code,
+        }
+
+
+def sync_pending(
+    settings: Settings, sessions: sessionmaker[Session], *, aip_id: str | None = None
+) -> list[SyncOutcome]:
+    """Try every pending copy (of one AIP, or all); returns what happened to each."""
+    from workflows.ingest import software_agent
+
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with _sync_lock(settings), sessions() as session:
+        query = select(Copy).where(Copy.status == CopyStatus.PENDING).order_by(Copy.aip_id, Copy.version)
+        if aip_id is not None:
+            query = query.where(Copy.aip_id == aip_id)
+        pending = [(c.aip_id, c.version, c.location) for c in session.scalars(query)]
+        stored_by: dict[tuple[str, int], list[str]] = {}
+        for c in session.scalars(select(Copy).where(Copy.status == CopyStatus.STORED)):
+            stored_by.setdefault((c.aip_id, c.version), []).append(c.location)
+    if not pending:
+        return []
+    locations = {loc.name: loc for loc in open_locations(settings)}
+    agent = software_agent()
+    out: list[SyncOutcome] = []
+    for aip, version, target_name in pending:
+        target = locations.get(target_name)
+        if target is None:
+            out.append(
+                SyncOutcome(
+                    aip,
+                    version,
+                    target_name,
+                    "still pending",
+                    message="location not configured",
+                    error_code="storage.location_unknown",
+                )
+            )
+            continue
+        sources = [locations[n] for n in stored_by.get((aip, version), []) if n in locations]
+        outcome = _land(target, sources, aip, version)
+        out.append(outcome)
+        event = Event(
+            type=EventType.REPLICATION,
+            outcome=Outcome.SUCCESS if outcome.outcome == "stored" else Outcome.FAILURE,
+            detail=f"Queued copy of version v{version} to storage location {target_name!r}: "
+            + (
+                f"written from {outcome.source!r}, every file verified"
+                if outcome.outcome == "stored"
+                else "not written"
+            ),
+            outcome_detail=outcome.message,
+            agents=(agent,),
+            objects=(aip,),
+        )
+        with sessions.begin() as session:
+            store.add_events(session, [event], aip_id=aip)
+            if outcome.outcome == "stored":
+                _mark_stored(session, aip, version, target_name, event.datetime, locations)
+    return out
+
+
+def _land(target: Location, sources: list[Location], aip_id: str, version: int) -> SyncOutcome:
+    if not sources:
+        return SyncOutcome(
+            aip_id,
+            version,
+            target.name,
+            "still pending",
+            message="no location holds a stored copy to copy from",
+            error_code="storage.no_source",
+        )
+    last: StorageError | None = None
+    for source in sources:
+        try:
+            target.store.initialize()
+            head = target.store.replicate_from(source.store, aip_id, deposit_id=f"sync-{uuid.uuid4().hex}")
+        except BackendUnavailable as exc:
+            if exc.location == target.name:
+                return SyncOutcome(
+                    aip_id, version, target.name, "still pending", message=str(exc), error_code=exc.code
+                )
+            last = exc
+            continue  # the source is down: try another
+        except StorageError as exc:
+            last = exc
+            continue
+        if head < version:
+            last = StorageError(f"{source.name} holds only v{head} of {aip_id}", code="storage.source_behind")
+            continue
+        return SyncOutcome(
+            aip_id,
+            version,
+            target.name,
+            "stored",
+            source=source.name,
+            message=f"v{head} copied from {source.name}",
+        )
+    assert last is not None
+    outcome = "still pending" if isinstance(last, BackendUnavailable) else "failed"
+    return SyncOutcome(aip_id, version, target.name, outcome, message=str(last), error_code=last.code)
+
+
+def _mark_stored(
+    session: Session, aip_id: str, version: int, location: str, when: datetime, locations: dict[str, Location]
+) -> None:
+    aip = session.get(Aip, aip_id, options=[selectinload(Aip.copies)])
+    if aip is None:
+        return
+    for c in aip.copies:
+        if c.location == location and c.version <= version and c.status is CopyStatus.PENDING:
+            c.status = CopyStatus.STORED
+            c.written_at = when
+            c.verified_at = when
+    required = {name for name, loc in locations.items() if loc.required}
+    current = [c for c in aip.copies if c.version == aip.current_version]
+    if aip.status is AipStatus.DEGRADED and all(
+        c.status is CopyStatus.STORED for c in current if c.location in required
+    ):
+        aip.status = AipStatus.STORED
+        aip.stored_at = aip.stored_at or datetime.now(UTC)
+
+
+@contextmanager
+def _sync_lock(settings: Settings) -> Iterator[None]:
+    """One sync at a time on this data folder (the scheduler and a person may both start one)."""
+    with (settings.work_dir / "sync.lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
