@@ -260,20 +260,20 @@ class _Builder:
         self._write_xml(premis_root, "metadata/preservation/PREMIS.xml", "premis")
 
         descriptive = [
-            self._ref(rel, mimetype=_mime(rel), mdtype=_mdtype(rel), other=_other_mdtype(rel))
+            self._ref(rel, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel))
             for name, rel in metadata_paths.items()
             if self._role(name) is MetadataRole.DESCRIPTIVE and not self._rep(name)
         ]
         digiprov = [self._ref("metadata/preservation/PREMIS.xml", mdtype="PREMIS")]
         digiprov += [
-            self._ref(rel, mimetype=_mime(rel), mdtype=_mdtype(rel), other=_other_mdtype(rel))
+            self._ref(rel, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel))
             for name, rel in metadata_paths.items()
             if self._role(name) is MetadataRole.PRESERVATION and not self._rep(name)
         ]
         source = [
             self._ref(
                 rel,
-                mimetype=_mime(rel),
+                mimetype=mime_type(rel),
                 other="SUBMISSION" if self._role(name) is MetadataRole.SUBMISSION else "OTHER",
             )
             for name, rel in metadata_paths.items()
@@ -281,7 +281,7 @@ class _Builder:
             or (self._role(name) is MetadataRole.OTHER and not self._rep(name))
         ]
         documentation = [
-            self._ref(rel, mimetype=_mime(rel))
+            self._ref(rel, mimetype=mime_type(rel))
             for name, rel in metadata_paths.items()
             if self._role(name) is MetadataRole.DOCUMENTATION and not self._rep(name)
         ]
@@ -337,7 +337,9 @@ class _Builder:
         rep_meta = [
             (
                 self._role(meta_name),
-                self._ref(rel, base=base, mimetype=_mime(rel), mdtype=_mdtype(rel), other=_other_mdtype(rel)),
+                self._ref(
+                    rel, base=base, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel)
+                ),
             )
             for meta_name, rel in metadata_paths.items()
             if self._rep(meta_name) == name and self._role(meta_name) is not MetadataRole.SUBMISSION
@@ -421,7 +423,7 @@ def metadata_target(m: MetadataFile) -> str:
     return f"{prefix}metadata/other/{rest.removeprefix('metadata/other/').removeprefix('metadata/')}"
 
 
-def _mime(rel: str) -> str:
+def mime_type(rel: str) -> str:
     lower = rel.lower()
     if lower.endswith((".xml", ".xsd")):
         return XML_MIME
@@ -432,7 +434,7 @@ def _mime(rel: str) -> str:
     return "application/octet-stream"
 
 
-def _mdtype(rel: str) -> str:
+def md_type(rel: str) -> str:
     lower = rel.lower().rsplit("/", 1)[-1]
     if "premis" in lower:
         return "PREMIS"
@@ -444,7 +446,7 @@ def _mdtype(rel: str) -> str:
 
 
 def _other_mdtype(rel: str) -> str:
-    return "" if _mdtype(rel) != "OTHER" else "SUBMITTED"
+    return "" if md_type(rel) != "OTHER" else "SUBMITTED"
 
 
 def _payload_mime(ident: FormatIdentification | None) -> str:

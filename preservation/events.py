@@ -26,6 +26,7 @@ class EventType(StrEnum):
     FORMAT_IDENTIFICATION = "format identification"
     VALIDATION = "validation"
     METADATA_EXTRACTION = "metadata extraction"
+    METADATA_MODIFICATION = "metadata modification"
     INFORMATION_PACKAGE_CREATION = "information package creation"
     REPLICATION = "replication"
     ACCESSION = "accession"
@@ -47,6 +48,7 @@ _EVENT_TYPE_URIS: dict[EventType, str] = {
     EventType.FORMAT_IDENTIFICATION: "https://id.loc.gov/vocabulary/preservation/eventType/for",
     EventType.VALIDATION: "https://id.loc.gov/vocabulary/preservation/eventType/val",
     EventType.METADATA_EXTRACTION: "https://id.loc.gov/vocabulary/preservation/eventType/mee",
+    EventType.METADATA_MODIFICATION: "https://id.loc.gov/vocabulary/preservation/eventType/mem",
     EventType.INFORMATION_PACKAGE_CREATION: "https://id.loc.gov/vocabulary/preservation/eventType/ipc",
     EventType.REPLICATION: "https://id.loc.gov/vocabulary/preservation/eventType/rep",
     EventType.ACCESSION: "https://id.loc.gov/vocabulary/preservation/eventType/acc",

@@ -117,7 +117,7 @@ def _md_ref(parent: etree._Element, ref: Ref, zone: tzinfo | None) -> None:
     md.set(f"{{{XLINK_NS}}}href", _href(ref.href))  # CSIP24/38
 
 
-def _md_section(parent: etree._Element, tag: str, ref: Ref, created: datetime, zone: tzinfo | None) -> None:
+def md_section(parent: etree._Element, tag: str, ref: Ref, created: datetime, zone: tzinfo | None) -> None:
     sec = _m(parent, tag, ID=ref.id, CREATED=iso(created, zone), STATUS="CURRENT")  # CSIP18-20, CSIP33-34
     _md_ref(sec, ref, zone)
 
@@ -152,15 +152,15 @@ def root_mets(
     """The package METS. ``representations`` pairs each representation name with its METS file."""
     root = _root(h)
     for ref in descriptive:
-        _md_section(root, "dmdSec", ref, h.created, h.zone)  # CSIP17
+        md_section(root, "dmdSec", ref, h.created, h.zone)  # CSIP17
     amd_ids: list[str] = []
     if digiprov or source:
         amd = _m(root, "amdSec")  # CSIP31; METS order: techMD, rightsMD, sourceMD, digiprovMD
         for ref in source:
-            _md_section(amd, "sourceMD", ref, h.created, h.zone)
+            md_section(amd, "sourceMD", ref, h.created, h.zone)
             amd_ids.append(ref.id)
         for ref in digiprov:
-            _md_section(amd, "digiprovMD", ref, h.created, h.zone)  # CSIP32
+            md_section(amd, "digiprovMD", ref, h.created, h.zone)  # CSIP32
             amd_ids.append(ref.id)
     file_sec = _m(root, "fileSec", ID=ids.new())  # CSIP58-59
     groups: list[tuple[str, str]] = []  # (structMap label, fileGrp id)
@@ -212,10 +212,10 @@ def representation_mets(
     if digiprov or other_metadata:
         amd = _m(root, "amdSec")
         for ref in other_metadata:
-            _md_section(amd, "sourceMD", ref, h.created, h.zone)
+            md_section(amd, "sourceMD", ref, h.created, h.zone)
             amd_ids.append(ref.id)
         for ref in digiprov:
-            _md_section(amd, "digiprovMD", ref, h.created, h.zone)
+            md_section(amd, "digiprovMD", ref, h.created, h.zone)
             amd_ids.append(ref.id)
     file_sec = _m(root, "fileSec", ID=ids.new())
     gid = ids.new()

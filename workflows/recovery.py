@@ -61,6 +61,8 @@ def recover_interrupted(settings: Settings, sessions: sessionmaker[Session]) -> 
 def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
     """Undo a dead job's partial work; False (nothing marked) when a location cannot be reached,
     since its half-written object could not be removed yet."""
+    if job.kind == "update":
+        return _roll_back_update(settings, sessions, job)
     with sessions() as session:
         registered = job.aip_id is not None and session.get(Aip, job.aip_id) is not None
     for location in open_locations(settings):
@@ -88,6 +90,27 @@ def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) ->
                 "its partial work was removed, run the ingest again"
             )
             row.quarantine_path = None
+    return True
+
+
+def _roll_back_update(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
+    """A dead metadata update: remove its staging and any version folder it did not commit (a
+    version whose root inventory was written stays; the next update stops on it and says so)."""
+    for location in open_locations(settings):
+        try:
+            location.store.discard_deposit(job.id)
+            if job.aip_id:
+                location.store.recover_object(job.aip_id)
+        except BackendUnavailable:
+            return False
+    shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)
+    with sessions.begin() as session:
+        row = session.get(Job, job.id)
+        if row is not None:
+            row.ended_at = datetime.now(UTC)
+            row.status = JobStatus.INTERRUPTED
+            row.error_code = "ingest.interrupted"
+            row.error_message = f"process {row.pid} on {row.hostname} stopped before the update finished"
     return True
 
 

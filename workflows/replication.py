@@ -111,6 +111,38 @@ def sync_pending(
     return out
 
 
+def queue_copies(settings: Settings, sessions: sessionmaker[Session], location: str) -> list[str]:
+    """Queue a copy of every AIP's current version in ``location`` (a location just added).
+
+    Returns the AIP ids queued. AIPs become ``degraded`` when the location is required, until
+    :func:`sync_pending` has written their copy.
+    """
+    required = any(loc.name == location and loc.required for loc in settings.storage.locations)
+    queued: list[str] = []
+    with sessions.begin() as session:
+        aips = session.scalars(
+            select(Aip)
+            .where(Aip.status.in_([AipStatus.STORED, AipStatus.DEGRADED]))
+            .options(selectinload(Aip.copies))
+        )
+        for aip in aips:
+            if any(c.location == location and c.version == aip.current_version for c in aip.copies):
+                continue
+            path = next((c.object_path for c in aip.copies), "")
+            aip.copies.append(
+                Copy(
+                    version=aip.current_version,
+                    location=location,
+                    status=CopyStatus.PENDING,
+                    object_path=path,
+                )
+            )
+            if required:
+                aip.status = AipStatus.DEGRADED
+            queued.append(aip.id)
+    return queued
+
+
 def _land(target: Location, sources: list[Location], aip_id: str, version: int) -> SyncOutcome:
     if not sources:
         return SyncOutcome(

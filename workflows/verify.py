@@ -89,6 +89,16 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
         loc_report = LocationReport(name=copy.location)
         report.locations.append(loc_report)
         location = configured.get(copy.location)
+        if copy.status is CopyStatus.PENDING:
+            loc_report.outcome = "could not check"
+            loc_report.problems.append(
+                {
+                    "code": "verify.copy_pending",
+                    "path": "",
+                    "message": f"the copy in {copy.location!r} is queued, not yet written (storage sync)",
+                }
+            )
+            continue
         if location is None:
             loc_report.outcome = "could not check"
             loc_report.problems.append(

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from repository.catalog import store
-from repository.catalog.models import Aip, AipStatus, Event, File, FileRole, Job, JobStatus
+from repository.catalog.models import Aip, AipStatus, Copy, Event, File, FileRole, Job, JobStatus
 
 
 class NotFoundError(LookupError):
@@ -263,3 +263,17 @@ def find_files(session: Session, text: str) -> list[File]:
             )
         )
     )
+
+
+def copy_counts(session: Session) -> dict[str, dict[str, int]]:
+    """Location -> copy status -> number of AIP copies (current versions only)."""
+    rows = session.execute(
+        select(Copy.location, Copy.status, func.count())
+        .join(Aip, Aip.id == Copy.aip_id)
+        .where(Copy.version == Aip.current_version)
+        .group_by(Copy.location, Copy.status)
+    ).tuples()
+    out: dict[str, dict[str, int]] = {}
+    for location, status, count in rows:
+        out.setdefault(location, {})[status.value] = count
+    return out

@@ -1,0 +1,341 @@
+"""The next version of an AIP after a metadata change: a descriptive metadata file is added.
+
+A change to an AIP is a new OCFL version (OCFL 1.1 §3.3: earlier versions stay byte-identical);
+the caller hands us a writable copy of the current version and stores what we leave in it as the
+next version, using the digests we return. What changes, per E-ARK CSIP 2.0.4 and PREMIS 3:
+
+    metadata/descriptive/<name>        the new file, its name kept byte for byte (CSIPSTR7)
+    METS.xml                           a new dmdSec with its mdRef (CSIP17-30), its ID in the Metadata
+                                       division's DMDID (CSIP92), metsHdr LASTMODDATE (CSIP8) and
+                                       RECORDSTATUS="REVISED", the PREMIS mdRef's SIZE and CHECKSUM
+    metadata/preservation/PREMIS.xml   the modification event, and its agent when new (PREMIS 3 §2, §3)
+
+Every other file keeps its bytes. Nothing is changed in ``folder`` until the result is known to be
+good: the new version is assembled in a sibling staging folder (hard links for the unchanged
+files), checked against the METS and PREMIS schemas and the CSIP validator, and only then moved in:
+the new file, then PREMIS.xml, then METS.xml last, each by one rename.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from urllib.parse import unquote
+
+from lxml import etree
+
+from preservation import xsd
+from preservation.aip import md_type, mime_type
+from preservation.csip import validate_package
+from preservation.errors import PreservationError, SchemaValidationError
+from preservation.events import Agent, Event, EventType, Outcome
+from preservation.findings import Finding, errors
+from preservation.fixity import Digests, copy_and_digest, digest_file, iter_blocks
+from preservation.mets import METS_NS, XLINK_NS, IdSource, Ref, md_section, write
+from preservation.names import check_component, from_text, nfc
+from preservation.premis import PREMIS_NS, PremisDocument, agent_key, iso, premis_document
+
+METS_REL = "METS.xml"
+PREMIS_REL = "metadata/preservation/PREMIS.xml"
+DESCRIPTIVE = "metadata/descriptive"
+
+MODIFICATION_EVENT = EventType.METADATA_MODIFICATION
+
+EAD_NAMESPACES = frozenset({"", "urn:isbn:1-931666-22-9", "http://ead3.archivists.org/schema/"})
+"""Root namespaces of EAD 2002 (DTD and XSD flavours) and EAD3."""
+
+_NS = {"mets": METS_NS, "premis": PREMIS_NS}
+_HREF = f"{{{XLINK_NS}}}href"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class MetadataUpdate:
+    """Attributes:
+    folder: the AIP folder, already a writable copy of the current version.
+    changed: AIP-relative path → digests of every file added or rewritten.
+    event: the PREMIS 'metadata modification' event that was recorded.
+    """
+
+    folder: Path
+    changed: dict[str, Digests]
+    event: Event
+
+
+def add_descriptive_metadata(
+    folder: Path,
+    source: Path,
+    *,
+    agent: Agent,
+    zone: tzinfo,
+    now: datetime | None = None,
+    reason: str = "",
+) -> MetadataUpdate:
+    """Add ``source`` as ``metadata/descriptive/<source.name>`` to the AIP in ``folder``.
+
+    ``source`` is only read. Its name is kept as it is (NFD stays NFD; a name that is not UTF-8 gets
+    the percent-escaped form ingest gives it, :class:`preservation.names.FileName`).
+
+    Args:
+        folder: the AIP root (the folder whose name is the OBJID), a writable copy.
+        source: the metadata file to add.
+        agent: who made the change (a person, or the software acting for one).
+        zone: time zone of the dates written into METS and PREMIS.
+        now: when the change happens (timezone-aware); default the current time.
+        reason: why, for the PREMIS event detail.
+
+    Returns:
+        The digests of the three files that differ from the previous version, and the event.
+
+    Raises:
+        UnsafePackageError: the name is empty, ``.``/``..`` or has a ``/`` or control character.
+        PreservationError: ``aip.metadata_exists`` when a file of that name (or of its NFC form) is
+            already in ``metadata/descriptive/``.
+        SchemaValidationError: ``aip.update_invalid`` when the current METS/PREMIS cannot be read
+            or edited, or the result breaks the METS or PREMIS schema or a CSIP MUST.
+        FileNotFoundError: ``source`` is not a file.
+    """
+    when = now if now is not None else datetime.now(UTC)
+    if when.tzinfo is None:
+        raise ValueError("now must carry a time zone")
+    name = from_text(source.name).text
+    check_component(name.encode("utf-8"), where=source.name)
+    rel = f"{DESCRIPTIVE}/{name}"
+    _refuse_existing(folder, name, rel)
+    if not source.is_file():
+        raise FileNotFoundError(f"no such metadata file: {source}")
+
+    mets = _parse(folder / METS_REL)
+    premis = _parse(folder / PREMIS_REL)
+    stage_parent = Path(tempfile.mkdtemp(prefix=".aip-update-", dir=folder.parent))
+    try:
+        stage = stage_parent / folder.name  # CSIPSTR2: the folder name is the OBJID
+        _mirror(folder, stage, skip={METS_REL, PREMIS_REL})
+        target = stage / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with source.open("rb") as src, target.open("xb") as dst:
+            added = copy_and_digest(src, dst)
+        mtime = source.stat().st_mtime
+        os.utime(target, (mtime, mtime))
+
+        dmd_id = _new_id(mets)
+        event = Event(
+            type=MODIFICATION_EVENT,
+            outcome=Outcome.SUCCESS,
+            detail=f"Descriptive metadata {rel} added" + (f"; reason: {reason}" if reason else ""),
+            outcome_detail=f"sha256:{added.sha256}, {added.size} bytes; METS dmdSec {dmd_id}",
+            agents=(agent,),
+            objects=(_aip_id(mets),),
+            datetime=when,
+        )
+        _add_event(premis, event, zone)
+        write(premis, str(stage / PREMIS_REL))
+        premis_digests = digest_file(stage / PREMIS_REL)
+
+        mdtype = _descriptive_mdtype(rel, target)
+        ref = Ref(
+            id=dmd_id,
+            href=rel,
+            size=added.size,
+            sha256=added.sha256,
+            mimetype=mime_type(rel),
+            created=datetime.fromtimestamp(mtime, UTC),
+            mdtype=mdtype,
+            other_mdtype="SUBMITTED" if mdtype == "OTHER" else "",  # as aip.py's _other_mdtype
+        )
+        _edit_mets(mets, ref, premis_digests, when, zone)
+        write(mets, str(stage / METS_REL))
+        _validate(stage)
+        changed = {METS_REL: digest_file(stage / METS_REL), PREMIS_REL: premis_digests, rel: added}
+        _commit(stage, folder, rel, stage_parent / "PREMIS.previous")
+    finally:
+        shutil.rmtree(stage_parent, ignore_errors=True)
+    return MetadataUpdate(folder=folder, changed=dict(sorted(changed.items())), event=event)
+
+
+# ---------------------------------------------------------------------- checks and reading
+
+
+def _refuse_existing(folder: Path, name: str, rel: str) -> None:
+    descriptive = folder / DESCRIPTIVE
+    taken = (folder / rel).exists() or (
+        descriptive.is_dir() and any(nfc(entry) == nfc(name) for entry in os.listdir(descriptive))
+    )
+    if taken:
+        raise PreservationError(
+            f"the AIP already has descriptive metadata named {name!r}",
+            code="aip.metadata_exists",
+            path=rel,
+        )
+
+
+def _invalid(message: str, problems: list[dict[str, object]] | None = None) -> SchemaValidationError:
+    return SchemaValidationError(message, code="aip.update_invalid", params={"problems": problems or []})
+
+
+def _parse(path: Path) -> etree._ElementTree:
+    """Parsed without blank text, so that pretty printing indents what we insert like the rest."""
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=True
+    )
+    try:
+        return etree.parse(str(path), parser)
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise _invalid(f"cannot read {path.name} of the AIP: {exc}") from exc
+
+
+def _aip_id(mets: etree._ElementTree) -> str:
+    """The AIP id in the ``uuid-<uuid>`` form package-level PREMIS events link to (aip.py)."""
+    objid = mets.getroot().get("OBJID", "")
+    match = _UUID.search(objid)
+    if match is None:
+        raise _invalid(f"METS OBJID {objid!r} holds no UUID to link the event to")
+    return f"uuid-{match.group(0)}"
+
+
+def _new_id(mets: etree._ElementTree) -> str:
+    used = {el.get("ID") for el in mets.getroot().iter() if isinstance(el.tag, str)}
+    ids = IdSource()
+    while (candidate := ids.new()) in used:
+        pass
+    return candidate
+
+
+def _descriptive_mdtype(rel: str, path: Path) -> str:
+    """aip.py's name rules, except that an ``.xml`` file is EAD exactly when its root element is."""
+    mdtype = md_type(rel)
+    if rel.lower().endswith(".xml"):
+        if _root_is_ead(path):
+            return "EAD"
+        if mdtype == "EAD":
+            return "OTHER"
+    return mdtype
+
+
+def _root_is_ead(path: Path) -> bool:
+    """Read only as far as the root element (the file may be large)."""
+    pull = etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
+    )
+    with path.open("rb") as stream:
+        for block in iter_blocks(stream, 64 * 1024):
+            try:
+                pull.feed(block)
+                for _, element in pull.read_events():
+                    if not isinstance(element, etree._Element):
+                        continue
+                    qname = etree.QName(element)
+                    return qname.localname == "ead" and (qname.namespace or "") in EAD_NAMESPACES
+            except etree.XMLSyntaxError:
+                return False
+    return False
+
+
+# ---------------------------------------------------------------------- editing
+
+
+def _add_event(premis: etree._ElementTree, event: Event, zone: tzinfo) -> None:
+    """Insert the event after the last event (or object), and its agent after the last agent when the
+    document does not know it: PREMIS 3 orders object+, event*, agent*, rights*."""
+    fresh = premis_document(
+        PremisDocument(entity=None, representations=[], files=[], events=[event], agents=[], timezone=zone)
+    ).getroot()
+    root = premis.getroot()
+    new_event = fresh.find("premis:event", _NS)
+    new_agent = fresh.find("premis:agent", _NS)
+    if new_event is None or new_agent is None:
+        raise _invalid("the PREMIS writer produced no event or agent")
+    anchors = root.findall("premis:event", _NS) or root.findall("premis:object", _NS)
+    if not anchors:
+        raise _invalid(f"{PREMIS_REL} has no object")
+    anchors[-1].addnext(new_event)
+    known = {
+        v.text for v in root.iterfind("premis:agent/premis:agentIdentifier/premis:agentIdentifierValue", _NS)
+    }
+    if agent_key(event.agents[0]) not in known:
+        agents = root.findall("premis:agent", _NS)
+        (agents[-1] if agents else new_event).addnext(new_agent)
+
+
+def _edit_mets(mets: etree._ElementTree, ref: Ref, premis: Digests, when: datetime, zone: tzinfo) -> None:
+    root = mets.getroot()
+    header = root.find("mets:metsHdr", _NS)
+    meta = root.find("mets:structMap[@LABEL='CSIP']/mets:div/mets:div[@LABEL='Metadata']", _NS)
+    premis_refs = [
+        r
+        for r in root.iterfind("mets:amdSec/mets:digiprovMD/mets:mdRef", _NS)
+        if unquote(r.get(_HREF, "")).removeprefix("./") == PREMIS_REL
+    ]
+    if header is None or meta is None or not premis_refs:
+        raise _invalid("the root METS lacks its metsHdr, its Metadata division or its PREMIS mdRef")
+    header.set("LASTMODDATE", iso(when, zone))  # CSIP8
+    header.set("RECORDSTATUS", "REVISED")
+    md_section(root, "dmdSec", ref, when, zone)  # appended last, moved into place below
+    section = root[-1]
+    (root.findall("mets:dmdSec", _NS)[:-1] or [header])[-1].addnext(section)  # METS: dmdSec after hdr
+    meta.set("DMDID", " ".join([*(meta.get("DMDID") or "").split(), ref.id]))  # CSIP92
+    for r in premis_refs:
+        r.set("SIZE", str(premis.size))
+        r.set("CHECKSUM", premis.sha256.upper())
+
+
+# ---------------------------------------------------------------------- staging and commit
+
+
+def _mirror(folder: Path, stage: Path, *, skip: set[str]) -> None:
+    """Hard-link every file except ``skip`` into ``stage`` (copy where links are not possible)."""
+    for dirpath, _dirs, files in os.walk(folder):
+        here = Path(dirpath)
+        into = stage / here.relative_to(folder)
+        into.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            if (here / name).relative_to(folder).as_posix() in skip:
+                continue
+            try:
+                os.link(here / name, into / name)
+            except OSError:
+                shutil.copy2(here / name, into / name)
+
+
+def _validate(stage: Path) -> None:
+    schemas: tuple[tuple[str, xsd.SchemaName], ...] = ((METS_REL, "mets"), (PREMIS_REL, "premis"))
+    problems: list[tuple[str, Finding]] = [
+        (rel, f) for rel, schema in schemas for f in xsd.validate(stage / rel, schema)
+    ]
+    problems += [("", f) for f in errors(validate_package(stage, expected_type="AIP"))]
+    if problems:
+        texts = [f"{f.code} {rel}{' ' if rel else ''}{f.where}: {f.message}" for rel, f in problems]
+        raise _invalid(
+            f"the updated AIP would not be valid ({len(texts)} problem(s)): " + "; ".join(texts[:5]),
+            [{**f.as_dict(), "file": rel} for rel, f in problems],
+        )
+
+
+def _commit(stage: Path, folder: Path, rel: str, backup: Path) -> None:
+    """Move the new file, PREMIS.xml and, last, METS.xml into ``folder``; undo on failure."""
+    final = folder / rel
+    made_dir = not final.parent.exists()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(stage / rel, final)  # never overwrites
+    except FileExistsError:
+        _refuse_existing(folder, final.name, rel)
+        raise
+    except OSError:  # a file system without hard links: same file system, so a rename
+        _refuse_existing(folder, final.name, rel)
+        os.replace(stage / rel, final)
+    shutil.copy2(folder / PREMIS_REL, backup)
+    try:
+        os.replace(stage / PREMIS_REL, folder / PREMIS_REL)
+        os.replace(stage / METS_REL, folder / METS_REL)
+    except OSError:
+        os.replace(backup, folder / PREMIS_REL)
+        final.unlink()
+        if made_dir:
+            final.parent.rmdir()
+        raise

@@ -1,0 +1,338 @@
+"""A new AIP version after a metadata change: the earlier versions stay byte-identical.
+
+The current version is exported from storage (every file verified against the OCFL inventory and
+the catalog), the change is applied to that copy by :mod:`preservation.aip_update` (new file,
+METS and PREMIS edited and validated), and the result is published as the next OCFL version in
+every location. OCFL's forward-delta versions store only the changed files, and nothing of the
+earlier versions is rewritten (OCFL 1.1 §3.3), so an auditor can still fetch v1 as it was
+ingested. A location that is down gets a pending copy, as in an ingest.
+
+The work runs as a job (kind ``update``) so that a crash is found and cleaned by the same
+recovery as an ingest; a location that already holds a version the catalog does not know (a crash
+after publishing, before registration) makes the next update stop and say so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from preservation.aip_update import add_descriptive_metadata
+from preservation.events import Event, EventType, Outcome
+from preservation.fixity import Digests
+from repository.catalog import store
+from repository.catalog.models import (
+    Aip,
+    AipStatus,
+    AipVersion,
+    Copy,
+    CopyStatus,
+    File,
+    FileRole,
+    Job,
+    JobStatus,
+)
+from repository.settings import Settings
+from repository.storage.errors import BackendUnavailable, StorageError
+from repository.storage.locations import open_locations
+from workflows.ingest import _job_lock, software_agent
+from workflows.recovery import recover_interrupted
+
+
+class UpdateError(Exception):
+    """The update could not be made; nothing of the AIP changed (see ``code``)."""
+
+    def __init__(self, message: str, *, code: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params or {}
+
+
+@dataclass
+class UpdateResult:
+    aip_id: str
+    version: int
+    added: str
+    status: str
+    locations: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "aip_id": self.aip_id,
+            "version": self.version,
+            "added": self.added,
+            "status": self.status,
+            "locations": self.locations,
+            "pending": self.pending,
+            "events": [e.identifier for e in self.events],
+        }
+
+
+def add_metadata(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    aip_id: str,
+    source: Path,
+    *,
+    reason: str = "",
+) -> UpdateResult:
+    """Add ``source`` as descriptive metadata of the AIP, as its next version in every location."""
+    if not source.is_file():
+        raise UpdateError(
+            f"{source} is not a file", code="update.source_missing", params={"path": str(source)}
+        )
+    recover_interrupted(settings, sessions)
+    with sessions() as session:
+        aip = session.get(Aip, aip_id, options=[selectinload(Aip.files), selectinload(Aip.copies)])
+        if aip is None:
+            raise UpdateError(
+                f"no AIP {aip_id}", code="catalog.not_found", params={"kind": "AIP", "id": aip_id}
+            )
+        if aip.status not in (AipStatus.STORED, AipStatus.DEGRADED):
+            raise UpdateError(
+                f"AIP {aip_id} is {aip.status.value}",
+                code="update.not_stored",
+                params={"status": aip.status.value},
+            )
+        current = aip.current_version
+        old_files = {f.aip_path: f for f in aip.files if f.version == current}
+        holders = {c.location for c in aip.copies if c.status is CopyStatus.STORED and c.version == current}
+    job_id = str(uuid.uuid4())
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with _job_lock(settings.work_dir / f"{job_id}.lock"):
+        with sessions.begin() as session:
+            session.add(
+                Job(
+                    id=job_id,
+                    kind="update",
+                    status=JobStatus.RUNNING,
+                    source=os.fsdecode(source.resolve()),
+                    source_name=source.name,
+                    aip_id=aip_id,
+                    started_at=datetime.now(UTC),
+                    pid=os.getpid(),
+                    hostname=socket.gethostname(),
+                    options={"reason": reason},
+                )
+            )
+        try:
+            result = _update(settings, sessions, job_id, aip_id, current, old_files, holders, source, reason)
+        except BaseException as exc:
+            with sessions.begin() as session:
+                job = session.get(Job, job_id)
+                if job is not None:
+                    job.status = JobStatus.FAILED
+                    job.ended_at = datetime.now(UTC)
+                    job.error_code = str(getattr(exc, "code", "internal.error"))
+                    job.error_message = str(exc)
+            raise
+        finally:
+            shutil.rmtree(settings.work_dir / job_id, ignore_errors=True)
+    return result
+
+
+def _update(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    job_id: str,
+    aip_id: str,
+    current: int,
+    old_files: dict[str, File],
+    holders: set[str],
+    source: Path,
+    reason: str,
+) -> UpdateResult:
+    locations = open_locations(settings)
+    reachable = []
+    for loc in locations:
+        try:
+            head = loc.store.versions(aip_id)[-1].number if loc.store.exists(aip_id) else 0
+        except BackendUnavailable:
+            continue
+        if head > current:
+            raise UpdateError(
+                f"location {loc.name} holds version v{head} of {aip_id}, the catalog knows v{current} "
+                "(an update was interrupted after publishing): rebuild the catalog from that location first",
+                code="update.storage_ahead",
+                params={"location": loc.name, "head": head, "catalog": current},
+            )
+        reachable.append(loc.name)
+    sources = [loc for loc in locations if loc.name in holders and loc.name in reachable]
+    if not sources:
+        raise UpdateError(
+            f"no location holding v{current} of {aip_id} can be reached",
+            code="update.no_source",
+            params={"aip_id": aip_id},
+        )
+    folder = settings.work_dir / job_id / "aip"
+    exported: dict[str, Digests] | None = None
+    problems: list[str] = []
+    for loc in sources:
+        try:
+            exported = loc.store.export_version(aip_id, folder, version=current)
+        except StorageError as exc:
+            problems.append(f"{loc.name}: {exc}")
+            continue
+        mismatched = [p for p, d in exported.items() if p in old_files and old_files[p].sha256 != d.sha256]
+        if mismatched or set(exported) != set(old_files):
+            problems.append(f"{loc.name}: stored v{current} differs from the catalog ({mismatched[:3]})")
+            shutil.rmtree(folder, ignore_errors=True)
+            exported = None
+            continue
+        break
+    if exported is None:
+        raise UpdateError(
+            "no good copy of the current version could be read: " + "; ".join(problems),
+            code="update.no_source",
+            params={"aip_id": aip_id},
+        )
+    agent = software_agent()
+    update = add_descriptive_metadata(
+        folder, source, agent=agent, zone=ZoneInfo(settings.package.timezone), reason=reason
+    )
+    added = next(p for p in update.changed if p.startswith("metadata/descriptive/"))
+    manifest = {**exported, **update.changed}
+    version = current + 1
+    events = [update.event]
+    written: dict[str, str] = {}
+    pending: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for loc in locations:
+        try:
+            loc.store.initialize()
+            result = loc.store.put_version(
+                aip_id,
+                folder,
+                deposit_id=job_id,
+                message=f"Metadata update: {added} (job {job_id})" + (f": {reason}" if reason else ""),
+                user_name=settings.archive.name,
+                user_address=settings.archive.address,
+                expected=manifest,
+            )
+        except BackendUnavailable as exc:
+            pending[loc.name] = str(exc)
+            continue
+        except StorageError as exc:
+            failed[loc.name] = str(exc)
+            continue
+        written[loc.name] = result.object_path
+        events.append(
+            Event(
+                type=EventType.REPLICATION,
+                outcome=Outcome.SUCCESS,
+                detail=f"Version v{result.version} written to storage location {loc.name!r}; "
+                "every new file read back and verified, earlier versions untouched",
+                outcome_detail=f"{len(update.changed)} new or changed files at {result.object_path}",
+                agents=(agent,),
+                objects=(aip_id,),
+            )
+        )
+    if not written:
+        raise UpdateError(
+            "the new version could not be written to any location: "
+            + "; ".join(f"{k}: {v}" for k, v in {**pending, **failed}.items()),
+            code="update.not_written",
+            params={"aip_id": aip_id},
+        )
+    for name, why in {**pending, **failed}.items():
+        events.append(
+            Event(
+                type=EventType.REPLICATION,
+                outcome=Outcome.FAILURE,
+                detail=f"Version v{version} not written to storage location {name!r}"
+                + (" (queued: the location cannot be reached)" if name in pending else ""),
+                outcome_detail=why,
+                agents=(agent,),
+                objects=(aip_id,),
+            )
+        )
+    required = {loc.name for loc in locations if loc.required}
+    degraded = any(name in required for name in (*pending, *failed))
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        aip = session.get(Aip, aip_id, options=[selectinload(Aip.copies)])
+        assert aip is not None
+        aip.current_version = version
+        aip.status = AipStatus.DEGRADED if degraded else AipStatus.STORED
+        aip.versions.append(AipVersion(number=version, created_at=now, message=f"Metadata update: {added}"))
+        for path, digests in sorted(manifest.items()):
+            old = old_files.get(path)
+            row = _copy_file(old, version) if old is not None and path not in update.changed else None
+            if row is None:
+                row = File(
+                    version=version,
+                    aip_path=path,
+                    size=digests.size,
+                    sha256=digests.sha256,
+                    sha512=digests.sha512,
+                    role=FileRole.METADATA if path == added else FileRole.PACKAGE,
+                )
+                if path == added:
+                    row.path = source.name
+                    row.path_raw = os.fsencode(source.name)
+                    row.path_nfc = _nfc(source.name)
+            aip.files.append(row)
+        for name in [loc.name for loc in locations]:
+            status = (
+                CopyStatus.STORED
+                if name in written
+                else CopyStatus.PENDING
+                if name in pending
+                else CopyStatus.FAILED
+            )
+            aip.copies.append(
+                Copy(
+                    version=version,
+                    location=name,
+                    status=status,
+                    object_path=written.get(name) or next(iter(written.values())),
+                    written_at=now if name in written else None,
+                    verified_at=now if name in written else None,
+                )
+            )
+        store.add_events(session, [update.event], job_id=job_id, aip_id=aip_id, in_package=True)
+        store.add_events(session, events[1:], job_id=job_id, aip_id=aip_id)
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.COMPLETED
+        job.ended_at = now
+        job.file_count = len(update.changed)
+        job.total_bytes = sum(d.size for d in update.changed.values())
+    return UpdateResult(
+        aip_id=aip_id,
+        version=version,
+        added=added,
+        status="degraded" if degraded else "stored",
+        locations=written,
+        pending={**pending, **failed},
+        events=events,
+    )
+
+
+def _copy_file(old: File, version: int) -> File:
+    """The same file in the next version: every recorded property carries over."""
+    row = File(version=version)
+    for column in File.__table__.columns:
+        if column.name not in ("id", "aip_id", "version"):
+            setattr(row, column.key, getattr(old, column.key))
+    return row
+
+
+def _nfc(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text)
+
+
+__all__ = ["UpdateError", "UpdateResult", "add_metadata"]
