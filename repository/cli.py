@@ -145,6 +145,7 @@ def _app() -> App:
 @handles_errors
 def init(as_json: bool) -> None:
     """Create the data folder, the catalog (or upgrade it) and the storage roots."""
+    from repository.storage.locations import open_location as open_locations_one
     from repository.storage.locations import open_locations
 
     app = _app()
@@ -156,12 +157,30 @@ def init(as_json: bool) -> None:
     if not settings.config_file.exists():
         settings.config_file.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
     revision = upgrade(app.engine)
-    locations = open_locations(settings, initialize=True)
+    locations = open_locations(settings)
+    problems: dict[str, StorageError] = {}
+    for loc in settings.storage.locations:
+        try:
+            created = open_locations_one(settings, loc.name)
+            created.store.initialize()
+        except StorageError as exc:  # e.g. S3 down: the catalog is ready, the location is not
+            problems[loc.name] = exc
     payload: dict[str, Any] = {
         "home": str(settings.home),
         "catalog": settings.database_url if not settings.catalog.url else _safe_url(settings.database_url),
         "schema_revision": revision,
-        "locations": [{"name": loc.name, "role": loc.role, "root": loc.describe()} for loc in locations],
+        "locations": [
+            {
+                "name": loc.name,
+                "role": loc.role,
+                "root": loc.describe(),
+                "ready": loc.name not in problems,
+                "problem": {"code": problems[loc.name].code, "message": str(problems[loc.name])}
+                if loc.name in problems
+                else None,
+            }
+            for loc in locations
+        ],
     }
     if as_json:
         app.emit(payload)
@@ -171,6 +190,12 @@ def init(as_json: bool) -> None:
         click.echo(f"  {t.label('catalog')}: {payload['catalog']} ({revision})")
         for loc in payload["locations"]:
             click.echo(f"  {t.label('location')} {loc['name']} ({loc['role']}): {loc['root']}")
+            if loc["problem"]:
+                problem = loc["problem"]
+                text = t.text(problem["code"], {"location": loc["name"]}, default=problem["message"])
+                click.echo(f"    {t.label('error')}: {text}", err=True)
+    if any(name for name in problems if any(x.name == name and x.required for x in locations)):
+        raise SystemExit(EXIT_FAILED)
 
 
 def _safe_url(url: str) -> str:

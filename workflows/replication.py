@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.events import Event, EventType, Outcome
 from repository.catalog import store
-from repository.catalog.models import Aip, AipStatus, Copy, CopyStatus
+from repository.catalog.models import Aip, AipStatus, Copy, CopyStatus, Job, JobStatus
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable, StorageError
 from repository.storage.locations import Location, open_locations
@@ -66,6 +66,11 @@ def sync_pending(
         if aip_id is not None:
             query = query.where(Copy.aip_id == aip_id)
         pending = [(c.aip_id, c.version, c.location) for c in session.scalars(query)]
+        finished_jobs: dict[str, list[str]] = {}
+        for job_id, job_aip in session.execute(
+            select(Job.id, Job.aip_id).where(Job.status != JobStatus.RUNNING, Job.aip_id.is_not(None))
+        ):
+            finished_jobs.setdefault(str(job_aip), []).append(job_id)
         stored_by: dict[tuple[str, int], list[str]] = {}
         for c in session.scalars(select(Copy).where(Copy.status == CopyStatus.STORED)):
             stored_by.setdefault((c.aip_id, c.version), []).append(c.location)
@@ -89,7 +94,7 @@ def sync_pending(
             )
             continue
         sources = [locations[n] for n in stored_by.get((aip, version), []) if n in locations]
-        outcome = _land(target, sources, aip, version)
+        outcome = _land(target, sources, aip, version, finished_jobs.get(aip, []))
         out.append(outcome)
         event = Event(
             type=EventType.REPLICATION,
@@ -143,7 +148,9 @@ def queue_copies(settings: Settings, sessions: sessionmaker[Session], location: 
     return queued
 
 
-def _land(target: Location, sources: list[Location], aip_id: str, version: int) -> SyncOutcome:
+def _land(
+    target: Location, sources: list[Location], aip_id: str, version: int, stale_deposits: list[str]
+) -> SyncOutcome:
     if not sources:
         return SyncOutcome(
             aip_id,
@@ -157,6 +164,8 @@ def _land(target: Location, sources: list[Location], aip_id: str, version: int) 
     for source in sources:
         try:
             target.store.initialize()
+            for deposit in stale_deposits:  # staging left when the location went down mid-write
+                target.store.discard_deposit(deposit)
             head = target.store.replicate_from(source.store, aip_id, deposit_id=f"sync-{uuid.uuid4().hex}")
         except BackendUnavailable as exc:
             if exc.location == target.name:

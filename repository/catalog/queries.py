@@ -185,7 +185,7 @@ def job_list(session: Session, *, status: JobStatus | None = None, limit: int = 
     q = select(Job).order_by(Job.started_at.desc()).limit(limit)
     if status is not None:
         q = q.where(Job.status == status)
-    counted = session.execute(select(Job.id, func.count()).join(Job.errors).group_by(Job.id)).tuples()
+    counted = session.execute(select(Job.id, func.count()).join(Job.errors).group_by(Job.id))
     error_counts = {job_id: count for job_id, count in counted}  # dict(result) would treat it as a mapping
     return [
         {
@@ -272,7 +272,7 @@ def copy_counts(session: Session) -> dict[str, dict[str, int]]:
         .join(Aip, Aip.id == Copy.aip_id)
         .where(Copy.version == Aip.current_version)
         .group_by(Copy.location, Copy.status)
-    ).tuples()
+    )
     out: dict[str, dict[str, int]] = {}
     for location, status, count in rows:
         out.setdefault(location, {})[status.value] = count

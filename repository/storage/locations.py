@@ -47,6 +47,13 @@ def open_locations(settings: Settings, *, initialize: bool = False) -> list[Loca
     return out
 
 
+def open_location(settings: Settings, name: str) -> Location:
+    """One configured location, its local root folder created if needed (``kholuu init``)."""
+    (loc,) = [loc for loc in settings.storage.locations if loc.name == name]
+    backend = create_backend(loc.backend, loc.name, backend_options(settings, loc, initialize=True))
+    return Location(loc.name, loc.role, loc.required, backend, OcflStore(backend), loc)
+
+
 def backend_options(
     settings: Settings, loc: StorageLocation, *, initialize: bool = False
 ) -> dict[str, object]:

@@ -186,3 +186,33 @@ def test_progress_bar_only_on_a_terminal(env: dict[str, str], tmp_path: Path) ->
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0, screen
     assert "\r" in screen and "format identification" in screen and "/40" in screen
+
+
+def test_init_reports_an_unreachable_location_and_still_prepares_the_catalog(
+    home: Path, database_url: str
+) -> None:
+    from tests.conftest import write_home_config
+
+    write_home_config(
+        home,
+        '[[storage.locations]]\nname = "primary"\nbackend = "local"\npath = "storage/primary"\n\n'
+        '[[storage.locations]]\nname = "offsite"\nrole = "replica"\nbackend = "s3"\n'
+        'endpoint = "http://127.0.0.1:9"\nbucket = "kholuu"\nconnect_timeout = 1.0\nmax_attempts = 1\n',
+    )
+    e = cli_env(home, database_url, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    r = kholuu("init", "--json", env=e)
+    assert r.returncode == 1
+    info = json.loads(r.stdout)
+    assert [(loc["name"], loc["ready"]) for loc in info["locations"]] == [
+        ("primary", True),
+        ("offsite", False),
+    ]
+    assert info["locations"][1]["problem"]["code"] == "storage.unavailable"
+    listed = kholuu("aip", "list", "--json", env=e)
+    assert listed.returncode == 0 and json.loads(listed.stdout)["count"] == 0  # the catalog is ready
+    checked = json.loads(kholuu("storage", "check", "--json", env=e).stdout)
+    assert checked["ok"] is False
+    assert [(loc["name"], loc["ok"], loc["reachable"]) for loc in checked["locations"]] == [
+        ("primary", True, True),
+        ("offsite", False, False),
+    ]

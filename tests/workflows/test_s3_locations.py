@@ -264,3 +264,42 @@ def test_a_metadata_change_is_a_new_version_and_v1_stays_byte_identical(
     assert [v["number"] for v in show["versions"]] == [1, 2]
     assert any(f["aip_path"] == f"metadata/descriptive/{ead.name}" for f in show["files"])
     assert "metadata modification" in [e["type"] for e in show["events"]]
+
+
+def test_s3_going_down_in_the_middle_of_writing_the_aip(
+    two_homes: tuple[Settings, sessionmaker[Session]], bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway stops after a few objects of the AIP are up: the half-written staging on S3 is
+    invisible (no object in the OCFL root), the AIP is degraded, and after the server returns the
+    sync writes the copy and removes the staging debris."""
+    from repository.storage.s3 import S3Backend
+
+    settings, sessions = two_homes
+    real = S3Backend.write_atomic
+    calls = {"n": 0}
+
+    def flaky(self: S3Backend, key: str, source: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 4 and key.startswith("deposit/"):
+            s3test.stop_gateway()
+        return real(self, key, source, **kwargs)
+
+    monkeypatch.setattr(S3Backend, "write_atomic", flaky)
+    try:
+        result = ingest(settings, sessions, SAMPLES / "sip-bag-cong-van")
+    finally:
+        s3test.start_gateway()
+    monkeypatch.setattr(S3Backend, "write_atomic", real)
+    assert result.status.value == "completed", result.error
+    assert result.aip_id is not None and set(result.pending) == {"s3"}
+    s3 = open_locations(settings)[1]
+    assert list(s3.store.list_objects()) == [] and s3.store.incomplete_objects() == []
+    assert list(s3.backend.iter_keys("deposit")) != []  # the cut-off staging is still there
+    from workflows.replication import sync_pending
+
+    assert [o.outcome for o in sync_pending(settings, sessions)] == ["stored"]
+    assert list(s3.backend.iter_keys("deposit")) == []
+    assert list(s3.store.list_objects()) == [result.aip_id]
+    with sessions() as s:
+        assert queries.aip_detail(s, result.aip_id)["status"] == "stored"
+    assert ocfl_valid_on_s3(bucket)
