@@ -209,6 +209,40 @@ def compare_digests(
             )
 
 
+def write_hasher(expected: Mapping[str, str] | None, *, key: str, location: str | None) -> MultiHasher:
+    """The hasher a ``write_atomic`` feeds: :data:`WRITE_ALGORITHMS` plus any algorithm the caller
+    expects. Raises ``storage.unsupported_algorithm`` for an algorithm we cannot compute."""
+    algorithms = tuple(WRITE_ALGORITHMS) + tuple(a for a in (expected or {}) if a not in WRITE_ALGORITHMS)
+    try:
+        return MultiHasher(algorithms)
+    except ValueError as exc:
+        raise StorageError(
+            str(exc),
+            code="storage.unsupported_algorithm",
+            key=key,
+            location=location,
+            params={"algorithm": ", ".join(algorithms)},
+        ) from exc
+
+
+def compare_readback(stored: Digests, written: Digests, *, key: str, location: str | None) -> None:
+    """Raise ``storage.readback_mismatch`` when what was read back differs from what was written
+    (size first, then every digest computed on the way in)."""
+    if stored.size != written.size:
+        raise IntegrityError(
+            f"read back {stored.size} bytes of {key}, wrote {written.size}",
+            code="storage.readback_mismatch",
+            key=key,
+            location=location,
+            algorithm="size",
+            expected=str(written.size),
+            found=str(stored.size),
+        )
+    compare_digests(
+        stored, written.values, key=key, location=location, what="written", code="storage.readback_mismatch"
+    )
+
+
 def digest_key(backend: Backend, key: str, algorithms: Sequence[str] = ("sha512",)) -> Digests:
     """Stream a stored key once and return its size and digests (audits read streams, never a
     local copy: style guide item 18)."""

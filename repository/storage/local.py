@@ -26,15 +26,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, ParamSpec, TypeVar
 
-from preservation.fixity import BLOCK_SIZE, Digests, MultiHasher, digest_file
+from preservation.fixity import BLOCK_SIZE, Digests, digest_file
 from repository.storage.backend import (
-    WRITE_ALGORITHMS,
     KeyStat,
     check_key,
     check_prefix,
     compare_digests,
+    compare_readback,
+    write_hasher,
 )
-from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
+from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 
 _UNAVAILABLE_ERRNOS = frozenset(
     getattr(errno, name)
@@ -131,17 +132,7 @@ class LocalBackend:
         self, key: str, source: BinaryIO, *, expected: Mapping[str, str] | None = None
     ) -> Digests:
         target = self._path(key)
-        algorithms = tuple(WRITE_ALGORITHMS) + tuple(a for a in (expected or {}) if a not in WRITE_ALGORITHMS)
-        try:
-            hasher = MultiHasher(algorithms)
-        except ValueError as exc:
-            raise StorageError(
-                str(exc),
-                code="storage.unsupported_algorithm",
-                key=key,
-                location=self.name,
-                params={"algorithm": ", ".join(algorithms)},
-            ) from exc
+        hasher = write_hasher(expected, key=key, location=self.name)
         created: list[Path] = []
         temp: Path | None = None
         try:
@@ -159,25 +150,8 @@ class LocalBackend:
             written = hasher.result()
             if expected:
                 compare_digests(written, expected, key=key, location=self.name)
-            stored = self._io(key, digest_file, temp, algorithms)
-            if stored.size != written.size:
-                raise IntegrityError(
-                    f"read back {stored.size} bytes of {key}, wrote {written.size}",
-                    code="storage.readback_mismatch",
-                    key=key,
-                    location=self.name,
-                    algorithm="size",
-                    expected=str(written.size),
-                    found=str(stored.size),
-                )
-            compare_digests(
-                stored,
-                written.values,
-                key=key,
-                location=self.name,
-                what="written",
-                code="storage.readback_mismatch",
-            )
+            stored = self._io(key, digest_file, temp, tuple(written.values))
+            compare_readback(stored, written, key=key, location=self.name)
             self._io(key, os.replace, temp, target)
             temp = None
             _fsync_dir(target.parent)

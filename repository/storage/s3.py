@@ -44,11 +44,12 @@ from botocore.exceptions import (
 
 from preservation.fixity import BLOCK_SIZE, Digests, MultiHasher
 from repository.storage.backend import (
-    WRITE_ALGORITHMS,
     KeyStat,
     check_key,
     check_prefix,
     compare_digests,
+    compare_readback,
+    write_hasher,
 )
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 
@@ -228,17 +229,7 @@ class S3Backend:
         self, key: str, source: BinaryIO, *, expected: Mapping[str, str] | None = None
     ) -> Digests:
         full = self._full(check_key(key, location=self.name))
-        algorithms = tuple(WRITE_ALGORITHMS) + tuple(a for a in (expected or {}) if a not in WRITE_ALGORITHMS)
-        try:
-            hasher = MultiHasher(algorithms)
-        except ValueError as exc:
-            raise StorageError(
-                str(exc),
-                code="storage.unsupported_algorithm",
-                key=key,
-                location=self.name,
-                params={"algorithm": ", ".join(algorithms)},
-            ) from exc
+        hasher = write_hasher(expected, key=key, location=self.name)
         first = _read_part(source, self.options.part_size)
         if len(first) < self.options.part_size:
             written = self._put_small(key, full, first, hasher, expected)
@@ -490,29 +481,7 @@ class S3Backend:
             )
 
     def _read_back(self, key: str, written: Digests) -> None:
-        hasher = MultiHasher(written.values)
-        with self.open_read(key) as fh:
-            while block := fh.read(BLOCK_SIZE):
-                hasher.update(block)
-        stored = hasher.result()
-        if stored.size != written.size:
-            raise IntegrityError(
-                f"read back {stored.size} bytes of {key}, wrote {written.size}",
-                code="storage.readback_mismatch",
-                key=key,
-                location=self.name,
-                algorithm="size",
-                expected=str(written.size),
-                found=str(stored.size),
-            )
-        compare_digests(
-            stored,
-            written.values,
-            key=key,
-            location=self.name,
-            what="written",
-            code="storage.readback_mismatch",
-        )
+        compare_readback(self._digest_of(key, tuple(written.values)), written, key=key, location=self.name)
 
     def _copy(self, src: str, dst: str) -> None:
         """Server-side copy of one key, verified: the copy's ETag must equal the source's, or the
