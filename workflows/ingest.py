@@ -263,6 +263,7 @@ def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy
     locations = open_locations(ctx.settings)
     written: list[tuple[Location, StoredCopy]] = []
     pending: list[StoredCopy] = []
+    created = ctx.clock()  # one version time for every copy: the copies' inventories are identical
     try:
         for location in locations:
             ctx.progress.start(f"storage: {location.name}", len(built.manifest))
@@ -275,6 +276,7 @@ def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy
                     message=f"Ingest of {built.objid} (job {ctx.job_id})",
                     user_name=ctx.settings.archive.name,
                     user_address=ctx.settings.archive.address,
+                    created=created,
                     expected=built.manifest,
                 )
             except BackendUnavailable as exc:
@@ -462,8 +464,8 @@ def _insert_aip(
                 row.mime = m.mime or None
                 row.identification_basis = m.basis or None
                 row.identification_warning = m.warning or None
-            row.validity = _overall_validity(chars)
-            row.characteristics = [_char_json(c) for c in chars]
+            row.validity = overall_validity(chars)
+            row.characteristics = [char_json(c) for c in chars]
         elif meta is not None:
             row.role = FileRole.METADATA
             row.path_raw = meta.name.raw
@@ -487,14 +489,14 @@ def _insert_aip(
     session.flush()
 
 
-def _overall_validity(chars: list[Characterization]) -> str:
+def overall_validity(chars: list[Characterization]) -> str:
     if not chars:
         return "not checked"
     order = ["invalid", "could not check", "valid", "not checked"]
     return min((c.validity.value for c in chars), key=order.index)
 
 
-def _char_json(c: Characterization) -> dict[str, Any]:
+def char_json(c: Characterization) -> dict[str, Any]:
     return {
         "validator": c.validator,
         "agent": c.agent.identifier,

@@ -39,6 +39,16 @@ HASHLIB_AGENT = Agent(
 )
 
 
+PACKAGE_VALIDATION_DETAIL = {
+    PackageKind.FOLDER: "Plain folder: every file is payload of representation rep1",
+    PackageKind.BAGIT: "BagIt bag (RFC 8493) validated with bagit-python: complete, every manifest and "
+    "tag manifest verified",
+    PackageKind.EARK_SIP: "E-ARK SIP read: root and representation METS parsed, referenced files present",
+}
+"""The detail of the package ``validation`` event, per kind; ``workflows.rebuild`` reads the kind
+back from it, so change both together."""
+
+
 def start(ctx: StepContext, source: Path, aip_id: str) -> None:
     ctx.record(
         Event(
@@ -128,12 +138,7 @@ def read_package(ctx: StepContext, tree: ReceivedTree, aip_id: str) -> Submissio
                 params={"other": names[key]},
             )
         names[key] = f.name.text
-    detail = {
-        PackageKind.FOLDER: "Plain folder: every file is payload of representation rep1",
-        PackageKind.BAGIT: "BagIt bag (RFC 8493) validated with bagit-python: complete, every manifest and "
-        "tag manifest verified",
-        PackageKind.EARK_SIP: "E-ARK SIP read: root and representation METS parsed, referenced files present",
-    }[submission.kind]
+    detail = PACKAGE_VALIDATION_DETAIL[submission.kind]
     outcome_detail = _findings_text(submission.findings)
     if submission.kind is PackageKind.EARK_SIP:
         csip = validate_package(tree.root, expected_type=None, verify_checksums=False)

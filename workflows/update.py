@@ -207,6 +207,7 @@ def _update(
     events = [update.event]
     written: dict[str, str] = {}
     pending: dict[str, str] = {}
+    created = datetime.now(UTC)  # one version time for every copy: the copies' inventories are identical
     failed: dict[str, str] = {}
     for loc in locations:
         try:
@@ -218,6 +219,7 @@ def _update(
                 message=f"Metadata update: {added} (job {job_id})" + (f": {reason}" if reason else ""),
                 user_name=settings.archive.name,
                 user_address=settings.archive.address,
+                created=created,
                 expected=manifest,
             )
         except BackendUnavailable as exc:
