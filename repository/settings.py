@@ -122,6 +122,7 @@ class StorageLocation:
     read_timeout: float = 60.0
     max_attempts: int = 4
     create_bucket: bool = False
+    checksum_sha256: bool = False
 
 
 @dataclass(frozen=True)

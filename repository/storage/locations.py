@@ -80,6 +80,7 @@ def backend_options(
             "read_timeout": loc.read_timeout,
             "max_attempts": loc.max_attempts,
             "create_bucket": loc.create_bucket and initialize,
+            "checksum_sha256": loc.checksum_sha256,
         }
         return options
     return {}

@@ -96,6 +96,10 @@ class S3Options:
         connect_timeout, read_timeout: seconds before a request counts as failed.
         max_attempts: tries per request (botocore's standard retry mode, with backoff).
         create_bucket: create the bucket when it does not exist (tests, first set-up).
+        checksum_sha256: also send the SHA-256 "flexible checksum" headers (``x-amz-checksum-sha256``)
+            on every PUT and part, for servers that check them (AWS, recent MinIO and Ceph). Off by
+            default: Ceph 16 accepts and ignores them, so they prove nothing there; Content-MD5 and
+            read-back are what every write relies on.
     """
 
     bucket: str
@@ -116,6 +120,7 @@ class S3Options:
     read_timeout: float = 60.0
     max_attempts: int = 4
     create_bucket: bool = False
+    checksum_sha256: bool = False
 
 
 def validate_options(name: str, options: S3Options) -> None:
@@ -310,6 +315,9 @@ class S3Backend:
         until = datetime.now(UTC) + timedelta(days=self.options.object_lock_days)
         return {"ObjectLockMode": self.options.object_lock_mode, "ObjectLockRetainUntilDate": until}
 
+    def _sha256_args(self, digest: bytes) -> dict[str, str]:
+        return {"ChecksumSHA256": _b64(digest)} if self.options.checksum_sha256 and digest else {}
+
     def _retain(self, key: str, full: str) -> None:
         """Set the location's Object Lock retention on a key just written or copied. Done as its
         own request because servers differ in whether they honour lock headers on CopyObject
@@ -345,6 +353,7 @@ class S3Backend:
             Body=data,
             ContentLength=len(data),
             ContentMD5=_b64(bytes.fromhex(written["md5"])),
+            **self._sha256_args(bytes.fromhex(written["sha256"])),
             **self._lock_args(full),
         )
         self._check_etag(key, full, str(response.get("ETag", "")), written["md5"])
@@ -360,7 +369,7 @@ class S3Backend:
         hasher: MultiHasher,
         expected: Mapping[str, str] | None,
     ) -> Digests:
-        upload_id, done = self._resumable_upload(key, full)
+        upload_id, done, part_sha256 = self._resumable_upload(key, full)
         parts: list[dict[str, Any]] = []
         part_md5s: list[bytes] = []
         try:
@@ -389,8 +398,13 @@ class S3Backend:
                         Body=block,
                         ContentLength=len(block),
                         ContentMD5=_b64(md5),
+                        **self._sha256_args(
+                            hashlib.sha256(block).digest() if self.options.checksum_sha256 else b""
+                        ),
                     )
                     etag = str(response["ETag"])
+                    if response.get("ChecksumSHA256"):
+                        part_sha256[number] = str(response["ChecksumSHA256"])
                     if etag.strip('"') != md5.hex():
                         raise IntegrityError(
                             f"part {number} of {key}: server ETag {etag} is not its MD5 {md5.hex()}",
@@ -401,7 +415,10 @@ class S3Backend:
                             expected=md5.hex(),
                             found=etag.strip('"'),
                         )
-                parts.append({"PartNumber": number, "ETag": etag})
+                part: dict[str, Any] = {"PartNumber": number, "ETag": etag}
+                if number in part_sha256:
+                    part["ChecksumSHA256"] = part_sha256[number]
+                parts.append(part)
                 part_md5s.append(md5)
                 number += 1
                 block = _read_part(source, self.options.part_size)
@@ -430,8 +447,11 @@ class S3Backend:
         self._retain(key, full)
         return written
 
-    def _resumable_upload(self, key: str, full: str) -> tuple[str, dict[int, tuple[int, str]]]:
-        """The upload id to use for ``full`` and the parts it already holds (number -> size, ETag).
+    def _resumable_upload(
+        self, key: str, full: str
+    ) -> tuple[str, dict[int, tuple[int, str]], dict[int, str]]:
+        """The upload id to use for ``full``, the parts it already holds (number -> size, ETag) and
+        their SHA-256 checksums where the server keeps them.
 
         An upload left by a crashed or cut-off earlier write of the same key is resumed: its parts
         are reused where size and MD5 match what we send now. Older duplicates are aborted.
@@ -445,6 +465,7 @@ class S3Backend:
         if uploads:
             upload_id = str(uploads[-1]["UploadId"])
             done: dict[int, tuple[int, str]] = {}
+            checksums: dict[int, str] = {}
             paginator = self.client.get_paginator("list_parts")
             pages = self._call(
                 key, lambda: list(paginator.paginate(Bucket=self.bucket, Key=full, UploadId=upload_id))
@@ -452,15 +473,18 @@ class S3Backend:
             for page in pages:
                 for part in page.get("Parts", []):
                     done[int(part["PartNumber"])] = (int(part["Size"]), str(part["ETag"]))
-            return upload_id, done
+                    if part.get("ChecksumSHA256"):
+                        checksums[int(part["PartNumber"])] = str(part["ChecksumSHA256"])
+            return upload_id, done, checksums
         created = self._call(
             key,
             self.client.create_multipart_upload,
             Bucket=self.bucket,
             Key=full,
+            **({"ChecksumAlgorithm": "SHA256"} if self.options.checksum_sha256 else {}),
             **self._lock_args(full),
         )
-        return str(created["UploadId"]), {}
+        return str(created["UploadId"]), {}, {}
 
     def _abort(self, full: str, upload_id: str) -> None:
         try:

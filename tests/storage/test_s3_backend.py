@@ -5,6 +5,7 @@ endpoint reported as unavailable (never as damage), wrong credentials, and Objec
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -249,3 +250,48 @@ def test_bad_options_are_refused_before_any_request() -> None:
             S3Backend("bad", S3Options(**options), client=object())
         assert caught.value.code == "storage.bad_option"
         assert caught.value.params["option"] == option
+
+
+def test_sha256_checksum_headers_when_asked(bucket: str) -> None:
+    """With ``checksum_sha256`` every PUT and part also carries x-amz-checksum-sha256 (Ceph 16
+    accepts and ignores it; AWS checks it); the writes still verify by MD5 and read-back."""
+    backend = make_backend(bucket, checksum_sha256=True)
+    sent: list[str] = []
+
+    def spy(request: Any, **_: Any) -> None:
+        value = request.headers.get("x-amz-checksum-sha256", b"")
+        sent.append(value.decode() if isinstance(value, bytes) else str(value))
+
+    backend.client.meta.events.register("before-send.s3.PutObject", spy)
+    backend.client.meta.events.register("before-send.s3.UploadPart", spy)
+    small, big = b"nh\xe1\xbb\x8f", payload(6 * MIB)
+    put(backend, "small", small)
+    put(backend, "big", big)
+    assert read(backend, "small") == small and read(backend, "big") == big
+    expected = [
+        hashlib.sha256(small).digest(),
+        hashlib.sha256(big[: 5 * MIB]).digest(),
+        hashlib.sha256(big[5 * MIB :]).digest(),
+    ]
+    assert sent == [base64.b64encode(d).decode() for d in expected]
+
+
+def test_credentials_from_a_profile_in_a_credentials_file(
+    bucket: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = tmp_path / "credentials"
+    creds.write_text(
+        f"[archive]\naws_access_key_id = {os.environ['AWS_ACCESS_KEY_ID']}\n"
+        f"aws_secret_access_key = {os.environ['AWS_SECRET_ACCESS_KEY']}\n"
+    )
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "nothing-here"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with_profile = make_backend(bucket, profile="archive", credentials_file=str(creds))
+    put(with_profile, "x.txt", b"x")
+    assert read(with_profile, "x.txt") == b"x"
+    without = make_backend(bucket)
+    with pytest.raises(StorageError) as caught:
+        without.stat("x.txt")
+    assert caught.value.code == "storage.no_credentials"
