@@ -29,6 +29,7 @@ class EventType(StrEnum):
     METADATA_MODIFICATION = "metadata modification"
     INFORMATION_PACKAGE_CREATION = "information package creation"
     REPLICATION = "replication"
+    RECOVERY = "recovery"
     ACCESSION = "accession"
     INGESTION_END = "ingestion end"
 
@@ -51,6 +52,7 @@ _EVENT_TYPE_URIS: dict[EventType, str] = {
     EventType.METADATA_MODIFICATION: "https://id.loc.gov/vocabulary/preservation/eventType/mem",
     EventType.INFORMATION_PACKAGE_CREATION: "https://id.loc.gov/vocabulary/preservation/eventType/ipc",
     EventType.REPLICATION: "https://id.loc.gov/vocabulary/preservation/eventType/rep",
+    EventType.RECOVERY: "https://id.loc.gov/vocabulary/preservation/eventType/rec",
     EventType.ACCESSION: "https://id.loc.gov/vocabulary/preservation/eventType/acc",
     EventType.INGESTION_END: "https://id.loc.gov/vocabulary/preservation/eventType/ing",
 }

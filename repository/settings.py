@@ -123,6 +123,39 @@ class StorageLocation:
     max_attempts: int = 4
     create_bucket: bool = False
     checksum_sha256: bool = False
+    repair: bool = True
+
+
+@dataclass(frozen=True)
+class AuditSchedule:
+    """When the scheduler audits a location: a cron expression (5 fields, the scheduler's time zone)
+    or, for tests and small sites, a fixed interval; each run limited by copies and/or bytes."""
+
+    location: str
+    cron: str = ""
+    interval_seconds: int = 0
+    limit: int = 0
+    budget_gb: float = 0.0
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    cycle_days: int = 90
+    lease_seconds: int = 3600
+    timezone: str = "Asia/Ho_Chi_Minh"
+    schedules: tuple[AuditSchedule, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password_env: str = ""
+    mail_from: str = ""
+    mail_to: tuple[str, ...] = ()
+    timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -146,6 +179,8 @@ class Settings:
     characterization: CharacterizationSettings = field(default_factory=CharacterizationSettings)
     package: PackageSettings = field(default_factory=PackageSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path: absolute stays, relative is under the data folder."""
@@ -337,6 +372,15 @@ def _check(settings: Settings) -> None:
                 f"storage.locations.{loc.name}.role",
                 f"must be one of {', '.join(LOCATION_ROLES)}",
                 "settings",
+            )
+    for schedule in settings.audit.schedules:
+        if schedule.location not in names:
+            raise SettingsError(
+                "audit.schedules.location", f"no storage location {schedule.location!r}", "settings"
+            )
+        if bool(schedule.cron) == bool(schedule.interval_seconds):
+            raise SettingsError(
+                f"audit.schedules.{schedule.location}", "give either cron or interval_seconds", "settings"
             )
     if not any(loc.required for loc in settings.storage.locations):
         raise SettingsError("storage.locations", "at least one location must be required", "settings")

@@ -216,7 +216,10 @@ class Copy(Base):
     """One copy of one AIP version in one storage location."""
 
     __tablename__ = "copy"
-    __table_args__ = (UniqueConstraint("aip_id", "version", "location"),)
+    __table_args__ = (
+        UniqueConstraint("aip_id", "version", "location"),
+        Index("ix_copy_location_last_checked_at", "location", "last_checked_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     aip_id: Mapped[str] = mapped_column(ForeignKey("aip.id", ondelete="CASCADE"))
@@ -226,6 +229,10 @@ class Copy(Base):
     object_path: Mapped[str] = mapped_column(Text)
     written_at: Mapped[Timestamp | None]
     verified_at: Mapped[Timestamp | None]
+    last_checked_at: Mapped[Timestamp | None]
+    """When a fixity audit last read this copy (whatever the outcome); the audit picks the oldest."""
+    check_outcome: Mapped[str | None] = mapped_column(String(20))
+    """Outcome of that audit: passed, repaired, failed, could not check."""
 
     aip: Mapped[Aip] = relationship(back_populates="copies")
 
@@ -273,6 +280,9 @@ __all__ = [
     "Aip",
     "AipStatus",
     "AipVersion",
+    "AuditFinding",
+    "AuditLease",
+    "AuditRun",
     "Copy",
     "CopyStatus",
     "Event",
@@ -280,9 +290,93 @@ __all__ = [
     "EventObject",
     "File",
     "FileRole",
+    "Incident",
     "Job",
     "JobError",
     "JobStatus",
     "JobStep",
     "StepStatus",
 ]
+
+
+class AuditRun(Base):
+    """One fixity audit: what was asked, what was read, what was found and repaired."""
+
+    __tablename__ = "audit_run"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    started_at: Mapped[Timestamp] = mapped_column(index=True)
+    ended_at: Mapped[Timestamp | None]
+    status: Mapped[str] = mapped_column(String(20))  # running | completed | failed
+    trigger: Mapped[str] = mapped_column(String(20))  # cli | scheduler
+    mode: Mapped[str] = mapped_column(String(20))  # all | due
+    location: Mapped[str | None] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(300))
+    copies_checked: Mapped[int] = mapped_column(default=0)
+    files_checked: Mapped[int] = mapped_column(default=0)
+    bytes_checked: Mapped[BigInt] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    repaired: Mapped[int] = mapped_column(default=0)
+    incidents: Mapped[int] = mapped_column(default=0)
+    could_not_check: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+    findings: Mapped[list[AuditFinding]] = relationship(
+        back_populates="run", order_by="AuditFinding.id", cascade="all, delete-orphan"
+    )
+
+
+class AuditFinding(Base):
+    """One problem an audit found in one copy, and what was done about it."""
+
+    __tablename__ = "audit_finding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("audit_run.id", ondelete="CASCADE"), index=True)
+    aip_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int]
+    location: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(Text)  # the key inside the OCFL object
+    kind: Mapped[str] = mapped_column(String(20))  # corrupt | missing | unexpected | manifest
+    code: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[Timestamp]
+    repair: Mapped[str] = mapped_column(
+        String(30)
+    )  # repaired | moved aside | no good copy | repair off | none
+    repaired_from: Mapped[str | None] = mapped_column(String(100))
+    event_id: Mapped[str | None] = mapped_column(String(36))
+
+    run: Mapped[AuditRun] = relationship(back_populates="findings")
+
+
+class Incident(Base):
+    """Damage with no good copy anywhere: open until a person acknowledges it."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aip_id: Mapped[str] = mapped_column(String(64), index=True)
+    location: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[Timestamp]
+    run_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open | acknowledged
+    acknowledged_at: Mapped[Timestamp | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditLease(Base):
+    """Who is auditing a location right now: two scheduler processes never audit the same location
+    at once (taken with one conditional UPDATE, released at the end, expiring if the holder dies)."""
+
+    __tablename__ = "audit_lease"
+
+    location: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300))
+    run_id: Mapped[str] = mapped_column(String(36))
+    expires_at: Mapped[Timestamp]

@@ -1,0 +1,215 @@
+"""Fixity audits on real storage: one flipped byte, one deleted file and one stray file are found,
+exactly those, on a local disk and on the real S3 server; the first two are repaired from the
+other location, the stray is moved aside, everything is recorded, and the next audit is clean.
+With no good copy left, an incident stays open until a person acknowledges it."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import ocfl
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from repository.catalog.db import make_engine, session_factory, upgrade
+from repository.catalog.models import AuditFinding, AuditRun, Copy, Event, Incident
+from repository.settings import Settings, StorageLocation, StorageSettings, load_settings
+from repository.storage.backend import join_key
+from repository.storage.locations import Location, open_locations
+from repository.storage.ocfl import ROOT_PREFIX
+from tests import s3 as s3test
+from tests.conftest import SAMPLES, write_home_config
+from workflows.audit import AuditOptions, acknowledge_incident, run_audit
+from workflows.ingest import ingest
+
+PAYLOAD = "representations/rep1/data/"
+
+
+@pytest.fixture(params=["local", "s3"])
+def setup(
+    request: pytest.FixtureRequest, home: Path, database_url: str
+) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """Two locations: 'primary' (local) and 'second' (local or the real S3 server)."""
+    bucket = None
+    second = (
+        '[[storage.locations]]\nname = "second"\nrole = "replica"\nbackend = "local"\n'
+        'path = "storage/second"\n'
+    )
+    if request.param == "s3":
+        bucket = f"t-{os.urandom(8).hex()}"
+        second = s3test.location_toml("second", bucket)
+    write_home_config(
+        home,
+        '[[storage.locations]]\nname = "primary"\nrole = "primary"\nbackend = "local"\n'
+        'path = "storage/primary"\n\n' + second,
+    )
+    settings = load_settings(home, environ={}, overrides={"catalog": {"url": database_url}})
+    engine = make_engine(database_url)
+    upgrade(engine)
+    open_locations(settings, initialize=True)
+    yield settings, session_factory(engine)
+    engine.dispose()
+    if bucket:
+        s3test.empty_and_delete(s3test.client(), bucket)
+
+
+def content_key(location: Location, aip_id: str, aip_path: str) -> str:
+    relative = location.store.version_state(aip_id, 1)[aip_path]
+    return join_key(ROOT_PREFIX, location.store.object_path(aip_id), relative)
+
+
+def flip_byte(location: Location, key: str) -> None:
+    """Damage behind our back: rewrite the key with one bit flipped (as bit rot would)."""
+    with location.backend.open_read(key) as fh:
+        data = bytearray(fh.read())
+    data[len(data) // 2] ^= 0x01
+    location.backend.write_atomic(key, io.BytesIO(bytes(data)))
+
+
+def payload_paths(location: Location, aip_id: str) -> list[str]:
+    return sorted(p for p in location.store.version_state(aip_id, 1) if p.startswith(PAYLOAD))
+
+
+def audit(settings: Settings, sessions: sessionmaker[Session], **kw: Any) -> Any:
+    return run_audit(settings, sessions, AuditOptions(**{"mode": "all", **kw}))
+
+
+def test_damage_is_found_exactly_and_repaired_from_the_other_copy(
+    setup: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-folder-quyet-dinh")
+    assert result.aip_id is not None and not result.pending
+    aip_id = result.aip_id
+    primary, second = open_locations(settings)
+    clean = audit(settings, sessions)
+    assert clean.ok and [c.outcome for c in clean.copies] == ["passed", "passed"]
+
+    damaged = second  # the S3 copy when the test runs on S3
+    flipped, deleted = payload_paths(damaged, aip_id)[:2]
+    flip_byte(damaged, content_key(damaged, aip_id, flipped))
+    damaged.backend.delete(content_key(damaged, aip_id, deleted))
+    stray = join_key(ROOT_PREFIX, damaged.store.object_path(aip_id), "v1/content/stray.txt")
+    damaged.backend.write_atomic(stray, io.BytesIO(b"not part of the AIP"))
+
+    report = audit(settings, sessions)
+    by_location = {c.location: c for c in report.copies}
+    assert by_location["primary"].outcome == "passed"
+    found = by_location["second"]
+    assert found.outcome == "repaired"
+    flipped_rel = primary.store.version_state(aip_id, 1)[flipped]
+    deleted_rel = primary.store.version_state(aip_id, 1)[deleted]
+    assert sorted((p["kind"], p["path"], p["repair"]) for p in found.problems) == sorted(
+        [
+            ("corrupt", flipped_rel, "repaired"),
+            ("missing", deleted_rel, "repaired"),
+            ("unexpected", "v1/content/stray.txt", "moved aside"),
+        ]
+    )
+    assert all(p["repaired_from"] == "primary" for p in found.problems if p["repair"] == "repaired")
+    with (
+        damaged.backend.open_read(content_key(damaged, aip_id, flipped)) as a,
+        primary.backend.open_read(content_key(primary, aip_id, flipped)) as b,
+    ):
+        assert a.read() == b.read()
+    aside = [k for k in damaged.backend.iter_keys("lost-and-found")]
+    assert len(aside) == 1 and aside[0].endswith("v1/content/stray.txt")
+
+    with sessions() as s:
+        events = list(s.scalars(select(Event).where(Event.aip_id == aip_id)))
+        recovery = [e for e in events if e.type == "recovery"]
+        checks = [e for e in events if e.type == "fixity check"]
+        assert len(recovery) == 3 and all(e.outcome == "success" for e in recovery)
+        assert len(checks) == 4  # two copies, two audits
+        assert any(e.outcome == "success" and e.outcome_detail.startswith("repaired") for e in checks)
+        rows = list(s.scalars(select(AuditFinding).where(AuditFinding.run_id == report.run_id)))
+        assert len(rows) == 3 and all(r.event_id for r in rows)
+        copy = s.scalars(select(Copy).where(Copy.aip_id == aip_id, Copy.location == "second")).one()
+        assert copy.check_outcome == "repaired" and copy.last_checked_at is not None
+        run = s.get(AuditRun, report.run_id)
+        assert run is not None and (run.failures, run.repaired, run.status) == (3, 3, "completed")
+
+    again = audit(settings, sessions)
+    assert again.ok and [c.outcome for c in again.copies] == ["passed", "passed"]
+    if damaged.config.backend == "local":
+        root = settings.path("storage/second") / "ocfl-root"
+        assert ocfl.StorageRoot(root=str(root)).validate(validate_objects=True, check_digests=True)
+
+
+def test_no_good_copy_opens_an_incident_until_acknowledged(
+    setup: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-bag-cong-van")
+    assert result.aip_id is not None
+    aip_id = result.aip_id
+    locations = open_locations(settings)
+    target = payload_paths(locations[0], aip_id)[0]
+    for loc in locations:
+        flip_byte(loc, content_key(loc, aip_id, target))
+
+    report = audit(settings, sessions)
+    assert [c.outcome for c in report.copies] == ["failed", "failed"]
+    assert all(p["repair"] == "no good copy" for c in report.copies for p in c.problems)
+    assert report.incidents == 2
+    with sessions() as s:
+        incidents = list(s.scalars(select(Incident).where(Incident.status == "open")))
+        assert sorted(i.location for i in incidents) == ["primary", "second"]
+        first = incidents[0].id
+    again = audit(settings, sessions)
+    assert [c.outcome for c in again.copies] == ["failed", "failed"]
+    with sessions() as s:
+        assert len(list(s.scalars(select(Incident).where(Incident.status == "open")))) == 4
+        from repository.catalog.models import Aip
+
+        aip = s.get(Aip, aip_id)
+        assert aip is not None and aip.status.value == "degraded"
+    closed = acknowledge_incident(sessions, first, by="Nguyễn Văn A", note="bản giấy còn, số hóa lại")
+    assert closed["status"] == "acknowledged" and closed["acknowledged_by"] == "Nguyễn Văn A"
+
+
+def test_due_picks_the_oldest_checks_first_and_respects_the_cycle(
+    setup: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    settings, sessions = setup
+    ids = []
+    for sample in ("sip-folder-quyet-dinh", "sip-bag-cong-van", "sip-zip-bao-cao.zip"):
+        r = ingest(settings, sessions, SAMPLES / sample)
+        assert r.aip_id is not None
+        ids.append(r.aip_id)
+    now = datetime.now(UTC)
+    with sessions.begin() as s:  # checked 10, 200 and 100 days ago on primary; second never
+        for aip_id, days in zip(ids, (10, 200, 100), strict=True):
+            copy = s.scalars(select(Copy).where(Copy.aip_id == aip_id, Copy.location == "primary")).one()
+            copy.last_checked_at = now - timedelta(days=days)
+    report = run_audit(settings, sessions, AuditOptions(mode="due", location="primary", limit=5, now=now))
+    assert [c.aip_id for c in report.copies] == [ids[1], ids[2]]  # 200 then 100 days; 10 is within the cycle
+    one = run_audit(settings, sessions, AuditOptions(mode="due", location="second", limit=1, now=now))
+    assert len(one.copies) == 1
+    budget = run_audit(
+        settings, sessions, AuditOptions(mode="all", location="second", budget_bytes=1, now=now)
+    )
+    assert len(budget.copies) == 1  # the first copy always runs; the budget stops the next
+
+
+def test_a_location_that_is_down_is_could_not_check_never_damage(
+    setup: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-zip-bao-cao.zip")
+    assert result.aip_id is not None
+    gone = StorageLocation(name="second", backend="local", path=str(tmp_path / "unmounted"))
+    down = replace(settings, storage=StorageSettings(locations=(settings.storage.locations[0], gone)))
+    report = audit(down, sessions)
+    outcomes = {c.location: c.outcome for c in report.copies}
+    assert outcomes == {"primary": "passed", "second": "could not check"}
+    with sessions() as s:
+        assert list(s.scalars(select(Incident))) == []
+        assert list(s.scalars(select(AuditFinding))) == []
