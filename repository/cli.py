@@ -12,9 +12,11 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine
@@ -26,6 +28,7 @@ from repository.catalog.db import CatalogError, check_current, make_engine, sess
 from repository.catalog.models import JobStatus
 from repository.i18n import Translator
 from repository.progress import TerminalProgress
+from repository.reports.fixity import ReportError
 from repository.settings import Settings, SettingsError, load_settings, resolve_home
 from repository.storage.errors import NotFound as StorageNotFound
 from repository.storage.errors import StorageError
@@ -110,6 +113,8 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
             app.fail(exc.code, str(exc), EXIT_USAGE, params=exc.params)
         except queries.NotFoundError as exc:
             app.fail(exc.code, str(exc), EXIT_NOT_FOUND, params=exc.params)
+        except ReportError as exc:
+            app.fail(exc.code, str(exc), EXIT_FAILED, params=exc.params)
         except StorageError as exc:
             exit_code = EXIT_NOT_FOUND if isinstance(exc, StorageNotFound) else EXIT_FAILED
             if exc.code == "storage.bad_option":
@@ -897,6 +902,53 @@ def scheduler(run_for: float | None) -> None:
         pass
     finally:
         sched.shutdown(wait=True)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@main.group()
+def report() -> None:
+    """Reports for auditors."""
+
+
+@report.command("fixity")
+@click.option(
+    "--format", "fmt", type=click.Choice(["html", "csv", "json", "pdf"]), default="html", show_default=True
+)
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (audit time zone)."
+)
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Day after the last (default: now)."
+)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (where, digest).")
+@handles_errors
+def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, as_json: bool) -> None:
+    """Fixity report: what was checked in the period, % of holdings within the cycle, copies and
+    where, every failure and its repair, open incidents, a plot; it states its own digest."""
+    from repository.reports import ReportFormat, render
+    from workflows.fixity_report import build_fixity_report
+
+    app = _app()
+    app.json_output = as_json
+    zone = ZoneInfo(app.settings.audit.timezone)
+    now = datetime.now(UTC)
+    result = build_fixity_report(
+        app.sessions,
+        since=since.replace(tzinfo=zone),
+        until=until.replace(tzinfo=zone) if until else now,
+        cycle_days=app.settings.audit.cycle_days,
+        generated_at=now,
+        archive_name=app.settings.archive.name,
+        tz=zone,
+    )
+    render(result, cast(ReportFormat, fmt), out, language=app.t.language)
+    if as_json:
+        app.emit({"path": str(out), "format": fmt, "digest": result.digest})
+    else:
+        click.echo(app.t.text("cli.report.done", {"path": out, "digest": result.digest}))
 
 
 # --------------------------------------------------------------------------- rebuild

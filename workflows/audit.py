@@ -60,7 +60,7 @@ from repository.storage.backend import digest_key, join_key
 from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
 from repository.storage.ocfl import ROOT_PREFIX
-from repository.storage.ocfl_inventory import INVENTORY, SIDECAR, read_json, read_sidecar
+from repository.storage.ocfl_inventory import INVENTORY, SIDECAR, fixity_of, read_json, read_sidecar
 
 log = logging.getLogger("kholuu.audit")
 
@@ -352,10 +352,12 @@ def _check(
 ) -> list[dict[str, Any]]:
     """Every problem of one copy, as dicts (path relative to the object root, kind, code, message)."""
     store = location.store
-    problems = [_problem(f) for f in store.verify_object(aip_id) if f.severity is Severity.ERROR]
+    found = store.verify_object(aip_id, only="sha256")  # bytes hashed once; SHA-512 compared as records below
+    problems = [_problem(f) for f in found if f.severity is Severity.ERROR]
     if any(p["path"] in (INVENTORY, SIDECAR) for p in problems):
         return _one_per_path(problems)  # the inventory itself is damaged: nothing else can be trusted here
     inventory = store.inventory(aip_id)
+    sha256_of = fixity_of(inventory, "sha256")
     for (version, aip_path), row in sorted(expected.items()):
         block = inventory["versions"].get(f"v{version}")
         if block is None:
@@ -369,6 +371,14 @@ def _check(
         elif digest.lower() != row.sha512:
             message = f"sha512 of {aip_path} in the inventory is not the one recorded at ingest"
             problems.append(_manifest(aip_path, f"v{version}", "catalog.digest_differs", message))
+        else:
+            content = inventory["manifest"].get(digest, [None])[0]
+            recorded = sha256_of.get(content) if content else None
+            if recorded is not None and recorded.lower() != row.sha256:
+                message = (
+                    f"the SHA-256 fixity of {aip_path} in the inventory is not the one recorded at ingest"
+                )
+                problems.append(_manifest(aip_path, f"v{version}", "catalog.digest_differs", message))
     problems.extend(_mets_problems(location, aip_id, current))
     return _one_per_path(problems)
 

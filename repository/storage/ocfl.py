@@ -442,11 +442,14 @@ class OcflStore:
             raise
         return out
 
-    def verify_object(self, object_id: str) -> list[Finding]:
+    def verify_object(self, object_id: str, *, only: str | None = None) -> list[Finding]:
         """Re-read every file of the object and compare with its inventory; see
         :func:`repository.storage.ocfl_verify.verify_object` for the checks and codes."""
         return ocfl_verify.verify_object(
-            self.backend, join_key(ROOT_PREFIX, self.object_path(object_id)), object_id
+            self.backend,
+            join_key(ROOT_PREFIX, self.object_path(object_id)),
+            object_id,
+            only=only,
         )
 
     # -- internals -------------------------------------------------------------------------

@@ -9,11 +9,13 @@ raises :class:`BackendUnavailable` instead: "could not check" is not "damaged" (
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from preservation.findings import Finding, Severity
-from preservation.fixity import SUPPORTED_ALGORITHMS
+from preservation.fixity import SUPPORTED_ALGORITHMS, Digests
 from repository.storage.backend import Backend, digest_key, join_key
 from repository.storage.errors import IntegrityError, NotFound
 from repository.storage.ocfl_inventory import (
@@ -27,6 +29,8 @@ from repository.storage.ocfl_inventory import (
 )
 
 SPEC = "https://ocfl.io/1.1/spec/#"
+VERIFY_WORKERS = max(2, min(8, os.cpu_count() or 2))
+"""Files read and hashed at once; each holds one 1 MiB block, so memory stays bounded."""
 ALLOWED_FOLDERS = ("logs/", "extensions/")
 """Object-root folders whose files the inventory does not list (OCFL 1.1 §3.1, §3.3)."""
 
@@ -57,8 +61,16 @@ class _Findings:
         self.items.append(Finding(code, severity, where, f"{self.object_id}: {where}: {message}", full))
 
 
-def verify_object(backend: Backend, object_key: str, object_id: str) -> list[Finding]:
+def verify_object(
+    backend: Backend, object_key: str, object_id: str, *, only: str | None = None
+) -> list[Finding]:
     """Findings for the object stored under ``object_key``; ``where`` is relative to the object root.
+
+    By default every content byte is hashed with SHA-512 (the OCFL content digest) and every
+    algorithm of the ``fixity`` block. With ``only="sha256"`` each content file is hashed once, with
+    SHA-256 where the fixity block records it (SHA-512 otherwise): one digest proves the bytes
+    intact as well as two, and SHA-256 runs about three times faster than SHA-512 on these CPUs
+    (SHA extensions), so a fixity audit is bounded by the storage, not by hashing.
 
     Codes: ``ocfl.missing_file`` (E063 root inventory, E003 declaration, E092 content file; W010
     version inventory, as a warning), ``ocfl.inventory_invalid`` (E033), ``ocfl.inventory_sidecar``
@@ -114,43 +126,56 @@ def verify_object(backend: Backend, object_key: str, object_id: str) -> list[Fin
         for alg in (inventory.get("fixity") or {})
         if FIXITY_HASHLIB.get(alg) in SUPPORTED_ALGORITHMS
     }
+    work: list[tuple[str, dict[str, str]]] = []
     for sha512, paths in sorted(manifest.items()):
         for content_path in paths:
             expected.add(content_path)
             wanted = {"sha512": sha512} | {
                 alg: table[content_path].lower() for alg, table in fixity.items() if content_path in table
             }
-            _check_content(backend, object_key, content_path, wanted, keys, found)
+            if only is not None and only in wanted:
+                wanted = {only: wanted[only]}
+            work.append((content_path, wanted))
+    # Reading and hashing release the GIL: files are checked in parallel so that every core hashes
+    # and the audit runs at the speed of the storage, not of one core's SHA-512 + SHA-256.
+    with ThreadPoolExecutor(max_workers=VERIFY_WORKERS) as pool:
+        digests = list(pool.map(lambda item: _digest_content(backend, object_key, item, keys), work))
+    for (content_path, wanted), got in zip(work, digests, strict=True):
+        _report_content(content_path, wanted, got, found)
     for extra in sorted(keys - expected):
         if not extra.startswith(ALLOWED_FOLDERS):
             found.add("ocfl.unexpected_file", extra, "file not in the inventory", "E023")
     return found.items
 
 
-def _check_content(
-    backend: Backend,
-    object_key: str,
-    content_path: str,
-    wanted: dict[str, str],
-    keys: set[str],
-    found: _Findings,
-) -> None:
+def _digest_content(
+    backend: Backend, object_key: str, item: tuple[str, dict[str, str]], keys: set[str]
+) -> Digests | str:
+    """The file's digests, or why there are none ("missing", "vanished")."""
+    content_path, wanted = item
     if content_path not in keys:
+        return "missing"
+    try:
+        return digest_key(backend, join_key(object_key, content_path), tuple(wanted))
+    except NotFound:
+        return "vanished"
+
+
+def _report_content(content_path: str, wanted: dict[str, str], got: Digests | str, found: _Findings) -> None:
+    if got == "missing":
         found.add("ocfl.missing_file", content_path, "content file is missing", "E092")
         return
-    try:
-        digests = digest_key(backend, join_key(object_key, content_path), tuple(wanted))
-    except NotFound:
+    if got == "vanished" or isinstance(got, str):
         found.add("ocfl.missing_file", content_path, "content file vanished while being read", "E092")
         return
     for algorithm, value in wanted.items():
-        if digests[algorithm] != value:
+        if got[algorithm] != value:
             found.add(
                 "ocfl.digest_mismatch",
                 content_path,
-                f"{algorithm} is {digests[algorithm]}, inventory says {value}",
+                f"{algorithm} is {got[algorithm]}, inventory says {value}",
                 "E092" if algorithm == "sha512" else "E093",
-                params={"algorithm": algorithm, "expected": value, "found": digests[algorithm]},
+                params={"algorithm": algorithm, "expected": value, "found": got[algorithm]},
             )
 
 

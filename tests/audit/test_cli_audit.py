@@ -100,6 +100,17 @@ def test_audit_finds_damage_alerts_by_mail_and_incidents_are_acknowledged(
     body = message.get_payload(decode=True)
     assert isinstance(body, bytes) and aip_id.encode() in body and b"open incidents" in body
 
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    for fmt in ("json", "html"):
+        out = home / f"fixity.{fmt}"
+        r = kholuu(env, "report", "fixity", "--format", fmt, "--since", day, "--out", str(out), "--json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        digest = json.loads(r.stdout)["digest"]
+        assert digest.startswith("sha256:") and digest in out.read_text(encoding="utf-8")
+    data = json.loads((home / "fixity.json").read_text(encoding="utf-8"))
+    assert data["summary"]["open_incidents"] == 1 and data["summary"]["copies_checked"] == 2
+    assert [(f["kind"], f["repair"]) for f in data["failures"]] == [("corrupt", "no good copy")]
+
     listed = json.loads(kholuu(env, "incident", "list", "--json").stdout)
     assert listed["open"] == 1
     (incident,) = listed["incidents"]
