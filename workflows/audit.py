@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.events import Event, EventType, Outcome
 from preservation.findings import Finding, Severity
+from preservation.premis_read import read_premis
 from repository.catalog import store
 from repository.catalog.models import (
     Aip,
@@ -380,14 +381,34 @@ def _check(
                 )
                 problems.append(_manifest(aip_path, f"v{version}", "catalog.digest_differs", message))
     problems.extend(_mets_problems(location, aip_id, current))
+    problems.extend(_premis_problems(location, aip_id, current))
     return _one_per_path(problems)
 
 
+def _premis_problems(location: Location, aip_id: str, current: dict[str, File]) -> list[dict[str, Any]]:
+    """The fixity each PREMIS file object of the current version records, against the catalog."""
+    out: list[dict[str, Any]] = []
+    pattern = re.compile(r"(representations/[^/]+/)?metadata/preservation/PREMIS[^/]*\.xml")
+    for premis_path in [p for p in current if pattern.fullmatch(p)]:
+        with location.store.open_file(aip_id, premis_path) as fh:
+            records = read_premis(fh.read(), premis_path, validate=False)
+        for f in records.files:
+            row = current.get(f.aip_path)
+            if row is None:
+                message = f"describes {f.aip_path}, which the AIP does not contain"
+                out.append(_manifest(f.aip_path, premis_path, "premis.object_missing", message))
+            elif (f.sha256.lower(), f.sha512.lower(), f.size) != (row.sha256, row.sha512, row.size):
+                message = f"records fixity for {f.aip_path} that differs from the one recorded at ingest"
+                out.append(_manifest(f.aip_path, premis_path, "premis.fixity_differs", message))
+    return out
+
+
 def _one_per_path(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A damaged file fails its SHA-512 and its SHA-256 check: one problem per path, messages joined."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    """One problem per damaged path (a digest and a sidecar check may both fail), messages joined;
+    record contradictions stay apart by code, since each names a different record."""
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
     for p in problems:
-        key = (p["kind"], p["path"])
+        key = (p["kind"], p["path"], p["code"] if p["kind"] == "manifest" else "")
         if key in merged:
             merged[key]["message"] += "; " + p["message"]
         else:
@@ -569,9 +590,9 @@ def _record(
         "failed": Outcome.FAILURE,
     }.get(result.outcome, Outcome.WARNING)
     detail = (
-        f"Every file of the copy in storage location {result.location!r} streamed and compared with the "
-        "SHA-512 of its OCFL inventory, the SHA-256 fixity block and the digests recorded at ingest; "
-        "METS checksums compared with the catalog"
+        f"Every file of the copy in storage location {result.location!r} streamed and hashed (SHA-256) and "
+        "compared with the OCFL inventory's fixity block and the digest recorded at ingest; the inventory's "
+        "SHA-512 content digests and sidecars, and the METS and PREMIS checksums, compared with the catalog"
     )
     summary = {
         "passed": f"{result.files} files, {result.bytes} bytes: no problem",

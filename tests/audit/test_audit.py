@@ -213,3 +213,46 @@ def test_a_location_that_is_down_is_could_not_check_never_damage(
     with sessions() as s:
         assert list(s.scalars(select(Incident))) == []
         assert list(s.scalars(select(AuditFinding))) == []
+
+
+def test_repair_can_be_switched_off_per_location(setup: tuple[Settings, sessionmaker[Session]]) -> None:
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-zip-bao-cao.zip")
+    assert result.aip_id is not None
+    first, second = settings.storage.locations
+    no_repair = replace(settings, storage=StorageSettings(locations=(first, replace(second, repair=False))))
+    damaged = open_locations(no_repair)[1]
+    target = payload_paths(damaged, result.aip_id)[0]
+    flip_byte(damaged, content_key(damaged, result.aip_id, target))
+    report = audit(no_repair, sessions)
+    outcome = {c.location: c for c in report.copies}
+    assert outcome["primary"].outcome == "passed"
+    assert outcome["second"].outcome == "failed"
+    assert [p["repair"] for p in outcome["second"].problems] == ["repair off"]
+    assert report.incidents == 1  # left damaged on purpose: a person must decide
+
+
+def test_the_package_manifests_are_checked_against_the_catalog(
+    setup: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    """A catalog that disagrees with the stored METS/PREMIS (here: the catalog is the one that
+    changed) is a manifest finding that nobody 'repairs' by overwriting storage."""
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-folder-quyet-dinh")
+    assert result.aip_id is not None
+    from repository.catalog.models import File
+
+    with sessions.begin() as s:
+        row = s.scalars(
+            select(File).where(File.aip_id == result.aip_id, File.aip_path.startswith(PAYLOAD))
+        ).first()
+        assert row is not None
+        path = row.aip_path
+        row.sha256 = "0" * 64
+    report = audit(settings, sessions, location="primary")
+    (copy,) = report.copies
+    assert copy.outcome == "failed"
+    kinds = {(p["kind"], p["code"], p["path"]) for p in copy.problems}
+    assert ("manifest", "mets.checksum_differs", path) in kinds
+    assert ("manifest", "premis.fixity_differs", path) in kinds
+    assert all(p["repair"] == "none" for p in copy.problems)
