@@ -128,7 +128,9 @@ def bench_s3(args: argparse.Namespace) -> None:
         "from repository.storage.ocfl import OcflStore\n"
         "from repository.storage.s3 import S3Backend, S3Options\n"
         f"store = OcflStore(S3Backend('s3', S3Options(bucket={bucket!r}, endpoint={endpoint!r})))\n"
-        "t = time.perf_counter(); f = store.verify_object('uuid-bench-s3', only='sha256'); t = time.perf_counter() - t\n"
+        "t = time.perf_counter()\n"
+        "f = store.verify_object('uuid-bench-s3', only='sha256')\n"
+        "t = time.perf_counter() - t\n"
         "print(json.dumps({'seconds': t, 'findings': len(f),"
         " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
