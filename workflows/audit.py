@@ -37,10 +37,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from lxml import etree
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.errors import PreservationError
 from preservation.events import Event, EventType, Outcome
 from preservation.findings import Finding, Severity
 from preservation.premis_read import read_premis
@@ -55,10 +56,12 @@ from repository.catalog.models import (
     CopyStatus,
     File,
     Incident,
+    Job,
+    JobStatus,
 )
 from repository.settings import Settings
 from repository.storage.backend import digest_key, join_key
-from repository.storage.errors import BackendUnavailable, NotFound, StorageError
+from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
 from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import INVENTORY, SIDECAR, fixity_of, read_json, read_sidecar
@@ -171,14 +174,15 @@ def due_copies(
     now: datetime,
     cycle_days: int,
     limit: int | None,
-) -> list[tuple[int, str, int, str]]:
-    """(copy id, AIP id, version, location) to audit, never-checked first, then oldest check first.
+) -> list[tuple[int, str, int, str, datetime | None]]:
+    """(copy id, AIP id, version, location, last check) to audit, never-checked first, then oldest
+    check first.
 
     Only stored copies of current versions. The (location, last_checked_at) index makes the cost
     grow with the number of due copies read, not with the size of the catalog.
     """
     query = (
-        select(Copy.id, Copy.aip_id, Copy.version, Copy.location)
+        select(Copy.id, Copy.aip_id, Copy.version, Copy.location, Copy.last_checked_at)
         .join(Aip, Aip.id == Copy.aip_id)
         .where(Copy.status == CopyStatus.STORED, Copy.version == Aip.current_version)
         .order_by(Copy.last_checked_at.asc().nulls_first(), Copy.id)
@@ -190,7 +194,7 @@ def due_copies(
         query = query.where(or_(Copy.last_checked_at.is_(None), Copy.last_checked_at < cutoff))
     if limit:
         query = query.limit(limit)
-    return [(int(a), str(b), int(c), str(d)) for a, b, c, d in session.execute(query)]
+    return [(int(a), str(b), int(c), str(d), e) for a, b, c, d, e in session.execute(query)]
 
 
 def run_audit(settings: Settings, sessions: sessionmaker[Session], options: AuditOptions) -> AuditReport:
@@ -250,19 +254,33 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
                     limit=options.limit,
                 )
             ]
-            selected.sort(key=lambda row: row[0])  # stable order across locations
-            sizes = _copy_sizes(session, {(aip, version) for _, aip, version, _ in selected})
+            oldest = datetime.min.replace(tzinfo=UTC)
+            selected.sort(key=lambda row: (row[4] is not None, row[4] or oldest, row[0]))  # across locations
+            sizes = _copy_sizes(session, {(row[1], row[2]) for row in selected})
         if options.limit:
             selected = selected[: options.limit]
         spent = 0
-        for _copy_id, aip_id, version, name in selected:
+        lost: set[str] = set()
+        down: dict[str, StorageError | None] = {}
+        for _copy_id, aip_id, version, name, _last in selected:
+            if name in lost:
+                continue
             size = sizes.get((aip_id, version), 0)
             if options.budget_bytes is not None and spent and spent + size > options.budget_bytes:
                 break
-            result = _audit_copy(settings, sessions, locations, name, aip_id, version, run_id, agent, now)
+            if name not in down:
+                down[name] = _reachable(locations[name])  # once per location and run
+            problem = down[name]
+            if problem is not None:  # a missing bucket must not read as every object missing
+                empty = CopyResult(aip_id=aip_id, version=version, location=name, outcome="could not check")
+                result = _could_not_check(sessions, run_id, empty, agent, now, problem.code, str(problem))
+            else:
+                result = _audit_copy(settings, sessions, locations, name, aip_id, version, run_id, agent, now)
             spent += result.bytes
             report.copies.append(result)
-            _renew_lease(sessions, name, holder, settings.audit.lease_seconds)
+            if not _renew_lease(sessions, name, holder, settings.audit.lease_seconds):
+                log.error("lost the audit lease of %s (run %s): stopping there", name, run_id)
+                lost.add(name)
         with sessions() as session:
             report.incidents = len(
                 list(session.scalars(select(Incident.id).where(Incident.run_id == run_id)))
@@ -303,37 +321,49 @@ def _audit_copy(
                 )
             )
         ]
+        busy = session.scalars(
+            select(Job.id).where(Job.aip_id == aip_id, Job.status == JobStatus.RUNNING)
+        ).first()
     expected = {(f.version, f.aip_path): f for f in files}
     current = {f.aip_path: f for f in files if f.version == version}
     result = CopyResult(aip_id=aip_id, version=version, location=name, outcome="passed")
     result.files = len({f.sha512 for f in files})
     result.bytes = sum({f.sha512: f.size for f in files}.values())
+    if busy is not None:  # an update of this AIP is being written: its keys are in motion
+        return _could_not_check(sessions, run_id, result, agent, now, "audit.object_busy",
+                                f"job {busy} is writing this AIP; it is checked on the next run")  # fmt: skip
     try:
+        before = _inventory_digest(location, aip_id)
         problems = _check(location, aip_id, expected, current)
-    except NotFound as exc:  # the whole object is gone from this location
+    except NotFound as exc:
+        if exc.code != "ocfl.object_not_found" and exc.code != "ocfl.missing_file":
+            raise
         problems = [{"path": "", "kind": "missing", "code": exc.code, "message": str(exc)}]
-    except BackendUnavailable as exc:
-        result.outcome = "could not check"
-        result.files = result.bytes = 0
-        result.problems.append({"code": exc.code, "path": "", "kind": "unavailable", "message": str(exc)})
-        _record(sessions, run_id, result, [], agent, now, repaired_events=[])
-        return result
+    except StorageError as exc:  # unreachable, access refused, ...: says nothing about the object
+        return _could_not_check(sessions, run_id, result, agent, now, exc.code, str(exc))
     if not problems:
         _record(sessions, run_id, result, [], agent, now, repaired_events=[])
         return result
+    if before is not None and _inventory_digest(location, aip_id) != before:
+        return _could_not_check(sessions, run_id, result, agent, now, "audit.object_changed",
+                                "the object changed while it was being checked")  # fmt: skip
     findings: list[dict[str, Any]] = []
     repaired_events: list[Event] = []
     sources = [locations[h] for h in holders if h != name and h in locations]
-    for problem in problems:
-        outcome, source, event = _repair(
-            settings, location, sources, aip_id, problem, run_id, agent, expected
-        )
-        findings.append({**problem, "repair": outcome, "repaired_from": source, "event": event})
-        if event is not None:
-            repaired_events.append(event)
     try:
+        for problem in problems:
+            outcome, source, event = _repair(
+                settings, location, sources, aip_id, problem, run_id, agent, expected
+            )
+            findings.append({**problem, "repair": outcome, "repaired_from": source, "event": event})
+            if event is not None:
+                repaired_events.append(event)
         after = _check(location, aip_id, expected, current)
-    except (BackendUnavailable, NotFound):
+    except BackendUnavailable as exc:  # the audited location went away during the repair
+        result.problems = [{k: v for k, v in f.items() if k != "event"} for f in findings]
+        return _could_not_check(sessions, run_id, result, agent, now, exc.code, str(exc),
+                                events=repaired_events)  # fmt: skip
+    except NotFound:
         after = problems
     result.problems = [
         {k: v for k, v in f.items() if k != "event"}
@@ -343,6 +373,45 @@ def _audit_copy(
     result.outcome = "repaired" if not after else "failed"
     _record(sessions, run_id, result, findings, agent, now, repaired_events=repaired_events, remaining=after)
     return result
+
+
+def _reachable(location: Location) -> StorageError | None:
+    """Why the location cannot be audited now, or None (one cheap request: S3 HEAD bucket)."""
+    check = getattr(location.backend, "check", None)
+    try:
+        if callable(check):
+            check()
+        location.backend.stat(join_key(ROOT_PREFIX, "0=ocfl_1.1"))
+    except StorageError as exc:
+        return exc
+    return None
+
+
+def _could_not_check(
+    sessions: sessionmaker[Session],
+    run_id: str,
+    result: CopyResult,
+    agent: Any,
+    now: datetime,
+    code: str,
+    message: str,
+    *,
+    events: list[Event] | None = None,
+) -> CopyResult:
+    result.outcome = "could not check"
+    result.files = result.bytes = 0
+    result.problems.append({"code": code, "path": "", "kind": "unavailable", "message": message})
+    _record(sessions, run_id, result, [], agent, now, repaired_events=events or [])
+    return result
+
+
+def _inventory_digest(location: Location, aip_id: str) -> str | None:
+    """SHA-512 of the stored root inventory: it changes when anyone publishes a version."""
+    key = join_key(ROOT_PREFIX, location.store.object_path(aip_id), INVENTORY)
+    try:
+        return digest_key(location.backend, key).sha512
+    except NotFound:
+        return None
 
 
 def _check(
@@ -390,8 +459,11 @@ def _premis_problems(location: Location, aip_id: str, current: dict[str, File]) 
     out: list[dict[str, Any]] = []
     pattern = re.compile(r"(representations/[^/]+/)?metadata/preservation/PREMIS[^/]*\.xml")
     for premis_path in [p for p in current if pattern.fullmatch(p)]:
-        with location.store.open_file(aip_id, premis_path) as fh:
-            records = read_premis(fh.read(), premis_path, validate=False)
+        try:
+            with location.store.open_file(aip_id, premis_path) as fh:
+                records = read_premis(fh.read(), premis_path, validate=False)
+        except (NotFound, IntegrityError, PreservationError):
+            continue  # a damaged or missing PREMIS is already a corrupt/missing file finding
         for f in records.files:
             row = current.get(f.aip_path)
             if row is None:
@@ -439,8 +511,11 @@ def _mets_problems(location: Location, aip_id: str, current: dict[str, File]) ->
     ]
     for mets_path in mets_files:
         base = mets_path.rsplit("/", 1)[0] if "/" in mets_path else ""
-        with location.store.open_file(aip_id, mets_path) as fh:
-            tree = etree.parse(fh, etree.XMLParser(resolve_entities=False, no_network=True))
+        try:
+            with location.store.open_file(aip_id, mets_path) as fh:
+                tree = etree.parse(fh, etree.XMLParser(resolve_entities=False, no_network=True))
+        except (NotFound, IntegrityError, etree.XMLSyntaxError):
+            continue  # a damaged or missing METS is already a corrupt/missing file finding
         for el in tree.iter(f"{{{METS_NS}}}file", f"{{{METS_NS}}}mdRef"):
             checksum = el.get("CHECKSUM")
             href = el.get(f"{{{XLINK_NS}}}href")
@@ -515,6 +590,8 @@ def _repair(
                             join_key(object_key, key), fh, expected={"sha512": wanted}
                         )
         except StorageError as exc:  # the source is down or damaged too: try the next
+            if isinstance(exc, BackendUnavailable) and exc.location == location.name:
+                raise  # not the source: the location being repaired is gone
             log.info("repair of %s %s from %s failed: %s", aip_id, path, source.name, exc)
             continue
         event = Event(
@@ -650,13 +727,21 @@ def _record(
                 Copy.aip_id == result.aip_id, Copy.version == result.version, Copy.location == result.location
             )
         ).one()
-        copy.last_checked_at = now
-        copy.check_outcome = result.outcome
+        if result.outcome != "could not check":  # an unread copy stays due (style guide item 15)
+            copy.last_checked_at = now
+            copy.check_outcome = result.outcome
         if result.outcome in ("passed", "repaired"):
             copy.verified_at = now
         aip = session.get(Aip, result.aip_id)
         if aip is not None and result.outcome == "failed" and aip.status is AipStatus.STORED:
             aip.status = AipStatus.DEGRADED
+        elif aip is not None and result.outcome == "repaired" and aip.status is AipStatus.DEGRADED:
+            session.flush()
+            copies = session.scalars(
+                select(Copy).where(Copy.aip_id == aip.id, Copy.version == aip.current_version)
+            ).all()
+            if all(c.status is CopyStatus.STORED and c.check_outcome != "failed" for c in copies):
+                aip.status = AipStatus.STORED
         run = session.get(AuditRun, run_id)
         assert run is not None
         run.copies_checked += 1
@@ -749,20 +834,22 @@ def _take_lease(
         return bool(getattr(taken, "rowcount", 0) == 1)
 
 
-def _renew_lease(sessions: sessionmaker[Session], location: str, holder: str, seconds: int) -> None:
+def _renew_lease(sessions: sessionmaker[Session], location: str, holder: str, seconds: int) -> bool:
+    """Extend our lease; False when it was lost (expired and taken over): stop auditing there."""
     with sessions.begin() as session:
-        session.execute(
+        renewed = session.execute(
             update(AuditLease)
             .where(AuditLease.location == location, AuditLease.holder == holder)
             .values(expires_at=datetime.now(UTC) + timedelta(seconds=seconds))
         )
+        return bool(getattr(renewed, "rowcount", 0) == 1)
 
 
 def _release_lease(sessions: sessionmaker[Session], location: str, holder: str) -> None:
     with sessions.begin() as session:
-        lease = session.get(AuditLease, location)
-        if lease is not None and lease.holder == holder:
-            session.delete(lease)
+        session.execute(
+            delete(AuditLease).where(AuditLease.location == location, AuditLease.holder == holder)
+        )
 
 
 def acknowledge_incident(

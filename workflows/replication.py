@@ -58,10 +58,15 @@ def sync_pending(
     settings: Settings, sessions: sessionmaker[Session], *, aip_id: str | None = None
 ) -> list[SyncOutcome]:
     """Try every pending copy (of one AIP, or all); returns what happened to each."""
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with _sync_lock(settings):  # held for the whole run: two syncs must not write one object at once
+        return _sync(settings, sessions, aip_id)
+
+
+def _sync(settings: Settings, sessions: sessionmaker[Session], aip_id: str | None) -> list[SyncOutcome]:
     from workflows.ingest import software_agent
 
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with _sync_lock(settings), sessions() as session:
+    with sessions() as session:
         query = select(Copy).where(Copy.status == CopyStatus.PENDING).order_by(Copy.aip_id, Copy.version)
         if aip_id is not None:
             query = query.where(Copy.aip_id == aip_id)
@@ -207,7 +212,9 @@ def _mark_stored(
     required = {name for name, loc in locations.items() if loc.required}
     current = [c for c in aip.copies if c.version == aip.current_version]
     if aip.status is AipStatus.DEGRADED and all(
-        c.status is CopyStatus.STORED for c in current if c.location in required
+        c.status is CopyStatus.STORED and c.check_outcome != "failed"
+        for c in current
+        if c.location in required
     ):
         aip.status = AipStatus.STORED
         aip.stored_at = aip.stored_at or datetime.now(UTC)

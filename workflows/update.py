@@ -155,11 +155,13 @@ def _update(
 ) -> UpdateResult:
     locations = open_locations(settings)
     reachable = []
+    heads: dict[str, int] = {}
     for loc in locations:
         try:
             head = loc.store.versions(aip_id)[-1].number if loc.store.exists(aip_id) else 0
         except BackendUnavailable:
             continue
+        heads[loc.name] = head
         if head > current:
             raise UpdateError(
                 f"location {loc.name} holds version v{head} of {aip_id}, the catalog knows v{current} "
@@ -210,6 +212,12 @@ def _update(
     created = datetime.now(UTC)  # one version time for every copy: the copies' inventories are identical
     failed: dict[str, str] = {}
     for loc in locations:
+        if heads.get(loc.name) != current:
+            # down, or behind (it missed an earlier version): queued; sync copies every version in order
+            pending[loc.name] = (
+                f"holds v{heads[loc.name]}, not v{current}" if loc.name in heads else "cannot be reached"
+            )
+            continue
         try:
             loc.store.initialize()
             result = loc.store.put_version(
@@ -227,6 +235,9 @@ def _update(
             continue
         except StorageError as exc:
             failed[loc.name] = str(exc)
+            continue
+        if result.version != version:
+            failed[loc.name] = f"published as v{result.version}, expected v{version}"
             continue
         written[loc.name] = result.object_path
         events.append(

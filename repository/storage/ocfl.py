@@ -287,11 +287,21 @@ class OcflStore:
         deposit = join_key(DEPOSIT_PREFIX, check_component(deposit_id, "deposit id"))
         self.backend.delete_prefix(deposit)
         try:
+            versions = {f"v{n}" for n in range(1, head + 1)} if head else set()
             for key in source.backend.iter_keys(source_key):
                 relative = key[len(source_key) + 1 :]
                 if relative in (INVENTORY, SIDECAR) or relative in have:
                     continue
                 wanted = sha512_of.get(relative)
+                top = relative.split("/", 1)[0]
+                if wanted is None and relative.endswith(f"/{INVENTORY}") and top in versions:
+                    wanted = (
+                        read_sidecar(source.backend, join_key(source_key, top, SIDECAR)) or "missing sidecar"
+                    )
+                elif wanted is None and relative.endswith(f"/{SIDECAR}") and top in versions:
+                    wanted = None  # a sidecar is checked through its inventory above
+                elif wanted is None and relative != OBJECT_DECLARATION[0]:
+                    continue  # not part of the committed object (debris of an interrupted write)
                 with source.backend.open_read(key) as stream:
                     self.backend.write_atomic(
                         join_key(deposit, relative), stream, expected={"sha512": wanted} if wanted else None

@@ -29,7 +29,7 @@ from repository.storage.ocfl_inventory import (
 )
 
 SPEC = "https://ocfl.io/1.1/spec/#"
-VERIFY_WORKERS = max(2, min(8, os.cpu_count() or 2))
+VERIFY_WORKERS = min(8, 2 * (os.cpu_count() or 2))
 """Files read and hashed at once; each holds one 1 MiB block, so memory stays bounded."""
 ALLOWED_FOLDERS = ("logs/", "extensions/")
 """Object-root folders whose files the inventory does not list (OCFL 1.1 §3.1, §3.3)."""

@@ -241,8 +241,20 @@ class S3Backend:
         else:
             written = self._put_multipart(key, full, first, source, hasher, expected)
         if self.options.readback:
-            self._read_back(key, written)
+            self._withdrawn_on_failure(key, self._read_back, key, written)
         return written
+
+    def _withdrawn_on_failure(self, key: str, check: Any, *args: Any) -> None:
+        """Run a check of an object that is already visible; if it fails, remove the object (on a
+        versioned bucket the previous version stays) so that no unverified bytes stay under ``key``."""
+        try:
+            check(*args)
+        except IntegrityError:
+            try:
+                self.delete(key)
+            except StorageError:
+                pass  # the IntegrityError is what the caller must see
+            raise
 
     def delete(self, key: str) -> None:
         full = self._full(check_key(key, location=self.name))
@@ -356,7 +368,9 @@ class S3Backend:
             **self._sha256_args(bytes.fromhex(written["sha256"])),
             **self._lock_args(full),
         )
-        self._check_etag(key, full, str(response.get("ETag", "")), written["md5"])
+        self._withdrawn_on_failure(
+            key, self._check_etag, key, full, str(response.get("ETag", "")), written["md5"]
+        )
         self._retain(key, full)
         return written
 
@@ -443,7 +457,7 @@ class S3Backend:
         if not etag.strip('"'):  # Ceph 16 answers CompleteMultipartUpload with an empty ETag
             head = self._head(key, full)
             etag = str(head.get("ETag", "")) if head else ""
-        self._check_etag(key, full, etag, want)
+        self._withdrawn_on_failure(key, self._check_etag, key, full, etag, want)
         self._retain(key, full)
         return written
 

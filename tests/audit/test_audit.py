@@ -256,3 +256,33 @@ def test_the_package_manifests_are_checked_against_the_catalog(
     assert ("manifest", "mets.checksum_differs", path) in kinds
     assert ("manifest", "premis.fixity_differs", path) in kinds
     assert all(p["repair"] == "none" for p in copy.problems)
+
+
+def test_a_damaged_mets_is_found_and_repaired_without_breaking_the_run(
+    setup: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-bag-cong-van")
+    assert result.aip_id is not None
+    damaged = open_locations(settings)[1]
+    flip_byte(damaged, content_key(damaged, result.aip_id, "METS.xml"))
+    report = audit(settings, sessions)
+    outcome = {c.location: c for c in report.copies}
+    assert outcome["second"].outcome == "repaired"
+    assert [(p["kind"], p["repair"]) for p in outcome["second"].problems] == [("corrupt", "repaired")]
+    assert audit(settings, sessions).ok
+
+
+def test_an_unreadable_location_stays_due(
+    setup: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    """'Could not check' does not count as checked: the copy is picked again on the next run."""
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-zip-bao-cao.zip")
+    assert result.aip_id is not None
+    gone = StorageLocation(name="second", backend="local", path=str(tmp_path / "unmounted"))
+    down = replace(settings, storage=StorageSettings(locations=(settings.storage.locations[0], gone)))
+    first = run_audit(down, sessions, AuditOptions(mode="due", location="second"))
+    assert [c.outcome for c in first.copies] == ["could not check"]
+    again = run_audit(settings, sessions, AuditOptions(mode="due", location="second"))
+    assert [c.outcome for c in again.copies] == ["passed"]

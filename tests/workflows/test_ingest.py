@@ -423,3 +423,39 @@ def test_quarantine_removed_after_success(
 
 
 _ = (io, shutil)
+
+
+def test_an_update_never_publishes_out_of_order_on_a_location_that_is_behind(
+    ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    """The second disk misses v2 (unmounted); at the v3 update it is back but still at v1: it must
+    not get v3's content as its v2. It is queued, and sync brings it to v3 with every version."""
+    settings, sessions = ready
+    mount = tmp_path / "usb"
+    (mount / "kholuu").mkdir(parents=True)
+    two = with_second_location(settings, mount / "kholuu")
+    from workflows.ingest import ingest
+    from workflows.replication import sync_pending
+    from workflows.update import add_metadata
+
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    (sip / "a.txt").write_text("a")
+    result = ingest(two, sessions, sip)
+    assert result.aip_id is not None and not result.pending
+    meta = tmp_path / "muc-luc.txt"
+    meta.write_text("mục lục", encoding="utf-8")
+    shutil.move(str(mount / "kholuu"), str(tmp_path / "away"))  # unmounted
+    v2 = add_metadata(two, sessions, result.aip_id, meta)
+    assert (v2.version, set(v2.pending)) == (2, {"second"})
+    shutil.move(str(tmp_path / "away"), str(mount / "kholuu"))  # back, holding v1 only
+    meta3 = tmp_path / "bo-sung.txt"
+    meta3.write_text("bổ sung", encoding="utf-8")
+    v3 = add_metadata(two, sessions, result.aip_id, meta3)
+    assert (v3.version, set(v3.locations), set(v3.pending)) == (3, {"primary"}, {"second"})
+    second = open_locations(two)[1]
+    assert [v.number for v in second.store.versions(result.aip_id)] == [1]
+    assert [o.outcome for o in sync_pending(two, sessions)] == ["stored", "stored"]
+    assert second.store.inventory(result.aip_id) == open_locations(two)[0].store.inventory(result.aip_id)
+    with sessions() as s:
+        assert queries.aip_detail(s, result.aip_id)["status"] == "stored"
