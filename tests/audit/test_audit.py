@@ -286,3 +286,20 @@ def test_an_unreadable_location_stays_due(
     assert [c.outcome for c in first.copies] == ["could not check"]
     again = run_audit(settings, sessions, AuditOptions(mode="due", location="second"))
     assert [c.outcome for c in again.copies] == ["passed"]
+
+
+@pytest.mark.parametrize("setup", ["s3"], indirect=True)
+def test_a_missing_bucket_is_could_not_check_not_every_object_missing(
+    setup: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    settings, sessions = setup
+    result = ingest(settings, sessions, SAMPLES / "sip-zip-bao-cao.zip")
+    assert result.aip_id is not None
+    first, second = settings.storage.locations
+    gone = replace(second, bucket=f"t-gone-{os.urandom(4).hex()}", create_bucket=False)
+    report = audit(replace(settings, storage=StorageSettings(locations=(first, gone))), sessions)
+    outcome = {c.location: c for c in report.copies}
+    assert outcome["second"].outcome == "could not check"
+    assert outcome["second"].problems[0]["code"] == "storage.no_bucket"
+    with sessions() as s:
+        assert list(s.scalars(select(Incident))) == []
