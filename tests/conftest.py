@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     problem = postgres_problem()
     if problem:
         pytest.skip(problem)
-    schema = f"kholuu_t_{uuid.uuid4().hex[:12]}"
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(prefix: str = "kholuu_t") -> Iterator[str]:
+    """A URL of a new, empty schema in the PostgreSQL test database, dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f'create schema "{schema}"'))

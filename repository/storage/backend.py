@@ -158,6 +158,21 @@ def check_prefix(prefix: str, *, location: str | None = None, allow_root: bool =
     return check_key(stripped, location=location)
 
 
+def check_move(src: str, dst: str, *, location: str | None) -> tuple[str, str]:
+    """Normalised (src, dst) key folders of a ``move_prefix``; refuses empty and overlapping ones."""
+    src = check_prefix(src, location=location, allow_root=False)
+    dst = check_prefix(dst, location=location, allow_root=False)
+    if src == dst or dst.startswith(src + "/") or src.startswith(dst + "/"):
+        raise StorageError(
+            f"cannot move {src} to {dst}: one is inside the other",
+            code="storage.overlap",
+            key=src,
+            location=location,
+            params={"destination": dst},
+        )
+    return src, dst
+
+
 def join_key(*parts: str) -> str:
     """Join key parts with ``/``, skipping empty parts."""
     return "/".join(p.strip("/") for p in parts if p.strip("/"))

@@ -30,6 +30,7 @@ from preservation.fixity import BLOCK_SIZE, Digests, digest_file
 from repository.storage.backend import (
     KeyStat,
     check_key,
+    check_move,
     check_prefix,
     compare_digests,
     compare_readback,
@@ -199,16 +200,7 @@ class LocalBackend:
         return count
 
     def move_prefix(self, src: str, dst: str, *, last: Sequence[str] = ()) -> None:
-        src = check_prefix(src, location=self.name, allow_root=False)
-        dst = check_prefix(dst, location=self.name, allow_root=False)
-        if src == dst or dst.startswith(src + "/") or src.startswith(dst + "/"):
-            raise StorageError(
-                f"cannot move {src} to {dst}: one is inside the other",
-                code="storage.overlap",
-                key=src,
-                location=self.name,
-                params={"destination": dst},
-            )
+        src, dst = check_move(src, dst, location=self.name)
         last = [check_key(k, location=self.name) for k in last]
         self._check_root()
         src_path = self.root.joinpath(*src.split("/"))

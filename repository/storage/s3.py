@@ -46,6 +46,7 @@ from preservation.fixity import BLOCK_SIZE, Digests, MultiHasher
 from repository.storage.backend import (
     KeyStat,
     check_key,
+    check_move,
     check_prefix,
     compare_digests,
     compare_readback,
@@ -284,15 +285,7 @@ class S3Backend:
         return len(keys)
 
     def move_prefix(self, src: str, dst: str, *, last: Sequence[str] = ()) -> None:
-        src = check_prefix(src, location=self.name, allow_root=False)
-        dst = check_prefix(dst, location=self.name, allow_root=False)
-        if src == dst or dst.startswith(src + "/") or src.startswith(dst + "/"):
-            raise StorageError(
-                f"cannot move {src} into {dst}: they overlap",
-                code="storage.overlap",
-                key=dst,
-                location=self.name,
-            )
+        src, dst = check_move(src, dst, location=self.name)
         keys = list(self.iter_keys(src))
         if not keys:
             raise NotFound(f"nothing to move under {src}", key=src, location=self.name)

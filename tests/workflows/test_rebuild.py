@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.characteristics import Characterization, Validity
@@ -42,7 +42,7 @@ from repository.catalog.models import Event as EventRow
 from repository.settings import CatalogSettings, Settings, StorageLocation, StorageSettings
 from repository.storage.locations import open_locations
 from repository.storage.ocfl_inventory import json_bytes, sidecar_bytes
-from tests.conftest import POSTGRES_URL, SAMPLES, cli_env
+from tests.conftest import SAMPLES, cli_env, postgres_schema
 from tests.workflows.conftest import Ingest
 from tests.workflows.test_ingest import assert_ocfl_valid, storage_root, with_second_location
 from workflows.rebuild import RebuildOutcome, rebuild_catalog
@@ -62,16 +62,8 @@ def _another_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}"
         return
-    schema = f"kholuu_r_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'create schema "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()
+    with postgres_schema("kholuu_r") as url:
+        yield url
 
 
 @pytest.fixture
