@@ -12,11 +12,9 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar, cast
-from zoneinfo import ZoneInfo
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from sqlalchemy import Engine
@@ -136,7 +134,7 @@ def main(ctx: click.Context, home: str | None, language: str | None) -> None:
     ctx.obj = App(home_option=home, language_option=language)
 
 
-def _app() -> App:
+def current_app() -> App:
     app = click.get_current_context().find_object(App)
     assert app is not None
     return app
@@ -153,14 +151,14 @@ def init(as_json: bool) -> None:
     from repository.storage.locations import open_location as open_locations_one
     from repository.storage.locations import open_locations
 
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     settings = app.settings
     settings.home.mkdir(parents=True, exist_ok=True)
     for d in (settings.quarantine_dir, settings.work_dir):
         d.mkdir(parents=True, exist_ok=True)
     if not settings.config_file.exists():
-        settings.config_file.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+        settings.config_file.write_text(CONFIG_TEMPLATE, encoding="utf-8")
     revision = upgrade(app.engine)
     locations = open_locations(settings)
     problems: dict[str, StorageError] = {}
@@ -209,7 +207,7 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-_CONFIG_TEMPLATE = """\
+CONFIG_TEMPLATE = """\
 # Kho Lưu settings for this data folder. Every key, with its default and the reason it exists,
 # is in config/defaults.toml of the program; copy the ones you change here. Unknown keys are
 # refused at start.
@@ -229,7 +227,7 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool) -> None:
     from workflows.ingest import IngestOptions
     from workflows.ingest import ingest as run_ingest
 
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     if not path.exists() and not path.is_symlink():
         app.fail(
@@ -348,7 +346,7 @@ def aip() -> None:
 @handles_errors
 def aip_list(as_json: bool) -> None:
     """List the stored AIPs."""
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         rows = queries.aip_list(session)
@@ -371,7 +369,7 @@ def aip_list(as_json: bool) -> None:
 @handles_errors
 def aip_show(aip_id: str, as_json: bool) -> None:
     """Show an AIP: its files (path, size, SHA-256, PUID, format) and its PREMIS events."""
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         detail = queries.aip_detail(session, queries.resolve_aip_id(session, aip_id))
@@ -408,7 +406,7 @@ def aip_verify(aip_id: str, as_json: bool) -> None:
     """Re-read every stored copy of an AIP and compare with the recorded digests."""
     from workflows.verify import verify_aip
 
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
@@ -442,7 +440,7 @@ def aip_fetch(aip_id: str, out: Path, version: int | None, location: str | None,
     """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file."""
     from workflows.retrieve import RetrieveError, fetch_aip
 
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
@@ -467,7 +465,7 @@ def aip_add_metadata(aip_id: str, file: Path, reason: str, as_json: bool) -> Non
     from preservation.errors import PreservationError
     from workflows.update import UpdateError, add_metadata
 
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
@@ -499,7 +497,7 @@ def job() -> None:
 @handles_errors
 def job_list(status: str | None, as_json: bool) -> None:
     """List recent jobs, newest first."""
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         rows = queries.job_list(session, status=JobStatus(status) if status else None)
@@ -517,7 +515,7 @@ def job_list(status: str | None, as_json: bool) -> None:
 @handles_errors
 def job_show(job_id: str, as_json: bool) -> None:
     """Show a job: its steps, and for a failed job every error record (file, tool, exit code, stderr)."""
-    app = _app()
+    app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         detail = queries.job_detail(session, queries.resolve_job_id(session, job_id))
@@ -555,7 +553,7 @@ def job_clean(job_id: str) -> None:
 
     from repository.catalog.models import Job
 
-    app = _app()
+    app = current_app()
     with app.sessions.begin() as session:
         row = session.get(Job, queries.resolve_job_id(session, job_id))
         assert row is not None
@@ -569,411 +567,9 @@ def job_clean(job_id: str) -> None:
     click.echo(app.t.text("cli.job.cleaned", {"job_id": job_id}))
 
 
-# --------------------------------------------------------------------------- storage
-
-
-@main.group()
-def storage() -> None:
-    """Storage locations: list, check, add, sync queued copies."""
-
-
-@storage.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def storage_list(as_json: bool) -> None:
-    """The configured locations and how many AIP copies the catalog has in each."""
-    from repository.storage.locations import open_locations
-
-    app = _app()
-    app.json_output = as_json
-    with app.sessions() as session:
-        counts = queries.copy_counts(session)
-    rows: list[dict[str, Any]] = [
-        {
-            "name": loc.name,
-            "role": loc.role,
-            "backend": loc.config.backend,
-            "required": loc.required,
-            "root": loc.describe(),
-            "copies": counts.get(loc.name, {}),
-        }
-        for loc in open_locations(app.settings)
-    ]
-    if as_json:
-        app.emit({"locations": rows})
-        return
-    t = app.t
-    for r in rows:
-        need = t.label("required") if r["required"] else t.label("optional")
-        copies = ", ".join(f"{n} {status}" for status, n in sorted(r["copies"].items())) or "0"
-        click.echo(f"{r['name']:<12} {r['role']:<8} {r['backend']:<6} {need:<10} {r['root']}  [{copies}]")
-
-
-@storage.command("check")
-@click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def storage_check(name: str | None, as_json: bool) -> None:
-    """Test each location (or NAME): reachable, OCFL root ours, write/read/delete probe, debris."""
-    from repository.storage.health import check_location
-    from repository.storage.locations import open_locations
-
-    app = _app()
-    app.json_output = as_json
-    locations = [loc for loc in open_locations(app.settings) if name is None or loc.name == name]
-    if name is not None and not locations:
-        app.fail("storage.location_unknown", f"no storage location {name!r}", EXIT_NOT_FOUND,
-                 params={"location": name})  # fmt: skip
-    reports = [check_location(loc) for loc in locations]
-    failed = any(not r.ok and (r.required or name is not None) for r in reports)
-    if as_json:
-        app.emit({"ok": not failed, "locations": [r.as_dict() for r in reports]})
-    else:
-        t = app.t
-        for r in reports:
-            state = "OK" if r.ok else t.label("error")
-            probe = f", probe {r.probe_ms} ms" if r.probe_ms is not None else ""
-            objects = f", {r.objects} AIP" if r.objects is not None else ""
-            click.echo(f"{r.name} ({r.backend}, {r.role}): {state}{objects}{probe}  {r.root}")
-            for p in r.problems:
-                click.echo(
-                    f"  - {p['code']}: {t.text(p['code'], {'location': r.name}, default=p['message'])}"
-                )
-                click.echo(f"    {p['message']}")
-            for kind, items in r.debris.items():
-                click.echo(f"  ! {kind}: {', '.join(items[:5])}{' ...' if len(items) > 5 else ''}")
-    if failed:
-        raise SystemExit(EXIT_FAILED)
-
-
-@storage.command("add")
-@click.argument("name")
-@click.option("--backend", type=click.Choice(["local", "s3"]), required=True)
-@click.option("--role", type=click.Choice(["primary", "replica", "offline"]), default="replica")
-@click.option("--optional", "optional", is_flag=True, help="Not required for an AIP to count as stored.")
-@click.option("--path", default="", help="local: the folder (relative to the data folder if relative).")
-@click.option("--endpoint", default="", help="s3: endpoint URL (empty: AWS).")
-@click.option("--bucket", default="", help="s3: bucket.")
-@click.option("--prefix", default="", help="s3: key prefix inside the bucket.")
-@click.option("--region", default="us-east-1", help="s3: signing region.")
-@click.option("--profile", default="", help="s3: profile in the credentials file.")
-@click.option("--credentials-file", default="", help="s3: credentials file (default ~/.aws/credentials).")
-@click.option("--ca-bundle", default="", help="s3: CA bundle for a private certificate authority.")
-@click.option("--no-verify-tls", is_flag=True, help="s3: do not check the TLS certificate (tests only).")
-@click.option("--object-lock-mode", type=click.Choice(["", "GOVERNANCE", "COMPLIANCE"]), default="")
-@click.option("--object-lock-days", type=int, default=0)
-@click.option("--part-size-mb", type=int, default=16)
-@click.option("--create-bucket", is_flag=True, help="s3: create the bucket if it does not exist.")
-@click.option("--no-fill", is_flag=True, help="Do not queue copies of the AIPs already stored.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def storage_add(
-    name: str, as_json: bool, no_fill: bool, optional: bool, no_verify_tls: bool, **fields: Any
-) -> None:
-    """Add a location to this data folder's kholuu.toml, test it, and queue copies of every AIP.
-
-    The queued copies are written by `kholuu storage sync`; until then AIPs are degraded if the
-    new location is required.
-    """
-    from repository.settings import StorageLocation
-    from repository.storage.health import check_location
-    from repository.storage.locations import open_locations
-    from workflows.replication import queue_copies
-
-    app = _app()
-    app.json_output = as_json
-    settings = app.settings
-    if any(loc.name == name for loc in settings.storage.locations):
-        app.fail("storage.location_exists", f"a location {name!r} exists already", EXIT_USAGE,
-                 params={"location": name})  # fmt: skip
-    entry = StorageLocation(name=name, required=not optional, verify_tls=not no_verify_tls, **fields)
-    new_settings = _append_location(settings, entry)
-    (location,) = [loc for loc in open_locations(new_settings, initialize=True) if loc.name == name]
-    health = check_location(location, count_objects=False)
-    if not health.ok:
-        app.fail(health.problems[0]["code"], health.problems[0]["message"], EXIT_FAILED,
-                 params={"location": name}, extra={"location": health.as_dict()})  # fmt: skip
-    _write_location(settings, entry)
-    queued = [] if no_fill else queue_copies(new_settings, app.sessions, name)
-    payload = {"location": health.as_dict(), "queued": len(queued), "config": str(settings.config_file)}
-    if as_json:
-        app.emit(payload)
-    else:
-        click.echo(app.t.text("cli.storage.added", {"location": name, "queued": len(queued),
-                                                   "config": settings.config_file}))  # fmt: skip
-
-
-@storage.command("sync")
-@click.option("--aip", "aip_id", default=None, help="Only this AIP.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def storage_sync(aip_id: str | None, as_json: bool) -> None:
-    """Write every queued (pending) copy from a location that holds the AIP, verified."""
-    from workflows.replication import sync_pending
-
-    app = _app()
-    app.json_output = as_json
-    if aip_id is not None:
-        with app.sessions() as session:
-            aip_id = queries.resolve_aip_id(session, aip_id)
-    outcomes = sync_pending(app.settings, app.sessions, aip_id=aip_id)
-    left = [o for o in outcomes if o.outcome != "stored"]
-    if as_json:
-        app.emit({"ok": not left, "copies": [o.as_dict() for o in outcomes]})
-    else:
-        t = app.t
-        if not outcomes:
-            click.echo(t.text("cli.storage.nothing_pending"))
-        for o in outcomes:
-            click.echo(f"{o.aip_id} v{o.version} -> {o.location}: {o.outcome}  {o.message}")
-    if left:
-        raise SystemExit(EXIT_FAILED)
-
-
-def _append_location(settings: Settings, entry: Any) -> Settings:
-    from dataclasses import replace
-
-    from repository.settings import StorageSettings
-
-    return replace(settings, storage=StorageSettings(locations=(*settings.storage.locations, entry)))
-
-
-def _write_location(settings: Settings, entry: Any) -> None:
-    """Append the entry to the home kholuu.toml. If that file defines no locations yet, the ones in
-    effect (the shipped defaults) are written first, since a list in the home file replaces them."""
-    import dataclasses
-    import tomllib
-
-    path = settings.config_file
-    text = path.read_text(encoding="utf-8") if path.exists() else _CONFIG_TEMPLATE
-    current = tomllib.loads(text)
-    entries = [entry] if "locations" in current.get("storage", {}) else [*settings.storage.locations, entry]
-    defaults = {f.name: f.default for f in dataclasses.fields(entry)}
-    out = [text.rstrip("\n"), ""]
-    for e in entries:
-        out.append("[[storage.locations]]")
-        for f in dataclasses.fields(e):
-            value = getattr(e, f.name)
-            if f.name in ("name", "backend") or value != defaults[f.name]:
-                out.append(f"{f.name} = {_toml_value(value)}")
-        out.append("")
-    path.write_text("\n".join(out), encoding="utf-8")
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-# --------------------------------------------------------------------------- audit
-
-
-@main.command()
-@click.option("--all", "mode", flag_value="all", help="Every stored copy.")
-@click.option(
-    "--due", "mode", flag_value="due", default=True, help="Copies not checked within the cycle (default)."
-)
-@click.option("--location", default=None, help="Only this storage location.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N copies.")
-@click.option(
-    "--budget-gb", type=click.FloatRange(min=0.001), default=None, help="Stop after about G GB read."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def audit(mode: str, location: str | None, limit: int | None, budget_gb: float | None, as_json: bool) -> None:
-    """Fixity audit: re-read stored copies, find corrupt, missing and unexpected files, repair them
-    from a good copy, open an incident when there is none."""
-    from workflows.alerts import send_alerts
-    from workflows.audit import AuditOptions, run_audit
-
-    app = _app()
-    app.json_output = as_json
-    if limit is not None and budget_gb is not None:
-        app.fail("cli.audit.limit_or_budget", "give --limit or --budget-gb, not both", EXIT_USAGE)
-    options = AuditOptions(
-        mode=mode,
-        location=location,
-        limit=limit,
-        budget_bytes=int(budget_gb * 1e9) if budget_gb else None,
-    )
-    report = run_audit(app.settings, app.sessions, options)
-    alert = send_alerts(app.settings, app.sessions, report)
-    data = report.as_dict() | {"alert": alert}
-    if as_json:
-        app.emit(data)
-    else:
-        t = app.t
-        click.echo(t.text("cli.audit.summary", data))
-        for copy in report.copies:
-            click.echo(f"  {copy.aip_id} v{copy.version} @ {copy.location}: {copy.outcome}")
-            for p in copy.problems:
-                source = f" <- {p['repaired_from']}" if p.get("repaired_from") else ""
-                click.echo(f"    - {p['kind']} {p['path']}: {p.get('repair', '')}{source}")
-        for name in report.busy:
-            click.echo(t.text("cli.audit.busy", {"location": name}), err=True)
-    if not report.ok:
-        raise SystemExit(EXIT_FAILED)
-
-
-@main.group()
-def incident() -> None:
-    """Damage with no good copy left: list, acknowledge."""
-
-
-@incident.command("list")
-@click.option("--all", "show_all", is_flag=True, help="Also acknowledged incidents.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def incident_list(show_all: bool, as_json: bool) -> None:
-    """Open incidents (and with --all the acknowledged ones), oldest first."""
-    from sqlalchemy import select
-
-    from repository.catalog.models import Incident
-    from workflows.audit import incident_dict
-
-    app = _app()
-    app.json_output = as_json
-    with app.sessions() as session:
-        query = select(Incident).order_by(Incident.id)
-        if not show_all:
-            query = query.where(Incident.status == "open")
-        rows = [incident_dict(i) for i in session.scalars(query)]
-    if as_json:
-        app.emit({"incidents": rows, "open": sum(1 for r in rows if r["status"] == "open")})
-        return
-    if not rows:
-        click.echo(app.t.text("cli.incident.none"))
-    for r in rows:
-        who = f" ({r['acknowledged_by']}: {r['note']})" if r["acknowledged_by"] else ""
-        click.echo(f"#{r['id']} {r['status']:<12} {r['opened_at']} {r['aip_id']} @ {r['location']}: "
-                   f"{r['kind']} {r['path']}{who}")  # fmt: skip
-
-
-@incident.command("ack")
-@click.argument("incident_id", type=int)
-@click.option("--by", "by", required=True, help="Who has looked at it.")
-@click.option("--note", default="", help="What was found or decided.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def incident_ack(incident_id: int, by: str, note: str, as_json: bool) -> None:
-    """Acknowledge an incident: it stays in the record, no longer open."""
-    from workflows.audit import acknowledge_incident
-
-    app = _app()
-    app.json_output = as_json
-    try:
-        row = acknowledge_incident(app.sessions, incident_id, by=by, note=note)
-    except LookupError:
-        app.fail("catalog.not_found", f"no incident {incident_id}", EXIT_NOT_FOUND,
-                 params={"kind": "incident", "id": incident_id})  # fmt: skip
-    if as_json:
-        app.emit(row)
-    else:
-        click.echo(app.t.text("cli.incident.acknowledged", row))
-
-
-@main.command()
-@click.option(
-    "--run-for", type=float, default=None, help="Stop after this many seconds (tests, cron-driven sites)."
-)
-@handles_errors
-def scheduler(run_for: float | None) -> None:
-    """Run the audit schedules of [[audit.schedules]] until stopped (Ctrl-C / SIGTERM)."""
-    import signal
-    import threading
-
-    from workflows.scheduler import build_scheduler, install_jobs
-
-    app = _app()
-    upgrade(app.engine)
-    sched = build_scheduler(app.settings, background=True)
-    sched.start(paused=True)
-    jobs = install_jobs(sched, app.settings)
-    sched.resume()
-    click.echo(app.t.text("cli.scheduler.started", {"jobs": ", ".join(jobs) or "-"}), err=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait(run_for)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sched.shutdown(wait=True)
-
-
-# --------------------------------------------------------------------------- reports
-
-
-@main.group()
-def report() -> None:
-    """Reports for auditors."""
-
-
-@report.command("fixity")
-@click.option(
-    "--format", "fmt", type=click.Choice(["html", "csv", "json", "pdf"]), default="html", show_default=True
-)
-@click.option(
-    "--since", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (audit time zone)."
-)
-@click.option(
-    "--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Day after the last (default: now)."
-)
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (where, digest).")
-@handles_errors
-def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, as_json: bool) -> None:
-    """Fixity report: what was checked in the period, % of holdings within the cycle, copies and
-    where, every failure and its repair, open incidents, a plot; it states its own digest."""
-    from repository.reports import ReportFormat, render
-    from workflows.fixity_report import build_fixity_report
-
-    app = _app()
-    app.json_output = as_json
-    zone = ZoneInfo(app.settings.audit.timezone)
-    now = datetime.now(UTC)
-    result = build_fixity_report(
-        app.sessions,
-        since=since.replace(tzinfo=zone),
-        until=until.replace(tzinfo=zone) if until else now,
-        cycle_days=app.settings.audit.cycle_days,
-        generated_at=now,
-        archive_name=app.settings.archive.name,
-        tz=zone,
-    )
-    render(result, cast(ReportFormat, fmt), out, language=app.t.language)
-    if as_json:
-        app.emit({"path": str(out), "format": fmt, "digest": result.digest})
-    else:
-        click.echo(app.t.text("cli.report.done", {"path": out, "digest": result.digest}))
-
-
-# --------------------------------------------------------------------------- rebuild
-
-
-@main.command("rebuild-catalog")
-@click.option("--location", "location", required=True, help="The location whose OCFL root is read.")
-@click.option("--replace", "replace_rows", is_flag=True, help="Recreate AIPs the catalog already has.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@handles_errors
-def rebuild_catalog_command(location: str, replace_rows: bool, as_json: bool) -> None:
-    """Recreate the catalog's AIP rows from a storage root alone (after losing the database)."""
-    from workflows.rebuild import rebuild_catalog
-
-    app = _app()
-    app.json_output = as_json
-    upgrade(app.engine)
-    report = rebuild_catalog(app.settings, app.sessions, location, replace=replace_rows)
-    data = report.as_dict()
-    if as_json:
-        app.emit(data)
-    else:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    if any(o.get("outcome") == "failed" for o in data.get("objects", [])):
-        raise SystemExit(EXIT_FAILED)
+# The other command groups register themselves on ``main`` when imported.
+from repository.commands import audit as _audit_commands  # noqa: E402, F401
+from repository.commands import storage as _storage_commands  # noqa: E402, F401
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

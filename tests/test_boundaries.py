@@ -28,7 +28,7 @@ def _imports(package: str) -> list[tuple[Path, str]]:
     return found
 
 
-ENTRY_POINTS = {"cli.py", "web"}
+ENTRY_POINTS = {"cli.py", "commands", "web"}
 """repository's entry points (command line, later the web app) call workflows; nothing else in
 repository may (catalog, storage, settings are what workflows are composed from)."""
 
