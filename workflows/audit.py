@@ -37,8 +37,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from lxml import etree
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError as DbIntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.errors import PreservationError
@@ -50,7 +49,6 @@ from repository.catalog.models import (
     Aip,
     AipStatus,
     AuditFinding,
-    AuditLease,
     AuditRun,
     Copy,
     CopyStatus,
@@ -65,6 +63,8 @@ from repository.storage.errors import BackendUnavailable, IntegrityError, NotFou
 from repository.storage.locations import Location, open_locations
 from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import INVENTORY, SIDECAR, fixity_of, read_json, read_sidecar
+from workflows.audit_leases import recently_audited, release_lease, renew_lease, take_lease
+from workflows.incidents import acknowledge_incident, incident_dict
 
 log = logging.getLogger("kholuu.audit")
 
@@ -216,14 +216,14 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
     wanted = [options.location] if options.location else list(locations)
     held: list[str] = []
     for name in wanted:
-        if _take_lease(sessions, name, holder, run_id, now, settings.audit.lease_seconds):
+        if take_lease(sessions, name, holder, run_id, now, settings.audit.lease_seconds):
             held.append(name)
         else:
             report.busy.append(name)
     if options.skip_if_run_within is not None:
-        recent = _recently_audited(sessions, held, datetime.now(UTC) - options.skip_if_run_within)
+        recent = recently_audited(sessions, held, datetime.now(UTC) - options.skip_if_run_within)
         for name in recent:
-            _release_lease(sessions, name, holder)
+            release_lease(sessions, name, holder)
             report.busy.append(name)
         held = [name for name in held if name not in recent]
     if not held and options.trigger == "scheduler":
@@ -278,7 +278,7 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
                 result = _audit_copy(settings, sessions, locations, name, aip_id, version, run_id, agent, now)
             spent += result.bytes
             report.copies.append(result)
-            if not _renew_lease(sessions, name, holder, settings.audit.lease_seconds):
+            if not renew_lease(sessions, name, holder, settings.audit.lease_seconds):
                 log.error("lost the audit lease of %s (run %s): stopping there", name, run_id)
                 lost.add(name)
         with sessions() as session:
@@ -291,7 +291,7 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
         raise
     finally:
         for name in held:
-            _release_lease(sessions, name, holder)
+            release_lease(sessions, name, holder)
     _log_outcome(report)
     return report
 
@@ -796,89 +796,12 @@ def _log_outcome(report: AuditReport) -> None:
         )
 
 
-# -------------------------------------------------------------------------------------- leases
-
-
-def _recently_audited(sessions: sessionmaker[Session], locations: list[str], since: datetime) -> set[str]:
-    if not locations:
-        return set()
-    with sessions() as session:
-        rows = session.scalars(
-            select(AuditRun.location).where(
-                AuditRun.trigger == "scheduler",
-                AuditRun.location.in_(locations),
-                AuditRun.started_at >= since,
-            )
-        )
-        return {str(r) for r in rows if r}
-
-
-def _take_lease(
-    sessions: sessionmaker[Session], location: str, holder: str, run_id: str, now: datetime, seconds: int
-) -> bool:
-    """Claim ``location`` for this run: insert the lease row, or take it over if it expired.
-    One conditional statement each, so two processes can never both succeed."""
-    expires = datetime.now(UTC) + timedelta(seconds=seconds)
-    try:
-        with sessions.begin() as session:
-            session.add(AuditLease(location=location, holder=holder, run_id=run_id, expires_at=expires))
-        return True
-    except DbIntegrityError:
-        pass
-    with sessions.begin() as session:
-        taken = session.execute(
-            update(AuditLease)
-            .where(AuditLease.location == location, AuditLease.expires_at < datetime.now(UTC))
-            .values(holder=holder, run_id=run_id, expires_at=expires)
-        )
-        return bool(getattr(taken, "rowcount", 0) == 1)
-
-
-def _renew_lease(sessions: sessionmaker[Session], location: str, holder: str, seconds: int) -> bool:
-    """Extend our lease; False when it was lost (expired and taken over): stop auditing there."""
-    with sessions.begin() as session:
-        renewed = session.execute(
-            update(AuditLease)
-            .where(AuditLease.location == location, AuditLease.holder == holder)
-            .values(expires_at=datetime.now(UTC) + timedelta(seconds=seconds))
-        )
-        return bool(getattr(renewed, "rowcount", 0) == 1)
-
-
-def _release_lease(sessions: sessionmaker[Session], location: str, holder: str) -> None:
-    with sessions.begin() as session:
-        session.execute(
-            delete(AuditLease).where(AuditLease.location == location, AuditLease.holder == holder)
-        )
-
-
-def acknowledge_incident(
-    sessions: sessionmaker[Session], incident_id: int, *, by: str, note: str = ""
-) -> dict[str, Any]:
-    """Close an incident: a person has looked at it (who, when, what they say)."""
-    with sessions.begin() as session:
-        row = session.get(Incident, incident_id)
-        if row is None:
-            raise LookupError(incident_id)
-        row.status = "acknowledged"
-        row.acknowledged_at = datetime.now(UTC)
-        row.acknowledged_by = by
-        row.note = note
-        return incident_dict(row)
-
-
-def incident_dict(row: Incident) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "aip_id": row.aip_id,
-        "location": row.location,
-        "path": row.path,
-        "kind": row.kind,
-        "code": row.code,
-        "message": row.message,
-        "opened_at": row.opened_at.isoformat(),
-        "status": row.status,
-        "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
-        "acknowledged_by": row.acknowledged_by,
-        "note": row.note,
-    }
+__all__ = [
+    "AuditOptions",
+    "AuditReport",
+    "CopyResult",
+    "acknowledge_incident",
+    "due_copies",
+    "incident_dict",
+    "run_audit",
+]
