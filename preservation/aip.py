@@ -99,6 +99,7 @@ class BuiltAip:
 
 
 def folder_name(objid: str) -> str:
+    """TT 05/2025: the package folder is the OBJID with ``:`` replaced by ``_`` (vn-standards.md §1.1)."""
     return objid.replace(":", "_")
 
 

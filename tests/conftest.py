@@ -56,7 +56,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     problem = postgres_problem()
     if problem:
-        pytest.skip(problem)
+        pytest.skip(reason=f"PostgreSQL leg skipped: {problem}")
     with postgres_schema() as url:
         yield url
 

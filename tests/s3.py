@@ -33,7 +33,7 @@ def s3_problem() -> str | None:
 def require_s3() -> str:
     problem = s3_problem()
     if problem:
-        pytest.skip(problem)
+        pytest.skip(reason=f"S3 test server unavailable: {problem}")
     return os.environ["S3_ENDPOINT_URL"]
 
 

@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from lxml import etree
 from sqlalchemy import or_, select
@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from preservation.errors import PreservationError
 from preservation.events import Event, EventType, Outcome
 from preservation.findings import Finding, Severity
+from preservation.names import resolve_relative
 from preservation.premis_read import read_premis
 from repository.catalog import store
 from repository.catalog.models import (
@@ -65,6 +66,7 @@ from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import INVENTORY, SIDECAR, fixity_of, read_json, read_sidecar
 from workflows.audit_leases import recently_audited, release_lease, renew_lease, take_lease
 from workflows.incidents import acknowledge_incident, incident_dict
+from workflows.recovery import recover_interrupted
 
 log = logging.getLogger("kholuu.audit")
 
@@ -201,12 +203,13 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
     """Audit the copies the options select; returns what was found and done."""
     from workflows.ingest import software_agent
 
+    recover_interrupted(settings, sessions)  # a crashed job must not leave its AIP "busy" for ever
     now = options.now or datetime.now(UTC)
     run_id = str(uuid.uuid4())
     holder = f"{socket.gethostname()}:{os.getpid()}:{run_id[:8]}"
     locations = {loc.name: loc for loc in open_locations(settings)}
     if options.location is not None and options.location not in locations:
-        raise StorageError(
+        raise NotFound(
             f"no storage location {options.location!r}",
             code="storage.location_unknown",
             location=options.location,
@@ -524,7 +527,14 @@ def _mets_problems(location: Location, aip_id: str, current: dict[str, File]) ->
                 href = loc.get(f"{{{XLINK_NS}}}href") if loc is not None else None
             if not checksum or not href or (el.get("CHECKSUMTYPE") or "").upper() != "SHA-256":
                 continue
-            target = join_key(base, unquote(href.removeprefix("file:")))
+            parts = resolve_relative(
+                tuple(p.encode() for p in base.split("/") if p), unquote_to_bytes(href.removeprefix("file:"))
+            )
+            if parts is None:
+                message = f"references {href}, outside the package"
+                out.append(_manifest(href, mets_path, "mets.reference_missing", message))
+                continue
+            target = b"/".join(parts).decode("utf-8", "surrogateescape")
             row = current.get(target)
             if row is None:
                 message = f"references {target}, which the AIP does not contain"
@@ -610,9 +620,9 @@ def _repair(
 def _agrees_with_catalog(source: Location, aip_id: str, expected: dict[tuple[int, str], File]) -> bool:
     """A source is good when its inventory is intact (sidecar) and holds every file recorded at
     ingest with its recorded SHA-512; its bytes are checked again while they are copied."""
-    object_key = join_key(ROOT_PREFIX, source.store.object_path(aip_id))
-    inventory, digest = read_json(source.backend, join_key(object_key, INVENTORY))
-    if read_sidecar(source.backend, join_key(object_key, SIDECAR)) != digest:
+    try:
+        inventory, _ = source.store.verified_inventory(aip_id)
+    except IntegrityError:
         return False
     for (version, aip_path), row in expected.items():
         state = inventory["versions"].get(f"v{version}", {}).get("state", {})

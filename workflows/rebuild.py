@@ -57,12 +57,9 @@ from repository.storage.locations import Location, open_locations
 from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import (
     INVENTORY,
-    SIDECAR,
     fixity_of,
     head_number,
     logical_state,
-    read_json,
-    read_sidecar,
     version_number,
 )
 from workflows.ingest import SOFTWARE_NAME, char_json, overall_validity
@@ -261,7 +258,7 @@ def _rebuild_object(
 
 def _read_object(source: Location, object_id: str) -> _Plan:
     """Read and cross-check everything the rows need; raises on any damage or contradiction."""
-    inventory, digest = _verified_inventory(source, object_id)
+    inventory, digest = source.store.verified_inventory(object_id)
     if inventory.get("id") != object_id:
         raise RebuildError(object_id, INVENTORY, f"inventory id is {inventory.get('id')!r}")
     head = head_number(inventory)
@@ -383,29 +380,6 @@ class _VersionReader:
                 params={"object_id": self.object_id, "version": self.version},
             )
         return data
-
-
-def _verified_inventory(location: Location, object_id: str) -> tuple[dict[str, Any], str]:
-    """The root inventory and its SHA-512, which the sidecar must confirm (OCFL 1.1 §3.5.6)."""
-    object_key = join_key(ROOT_PREFIX, location.store.object_path(object_id))
-    try:
-        inventory, digest = read_json(location.backend, join_key(object_key, INVENTORY))
-    except NotFound as exc:
-        raise NotFound(
-            f"no object {object_id}", code="ocfl.object_not_found", key=object_id, location=location.name
-        ) from exc
-    recorded = read_sidecar(location.backend, join_key(object_key, SIDECAR))
-    if recorded != digest:
-        raise IntegrityError(
-            f"the root inventory of {object_id} has sha512 {digest}, its sidecar says {recorded}",
-            code="ocfl.inventory_sidecar",
-            key=object_id,
-            location=location.name,
-            algorithm="sha512",
-            expected=recorded or "",
-            found=digest,
-        )
-    return inventory, digest
 
 
 def _mets_header(data: bytes, object_id: str) -> tuple[str, str, datetime | None]:
@@ -574,7 +548,7 @@ def _add_copies(plan: _Plan, source: Location, others: list[Location], unreachab
         if loc.name in unreachable:
             continue
         try:
-            inventory, digest = _verified_inventory(loc, plan.aip_id)
+            inventory, digest = loc.store.verified_inventory(plan.aip_id)
         except BackendUnavailable as exc:
             unreachable[loc.name] = str(exc)
             continue

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from preservation.aip import folder_name
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
 from repository.storage.errors import StorageError
@@ -26,11 +27,6 @@ class RetrieveError(Exception):
         self.code = code
         self.path = path
         self.params = params or {}
-
-
-def folder_name(objid: str) -> str:
-    """TT 05/2025: the package folder is the OBJID with ``:`` replaced by ``_`` (vn-standards.md §1.1)."""
-    return objid.replace(":", "_")
 
 
 def fetch_aip(

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from preservation.aip_update import add_descriptive_metadata
 from preservation.events import Event, EventType, Outcome
 from preservation.fixity import Digests
+from preservation.names import nfc
 from repository.catalog import store
 from repository.catalog.models import (
     Aip,
@@ -294,7 +295,7 @@ def _update(
                 if path == added:
                     row.path = source.name
                     row.path_raw = os.fsencode(source.name)
-                    row.path_nfc = _nfc(source.name)
+                    row.path_nfc = nfc(source.name)
             aip.files.append(row)
         for name in [loc.name for loc in locations]:
             status = (
@@ -340,12 +341,6 @@ def _copy_file(old: File, version: int) -> File:
         if column.name not in ("id", "aip_id", "version"):
             setattr(row, column.key, getattr(old, column.key))
     return row
-
-
-def _nfc(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFC", text)
 
 
 __all__ = ["UpdateError", "UpdateResult", "add_metadata"]

@@ -186,10 +186,18 @@ def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, 
     app.json_output = as_json
     zone = ZoneInfo(app.settings.audit.timezone)
     now = datetime.now(UTC)
+    start, end = since.replace(tzinfo=zone), until.replace(tzinfo=zone) if until else now
+    if end <= start:
+        app.fail(
+            "cli.report.empty_period",
+            f"--since {start.date()} is not before the end of the period ({end.date()})",
+            EXIT_USAGE,
+            params={"since": start.date().isoformat(), "until": end.date().isoformat()},
+        )
     result = build_fixity_report(
         app.sessions,
-        since=since.replace(tzinfo=zone),
-        until=until.replace(tzinfo=zone) if until else now,
+        since=start,
+        until=end,
         cycle_days=app.settings.audit.cycle_days,
         generated_at=now,
         archive_name=app.settings.archive.name,

@@ -360,6 +360,15 @@ class OcflStore:
         """The parsed root inventory (OCFL 1.1 §3.5). Raises NotFound ``ocfl.object_not_found``."""
         return self._load_inventory(object_id, verify_sidecar=False)[0]
 
+    def verified_inventory(self, object_id: str) -> tuple[dict[str, Any], str]:
+        """The root inventory and its SHA-512, confirmed by the sidecar (OCFL 1.1 §3.5.6).
+
+        Raises:
+            NotFound: ``ocfl.object_not_found``.
+            IntegrityError: ``ocfl.inventory_sidecar`` when the sidecar disagrees.
+        """
+        return self._load_inventory(object_id, verify_sidecar=True)
+
     def versions(self, object_id: str) -> list[VersionInfo]:
         """Every version block of the object, oldest first."""
         out = []

@@ -177,3 +177,25 @@ def test_two_schedulers_audit_oldest_first_and_never_the_same_slot_twice(
         jobs = s.execute(text("select id from apscheduler_jobs")).scalars().all()
         assert jobs == ["audit:primary"]  # the schedule is kept in the catalog for the next start
     engine.dispose()
+
+
+def test_bad_audit_and_report_input_is_named(home: Path, database_url: str) -> None:
+    env = cli_env(home, database_url)
+    assert kholuu(env, "init").returncode == 0
+    unknown = kholuu(env, "audit", "--location", "nowhere", "--json")
+    assert (
+        unknown.returncode == 4 and json.loads(unknown.stdout)["error"]["code"] == "storage.location_unknown"
+    )
+    empty = kholuu(
+        env,
+        "report",
+        "fixity",
+        "--since",
+        "2026-05-02",
+        "--until",
+        "2026-05-01",
+        "--out",
+        str(home / "r.html"),
+    )
+    assert empty.returncode == 2 and "2026-05-02" in empty.stderr
+    assert not (home / "r.html").exists()
