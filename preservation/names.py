@@ -22,6 +22,21 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def fold(text: str) -> str:
+    """The comparison form of Vietnamese free text: NFC first, then no diacritics (NFD, combining
+    marks dropped), ``đ``/``Đ`` → ``d``, case-folded, runs of white space collapsed to one space.
+
+    Search "ignores diacritics when asked to" and legacy values ("VĨNH VIỄN", decomposed "Vĩnh
+    viễn") are matched with this one function. ``đ`` has no decomposition in Unicode, so it is
+    mapped by hand; so are ``Ð``/``ð`` (U+00D0/U+00F0), which texts converted from TCVN3/VNI fonts
+    often carry for ``Đ``/``đ``.
+    """
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = bare.translate({0x0111: "d", 0x0110: "d", 0x00D0: "d", 0x00F0: "d"})
+    return " ".join(bare.casefold().split())
+
+
 def is_valid_utf8(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")

@@ -11,7 +11,7 @@ import pytest
 from repository.i18n import Translator, codes
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = re.compile(r"""(?:\bcode\s*=\s*|"code":\s*)"([a-z_]+(?:\.[a-z_]+)+)\"""")
+CODE = re.compile(r"""(?:\bcode\s*=\s*|"code":\s*)"([a-z0-9_]+(?:\.[a-z0-9_]+)+)\"""")
 
 
 def source_codes() -> set[str]:

@@ -1,0 +1,605 @@
+"""TT 05/2025 description files (``EAD.xml``, ``EAD_doc_*``, ``EAD_pic_*``, ``EAD_media_*``): read,
+check, write.
+
+Thông tư 05/2025/TT-BNV Phụ lục I-V call these files "EAD", but they are not EAD 2002/EAD3: they are
+flat XML, a root element and one child element per row of the annex's table, in any order (the Cục's
+sample schema uses ``xs:all``; vn-standards.md §1.2-1.3). The rules of every row (type, length,
+mandatory, conditional, code list) are data in ``config/tt05/elements.toml``; this module applies
+them and never names an element itself, except the start/end date pair whose order Phụ lục I/III
+imply.
+
+The official root element name and namespace are not known (vn-standards.md §5, open question 2), so
+reading ignores both; writing uses :data:`ROOT` without a namespace.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, NoReturn
+
+from lxml import etree
+
+from preservation.eark_sip import safe_parser
+from preservation.errors import InvalidPackageError, PreservationError
+from preservation.findings import Finding, Severity
+from preservation.tt05.model import Description
+from preservation.tt05.tables import (
+    Element,
+    ElementTable,
+    ElementType,
+    Requirement,
+    Tables,
+    Variant,
+    load_tables,
+)
+
+__all__ = [
+    "ROOT",
+    "SCHEMA_DIR",
+    "DescriptionWriteError",
+    "ParsedDescription",
+    "check_description",
+    "description_date",
+    "parse_description",
+    "schema_path",
+    "shipped_tables",
+    "split_codes",
+    "validate_xsd",
+    "write_description",
+]
+
+#: Root element of the files we write. The circular's XML skeletons show the children but the
+#: official root name and namespace are not in hand (open question 2); "ead" follows the file
+#: names (EAD.xml, EAD_doc_*), and no namespace keeps the files readable by tools that expect
+#: the Cục's unqualified child elements. Reading accepts any root name and namespace.
+ROOT = "ead"
+
+#: The XSDs generated from the element tables (``python -m preservation.tt05.xsdgen --write``).
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas" / "tt05"
+
+#: Forms a TT 05 date may take (Phụ lục I-V: SIP ``DD/MM/YYYY``; AIP also ``MM/YYYY`` and ``YYYY``).
+DATE_FORMS: Mapping[str, re.Pattern[str]] = {
+    "DD/MM/YYYY": re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})"),
+    "MM/YYYY": re.compile(r"([0-9]{2})/([0-9]{4})"),
+    "YYYY": re.compile(r"([0-9]{4})"),
+}
+
+#: Date elements whose order is implied by their meaning (Phụ lục I/III rows 6-7: thời gian bắt
+#: đầu / kết thúc of the dossier's documents).
+DATE_PAIRS: tuple[tuple[str, str], ...] = (("startDate", "endDate"),)
+
+BOOLEAN_VALUES = ("0", "1")
+_CODE_SEPARATORS = re.compile(r"[,;]")
+
+
+@dataclass(frozen=True)
+class ParsedDescription:
+    """A description file as read, with what the reader noticed but could not put into values.
+
+    Attributes:
+        description: the values of the variant's elements (NFC, stripped; empty ones left out).
+        unknown: child elements not in the variant's table, in file order, each once.
+        repeated: elements that appear more than once (the first occurrence is kept).
+        empty: elements present but empty or whitespace only.
+    """
+
+    description: Description
+    unknown: tuple[str, ...] = ()
+    repeated: tuple[str, ...] = ()
+    empty: tuple[str, ...] = ()
+
+
+class DescriptionWriteError(PreservationError):
+    """A description cannot be written as a TT 05 file (a mapping bug or unusable source text)."""
+
+    code = "tt05.write_invalid"
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip())
+
+
+# ----------------------------------------------------------------------------------------- reading
+
+
+def parse_description(
+    path: Path, variant: Variant, where: str, *, tables: Tables | None = None
+) -> ParsedDescription:
+    """Read a flat TT 05 description file, whatever its root element is called.
+
+    Args:
+        path: the file on disk.
+        variant: which element table the file follows (the caller knows from the package type
+            and the file name).
+        where: the file's path inside the package, used in messages.
+        tables: the element tables that say which elements are known; the shipped ones when
+            not given.
+
+    Returns:
+        The values of the table's elements and what else the file holds; nothing is judged here
+        (see :func:`check_description`).
+
+    Raises:
+        InvalidPackageError: ``tt05.not_xml`` (not well-formed, unreadable), ``tt05.doctype`` (a DTD:
+            never needed, and the door to entity bombs and external entities), ``tt05.not_flat``
+            (nested elements or text outside the elements).
+    """
+    try:
+        tree = etree.parse(str(path), safe_parser())
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise InvalidPackageError(
+            f"{where} is not well-formed XML: {exc}",
+            code="tt05.not_xml",
+            path=where,
+            params={"file": where, "problem": str(exc)},
+        ) from exc
+    if tree.docinfo.internalDTD is not None or tree.docinfo.public_id:  # any <!DOCTYPE>
+        raise InvalidPackageError(
+            f"{where} declares a DTD; TT 05 description files must not (entities are refused)",
+            code="tt05.doctype",
+            path=where,
+            params={"file": where},
+        )
+    root = tree.getroot()
+    if (root.text or "").strip():
+        _not_flat(where, etree.QName(root).localname, "text directly inside the root element")
+
+    table_names = set((tables or shipped_tables()).table(variant).names)
+    values: dict[str, str] = {}
+    seen: set[str] = set()
+    unknown: list[str] = []
+    repeated: list[str] = []
+    empty: list[str] = []
+    for child in root:
+        if (child.tail or "").strip():
+            _not_flat(where, etree.QName(root).localname, "text between elements")
+        if not isinstance(child.tag, str):
+            continue  # comment or processing instruction
+        name = etree.QName(child).localname
+        if any(isinstance(grandchild.tag, str) for grandchild in child):
+            _not_flat(where, name, "it contains elements")
+        value = _nfc("".join(str(text) for text in child.itertext()))
+        if name in seen:
+            if name not in repeated:
+                repeated.append(name)
+            continue
+        seen.add(name)
+        if name not in table_names:
+            unknown.append(name)
+        elif not value:
+            empty.append(name)
+        else:
+            values[name] = value
+    return ParsedDescription(
+        description=Description(variant=variant, path=where, values=values),
+        unknown=tuple(unknown),
+        repeated=tuple(repeated),
+        empty=tuple(empty),
+    )
+
+
+@cache
+def shipped_tables() -> Tables:
+    """The tables in ``config/tt05`` (read once: they are data shipped with the program)."""
+    return load_tables()
+
+
+def _not_flat(where: str, element: str, problem: str) -> NoReturn:
+    raise InvalidPackageError(
+        f"{where} is not a flat TT 05 description file: <{element}>: {problem}",
+        code="tt05.not_flat",
+        path=where,
+        params={"file": where, "element": element, "problem": problem},
+    )
+
+
+# ---------------------------------------------------------------------------------------- checking
+
+
+def split_codes(value: str) -> list[str]:
+    """The codes of a multi-code element (``language``): separated by "," or ";", blanks dropped.
+
+    ``"01, 02;05"`` → ``["01", "02", "05"]`` (Phụ lục III row 5: one or more languages).
+    """
+    return [part.strip() for part in _CODE_SEPARATORS.split(value) if part.strip()]
+
+
+def description_date(value: str) -> tuple[date, date] | None:
+    """The first and last day a TT 05 date denotes, or ``None`` when it is not a valid date.
+
+    ``"05/03/2020"`` is one day, ``"03/2020"`` the month, ``"2020"`` the year: AIP dates may be
+    written at the precision the records allow (Phụ lục I: ``MM/YYYY`` or ``YYYY``).
+    """
+    text = value.strip()
+    try:
+        if match := DATE_FORMS["DD/MM/YYYY"].fullmatch(text):
+            day = date(int(match[3]), int(match[2]), int(match[1]))
+            return day, day
+        if match := DATE_FORMS["MM/YYYY"].fullmatch(text):
+            year, month = int(match[2]), int(match[1])
+            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        if match := DATE_FORMS["YYYY"].fullmatch(text):
+            year = int(match[1])
+            return date(year, 1, 1), date(year, 12, 31)
+    except ValueError:  # 31/02/2020, month 13, year 0000
+        return None
+    return None
+
+
+def _date_form(value: str) -> str | None:
+    return next((form for form, pattern in DATE_FORMS.items() if pattern.fullmatch(value)), None)
+
+
+def check_description(parsed: ParsedDescription, tables: Tables, *, intake: bool = False) -> list[Finding]:
+    """Every violation of the element table by one description file.
+
+    Args:
+        parsed: the file as read (:func:`parse_description`) or as mapped from a legacy source.
+        tables: the element tables and code lists.
+        intake: the package is an intake into a historical archive, which only takes records kept
+            permanently (vn-standards.md §1.2 row 3: "nguồn nộp lưu chỉ nhận 01"); elements with
+            ``intake`` codes must then have one of them.
+
+    Returns:
+        One finding per (element, rule), in table order, then unknown and repeated elements.
+        ``where`` is ``<file>#<element>``; params always carry file, element, element_vi,
+        element_en and rule.
+    """
+    description = parsed.description
+    table = tables.table(description.variant)
+    values = {name: _nfc(value) for name, value in description.values.items()}
+    findings: list[Finding] = []
+    for element in table.elements:
+        value = values.get(element.name, "")
+        if not value:
+            findings.extend(_missing(description, element, values, table))
+            continue
+        findings.extend(_value_findings(description, element, value, tables, intake))
+    findings.extend(_order_findings(description, values, table))
+    for name in parsed.repeated:
+        known = table.element(name)
+        if known is not None:
+            findings.append(
+                _finding(
+                    code="tt05.repeated_element",
+                    description=description,
+                    element=known,
+                    message=f"{known.name} is given more than once; the first value is kept",
+                )
+            )
+    # A mapped description may carry names the table does not have; say so like the reader does.
+    stray = [n for n in description.values if table.element(n) is None and n not in parsed.unknown]
+    for name in (*parsed.unknown, *stray):
+        findings.append(
+            _finding(
+                code="tt05.unknown_element",
+                description=description,
+                element=Element(
+                    name=name, vi=name, en=name, type=ElementType.STRING, required=Requirement.OPTIONAL
+                ),
+                message=f"{name} is not an element of {table.file} ({table.en}); it is ignored",
+                severity=Severity.WARNING,
+                variant=table.variant.value,
+                table_vi=table.vi,
+                table_en=table.en,
+            )
+        )
+    return findings
+
+
+def _finding(
+    code: str,
+    description: Description,
+    element: Element,
+    message: str,
+    *,
+    severity: Severity = Severity.ERROR,
+    **params: Any,
+) -> Finding:
+    return Finding(
+        code=code,
+        severity=severity,
+        where=f"{description.path}#{element.name}",
+        message=f"{description.path}: {message}",
+        params={
+            "file": description.path,
+            "element": element.name,
+            "element_vi": element.vi,
+            "element_en": element.en,
+            "rule": code.partition(".")[2],
+            **params,
+        },
+    )
+
+
+def _missing(
+    description: Description,
+    element: Element,
+    values: Mapping[str, str],
+    table: ElementTable,
+) -> list[Finding]:
+    if element.required is Requirement.MANDATORY:
+        return [
+            _finding(
+                code="tt05.mandatory",
+                description=description,
+                element=element,
+                message=f"mandatory element {element.name} is missing or empty",
+                unverified=element.unverified,
+            )
+        ]
+    condition = element.required_if
+    if element.required is not Requirement.CONDITIONAL or condition is None:
+        return []
+    actual = values.get(condition.element, "")
+    if actual not in condition.values:
+        return []
+    other = table.element(condition.element)
+    return [
+        _finding(
+            code="tt05.conditional",
+            description=description,
+            element=element,
+            message=f"{element.name} is required when {condition.element} is {actual}, and is missing",
+            condition=condition.element,
+            condition_vi=other.vi if other else condition.element,
+            condition_en=other.en if other else condition.element,
+            condition_values=condition.values,
+            condition_value=actual,
+        )
+    ]
+
+
+def _value_findings(
+    description: Description, element: Element, value: str, tables: Tables, intake: bool
+) -> list[Finding]:
+    found: list[Finding] = []
+    kind = element.type
+    if (
+        kind in (ElementType.STRING, ElementType.NUMBER, ElementType.CODE)
+        and element.max is not None
+        and len(value) > element.max
+    ):
+        found.append(
+            _finding(
+                code="tt05.too_long",
+                description=description,
+                element=element,
+                message=f"{element.name} has {len(value)} characters, at most {element.max} allowed",
+                value=value,
+                length=len(value),
+                max=element.max,
+            )
+        )
+    if kind is ElementType.NUMBER and not (value.isascii() and value.isdigit()):
+        found.append(
+            _finding(
+                code="tt05.not_number",
+                description=description,
+                element=element,
+                message=f"{element.name} must be digits only, not {value!r}",
+                value=value,
+            )
+        )
+    elif kind is ElementType.BOOLEAN and value not in BOOLEAN_VALUES:
+        found.append(
+            _finding(
+                code="tt05.not_boolean",
+                description=description,
+                element=element,
+                message=f"{element.name} must be 0 or 1, not {value!r}",
+                value=value,
+                allowed=BOOLEAN_VALUES,
+            )
+        )
+    elif kind is ElementType.DATE:
+        formats = element.formats or tuple(DATE_FORMS)
+        if _valid_date(element, value) is None:
+            found.append(
+                _finding(
+                    code="tt05.bad_date",
+                    description=description,
+                    element=element,
+                    message=f"{element.name} = {value!r} is not a date in the form {' or '.join(formats)}",
+                    value=value,
+                    formats=formats,
+                )
+            )
+    elif kind is ElementType.CODE and element.codelist is not None:
+        found.extend(_code_findings(description, element, value, tables, intake))
+    return found
+
+
+def _code_findings(
+    description: Description, element: Element, value: str, tables: Tables, intake: bool
+) -> list[Finding]:
+    codelist = tables.codelist(element.codelist or "")
+    allowed = codelist.values
+    parts = [part.strip() for part in _CODE_SEPARATORS.split(value)] if element.multi else [value]
+    invalid = tuple(part or '""' for part in parts if part not in allowed)  # "01,": an empty code
+    found: list[Finding] = []
+    if invalid:
+        found.append(
+            _finding(
+                code="tt05.bad_code",
+                description=description,
+                element=element,
+                message=f"{element.name} = {value!r} is not in the code list {codelist.name} "
+                f"({', '.join(allowed)})",
+                value=value,
+                invalid=invalid,
+                allowed=allowed,
+                codelist=codelist.name,
+                codelist_vi=codelist.vi,
+                codelist_en=codelist.en,
+            )
+        )
+    if intake and element.intake:
+        refused = tuple(part for part in parts if part in allowed and part not in element.intake)
+        if refused:
+            found.append(
+                _finding(
+                    code="tt05.intake_code",
+                    description=description,
+                    element=element,
+                    message=f"{element.name} = {value!r}: an intake into a historical archive only takes "
+                    f"{', '.join(element.intake)}",
+                    value=value,
+                    allowed=element.intake,
+                    labels_vi=tuple(tables.label(codelist.name, c, "vi") for c in element.intake),
+                    labels_en=tuple(tables.label(codelist.name, c, "en") for c in element.intake),
+                )
+            )
+    return found
+
+
+def _valid_date(element: Element, value: str) -> tuple[date, date] | None:
+    if _date_form(value) not in (element.formats or tuple(DATE_FORMS)):
+        return None
+    return description_date(value)
+
+
+def _order_findings(
+    description: Description, values: Mapping[str, str], table: ElementTable
+) -> list[Finding]:
+    found: list[Finding] = []
+    for start_name, end_name in DATE_PAIRS:
+        start_element = table.element(start_name)
+        end_element = table.element(end_name)
+        if start_element is None or end_element is None:
+            continue
+        # A bad date is reported as such (tt05.bad_date); order is only judged between good ones.
+        start = _valid_date(start_element, values.get(start_name, ""))
+        end = _valid_date(end_element, values.get(end_name, ""))
+        # At the precision written: "2020" is not after "05/03/2020", "04/2020" is after "15/03/2020".
+        if start is None or end is None or start[0] <= end[1]:
+            continue
+        found.append(
+            _finding(
+                code="tt05.date_order",
+                description=description,
+                element=start_element,
+                message=f"{start_name} {values[start_name]} is after {end_name} {values[end_name]}",
+                value=values[start_name],
+                other=end_name,
+                other_vi=end_element.vi,
+                other_en=end_element.en,
+                other_value=values[end_name],
+            )
+        )
+    return found
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+
+def write_description(description: Description, tables: Tables, path: Path) -> None:
+    """Write a description as a flat TT 05 file: UTF-8, XML declaration, elements in table order.
+
+    Only elements with a value are written (an empty element says nothing a missing one does not,
+    and the Cục's XSD would reject an empty coded element). Text is stripped and NFC. The caller
+    handles atomicity (write to a staging path, then rename).
+
+    Raises:
+        DescriptionWriteError: ``tt05.write_unknown_element`` when a value is for an element the
+            variant does not have (a mapping bug: nothing is dropped silently), or
+            ``tt05.write_bad_text`` when a value holds characters XML 1.0 cannot carry (control
+            characters pasted from old spreadsheets).
+    """
+    table = tables.table(description.variant)
+    extra = sorted(set(description.values) - set(table.names))
+    if extra:
+        raise DescriptionWriteError(
+            f"{description.path}: {', '.join(extra)} are not elements of {table.file} ({table.en})",
+            code="tt05.write_unknown_element",
+            path=description.path,
+            params={"file": description.path, "element": extra[0], "elements": tuple(extra)},
+        )
+    root = etree.Element(ROOT)
+    for element in table.elements:
+        value = _nfc(description.get(element.name))
+        if not value:
+            continue
+        child = etree.SubElement(root, element.name)
+        try:
+            child.text = value
+        except ValueError as exc:
+            raise DescriptionWriteError(
+                f"{description.path}: {element.name} cannot be written as XML: {exc}",
+                code="tt05.write_bad_text",
+                path=description.path,
+                params={
+                    "file": description.path,
+                    "element": element.name,
+                    "element_vi": element.vi,
+                    "element_en": element.en,
+                    "problem": str(exc),
+                },
+            ) from exc
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+# -------------------------------------------------------------------------------------- XML Schema
+
+
+def schema_path(variant: Variant) -> Path:
+    """The shipped XSD of a variant."""
+    return SCHEMA_DIR / f"{variant.value}.xsd"
+
+
+@cache
+def _schema(variant: Variant) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(schema_path(variant)), safe_parser()))
+
+
+def validate_xsd(path: Path, variant: Variant, *, where: str | None = None) -> list[Finding]:
+    """Every violation of the variant's generated XSD, as findings ``tt05.schema``.
+
+    The XSD says less than :func:`check_description` (no conditions, no calendar check) and
+    expects our unqualified root ``ead``: it is for files we write and for agencies that want to
+    test their export against our reading of the circular, not a substitute for the checker.
+
+    Args:
+        path: the file on disk.
+        variant: which table's schema to use.
+        where: the file's path inside the package, for messages (default: ``path``).
+    """
+    name = where or str(path)
+    try:
+        tree = etree.parse(str(path), safe_parser())
+    except (etree.XMLSyntaxError, OSError) as exc:
+        return [
+            Finding(
+                code="tt05.not_xml",
+                severity=Severity.ERROR,
+                where=name,
+                message=f"{name} is not well-formed XML: {exc}",
+                params={"file": name, "path": name, "problem": str(exc)},
+            )
+        ]
+    schema = _schema(variant)
+    if schema.validate(tree):
+        return []
+    return [
+        Finding(
+            code="tt05.schema",
+            severity=Severity.ERROR,
+            where=f"{name}:{error.line}",
+            message=f"{name} line {error.line}: {error.message}",
+            params={
+                "file": name,
+                "line": error.line,
+                "problem": error.message,
+                "variant": variant.value,
+                "schema": schema_path(variant).name,
+            },
+        )
+        for error in schema.error_log  # type: ignore[attr-defined]
+    ]
