@@ -6,7 +6,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from repository.catalog import models  # noqa: F401  (registers the tables on Base.metadata)
+from repository.catalog import (
+    models,  # noqa: F401  (registers the tables on Base.metadata)
+    records,  # noqa: F401  (the archival description tables, 0003)
+)
 from repository.catalog.base import Base
 
 config = context.config
