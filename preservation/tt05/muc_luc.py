@@ -1,0 +1,570 @@
+"""A spreadsheet "mục lục hồ sơ" (XLSX or CSV) → TT 05/2025 SIP_hoso records.
+
+Archives and agencies that never had an NĐ 30/2020 system keep their catalogue in a spreadsheet:
+the mục lục hồ sơ (NĐ 30/2020 Phụ lục V; TT 02/2019 for archives) with one row per hồ sơ, often
+with a mục lục văn bản beside it. Their column headers are free Vietnamese text, so headers are
+matched after :func:`~preservation.tt05.mapping.header_key` (no diacritics, case, punctuation or
+"(3)" column numbers) against :data:`ALIASES`. Shapes accepted:
+
+* two sheets, one of dossiers (named ``HoSo``, "Hồ sơ", "Mục lục hồ sơ"…) and one of documents
+  (``TaiLieu``, "Văn bản"…); a document row names its dossier by "Mã hồ sơ" or its parts
+  (mã định danh, năm, số và ký hiệu hồ sơ), or belongs to the only dossier there is;
+* one sheet (or a CSV, UTF-8 with or without BOM, ``,`` or ``;``) mixing both: a "Loại"/"Cấp"
+  column says ``Hồ sơ`` or ``Văn bản``; without one, a row with a document ordinal ("STT văn bản")
+  is a document and the others are dossiers; a document belongs to the dossier its code names,
+  else to the dossier row above it.
+
+Title rows above the header, a "(1) (2) (3)" numbering row and a two-row header ("Thời gian" over
+"Bắt đầu | Kết thúc") are recognised. Unknown columns, rows that are neither dossier nor document,
+documents without a dossier and values that do not map are reported with the row number; the rest
+is still returned (the ingest refuses records that then fail the TT 05 check). Rows are read one
+at a time (openpyxl ``read_only``), never the whole sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from enum import Enum
+from pathlib import Path
+
+import openpyxl  # type: ignore[import-untyped]
+from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
+
+from preservation.tt05.mapping import (
+    LegacyDossier,
+    LegacyError,
+    LegacyImport,
+    RawField,
+    RawRecord,
+    Reason,
+    build_import,
+    cell_text,
+    file_code_of,
+    fold,
+    header_key,
+)
+from preservation.tt05.model import RecordSource, Unmapped
+from preservation.tt05.tables import Tables
+
+__all__ = ["ALIASES", "LegacyDossier", "LegacyImport", "looks_like_muc_luc", "read_muc_luc"]
+
+#: Canonical field (mostly the TT 05 element name) → the headers that mean it. ``rowNo`` (the
+#: catalogue's own running number) and ``level`` (hồ sơ or văn bản) are read but not carried.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "fileCode": ("Mã hồ sơ", "Mã số hồ sơ", "Mã HS", "FileCode"),
+    "organId": (
+        "Mã định danh cơ quan",
+        "Mã định danh",
+        "Mã cơ quan",
+        "Mã định danh cơ quan, tổ chức",
+        "OrganId",
+    ),
+    "fileCatalog": ("Năm hình thành hồ sơ", "Năm hình thành", "Năm", "FileCatalog"),
+    "fileNotation": (
+        "Số và ký hiệu hồ sơ",
+        "Số, ký hiệu hồ sơ",
+        "Số ký hiệu hồ sơ",
+        "Ký hiệu hồ sơ",
+        "Hồ sơ số",
+        "Số hồ sơ",
+        "FileNotation",
+    ),
+    "title": ("Tiêu đề hồ sơ", "Tiêu đề", "Tên hồ sơ", "Title"),
+    "maintenance": ("Thời hạn bảo quản", "Thời hạn lưu trữ", "THBQ", "Maintenance"),
+    "mode": ("Chế độ sử dụng", "Mức độ tiếp cận", "Chế độ", "Rights", "Mode"),
+    "language": ("Ngôn ngữ", "Language"),
+    "startDate": ("Thời gian bắt đầu", "Ngày bắt đầu", "StartDate"),
+    "endDate": ("Thời gian kết thúc", "Ngày kết thúc", "EndDate"),
+    "totalDoc": (
+        "Tổng số văn bản",
+        "Tổng số văn bản trong hồ sơ",
+        "Tổng số tài liệu",
+        "Tổng số tài liệu trong hồ sơ",
+        "Số lượng văn bản",
+        "DocTotal",
+        "TotalDoc",
+    ),
+    "numberOfPaper": ("Số lượng tờ", "Số tờ", "Tổng số tờ"),
+    "numberOfPage": ("Số lượng trang", "Số trang", "Tổng số trang", "PageTotal", "PageAmount"),
+    "description": ("Ghi chú", "Chú giải", "Description"),
+    "creator": ("Người lập hồ sơ", "Người lập", "Creator"),
+    "keyword": ("Từ khóa", "Keyword"),
+    "inforSign": ("Ký hiệu thông tin", "InforSign"),
+    "format": ("Tình trạng vật lý", "Format"),
+    "confidenceLevel": ("Mức độ tin cậy", "ConfidenceLevel"),
+    "paperFileCode": ("Mã hồ sơ gốc giấy",),
+    "riskRecovery": ("Chế độ dự phòng",),
+    "riskRecoveryStatus": ("Tình trạng dự phòng",),
+    "files": (
+        "Tên tệp",
+        "Tên tệp tin",
+        "Tệp tin",
+        "Tệp",
+        "Tệp đính kèm",
+        "Tên file",
+        "File",
+        "Đường dẫn tệp",
+    ),
+    "level": ("Cấp", "Cấp độ", "Loại bản ghi", "Loại dòng", "Hồ sơ/Văn bản", "Hồ sơ/Tài liệu", "Level"),
+    "rowNo": ("STT", "Số TT", "Số thứ tự", "TT"),
+    "docOrdinal": (
+        "Số thứ tự văn bản",
+        "Số thứ tự văn bản trong hồ sơ",
+        "STT văn bản",
+        "Số thứ tự tài liệu",
+        "Số thứ tự tài liệu trong hồ sơ",
+        "STT tài liệu",
+        "STT trong hồ sơ",
+        "DocOrdinal",
+    ),
+    "docId": ("Mã định danh văn bản", "Mã định danh tài liệu", "Mã văn bản", "DocCode", "DocId"),
+    "typeName": ("Tên loại văn bản", "Tên loại tài liệu", "Loại văn bản", "Tên loại", "TypeName"),
+    "numberNotation": ("Số, ký hiệu văn bản", "Số và ký hiệu văn bản", "Số ký hiệu văn bản", "Số, ký hiệu"),
+    "codeNumber": ("Số văn bản", "Số của văn bản", "Số của tài liệu", "CodeNumber"),
+    "codeNotation": ("Ký hiệu văn bản", "Ký hiệu của văn bản", "Ký hiệu của tài liệu", "CodeNotation"),
+    "issuedDate": (
+        "Ngày tháng văn bản",
+        "Ngày, tháng, năm văn bản",
+        "Ngày, tháng, năm tài liệu",
+        "Ngày văn bản",
+        "Ngày ban hành",
+        "Ngày tháng",
+        "IssuedDate",
+    ),
+    "subject": ("Trích yếu nội dung", "Trích yếu", "Trích yếu nội dung văn bản", "Subject"),
+    "organName": (
+        "Tác giả",
+        "Tác giả văn bản",
+        "Cơ quan ban hành",
+        "Tên cơ quan ban hành",
+        "Tên cơ quan, tổ chức ban hành",
+        "Cơ quan, tổ chức ban hành",
+        "OrganName",
+    ),
+    "autograph": ("Bút tích", "Autograph"),
+    "noElement": ("Tờ số", "Hộp số", "Số hộp", "Hộp", "Cặp số", "Giá", "Kho"),
+}
+
+#: Sub-headers under a merged header cell ("Thời gian" over "Bắt đầu | Kết thúc").
+SUBHEADERS = {"bat dau": "startDate", "ket thuc": "endDate", "to": "numberOfPaper", "trang": "numberOfPage"}
+
+
+class SheetKind(Enum):
+    DOSSIERS = "dossiers"
+    DOCUMENTS = "documents"
+    MIXED = "mixed"
+
+
+#: Headers whose meaning depends on the sheet: in a dossier sheet "Số, ký hiệu" is the hồ sơ's;
+#: in a document sheet "Loại" is the document type; in a mixed sheet "Loại" says the row's level.
+OVERRIDES: dict[SheetKind, dict[str, str]] = {
+    SheetKind.DOSSIERS: {
+        "so ky hieu": "fileNotation",
+        "so va ky hieu": "fileNotation",
+        "ky hieu": "fileNotation",
+    },
+    SheetKind.DOCUMENTS: {
+        "loai": "typeName",
+        "so va ky hieu": "numberNotation",
+        "so": "codeNumber",
+        "ky hieu": "codeNotation",
+    },
+    SheetKind.MIXED: {
+        "loai": "level",
+        "so va ky hieu": "numberNotation",
+        "so": "codeNumber",
+        "ky hieu": "codeNotation",
+    },
+}
+
+_HEADERS = {header_key(alias): key for key, aliases in ALIASES.items() for alias in aliases}
+_CONTENT_KEYS = frozenset({"title", "subject", "fileCode", "fileNotation", "typeName"})
+_DOSSIER_ONLY = frozenset({"title", "startDate", "endDate", "totalDoc", "numberOfPaper", "creator"})
+_DOCUMENT_ONLY = frozenset(
+    {"docOrdinal", "typeName", "subject", "issuedDate", "numberNotation", "codeNumber"}
+)
+_LINK_KEYS = ("fileCode", "organId", "fileCatalog", "fileNotation")
+HEADER_SCAN_ROWS = 30
+EMPTY_ROWS_STOP = 1000  # a sheet whose dimension claims a million rows ends after this many empty ones
+SNIFF_CHARS = 64 * 1024
+
+
+def _column(text: str, kind: SheetKind) -> str | None:
+    key = header_key(text)
+    return OVERRIDES[kind].get(key) or _HEADERS.get(key)
+
+
+def _is_header(keys: Sequence[str | None], minimum: int = 2) -> bool:
+    known = [k for k in keys if k is not None]
+    return len(known) >= minimum and bool(_CONTENT_KEYS & set(known))
+
+
+Row = tuple[int, list[str]]
+
+
+class _Rows:
+    """Numbered rows of text, one at a time, with room to put one back."""
+
+    def __init__(self, rows: Iterable[Iterable[object]]) -> None:
+        self._rows = enumerate(rows, start=1)
+        self._back: list[Row] = []
+
+    def __iter__(self) -> Iterator[Row]:
+        return self
+
+    def __next__(self) -> Row:
+        if self._back:
+            return self._back.pop()
+        number, values = next(self._rows)
+        return number, [cell_text(v) for v in values]
+
+    def push(self, row: Row) -> None:
+        self._back.append(row)
+
+
+def _find_header(rows: _Rows, kind: SheetKind) -> tuple[int, list[str], list[str | None]] | None:
+    """The header row among the first rows (title rows above it skipped), merged with a sub-header
+    row under it ("Thời gian" over "Bắt đầu | Kết thúc") when there is one."""
+    for number, cells in rows:
+        if number > HEADER_SCAN_ROWS:
+            return None
+        keys = [_column(c, kind) if c else None for c in cells]
+        if not _is_header(keys):
+            continue
+        following = next(rows, None)
+        if following is not None:
+            sub = [SUBHEADERS.get(header_key(c)) if c else None for c in following[1]]
+            if any(sub) and all(k is not None or not c for k, c in zip(sub, following[1], strict=False)):
+                width = max(len(cells), len(sub))
+                cells += [""] * (width - len(cells))
+                keys += [None] * (width - len(keys))
+                for index, key in enumerate(sub):
+                    if key is not None:
+                        cells[index], keys[index] = following[1][index], key
+            else:
+                rows.push(following)
+        return number, cells, keys
+    return None
+
+
+_NUMBERING = re.compile(r"\(?\d{1,2}\)?")
+
+
+def _place(label: str, sheet: str, number: int) -> str:
+    return f"{label}#{sheet}!{number}" if sheet else f"{label}#{number}"
+
+
+class _Catalogue:
+    """The dossiers read so far and what could not be mapped; documents find their dossier here."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.dossiers: list[RawRecord] = []
+        self.lost: list[Unmapped] = []
+        self._by_code: dict[str, RawRecord] = {}
+        self._by_notation: dict[str, list[RawRecord]] = {}
+
+    def read(self, sheet: str, rows: _Rows, kind: SheetKind) -> None:
+        header = _find_header(rows, kind)
+        if header is None:
+            where = f"{self.label}#{sheet}" if sheet else self.label
+            raise LegacyError(
+                f"{where}: no header row with mục lục columns in the first {HEADER_SCAN_ROWS} rows",
+                code="legacy.no_header",
+                path=self.label,
+                params={"file": where, "rows": HEADER_SCAN_ROWS},
+            )
+        _, headers, keys = header
+        present = {k for k in keys if k}
+        empty_run = 0
+        first = True
+        for number, cells in rows:
+            if not any(cells):
+                empty_run += 1
+                if empty_run >= EMPTY_ROWS_STOP:
+                    break
+                continue
+            empty_run = 0
+            filled = [c for c in cells if c]
+            if all(_NUMBERING.fullmatch(c) for c in filled) and (
+                first or all(c.startswith("(") for c in filled)
+            ):
+                first = False
+                continue  # the "(1) (2) (3)" row under the header
+            first = False
+            self._row(_place(self.label, sheet, number), headers, keys, cells, kind, present)
+
+    def _row(
+        self,
+        place: str,
+        headers: list[str],
+        keys: list[str | None],
+        cells: list[str],
+        kind: SheetKind,
+        present: set[str],
+    ) -> None:
+        record = RawRecord(place)
+        level = ""
+        for index, text in enumerate(cells):
+            if not text:
+                continue
+            key = keys[index] if index < len(keys) else None
+            header = headers[index] if index < len(headers) and headers[index] else f"column {index + 1}"
+            if key is None:
+                record.lost.append(Unmapped(place, header, text, Reason.UNKNOWN_COLUMN))
+            elif key == "noElement":
+                record.lost.append(Unmapped(place, header, text, Reason.NO_ELEMENT))
+            elif key == "level":
+                level = text
+            elif key == "files":
+                record.files.extend(
+                    RawField(n.strip(), header, place) for n in re.split(r"[;\n]", text) if n.strip()
+                )
+            elif key != "rowNo":
+                record.put(key, text, header, place)
+        is_document = self._is_document(record, level, kind, present)
+        if is_document is None:
+            self.lost += [*record.lost, Unmapped(place, "level", level, Reason.ROW_SKIPPED)]
+        elif is_document:
+            self._document(record)
+        else:
+            self._dossier(record)
+
+    @staticmethod
+    def _is_document(record: RawRecord, level: str, kind: SheetKind, present: set[str]) -> bool | None:
+        if kind is not SheetKind.MIXED:
+            return kind is SheetKind.DOCUMENTS
+        if level:
+            folded = fold(level)
+            if folded.startswith(("ho so", "hs", "dossier", "file")):
+                return False
+            if folded.startswith(("van ban", "vb", "tai lieu", "tl", "document", "doc")):
+                return True
+            return None
+        if "docOrdinal" in present:
+            return "docOrdinal" in record.fields
+        return bool(present & _DOCUMENT_ONLY) and not present & _DOSSIER_ONLY
+
+    def _dossier(self, record: RawRecord) -> None:
+        if not any(k in record.fields for k in ("title", "fileCode", "fileNotation")):
+            shown = "; ".join(f.value for f in record.fields.values())
+            self.lost += [*record.lost, Unmapped(record.where, "title", shown, Reason.ROW_SKIPPED)]
+            return
+        self.dossiers.append(record)
+        code, _, _ = file_code_of(record)
+        self._by_code.setdefault(code, record)
+        notation = record.text("fileNotation")
+        if notation:
+            self._by_notation.setdefault(notation, []).append(record)
+
+    def _document(self, record: RawRecord) -> None:
+        link = RawRecord(record.where)
+        for key in _LINK_KEYS:
+            if key in record.fields:
+                link.fields[key] = record.fields.pop(key)
+        if not record.fields and not record.files:
+            shown = "; ".join(f.value for f in link.fields.values())
+            self.lost += [*record.lost, Unmapped(record.where, "subject", shown, Reason.ROW_SKIPPED)]
+            return
+        dossier = self._dossier_of(link)
+        if dossier is None:
+            code, _, _ = file_code_of(link)
+            self.lost += [*record.lost, Unmapped(record.where, "fileCode", code, Reason.NO_DOSSIER)]
+            return
+        dossier.documents.append(record)
+
+    def _dossier_of(self, link: RawRecord) -> RawRecord | None:
+        if link.fields:
+            code, _, _ = file_code_of(link)
+            if code in self._by_code:
+                return self._by_code[code]
+            same = self._by_notation.get(link.text("fileNotation") or code, [])
+            if not same:  # one side has the whole mã hồ sơ, the other only its end
+                same = [
+                    d for c, d in self._by_code.items() if code.endswith(f".{c}") or c.endswith(f".{code}")
+                ]
+            return same[0] if len(same) == 1 else None
+        return self.dossiers[-1] if self.dossiers else None
+
+
+def read_muc_luc(
+    path: Path, tables: Tables, files: Sequence[str], *, where: str | None = None
+) -> LegacyImport:
+    """Map a mục lục hồ sơ spreadsheet (XLSX or CSV) onto TT 05 SIP_hoso records.
+
+    Args:
+        path: the ``.xlsx`` or ``.csv`` file.
+        tables: the TT 05 element tables and code lists.
+        files: the names (relative to the submitted folder) of the files beside it; a document row
+            is matched by its "Tên tệp" cell, else by docCode / docId / "<fileCode>.<ordinal>".
+        where: the spreadsheet's name in messages (default: its file name).
+
+    Returns:
+        The dossiers, what could not be mapped (with sheet and row), and the unclaimed files.
+
+    Raises:
+        LegacyError: ``legacy.not_spreadsheet`` (not a readable XLSX), ``legacy.not_utf8`` (a CSV
+            in another encoding), ``legacy.no_header`` (no row with mục lục headers).
+    """
+    label = where or path.name
+    catalogue = _Catalogue(label)
+    if path.suffix.lower() == ".csv":
+        _read_csv(path, label, catalogue)
+    else:
+        _read_xlsx(path, label, catalogue)
+    return build_import(
+        catalogue.dossiers,
+        tables,
+        files,
+        source=RecordSource.MUC_LUC,
+        exclude=[path.name],
+        lost=catalogue.lost,
+    )
+
+
+def _sheet_kind(name: str) -> SheetKind:
+    key = header_key(name).replace(" ", "")
+    if key.startswith(("hoso", "mucluchoso", "danhmuchoso", "dossier")):
+        return SheetKind.DOSSIERS
+    if key.startswith(("tailieu", "vanban", "mucluctailieu", "muclucvanban", "document")):
+        return SheetKind.DOCUMENTS
+    return SheetKind.MIXED
+
+
+#: What a damaged workbook raises from openpyxl, when opened or while its rows are read: the zip
+#: (BadZipFile, zlib.error), its XML parts (ParseError is a SyntaxError), missing parts (KeyError).
+_BROKEN_XLSX = (
+    OSError,
+    zipfile.BadZipFile,
+    zlib.error,
+    InvalidFileException,
+    KeyError,
+    ValueError,
+    SyntaxError,
+)
+
+
+def _not_xlsx(label: str, exc: Exception) -> LegacyError:
+    return LegacyError(
+        f"{label} is not a readable XLSX workbook: {exc}",
+        code="legacy.not_spreadsheet",
+        path=label,
+        params={"file": label, "problem": str(exc)},
+    )
+
+
+def _open_workbook(path: Path, label: str) -> openpyxl.Workbook:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # styles and extensions openpyxl does not know
+            return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except _BROKEN_XLSX as exc:
+        raise _not_xlsx(label, exc) from exc
+
+
+def _read_xlsx(path: Path, label: str, catalogue: _Catalogue) -> None:
+    book = _open_workbook(path, label)
+    try:
+        kinds = {name: _sheet_kind(name) for name in book.sheetnames}
+        dossiers = [n for n, k in kinds.items() if k is SheetKind.DOSSIERS]
+        documents = [n for n, k in kinds.items() if k is SheetKind.DOCUMENTS]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if dossiers:
+                order = [(dossiers[0], SheetKind.DOSSIERS)]
+                if documents:
+                    order.append((documents[0], SheetKind.DOCUMENTS))
+            else:
+                order = [(book.sheetnames[0], SheetKind.MIXED)]
+            for name, kind in order:
+                catalogue.read(name, _Rows(book[name].iter_rows(min_row=1, values_only=True)), kind)
+    except LegacyError:
+        raise
+    except _BROKEN_XLSX as exc:
+        raise _not_xlsx(label, exc) from exc
+    finally:
+        book.close()
+
+
+def _read_csv(path: Path, label: str, catalogue: _Catalogue) -> None:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            sample = fh.read(SNIFF_CHARS)
+            fh.seek(0)
+            catalogue.read("", _Rows(csv.reader(fh, delimiter=_delimiter(sample))), SheetKind.MIXED)
+    except csv.Error as exc:  # a NUL byte, a cell over the csv module's size limit
+        raise LegacyError(
+            f"{label} is not a readable CSV file: {exc}",
+            code="legacy.not_spreadsheet",
+            path=label,
+            params={"file": label, "problem": str(exc)},
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise LegacyError(
+            f"{label} is not UTF-8 text: save the CSV as UTF-8",
+            code="legacy.not_utf8",
+            path=label,
+            params={"file": label},
+        ) from exc
+    except OSError as exc:
+        raise LegacyError(
+            f"{label} cannot be read: {exc}",
+            code="legacy.not_spreadsheet",
+            path=label,
+            params={"file": label, "problem": str(exc)},
+        ) from exc
+
+
+def _delimiter(sample: str) -> str:
+    """``;`` (what Excel writes where the decimal mark is a comma, as in Vietnam) or ``,``: the one
+    that splits the most lines of the sample into the same number of fields."""
+    lines = sample.splitlines()[:20]
+    best, score = ",", -1
+    for candidate in (";", ",", "\t"):
+        counts = [len(row) for row in csv.reader(lines, delimiter=candidate) if any(row)]
+        if not counts or max(counts) < 2:
+            continue
+        common = max(set(counts), key=counts.count)
+        if counts.count(common) * common > score:
+            best, score = candidate, counts.count(common) * common
+    return best
+
+
+# -------------------------------------------------------------------------------------- detection
+
+
+def looks_like_muc_luc(path: Path) -> bool:
+    """Whether ``path`` (``.xlsx`` or ``.csv``) has a mục lục header row in its first rows.
+
+    Reads at most the first rows of the first sheets (XLSX, read-only) or 64 KiB (CSV); three
+    recognised headers, one of them a title, subject or code, are needed.
+    """
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                sample = fh.read(SNIFF_CHARS)
+            lines = sample.splitlines()[:HEADER_SCAN_ROWS]
+            return any(_header_like(row) for row in csv.reader(lines, delimiter=_delimiter(sample)))
+        book = _open_workbook(path, path.name)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for name in book.sheetnames[:3]:
+                    for row in book[name].iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS, values_only=True):
+                        if _header_like([cell_text(v) for v in row]):
+                            return True
+        finally:
+            book.close()
+    except (LegacyError, OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return False
+
+
+def _header_like(cells: Sequence[str]) -> bool:
+    keys = [_column(c, SheetKind.MIXED) or _column(c, SheetKind.DOSSIERS) if c else None for c in cells]
+    return _is_header([k for k in keys if k not in (None, "rowNo", "noElement")], minimum=3)
