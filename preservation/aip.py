@@ -77,6 +77,9 @@ class AipInput:
     agents: Sequence[Agent]
     profile: AipProfile
     label: str
+    extra_schemas: Sequence[tuple[str, Path]] = ()
+    """Schemas the package's own metadata needs besides METS/PREMIS (name in ``schemas/``, source):
+    the TT 05 EAD XSDs for a package that carries TT 05 descriptions."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,8 @@ class _Builder:
             metadata_paths[m.name.text] = rel
         for schema_file in xsd.schema_files():
             self._copy(schema_file, f"schemas/{schema_file.name}", None, schema_file.name)
+        for name, schema_file in self.inp.extra_schemas:
+            self._copy(schema_file, f"schemas/{name}", None, name)
 
         reps = {
             name: PremisRepresentation(str(uuid_mod.uuid4()), name, self.inp.aip_id)
@@ -361,7 +366,12 @@ class _Builder:
             ids=self.ids,
             digiprov=[self._ref(premis_rel, base=base, mdtype="PREMIS")]
             + [ref for role, ref in rep_meta if role is MetadataRole.PRESERVATION],
-            other_metadata=[ref for role, ref in rep_meta if role is not MetadataRole.PRESERVATION],
+            other_metadata=[
+                ref
+                for role, ref in rep_meta
+                if role not in (MetadataRole.PRESERVATION, MetadataRole.DESCRIPTIVE)
+            ],
+            descriptive=[ref for role, ref in rep_meta if role is MetadataRole.DESCRIPTIVE],
             data=data,
         )
         rel = f"{base}METS.xml"

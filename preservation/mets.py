@@ -58,6 +58,9 @@ class Header:
     zone: tzinfo | None
     content_information_type: str | None = None
     other_content_information_type: str = ""
+    package_type: str = (
+        "AIP"  # csip:OAISPACKAGETYPE: AIP for what we store, SIP for packages we build for transfer
+    )
 
 
 def _m(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
@@ -81,7 +84,7 @@ def _root(h: Header) -> etree._Element:
         f"{METS_NS} schemas/mets.xsd {XLINK_NS} schemas/xlink.xsd {CSIP_NS} schemas/DILCISExtensionMETS.xsd",
     )
     hdr = _m(root, "metsHdr", CREATEDATE=iso(h.created, h.zone), RECORDSTATUS="NEW")  # CSIP117, CSIP7
-    hdr.set(f"{{{CSIP_NS}}}OAISPACKAGETYPE", "AIP")  # CSIP9
+    hdr.set(f"{{{CSIP_NS}}}OAISPACKAGETYPE", h.package_type)  # CSIP9
     agent = _m(hdr, "agent", ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")  # CSIP10-13
     _m(agent, "name").text = h.software  # CSIP14
     note = _m(agent, "note")  # CSIP15-16
@@ -205,9 +208,13 @@ def representation_mets(
     digiprov: Sequence[Ref],
     other_metadata: Sequence[Ref],
     data: Sequence[Ref],
+    descriptive: Sequence[Ref] = (),
 ) -> etree._ElementTree:
-    """The METS of one representation: its PREMIS, any submitted metadata, and its data files."""
+    """The METS of one representation: its descriptive metadata (TT 05 ``EAD_doc_*`` files), its
+    PREMIS, any other submitted metadata, and its data files."""
     root = _root(h)
+    for ref in descriptive:
+        md_section(root, "dmdSec", ref, h.created, h.zone)
     amd_ids: list[str] = []
     if digiprov or other_metadata:
         amd = _m(root, "amdSec")
@@ -227,6 +234,8 @@ def representation_mets(
     meta = _m(top, "div", ID=ids.new(), LABEL="Metadata")
     if amd_ids:
         meta.set("ADMID", " ".join(amd_ids))
+    if descriptive:
+        meta.set("DMDID", " ".join(r.id for r in descriptive))
     div = _m(top, "div", ID=ids.new(), LABEL="Data")
     _m(div, "fptr", FILEID=gid)
     return etree.ElementTree(root)

@@ -8,6 +8,7 @@ configuration error; 3 refused (the submission is not acceptable); 4 not found.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from repository import __version__
 from repository.catalog import queries
 from repository.catalog.db import CatalogError, check_current, make_engine, session_factory, upgrade
 from repository.catalog.models import JobStatus
+from repository.catalog.records_store import Problem, RecordNotFoundError, RecordsError
 from repository.i18n import Translator
 from repository.progress import TerminalProgress
 from repository.reports.fixity import ReportError
@@ -118,8 +120,29 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
             if exc.code == "storage.bad_option":
                 exit_code = EXIT_USAGE
             app.fail(exc.code, str(exc), exit_code, params=exc.params, path=exc.key)
+        except RecordsError as exc:
+            params, extra = _records_problems(app, exc)
+            exit_code = EXIT_NOT_FOUND if isinstance(exc, RecordNotFoundError) else EXIT_USAGE
+            app.fail(exc.code, str(exc), exit_code, params=params, extra=extra)
 
     return wrapper
+
+
+def _records_problems(app: App, exc: RecordsError) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Every bad row or key of a refused input file, each in the user's language."""
+    if not exc.problems:
+        return exc.params, None
+
+    def line(p: Problem) -> str:
+        where = app.t.text("records.at_row", {"row": p.row}) if p.row is not None else p.key
+        return f"{where}: {app.t.text(p.code, p.params, default=p.message)}"
+
+    lines = [line(p) for p in exc.problems]
+    problems = [
+        {"row": p.row, "key": p.key or None, "code": p.code, "message": text, "params": dict(p.params)}
+        for p, text in zip(exc.problems, lines, strict=True)
+    ]
+    return {**exc.params, "errors": "\n".join(f"  - {x}" for x in lines)}, {"problems": problems}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -221,11 +244,27 @@ CONFIG_TEMPLATE = """\
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--allow-duplicate", is_flag=True, help="Store a payload even if it is already stored.")
+@click.option(
+    "--agency",
+    "organ_id",
+    default="",
+    metavar="ORGAN_ID",
+    help="Mã định danh of the sending agency (QĐ 20/2020), to file the hồ sơ under it.",
+)
+@click.option(
+    "--transfer",
+    "transfer_id",
+    default="",
+    metavar="ID",
+    help="The received transfer (kholuu transfer receive) this package is: linked to the AIP once stored.",
+)
 @handles_errors
-def ingest(path: Path, as_json: bool, allow_duplicate: bool) -> None:
-    """Ingest the submission at PATH (folder, BagIt bag, E-ARK SIP; zip, tar, tar.gz)."""
+def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, transfer_id: str) -> None:
+    """Ingest the submission at PATH (folder, BagIt bag, E-ARK SIP, TT 05 SIP_hoso/SIP_tailieu;
+    zip, tar, tar.gz). A folder holding an NĐ 30/2020 XML export or a mục lục spreadsheet is
+    converted to one TT 05 SIP_hoso per hồ sơ, and each is ingested."""
     from workflows.ingest import IngestOptions
-    from workflows.ingest import ingest as run_ingest
+    from workflows.legacy import detect
 
     app = current_app()
     app.json_output = as_json
@@ -237,42 +276,202 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool) -> None:
             params={"path": str(path)},
             path=str(path),
         )
-    show_bar = not as_json and sys.stderr.isatty()
-    progress = TerminalProgress(sys.stderr) if show_bar else None
-    result = run_ingest(
-        app.settings,
-        app.sessions,
-        path,
-        options=IngestOptions(allow_duplicate=allow_duplicate),
-        progress=progress,
-    )
+    options = IngestOptions(allow_duplicate=allow_duplicate, organ_id=organ_id)
+    if transfer_id:
+        transfer_id = _open_transfer(app, transfer_id)
+    if detect(path) is not None:
+        _ingest_legacy(app, path, options, transfer_id)
+        return
+    result = _run_ingest(app, path, options)
     if result.status is JobStatus.COMPLETED:
-        payload = {
-            "aip_id": result.aip_id,
-            "status": "degraded" if result.pending else "stored",
-            "job_id": result.job_id,
-            "files": result.files,
-            "bytes": result.bytes,
-            "locations": result.locations,
-            "pending": result.pending,
-            "events": [_event_json(e) for e in result.events],
-        }
+        if transfer_id:
+            _link_transfer(app, transfer_id, result)
+        payload = _ingest_payload(result)
+        if transfer_id:
+            payload["transfer"] = transfer_id
         if as_json:
             app.emit(payload)
         else:
-            t = app.t
-            click.echo(
-                t.text(
-                    "cli.ingest.stored",
-                    {"aip_id": result.aip_id, "files": result.files, "bytes": result.bytes},
-                )
-            )
-            for name, obj in result.locations.items():
-                click.echo(f"  {t.label('location')} {name}: {obj}")
-            for name, reason in result.pending.items():
-                click.echo(t.text("cli.ingest.pending", {"location": name, "reason": reason}), err=True)
+            _echo_stored(app, result)
         return
     _report_failure(app, result)
+
+
+def _open_transfer(app: App, transfer_id: str) -> str:
+    """The full id of an undecided transfer, checked before anything is ingested."""
+    from repository.commands.transfers import transfer_errors
+    from workflows import transfers as tr
+
+    @transfer_errors
+    def check() -> str:
+        with app.sessions() as session:
+            transfer = tr.get_transfer(session, transfer_id)
+            if transfer.status in tr.DECIDED:
+                app.fail(
+                    "transfer.already_decided",
+                    f"transfer {transfer.id} was already {transfer.status.value}",
+                    EXIT_REFUSED,
+                    params={
+                        "transfer": transfer.id,
+                        "status": transfer.status.value,
+                        "by": transfer.decided_by,
+                    },
+                )
+            return transfer.id
+
+    return check()
+
+
+def _link_transfer(app: App, transfer_id: str, result: Any) -> None:
+    from repository.commands.transfers import transfer_errors
+    from workflows import transfers as tr
+
+    @transfer_errors
+    def link() -> None:
+        with app.sessions.begin() as session:
+            tr.link_ingest(session, transfer_id, result.job_id, result.aip_id)
+
+    link()
+
+
+def _run_ingest(app: App, path: Path, options: Any) -> Any:
+    from workflows.ingest import ingest as run_ingest
+
+    show_bar = not app.json_output and sys.stderr.isatty()
+    progress = TerminalProgress(sys.stderr) if show_bar else None
+    return run_ingest(app.settings, app.sessions, path, options=options, progress=progress)
+
+
+def _ingest_payload(result: Any) -> dict[str, Any]:
+    return {
+        "aip_id": result.aip_id,
+        "status": "degraded" if result.pending else "stored",
+        "job_id": result.job_id,
+        "files": result.files,
+        "bytes": result.bytes,
+        "locations": result.locations,
+        "pending": result.pending,
+        "events": [_event_json(e) for e in result.events],
+    }
+
+
+def _echo_stored(app: App, result: Any) -> None:
+    t = app.t
+    click.echo(
+        t.text("cli.ingest.stored", {"aip_id": result.aip_id, "files": result.files, "bytes": result.bytes})
+    )
+    for name, obj in result.locations.items():
+        click.echo(f"  {t.label('location')} {name}: {obj}")
+    for name, reason in result.pending.items():
+        click.echo(t.text("cli.ingest.pending", {"location": name, "reason": reason}), err=True)
+
+
+def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") -> None:
+    """Convert a legacy export (one SIP_hoso per hồ sơ) and ingest each; report every unmapped field."""
+    import shutil
+    import uuid as uuid_mod
+
+    from preservation.errors import PreservationError
+    from preservation.tt05.tables import load_tables
+    from workflows.legacy import convert_legacy
+
+    t = app.t
+    out = app.settings.conversion_dir / str(uuid_mod.uuid4())
+    try:
+        try:
+            conversion = convert_legacy(path, out, load_tables(), software_version=__version__)
+        except PreservationError as exc:
+            app.fail(exc.code, str(exc), EXIT_REFUSED, params=exc.params, path=exc.path)
+        unmapped = [
+            {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
+            for u in conversion.unmapped
+        ]
+        if transfer_id and len(conversion.sips) > 1:
+            app.fail(
+                "conversion.transfer_many",
+                "a transfer tracks one package; this export holds several hồ sơ",
+                EXIT_USAGE,
+                params={"count": len(conversion.sips), "transfer": transfer_id},
+            )
+        if not app.json_output:
+            click.echo(
+                t.text(
+                    "cli.ingest.legacy_text.converted",
+                    {
+                        "kind": conversion.kind,
+                        "file": conversion.metadata_file,
+                        "count": len(conversion.sips),
+                    },
+                )
+            )
+            if unmapped:
+                click.echo(t.text("cli.ingest.legacy_text.unmapped", {"count": len(unmapped)}))
+                for u in unmapped:
+                    why = t.text(f"legacy.reason.{u['reason']}", default=u["reason"])
+                    click.echo(f"  - {u['where']}: {u['field']} = {u['value']!r} ({why})")
+        results = []
+        failed = []
+        for code, sip in zip(conversion.dossier_codes, conversion.sips, strict=True):
+            origin = f"{path.resolve()} ({conversion.metadata_file}, {code})"
+            result = _run_ingest(app, sip, dataclasses.replace(options, converted_from=origin))
+            entry = {
+                "dossier": code,
+                **(
+                    _ingest_payload(result)
+                    if result.status is JobStatus.COMPLETED
+                    else {
+                        "status": result.status.value,
+                        "job_id": result.job_id,
+                        "errors": [
+                            {
+                                "code": r.code,
+                                "path": r.path,
+                                "message": t.text(r.code, {**r.params, "path": r.path}, default=r.message),
+                            }
+                            for r in (result.error.records if result.error else [])
+                        ],
+                    }
+                ),
+            }
+            results.append(entry)
+            if result.status is JobStatus.COMPLETED:
+                if transfer_id:
+                    _link_transfer(app, transfer_id, result)
+                if not app.json_output:
+                    click.echo(f"[{code}]")
+                    _echo_stored(app, result)
+            else:
+                failed.append(entry)
+                if not app.json_output:
+                    click.echo(
+                        f"[{code}] "
+                        + t.text(
+                            f"cli.ingest.{result.status.value}",
+                            {"job_id": result.job_id, "step": result.error.step if result.error else ""},
+                        ),
+                        err=True,
+                    )
+                    for e in entry["errors"]:
+                        click.echo(f"  - {e['code']} [{e['path'] or ''}]: {e['message']}", err=True)
+        if app.json_output and not failed:
+            app.emit(
+                {
+                    "legacy": conversion.kind,
+                    "metadata_file": conversion.metadata_file,
+                    "unmapped": unmapped,
+                    "dossiers": results,
+                }
+            )
+        if failed:
+            app.fail(
+                "conversion.dossiers_failed",
+                f"{len(failed)} of {len(results)} hồ sơ were not stored",
+                EXIT_REFUSED,
+                params={"failed": len(failed), "total": len(results)},
+                extra={"legacy": conversion.kind, "unmapped": unmapped, "dossiers": results},
+            )
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _event_json(e: Any) -> dict[str, Any]:
@@ -373,11 +572,17 @@ def aip_show(aip_id: str, as_json: bool) -> None:
     app.json_output = as_json
     with app.sessions() as session:
         detail = queries.aip_detail(session, queries.resolve_aip_id(session, aip_id))
+        detail["records"] = _records_of(session, detail["aip_id"])
     if as_json:
         app.emit(detail)
         return
     t = app.t
     click.echo(f"{detail['aip_id']}  {detail['status']}  {detail['label']}")
+    for r in detail["records"]:
+        click.echo(f"  {t.text('cli.aip.dossier', r)}")
+        for d in r["documents"]:
+            files = ", ".join(d["files"])
+            click.echo(f"    {d['ordinal']:>3}. {d['doc_code']}  {d['title']}  [{d['mode_label']}]  {files}")
     click.echo(
         f"  {t.label('source')}: {detail['source_name']} ({detail['package_kind']}, {detail['container']})"
     )
@@ -396,6 +601,50 @@ def aip_show(aip_id: str, as_json: bool) -> None:
         if len(e["objects"]) == 1 and e["objects"][0] != detail["aip_id"]:
             continue  # per-file events: see --json
         click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail']}")
+
+
+def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
+    """The hồ sơ and tài liệu an AIP carries (TT 05 packages), with code-list labels."""
+    from preservation.tt05.tables import load_tables
+    from repository.catalog.records_store import dossiers_for_aip
+
+    dossiers = dossiers_for_aip(session, aip_id)
+    if not dossiers:
+        return []
+    tables = load_tables()
+    lang = current_app().settings.ui.language
+    out = []
+    for d in dossiers:
+        out.append(
+            {
+                "code": d.code,
+                "title": d.title,
+                "package_type": d.package_type,
+                "source": d.source,
+                "maintenance": d.maintenance,
+                "maintenance_label": tables.label("maintenance", d.maintenance, lang),
+                "mode": d.mode,
+                "mode_label": tables.label("mode", d.mode, lang),
+                "start_date": d.start_date,
+                "end_date": d.end_date,
+                "description_path": d.description_path,
+                "documents": [
+                    {
+                        "ordinal": doc.ordinal,
+                        "kind": doc.kind,
+                        "doc_code": doc.doc_code,
+                        "title": doc.title,
+                        "issued_date": doc.issued_date,
+                        "mode": doc.mode,
+                        "mode_label": tables.label("mode", doc.mode, lang),
+                        "description_path": doc.description_path,
+                        "files": [f.path for f in doc.files],
+                    }
+                    for doc in d.documents
+                ],
+            }
+        )
+    return out
 
 
 @aip.command("verify")
@@ -569,7 +818,10 @@ def job_clean(job_id: str) -> None:
 
 # The other command groups register themselves on ``main`` when imported.
 from repository.commands import audit as _audit_commands  # noqa: E402, F401
+from repository.commands import export as _export_commands  # noqa: E402, F401
+from repository.commands import records as _records_commands  # noqa: E402, F401
 from repository.commands import storage as _storage_commands  # noqa: E402, F401
+from repository.commands import transfers as _transfer_commands  # noqa: E402, F401
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

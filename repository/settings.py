@@ -13,6 +13,7 @@ import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,29 @@ class StorageSettings:
     locations: tuple[StorageLocation, ...] = ()
 
 
+DEADLINE_BASES = ("programme", "law")
+DECLARED_UNITS = ("dossiers", "documents")
+
+
+@dataclass(frozen=True)
+class RecordsSettings:
+    """Thu nộp deadlines and intake rules (vn-standards.md §3.2; each key's source is in
+    config/defaults.toml ``[records]``). ``holidays`` are the days besides Saturday and Sunday that
+    are not working days."""
+
+    archive_id: str = ""
+    intake_only_permanent: bool = True
+    confirm_receipt_days: int = 60
+    decision_days: int = 60
+    plan_reply_working_days: int = 7
+    plan_lead_months: int = 12
+    transfer_deadline_years: int = 5
+    programme_deadline_years: int = 3
+    deadline_basis: str = "programme"
+    holidays: tuple[date, ...] = ()
+    declared_unit: str = "dossiers"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved. ``home`` is absolute; relative paths inside are resolved
@@ -181,6 +205,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    records: RecordsSettings = field(default_factory=RecordsSettings)
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path: absolute stays, relative is under the data folder."""
@@ -198,6 +223,12 @@ class Settings:
     @property
     def work_dir(self) -> Path:
         return self.home / "work"
+
+    @property
+    def conversion_dir(self) -> Path:
+        """Where legacy exports become TT 05 SIPs before ingest (outside ``work_dir``, which each
+        ingest sweeps of folders that are not its own)."""
+        return self.home / "conversion"
 
     @property
     def config_file(self) -> Path:
@@ -322,6 +353,15 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
     elif hint is str:
         if isinstance(value, str):
             return value
+    elif hint is date:
+        # a TOML date (2025-09-02) or the same written as a string
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
     elif origin is tuple and isinstance(value, list):
         (item_hint, _) = typing.get_args(hint)
         return tuple(_coerce(item, item_hint, f"{key}[{i}]", source) for i, item in enumerate(value))
@@ -382,6 +422,21 @@ def _check(settings: Settings) -> None:
             raise SettingsError(
                 f"audit.schedules.{schedule.location}", "give either cron or interval_seconds", "settings"
             )
+    records = settings.records
+    if records.deadline_basis not in DEADLINE_BASES:
+        raise SettingsError(
+            "records.deadline_basis", f"must be one of {', '.join(DEADLINE_BASES)}", "settings"
+        )
+    if records.declared_unit not in DECLARED_UNITS:
+        raise SettingsError(
+            "records.declared_unit", f"must be one of {', '.join(DECLARED_UNITS)}", "settings"
+        )
+    if len(records.archive_id) > 13:
+        raise SettingsError("records.archive_id", "at most 13 characters (QĐ 20/2020/QĐ-TTg)", "settings")
+    for key in ("confirm_receipt_days", "decision_days", "plan_reply_working_days", "plan_lead_months",
+                "transfer_deadline_years", "programme_deadline_years"):  # fmt: skip
+        if getattr(records, key) < 0:
+            raise SettingsError(f"records.{key}", "must not be negative", "settings")
     if not any(loc.required for loc in settings.storage.locations):
         raise SettingsError("storage.locations", "at least one location must be required", "settings")
     try:

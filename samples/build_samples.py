@@ -26,6 +26,9 @@ ZIP_DATE = (2025, 3, 14, 9, 30, 0)
 FOLDER = "sip-folder-quyet-dinh"
 BAG = "sip-bag-cong-van"
 ZIP = "sip-zip-bao-cao.zip"
+TT05 = "sip-tt05-hoso-so-hoa.zip"
+ND30 = "legacy-nd30-so-noi-vu"
+MUC_LUC = "legacy-muc-luc-so-tu-phap"
 
 
 # --------------------------------------------------------------------------------------- PDF
@@ -444,6 +447,340 @@ BAG_INFO = [
 ]
 
 
+# --------------------------------------------------------------------------------------- TT 05 SIP_hoso
+
+TT05_FILE_CODE = "000.00.27.H01.2024.05.VP"  # mã định danh (QĐ 20/2020 shape) . năm . số và ký hiệu
+TT05_OBJID = "uuid-5B0D2C1E-7A43-4F6B-9C21-0E8D4A3B2F10"
+TT05_CREATED = (2025, 3, 14, 9, 30, 0)
+
+
+def tt05_hoso() -> tuple[dict[str, str], list[tuple[str, str, dict[str, str], bytes]]]:
+    """A hồ sơ of Văn phòng UBND tỉnh about the digitization plan: package values and, per
+    document, (kind, data file name, EAD values, bytes). Values follow config/tt05/elements.toml."""
+    package = {
+        "fileCode": TT05_FILE_CODE,
+        "title": "Hồ sơ về việc triển khai số hóa tài liệu lưu trữ của Văn phòng UBND tỉnh năm 2024",
+        "maintenance": "01",
+        "mode": "01",
+        "language": "01",
+        "startDate": "08/01/2024",
+        "endDate": "27/12/2024",
+        "keyword": "số hóa; tài liệu lưu trữ; kế hoạch",
+        "totalDoc": "3",
+        "numberOfPage": "9",
+        "confidenceLevel": "01",
+        "riskRecovery": "1",
+        "riskRecoveryStatus": "01",
+        "description": "Người lập hồ sơ: Lê Thị Mai, chuyên viên Văn phòng UBND tỉnh",
+    }
+    common = {
+        "maintenance": "01",
+        "language": "01",
+        "mode": "01",
+        "riskRecovery": "1",
+        "riskRecoveryStatus": "02",
+    }
+    documents = [
+        (
+            "doc",
+            "Kế hoạch số 15-KH-UBND.pdf",
+            {
+                "docId": "000.00.27.H01.2024.15",
+                "docCode": f"{TT05_FILE_CODE}.0000001",
+                "typeName": "10",
+                "codeNumber": "15",
+                "codeNotation": "KH-UBND",
+                "issuedDate": "08/01/2024",
+                "organName": "Ủy ban nhân dân tỉnh An Giang",
+                "subject": "Kế hoạch số hóa tài liệu lưu trữ của các cơ quan nhà nước tỉnh An Giang năm 2024",
+                "numberOfPage": "4",
+                "confidenceLevel": "01",
+                "process": "0",
+                **common,
+            },
+            pdf(
+                "Kế hoạch số 15/KH-UBND số hóa tài liệu lưu trữ năm 2024",
+                [
+                    "UY BAN NHAN DAN TINH AN GIANG",
+                    "So: 15/KH-UBND",
+                    "KE HOACH",
+                    "So hoa tai lieu luu tru nam 2024",
+                ],
+            ),
+        ),
+        (
+            "doc",
+            "Báo cáo số 210-BC-VP.docx",
+            {
+                "docId": "000.00.27.H01.2024.210",
+                "docCode": f"{TT05_FILE_CODE}.0000002",
+                "typeName": "14",
+                "codeNumber": "210",
+                "codeNotation": "BC-VP",
+                "issuedDate": "27/12/2024",
+                "organName": "Văn phòng Ủy ban nhân dân tỉnh An Giang",
+                "subject": "Báo cáo kết quả số hóa tài liệu lưu trữ năm 2024",
+                "numberOfPage": "5",
+                "confidenceLevel": "01",
+                "process": "0",
+                **common,
+            },
+            docx(["Báo cáo số 210/BC-VP", "Kết quả số hóa tài liệu lưu trữ năm 2024: 1.250 hồ sơ."]),
+        ),
+        (
+            "pic",
+            "anh-kho-luu-tru.png",
+            {
+                "docCode": f"{TT05_FILE_CODE}.0000003",
+                "maintenance": "01",
+                "typePic": "02",
+                "imageTitle": "Kho lưu trữ của Văn phòng UBND tỉnh sau khi chỉnh lý",
+                "photographer": "Trần Minh Đức",
+                "photoPlace": "Thành phố Long Xuyên",
+                "photoTime": "15/06/2024",
+                "colour": "01",
+                "mode": "01",
+                "riskRecovery": "0",
+            },
+            png(96, 64, (0, 122, 61), (255, 255, 255)),
+        ),
+    ]
+    return package, documents
+
+
+def write_tt05(dest: Path) -> None:
+    """A TT 05/2025 SIP_hoso written by our own SIP builder (so it shows what agencies send and
+    what ingest checks), with fixed identifiers and dates so the ZIP is identical every time."""
+    import sys
+    import tempfile
+    import uuid
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    sys.path.insert(0, str(HERE.parent))
+    from preservation.mets import IdSource
+    from preservation.tt05.model import Description, DocumentKind, DocumentRecord, PackageType, RecordSet
+    from preservation.tt05.sip import build_sip
+    from preservation.tt05.tables import Variant, load_tables
+
+    class FixedIds(IdSource):
+        def __init__(self) -> None:
+            self.n = 0
+
+        def new(self) -> str:
+            self.n += 1
+            return f"uuid-{uuid.uuid5(uuid.NAMESPACE_URL, f'kholuu-sample-{self.n}')}"
+
+    package, documents = tt05_hoso()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        docs = []
+        for i, (kind, name, values, content) in enumerate(documents):
+            path = Path(tmp) / f"{i}.bin"
+            path.write_bytes(content)
+            files[("rep1", name)] = path
+            variant = Variant.PIC_SIP if kind == "pic" else Variant.DOC_SIP
+            docs.append(DocumentRecord(DocumentKind(kind), Description(variant, name, values), (name,)))
+        records = RecordSet(
+            PackageType.SIP_HOSO, Description(Variant.HOSO_SIP, "EAD.xml", package), tuple(docs)
+        )
+        folder = build_sip(
+            records,
+            files,
+            Path(tmp) / "out",
+            load_tables(),
+            label=package["title"],
+            submitter="Văn phòng UBND tỉnh An Giang",
+            software_version="0.1.0",
+            objid=TT05_OBJID,
+            created=datetime(*TT05_CREATED, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+            ids=FixedIds(),
+        )
+        write_zip(
+            dest,
+            folder.name,
+            {
+                p.relative_to(folder).as_posix(): p.read_bytes()
+                for p in sorted(folder.rglob("*"))
+                if p.is_file()
+            },
+        )
+
+
+# --------------------------------------------------------------------------------------- legacy exports
+
+ND30_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<!-- Export of the Sở Nội vụ document system built to Nghị định 30/2020/NĐ-CP Phụ lục VI -->
+<DanhSachHoSo>
+  <HoSo>
+    <FileCode><OrganId>000.00.27.H02</OrganId><FileCatalog>2023</FileCatalog><FileNotation>12.TCCB</FileNotation></FileCode>
+    <Title>Hồ sơ về việc tuyển dụng công chức tỉnh An Giang năm 2023</Title>
+    <Maintenance>Vĩnh viễn</Maintenance>
+    <Rights>Thường</Rights>
+    <Creator>Phạm Văn Hùng</Creator>
+    <Language>Tiếng Việt</Language>
+    <StartDate>06/02/2023</StartDate>
+    <EndDate>29/12/2023</EndDate>
+    <DocTotal>2</DocTotal>
+    <PageTotal>5</PageTotal>
+    <VanBan>
+      <DocOrdinal>1</DocOrdinal>
+      <TypeName>Kế hoạch</TypeName>
+      <CodeNumber>08</CodeNumber>
+      <CodeNotation>KH-SNV</CodeNotation>
+      <IssuedDate>06/02/2023</IssuedDate>
+      <OrganName>Sở Nội vụ tỉnh An Giang</OrganName>
+      <Subject>Kế hoạch tuyển dụng công chức năm 2023</Subject>
+      <Language>Tiếng Việt</Language>
+      <PageAmount>3</PageAmount>
+      <SignerInfo><Position>Giám đốc</Position><FullName>Trần Thị Thu</FullName></SignerInfo>
+      <Priority>Thường</Priority>
+      <FileName>KH-08-SNV.pdf</FileName>
+    </VanBan>
+    <VanBan>
+      <DocOrdinal>2</DocOrdinal>
+      <TypeName>Thông báo</TypeName>
+      <CodeNumber>112</CodeNumber>
+      <CodeNotation>TB-SNV</CodeNotation>
+      <IssuedDate>29/12/2023</IssuedDate>
+      <OrganName>Sở Nội vụ tỉnh An Giang</OrganName>
+      <Subject>Thông báo kết quả tuyển dụng công chức năm 2023</Subject>
+      <Language>Tiếng Việt</Language>
+      <PageAmount>2</PageAmount>
+      <FileName>TB-112-SNV.pdf</FileName>
+    </VanBan>
+  </HoSo>
+  <HoSo>
+    <FileCode><OrganId>000.00.27.H02</OrganId><FileCatalog>2023</FileCatalog><FileNotation>15.VT</FileNotation></FileCode>
+    <Title>Hồ sơ về công tác văn thư, lưu trữ năm 2023</Title>
+    <Maintenance>Vĩnh viễn</Maintenance>
+    <Rights>Thường</Rights>
+    <Language>Tiếng Việt</Language>
+    <StartDate>10/01/2023</StartDate>
+    <EndDate>10/01/2023</EndDate>
+    <DocTotal>1</DocTotal>
+    <PageTotal>4</PageTotal>
+    <VanBan>
+      <DocOrdinal>1</DocOrdinal>
+      <TypeName>Báo cáo</TypeName>
+      <CodeNumber>05</CodeNumber>
+      <CodeNotation>BC-SNV</CodeNotation>
+      <IssuedDate>10/01/2023</IssuedDate>
+      <OrganName>Sở Nội vụ tỉnh An Giang</OrganName>
+      <Subject>Báo cáo công tác văn thư, lưu trữ năm 2022</Subject>
+      <Language>Tiếng Việt</Language>
+      <PageAmount>4</PageAmount>
+      <DueDate>31/01/2023</DueDate>
+      <FileName>BC-05-SNV.pdf</FileName>
+    </VanBan>
+  </HoSo>
+</DanhSachHoSo>
+"""
+
+
+def nd30_files() -> dict[str, bytes]:
+    return {
+        "ho-so-nd30.xml": ND30_XML.encode("utf-8"),
+        "KH-08-SNV.pdf": pdf(
+            "Kế hoạch số 08/KH-SNV", ["SO NOI VU TINH AN GIANG", "So: 08/KH-SNV", "Tuyen dung 2023"]
+        ),
+        "TB-112-SNV.pdf": pdf("Thông báo số 112/TB-SNV", ["SO NOI VU TINH AN GIANG", "So: 112/TB-SNV"]),
+        "BC-05-SNV.pdf": pdf(
+            "Báo cáo số 05/BC-SNV", ["SO NOI VU TINH AN GIANG", "So: 05/BC-SNV", "Van thu luu tru"]
+        ),
+    }
+
+
+def muc_luc_files() -> dict[str, bytes]:
+    """A mục lục kept in a spreadsheet by an office that never had an NĐ 30 system: one sheet,
+    a "Loại" column telling hồ sơ rows from văn bản rows, free-text retention and access."""
+    head = [
+        "Loại",
+        "Mã hồ sơ",
+        "Tiêu đề hồ sơ",
+        "Thời hạn bảo quản",
+        "Chế độ sử dụng",
+        "Ngôn ngữ",
+        "Thời gian bắt đầu",
+        "Thời gian kết thúc",
+        "Số lượng trang",
+        "Số, ký hiệu văn bản",
+        "Ngày tháng văn bản",
+        "Tên loại văn bản",
+        "Trích yếu nội dung",
+        "Tác giả",
+        "Số trang",
+        "Tên tệp",
+        "Người ký",
+    ]
+    code = "000.00.27.H09.2022.03.HT"
+    rows: list[list[str | int]] = [
+        head,
+        [
+            "Hồ sơ",
+            code,
+            "Hồ sơ đăng ký hộ tịch năm 2022",
+            "Vĩnh viễn",
+            "Hạn chế",
+            "Tiếng Việt",
+            "03/01/2022",
+            "30/12/2022",
+            6,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "Văn bản",
+            code,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "21/HD-STP",
+            "03/01/2022",
+            "Hướng dẫn",
+            "Về việc hướng dẫn đăng ký hộ tịch trực tuyến",
+            "Sở Tư pháp tỉnh An Giang",
+            4,
+            "HD-21-STP.pdf",
+            "Nguyễn Văn Bình",
+        ],
+        [
+            "Văn bản",
+            code,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "140/BC-STP",
+            "30/12/2022",
+            "Báo cáo",
+            "Báo cáo kết quả đăng ký hộ tịch năm 2022",
+            "Sở Tư pháp tỉnh An Giang",
+            2,
+            "BC-140-STP.pdf",
+            "Nguyễn Văn Bình",
+        ],
+    ]
+    return {
+        "muc-luc-ho-so.xlsx": xlsx(rows),
+        "HD-21-STP.pdf": pdf("Hướng dẫn số 21/HD-STP", ["SO TU PHAP TINH AN GIANG", "So: 21/HD-STP"]),
+        "BC-140-STP.pdf": pdf("Báo cáo số 140/BC-STP", ["SO TU PHAP TINH AN GIANG", "So: 140/BC-STP"]),
+    }
+
+
 def write_bag(dest: Path, payload: dict[str, bytes]) -> None:
     """A BagIt 1.0 bag (RFC 8493) with SHA-256 and SHA-512 manifests, written deterministically."""
     (dest / "data").mkdir(parents=True)
@@ -477,17 +814,25 @@ def write_zip(dest: Path, top: str, files: dict[str, bytes]) -> None:
 def build(out: Path) -> list[Path]:
     """Write the three samples under ``out`` (replacing earlier copies) and return their paths."""
     out.mkdir(parents=True, exist_ok=True)
-    folder, bag, archive = out / FOLDER, out / BAG, out / ZIP
+    folder, bag, archive, tt05 = out / FOLDER, out / BAG, out / ZIP, out / TT05
     for old in (folder, bag):
         if old.exists():
             shutil.rmtree(old)
     archive.unlink(missing_ok=True)
+    tt05.unlink(missing_ok=True)
+    for name, files in ((ND30, nd30_files()), (MUC_LUC, muc_luc_files())):
+        if (out / name).exists():
+            shutil.rmtree(out / name)
+        (out / name).mkdir()
+        for file_name, content in files.items():
+            (out / name / file_name).write_bytes(content)
     folder.mkdir()
     for name, content in folder_files().items():
         (folder / name).write_bytes(content)
     write_bag(bag, bag_payload())
     write_zip(archive, "bao-cao-tong-ket-2024", zip_files())
-    return [folder, bag, archive]
+    write_tt05(tt05)
+    return [folder, bag, archive, tt05, out / ND30, out / MUC_LUC]
 
 
 def main() -> None:

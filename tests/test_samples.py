@@ -17,11 +17,12 @@ from preservation.identify import get_engine
 from tests.conftest import ROOT, SAMPLES
 
 NAMES = ["sip-folder-quyet-dinh", "sip-bag-cong-van", "sip-zip-bao-cao.zip"]
+TT05_NAMES = ["sip-tt05-hoso-so-hoa.zip", "legacy-nd30-so-noi-vu", "legacy-muc-luc-so-tu-phap"]
 
 
 def digests(root: Path) -> dict[str, str]:
     out = {}
-    for name in NAMES:
+    for name in [*NAMES, *TT05_NAMES]:
         path = root / name
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for f in files:

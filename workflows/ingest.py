@@ -37,6 +37,8 @@ from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.findings import Severity
 from preservation.formats import FormatIdentification
 from preservation.package import Submission
+from preservation.tt05.model import RecordSet
+from preservation.tt05.package import Tt05Reading
 from repository import __version__
 from repository.catalog import store
 from repository.catalog.models import (
@@ -53,6 +55,7 @@ from repository.catalog.models import (
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import Location, open_locations
+from workflows import ingest_records as records_step
 from workflows import ingest_steps as steps
 from workflows.recovery import recover_interrupted
 from workflows.runner import NullProgress, Progress, StepContext, StepFailed, StepRunner
@@ -72,6 +75,8 @@ def new_aip_id() -> str:
 @dataclass(frozen=True)
 class IngestOptions:
     allow_duplicate: bool = False
+    organ_id: str = ""  # the sending agency's mã định danh, when the operator names it
+    converted_from: str = ""  # the legacy export a converted SIP came from (its folder and metadata file)
 
 
 @dataclass
@@ -140,7 +145,11 @@ def ingest(
                     pid=os.getpid(),
                     hostname=socket.gethostname(),
                     quarantine_path=str(settings.quarantine_dir / job_id),
-                    options={"allow_duplicate": options.allow_duplicate},
+                    options={
+                        "allow_duplicate": options.allow_duplicate,
+                        "organ_id": options.organ_id,
+                        "converted_from": options.converted_from,
+                    },
                 )
             )
         try:
@@ -155,6 +164,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         run("ingestion start", steps.start, source, aip_id)
         tree = run("quarantine", steps.quarantine, source, aip_id)
         submission = run("package validation", steps.read_package, tree, aip_id)
+        reading = run("descriptive metadata validation", records_step.describe, submission, aip_id)
         run("virus check", steps.virus_check, submission, aip_id)
         run("message digest calculation", steps.message_digests, submission)
         run("supplied checksums", steps.supplied_checksums, submission)
@@ -163,7 +173,13 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         )
         formats = run("format identification", steps.identify, submission)
         characterizations = run("validation", steps.validate_files, submission, formats)
-        built = run("information package creation", build, submission, formats, characterizations, aip_id)
+        prepared = None
+        if reading is not None:
+            prepared = run("descriptive metadata conversion", records_step.prepare, submission, reading)
+            submission = prepared.submission
+        built = run(
+            "information package creation", build, submission, formats, characterizations, aip_id, prepared
+        )
         copies = run("storage", store_aip, built, aip_id)
         run(
             "catalog registration",
@@ -174,6 +190,8 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
             characterizations,
             copies,
             payload_digest,
+            records=(reading, prepared.archival) if reading is not None and prepared is not None else None,
+            organ_id=options.organ_id,
         )
     except StepFailed as failure:
         return _failed(ctx, failure, aip_id)
@@ -196,8 +214,10 @@ def build(
     formats: dict[str, FormatIdentification],
     characterizations: dict[str, list[Characterization]],
     aip_id: str,
+    prepared: records_step.Prepared | None = None,
 ) -> BuiltAip:
-    """Write the AIP in the job's staging folder, then check it against CSIP ourselves."""
+    """Write the AIP in the job's staging folder, then check it against CSIP ourselves (and, for a
+    TT 05 package, its descriptions against our EAD XSDs and the AIP element tables)."""
     p = ctx.settings.package
     profile = AipProfile(
         objid_template=p.objid_template,
@@ -225,17 +245,25 @@ def build(
             agents=tuple(agents.values()),
             profile=profile,
             label=submission.label,
+            extra_schemas=prepared.schemas if prepared is not None else (),
         ),
         staging,
     )
     ctx.record(built.creation_event)
     findings = validate_package(built.folder, expected_type="AIP")
+    if prepared is not None:
+        findings += records_step.check_archival(built.folder, prepared.archival, records_step.tables_for(ctx))
     errors = [f for f in findings if f.severity is Severity.ERROR]
     ctx.record(
         Event(
             type=EventType.VALIDATION,
             outcome=Outcome.FAILURE if errors else Outcome.SUCCESS,
-            detail="AIP checked against E-ARK CSIP 2.0.4 requirements, METS 1.12 and PREMIS 3 schemas",
+            detail="AIP checked against E-ARK CSIP 2.0.4 requirements, METS 1.12 and PREMIS 3 schemas"
+            + (
+                ", and its TT 05 descriptions against Kho Lưu's EAD XSDs and the AIP element tables"
+                if prepared
+                else ""
+            ),
             outcome_detail="\n".join(f"{f.code} {f.where}: {f.message}" for f in findings) or "no findings",
             agents=(ctx.software,),
             objects=(aip_id,),
@@ -352,8 +380,11 @@ def register(
     characterizations: dict[str, list[Characterization]],
     copies: list[StoredCopy],
     payload_digest: str,
+    records: tuple[Tt05Reading, RecordSet] | None = None,
+    organ_id: str = "",
 ) -> None:
-    """One transaction: the AIP, its files and copies, its events, and the end of the job.
+    """One transaction: the AIP, its files and copies, its hồ sơ/tài liệu records, its events, and
+    the end of the job.
 
     If it fails, the stored objects are removed again so that storage never holds an AIP the
     catalog does not know.
@@ -386,6 +417,12 @@ def register(
             _insert_aip(
                 session, ctx, submission, built, formats, characterizations, copies, payload_digest, now
             )
+            if records is not None:
+                session.flush()
+                reading, archival = records
+                records_step.register(
+                    session, ctx, submission, reading, archival, aip_id, ctx.events[0].datetime, now, organ_id
+                )
             in_package = [e.identifier for e in ctx.events if e.datetime <= built.creation_event.datetime]
             store.attach_job_events(session, ctx.job_id, aip_id, in_package)
             store.add_events(session, [accession, end], job_id=ctx.job_id, aip_id=aip_id)

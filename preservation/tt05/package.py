@@ -1,0 +1,231 @@
+"""Reading the TT 05/2025 descriptions out of a received E-ARK package.
+
+A TT 05 package is an E-ARK CSIP package (vn-standards.md §2.3) whose ``metadata/descriptive/EAD.xml``
+describes the hồ sơ (SIP_hoso/AIP_hoso) or the batch of loose documents (SIP_tailieu/AIP_tailieu),
+and whose representations carry one ``metadata/descriptive/EAD_{doc|pic|media}_<name>.xml`` per tài
+liệu. Which data file a description belongs to is not written anywhere we could read for certain
+(open question 2), so ``<name>`` is matched to a data file of the same representation by its full
+name or its name without extension, after NFC; a description or data file left over is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from preservation.errors import InvalidPackageError
+from preservation.findings import Finding, Severity
+from preservation.package import MetadataFile, MetadataRole, PackageKind, Submission
+from preservation.tt05.ead import ParsedDescription, check_description, parse_description
+from preservation.tt05.model import (
+    PACKAGE_VARIANT,
+    DocumentKind,
+    DocumentRecord,
+    PackageType,
+    RecordSet,
+    RecordSource,
+    Unmapped,
+)
+from preservation.tt05.tables import Tables, Variant
+
+PACKAGE_DESCRIPTION = "metadata/descriptive/EAD.xml"
+#: Written by :mod:`preservation.tt05.sip` when a package was converted from a legacy export.
+LEGACY_REPORT = "documentation/legacy-mapping.json"
+
+_KIND_PREFIX = {"ead_doc_": DocumentKind.DOC, "ead_pic_": DocumentKind.PIC, "ead_media_": DocumentKind.MEDIA}
+
+
+@dataclass(frozen=True)
+class Tt05Reading:
+    """What the TT 05 step found: the records, every finding, and which metadata files held them."""
+
+    records: RecordSet
+    findings: tuple[Finding, ...]
+    description_files: tuple[MetadataFile, ...]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def package_description(submission: Submission) -> MetadataFile | None:
+    """The package-level ``EAD.xml`` when the submission is an E-ARK package that has one."""
+    if submission.kind is not PackageKind.EARK_SIP:
+        return None
+    for m in submission.metadata:
+        if m.representation is None and _nfc(m.name.text).lower() == PACKAGE_DESCRIPTION.lower():
+            return m
+    return None
+
+
+def document_kind(name: str) -> DocumentKind | None:
+    """``EAD_doc_x.xml`` → doc, ``EAD_pic_…`` → pic, ``EAD_media_…`` → media; None for other files."""
+    base = PurePosixPath(name).name.lower()
+    if not base.endswith(".xml"):
+        return None
+    return next((k for p, k in _KIND_PREFIX.items() if base.startswith(p)), None)
+
+
+def package_type(submission: Submission, parsed: ParsedDescription) -> PackageType:
+    """SIP or AIP from the METS header; hồ sơ or tài liệu from what ``EAD.xml`` holds (a
+    SIP_tailieu's description has ``source`` and no retention, Phụ lục IV)."""
+    oais = dict(submission.info).get("OAISPACKAGETYPE", "SIP").upper()
+    values = parsed.description.values
+    loose = "source" in values and "maintenance" not in values
+    if oais == "AIP":
+        return PackageType.AIP_TAILIEU if loose else PackageType.AIP_HOSO
+    if oais == "DIP":
+        return PackageType.DIP
+    return PackageType.SIP_TAILIEU if loose else PackageType.SIP_HOSO
+
+
+def _document_variant(kind: DocumentKind, ptype: PackageType) -> Variant:
+    if kind is DocumentKind.PIC:
+        return Variant.PIC_SIP
+    if kind is DocumentKind.MEDIA:
+        return Variant.MEDIA_SIP
+    if ptype in (PackageType.AIP_HOSO, PackageType.AIP_TAILIEU):
+        return Variant.DOC_AIP
+    if ptype is PackageType.DIP:
+        return Variant.DOC_DIP
+    return Variant.DOC_SIP
+
+
+def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt05Reading | None:
+    """Parse and check every TT 05 description of ``submission``; None when it is not a TT 05 package.
+
+    Every problem is a finding (the caller refuses the package when any is an error), so an agency
+    gets the whole list in one answer, each naming file, element and rule.
+
+    Raises:
+        InvalidPackageError: a description file that is not flat, well-formed XML (``tt05.not_xml``).
+    """
+    top = package_description(submission)
+    if top is None:
+        return None
+    first = parse_description(top.path, Variant.HOSO_SIP, top.name.text)
+    ptype = package_type(submission, first)
+    variant = PACKAGE_VARIANT[ptype]
+    parsed = first if variant is Variant.HOSO_SIP else parse_description(top.path, variant, top.name.text)
+    findings: list[Finding] = list(check_description(parsed, tables, intake=intake))
+    used: list[MetadataFile] = [top]
+
+    payload_by_rep: dict[str, dict[str, str]] = {}
+    for p in submission.payload:
+        payload_by_rep.setdefault(p.representation, {})[_nfc(p.name.text)] = p.name.text
+    claimed: set[tuple[str, str]] = set()
+    documents: list[DocumentRecord] = []
+    for m in sorted(submission.metadata, key=lambda x: x.name.raw):
+        kind = document_kind(m.name.text)
+        if kind is None or m.representation is None or m.role is not MetadataRole.DESCRIPTIVE:
+            continue
+        used.append(m)
+        doc = parse_description(m.path, _document_variant(kind, ptype), m.name.text)
+        findings.extend(check_description(doc, tables, intake=intake))
+        files = _match(m.name.text, kind, payload_by_rep.get(m.representation, {}))
+        if not files:
+            findings.append(
+                Finding(
+                    code="description.document_without_file",
+                    severity=Severity.ERROR,
+                    where=m.name.text,
+                    message="no data file of the representation matches this document description's name",
+                    params={"file": m.name.text, "representation": m.representation},
+                )
+            )
+        claimed.update((m.representation, f) for f in files)
+        documents.append(
+            DocumentRecord(
+                kind=kind,
+                description=doc.description,
+                data_files=tuple(files),
+                representation=m.representation,
+            )
+        )
+    for rep, names in payload_by_rep.items():
+        for nfc_name, name in names.items():
+            if (rep, name) not in claimed:
+                findings.append(
+                    Finding(
+                        code="description.file_without_description",
+                        severity=Severity.WARNING,
+                        where=f"representations/{rep}/data/{name}",
+                        message="no EAD_doc/EAD_pic/EAD_media description names this data file",
+                        params={"file": f"representations/{rep}/data/{nfc_name}"},
+                    )
+                )
+    if ptype.is_dossier and not documents:
+        findings.append(
+            Finding(
+                code="description.no_documents",
+                severity=Severity.ERROR,
+                where=top.name.text,
+                message="a hồ sơ package must describe at least one tài liệu (EAD_doc/EAD_pic/EAD_media)",
+                params={"file": top.name.text},
+            )
+        )
+    total = parsed.description.get("totalDoc")
+    if total.isdigit() and documents and int(total) != len(documents):
+        findings.append(
+            Finding(
+                code="description.total_mismatch",
+                severity=Severity.WARNING,
+                where=f"{top.name.text}#totalDoc",
+                message=f"totalDoc says {total} documents, the package describes {len(documents)}",
+                params={"file": top.name.text, "declared": total, "found": len(documents)},
+            )
+        )
+    source, unmapped = _legacy(submission)
+    records = RecordSet(
+        package_type=ptype,
+        package=parsed.description,
+        documents=tuple(documents),
+        source=source,
+        unmapped=unmapped,
+    )
+    return Tt05Reading(records=records, findings=tuple(findings), description_files=tuple(used))
+
+
+def _match(description_name: str, kind: DocumentKind, payload: dict[str, str]) -> list[str]:
+    base = _nfc(PurePosixPath(description_name).name)
+    prefix = next(p for p, k in _KIND_PREFIX.items() if k is kind)
+    key = base[len(prefix) : -len(".xml")]
+    exact = [name for nfc_name, name in payload.items() if nfc_name == key]
+    if exact:
+        return exact
+    by_stem = [name for nfc_name, name in payload.items() if PurePosixPath(nfc_name).stem == key]
+    if by_stem:
+        return sorted(by_stem)
+    by_tail = [name for nfc_name, name in payload.items() if PurePosixPath(nfc_name).name == key]
+    return by_tail
+
+
+def _legacy(submission: Submission) -> tuple[RecordSource, tuple[Unmapped, ...]]:
+    """A package we converted from a legacy export says so in its mapping report."""
+    report = next(
+        (m for m in submission.metadata if _nfc(m.name.text) == LEGACY_REPORT and m.representation is None),
+        None,
+    )
+    if report is None:
+        return RecordSource.TT05, ()
+    try:
+        data = json.loads(report.path.read_text(encoding="utf-8"))
+        source = RecordSource(data["source"])
+        unmapped = tuple(
+            Unmapped(where=u["where"], field=u["field"], value=u["value"], reason=u["reason"])
+            for u in data.get("unmapped", [])
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidPackageError(
+            f"{LEGACY_REPORT} is not a Kho Lưu legacy mapping report: {exc}",
+            code="description.bad_legacy_report",
+            path=LEGACY_REPORT,
+            params={"problem": str(exc)},
+        ) from exc
+    return source, unmapped

@@ -1,0 +1,183 @@
+"""Legacy exports into TT 05 packages: NĐ 30/2020 Phụ lục VI / TT 02/2019 XML and spreadsheet mục lục.
+
+Agencies' document systems built to the old rules will send the old shape for years
+(vn-standards.md §0, §1.5). We map each export onto the TT 05 model and write one SIP_hoso per hồ sơ
+(:func:`preservation.tt05.sip.build_sip`), which then goes through the ordinary ingest, so every
+record meets the same element-table checks as an agency's own TT 05 package. Each SIP carries the
+original metadata file (``metadata/other/legacy/``) and the mapping report
+(``documentation/legacy-mapping.json``: every field that could not be carried over, with its value),
+so nothing the agency sent is lost.
+
+A folder counts as a legacy export when its top level holds an NĐ 30 XML or a mục lục spreadsheet
+(:func:`preservation.tt05.legacy_nd30.detect_legacy`). Every other file in the folder must be named by a
+record: a file no record describes would be left out of every package, so the conversion refuses
+and names it instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from preservation.errors import InvalidPackageError
+from preservation.tt05.legacy_nd30 import detect_legacy, read_nd30
+from preservation.tt05.mapping import LegacyImport
+from preservation.tt05.model import Unmapped
+from preservation.tt05.muc_luc import read_muc_luc
+from preservation.tt05.sip import ExtraFile, build_sip
+from preservation.tt05.tables import Tables
+
+REPORT_NAME = "legacy-mapping.json"
+
+
+@dataclass(frozen=True)
+class LegacyConversion:
+    """The SIPs written for one legacy export, and what could not be carried over."""
+
+    kind: str  # "nd30" | "muc-luc"
+    metadata_file: str
+    sips: tuple[Path, ...]
+    dossier_codes: tuple[str, ...]
+    unmapped: tuple[Unmapped, ...]
+
+
+def top_level_files(folder: Path) -> list[tuple[str, Path]]:
+    """Regular files directly in ``folder`` (no links followed: a link could point anywhere)."""
+    out: list[tuple[str, Path]] = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        st = entry.stat(follow_symlinks=False)
+        if stat.S_ISREG(st.st_mode):
+            out.append((entry.name, Path(entry.path)))
+    return out
+
+
+def payload_files(folder: Path) -> dict[str, Path]:
+    """Every regular file under ``folder`` by its relative path (NFC); links and specials refused."""
+    files: dict[str, Path] = {}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode) or not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                raise InvalidPackageError(
+                    f"{path.relative_to(folder)} is a link or special file; a legacy export must hold only "
+                    "regular files",
+                    code="conversion.not_regular",
+                    path=str(path.relative_to(folder)),
+                )
+            if stat.S_ISREG(st.st_mode):
+                rel = unicodedata.normalize("NFC", path.relative_to(folder).as_posix())
+                files[rel] = path
+    return files
+
+
+def detect(folder: Path) -> tuple[str, Path] | None:
+    """("nd30" | "muc-luc", metadata file) when ``folder`` is a legacy export; else None."""
+    if not folder.is_dir() or folder.is_symlink():
+        return None
+    return detect_legacy(top_level_files(folder))
+
+
+def convert_legacy(
+    folder: Path, out: Path, tables: Tables, *, software_version: str | None = None
+) -> LegacyConversion:
+    """Write one TT 05 SIP_hoso per hồ sơ of the legacy export in ``folder`` into ``out``.
+
+    Raises:
+        InvalidPackageError: not a legacy export (``legacy.not_legacy``), files no record describes
+            (``legacy.orphan_files``), records whose files are missing (``legacy.missing_files``),
+            or no hồ sơ at all (``legacy.empty``).
+    """
+    found = detect(folder)
+    if found is None:
+        raise InvalidPackageError(
+            f"{folder} holds no NĐ 30/2020 XML export and no mục lục spreadsheet",
+            code="conversion.not_legacy",
+            path=str(folder),
+        )
+    kind, metadata_path = found
+    metadata_name = unicodedata.normalize("NFC", metadata_path.name)
+    files = payload_files(folder)
+    names = [n for n in files if n != metadata_name]
+    reader = read_nd30 if kind == "nd30" else read_muc_luc
+    result: LegacyImport = reader(metadata_path, tables, names, where=metadata_name)
+    if not result.dossiers:
+        raise InvalidPackageError(
+            f"{metadata_name} describes no hồ sơ", code="conversion.empty", path=metadata_name
+        )
+    if result.orphan_files:
+        raise InvalidPackageError(
+            f"{len(result.orphan_files)} file(s) in the folder are described by no record of "
+            f"{metadata_name}: " + ", ".join(result.orphan_files[:20]),
+            code="conversion.orphan_files",
+            path=metadata_name,
+            params={"files": ", ".join(result.orphan_files), "count": len(result.orphan_files)},
+        )
+    missing = [f for d in result.dossiers for f in d.unmatched_files]
+    if missing:
+        raise InvalidPackageError(
+            f"{len(missing)} record(s) of {metadata_name} name files that are not in the folder: "
+            + ", ".join(missing[:20]),
+            code="conversion.missing_files",
+            path=metadata_name,
+            params={"files": ", ".join(missing), "count": len(missing)},
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    sips: list[Path] = []
+    codes: list[str] = []
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        report = Path(tmp) / REPORT_NAME
+        report.write_text(
+            json.dumps(
+                {
+                    "source": "nd30-xml" if kind == "nd30" else "muc-luc",
+                    "metadata_file": metadata_name,
+                    "unmapped": [
+                        {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
+                        for u in result.unmapped
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+        for dossier in result.dossiers:
+            records = dossier.records
+            data = {
+                (doc.representation, name): files[unicodedata.normalize("NFC", name)]
+                for doc in records.documents
+                for name in doc.data_files
+            }
+            sip = build_sip(
+                records,
+                data,
+                out,
+                tables,
+                label=records.package.get("title"),
+                software_version=software_version,
+                extra=(
+                    ExtraFile(f"documentation/{REPORT_NAME}", report),
+                    ExtraFile(f"metadata/other/legacy/{metadata_name}", metadata_path),
+                ),
+            )
+            sips.append(sip)
+            codes.append(records.package.get("fileCode"))
+    return LegacyConversion(
+        kind=kind,
+        metadata_file=metadata_name,
+        sips=tuple(sips),
+        dossier_codes=tuple(codes),
+        unmapped=result.unmapped,
+    )
+
+
+def remove(conversion: LegacyConversion) -> None:
+    for sip in conversion.sips:
+        shutil.rmtree(sip, ignore_errors=True)
