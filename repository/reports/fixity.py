@@ -378,7 +378,7 @@ def render(
         data = print_pdf(render_html(report, language=language), chromium=chromium, timeout=timeout)
     else:
         raise ValueError(f"unknown report format {fmt!r}")
-    _write_atomic(out, data)
+    write_atomic(out, data)
 
 
 def render_json(report: FixityReport) -> str:
@@ -755,7 +755,7 @@ def print_pdf(html: str, *, chromium: str | None = None, timeout: float = 120.0)
     return data
 
 
-def _write_atomic(out: Path, data: bytes) -> None:
+def write_atomic(out: Path, data: bytes) -> None:
     """Temporary file beside ``out`` (created with the umask's permissions), fsync, rename."""
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
     try:

@@ -1,0 +1,248 @@
+"""The QĐ 458 dashboard on a seeded catalog: every figure equals the value computed by hand below
+(per agency and overall, on hồ sơ and on tài liệu), with declared, measured and proxy bases, a
+restricted dossier left out of K4 and a lifted restriction counted again. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from repository.catalog.models import AuditRun
+from repository.catalog.records_store import add_agency, lift_restriction, restrict, set_declared_total
+from repository.settings import Settings, StorageLocation, StorageSettings
+from tests.workflows.test_transfers import at, make_aip, make_dossier
+from workflows.kpi import Basis, Figure, KpiReport, compute_kpis
+
+A, B, C = "H49.01", "H49.02", "H49.03"
+YEAR, ON = 2021, date(2025, 6, 30)
+
+
+@pytest.fixture
+def seeded(sessions: sessionmaker[Session]) -> None:
+    """Cohort 2021, report day 30/6/2025 (a 2021 record is due by its creation day in 2024).
+
+    A (in scope), declared for 2021: records_created 10, records_created_electronic 6,
+    permanent_e_records_created 4, online_access 1, high_use_paper_items 20.
+      A1 2021-03-01 born digital, received 10/1/2023, accepted 1/2/2023, published.
+         docs: A1d1 (2021-01-05, published), A1d2 (2021-02-01, digitized 02), A1d3 (2021-02-15, Mật)
+      A2 2021-06-01 received 1/8/2024, accepted 1/9/2024 (after 1/6/2024: late), on the tiếp cận có
+         điều kiện list since 1/10/2024. doc A2d1 (2021-05-01, published)
+      A3 2021-09-01 digitized, high use, accepted 1/5/2025, published 2/5/2025
+      A4 2021-11-01 retention 04 (30 years), access 02, not accepted
+    B (in scope), declared online_access 0 and nothing else.
+      B1 2021-01-15 received 1/6/2023, accepted, published; restricted 2023-09 → lifted 1/1/2025
+         docs: B1d1 (2021-01-10, published), B1d2 (2021-01-12, access 02)
+      B2 2021-05-05 confidence not given, received 1/6/2025 (late), not accepted
+         docs: B2d1 (2021-05-01, 01), B2d2 (2021-04-01, 02)
+      B3 2021-02-02 received 1/8/2025: after the report day, not counted
+      B4 2019-05-05 accepted 1/2/2022, not published (another cohort; held for K4)
+    C (not in scope), nothing. U1: a dossier of an agency not in the Danh mục (H99.99).
+    """
+    with sessions.begin() as s:
+        add_agency(s, A, "Sở Nội vụ tỉnh An Giang")
+        add_agency(s, B, "Sở Tài chính tỉnh An Giang")
+        add_agency(s, C, "Công ty TNHH Một thành viên", in_scope=False)
+        for metric, value in (
+            ("records_created", 10),
+            ("records_created_electronic", 6),
+            ("permanent_e_records_created", 4),
+            ("online_access", 1),
+            ("high_use_paper_items", 20),
+        ):
+            set_declared_total(s, organ_id=A, year=YEAR, metric=metric, value=value, source="test")
+        set_declared_total(
+            s, organ_id=A, year=2020, metric="permanent_e_records_created", value=99, source="t"
+        )
+        set_declared_total(s, organ_id=B, year=YEAR, metric="online_access", value=0, source="test")
+        aip = make_aip(s, "uuid-kpi00001").id
+
+        def doc(issued: date, **more: object) -> dict[str, object]:
+            return {"issued_on": issued, "mode": "01", "confidence_level": ""} | more
+
+        make_dossier(s, aip, "A1", end_on=date(2021, 3, 1), received=at(2023, 1, 10), accepted=at(2023, 2, 1),
+                     published=at(2023, 3, 1), documents=[
+                         doc(date(2021, 1, 5), metadata_published_at=at(2023, 3, 1)),
+                         doc(date(2021, 2, 1), confidence_level="02"),
+                         doc(date(2021, 2, 15), mode="03")])  # fmt: skip
+        a2 = make_dossier(
+            s,
+            aip,
+            "A2",
+            end_on=date(2021, 6, 1),
+            received=at(2024, 8, 1),
+            accepted=at(2024, 9, 1),
+            documents=[doc(date(2021, 5, 1), metadata_published_at=at(2024, 10, 5))],
+        )
+        make_dossier(s, aip, "A3", end_on=date(2021, 9, 1), confidence="02", digitized=True, high_use=True,
+                     received=at(2025, 4, 1), accepted=at(2025, 5, 1), published=at(2025, 5, 2))  # fmt: skip
+        make_dossier(
+            s, aip, "A4", end_on=date(2021, 11, 1), maintenance="04", mode="02", received=at(2025, 5, 1)
+        )
+        b1 = make_dossier(s, aip, "B1", organ_id=B, end_on=date(2021, 1, 15), received=at(2023, 6, 1),
+                          accepted=at(2023, 7, 1), published=at(2023, 8, 1), documents=[
+                              doc(date(2021, 1, 10), metadata_published_at=at(2023, 8, 1)),
+                              doc(date(2021, 1, 12), mode="02")])  # fmt: skip
+        make_dossier(
+            s,
+            aip,
+            "B2",
+            organ_id=B,
+            end_on=date(2021, 5, 5),
+            confidence="",
+            received=at(2025, 6, 1),
+            documents=[
+                doc(date(2021, 5, 1), confidence_level="01"),
+                doc(date(2021, 4, 1), confidence_level="02"),
+            ],
+        )
+        make_dossier(s, aip, "B3", organ_id=B, end_on=date(2021, 2, 2), received=at(2025, 8, 1))
+        make_dossier(s, aip, "B4", organ_id=B, end_on=date(2019, 5, 5), received=at(2022, 1, 1),
+                     accepted=at(2022, 2, 1))  # fmt: skip
+        make_dossier(s, aip, "U1", organ_id="H99.99", end_on=date(2021, 1, 1), received=at(2023, 1, 1),
+                     accepted=at(2023, 1, 2), published=at(2023, 1, 3))  # fmt: skip
+        restrict(s, dossier_id=a2.id, decision_number="QĐ 12/2024", decision_date=date(2024, 10, 1),
+                 reason="đang chỉnh lý", by="test")  # fmt: skip
+        lifted = restrict(s, dossier_id=b1.id, decision_number="QĐ 3/2023", decision_date=date(2023, 9, 1),
+                          reason="bảo vệ bí mật cá nhân", by="test")  # fmt: skip
+        lift_restriction(s, lifted.id, decision_number="QĐ 1/2025", by="test", at=at(2025, 1, 1))
+
+
+def nums(f: Figure | None) -> tuple[int | None, int | None, float | None, str]:
+    assert f is not None
+    return f.numerator, f.denominator, f.percent, f.basis.value
+
+
+@pytest.fixture
+def report(settings: Settings, sessions: sessionmaker[Session], seeded: None) -> KpiReport:
+    with sessions() as s:
+        return compute_kpis(s, settings, YEAR, on=ON)
+
+
+def test_agency_a_declared_and_proxy(report: KpiReport) -> None:
+    a = report.agency(A)
+    # dossiers (the declared unit)
+    assert nums(a.figure("K1", "dossiers")) == (6, 10, 60.0, "declared")
+    assert nums(a.figure("K2")) == (1, 1, 100.0, "declared")
+    # cohort A1, A2 (A3 digitized, A4 not permanent); A1 accepted within 3 years, A2 not: 1 / declared 4
+    assert nums(a.figure("K3", "dossiers")) == (1, 4, 25.0, "declared")
+    # held public: A1 and A3 (A2 restricted, A4 not accepted), both published
+    assert nums(a.figure("K4", "dossiers")) == (2, 2, 100.0, "measured")
+    k6 = a.figure("K6", "dossiers")
+    assert (
+        nums(k6) == (1, 20, 5.0, "declared") and k6 is not None and k6.note == "kpi.note.numerator_received"
+    )
+    # documents: no declaration in this unit → proxies, labelled
+    k1 = a.figure("K1", "documents")  # A1d1, A1d2, A2d1 (A1d3 is Mật): born digital A1d1, A2d1
+    assert nums(k1) == (2, 3, 66.7, "proxy") and k1 is not None and k1.note == "kpi.note.k1_proxy"
+    k3 = a.figure("K3", "documents")  # A1d1, A1d3, A2d1; A2d1 arrived after 3 years
+    assert nums(k3) == (2, 3, 66.7, "proxy") and k3 is not None and k3.note == "kpi.note.k3_proxy"
+    # held public documents: A1d1, A1d2 (A1d3 Mật; A2d1's dossier restricted): A1d1 published
+    assert nums(a.figure("K4", "documents")) == (1, 2, 50.0, "measured")
+    assert nums(a.figure("K6", "documents")) == (0, None, None, "measured")
+
+
+def test_agency_b_proxies_and_a_lifted_restriction(report: KpiReport) -> None:
+    b = report.agency(B)
+    assert nums(b.figure("K1", "dossiers")) == (1, 2, 50.0, "proxy")  # B1 born digital, B2 not said
+    assert nums(b.figure("K2")) == (0, 1, 0.0, "declared")
+    assert nums(b.figure("K3", "dossiers")) == (1, 2, 50.0, "proxy")  # B2 arrived after 3 years
+    assert nums(b.figure("K4", "dossiers")) == (1, 2, 50.0, "measured")  # B1 (lifted) published, B4 not
+    assert nums(b.figure("K1", "documents")) == (3, 4, 75.0, "proxy")
+    assert nums(b.figure("K3", "documents")) == (2, 3, 66.7, "proxy")
+    assert nums(b.figure("K4", "documents")) == (1, 1, 100.0, "measured")  # B1d2 is access 02
+    c = report.agency(C)
+    k2 = c.figure("K2")
+    assert (
+        c.in_scope is False and k2 is not None and k2.note == "kpi.note.not_in_scope" and k2.percent is None
+    )
+    assert nums(c.figure("K1", "dossiers")) == (0, 0, None, "proxy")
+    unknown = report.agency("")
+    assert nums(unknown.figure("K3", "dossiers")) == (1, 1, 100.0, "proxy")
+
+
+def test_overall(report: KpiReport) -> None:
+    k2 = report.figure("K2")
+    assert nums(k2) == (1, 2, 50.0, "declared") and k2 is not None and k2.note == ""
+    # K1 and K3 over the agencies in scope (A, B); a sum with a proxy in it is a proxy
+    k1 = report.figure("K1", "dossiers")
+    assert nums(k1) == (7, 12, 58.3, "proxy") and k1 is not None and k1.note == "kpi.note.overall_mixed"
+    assert nums(report.figure("K1", "documents")) == (5, 7, 71.4, "proxy")
+    assert nums(report.figure("K3", "dossiers")) == (2, 6, 33.3, "proxy")
+    assert nums(report.figure("K3", "documents")) == (4, 6, 66.7, "proxy")
+    # K4 and K6 over every holding, whatever the agency (A 2/2, B 1/2, U1 1/1)
+    k4 = report.figure("K4", "dossiers")
+    assert nums(k4) == (4, 5, 80.0, "measured") and k4 is not None and k4.met is True
+    assert nums(report.figure("K4", "documents")) == (2, 3, 66.7, "measured")
+    k6 = report.figure("K6", "dossiers")  # only A has a denominator
+    assert nums(k6) == (1, 20, 5.0, "declared") and k6 is not None and k6.note == "kpi.note.overall_partial"
+    assert k6.met is False and k6.evidence == {"agencies": 1, "left_out": 3}
+    assert nums(report.figure("K6", "documents")) == (0, None, None, "measured")
+    data = report.as_dict()
+    assert data["targets"] == {"K1": 80, "K2": 90, "K3": 80, "K4": 80, "K5": 100, "K6": 30}
+    first = data["agencies"][0]["figures"][0]
+    assert set(first) == {"kpi", "unit", "numerator", "denominator", "percent", "target", "met", "basis",
+                          "note", "evidence"}  # fmt: skip
+
+
+def test_k5_needs_two_required_copies_and_an_audit_within_the_cycle(
+    settings: Settings, sessions: sessionmaker[Session], seeded: None
+) -> None:
+    with sessions() as s:
+        one_copy = compute_kpis(s, settings, YEAR, on=ON).figure("K5")
+    assert one_copy is not None and nums(one_copy) == (0, 1, 0.0, "measured")
+    assert one_copy.note == "kpi.note.k5_copies" and one_copy.evidence["required_locations"] == ["primary"]
+
+    two = dataclasses.replace(
+        settings,
+        storage=StorageSettings(
+            locations=(
+                StorageLocation(name="primary", backend="local", path="a"),
+                StorageLocation(name="offsite", backend="local", role="replica", path="b"),
+            )
+        ),
+    )
+    with sessions.begin() as s:
+        s.add(AuditRun(id="run-old", started_at=datetime(2025, 1, 2, tzinfo=UTC), status="completed",
+                       trigger="scheduler", mode="due", holder="h", copies_checked=3))  # fmt: skip
+    with sessions() as s:
+        stale = compute_kpis(s, two, YEAR, on=ON).figure("K5")
+    assert stale is not None and stale.numerator == 0 and stale.note == "kpi.note.k5_audit"
+    with sessions.begin() as s:
+        s.add(AuditRun(id="run-new", started_at=datetime(2025, 6, 1, tzinfo=UTC), status="completed",
+                       trigger="scheduler", mode="due", holder="h", copies_checked=7))  # fmt: skip
+        s.add(AuditRun(id="run-later", started_at=datetime(2025, 7, 2, tzinfo=UTC), status="completed",
+                       trigger="scheduler", mode="due", holder="h"))  # fmt: skip
+    with sessions() as s:
+        ok = compute_kpis(s, two, YEAR, on=ON).figure("K5")
+    assert ok is not None and nums(ok) == (1, 1, 100.0, "measured") and ok.met is True
+    assert ok.evidence["latest_audit_run"] == "run-new"  # the run after the report day does not count
+    assert ok.evidence["latest_audit_copies_checked"] == 7
+
+
+def test_declared_documents_unit(settings: Settings, sessions: sessionmaker[Session], seeded: None) -> None:
+    """With ``records.declared_unit = "documents"`` the declarations weigh the document rows and the
+    dossier rows become proxies."""
+    docs = dataclasses.replace(
+        settings, records=dataclasses.replace(settings.records, declared_unit="documents")
+    )
+    with sessions() as s:
+        a = compute_kpis(s, docs, YEAR, on=ON).agency(A)
+    assert nums(a.figure("K1", "documents")) == (6, 10, 60.0, "declared")
+    # declared 4; A1d1 and A1d3 were accepted within 3 years of their dates, A2d1 not
+    assert nums(a.figure("K3", "documents")) == (2, 4, 50.0, "declared")
+    # A1..A4 (none is Mật): born digital A1, A2, A4 (A3 digitized)
+    assert nums(a.figure("K1", "dossiers")) == (3, 4, 75.0, "proxy")
+    assert nums(a.figure("K3", "dossiers")) == (1, 2, 50.0, "proxy")
+
+
+def test_an_empty_catalog_has_no_percentages(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    with sessions() as s:
+        report = compute_kpis(s, settings, YEAR, on=ON)
+    assert report.agencies == ()
+    assert {f.kpi: f.percent for f in report.overall if f.kpi != "K5"} == dict.fromkeys(
+        ("K1", "K2", "K3", "K4", "K6"), None
+    )
+    assert Basis.PROXY.value == "proxy"

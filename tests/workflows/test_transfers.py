@@ -1,0 +1,431 @@
+"""Thu nộp as the archive runs it: a plan registered and answered in working days, a package received
+with its 60-day deadlines, linked to its AIP, decided once; the transfer deadlines of permanent
+records on a fixed day. Every test runs on the migrated catalog, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from repository.catalog.models import Aip, AipStatus
+from repository.catalog.records import (
+    DeclaredTotal,
+    Document,
+    Dossier,
+    SourceAgency,
+    Transfer,
+    TransferPlan,
+    TransferStatus,
+)
+from repository.catalog.records_store import add_agency, set_declared_total
+from repository.settings import RecordsSettings, Settings, SettingsError, load_settings
+from tests.conftest import write_home_config
+from workflows import transfers as tr
+from workflows.deadlines import (
+    DeadlineStatus,
+    add_months,
+    add_working_days,
+    deadline_report,
+    is_working_day,
+    transfer_deadline,
+)
+
+ICT = timezone(timedelta(hours=7))  # the archive's clock (TT 05: +07:00)
+A, B = "H49.01", "H49.02"
+
+
+def at(year: int, month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=ICT)
+
+
+def make_aip(session: Session, aip_id: str, status: AipStatus = AipStatus.STORED) -> Aip:
+    aip = Aip(
+        id=aip_id,
+        objid=aip_id,
+        label=aip_id,
+        status=status,
+        package_kind="tt05-sip",
+        container="dir",
+        source_name=aip_id,
+        payload_digest="0" * 64,
+        file_count=1,
+        payload_bytes=1,
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        stored_at=None,
+        current_version=1,
+        job_id=f"job-{aip_id[-8:]}",
+    )
+    session.add(aip)
+    session.flush()
+    return aip
+
+
+def make_dossier(
+    session: Session,
+    aip_id: str,
+    code: str,
+    *,
+    title: str | None = None,
+    organ_id: str = A,
+    end_on: date | None = None,
+    received: datetime,
+    accepted: datetime | None = None,
+    published: datetime | None = None,
+    maintenance: str = "01",
+    mode: str = "01",
+    confidence: str = "01",
+    digitized: bool = False,
+    high_use: bool = False,
+    documents: list[dict[str, Any]] | None = None,
+    **more: Any,
+) -> Dossier:
+    """A dossier row as the ingest registers it; ``documents`` are dicts of Document columns."""
+    agency_id = session.scalars(select(SourceAgency.id).where(SourceAgency.organ_id == organ_id)).first()
+    dossier = Dossier(
+        aip_id=aip_id,
+        kind="hoso",
+        package_type="SIP_hoso",
+        source="tt05",
+        code=code,
+        organ_id=organ_id,
+        agency_id=agency_id,
+        title=title or f"Hồ sơ {code}",
+        maintenance=maintenance,
+        mode=mode,
+        end_on=end_on,
+        end_date=end_on.strftime("%d/%m/%Y") if end_on else "",
+        start_date=end_on.strftime("01/01/%Y") if end_on else "",
+        confidence_level=confidence,
+        description_path=f"metadata/descriptive/{code}/EAD.xml",
+        elements={"fileCode": code},
+        received_at=received,
+        accepted_at=accepted,
+        metadata_published_at=published,
+        digitized=digitized,
+        high_use=high_use,
+        **more,
+    )
+    for ordinal, doc in enumerate(documents or [], start=1):
+        values = {
+            "kind": "doc",
+            "ordinal": ordinal,
+            "doc_code": f"{code}.{ordinal:07d}",
+            "title": f"Tài liệu {ordinal} của {code}",
+            "description_path": f"metadata/descriptive/{code}/EAD_doc_{ordinal}.xml",
+            "elements": {},
+        } | doc
+        dossier.documents.append(Document(**values))
+    session.add(dossier)
+    session.flush()
+    return dossier
+
+
+def with_records(settings: Settings, **changes: Any) -> Settings:
+    return dataclasses.replace(settings, records=dataclasses.replace(settings.records, **changes))
+
+
+@pytest.fixture
+def agencies(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        add_agency(s, A, "Sở Nội vụ tỉnh An Giang")
+        add_agency(s, B, "Sở Tài chính tỉnh An Giang")
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def test_working_days_skip_the_weekend_and_configured_holidays() -> None:
+    friday = date(2025, 8, 29)
+    assert not is_working_day(date(2025, 8, 30)) and not is_working_day(date(2025, 8, 31))
+    # 7 working days after Friday 29/8: Mon 1/9 ... Tue 9/9
+    assert add_working_days(friday, 7) == date(2025, 9, 9)
+    # with Quốc khánh 1-2/9/2025 off: Wed 3/9 is the first working day, Thu 11/9 the seventh
+    assert add_working_days(friday, 7, [date(2025, 9, 1), date(2025, 9, 2)]) == date(2025, 9, 11)
+    assert add_working_days(friday, 0) == friday
+    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+
+
+def test_deadline_bases() -> None:
+    records = RecordsSettings()
+    assert transfer_deadline(date(2022, 6, 15), records, "programme") == date(2025, 6, 15)
+    # law: 5 years from the year of submission (the creation year stands in): 31/12 of year + 5
+    assert transfer_deadline(date(2022, 6, 15), records, "law") == date(2027, 12, 31)
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def test_plan_reply_due_in_working_days_with_holidays(
+    settings: Settings, sessions: sessionmaker[Session], agencies: None
+) -> None:
+    holidays = with_records(settings, holidays=(date(2025, 9, 1), date(2025, 9, 2)))
+    with sessions.begin() as s:
+        ahead = tr.register_plan(s, settings, A, "KH-01/2025", date(2025, 8, 29), date(2026, 9, 1), 40)
+        assert ahead.findings == ()
+        assert ahead.plan.reply_due_on == date(2025, 9, 9)
+        late = tr.register_plan(s, holidays, B, "KH-02/2025", date(2025, 8, 29), date(2026, 3, 1))
+        assert late.plan.reply_due_on == date(2025, 9, 11)
+        (warning,) = late.findings
+        assert warning.code == "transfer.plan_short_lead"
+        assert warning.params["earliest"] == "2026-08-29"
+        plan_id = late.plan.id
+    with sessions.begin() as s:
+        plan = s.get(TransferPlan, plan_id)
+        assert plan is not None and plan.reply_due_on == date(2025, 9, 11) and plan.expected_dossiers is None
+        replied = tr.reply_plan(s, plan_id, date(2025, 9, 12), notes="đồng ý")
+        assert tr.plan_dict(replied)["replied_late"] is True
+        with pytest.raises(tr.PlanAlreadyReplied):
+            tr.reply_plan(s, plan_id, date(2025, 9, 13))
+
+
+def test_plan_errors_name_the_problem(
+    settings: Settings, sessions: sessionmaker[Session], agencies: None
+) -> None:
+    with sessions.begin() as s:
+        with pytest.raises(tr.AgencyNotFound) as info:
+            tr.register_plan(s, settings, "H99.99", "KH-1", date(2025, 1, 2), date(2026, 2, 1))
+        assert info.value.params == {"organ_id": "H99.99"}
+        with pytest.raises(tr.BadInput):
+            tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2024, 12, 1))
+        tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2026, 2, 1))
+        with pytest.raises(tr.PlanExists):
+            tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 3), date(2026, 2, 1))
+        with pytest.raises(tr.PlanNotFound):
+            tr.reply_plan(s, 9999, date(2025, 1, 3))
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def test_transfer_lifecycle(settings: Settings, sessions: sessionmaker[Session], agencies: None) -> None:
+    with sessions.begin() as s:
+        tr.register_plan(s, settings, A, "KH-05", date(2024, 9, 1), date(2025, 10, 1), 2)
+        aip = make_aip(s, "uuid-aaaa0001", AipStatus.STORING)
+        for code in ("H49.01.2021.01", "H49.01.2021.02"):
+            make_dossier(s, aip.id, code, end_on=date(2021, 12, 1), received=at(2025, 10, 1))
+        # 20:00 UTC on 30/9 is 03:00 on 1/10 at the archive: the deadlines count from 1/10
+        t = tr.receive(
+            s,
+            settings,
+            organ_id=A,
+            package_name="SIP_hoso_2021.zip",
+            received_at=datetime(2025, 9, 30, 20, 0, tzinfo=UTC),
+            by="Nguyễn Văn Nhận",
+            plan_reference="KH-05",
+        )
+        assert (t.confirm_due_on, t.decision_due_on) == (date(2025, 11, 30), date(2025, 11, 30))
+        assert t.status is TransferStatus.RECEIVED and t.plan is not None
+        transfer_id = t.id
+
+    with sessions() as s:
+        assert tr.overdue_transfers(s, date(2025, 11, 30)) == []
+        late = tr.overdue_transfers(s, date(2025, 12, 5))
+        assert [(o.kind, o.days_late) for o in late] == [("confirmation", 5), ("decision", 5)]
+
+    with sessions.begin() as s:
+        with pytest.raises(tr.NoStoredAip):  # nothing linked yet
+            tr.decide(s, settings, transfer_id, accept=True, by="Trưởng phòng")
+        with pytest.raises(tr.AipNotFound):
+            tr.link_ingest(s, transfer_id, None, "uuid-nope")
+        linked = tr.link_ingest(s, transfer_id[:8], None, "uuid-aaaa0001")  # a prefix names it
+        assert linked.status is TransferStatus.PROCESSING and linked.job_id == "job-aaaa0001"
+        with pytest.raises(tr.NoStoredAip) as info:  # still being written
+            tr.decide(s, settings, transfer_id, accept=True, by="Trưởng phòng")
+        assert info.value.params["status"] == "storing"
+        with pytest.raises(tr.ReasonRequired):
+            tr.decide(s, settings, transfer_id, accept=False, by="Trưởng phòng", reason="  ")
+        tr.confirm_receipt(s, transfer_id, at=at(2025, 10, 2))
+        s.get_one(Aip, "uuid-aaaa0001").status = AipStatus.STORED
+        decided = tr.decide(s, settings, transfer_id, accept=True, by="Trưởng phòng", at=at(2025, 11, 20))
+        assert decided.status is TransferStatus.ACCEPTED
+
+    with sessions.begin() as s:
+        accepted = s.scalars(select(Dossier.accepted_at).where(Dossier.aip_id == "uuid-aaaa0001")).all()
+        assert accepted == [at(2025, 11, 20).astimezone(UTC)] * 2
+        row = s.get_one(Transfer, transfer_id)
+        assert row.confirmed_at == at(2025, 10, 2).astimezone(UTC)  # the first confirmation stays
+        assert tr.overdue_transfers(s, date(2025, 12, 5)) == []
+        with pytest.raises(tr.AlreadyDecided) as twice:
+            tr.decide(s, settings, transfer_id, accept=False, by="Giám đốc", reason="đổi ý")
+        assert twice.value.params["status"] == "accepted"
+        with pytest.raises(tr.AlreadyDecided):
+            tr.link_ingest(s, transfer_id, None, "uuid-aaaa0001")
+        assert s.get_one(Transfer, transfer_id).status is TransferStatus.ACCEPTED
+
+
+def test_rejection_keeps_the_reason_and_accepts_nothing(
+    settings: Settings, sessions: sessionmaker[Session], agencies: None
+) -> None:
+    with sessions.begin() as s:
+        aip = make_aip(s, "uuid-bbbb0001")
+        make_dossier(
+            s, aip.id, "H49.02.2020.07", organ_id=B, end_on=date(2020, 3, 1), received=at(2025, 2, 1)
+        )
+        t = tr.receive(s, settings, organ_id=B, package_name="p", received_at=at(2025, 2, 1), by="Lê Thị B")
+        tr.link_ingest(s, t.id, "job-x", aip.id)
+        tr.decide(s, settings, t.id, accept=False, by="Trưởng phòng", reason="Thiếu mục lục hồ sơ")
+        transfer_id = t.id
+    with sessions() as s:
+        row = s.get_one(Transfer, transfer_id)
+        assert (row.status, row.decision_reason, row.job_id) == (
+            TransferStatus.REJECTED,
+            "Thiếu mục lục hồ sơ",
+            "job-x",
+        )
+        assert row.confirmed_at is not None
+        assert s.scalars(select(Dossier.accepted_at).where(Dossier.aip_id == aip.id)).all() == [None]
+        with pytest.raises(tr.NotAccepted):
+            tr.handover_data(s, settings, transfer_id)
+
+
+def test_only_permanent_records_are_accepted(
+    settings: Settings, sessions: sessionmaker[Session], agencies: None
+) -> None:
+    with sessions.begin() as s:
+        aip = make_aip(s, "uuid-cccc0001")
+        make_dossier(s, aip.id, "H49.01.2019.01", end_on=date(2019, 1, 1), received=at(2025, 1, 1))
+        make_dossier(
+            s, aip.id, "H49.01.2019.02", end_on=date(2019, 1, 1), received=at(2025, 1, 1), maintenance="04"
+        )
+        t = tr.receive(s, settings, organ_id=A, package_name="p", received_at=at(2025, 1, 1), by="X")
+        tr.link_ingest(s, t.id, None, aip.id)
+        transfer_id = t.id
+    with sessions.begin() as s:
+        with pytest.raises(tr.NotPermanent) as info:
+            tr.decide(s, settings, transfer_id, accept=True, by="Y")
+        assert info.value.params["codes"] == ["H49.01.2019.02"]
+    with sessions.begin() as s:
+        lenient = with_records(settings, intake_only_permanent=False)
+        assert tr.decide(s, lenient, transfer_id, accept=True, by="Y").status is TransferStatus.ACCEPTED
+
+
+# --------------------------------------------------------------------------- deadlines
+
+ON = date(2025, 7, 1)
+
+
+@pytest.fixture
+def deadline_catalog(settings: Settings, sessions: sessionmaker[Session], agencies: None) -> None:
+    """Agency A: d1 accepted on time, d2 late, d3 overdue, d4 due within 90 days, d5 not yet due,
+    d6 not permanent, d7 undated, d8 received after the report day; declared cohorts 2020-2022;
+    a plan with nothing received. A dossier of an agency not in the Danh mục."""
+    with sessions.begin() as s:
+        aip = make_aip(s, "uuid-dddd0001")
+        d: dict[str, Any] = {"session": s, "aip_id": aip.id}
+        make_dossier(
+            **d,
+            code="d1",
+            end_on=date(2021, 3, 10),
+            received=at(2023, 1, 5),
+            accepted=at(2023, 2, 1),
+            documents=[{"issued_on": date(2021, 1, 1)}],
+        )
+        make_dossier(
+            **d, code="d2", end_on=date(2020, 5, 1), received=at(2024, 5, 1), accepted=at(2024, 6, 1)
+        )
+        make_dossier(**d, code="d3", title="Hồ sơ quá hạn", end_on=date(2022, 6, 15), received=at(2025, 5, 1),
+                     documents=[{"issued_on": date(2022, 1, 10)}, {"issued_on": date(2022, 9, 1)},
+                                {"issued_on": date(2022, 9, 2), "maintenance": "05"}])  # fmt: skip
+        make_dossier(**d, code="d4", end_on=date(2022, 8, 20), received=at(2025, 6, 1))
+        make_dossier(**d, code="d5", end_on=date(2023, 12, 1), received=at(2025, 6, 1))
+        make_dossier(**d, code="d6", end_on=date(2020, 1, 1), received=at(2025, 6, 1), maintenance="04")
+        make_dossier(**d, code="d7", end_on=None, received=at(2025, 6, 1))
+        make_dossier(**d, code="d8", end_on=date(2020, 1, 1), received=at(2025, 8, 1))
+        make_dossier(**d, code="u1", organ_id="H99.99", end_on=date(2020, 1, 1), received=at(2025, 6, 1))
+        for year, value in ((2020, 3), (2021, 1), (2022, 5)):
+            set_declared_total(s, organ_id=A, year=year, metric="permanent_e_records_created", value=value,
+                               source="test")  # fmt: skip
+        tr.register_plan(s, settings, A, "KH-09", date(2025, 1, 10), date(2025, 6, 1), 12)
+
+
+def test_deadlines_on_a_fixed_day(
+    settings: Settings, sessions: sessionmaker[Session], deadline_catalog: None
+) -> None:
+    with sessions() as s:
+        report = deadline_report(s, settings, on=ON, within_days=90)
+    assert report.basis == "programme" and report.basis_note == "transfer.deadline.basis_programme"
+    a, b, unknown = report.agencies
+    assert (a.organ_id, b.organ_id, unknown.organ_id) == (A, B, "")
+    codes = {st: [x.code for x in a.of(st)] for st in DeadlineStatus}
+    assert codes == {
+        DeadlineStatus.OVERDUE: ["d3"],
+        DeadlineStatus.DUE: ["d4"],
+        DeadlineStatus.PENDING: ["d5"],
+        DeadlineStatus.ON_TIME: ["d1"],
+        DeadlineStatus.LATE: ["d2"],
+        DeadlineStatus.UNDATED: ["d7"],
+    }
+    (d3,) = a.of(DeadlineStatus.OVERDUE)
+    assert (d3.deadline, d3.days, d3.documents, d3.title) == (date(2025, 6, 15), -16, 3, "Hồ sơ quá hạn")
+    # documents: d1's on time; d3's first overdue (10/1/2025), second due (1/9/2025), third not permanent
+    assert dict(a.documents) == {"on_time": 1, "overdue": 1, "due": 1}
+    # declared minus received: 2020: 3 - 1 (d2; d6 is not permanent, d8 came later); 2022: 5 - 2
+    assert [(n.year, n.declared, n.received, n.missing, n.deadline, n.status) for n in a.not_received] == [
+        (2020, 3, 1, 2, date(2023, 12, 31), DeadlineStatus.OVERDUE),
+        (2022, 5, 2, 3, date(2025, 12, 31), DeadlineStatus.PENDING),
+    ]
+    assert [(p.reference, p.expected_dossiers, p.status) for p in a.plans] == [
+        ("KH-09", 12, DeadlineStatus.OVERDUE)
+    ]
+    assert b.dossiers == [] and b.not_received == []
+    assert [x.code for x in unknown.of(DeadlineStatus.OVERDUE)] == ["u1"]
+    data = report.as_dict()
+    assert data["agencies"][0]["overdue"][0]["code"] == "d3" and data["agencies"][0]["pending"] == 1
+
+    with sessions() as s:
+        law = deadline_report(s, settings, on=ON, within_days=200, organ_id=A, basis="law")
+    (only,) = law.agencies
+    assert law.basis_note == "transfer.deadline.basis_law_proxy"
+    # law basis: 31/12 of the creation year + 5. d2 (2020, accepted 1/6/2024) is then on time and
+    # d3 (2022) is due only at the end of 2027
+    assert {st.value: [x.code for x in only.of(st)] for st in DeadlineStatus if only.of(st)} == {
+        "on_time": ["d2", "d1"],
+        "pending": ["d3", "d4", "d5"],
+        "undated": ["d7"],
+    }
+    assert [(n.year, n.deadline, n.status) for n in only.not_received] == [
+        (2020, date(2025, 12, 31), DeadlineStatus.DUE),
+        (2022, date(2027, 12, 31), DeadlineStatus.PENDING),
+    ]
+
+
+def test_declared_totals_are_in_the_catalog(sessions: sessionmaker[Session], deadline_catalog: None) -> None:
+    with sessions() as s:
+        assert s.scalars(select(DeclaredTotal.value).order_by(DeclaredTotal.year)).all() == [3, 1, 5]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_records_settings_from_the_config_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    write_home_config(home, '[records]\nholidays = [2025-09-01, "2025-09-02"]\ndeadline_basis = "law"\n')
+    records = load_settings(home, environ={}).records
+    assert records.holidays == (date(2025, 9, 1), date(2025, 9, 2)) and records.deadline_basis == "law"
+    assert (records.confirm_receipt_days, records.decision_days, records.plan_reply_working_days) == (
+        60,
+        60,
+        7,
+    )
+    assert (records.plan_lead_months, records.transfer_deadline_years, records.programme_deadline_years) == (
+        12,
+        5,
+        3,
+    )
+    for bad, key in (
+        ('deadline_basis = "programe"', "records.deadline_basis"),
+        ('holidays = ["2/9/2025"]', "records.holidays[0]"),
+        ('declared_unit = "metres"', "records.declared_unit"),
+        ("decision_days = -1", "records.decision_days"),
+    ):
+        write_home_config(home, f"[records]\n{bad}\n")
+        with pytest.raises(SettingsError) as info:
+            load_settings(home, environ={})
+        assert info.value.key == key

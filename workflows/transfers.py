@@ -1,0 +1,689 @@
+"""Thu nộp: a source agency's transfer from the registered plan to the archive's decision.
+
+The procedure and its deadlines (vn-standards.md §3.2; TT 05/2025/TT-BNV as transcribed [S: S1,
+S5], Luật Lưu trữ 2024 for the intake of permanent records only):
+
+1. **Kế hoạch / đăng ký nộp lưu** (:func:`register_plan`): the agency registers a hand-over
+   ``records.plan_lead_months`` (12) months ahead; the archive replies within
+   ``records.plan_reply_working_days`` (07) working days (:func:`reply_plan`). A registration with
+   less lead time is recorded with a warning: refusing it would only delay the records.
+2. **Receipt** (:func:`receive`): the package arrives; the receipt must be confirmed to the agency
+   within ``records.confirm_receipt_days`` (60) days (:func:`confirm_receipt`) and the archive
+   must process it and decide within ``records.decision_days`` (60) days.
+3. **Processing** (:func:`link_ingest`): the ingest job and the AIP it made are linked.
+4. **Decision** (:func:`decide`): accepted (the AIP is stored; the dossiers of the AIP get their
+   ``accepted_at``, the time the K3 figure measures) or rejected with a reason. A decision is
+   final: deciding again is refused, never silently overwritten.
+5. **Biên bản giao nhận** (:func:`issue_handover`): the handover record of an accepted transfer,
+   printed to PDF; its SHA-256 is kept on the transfer.
+
+Overdue steps are listed by :func:`overdue_transfers`; the deadlines of the records themselves
+(3 or 5 years) are in :mod:`workflows.deadlines`.
+
+Functions take a session and never commit (style guide item 20): the CLI frames the transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from preservation.findings import Finding, Severity
+from repository.catalog.models import Aip, AipStatus
+from repository.catalog.records import Dossier, SourceAgency, Transfer, TransferPlan, TransferStatus
+from repository.reports.handover import (
+    Handover,
+    HandoverDossier,
+    render_html,
+    render_pdf,
+    sha256_hex,
+    write_atomic,
+)
+from repository.settings import Settings
+from workflows.deadlines import add_months, add_working_days, archive_day
+
+DECIDED = (TransferStatus.ACCEPTED, TransferStatus.REJECTED)
+UNDECIDED = (TransferStatus.RECEIVED, TransferStatus.PROCESSING)
+PERMANENT = "01"  # TT 05 maintenance code list: 01 Vĩnh viễn
+
+
+class TransferError(Exception):
+    """A transfer step was refused; nothing changed. ``code`` and ``params`` give the catalog text."""
+
+    code = "transfer.error"
+
+    def __init__(self, message: str, *, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.params: dict[str, Any] = dict(params or {})
+
+
+class AgencyNotFound(TransferError):
+    """The organ_id is not in the Danh mục nguồn nộp lưu (source_agency)."""
+
+    code = "transfer.agency_not_found"
+
+
+class PlanNotFound(TransferError):
+    code = "transfer.plan_not_found"
+
+
+class PlanExists(TransferError):
+    """The agency already registered a plan with this reference."""
+
+    code = "transfer.plan_exists"
+
+
+class PlanAlreadyReplied(TransferError):
+    code = "transfer.plan_replied"
+
+
+class BadInput(TransferError):
+    """Input that cannot be right: a hand-over planned before its registration, a reply before it,
+    a time without a time zone, nobody named as receiver or decider, an empty reference."""
+
+    code = "transfer.bad_input"
+
+
+class TransferNotFound(TransferError):
+    code = "transfer.not_found"
+
+
+class AlreadyDecided(TransferError):
+    """The transfer was accepted or rejected already; a decision is never overwritten."""
+
+    code = "transfer.already_decided"
+
+
+class ReasonRequired(TransferError):
+    """Rejecting needs a reason: the agency is told why its package was returned."""
+
+    code = "transfer.reason_required"
+
+
+class NoStoredAip(TransferError):
+    """Accepting needs the transfer's AIP to be stored (linked and every required copy written)."""
+
+    code = "transfer.no_stored_aip"
+
+
+class AipNotFound(TransferError):
+    code = "transfer.aip_not_found"
+
+
+class NotPermanent(TransferError):
+    """``records.intake_only_permanent``: the AIP holds dossiers whose retention is not 01."""
+
+    code = "transfer.not_permanent"
+
+
+class NotAccepted(TransferError):
+    """A biên bản giao nhận is only made for an accepted transfer."""
+
+    code = "transfer.not_accepted"
+
+
+# --------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan: TransferPlan
+    findings: tuple[Finding, ...] = ()
+
+
+def find_agency(session: Session, organ_id: str) -> SourceAgency:
+    """The source agency with this mã định danh.
+
+    Raises:
+        AgencyNotFound: naming the organ_id.
+    """
+    agency = session.scalars(select(SourceAgency).where(SourceAgency.organ_id == organ_id.strip())).first()
+    if agency is None:
+        raise AgencyNotFound(
+            f"no source agency with organ_id {organ_id!r} (add it to the Danh mục nguồn nộp lưu first)",
+            params={"organ_id": organ_id},
+        )
+    return agency
+
+
+def register_plan(
+    session: Session,
+    settings: Settings,
+    organ_id: str,
+    reference: str,
+    registered_on: date,
+    planned_on: date,
+    expected_dossiers: int | None = None,
+    *,
+    notes: str = "",
+) -> PlanResult:
+    """Record an agency's registration of a transfer (đăng ký nộp lưu, TT 05 [S]).
+
+    The reply is due ``records.plan_reply_working_days`` working days after ``registered_on``
+    (Saturdays, Sundays and ``records.holidays`` do not count).
+
+    Returns:
+        The plan and, when ``planned_on`` is less than ``records.plan_lead_months`` after
+        ``registered_on``, a warning finding ``transfer.plan_short_lead``.
+
+    Raises:
+        AgencyNotFound, PlanExists, BadInput (``planned_on`` before ``registered_on``, or a
+        negative number of dossiers).
+    """
+    records = settings.records
+    agency = find_agency(session, organ_id)
+    reference = reference.strip()
+    if not reference:
+        raise BadInput("a plan needs the agency's reference (số kế hoạch)", params={"problem": "reference"})
+    if planned_on < registered_on:
+        raise BadInput(
+            f"the hand-over ({planned_on}) is planned before the registration ({registered_on})",
+            params={"problem": f"{planned_on} < {registered_on}"},
+        )
+    if expected_dossiers is not None and expected_dossiers < 0:
+        raise BadInput("the expected number of dossiers is negative", params={"problem": "expected_dossiers"})
+    existing = session.scalars(
+        select(TransferPlan).where(TransferPlan.agency_id == agency.id, TransferPlan.reference == reference)
+    ).first()
+    if existing is not None:
+        raise PlanExists(
+            f"{organ_id} already registered plan {reference!r} (#{existing.id})",
+            params={"organ_id": organ_id, "reference": reference, "plan_id": existing.id},
+        )
+    plan = TransferPlan(
+        agency_id=agency.id,
+        reference=reference,
+        registered_on=registered_on,
+        planned_on=planned_on,
+        expected_dossiers=expected_dossiers,
+        reply_due_on=add_working_days(registered_on, records.plan_reply_working_days, records.holidays),
+        notes=notes,
+    )
+    session.add(plan)
+    session.flush()
+    findings: list[Finding] = []
+    earliest = add_months(registered_on, records.plan_lead_months)
+    if planned_on < earliest:
+        findings.append(
+            Finding(
+                code="transfer.plan_short_lead",
+                severity=Severity.WARNING,
+                where=f"plan {reference}",
+                message=(
+                    f"the hand-over on {planned_on} is less than {records.plan_lead_months} months after "
+                    f"the registration on {registered_on} (TT 05: register {records.plan_lead_months} "
+                    f"months ahead, i.e. not before {earliest})"
+                ),
+                params={
+                    "reference": reference,
+                    "planned_on": planned_on.isoformat(),
+                    "registered_on": registered_on.isoformat(),
+                    "months": records.plan_lead_months,
+                    "earliest": earliest.isoformat(),
+                },
+            )
+        )
+    return PlanResult(plan, tuple(findings))
+
+
+def reply_plan(session: Session, plan_id: int, replied_on: date, *, notes: str = "") -> TransferPlan:
+    """Record the archive's reply to a registration. Replying late is recorded as it happened (the
+    plan shows ``replied_on`` after ``reply_due_on``); replying twice is refused.
+
+    Raises:
+        PlanNotFound, PlanAlreadyReplied, BadInput (a reply before the registration).
+    """
+    plan = session.get(TransferPlan, plan_id)
+    if plan is None:
+        raise PlanNotFound(f"no transfer plan #{plan_id}", params={"plan": plan_id})
+    if plan.replied_on is not None:
+        raise PlanAlreadyReplied(
+            f"plan #{plan_id} was answered on {plan.replied_on}",
+            params={"plan": plan_id, "replied_on": plan.replied_on.isoformat()},
+        )
+    if replied_on < plan.registered_on:
+        raise BadInput(
+            f"the reply ({replied_on}) is before the registration ({plan.registered_on})",
+            params={"problem": f"{replied_on} < {plan.registered_on}"},
+        )
+    plan.replied_on = replied_on
+    if notes:
+        plan.notes = f"{plan.notes}\n{notes}".strip()
+    session.flush()
+    return plan
+
+
+# --------------------------------------------------------------------------- transfers
+
+
+def receive(
+    session: Session,
+    settings: Settings,
+    *,
+    organ_id: str,
+    package_name: str,
+    received_at: datetime,
+    by: str,
+    plan_reference: str | None = None,
+) -> Transfer:
+    """Record that an agency's package arrived.
+
+    The deadlines count calendar days from the day of receipt in the archive's time zone
+    (``package.timezone``, TT 05: +07:00): confirmation ``records.confirm_receipt_days``, decision
+    ``records.decision_days`` (TT 05 [S]: 60 and 60).
+
+    Raises:
+        AgencyNotFound, PlanNotFound (``plan_reference`` is not a plan of this agency),
+        BadInput (``received_at`` without a time zone, or no receiver named).
+    """
+    if received_at.tzinfo is None:
+        raise BadInput("received_at needs a time zone", params={"problem": "received_at"})
+    if not by.strip():
+        raise BadInput("who received the package must be named", params={"problem": "by"})
+    if not package_name.strip():
+        raise BadInput("the package must be named", params={"problem": "package_name"})
+    agency = find_agency(session, organ_id)
+    plan: TransferPlan | None = None
+    if plan_reference:
+        plan = session.scalars(
+            select(TransferPlan).where(
+                TransferPlan.agency_id == agency.id, TransferPlan.reference == plan_reference.strip()
+            )
+        ).first()
+        if plan is None:
+            raise PlanNotFound(
+                f"{organ_id} has no plan {plan_reference!r}",
+                params={"plan": plan_reference, "organ_id": organ_id},
+            )
+    day = archive_day(received_at, ZoneInfo(settings.package.timezone))
+    transfer = Transfer(
+        id=str(uuid.uuid4()),
+        plan_id=plan.id if plan else None,
+        agency_id=agency.id,
+        package_name=package_name,
+        received_at=received_at.astimezone(UTC),
+        received_by=by.strip(),
+        confirm_due_on=day + timedelta(days=settings.records.confirm_receipt_days),
+        decision_due_on=day + timedelta(days=settings.records.decision_days),
+        status=TransferStatus.RECEIVED,
+    )
+    session.add(transfer)
+    session.flush()
+    return transfer
+
+
+def get_transfer(session: Session, transfer_id: str) -> Transfer:
+    """The transfer with this id (or an unambiguous prefix of at least 8 characters).
+
+    Raises:
+        TransferNotFound.
+    """
+    ident = transfer_id.strip().lower()
+    found = session.get(Transfer, ident)
+    if found is not None:
+        return found
+    if len(ident) >= 8:
+        matches = list(
+            session.scalars(select(Transfer).where(Transfer.id.startswith(ident, autoescape=True)))
+        )
+        if len(matches) == 1:
+            return matches[0]
+    raise TransferNotFound(f"no transfer {transfer_id!r}", params={"transfer": transfer_id})
+
+
+def confirm_receipt(session: Session, transfer_id: str, *, at: datetime | None = None) -> Transfer:
+    """Record that the receipt was confirmed to the agency (idempotent: the first time stays)."""
+    transfer = get_transfer(session, transfer_id)
+    if transfer.confirmed_at is None:
+        transfer.confirmed_at = (at or datetime.now(UTC)).astimezone(UTC)
+        session.flush()
+    return transfer
+
+
+def link_ingest(session: Session, transfer_id: str, job_id: str | None, aip_id: str) -> Transfer:
+    """Link the ingest job and the AIP made from the package; the transfer is then processing.
+
+    ``job_id`` defaults to the job that made the AIP.
+
+    Raises:
+        TransferNotFound, AlreadyDecided, AipNotFound.
+    """
+    transfer = get_transfer(session, transfer_id)
+    _undecided(transfer)
+    aip = session.get(Aip, aip_id)
+    if aip is None:
+        raise AipNotFound(f"no AIP {aip_id!r}", params={"aip": aip_id})
+    transfer.aip_id = aip.id
+    transfer.job_id = job_id or aip.job_id
+    transfer.status = TransferStatus.PROCESSING
+    session.flush()
+    return transfer
+
+
+def decide(
+    session: Session,
+    settings: Settings,
+    transfer_id: str,
+    *,
+    accept: bool,
+    by: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Transfer:
+    """Accept or reject a transfer, once.
+
+    Accepting requires the linked AIP to be stored (``stored``, or ``degraded``: a verified copy
+    exists and a further required copy is still queued) and, with ``records.intake_only_permanent``,
+    every dossier of the AIP to be permanent (TT 05: the Historical Archive takes only ``01``);
+    the dossiers of the AIP that have no ``accepted_at`` get the decision time. Deciding also
+    confirms the receipt if that was not recorded.
+
+    Raises:
+        TransferNotFound, AlreadyDecided, ReasonRequired (rejecting without a reason),
+        NoStoredAip, NotPermanent, BadInput (no decider named).
+    """
+    transfer = get_transfer(session, transfer_id)
+    _undecided(transfer)
+    reason = reason.strip()
+    if not by.strip():
+        raise BadInput("who decided must be named", params={"problem": "by"})
+    if not accept and not reason:
+        raise ReasonRequired(
+            f"transfer {transfer.id} cannot be rejected without a reason", params={"transfer": transfer.id}
+        )
+    when = (at or datetime.now(UTC)).astimezone(UTC)
+    dossiers: Sequence[Dossier] = ()
+    if accept:
+        aip = session.get(Aip, transfer.aip_id) if transfer.aip_id else None
+        if aip is None or aip.status not in (AipStatus.STORED, AipStatus.DEGRADED):
+            raise NoStoredAip(
+                f"transfer {transfer.id} has no stored AIP "
+                + (f"(AIP {aip.id} is {aip.status.value})" if aip else "(link the ingest first)"),
+                params={"transfer": transfer.id, "aip": aip.id if aip else None,
+                        "status": aip.status.value if aip else None},
+            )  # fmt: skip
+        dossiers = list(session.scalars(select(Dossier).where(Dossier.aip_id == aip.id).order_by(Dossier.id)))
+        if settings.records.intake_only_permanent:
+            other = [d.code for d in dossiers if d.maintenance != PERMANENT]
+            if other:
+                raise NotPermanent(
+                    f"transfer {transfer.id}: {len(other)} dossier(s) are not permanent (maintenance "
+                    f"01): {', '.join(other[:10])}",
+                    params={"transfer": transfer.id, "count": len(other), "codes": other[:10]},
+                )
+    transfer.status = TransferStatus.ACCEPTED if accept else TransferStatus.REJECTED
+    transfer.decided_at = when
+    transfer.decided_by = by.strip()
+    transfer.decision_reason = reason
+    if transfer.confirmed_at is None:
+        transfer.confirmed_at = when
+    for dossier in dossiers:
+        if dossier.accepted_at is None:
+            dossier.accepted_at = when
+    session.flush()
+    return transfer
+
+
+def _undecided(transfer: Transfer) -> None:
+    if transfer.status in DECIDED:
+        decided = transfer.decided_at.isoformat() if transfer.decided_at else None
+        raise AlreadyDecided(
+            f"transfer {transfer.id} was already {transfer.status.value} "
+            f"({decided} by {transfer.decided_by})",
+            params={"transfer": transfer.id, "status": transfer.status.value, "decided_at": decided,
+                    "by": transfer.decided_by},
+        )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- lists
+
+
+@dataclass(frozen=True)
+class OverdueTransfer:
+    """A transfer past one of its deadlines: ``kind`` is ``decision`` or ``confirmation``."""
+
+    transfer: Transfer
+    kind: str
+    due_on: date
+    days_late: int
+
+
+def overdue_transfers(session: Session, on: date) -> list[OverdueTransfer]:
+    """Undecided transfers past ``decision_due_on`` and unconfirmed ones past ``confirm_due_on``
+    (a deadline day itself is still in time), oldest deadline first."""
+    rows = session.scalars(
+        select(Transfer)
+        .where(
+            or_(
+                Transfer.status.in_(UNDECIDED) & (Transfer.decision_due_on < on),
+                Transfer.confirmed_at.is_(None) & (Transfer.confirm_due_on < on),
+            )
+        )
+        .order_by(Transfer.received_at, Transfer.id)
+    )
+    out: list[OverdueTransfer] = []
+    for t in rows:
+        if t.confirmed_at is None and t.confirm_due_on < on:
+            out.append(OverdueTransfer(t, "confirmation", t.confirm_due_on, (on - t.confirm_due_on).days))
+        if t.status in UNDECIDED and t.decision_due_on < on:
+            out.append(OverdueTransfer(t, "decision", t.decision_due_on, (on - t.decision_due_on).days))
+    out.sort(key=lambda o: (o.due_on, o.transfer.id, o.kind))
+    return out
+
+
+def list_transfers(
+    session: Session, *, status: TransferStatus | None = None, organ_id: str | None = None
+) -> list[Transfer]:
+    """Transfers, newest receipt first, optionally of one status or one agency."""
+    query = select(Transfer).order_by(Transfer.received_at.desc(), Transfer.id)
+    if status is not None:
+        query = query.where(Transfer.status == status)
+    if organ_id is not None:
+        query = query.where(Transfer.agency_id == find_agency(session, organ_id).id)
+    return list(session.scalars(query))
+
+
+def list_plans(session: Session, *, organ_id: str | None = None) -> list[TransferPlan]:
+    query = select(TransferPlan).order_by(TransferPlan.registered_on.desc(), TransferPlan.id)
+    if organ_id is not None:
+        query = query.where(TransferPlan.agency_id == find_agency(session, organ_id).id)
+    return list(session.scalars(query))
+
+
+def transfer_dict(t: Transfer) -> dict[str, Any]:
+    """The JSON shape of a transfer (CLI ``--json``; keys are stable)."""
+    return {
+        "transfer_id": t.id,
+        "organ_id": t.agency.organ_id if t.agency else None,
+        "agency": t.agency.name if t.agency else None,
+        "plan_id": t.plan_id,
+        "plan_reference": t.plan.reference if t.plan else None,
+        "package_name": t.package_name,
+        "status": t.status.value,
+        "received_at": t.received_at.isoformat(),
+        "received_by": t.received_by,
+        "confirm_due_on": t.confirm_due_on.isoformat(),
+        "confirmed_at": t.confirmed_at.isoformat() if t.confirmed_at else None,
+        "decision_due_on": t.decision_due_on.isoformat(),
+        "job_id": t.job_id,
+        "aip_id": t.aip_id,
+        "decided_at": t.decided_at.isoformat() if t.decided_at else None,
+        "decided_by": t.decided_by,
+        "decision_reason": t.decision_reason,
+        "handover_digest": t.handover_digest or None,
+    }
+
+
+def plan_dict(p: TransferPlan) -> dict[str, Any]:
+    return {
+        "plan_id": p.id,
+        "organ_id": p.agency.organ_id,
+        "agency": p.agency.name,
+        "reference": p.reference,
+        "registered_on": p.registered_on.isoformat(),
+        "planned_on": p.planned_on.isoformat(),
+        "expected_dossiers": p.expected_dossiers,
+        "reply_due_on": p.reply_due_on.isoformat(),
+        "replied_on": p.replied_on.isoformat() if p.replied_on else None,
+        "replied_late": bool(p.replied_on and p.replied_on > p.reply_due_on),
+        "notes": p.notes,
+    }
+
+
+# --------------------------------------------------------------------------- biên bản giao nhận
+
+
+@dataclass(frozen=True)
+class HandoverIssued:
+    transfer_id: str
+    path: Path
+    sha256: str
+    previous_sha256: str | None
+    dossiers: int
+    html_path: Path | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "transfer_id": self.transfer_id,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "previous_sha256": self.previous_sha256,
+            "dossiers": self.dossiers,
+            "html_path": str(self.html_path) if self.html_path else None,
+        }
+
+
+def handover_data(session: Session, settings: Settings, transfer_id: str) -> Handover:
+    """What the biên bản giao nhận of an accepted transfer shows: the agency, the archive, who
+    received and decided when, and every hồ sơ of the AIP in code order.
+
+    Raises:
+        TransferNotFound, NotAccepted.
+    """
+    transfer = get_transfer(session, transfer_id)
+    if (
+        transfer.status is not TransferStatus.ACCEPTED
+        or transfer.aip_id is None
+        or transfer.decided_at is None
+    ):
+        raise NotAccepted(
+            f"transfer {transfer.id} is {transfer.status.value}: a biên bản giao nhận is made for an "
+            "accepted transfer",
+            params={"transfer": transfer.id, "status": transfer.status.value},
+        )
+    dossiers = session.scalars(
+        select(Dossier)
+        .where(Dossier.aip_id == transfer.aip_id)
+        .options(selectinload(Dossier.documents))
+        .order_by(Dossier.code, Dossier.id)
+    )
+    rows = tuple(
+        HandoverDossier(
+            code=d.code,
+            title=d.title,
+            start_date=d.start_date,
+            end_date=d.end_date,
+            maintenance=d.maintenance,
+            mode=d.mode,
+            documents=len(d.documents) if d.documents else (d.total_doc or 0),
+            pages=d.number_of_page
+            if d.number_of_page is not None
+            else (sum(doc.number_of_page or 0 for doc in d.documents) if d.documents else None),
+        )
+        for d in dossiers
+    )
+    agency = transfer.agency
+    return Handover(
+        transfer_id=transfer.id,
+        archive_name=settings.archive.name,
+        archive_id=settings.records.archive_id,
+        organ_id=agency.organ_id if agency else "",
+        agency_name=agency.name if agency else "",
+        package_name=transfer.package_name,
+        plan_reference=transfer.plan.reference if transfer.plan else None,
+        received_at=transfer.received_at,
+        received_by=transfer.received_by,
+        decided_at=transfer.decided_at,
+        decided_by=transfer.decided_by,
+        aip_id=transfer.aip_id,
+        timezone=settings.package.timezone,
+        dossiers=rows,
+    )
+
+
+def issue_handover(
+    session: Session,
+    settings: Settings,
+    transfer_id: str,
+    out: Path,
+    *,
+    html_out: Path | None = None,
+    language: str = "vi",
+    chromium: str | None = None,
+    timeout: float = 120.0,
+) -> HandoverIssued:
+    """Print the biên bản giao nhận to ``out`` (PDF by headless Chromium), store its SHA-256 on
+    the transfer, and with ``html_out`` also write the HTML whose footer states that digest.
+
+    Printing again makes a new PDF (Chromium stamps the time in it) with a new digest, which
+    replaces the stored one; the previous digest is returned so that the caller can say so.
+
+    Raises:
+        TransferNotFound, NotAccepted, ChromiumNotFound, PdfFailed.
+    """
+    data = handover_data(session, settings, transfer_id)
+    pdf = render_pdf(data, language=language, chromium=chromium, timeout=timeout)
+    digest = sha256_hex(pdf)
+    transfer = get_transfer(session, data.transfer_id)
+    previous = transfer.handover_digest or None
+    transfer.handover_digest = digest
+    session.flush()  # recorded before the files appear: a failed write rolls the digest back
+    write_atomic(out, pdf)
+    if html_out is not None:
+        write_atomic(html_out, render_html(data, language=language, pdf_sha256=digest).encode("utf-8"))
+    return HandoverIssued(transfer.id, out, digest, previous, len(data.dossiers), html_out)
+
+
+__all__ = [
+    "DECIDED",
+    "UNDECIDED",
+    "AgencyNotFound",
+    "AipNotFound",
+    "AlreadyDecided",
+    "BadInput",
+    "HandoverIssued",
+    "NoStoredAip",
+    "NotAccepted",
+    "NotPermanent",
+    "OverdueTransfer",
+    "PlanAlreadyReplied",
+    "PlanExists",
+    "PlanNotFound",
+    "PlanResult",
+    "ReasonRequired",
+    "TransferError",
+    "TransferNotFound",
+    "confirm_receipt",
+    "decide",
+    "find_agency",
+    "get_transfer",
+    "handover_data",
+    "issue_handover",
+    "link_ingest",
+    "list_plans",
+    "list_transfers",
+    "overdue_transfers",
+    "plan_dict",
+    "receive",
+    "register_plan",
+    "reply_plan",
+    "transfer_dict",
+]
