@@ -32,6 +32,7 @@ class EventType(StrEnum):
     RECOVERY = "recovery"
     ACCESSION = "accession"
     INGESTION_END = "ingestion end"
+    DISSEMINATION = "dissemination"  # a copy made for use outside the repository (export, DIP)
 
     @property
     def uri(self) -> str:
@@ -55,6 +56,7 @@ _EVENT_TYPE_URIS: dict[EventType, str] = {
     EventType.RECOVERY: "https://id.loc.gov/vocabulary/preservation/eventType/rec",
     EventType.ACCESSION: "https://id.loc.gov/vocabulary/preservation/eventType/acc",
     EventType.INGESTION_END: "https://id.loc.gov/vocabulary/preservation/eventType/ing",
+    EventType.DISSEMINATION: "https://id.loc.gov/vocabulary/preservation/eventType/dis",
 }
 
 
