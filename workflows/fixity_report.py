@@ -29,8 +29,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,6 +58,7 @@ from repository.reports.fixity import (
     Summary,
     report_digest,
 )
+from repository.settings import Settings
 
 HOLDING_STATUSES = (AipStatus.STORED, AipStatus.DEGRADED)
 COULD_NOT_CHECK = "could not check"
@@ -121,6 +123,41 @@ def build_fixity_report(
         series=series,
     )
     return replace(report, digest=report_digest(report))
+
+
+def report_period(since: date, until: date | None, *, tz: tzinfo, now: datetime) -> tuple[datetime, datetime]:
+    """The period that the days ``since`` and ``until`` name, as ``kholuu report fixity`` and the
+    web page both read them: from 00:00 of ``since`` in the audit time zone to 00:00 of ``until``
+    (the day after the last day), or to ``now`` when no ``until`` is given. One definition, so a
+    page and a file made for the same days cover the same instants and carry the same digest."""
+    start = datetime.combine(since, time(), tzinfo=tz)
+    end = datetime.combine(until, time(), tzinfo=tz) if until is not None else now
+    return start, end
+
+
+def fixity_report_for(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    since: datetime,
+    until: datetime,
+    generated_at: datetime,
+) -> FixityReport:
+    """:func:`build_fixity_report` with the archive's settings (cycle, time zone, name): what the
+    command line and the web app both call, so that their reports agree byte for byte.
+
+    Raises:
+        ValueError: see :func:`build_fixity_report`.
+    """
+    return build_fixity_report(
+        sessions,
+        since=since,
+        until=until,
+        cycle_days=settings.audit.cycle_days,
+        generated_at=generated_at,
+        archive_name=settings.archive.name,
+        tz=ZoneInfo(settings.audit.timezone),
+    )
 
 
 def _in_period(column: Any, since: datetime, until: datetime) -> Any:
@@ -358,4 +395,4 @@ def _series(session: Session, since: datetime, until: datetime, tz: tzinfo) -> t
     return tuple(DayRow(day=d, copies_checked=checked[d], failures=failed[d]) for d in days)
 
 
-__all__ = ["FixityReport", "build_fixity_report", "report_digest"]
+__all__ = ["FixityReport", "build_fixity_report", "fixity_report_for", "report_digest", "report_period"]

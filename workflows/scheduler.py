@@ -69,6 +69,21 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
     return wanted
 
 
+def start_in_background(settings: Settings) -> tuple[BaseScheduler, list[str]]:
+    """Start the audit schedules on a background thread (``kholuu scheduler``, ``kholuu serve
+    --scheduler``): started paused so that the jobs are installed before any runs, then resumed.
+    The caller stops it with ``shutdown(wait=True)``, which lets a running audit finish."""
+    scheduler = build_scheduler(settings, background=True)
+    scheduler.start(paused=True)
+    try:
+        jobs = install_jobs(scheduler, settings)
+        scheduler.resume()
+    except BaseException:
+        scheduler.shutdown(wait=False)
+        raise
+    return scheduler, jobs
+
+
 def scheduled_audit(
     home: str, location: str, limit: int, budget_gb: float, gap_seconds: float
 ) -> dict[str, Any]:

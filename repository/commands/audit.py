@@ -136,14 +136,11 @@ def scheduler(run_for: float | None) -> None:
     import signal
     import threading
 
-    from workflows.scheduler import build_scheduler, install_jobs
+    from workflows.scheduler import start_in_background
 
     app = current_app()
     upgrade(app.engine)
-    sched = build_scheduler(app.settings, background=True)
-    sched.start(paused=True)
-    jobs = install_jobs(sched, app.settings)
-    sched.resume()
+    sched, jobs = start_in_background(app.settings)
     click.echo(app.t.text("cli.scheduler.started", {"jobs": ", ".join(jobs) or "-"}), err=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -180,13 +177,13 @@ def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, 
     """Fixity report: what was checked in the period, % of holdings within the cycle, copies and
     where, every failure and its repair, open incidents, a plot; it states its own digest."""
     from repository.reports import ReportFormat, render
-    from workflows.fixity_report import build_fixity_report
+    from workflows.fixity_report import fixity_report_for, report_period
 
     app = current_app()
     app.json_output = as_json
     zone = ZoneInfo(app.settings.audit.timezone)
     now = datetime.now(UTC)
-    start, end = since.replace(tzinfo=zone), until.replace(tzinfo=zone) if until else now
+    start, end = report_period(since.date(), until.date() if until else None, tz=zone, now=now)
     if end <= start:
         app.fail(
             "cli.report.empty_period",
@@ -194,15 +191,7 @@ def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, 
             EXIT_USAGE,
             params={"since": start.date().isoformat(), "until": end.date().isoformat()},
         )
-    result = build_fixity_report(
-        app.sessions,
-        since=start,
-        until=end,
-        cycle_days=app.settings.audit.cycle_days,
-        generated_at=now,
-        archive_name=app.settings.archive.name,
-        tz=zone,
-    )
+    result = fixity_report_for(app.settings, app.sessions, since=start, until=end, generated_at=now)
     render(result, cast(ReportFormat, fmt), out, language=app.t.language)
     if as_json:
         app.emit({"path": str(out), "format": fmt, "digest": result.digest})

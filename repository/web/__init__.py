@@ -1,0 +1,112 @@
+"""The web app of Kho Lưu: the QĐ 458 dashboard, the fixity report for auditors, a health check.
+
+Read-only in this version, and with no authentication yet: ``kholuu serve`` binds to loopback by
+default and docs/web.md says what a deployment must put in front of it. The app is built by
+:func:`create_app` around settings loaded once at the entry point and a catalog session factory
+(style guide item 16): nothing is read at import time and there is no module-level app, so
+``kholuu serve`` and each test build their own. ``kholuu serve`` runs it under waitress; Flask's
+development server is never used.
+
+Domain errors know nothing about HTTP (style guide item 14): the one table mapping them to status
+codes is :func:`_register_error_handlers`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, render_template
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from repository.reports.fixity import ChromiumNotFound, ReportError
+from repository.settings import Settings
+from repository.web.context import EXTENSION, WebContext, translator
+from repository.web.params import BadParameter, link, template_helpers
+
+log = logging.getLogger("kholuu.web")
+
+SECURITY_HEADERS = {
+    # No script anywhere; inline <style> because the fixity report is one self-contained page.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # The figures are the catalog's as of the request: never show a stale copy.
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
+    """The Flask app for this archive.
+
+    Args:
+        settings: loaded once by the caller (``kholuu serve``, a test).
+        sessions: the catalog; the caller has checked it is at the current schema revision.
+
+    Returns:
+        A WSGI app; serve it with waitress (``kholuu serve``), never Flask's development server.
+    """
+    from repository.web import dashboard, health, reports
+
+    app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
+    app.extensions[EXTENSION] = WebContext(settings=settings, sessions=sessions)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(health.bp)
+    app.context_processor(template_helpers)
+    app.after_request(_security_headers)
+    _register_error_handlers(app)
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Error → status code, in one place. Every error is a page in the reader's language naming
+    the problem; nothing shows a traceback."""
+
+    def page(status: int, code: str, params: dict[str, Any], default: str) -> tuple[str, int]:
+        t = translator()
+        message = t.text(code, params, default=default)
+        return render_template("error.html", status=status, message=message, code=code), status
+
+    @app.errorhandler(BadParameter)
+    def bad_parameter(exc: BadParameter) -> tuple[str, int]:
+        return page(400, exc.code, exc.params, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int]:
+        status = exc.code or 500
+        code = "web.not_found" if status == 404 else "web.http_error"
+        return page(status, code, {"status": status, "name": exc.name}, exc.description or exc.name)
+
+    @app.errorhandler(ChromiumNotFound)
+    def no_chromium(exc: ChromiumNotFound) -> tuple[str, int]:
+        return page(503, exc.code, exc.params, str(exc))
+
+    @app.errorhandler(ReportError)
+    def report_failed(exc: ReportError) -> tuple[str, int]:
+        log.error("report failed: %s", exc)
+        return page(500, exc.code, exc.params, str(exc))
+
+    @app.errorhandler(SQLAlchemyError)
+    def catalog_down(exc: SQLAlchemyError) -> tuple[str, int]:
+        log.error("catalog error: %s", exc)
+        return page(503, "web.catalog_unavailable", {"problem": type(exc).__name__}, "catalog unavailable")
+
+    @app.errorhandler(Exception)
+    def internal(exc: Exception) -> tuple[str, int]:
+        log.exception("unexpected error")
+        return page(500, "web.internal_error", {"problem": type(exc).__name__}, "internal error")
+
+
+__all__ = ["BadParameter", "WebContext", "create_app", "link"]
