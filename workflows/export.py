@@ -11,6 +11,15 @@ Three forms (``kholuu export``):
   the package are in :mod:`workflows.export_dip`.
 * ``bagit``: the AIP version as a BagIt bag (RFC 8493) for tools that know bags and nothing else.
 
+The two transfer forms (``tt05-aip``, ``bagit``) carry every record of the AIP, so they name who
+receives the package (``recipient``: another archive, the national database…; recorded in the
+event). When a hồ sơ or tài liệu of the AIP is Mật (mức độ tiếp cận 03) or on the list of tài
+liệu tiếp cận có điều kiện, the export is refused unless ``decision`` names the decision that
+authorises the full transfer (Luật Lưu trữ 2024 khoản 4 Điều 25; vn-standards.md §3.3); the
+decision and the restricted records are recorded in the event. The bag's ``bag-info.txt`` names
+the AIP by its identifier and package kind only, never by its title: a title may itself say what
+a Mật record is about, and tag files are read by every tool the bag passes through.
+
 Every byte leaves storage through :func:`workflows.retrieve.fetch_aip`, which checks each file
 against the OCFL inventory (SHA-512) and the catalog (SHA-256) into a private staging folder. Each
 file is hashed again while it is streamed into the ZIP, so what leaves is what the catalog holds.
@@ -57,6 +66,7 @@ from workflows.export_dip import (
     dip_event,
     document_code,
     request_to_description,
+    restricted_content,
     select_documents,
     software_agent,
 )
@@ -96,6 +106,9 @@ class ExportResult:
     released: tuple[str, ...] = ()
     withheld: tuple[Withheld, ...] = ()
     approved_conditional: str = ""
+    recipient: str = ""
+    decision: str = ""
+    restricted: tuple[Withheld, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +125,9 @@ class ExportResult:
             "released": list(self.released),
             "withheld": [w.as_dict() for w in self.withheld],
             "approved_conditional": self.approved_conditional or None,
+            "recipient": self.recipient or None,
+            "decision": self.decision or None,
+            "restricted": [r.as_dict() for r in self.restricted],
         }
 
 
@@ -122,8 +138,17 @@ class _Fetched:
     version: int
     location: str
     objid: str
-    label: str
+    package_kind: str
     files: Mapping[str, StoredFile]
+
+
+@dataclass(frozen=True)
+class _Transfer:
+    """Who a transfer package goes to, under which decision, and the restricted records it carries."""
+
+    recipient: str
+    decision: str
+    restricted: tuple[Withheld, ...]
 
 
 # ------------------------------------------------------------------------------------------ entry
@@ -140,6 +165,8 @@ def export_aip(
     location: str | None = None,
     request: AccessRequest | None = None,
     tables: Tables | None = None,
+    recipient: str | None = None,
+    decision: str | None = None,
 ) -> ExportResult:
     """Write ``out`` (a ZIP) with the AIP version in the form ``fmt``.
 
@@ -147,9 +174,14 @@ def export_aip(
         version: OCFL version (default: the latest).
         location: read from this storage location only (default: any holding a copy).
         request: the access request; required for ``tt05-dip``, refused for the other forms.
+        recipient: who receives a ``tt05-aip`` or ``bagit`` package; required for them, refused
+            for ``tt05-dip`` (a DIP goes to the requester of its access request).
+        decision: number of the decision authorising the transfer of Mật (03) or listed records;
+            required when the AIP holds any, refused for ``tt05-dip``.
 
     Raises:
-        ExportError: every failure; nothing is left under ``out``.
+        ExportError: every failure; nothing is left under ``out``. ``export.restricted_content``
+            (refused) lists each restricted record and why in ``details``.
     """
     _check_target(out)
     if fmt is not ExportFormat.TT05_DIP and request is not None:
@@ -158,6 +190,16 @@ def export_aip(
             code="export.request_not_dip",
             kind=ErrorKind.USAGE,
         )
+    transfer: _Transfer | None = None
+    if fmt is ExportFormat.TT05_DIP:
+        if recipient is not None or decision is not None:
+            raise ExportError(
+                "--recipient and --decision apply to tt05-aip and bagit; a DIP goes to the requester",
+                code="export.transfer_not_dip",
+                kind=ErrorKind.USAGE,
+            )
+    else:
+        transfer = _transfer(sessions, aip_id, recipient, decision)
     selection: Selection | None = None
     request_description: Description | None = None
     if fmt is ExportFormat.TT05_DIP:
@@ -189,12 +231,14 @@ def export_aip(
             source = fetched.folder
             expected = {p: f.sha256 for p, f in fetched.files.items()}
             strict = True
-            event = _export_event(fmt, aip_id, fetched, out, now)
+            assert transfer is not None
+            event = _export_event(fmt, aip_id, fetched, out, now, transfer)
         elif fmt is ExportFormat.BAGIT:
             source = _make_bag(settings, fetched, staging / "bag", now, zone)
             expected = {f"data/{fetched.folder.name}/{p}": f.sha256 for p, f in fetched.files.items()}
             strict = False  # the tag files are ours, written just now
-            event = _export_event(fmt, aip_id, fetched, out, now)
+            assert transfer is not None
+            event = _export_event(fmt, aip_id, fetched, out, now, transfer)
         else:
             assert selection is not None and request is not None and request_description is not None
             assert tables is not None
@@ -224,7 +268,42 @@ def export_aip(
         released=tuple(document_code(d) for _, d in selection.released) if selection else (),
         withheld=selection.withheld if selection else (),
         approved_conditional=request.approved_conditional.strip() if request else "",
+        recipient=transfer.recipient if transfer else "",
+        decision=transfer.decision if transfer else "",
+        restricted=transfer.restricted if transfer else (),
     )
+
+
+def _transfer(
+    sessions: sessionmaker[Session], aip_id: str, recipient: str | None, decision: str | None
+) -> _Transfer:
+    """The recipient of a transfer package, and the decision when the AIP holds restricted records.
+
+    Raises:
+        ExportError: ``export.recipient_missing`` (usage), ``export.restricted_content`` (refused:
+            Mật or listed records and no ``decision``).
+    """
+    name = unicodedata.normalize("NFC", (recipient or "").strip())
+    number = unicodedata.normalize("NFC", (decision or "").strip())
+    if not name:
+        raise ExportError(
+            "a transfer package (tt05-aip, bagit) needs --recipient: who receives it",
+            code="export.recipient_missing",
+            kind=ErrorKind.USAGE,
+        )
+    with sessions() as session:
+        restricted = restricted_content(session, aip_id)
+    if restricted and not number:
+        codes = ", ".join(r.code for r in restricted)
+        raise ExportError(
+            f"AIP {aip_id} holds {len(restricted)} Mật (03) or restricted record(s): {codes}; "
+            "a full transfer needs --decision, the number of the decision authorising it",
+            code="export.restricted_content",
+            kind=ErrorKind.REFUSED,
+            params={"aip_id": aip_id, "count": len(restricted), "codes": codes},
+            details=[r.as_dict() for r in restricted],
+        )
+    return _Transfer(name, number, restricted)
 
 
 def _check_target(out: Path) -> None:
@@ -275,7 +354,7 @@ def _fetch(
         assert aip is not None  # fetch_aip found it
         rows = session.scalars(select(File).where(File.aip_id == aip_id, File.version == number)).all()
         files = {r.aip_path: StoredFile(r.aip_path, r.sha256, r.uuid, r.representation, r.mime) for r in rows}
-        objid, label = aip.objid, aip.label
+        objid, package_kind = aip.objid, aip.package_kind
     folder = Path(str(fetched["path"]))
     staged = set(_tree(folder))
     if staged != set(files):
@@ -286,7 +365,7 @@ def _fetch(
             code="export.catalog_mismatch",
             params={"aip_id": aip_id, "version": number, "extra": extra, "missing": missing},
         )
-    return _Fetched(aip_id, folder, number, str(fetched["location"]), objid, label, files)
+    return _Fetched(aip_id, folder, number, str(fetched["location"]), objid, package_kind, files)
 
 
 def _tree(root: Path) -> list[str]:
@@ -420,7 +499,8 @@ def _make_bag(settings: Settings, fetched: _Fetched, bag_dir: Path, now: datetim
         "External-Identifier": fetched.aip_id,
         "External-Description": f"AIP {fetched.objid}, version {fetched.version}",
         "Bagging-Date": now.astimezone(zone).date().isoformat(),
-        "Internal-Sender-Description": unicodedata.normalize("NFC", fetched.label),
+        # Never the AIP's label (a dossier title, maybe of a Mật record): identifiers only.
+        "Internal-Sender-Description": f"AIP {fetched.aip_id}, {fetched.package_kind} package",
     }
     bag = bagit.make_bag(
         str(bag_dir), bag_info={k: v for k, v in info.items() if v}, checksums=["sha256", "sha512"]
@@ -444,15 +524,29 @@ def _make_bag(settings: Settings, fetched: _Fetched, bag_dir: Path, now: datetim
 # ----------------------------------------------------------------------------------------- events
 
 
-def _export_event(fmt: ExportFormat, aip_id: str, fetched: _Fetched, out: Path, now: datetime) -> Event:
+def _export_event(
+    fmt: ExportFormat, aip_id: str, fetched: _Fetched, out: Path, now: datetime, transfer: _Transfer
+) -> Event:
+    """The dissemination event of a transfer package: what was written, for whom, under which
+    decision, and which restricted records left with it."""
     what = "TT 05/2025 AIP package" if fmt is ExportFormat.TT05_AIP else "BagIt bag (RFC 8493)"
+    lines = [
+        f"version {fetched.version}, {len(fetched.files)} files read from '{fetched.location}', each "
+        f"verified against the OCFL inventory (SHA-512) and the catalog (SHA-256); written to {out}",
+        f"recipient: {transfer.recipient}",
+    ]
+    if transfer.decision:
+        lines.append(f"decision: {transfer.decision}")
+    if transfer.restricted:
+        lines.append(
+            "restricted records transferred under that decision: "
+            + "; ".join(f"{r.code} ({r.reason})" for r in transfer.restricted)
+        )
     return Event(
         type=EventType.DISSEMINATION,
         outcome=Outcome.SUCCESS,
         detail=f"AIP version exported as a ZIP of the {what} ({fmt.value})",
-        outcome_detail=f"version {fetched.version}, {len(fetched.files)} files read from "
-        f"'{fetched.location}', each verified against the OCFL inventory (SHA-512) and the catalog "
-        f"(SHA-256); written to {out}",
+        outcome_detail="\n".join(lines),
         agents=(software_agent(),),
         objects=(aip_id,),
         datetime=now,

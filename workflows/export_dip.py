@@ -221,12 +221,7 @@ def select_documents(session: Session, aip_id: str, *, approved: bool) -> Select
             kind=ErrorKind.NOT_FOUND,
             params={"kind": "AIP", "id": aip_id},
         )
-    dossiers = session.scalars(
-        select(Dossier)
-        .where(Dossier.aip_id == aip_id)
-        .options(selectinload(Dossier.documents).selectinload(Document.files))
-        .order_by(Dossier.id)
-    ).all()
+    dossiers = _records(session, aip_id)
     if not dossiers:
         raise ExportError(
             f"AIP {aip_id} has no hồ sơ or tài liệu in the catalog; a DIP needs them",
@@ -234,6 +229,35 @@ def select_documents(session: Session, aip_id: str, *, approved: bool) -> Select
             kind=ErrorKind.USAGE,
             params={"aip_id": aip_id},
         )
+    on_dossier, on_document = _active_restrictions(session, dossiers)
+    released: list[tuple[Dossier, Document]] = []
+    withheld: list[Withheld] = []
+    for dossier in dossiers:
+        for document in dossier.documents:
+            reason = _withheld(
+                dossier, document, on_document.get(document.id), on_dossier.get(dossier.id), approved
+            )
+            if reason is None:
+                released.append((dossier, document))
+            else:
+                withheld.append(reason)
+    return Selection(tuple(released), tuple(withheld))
+
+
+def _records(session: Session, aip_id: str) -> Sequence[Dossier]:
+    return session.scalars(
+        select(Dossier)
+        .where(Dossier.aip_id == aip_id)
+        .options(selectinload(Dossier.documents).selectinload(Document.files))
+        .order_by(Dossier.id)
+    ).all()
+
+
+def _active_restrictions(
+    session: Session, dossiers: Sequence[Dossier]
+) -> tuple[dict[int, AccessRestriction], dict[int, AccessRestriction]]:
+    """The restrictions not lifted (the list of tài liệu tiếp cận có điều kiện), by dossier id and
+    by document id."""
     dossier_ids = [d.id for d in dossiers]
     document_ids = [doc.id for d in dossiers for doc in d.documents]
     active = session.scalars(
@@ -248,18 +272,48 @@ def select_documents(session: Session, aip_id: str, *, approved: bool) -> Select
     ).all()
     on_dossier = {r.dossier_id: r for r in active if r.dossier_id is not None}
     on_document = {r.document_id: r for r in active if r.document_id is not None}
-    released: list[tuple[Dossier, Document]] = []
-    withheld: list[Withheld] = []
+    return on_dossier, on_document
+
+
+def restricted_content(session: Session, aip_id: str) -> tuple[Withheld, ...]:
+    """What of the AIP may leave whole only under a decision: hồ sơ and tài liệu of mức độ tiếp
+    cận 03 (Mật), and those on the list of tài liệu tiếp cận có điều kiện (an active
+    :class:`AccessRestriction`; Luật Lưu trữ 2024 khoản 4 Điều 25, vn-standards.md §3.3).
+
+    A transfer package (tt05-aip, bagit) carries every record of the AIP, so the rule is per
+    record, not per document as for a DIP: a Mật or listed hồ sơ is named once (its documents go
+    with it), a document only when it is restricted itself. An AIP without TT 05 records has
+    nothing to report (``()``); mức độ tiếp cận 02 alone needs no decision to go to another archive.
+    """
+    found: list[Withheld] = []
+    dossiers = _records(session, aip_id)
+    on_dossier, on_document = _active_restrictions(session, dossiers)
     for dossier in dossiers:
+        listed = on_dossier.get(dossier.id)
+        if dossier.mode == MODE_SECRET or listed is not None:
+            found.append(_restricted(dossier.code, 0, dossier.mode, listed))
+            continue
         for document in dossier.documents:
-            reason = _withheld(
-                dossier, document, on_document.get(document.id), on_dossier.get(dossier.id), approved
-            )
-            if reason is None:
-                released.append((dossier, document))
-            else:
-                withheld.append(reason)
-    return Selection(tuple(released), tuple(withheld))
+            listed = on_document.get(document.id)
+            if document.mode == MODE_SECRET or listed is not None:
+                found.append(_restricted(document_code(document), document.ordinal, document.mode, listed))
+    return tuple(found)
+
+
+def _restricted(code: str, ordinal: int, mode: str, listed: AccessRestriction | None) -> Withheld:
+    if mode == MODE_SECRET:
+        return Withheld(code, ordinal, "export.restricted_secret", {"code": code, "mode": mode})
+    assert listed is not None
+    return Withheld(
+        code,
+        ordinal,
+        "export.restricted_listed",
+        {
+            "code": code,
+            "decision": listed.decision_number,
+            "decision_date": listed.decision_date.isoformat(),
+        },
+    )
 
 
 def _withheld(

@@ -33,6 +33,11 @@ Element names are matched without case, namespace, "_" or "-". TT 02/2019 names 
 read too. What TT 05 has no element for (SignerInfo, To, Priority, IssuedAmount, DueDate,
 ArrivalDate, ArrivalNumber, ToPlaces, TraceHeaderList, TT 02's archive Identifier) is reported with
 its value, never dropped silently.
+
+An export that declares a DTD (``<!DOCTYPE …>``) is refused (``legacy.doctype``), as TT 05
+description files are (:func:`preservation.tt05.ead.parse_description`): neither decree uses a DTD,
+entities are never expanded here (no external file, no "billion laughs"), and an entity reference
+left unexpanded would silently drop the text it stands for from a title or trích yếu.
 """
 
 from __future__ import annotations
@@ -43,18 +48,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from preservation.tt05.mapping import (
-    LegacyDossier,
-    LegacyError,
-    LegacyImport,
-    RawField,
-    RawRecord,
-    Reason,
-    build_import,
-    file_code_of,
-    header_key,
-    nfc,
-)
+from preservation.tt05.legacy_build import RawField, RawRecord, build_import, file_code_of
+from preservation.tt05.mapping import LegacyDossier, LegacyError, LegacyImport, Reason, header_key, nfc
 from preservation.tt05.model import RecordSource, Unmapped
 from preservation.tt05.muc_luc import looks_like_muc_luc
 from preservation.tt05.tables import Tables
@@ -188,12 +183,12 @@ def read_nd30(path: Path, tables: Tables, files: Sequence[str], *, where: str | 
         The dossiers, what could not be mapped, and the files no document describes.
 
     Raises:
-        LegacyError: ``legacy.not_xml`` (unreadable or not well-formed), ``legacy.no_dossier``
-            (no element holds a dossier).
+        LegacyError: ``legacy.not_xml`` (unreadable or not well-formed), ``legacy.doctype`` (a
+            DTD is declared), ``legacy.no_dossier`` (no element holds a dossier).
     """
     label = where or path.name
     try:
-        root = etree.parse(str(path), _parser()).getroot()
+        tree = etree.parse(str(path), _parser())
     except (etree.XMLSyntaxError, OSError) as exc:
         raise LegacyError(
             f"{label} is not well-formed XML: {exc}",
@@ -201,6 +196,16 @@ def read_nd30(path: Path, tables: Tables, files: Sequence[str], *, where: str | 
             path=label,
             params={"file": label, "problem": str(exc)},
         ) from exc
+    info = tree.docinfo
+    if info.internalDTD is not None or info.system_url or info.public_id:  # any <!DOCTYPE>
+        raise LegacyError(
+            f"{label} declares a DTD (<!DOCTYPE>); an NĐ 30/2020 export needs none and its entities "
+            "are not expanded, so the export is refused: save it without the DOCTYPE",
+            code="legacy.doctype",
+            path=label,
+            params={"file": label},
+        )
+    root = tree.getroot()
     found = _dossier_elements(root)
     if not found:
         raise LegacyError(

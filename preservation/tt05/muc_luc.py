@@ -4,15 +4,23 @@ Archives and agencies that never had an NĐ 30/2020 system keep their catalogue 
 the mục lục hồ sơ (NĐ 30/2020 Phụ lục V; TT 02/2019 for archives) with one row per hồ sơ, often
 with a mục lục văn bản beside it. Their column headers are free Vietnamese text, so headers are
 matched after :func:`~preservation.tt05.mapping.header_key` (no diacritics, case, punctuation or
-"(3)" column numbers) against :data:`ALIASES`. Shapes accepted:
+"(3)" column numbers) against the wordings in ``config/tt05/legacy_headers.toml``
+(:mod:`~preservation.tt05.legacy_headers`). Shapes accepted:
 
-* two sheets, one of dossiers (named ``HoSo``, "Hồ sơ", "Mục lục hồ sơ"…) and one of documents
-  (``TaiLieu``, "Văn bản"…); a document row names its dossier by "Mã hồ sơ" or its parts
-  (mã định danh, năm, số và ký hiệu hồ sơ), or belongs to the only dossier there is;
-* one sheet (or a CSV, UTF-8 with or without BOM, ``,`` or ``;``) mixing both: a "Loại"/"Cấp"
+* sheets of dossiers (named ``HoSo``, "Hồ sơ", "Mục lục hồ sơ"…) and sheets of documents
+  (``TaiLieu``, "Văn bản"…), as many of each as the workbook has (one per year, per đề mục…); a
+  document row names its dossier by "Mã hồ sơ" or its parts (mã định danh, năm, số và ký hiệu hồ
+  sơ), or belongs to the only dossier there is;
+* sheets (or a CSV, UTF-8 with or without BOM, ``,`` or ``;``) mixing both: a "Loại"/"Cấp"
   column says ``Hồ sơ`` or ``Văn bản``; without one, a row with a document ordinal ("STT văn bản")
   is a document and the others are dossiers; a document belongs to the dossier its code names,
-  else to the dossier row above it.
+  else to the dossier row above it on the same sheet.
+
+Every sheet with a header row in its first rows is read, and only those: detection
+(:func:`looks_like_muc_luc`) and reading decide with the same function, so a workbook is never
+recognised on one sheet and read on another. Sheets without a header (a cover "Bìa", notes) are
+reported as skipped. Dossier sheets are read first, then mixed sheets, then document sheets, so a
+document finds its dossier whatever the order of the sheets.
 
 Title rows above the header, a "(1) (2) (3)" numbering row and a two-row header ("Thời gian" over
 "Bắt đầu | Kết thúc") are recognised. Unknown columns, rows that are neither dossier nor document,
@@ -29,160 +37,20 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from enum import Enum
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
-from preservation.tt05.mapping import (
-    LegacyDossier,
-    LegacyError,
-    LegacyImport,
-    RawField,
-    RawRecord,
-    Reason,
-    build_import,
-    cell_text,
-    file_code_of,
-    fold,
-    header_key,
-)
+from preservation.tt05.legacy_build import RawField, RawRecord, build_import, file_code_of
+from preservation.tt05.legacy_headers import HeaderTable, SheetKind, load_headers
+from preservation.tt05.mapping import LegacyDossier, LegacyError, LegacyImport, Reason, cell_text, fold
 from preservation.tt05.model import RecordSource, Unmapped
 from preservation.tt05.tables import Tables
 
-__all__ = ["ALIASES", "LegacyDossier", "LegacyImport", "looks_like_muc_luc", "read_muc_luc"]
+__all__ = ["LegacyDossier", "LegacyImport", "looks_like_muc_luc", "read_muc_luc"]
 
-#: Canonical field (mostly the TT 05 element name) → the headers that mean it. ``rowNo`` (the
-#: catalogue's own running number) and ``level`` (hồ sơ or văn bản) are read but not carried.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "fileCode": ("Mã hồ sơ", "Mã số hồ sơ", "Mã HS", "FileCode"),
-    "organId": (
-        "Mã định danh cơ quan",
-        "Mã định danh",
-        "Mã cơ quan",
-        "Mã định danh cơ quan, tổ chức",
-        "OrganId",
-    ),
-    "fileCatalog": ("Năm hình thành hồ sơ", "Năm hình thành", "Năm", "FileCatalog"),
-    "fileNotation": (
-        "Số và ký hiệu hồ sơ",
-        "Số, ký hiệu hồ sơ",
-        "Số ký hiệu hồ sơ",
-        "Ký hiệu hồ sơ",
-        "Hồ sơ số",
-        "Số hồ sơ",
-        "FileNotation",
-    ),
-    "title": ("Tiêu đề hồ sơ", "Tiêu đề", "Tên hồ sơ", "Title"),
-    "maintenance": ("Thời hạn bảo quản", "Thời hạn lưu trữ", "THBQ", "Maintenance"),
-    "mode": ("Chế độ sử dụng", "Mức độ tiếp cận", "Chế độ", "Rights", "Mode"),
-    "language": ("Ngôn ngữ", "Language"),
-    "startDate": ("Thời gian bắt đầu", "Ngày bắt đầu", "StartDate"),
-    "endDate": ("Thời gian kết thúc", "Ngày kết thúc", "EndDate"),
-    "totalDoc": (
-        "Tổng số văn bản",
-        "Tổng số văn bản trong hồ sơ",
-        "Tổng số tài liệu",
-        "Tổng số tài liệu trong hồ sơ",
-        "Số lượng văn bản",
-        "DocTotal",
-        "TotalDoc",
-    ),
-    "numberOfPaper": ("Số lượng tờ", "Số tờ", "Tổng số tờ"),
-    "numberOfPage": ("Số lượng trang", "Số trang", "Tổng số trang", "PageTotal", "PageAmount"),
-    "description": ("Ghi chú", "Chú giải", "Description"),
-    "creator": ("Người lập hồ sơ", "Người lập", "Creator"),
-    "keyword": ("Từ khóa", "Keyword"),
-    "inforSign": ("Ký hiệu thông tin", "InforSign"),
-    "format": ("Tình trạng vật lý", "Format"),
-    "confidenceLevel": ("Mức độ tin cậy", "ConfidenceLevel"),
-    "paperFileCode": ("Mã hồ sơ gốc giấy",),
-    "riskRecovery": ("Chế độ dự phòng",),
-    "riskRecoveryStatus": ("Tình trạng dự phòng",),
-    "files": (
-        "Tên tệp",
-        "Tên tệp tin",
-        "Tệp tin",
-        "Tệp",
-        "Tệp đính kèm",
-        "Tên file",
-        "File",
-        "Đường dẫn tệp",
-    ),
-    "level": ("Cấp", "Cấp độ", "Loại bản ghi", "Loại dòng", "Hồ sơ/Văn bản", "Hồ sơ/Tài liệu", "Level"),
-    "rowNo": ("STT", "Số TT", "Số thứ tự", "TT"),
-    "docOrdinal": (
-        "Số thứ tự văn bản",
-        "Số thứ tự văn bản trong hồ sơ",
-        "STT văn bản",
-        "Số thứ tự tài liệu",
-        "Số thứ tự tài liệu trong hồ sơ",
-        "STT tài liệu",
-        "STT trong hồ sơ",
-        "DocOrdinal",
-    ),
-    "docId": ("Mã định danh văn bản", "Mã định danh tài liệu", "Mã văn bản", "DocCode", "DocId"),
-    "typeName": ("Tên loại văn bản", "Tên loại tài liệu", "Loại văn bản", "Tên loại", "TypeName"),
-    "numberNotation": ("Số, ký hiệu văn bản", "Số và ký hiệu văn bản", "Số ký hiệu văn bản", "Số, ký hiệu"),
-    "codeNumber": ("Số văn bản", "Số của văn bản", "Số của tài liệu", "CodeNumber"),
-    "codeNotation": ("Ký hiệu văn bản", "Ký hiệu của văn bản", "Ký hiệu của tài liệu", "CodeNotation"),
-    "issuedDate": (
-        "Ngày tháng văn bản",
-        "Ngày, tháng, năm văn bản",
-        "Ngày, tháng, năm tài liệu",
-        "Ngày văn bản",
-        "Ngày ban hành",
-        "Ngày tháng",
-        "IssuedDate",
-    ),
-    "subject": ("Trích yếu nội dung", "Trích yếu", "Trích yếu nội dung văn bản", "Subject"),
-    "organName": (
-        "Tác giả",
-        "Tác giả văn bản",
-        "Cơ quan ban hành",
-        "Tên cơ quan ban hành",
-        "Tên cơ quan, tổ chức ban hành",
-        "Cơ quan, tổ chức ban hành",
-        "OrganName",
-    ),
-    "autograph": ("Bút tích", "Autograph"),
-    "noElement": ("Tờ số", "Hộp số", "Số hộp", "Hộp", "Cặp số", "Giá", "Kho"),
-}
-
-#: Sub-headers under a merged header cell ("Thời gian" over "Bắt đầu | Kết thúc").
-SUBHEADERS = {"bat dau": "startDate", "ket thuc": "endDate", "to": "numberOfPaper", "trang": "numberOfPage"}
-
-
-class SheetKind(Enum):
-    DOSSIERS = "dossiers"
-    DOCUMENTS = "documents"
-    MIXED = "mixed"
-
-
-#: Headers whose meaning depends on the sheet: in a dossier sheet "Số, ký hiệu" is the hồ sơ's;
-#: in a document sheet "Loại" is the document type; in a mixed sheet "Loại" says the row's level.
-OVERRIDES: dict[SheetKind, dict[str, str]] = {
-    SheetKind.DOSSIERS: {
-        "so ky hieu": "fileNotation",
-        "so va ky hieu": "fileNotation",
-        "ky hieu": "fileNotation",
-    },
-    SheetKind.DOCUMENTS: {
-        "loai": "typeName",
-        "so va ky hieu": "numberNotation",
-        "so": "codeNumber",
-        "ky hieu": "codeNotation",
-    },
-    SheetKind.MIXED: {
-        "loai": "level",
-        "so va ky hieu": "numberNotation",
-        "so": "codeNumber",
-        "ky hieu": "codeNotation",
-    },
-}
-
-_HEADERS = {header_key(alias): key for key, aliases in ALIASES.items() for alias in aliases}
 _CONTENT_KEYS = frozenset({"title", "subject", "fileCode", "fileNotation", "typeName"})
 _DOSSIER_ONLY = frozenset({"title", "startDate", "endDate", "totalDoc", "numberOfPaper", "creator"})
 _DOCUMENT_ONLY = frozenset(
@@ -192,11 +60,6 @@ _LINK_KEYS = ("fileCode", "organId", "fileCatalog", "fileNotation")
 HEADER_SCAN_ROWS = 30
 EMPTY_ROWS_STOP = 1000  # a sheet whose dimension claims a million rows ends after this many empty ones
 SNIFF_CHARS = 64 * 1024
-
-
-def _column(text: str, kind: SheetKind) -> str | None:
-    key = header_key(text)
-    return OVERRIDES[kind].get(key) or _HEADERS.get(key)
 
 
 def _is_header(keys: Sequence[str | None], minimum: int = 2) -> bool:
@@ -227,18 +90,23 @@ class _Rows:
         self._back.append(row)
 
 
-def _find_header(rows: _Rows, kind: SheetKind) -> tuple[int, list[str], list[str | None]] | None:
-    """The header row among the first rows (title rows above it skipped), merged with a sub-header
-    row under it ("Thời gian" over "Bắt đầu | Kết thúc") when there is one."""
+def _find_header(
+    rows: _Rows, kind: SheetKind, headers: HeaderTable, start: int = 1
+) -> tuple[int, list[str], list[str | None]] | None:
+    """The header row among the first rows, from row ``start`` (where detection found it; title
+    rows above it skipped), merged with a sub-header row under it ("Thời gian" over "Bắt đầu |
+    Kết thúc") when there is one."""
     for number, cells in rows:
         if number > HEADER_SCAN_ROWS:
             return None
-        keys = [_column(c, kind) if c else None for c in cells]
+        if number < start:
+            continue
+        keys = [headers.column(c, kind) if c else None for c in cells]
         if not _is_header(keys):
             continue
         following = next(rows, None)
         if following is not None:
-            sub = [SUBHEADERS.get(header_key(c)) if c else None for c in following[1]]
+            sub = [headers.subheader(c) if c else None for c in following[1]]
             if any(sub) and all(k is not None or not c for k, c in zip(sub, following[1], strict=False)):
                 width = max(len(cells), len(sub))
                 cells += [""] * (width - len(cells))
@@ -262,15 +130,18 @@ def _place(label: str, sheet: str, number: int) -> str:
 class _Catalogue:
     """The dossiers read so far and what could not be mapped; documents find their dossier here."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, headers: HeaderTable) -> None:
         self.label = label
+        self.headers = headers
         self.dossiers: list[RawRecord] = []
         self.lost: list[Unmapped] = []
         self._by_code: dict[str, RawRecord] = {}
         self._by_notation: dict[str, list[RawRecord]] = {}
+        self._above: RawRecord | None = None  # the last dossier row of the sheet being read
 
-    def read(self, sheet: str, rows: _Rows, kind: SheetKind) -> None:
-        header = _find_header(rows, kind)
+    def read(self, sheet: str, rows: _Rows, kind: SheetKind, start: int = 1) -> None:
+        self._above = None
+        header = _find_header(rows, kind, self.headers, start)
         if header is None:
             where = f"{self.label}#{sheet}" if sheet else self.label
             raise LegacyError(
@@ -331,7 +202,7 @@ class _Catalogue:
         if is_document is None:
             self.lost += [*record.lost, Unmapped(place, "level", level, Reason.ROW_SKIPPED)]
         elif is_document:
-            self._document(record)
+            self._document(record, kind)
         else:
             self._dossier(record)
 
@@ -356,13 +227,14 @@ class _Catalogue:
             self.lost += [*record.lost, Unmapped(record.where, "title", shown, Reason.ROW_SKIPPED)]
             return
         self.dossiers.append(record)
+        self._above = record
         code, _, _ = file_code_of(record)
         self._by_code.setdefault(code, record)
         notation = record.text("fileNotation")
         if notation:
             self._by_notation.setdefault(notation, []).append(record)
 
-    def _document(self, record: RawRecord) -> None:
+    def _document(self, record: RawRecord, kind: SheetKind) -> None:
         link = RawRecord(record.where)
         for key in _LINK_KEYS:
             if key in record.fields:
@@ -371,14 +243,16 @@ class _Catalogue:
             shown = "; ".join(f.value for f in link.fields.values())
             self.lost += [*record.lost, Unmapped(record.where, "subject", shown, Reason.ROW_SKIPPED)]
             return
-        dossier = self._dossier_of(link)
+        dossier = self._dossier_of(link, kind)
         if dossier is None:
             code, _, _ = file_code_of(link)
             self.lost += [*record.lost, Unmapped(record.where, "fileCode", code, Reason.NO_DOSSIER)]
             return
         dossier.documents.append(record)
 
-    def _dossier_of(self, link: RawRecord) -> RawRecord | None:
+    def _dossier_of(self, link: RawRecord, kind: SheetKind) -> RawRecord | None:
+        """The dossier a document's code names; without a code, the dossier row above it on a
+        mixed sheet, or on a document sheet the only dossier there is (never a guess among several)."""
         if link.fields:
             code, _, _ = file_code_of(link)
             if code in self._by_code:
@@ -389,11 +263,18 @@ class _Catalogue:
                     d for c, d in self._by_code.items() if code.endswith(f".{c}") or c.endswith(f".{code}")
                 ]
             return same[0] if len(same) == 1 else None
-        return self.dossiers[-1] if self.dossiers else None
+        if kind is SheetKind.MIXED:
+            return self._above
+        return self.dossiers[0] if len(self.dossiers) == 1 else None
 
 
 def read_muc_luc(
-    path: Path, tables: Tables, files: Sequence[str], *, where: str | None = None
+    path: Path,
+    tables: Tables,
+    files: Sequence[str],
+    *,
+    where: str | None = None,
+    headers: HeaderTable | None = None,
 ) -> LegacyImport:
     """Map a mục lục hồ sơ spreadsheet (XLSX or CSV) onto TT 05 SIP_hoso records.
 
@@ -403,16 +284,18 @@ def read_muc_luc(
         files: the names (relative to the submitted folder) of the files beside it; a document row
             is matched by its "Tên tệp" cell, else by docCode / docId / "<fileCode>.<ordinal>".
         where: the spreadsheet's name in messages (default: its file name).
+        headers: the header wordings (default: ``config/tt05/legacy_headers.toml``).
 
     Returns:
-        The dossiers, what could not be mapped (with sheet and row), and the unclaimed files.
+        The dossiers, what could not be mapped (with sheet and row; skipped sheets too), and the
+        unclaimed files.
 
     Raises:
         LegacyError: ``legacy.not_spreadsheet`` (not a readable XLSX), ``legacy.not_utf8`` (a CSV
             in another encoding), ``legacy.no_header`` (no row with mục lục headers).
     """
     label = where or path.name
-    catalogue = _Catalogue(label)
+    catalogue = _Catalogue(label, headers or load_headers())
     if path.suffix.lower() == ".csv":
         _read_csv(path, label, catalogue)
     else:
@@ -425,15 +308,6 @@ def read_muc_luc(
         exclude=[path.name],
         lost=catalogue.lost,
     )
-
-
-def _sheet_kind(name: str) -> SheetKind:
-    key = header_key(name).replace(" ", "")
-    if key.startswith(("hoso", "mucluchoso", "danhmuchoso", "dossier")):
-        return SheetKind.DOSSIERS
-    if key.startswith(("tailieu", "vanban", "mucluctailieu", "muclucvanban", "document")):
-        return SheetKind.DOCUMENTS
-    return SheetKind.MIXED
 
 
 #: What a damaged workbook raises from openpyxl, when opened or while its rows are read: the zip
@@ -467,22 +341,65 @@ def _open_workbook(path: Path, label: str) -> openpyxl.Workbook:
         raise _not_xlsx(label, exc) from exc
 
 
+@dataclass(frozen=True)
+class _Sheet:
+    """A sheet that holds (part of) the catalogue: its kind and the row its header is in."""
+
+    name: str
+    kind: SheetKind
+    header_row: int
+
+
+_READ_ORDER = {SheetKind.DOSSIERS: 0, SheetKind.MIXED: 1, SheetKind.DOCUMENTS: 2}
+
+
+def _plan(book: openpyxl.Workbook, headers: HeaderTable) -> tuple[list[_Sheet], list[str]]:
+    """The sheets with a header row in their first rows, in reading order (dossiers, mixed,
+    documents; workbook order within each), and the names of the sheets without one."""
+    found: list[_Sheet] = []
+    skipped: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in book.sheetnames:
+            sheet = book[name]
+            rows = getattr(sheet, "iter_rows", None)  # a chart sheet has no cells
+            row = None
+            if rows is not None:
+                cells = rows(min_row=1, max_row=HEADER_SCAN_ROWS, values_only=True)
+                row = next(
+                    (
+                        n
+                        for n, r in enumerate(cells, start=1)
+                        if _header_like([cell_text(v) for v in r], headers)
+                    ),
+                    None,
+                )
+            if row is None:
+                skipped.append(name)
+            else:
+                found.append(_Sheet(name, headers.sheet_kind(name), row))
+    return sorted(found, key=lambda s: _READ_ORDER[s.kind]), skipped
+
+
 def _read_xlsx(path: Path, label: str, catalogue: _Catalogue) -> None:
     book = _open_workbook(path, label)
     try:
-        kinds = {name: _sheet_kind(name) for name in book.sheetnames}
-        dossiers = [n for n, k in kinds.items() if k is SheetKind.DOSSIERS]
-        documents = [n for n, k in kinds.items() if k is SheetKind.DOCUMENTS]
+        sheets, skipped = _plan(book, catalogue.headers)
+        if not sheets:
+            raise LegacyError(
+                f"{label}: no sheet has a row with mục lục columns in its first {HEADER_SCAN_ROWS} rows",
+                code="legacy.no_header",
+                path=label,
+                params={"file": label, "rows": HEADER_SCAN_ROWS},
+            )
+        catalogue.lost += [
+            Unmapped(f"{label}#{name}", "sheet", name, Reason.SHEET_SKIPPED) for name in skipped
+        ]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if dossiers:
-                order = [(dossiers[0], SheetKind.DOSSIERS)]
-                if documents:
-                    order.append((documents[0], SheetKind.DOCUMENTS))
-            else:
-                order = [(book.sheetnames[0], SheetKind.MIXED)]
-            for name, kind in order:
-                catalogue.read(name, _Rows(book[name].iter_rows(min_row=1, values_only=True)), kind)
+            for sheet in sheets:
+                rows = _Rows(book[sheet.name].iter_rows(min_row=1, values_only=True))
+                catalogue.read(sheet.name, rows, sheet.kind, sheet.header_row)
     except LegacyError:
         raise
     except _BROKEN_XLSX as exc:
@@ -538,33 +455,33 @@ def _delimiter(sample: str) -> str:
 # -------------------------------------------------------------------------------------- detection
 
 
-def looks_like_muc_luc(path: Path) -> bool:
+def looks_like_muc_luc(path: Path, headers: HeaderTable | None = None) -> bool:
     """Whether ``path`` (``.xlsx`` or ``.csv``) has a mục lục header row in its first rows.
 
-    Reads at most the first rows of the first sheets (XLSX, read-only) or 64 KiB (CSV); three
-    recognised headers, one of them a title, subject or code, are needed.
+    Reads at most the first rows of each sheet (XLSX, read-only) or 64 KiB (CSV); three
+    recognised headers, one of them a title, subject or code, are needed. The sheets found so
+    are exactly those :func:`read_muc_luc` reads.
     """
+    headers = headers or load_headers()
     try:
         if path.suffix.lower() == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as fh:
                 sample = fh.read(SNIFF_CHARS)
             lines = sample.splitlines()[:HEADER_SCAN_ROWS]
-            return any(_header_like(row) for row in csv.reader(lines, delimiter=_delimiter(sample)))
+            rows = csv.reader(lines, delimiter=_delimiter(sample))
+            return any(_header_like(row, headers) for row in rows)
         book = _open_workbook(path, path.name)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for name in book.sheetnames[:3]:
-                    for row in book[name].iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS, values_only=True):
-                        if _header_like([cell_text(v) for v in row]):
-                            return True
+            return bool(_plan(book, headers)[0])
         finally:
             book.close()
-    except (LegacyError, OSError, UnicodeDecodeError, csv.Error):
+    except (LegacyError, OSError, UnicodeDecodeError, csv.Error, *_BROKEN_XLSX):
         return False
-    return False
 
 
-def _header_like(cells: Sequence[str]) -> bool:
-    keys = [_column(c, SheetKind.MIXED) or _column(c, SheetKind.DOSSIERS) if c else None for c in cells]
+def _header_like(cells: Sequence[str], headers: HeaderTable) -> bool:
+    keys = [
+        headers.column(c, SheetKind.MIXED) or headers.column(c, SheetKind.DOSSIERS) if c else None
+        for c in cells
+    ]
     return _is_header([k for k in keys if k not in (None, "rowNo", "noElement")], minimum=3)

@@ -1,5 +1,6 @@
 """``kholuu export``: a stored AIP as a ZIP for another archive (tt05-aip), a requester (tt05-dip)
-or any BagIt tool (bagit); see :mod:`workflows.export`."""
+or any BagIt tool (bagit); see :mod:`workflows.export`. A transfer package (tt05-aip, bagit) names
+its recipient, and carries Mật or restricted records only under ``--decision``."""
 
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ _EXIT = {"usage": EXIT_USAGE, "refused": EXIT_REFUSED, "not_found": EXIT_NOT_FOU
     metavar="DECISION",
     help="DIP: number of the archive's decision approving access to Sử dụng có điều kiện (02) documents.",
 )
+@click.option(
+    "--recipient",
+    default=None,
+    metavar="NAME",
+    help="tt05-aip, bagit (required): who receives the package (another archive, the national database...).",
+)
+@click.option(
+    "--decision",
+    default=None,
+    metavar="NUMBER",
+    help="tt05-aip, bagit: number of the decision authorising the transfer of Mật or restricted records.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
 def export(
@@ -66,10 +79,13 @@ def export(
     topic: str | None,
     note: str | None,
     approved: str | None,
+    recipient: str | None,
+    decision: str | None,
     as_json: bool,
 ) -> None:
     """Write AIP_ID as a ZIP: tt05-aip (the AIP as stored), tt05-dip (a DIP for an access request,
-    only what the requester may see) or bagit (a BagIt bag). Every file is verified on the way."""
+    only what the requester may see) or bagit (a BagIt bag). Every file is verified on the way.
+    tt05-aip and bagit need --recipient; an AIP with Mật or restricted records also --decision."""
     from workflows.export import AccessRequest, ExportError, ExportFormat, export_aip
 
     app = current_app()
@@ -99,6 +115,8 @@ def export(
             version=version,
             location=location,
             request=request,
+            recipient=recipient,
+            decision=decision,
         )
     except ExportError as exc:
         _fail(app, exc.code, str(exc), _EXIT[exc.kind.value], exc.params, exc.path, exc.details)
@@ -108,6 +126,11 @@ def export(
         return
     t = app.t
     click.echo(t.text("cli.export.done", data))
+    if result.recipient:
+        click.echo(t.text("cli.export.recipient", {"recipient": result.recipient}))
+    if result.decision:
+        codes = [r.code for r in result.restricted]
+        click.echo(t.text("cli.export.decision", {"decision": result.decision, "codes": codes or "—"}))
     if result.dip_id:
         click.echo(t.text("cli.export.released", {"count": len(result.released)}))
         for code in result.released:

@@ -25,6 +25,9 @@ from repository.cli import main
 from tests.tt05 import FILE_CODE, build_sample_sip
 from tests.workflows.test_export import DOCUMENTS, OPEN_PDF
 
+RECIPIENT = "Trung tâm Lưu trữ quốc gia III"
+TRANSFER = "42/QĐ-VTLTNN"
+
 
 class Kholuu:
     """Runs ``kholuu`` in-process with this test's home and catalog."""
@@ -61,10 +64,10 @@ class Kholuu:
         try:
             with session_factory(engine).begin() as s:
                 row = s.scalars(select(Dossier)).one()
-                target = {"dossier_id": row.id} if dossier else {"document_id": row.documents[ordinal - 1].id}
                 restrict(
                     s,
-                    **target,
+                    dossier_id=row.id if dossier else None,
+                    document_id=None if dossier else row.documents[ordinal - 1].id,
                     decision_number="15/QĐ-LTLS",
                     decision_date=date(2025, 3, 1),
                     reason="Đang chỉnh lý",
@@ -139,10 +142,17 @@ def test_export_each_format_and_say_what_was_withheld(stored: tuple[Kholuu, str]
     assert f"{doc_code(FILE_CODE, 3)}: mức độ tiếp cận Mật (03)" in human.stderr
     assert "quyết định 15/QĐ-LTLS ngày 2025-03-01" in human.stderr
 
-    aip = kholuu.json("export", aip_id, "--format", "tt05-aip", "--out", str(tmp_path / "aip.zip"))
+    transfer = ("--recipient", RECIPIENT, "--decision", TRANSFER)
+    aip = kholuu.json("export", aip_id, "--format", "tt05-aip", *transfer, "--out", str(tmp_path / "aip.zip"))
     assert aip["files"] > len(DOCUMENTS) and aip["withheld"] == [] and aip["dip_id"] is None
-    bag = kholuu("export", aip_id, "--format", "bagit", "--out", str(tmp_path / "bag.zip"))
-    assert bag.exit_code == 0 and "Exported AIP" in bag.stdout and (tmp_path / "bag.zip").is_file()
+    assert (aip["recipient"], aip["decision"]) == (RECIPIENT, TRANSFER)
+    assert [r["code"] for r in aip["restricted"]] == [doc_code(FILE_CODE, 3), doc_code(FILE_CODE, 4)]
+    bag = kholuu(
+        "export", aip_id, "--format", "bagit", *transfer, "--out", str(tmp_path / "bag.zip"), lang="vi"
+    )
+    assert bag.exit_code == 0 and "Đã xuất AIP" in bag.stdout and (tmp_path / "bag.zip").is_file()
+    assert f"Nơi nhận: {RECIPIENT}." in bag.stdout
+    assert f"Chuyển giao theo quyết định {TRANSFER}" in bag.stdout and doc_code(FILE_CODE, 3) in bag.stdout
 
 
 def test_refusals_name_the_problem_and_write_nothing(stored: tuple[Kholuu, str], tmp_path: Path) -> None:
@@ -158,8 +168,32 @@ def test_refusals_name_the_problem_and_write_nothing(stored: tuple[Kholuu, str],
     assert wrong["error"]["code"] == "export.request_not_dip"
     missing = kholuu.json("export", aip_id, "--format", "tt05-dip", "--out", str(out), code=2)
     assert missing["error"]["code"] == "export.request_missing"
-    unknown = kholuu.json("export", "uuid-00000000-0000", "--format", "bagit", "--out", str(out), code=4)
+    unknown = kholuu.json(
+        "export",
+        "uuid-00000000-0000",
+        "--format",
+        "bagit",
+        "--recipient",
+        RECIPIENT,
+        "--out",
+        str(out),
+        code=4,
+    )
     assert unknown["error"]["code"] == "catalog.not_found"
+    nobody = kholuu.json("export", aip_id, "--format", "tt05-aip", "--out", str(out), code=2)
+    assert nobody["error"]["code"] == "export.recipient_missing"
+    not_dip = kholuu.json("export", aip_id, *DIP_OPTIONS, "--recipient", RECIPIENT, "--out", str(out), code=2)
+    assert not_dip["error"]["code"] == "export.transfer_not_dip"
+
+    # Mật and listed records leave only under a decision: each is named, with why, and nothing written
+    secret = kholuu(
+        "export", aip_id, "--format", "bagit", "--recipient", RECIPIENT, "--out", str(out), lang="vi"
+    )
+    assert secret.exit_code == 3 and secret.stdout == ""
+    assert "--decision" in secret.stderr
+    assert f"  - {doc_code(FILE_CODE, 3)}: mức độ tiếp cận Mật (03)." in secret.stderr
+    assert f"  - {doc_code(FILE_CODE, 4)}: thuộc danh mục tài liệu tiếp cận có điều kiện" in secret.stderr
+    assert not out.exists()
 
     kholuu.restrict(dossier=True)
     refused = kholuu("export", aip_id, *DIP_OPTIONS, "--out", str(out))
@@ -171,7 +205,19 @@ def test_refusals_name_the_problem_and_write_nothing(stored: tuple[Kholuu, str],
     home = Path(str(kholuu.env["KHOLUU_HOME"]))
     (pdf,) = (home / "storage" / "primary").rglob("*.pdf")
     pdf.write_bytes(pdf.read_bytes()[::-1])
-    damaged = kholuu.json("export", aip_id, "--format", "tt05-aip", "--out", str(out), code=1)
+    damaged = kholuu.json(
+        "export",
+        aip_id,
+        "--format",
+        "tt05-aip",
+        "--recipient",
+        RECIPIENT,
+        "--decision",
+        TRANSFER,
+        "--out",
+        str(out),
+        code=1,
+    )
     assert damaged["error"]["code"] == "fetch.all_copies_failed"
     assert OPEN_PDF in damaged["error"]["message"]
 

@@ -8,8 +8,9 @@ field that could not be carried over (with where it was), the files matched, mis
 from __future__ import annotations
 
 import csv
+import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from lxml import etree
 
 from preservation.tt05.ead import ParsedDescription, check_description
+from preservation.tt05.legacy_headers import load_headers
 from preservation.tt05.legacy_nd30 import detect_legacy, read_nd30
 from preservation.tt05.mapping import (
     LegacyError,
@@ -31,7 +33,7 @@ from preservation.tt05.mapping import (
 )
 from preservation.tt05.model import Description, PackageType, RecordSource, Unmapped
 from preservation.tt05.muc_luc import read_muc_luc
-from preservation.tt05.tables import Tables, Variant, load_tables
+from preservation.tt05.tables import DEFAULT_DIR, Tables, TablesError, Variant, load_tables
 from repository.i18n import codes
 
 
@@ -77,6 +79,57 @@ def test_fold_ignores_diacritics_case_spacing_and_d(tables: Tables) -> None:
 )
 def test_map_code(tables: Tables, codelist: str, text: str, code: str | None) -> None:
     assert map_code(tables.codelist(codelist), text) == code
+
+
+#: NĐ 30/2020 Phụ lục III: the abbreviations of the document types, as agencies write them.
+TYPE_ABBREVIATIONS = {
+    "NQ": "01", "QĐ": "02", "CT": "03", "QC": "04", "QyĐ": "05", "TC": "06", "TB": "07", "HD": "08",
+    "CTr": "09", "KH": "10", "PA": "11", "ĐA": "12", "DA": "13", "BC": "14", "TTr": "15", "PG": "17",
+    "PC": "18", "PB": "19", "BB": "20", "HĐ": "21", "CĐ": "23", "BGN": "24", "BTT": "25", "GM": "26",
+    "GGT": "27",
+}  # fmt: skip
+
+
+def test_type_abbreviations_that_fold_alike_are_never_guessed(tables: Tables) -> None:
+    types = tables.codelist("typeName")
+    owners: dict[str, set[str]] = {}
+    for abbreviation, code in TYPE_ABBREVIATIONS.items():
+        owners.setdefault(fold(abbreviation), set()).add(code)
+    assert owners["hd"] == {"08", "21"} and owners["da"] == {"12", "13"}
+    for abbreviation, code in TYPE_ABBREVIATIONS.items():
+        expected = code if len(owners[fold(abbreviation)]) == 1 else None
+        assert map_code(types, abbreviation) == expected, abbreviation
+    assert map_code(types, "TT") is None  # Thông tư (not in the list) far more often than Tờ trình
+
+
+def test_no_two_codes_of_a_list_share_a_folded_label_or_alias(tables: Tables) -> None:
+    for name, codelist in tables.codelists.items():
+        owners: dict[str, set[str]] = {}
+        for code in codelist.codes:
+            for text in (code.vi, code.en, *code.aliases):
+                owners.setdefault(fold(text).strip(" .;:,"), set()).add(code.code)
+        assert {text: owned for text, owned in owners.items() if len(owned) > 1} == {}, name
+        for text, owned in owners.items():  # a code's value wins over a label: never another's
+            assert text not in codelist.values or owned == {text}, (name, text)
+
+
+def test_ambiguous_document_types_become_other_and_are_reported(tmp_path: Path, tables: Tables) -> None:
+    root = etree.Element("HoSo")
+    _sub(root, "FileCode", CODE_1)
+    _sub(root, "Title", "Hồ sơ")
+    for ordinal, type_name in enumerate(["HĐ", "DA", "TT", "Hợp đồng", "QĐ"], start=1):
+        doc = _sub(root, "VanBan")
+        _sub(doc, "DocOrdinal", str(ordinal))
+        _sub(doc, "TypeName", type_name)
+    path = tmp_path / "ho-so.xml"
+    etree.ElementTree(root).write(str(path), encoding="utf-8")
+    result = read_nd30(path, tables, [])
+    documents = result.dossiers[0].records.documents
+    assert [d.description.get("typeName") for d in documents] == ["32", "32", "32", "21", "02"]
+    reported = [(u.where, u.value) for u in result.unmapped if u.reason == Reason.TYPE_AS_OTHER]
+    assert reported == [
+        (f"ho-so.xml/HoSo/VanBan[{i}]/TypeName", v) for i, v in enumerate(["HĐ", "DA", "TT"], 1)
+    ]
 
 
 def test_map_codes_splits_and_reports_what_it_cannot_match(tables: Tables) -> None:
@@ -408,17 +461,29 @@ def test_nd30_refuses_what_is_not_an_export(tmp_path: Path, tables: Tables) -> N
     assert none.value.code == "legacy.no_dossier"
 
 
-def test_nd30_entities_are_not_expanded(tmp_path: Path, tables: Tables) -> None:
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE HoSo [<!ENTITY x SYSTEM "file://{secret}">]>',  # an external entity
+        '<!DOCTYPE HoSo [<!ENTITY x "Ủy ban nhân dân">]>',  # harmless, but "&x;" would vanish
+        '<!DOCTYPE HoSo SYSTEM "hoso.dtd">',  # no entity used at all: still refused
+    ],
+)
+def test_nd30_with_a_dtd_is_refused_never_read_with_text_missing(
+    tmp_path: Path, tables: Tables, doctype: str
+) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET", encoding="utf-8")
     path = tmp_path / "x.xml"
-    path.write_text(
-        f'<!DOCTYPE HoSo [<!ENTITY x SYSTEM "file://{secret}">]>'
-        "<HoSo><FileCode>A.2010.1</FileCode><Title>T &x;</Title></HoSo>",
-        encoding="utf-8",
-    )
-    result = read_nd30(path, tables, [])
-    assert "TOP SECRET" not in result.dossiers[0].records.package.get("title")
+    body = "<HoSo><FileCode>A.2010.1</FileCode><Title>Hồ sơ của &x;</Title></HoSo>"
+    if "ENTITY" not in doctype:
+        body = body.replace("&x;", "UBND")
+    path.write_text(doctype.format(secret=secret) + body, encoding="utf-8")
+    with pytest.raises(LegacyError) as refused:
+        read_nd30(path, tables, [], where="legacy/x.xml")
+    assert refused.value.code == "legacy.doctype"
+    assert refused.value.params == {"file": "legacy/x.xml", "path": "legacy/x.xml"}
+    assert "TOP SECRET" not in str(refused.value)
 
 
 # ------------------------------------------------------------------------------------- mục lục
@@ -719,6 +784,136 @@ def test_muc_luc_refuses_what_it_cannot_read(tmp_path: Path, tables: Tables) -> 
     with pytest.raises(LegacyError) as broken:
         read_muc_luc(fake, tables, [])
     assert broken.value.code == "legacy.not_spreadsheet"
+
+
+def write_book(path: Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> None:
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+
+
+COVER = [["MỤC LỤC HỒ SƠ"], ["Phông Ủy ban nhân dân tỉnh An Giang"], ["Năm 2010 - 2011"]]
+NOTES = [["Ghi chú"], ["Mục lục gồm 02 hồ sơ, lập ngày 05/01/2012"]]
+MIXED: list[list[object]] = [
+    ["Loại", "Mã hồ sơ", "Tiêu đề hồ sơ", "THBQ", "Chế độ sử dụng", "STT văn bản", "Trích yếu", "Tên tệp"],
+    ["Hồ sơ", CODE_1, "Hồ sơ ban hành Quy chế", "Vĩnh viễn", "Thường", None, None, None],
+    ["Văn bản", None, None, None, None, 1, "Về việc ban hành Quy chế", "qd-12.pdf"],
+]
+
+
+def test_muc_luc_cover_and_notes_sheets_are_skipped_and_said(tmp_path: Path, tables: Tables) -> None:
+    folder = tmp_path / "nop-luu"
+    folder.mkdir()
+    path = folder / "muc-luc.xlsx"
+    write_book(path, {"Bìa": COVER, "Mục lục": MIXED, "Ghi chú": NOTES})
+    (folder / "qd-12.pdf").write_bytes(b"%PDF-1.4")
+    assert detect_legacy(_listing(folder)) == ("muc-luc", path)
+    result = read_muc_luc(path, tables, ["qd-12.pdf"])
+    (dossier,) = result.dossiers
+    assert dossier.records.package.get("fileCode") == CODE_1
+    assert [d.data_files for d in dossier.records.documents] == [("qd-12.pdf",)]
+    assert result.orphan_files == ()
+    skipped = [u for u in result.unmapped if u.reason == Reason.SHEET_SKIPPED]
+    assert skipped == [
+        Unmapped("muc-luc.xlsx#Bìa", "sheet", "Bìa", Reason.SHEET_SKIPPED),
+        Unmapped("muc-luc.xlsx#Ghi chú", "sheet", "Ghi chú", Reason.SHEET_SKIPPED),
+    ]
+
+
+def test_muc_luc_reads_every_dossier_and_document_sheet(tmp_path: Path, tables: Tables) -> None:
+    hoso = ["Mã hồ sơ", "Tiêu đề hồ sơ", "Thời hạn bảo quản", "Chế độ sử dụng"]
+    tailieu = ["Mã hồ sơ", "Số thứ tự văn bản", "Trích yếu nội dung", "Tên loại văn bản", "Tên tệp"]
+    path = tmp_path / "muc-luc.xlsx"
+    write_book(
+        path,
+        {  # one sheet per year, documents first: their dossiers are on sheets further on
+            "TaiLieu 2011": [tailieu, [CODE_2, 1, "Kế hoạch cải cách hành chính", "Kế hoạch", "kh-08.pdf"]],
+            "TaiLieu 2010": [tailieu, [CODE_1, 1, "Về việc ban hành Quy chế", "Quyết định", "qd-12.pdf"]],
+            "Bìa": COVER,
+            "HoSo 2010": [hoso, [CODE_1, "Hồ sơ ban hành Quy chế", "Vĩnh viễn", "Thường"]],
+            "HoSo 2011": [hoso, [CODE_2, "Hồ sơ Kế hoạch năm 2011", "70 năm", "Hạn chế"]],
+        },
+    )
+    result = read_muc_luc(path, tables, ["qd-12.pdf", "kh-08.pdf"])
+    assert [d.records.package.get("fileCode") for d in result.dossiers] == [CODE_1, CODE_2]
+    assert [[doc.data_files for doc in d.records.documents] for d in result.dossiers] == [
+        [("qd-12.pdf",)],
+        [("kh-08.pdf",)],
+    ]
+    assert result.orphan_files == ()
+    assert [u.where for u in result.unmapped if u.reason == Reason.SHEET_SKIPPED] == ["muc-luc.xlsx#Bìa"]
+
+
+def test_muc_luc_after_three_other_sheets_is_still_found(tmp_path: Path) -> None:
+    path = tmp_path / "muc-luc.xlsx"
+    write_book(path, {"Bìa": COVER, "Hướng dẫn": NOTES, "Ghi chú": NOTES, "Mục lục": MIXED})
+    assert detect_legacy([("muc-luc.xlsx", path)]) == ("muc-luc", path)
+    write_book(path, {"Bìa": COVER, "Ghi chú": NOTES})
+    assert detect_legacy([("muc-luc.xlsx", path)]) is None
+
+
+def test_a_document_sheet_row_without_a_code_needs_a_single_dossier(tmp_path: Path, tables: Tables) -> None:
+    hoso = ["Số hồ sơ", "Tiêu đề hồ sơ", "Thời hạn bảo quản"]
+    tailieu = ["Số thứ tự văn bản", "Trích yếu nội dung", "Tên loại văn bản"]
+    path = tmp_path / "muc-luc.xlsx"
+    document = [1, "Về việc ban hành Quy chế", "Quyết định"]
+    write_book(path, {"HoSo": [hoso, ["01", "Hồ sơ A", "Vĩnh viễn"]], "TaiLieu": [tailieu, document]})
+    (only,) = read_muc_luc(path, tables, []).dossiers
+    assert len(only.records.documents) == 1
+    write_book(
+        path,
+        {
+            "HoSo": [hoso, ["01", "Hồ sơ A", "Vĩnh viễn"], ["02", "Hồ sơ B", "Vĩnh viễn"]],
+            "TaiLieu": [tailieu, document],
+        },
+    )
+    result = read_muc_luc(path, tables, [])
+    assert [len(d.records.documents) for d in result.dossiers] == [0, 0]  # not the last one's
+    assert Unmapped("muc-luc.xlsx#TaiLieu!2", "fileCode", "", Reason.NO_DOSSIER) in result.unmapped
+
+
+def _headers_folder(tmp_path: Path, change: tuple[str, str]) -> Path:
+    folder = tmp_path / "tt05"
+    shutil.copytree(DEFAULT_DIR, folder)
+    path = folder / "legacy_headers.toml"
+    text = path.read_text(encoding="utf-8")
+    assert change[0] in text
+    path.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    return folder
+
+
+def test_header_wordings_are_data_an_archivist_can_extend(tmp_path: Path, tables: Tables) -> None:
+    extended = _headers_folder(tmp_path, ('subject = ["', 'subject = ["Nội dung tóm tắt", "'))
+    path = tmp_path / "muc-luc.csv"
+    path.write_text(
+        f"Mã hồ sơ;Tiêu đề hồ sơ;STT văn bản;Nội dung tóm tắt\n{CODE_1};Hồ sơ A;;\n;;1;Về việc A\n",
+        encoding="utf-8",
+    )
+    shipped = read_muc_luc(path, tables, [])
+    assert (
+        Unmapped("muc-luc.csv#3", "Nội dung tóm tắt", "Về việc A", Reason.UNKNOWN_COLUMN) in shipped.unmapped
+    )
+    result = read_muc_luc(path, tables, [], headers=load_headers(extended))
+    assert result.dossiers[0].records.documents[0].description.get("subject") == "Về việc A"
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (('title = ["', 'tittle = ["'), "columns.tittle"),  # a field that is no element
+        (('keyword = ["', 'keyword = ["Tiêu đề", "'), "columns.keyword"),  # "Tiêu đề" is the title's
+        (('"Bắt đầu" = "startDate"', '"Bắt đầu" = "startDay"'), "subheaders.Bắt đầu"),
+    ],
+)
+def test_header_wordings_are_checked_when_loaded(tmp_path: Path, change: tuple[str, str], key: str) -> None:
+    with pytest.raises(TablesError) as bad:
+        load_headers(_headers_folder(tmp_path, change))
+    assert "legacy_headers.toml" in str(bad.value) and f"[{key}]" in str(bad.value)
 
 
 # ------------------------------------------------------------------------------------- detection

@@ -4,7 +4,8 @@ One TT 05 SIP_hoso with four tài liệu (Vietnamese names and titles) is ingest
 Sử dụng có điều kiện, 03 Mật, and 01 under an active restriction. The AIP export must be a valid
 AIP_hoso whose every file matches the catalog; the DIP must hold only what the requester may see
 (and say nothing of the rest); the bag must pass bagit-python; damage in storage must stop an
-export with nothing left under the target name.
+export with nothing left under the target name. A transfer package (tt05-aip, bagit) names its
+recipient, and leaves with Mật or restricted records only under a decision, both recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import bagit
 import pytest
@@ -27,19 +29,21 @@ from preservation.csip import validate_package
 from preservation.findings import Severity
 from preservation.fixity import digest_file
 from preservation.tt05.ead import check_description, parse_description, validate_xsd
-from preservation.tt05.model import doc_code
+from preservation.tt05.model import Description, DocumentKind, DocumentRecord, RecordSet, doc_code
+from preservation.tt05.sip import build_sip
 from preservation.tt05.tables import Tables, Variant, load_tables
 from repository.catalog import store
 from repository.catalog.models import Aip, File, JobStatus
 from repository.catalog.records import Document, Dossier
 from repository.catalog.records_store import restrict
 from repository.settings import Settings
-from tests.tt05 import FILE_CODE, build_sample_sip
+from tests.tt05 import FILE_CODE, TITLE, build_sample_sip, dossier_records, valid_values
 from tests.workflows.conftest import Ingest
 from workflows.export import AccessRequest, ErrorKind, ExportError, ExportFormat, export_aip
 
 METS = {"mets": "http://www.loc.gov/METS/", "csip": "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"}
 DIP_PROFILE = "https://earkdip.dilcis.eu/profile/E-ARK-DIP.xml"
+XLINK = "http://www.w3.org/1999/xlink"
 
 OPEN_PDF = "Quyết định số 12-QĐ-UBND.pdf"
 CONDITIONAL_TXT = unicodedata.normalize("NFD", "Tờ trình số 05.txt")  # NFD stays NFD everywhere
@@ -54,6 +58,8 @@ DOCUMENTS = {
 }
 DECISION = "15/QĐ-LTLS"
 APPROVAL = "27/QĐ-TTLT"
+RECIPIENT = "Trung tâm Lưu trữ quốc gia III"
+TRANSFER = "42/QĐ-VTLTNN"  # the decision authorising the transfer of the restricted records
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,9 @@ def request(**changes: str) -> AccessRequest:
 def test_tt05_aip_is_the_stored_package_verified(stored: Stored, tmp_path: Path, tables: Tables) -> None:
     settings, sessions, aip_id = stored.settings, stored.sessions, stored.aip_id
     out = tmp_path / "xuất" / "hồ sơ.zip"
-    result = export_aip(settings, sessions, aip_id, out, fmt=ExportFormat.TT05_AIP)
+    result = export_aip(
+        settings, sessions, aip_id, out, fmt=ExportFormat.TT05_AIP, recipient=RECIPIENT, decision=TRANSFER
+    )
     assert out.is_file() and result.path == out
     assert not list(out.parent.glob(".*.part"))
 
@@ -211,7 +219,8 @@ def test_dip_holds_only_what_the_requester_may_see(stored: Stored, tmp_path: Pat
 
     mets = etree.parse(str(folder / "METS.xml")).getroot()
     assert mets.get("PROFILE") == DIP_PROFILE
-    assert mets.find("mets:metsHdr", METS).get(f"{{{METS['csip']}}}OAISPACKAGETYPE") == "DIP"
+    header = mets.find("mets:metsHdr", METS)
+    assert header is not None and header.get(f"{{{METS['csip']}}}OAISPACKAGETYPE") == "DIP"
     for m in [folder / "METS.xml", *folder.glob("representations/*/METS.xml")]:
         assert xsd.validate(m, "mets") == [], m
     assert xsd.validate(folder / "metadata/preservation/PREMIS.xml", "premis") == []
@@ -340,12 +349,20 @@ def test_a_bad_access_request_is_a_usage_error(stored: Stored, tmp_path: Path) -
 def test_bagit_bag_validates(stored: Stored, tmp_path: Path) -> None:
     settings, sessions, aip_id = stored.settings, stored.sessions, stored.aip_id
     out = tmp_path / "bag.zip"
-    result = export_aip(settings, sessions, aip_id, out, fmt=ExportFormat.BAGIT)
+    result = export_aip(
+        settings, sessions, aip_id, out, fmt=ExportFormat.BAGIT, recipient=RECIPIENT, decision=TRANSFER
+    )
     folder = unzip(out, tmp_path / "bag")
     bag = bagit.Bag(str(folder))
     bag.validate()  # raises BagValidationError on any problem
     assert set(bag.algorithms) == {"sha256", "sha512"}
     assert bag.info["External-Identifier"] == aip_id
+    # the tag files name the AIP by identifier and kind, never by the title of its (Mật) dossier
+    with sessions() as s:
+        aip = s.get(Aip, aip_id)
+        assert aip is not None and TITLE in aip.label
+        assert bag.info["Internal-Sender-Description"] == f"AIP {aip_id}, {aip.package_kind} package"
+    assert TITLE not in (folder / "bag-info.txt").read_text("utf-8")
     assert bag.info["Source-Organization"] == settings.archive.name
     assert date.fromisoformat(bag.info["Bagging-Date"])
     expected = catalog_files(sessions, aip_id)
@@ -370,6 +387,8 @@ def test_damage_in_storage_stops_the_export(stored: Stored, tmp_path: Path, fmt:
             out,
             fmt=fmt,
             request=request() if fmt is ExportFormat.TT05_DIP else None,
+            recipient=None if fmt is ExportFormat.TT05_DIP else RECIPIENT,
+            decision=None if fmt is ExportFormat.TT05_DIP else TRANSFER,
         )
     error = caught.value
     assert error.code == "fetch.all_copies_failed" and error.kind is ErrorKind.FAILED
@@ -385,3 +404,144 @@ def test_never_overwrites(stored: Stored, tmp_path: Path) -> None:
         export_aip(stored.settings, stored.sessions, stored.aip_id, out, fmt=ExportFormat.BAGIT)
     assert caught.value.code == "export.out_exists" and caught.value.kind is ErrorKind.USAGE
     assert out.read_bytes() == b"keep me"
+
+
+# -------------------------------------------------------------------------------------- transfers
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.TT05_AIP, ExportFormat.BAGIT])
+def test_a_transfer_names_its_recipient_and_restricted_records_need_a_decision(
+    stored: Stored, tmp_path: Path, fmt: ExportFormat
+) -> None:
+    settings, sessions, aip_id = stored.settings, stored.sessions, stored.aip_id
+    out = tmp_path / "chuyen-giao.zip"
+    with pytest.raises(ExportError) as nobody:
+        export_aip(settings, sessions, aip_id, out, fmt=fmt, recipient="  ")
+    assert nobody.value.code == "export.recipient_missing" and nobody.value.kind is ErrorKind.USAGE
+
+    with pytest.raises(ExportError) as refused:
+        export_aip(settings, sessions, aip_id, out, fmt=fmt, recipient=RECIPIENT)
+    error = refused.value
+    assert error.code == "export.restricted_content" and error.kind is ErrorKind.REFUSED
+    assert error.params["codes"] == f"{doc_code(FILE_CODE, 3)}, {doc_code(FILE_CODE, 4)}"
+    assert [(d["code"], d["reason"]) for d in error.details] == [
+        (doc_code(FILE_CODE, 3), "export.restricted_secret"),
+        (doc_code(FILE_CODE, 4), "export.restricted_listed"),
+    ]
+    assert error.details[1]["params"]["decision"] == DECISION  # the restriction's own decision
+    no_leftovers(out, settings)
+    assert events(sessions, aip_id) == []
+
+    result = export_aip(settings, sessions, aip_id, out, fmt=fmt, recipient=RECIPIENT, decision=TRANSFER)
+    assert (result.recipient, result.decision) == (RECIPIENT, TRANSFER)
+    assert [r.code for r in result.restricted] == [doc_code(FILE_CODE, 3), doc_code(FILE_CODE, 4)]
+    (event,) = events(sessions, aip_id)
+    assert f"recipient: {RECIPIENT}" in event and f"decision: {TRANSFER}" in event
+    assert f"{doc_code(FILE_CODE, 3)} (export.restricted_secret)" in event
+
+
+def test_a_secret_or_listed_dossier_is_named_once(stored: Stored, tmp_path: Path) -> None:
+    settings, sessions, aip_id = stored.settings, stored.sessions, stored.aip_id
+    with sessions.begin() as s:
+        dossier = s.scalars(select(Dossier).where(Dossier.aip_id == aip_id)).one()
+        restrict(
+            s,
+            dossier_id=dossier.id,
+            decision_number="16/QĐ-LTLS",
+            decision_date=date(2025, 4, 1),
+            reason="Hồ sơ đang xác minh",
+            by="Lê Văn Tâm",
+        )
+    with pytest.raises(ExportError) as refused:
+        export_aip(
+            settings, sessions, aip_id, tmp_path / "a.zip", fmt=ExportFormat.TT05_AIP, recipient=RECIPIENT
+        )
+    assert [(d["code"], d["ordinal"], d["params"]["decision"]) for d in refused.value.details] == [
+        (FILE_CODE, 0, "16/QĐ-LTLS")
+    ]
+
+
+def test_an_open_aip_needs_only_the_recipient(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    settings, sessions = ready
+    result = run_ingest(build_sample_sip(tmp_path, tables))  # every record Công khai (01)
+    assert result.aip_id is not None
+    out = tmp_path / "mo.zip"
+    exported = export_aip(
+        settings, sessions, result.aip_id, out, fmt=ExportFormat.TT05_AIP, recipient=RECIPIENT
+    )
+    assert out.is_file() and exported.restricted == () and exported.decision == ""
+    (event,) = events(sessions, result.aip_id)
+    assert f"recipient: {RECIPIENT}" in event and "decision" not in event
+    with pytest.raises(ExportError) as dip:
+        export_aip(
+            settings,
+            sessions,
+            result.aip_id,
+            tmp_path / "d.zip",
+            fmt=ExportFormat.TT05_DIP,
+            request=request(),
+            recipient=RECIPIENT,
+        )
+    assert dip.value.code == "export.transfer_not_dip" and dip.value.kind is ErrorKind.USAGE
+
+
+# ------------------------------------------------------------------------------- photos in a DIP
+
+PHOTO = "Ảnh lễ khởi công.png"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2263e8d0000000049454e44ae426082"
+)
+
+
+def test_dip_carries_a_photo_with_its_ead_pic(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    """Phụ lục V has no DIP table for photos or recordings: the photo keeps its EAD_pic (pic_sip)."""
+    settings, sessions = ready
+    base = dossier_records(tables, [OPEN_PDF])
+    photo_values = valid_values(Variant.PIC_SIP, tables, docCode=doc_code(FILE_CODE, 2), mode="01")
+    photo = DocumentRecord(
+        kind=DocumentKind.PIC,
+        description=Description(Variant.PIC_SIP, "photo", photo_values),
+        data_files=(PHOTO,),
+    )
+    records = RecordSet(
+        package_type=base.package_type,
+        package=Description(Variant.HOSO_SIP, base.package.path, {**base.package.values, "totalDoc": "2"}),
+        documents=(*base.documents, photo),
+    )
+    (tmp_path / "a.pdf").write_bytes(DOCUMENTS[OPEN_PDF][2])
+    (tmp_path / "b.png").write_bytes(PNG)
+    sip = build_sip(
+        records,
+        {("rep1", OPEN_PDF): tmp_path / "a.pdf", ("rep1", PHOTO): tmp_path / "b.png"},
+        tmp_path / "sips",
+        tables,
+        label=TITLE,
+    )
+    ingested = run_ingest(sip)
+    assert ingested.status is JobStatus.COMPLETED, ingested.error and ingested.error.records
+    assert ingested.aip_id is not None
+
+    out = tmp_path / "dip.zip"
+    result = export_aip(
+        settings, sessions, ingested.aip_id, out, fmt=ExportFormat.TT05_DIP, request=request()
+    )
+    assert result.released == (doc_code(FILE_CODE, 1), doc_code(FILE_CODE, 2)) and result.withheld == ()
+    folder = unzip(out, tmp_path / "dip")
+    assert [f for f in validate_package(folder, expected_type="DIP") if f.severity is Severity.ERROR] == []
+    descriptive = folder / "representations/rep1/metadata/descriptive"
+    (pic,) = descriptive.glob("EAD_pic_*.xml")
+    assert validate_xsd(pic, Variant.PIC_SIP) == []
+    parsed = parse_description(pic, Variant.PIC_SIP, pic.name)
+    assert check_description(parsed, tables) == [] and parsed.unknown == ()
+    assert parsed.description.values["imageTitle"] == photo_values["imageTitle"]
+    assert parsed.description.values["docCode"] == doc_code(FILE_CODE, 2)
+    assert (folder / "representations/rep1/data" / PHOTO).read_bytes() == PNG
+    assert (folder / "schemas/EAD_pic.xsd").is_file()
+    rep_mets = etree.parse(str(folder / "representations/rep1/METS.xml"))
+    hrefs = {unquote(e.get(f"{{{XLINK}}}href", "")) for e in rep_mets.iter() if e.get(f"{{{XLINK}}}href")}
+    assert {f"metadata/descriptive/{pic.name}", f"data/{PHOTO}"} <= hrefs
