@@ -135,7 +135,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_dossier_agency_id_end_on', ['agency_id', 'end_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_aip_id'), ['aip_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_code'), ['code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_end_on'), ['end_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_mode'), ['mode'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_received_at'), ['received_at'], unique=False)
 
     op.create_table('transfer_plan',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -148,7 +150,8 @@ def upgrade() -> None:
     sa.Column('replied_on', sa.Date(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['source_agency.id'], name=op.f('fk_transfer_plan_agency_id_source_agency')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_plan'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_plan')),
+    sa.UniqueConstraint('agency_id', 'reference', name=op.f('uq_transfer_plan_agency_id_reference'))
     )
     with op.batch_alter_table('transfer_plan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transfer_plan_agency_id'), ['agency_id'], unique=False)
@@ -202,6 +205,7 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.String(length=200), nullable=False),
     sa.Column('decision_reason', sa.Text(), nullable=False),
     sa.Column('handover_digest', sa.String(length=64), nullable=False),
+    sa.Column('handover_prints', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['source_agency.id'], name=op.f('fk_transfer_agency_id_source_agency')),
     sa.ForeignKeyConstraint(['aip_id'], ['aip.id'], name=op.f('fk_transfer_aip_id_aip')),
     sa.ForeignKeyConstraint(['plan_id'], ['transfer_plan.id'], name=op.f('fk_transfer_plan_id_transfer_plan')),
@@ -243,10 +247,12 @@ def upgrade() -> None:
     sa.Column('review_date', sa.Date(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
+    sa.Column('lifted_on', sa.Date(), nullable=True),
     sa.Column('lifted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('lifted_decision', sa.String(length=100), nullable=False),
     sa.Column('lifted_by', sa.String(length=200), nullable=False),
     sa.CheckConstraint('(dossier_id IS NULL) <> (document_id IS NULL)', name=op.f('ck_access_restriction_one_target')),
+    sa.CheckConstraint('(lifted_on IS NULL) = (lifted_at IS NULL)', name=op.f('ck_access_restriction_lift_dated')),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_access_restriction_document_id_document'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_access_restriction_dossier_id_dossier'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_restriction'))
@@ -304,7 +310,9 @@ def downgrade() -> None:
 
     op.drop_table('transfer_plan')
     with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dossier_received_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_mode'))
+        batch_op.drop_index(batch_op.f('ix_dossier_end_on'))
         batch_op.drop_index(batch_op.f('ix_dossier_code'))
         batch_op.drop_index(batch_op.f('ix_dossier_aip_id'))
         batch_op.drop_index('ix_dossier_agency_id_end_on')

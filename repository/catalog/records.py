@@ -5,7 +5,8 @@ Where the rules come from: Thông tư 05/2025/TT-BNV (dossier and document data 
 procedural deadlines), Luật Lưu trữ 33/2024/QH15 (transfer deadlines, tiếp cận có điều kiện), QĐ
 458/QĐ-TTg (KPIs); see ../shared/docs/vn-standards.md. Codes are kept as their parts and as
 received; they are never primary keys. Every element a description file carried is also kept whole
-in ``elements`` (JSON) so nothing the agency sent is lost to the typed columns.
+in ``elements`` (JSON) so nothing the agency sent is lost to the typed columns (elements outside the
+variant's table under ``elements["_unknown"]``).
 """
 
 from __future__ import annotations
@@ -114,13 +115,13 @@ class Dossier(Base):
     start_date: Mapped[str] = mapped_column(String(10), default="")
     end_date: Mapped[str] = mapped_column(String(10), default="")
     start_on: Mapped[date | None] = mapped_column(Date)
-    end_on: Mapped[date | None] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date, index=True)  # last day: deadline and K3 cohort
     total_doc: Mapped[int | None] = mapped_column(Integer)
     number_of_page: Mapped[int | None] = mapped_column(Integer)
     confidence_level: Mapped[str] = mapped_column(String(2), default="")
     description_path: Mapped[str] = mapped_column(Text)  # EAD.xml inside the AIP
     elements: Mapped[dict[str, Any]] = mapped_column(JSON)
-    received_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp] = mapped_column(index=True)  # KPI and deadline reports cut on it
     accepted_at: Mapped[Timestamp | None]  # AIP stored (K3 numerator time)
     metadata_published_at: Mapped[Timestamp | None]  # descriptive metadata public online (K4)
     digitized: Mapped[bool] = mapped_column(Boolean, default=False)  # confidence_level 02 (K6)
@@ -215,7 +216,10 @@ class AccessRestriction(Base):
     khoản 4 Điều 25): on a dossier or on one document, lifted by a later decision, never deleted."""
 
     __tablename__ = "access_restriction"
-    __table_args__ = (CheckConstraint(_ONE_TARGET, name="one_target"),)
+    __table_args__ = (
+        CheckConstraint(_ONE_TARGET, name="one_target"),
+        CheckConstraint("(lifted_on IS NULL) = (lifted_at IS NULL)", name="lift_dated"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
@@ -226,7 +230,8 @@ class AccessRestriction(Base):
     review_date: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[Timestamp]
     recorded_by: Mapped[str] = mapped_column(String(200))
-    lifted_at: Mapped[Timestamp | None]
+    lifted_on: Mapped[date | None] = mapped_column(Date)  # date of the lifting decision
+    lifted_at: Mapped[Timestamp | None]  # when the lifting was entered
     lifted_decision: Mapped[str] = mapped_column(String(100), default="")
     lifted_by: Mapped[str] = mapped_column(String(200), default="")  # who recorded the lifting decision
 
@@ -254,6 +259,8 @@ class TransferPlan(Base):
     ahead; the archive replies within 07 working days)."""
 
     __tablename__ = "transfer_plan"
+    # one registration per agency and plan number: the plan is named by it in `transfer receive --plan`
+    __table_args__ = (UniqueConstraint("agency_id", "reference"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("source_agency.id"), index=True)
@@ -289,7 +296,10 @@ class Transfer(Base):
     decided_at: Mapped[Timestamp | None]
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decision_reason: Mapped[str] = mapped_column(Text, default="")
-    handover_digest: Mapped[str] = mapped_column(String(64), default="")  # SHA-256 of the biên bản PDF
+    handover_digest: Mapped[str] = mapped_column(String(64), default="")  # SHA-256 of the latest biên bản PDF
+    # every printed biên bản, oldest first: {"sha256", "printed_at", "by", "language"}; a reprint
+    # never loses the digest of a copy already handed to the agency
+    handover_prints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     agency: Mapped[SourceAgency | None] = relationship()
     plan: Mapped[TransferPlan | None] = relationship()

@@ -4,7 +4,9 @@ declared totals and search over the described holdings.
 Every write runs in one transaction framed here; the rules live in
 :mod:`repository.catalog.records_store`, errors are mapped to messages and exit codes by
 :func:`repository.cli.handles_errors`. Records are addressed by their code as received (mã hồ sơ,
-mã tài liệu). Decisions record who took them: ``--by``, else the login name of the operator.
+mã tài liệu); a code held by several AIPs (a re-ingest, a package resubmitted after a rejection)
+is narrowed with ``--aip``. Decisions record who took them: ``--by``, else the login name of the
+operator.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
+from repository.catalog import queries
 from repository.catalog import records_store as store
 from repository.catalog.records import (
     AccessChange,
@@ -162,6 +165,7 @@ def _restriction_json(session: Session, r: AccessRestriction) -> dict[str, Any]:
         "review_date": r.review_date.isoformat() if r.review_date else None,
         "recorded_at": r.recorded_at.isoformat(),
         "recorded_by": r.recorded_by,
+        "lifted_on": r.lifted_on.isoformat() if r.lifted_on else None,
         "lifted_at": r.lifted_at.isoformat() if r.lifted_at else None,
         "lifted_decision": r.lifted_decision or None,
         "lifted_by": r.lifted_by or None,
@@ -382,8 +386,24 @@ def retention_list(as_json: bool) -> None:
 
 
 def _target_options(fn: Any) -> Any:
+    fn = click.option(
+        "--aip",
+        "aip",
+        default=None,
+        help="The AIP holding the record (id or a prefix of 8+ characters), when several hold the code.",
+    )(fn)
     fn = click.option("--document", "document_code", default=None, help="Mã tài liệu (docCode).")(fn)
     return click.option("--dossier", "dossier_code", default=None, help="Mã hồ sơ (fileCode).")(fn)
+
+
+def _resolve(
+    session: Session, dossier_code: str | None, document_code: str | None, aip: str | None
+) -> Dossier | Document:
+    """The record named on the command line; ``--aip`` is resolved as everywhere in the CLI."""
+    aip_id = queries.resolve_aip_id(session, aip) if aip else None
+    return store.resolve_target(
+        session, dossier_code=dossier_code, document_code=document_code, aip_id=aip_id
+    )
 
 
 def _ids(record: Dossier | Document) -> tuple[int | None, int | None]:
@@ -403,6 +423,7 @@ def _ids(record: Dossier | Document) -> tuple[int | None, int | None]:
 def restrict_command(
     dossier_code: str | None,
     document_code: str | None,
+    aip: str | None,
     decision_number: str,
     decision_date: date,
     reason: str,
@@ -413,7 +434,7 @@ def restrict_command(
     """Put a dossier or a document on the list of tài liệu tiếp cận có điều kiện (Luật Lưu trữ 2024)."""
     app = _start(as_json)
     with app.sessions.begin() as session:
-        record = store.resolve_target(session, dossier_code=dossier_code, document_code=document_code)
+        record = _resolve(session, dossier_code, document_code, aip)
         dossier_id, document_id = _ids(record)
         row = store.restrict(
             session,
@@ -472,15 +493,24 @@ def restrictions_command(on: date | None, due_review: bool, as_json: bool) -> No
 @records.command("lift")
 @click.argument("restriction_id", type=int)
 @click.option("--decision", "decision_number", required=True, help="Số quyết định.")
+@click.option("--date", "decision_date", type=DAY, required=True, help="Ngày quyết định.")
 @BY_OPTION
 @JSON_OPTION
 @handles_errors
-def lift_command(restriction_id: int, decision_number: str, by: str | None, as_json: bool) -> None:
-    """Lift restriction RESTRICTION_ID by a decision; the entry stays in the record, dated."""
+def lift_command(
+    restriction_id: int, decision_number: str, decision_date: date, by: str | None, as_json: bool
+) -> None:
+    """Lift restriction RESTRICTION_ID by a dated decision; the entry stays in the record. The list
+    as of a day (``restrictions --on``) follows the decision's date, not the day it was entered."""
     app = _start(as_json)
     with app.sessions.begin() as session:
         row = store.lift_restriction(
-            session, restriction_id, decision_number=decision_number, by=_by(by), at=datetime.now(UTC)
+            session,
+            restriction_id,
+            decision_number=decision_number,
+            decision_date=decision_date,
+            by=_by(by),
+            at=datetime.now(UTC),
         )
         data = _restriction_json(session, row)
     if as_json:
@@ -495,25 +525,37 @@ def lift_command(restriction_id: int, decision_number: str, by: str | None, as_j
 @click.option("--decision", "decision_number", required=True, help="Số quyết định.")
 @click.option("--date", "decision_date", type=DAY, required=True, help="Ngày quyết định.")
 @click.option("--reason", required=True, help="Lý do (căn cứ).")
+@click.option(
+    "--with-documents",
+    "cascade",
+    is_flag=True,
+    help="A dossier: bring its documents whose mode is stricter than the new one to it too.",
+)
 @BY_OPTION
 @JSON_OPTION
 @handles_errors
 def declassify_command(
     dossier_code: str | None,
     document_code: str | None,
+    aip: str | None,
     to_mode: str,
     decision_number: str,
     decision_date: date,
     reason: str,
+    cascade: bool,
     by: str | None,
     as_json: bool,
 ) -> None:
-    """Giải mật / change the mức độ tiếp cận of a dossier or a document, by a decision."""
+    """Giải mật / change the mức độ tiếp cận of a dossier or a document, by a decision.
+
+    A dossier's documents keep their own mode unless ``--with-documents`` is given; when some stay
+    stricter than the dossier's new mode, the command says how many.
+    """
     app = _start(as_json)
     with app.sessions.begin() as session:
-        record = store.resolve_target(session, dossier_code=dossier_code, document_code=document_code)
+        record = _resolve(session, dossier_code, document_code, aip)
         dossier_id, document_id = _ids(record)
-        row = store.change_access(
+        changes = store.change_access(
             session,
             dossier_id=dossier_id,
             document_id=document_id,
@@ -522,17 +564,48 @@ def declassify_command(
             decision_date=decision_date,
             reason=reason,
             by=_by(by),
+            cascade=cascade,
         )
-        data = _change_json(session, row)
+        rows = [_change_json(session, c) for c in changes]
+        stricter = store.stricter_documents(session, record.id, to_mode) if dossier_id is not None else []
+        code = record.code if isinstance(record, Dossier) else record.doc_code
+    kind = "dossier" if dossier_id is not None else "document"
+    own = next((r for r in rows if r["target"]["kind"] == kind), None)
+    documents = [r for r in rows if r is not own]
     if as_json:
-        app.emit({"change": data})
+        app.emit(
+            {
+                "change": own,
+                "document_changes": documents,
+                "stricter_documents": [
+                    {"code": d.doc_code, "ordinal": d.ordinal, "mode": d.mode} for d in stricter
+                ],
+            }
+        )
         return
     t = app.t
-    labels = {
-        "from_label": store.code_label("mode", data["from_mode"], t.language),
-        "to_label": store.code_label("mode", data["to_mode"], t.language),
-    }
-    click.echo(t.text("cli.records.declassified", {**data, **labels, "code": data["target"]["code"]}))
+    if own is not None:
+        labels = {
+            "from_label": store.code_label("mode", own["from_mode"], t.language),
+            "to_label": store.code_label("mode", own["to_mode"], t.language),
+        }
+        click.echo(t.text("cli.records.declassified", {**own, **labels, "code": own["target"]["code"]}))
+    if documents:
+        label = store.code_label("mode", to_mode, t.language)
+        click.echo(
+            t.text(
+                "cli.records.documents_declassified",
+                {"count": len(documents), "code": code, "mode": to_mode, "label": label},
+            )
+        )
+    if stricter:
+        click.echo(
+            t.text(
+                "cli.records.stricter_documents",
+                {"count": len(stricter), "code": code, "mode": to_mode},
+            ),
+            err=True,
+        )
 
 
 # --------------------------------------------------------------------------- declared totals

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.names import fold
 from preservation.tt05.model import (
     Description,
     DocumentKind,
@@ -65,7 +67,12 @@ RECORD_TABLES = {
 
 
 def make_record_set(
-    code: str = DOSSIER_CODE, *, doc_mode: str = "01", title: str = DOSSIER_TITLE
+    code: str = DOSSIER_CODE,
+    *,
+    doc_mode: str = "01",
+    title: str = DOSSIER_TITLE,
+    dossier_mode: str = "01",
+    end_date: str = "12/2001",
 ) -> RecordSet:
     """A SIP_hoso of An Giang: a digitized dossier with a decision (document 3) and a photo."""
     package = Description(
@@ -75,10 +82,10 @@ def make_record_set(
             "fileCode": code,
             "title": title,
             "maintenance": "01",
-            "mode": "01",
+            "mode": dossier_mode,
             "language": "01",
             "startDate": "05/03/2001",
-            "endDate": "12/2001",
+            "endDate": end_date,
             "totalDoc": "2",
             "numberOfPage": "14",
             "confidenceLevel": "02",
@@ -173,7 +180,13 @@ def description_paths(records: RecordSet) -> dict[str, str]:
     return {p: f"representations/rep1/{p}" for p in paths}
 
 
-def register(session: Session, records: RecordSet | None = None, *, organ_id: str = "") -> Dossier:
+def register(
+    session: Session,
+    records: RecordSet | None = None,
+    *,
+    organ_id: str = "",
+    extra: dict[str, dict[str, str]] | None = None,
+) -> Dossier:
     records = records or make_record_set()
     aip_id, uuids = add_aip(session)
     return store.register_records(
@@ -185,6 +198,7 @@ def register(session: Session, records: RecordSet | None = None, *, organ_id: st
         received_at=datetime(2025, 3, 1, 9, 0, tzinfo=HANOI),
         accepted_at=datetime(2025, 3, 2, 9, 0, tzinfo=HANOI),
         organ_id=organ_id,
+        extra=extra,
     )
 
 
@@ -204,22 +218,50 @@ def test_migration_creates_the_record_tables_as_modelled(engine: Engine) -> None
     assert diff == []
 
 
+def test_the_columns_reports_filter_on_are_indexed(engine: Engine) -> None:
+    """KPI and deadline reports select dossiers by agency, AIP, access level, creation (end_on)
+    and receipt, and documents by dossier and access level: each has an index leading with it."""
+    leading = {
+        table: {ix["column_names"][0] for ix in inspect(engine).get_indexes(table)}
+        for table in ("dossier", "document")
+    }
+    assert {"aip_id", "agency_id", "mode", "end_on", "received_at"} <= leading["dossier"]
+    assert {"dossier_id", "mode"} <= leading["document"]
+
+
+def test_the_whole_records_api_is_importable_from_records_store() -> None:
+    """records_access and records_import build on records_store, which gives out their names too
+    (callers import everything from records_store)."""
+    from repository.catalog import records_access, records_import
+
+    for name, module in store._ELSEWHERE.items():
+        source = records_access if module.endswith("access") else records_import
+        assert getattr(store, name) is getattr(source, name), name
+    with pytest.raises(AttributeError):
+        store.no_such_name  # noqa: B018
+
+
 # --------------------------------------------------------------------------- text
 
 
 def test_fold_removes_diacritics_case_d_and_extra_spaces() -> None:
-    assert store.fold("  Hồ sơ   XÂY DỰNG\tđường ") == "ho so xay dung duong"
-    assert store.fold("ĐẢNG") == "dang"
-    assert store.fold(unicodedata.normalize("NFD", "Quyết định")) == "quyet dinh"
-    assert store.fold("Ðiện") == "dien"  # TCVN3-converted texts carry U+00D0 for Đ
+    assert fold("  Hồ sơ   XÂY DỰNG\tđường ") == "ho so xay dung duong"
+    assert fold("ĐẢNG") == "dang"
+    assert fold(unicodedata.normalize("NFD", "Quyết định")) == "quyet dinh"
+    assert fold("Ðiện") == "dien"  # TCVN3-converted texts carry U+00D0 for Đ
 
 
-def test_first_day_of_tt05_dates() -> None:
+def test_first_and_last_day_of_tt05_dates() -> None:
     assert store.first_day("05/03/2001") == date(2001, 3, 5)
     assert store.first_day("12/2001") == date(2001, 12, 1)
     assert store.first_day("2001") == date(2001, 1, 1)
     assert store.first_day("31/02/2001") is None
     assert store.first_day("mùa xuân 2001") is None
+    assert store.last_day("05/03/2001") == date(2001, 3, 5)
+    assert store.last_day("02/2024") == date(2024, 2, 29)
+    assert store.last_day("12/2021") == date(2021, 12, 31)
+    assert store.last_day("2021") == date(2021, 12, 31)
+    assert store.last_day("13/2021") is None
 
 
 # --------------------------------------------------------------------------- registering
@@ -239,9 +281,9 @@ def test_register_records_fills_typed_columns_and_keeps_every_element(
         assert (d.code, d.organ_id, d.year, d.notation) == (DOSSIER_CODE, "H49.64.33", 2001, "160")
         agency = s.scalars(select(SourceAgency)).one()
         assert d.agency_id == agency.id and d.fonds_id == agency.fonds_id is not None
-        assert d.title == DOSSIER_TITLE and d.title_search == store.fold(DOSSIER_TITLE)
+        assert d.title == DOSSIER_TITLE and d.title_search == fold(DOSSIER_TITLE)
         assert (d.start_date, d.start_on) == ("05/03/2001", date(2001, 3, 5))
-        assert (d.end_date, d.end_on) == ("12/2001", date(2001, 12, 1))
+        assert (d.end_date, d.end_on) == ("12/2001", date(2001, 12, 31))  # the last day of 12/2001
         assert (d.total_doc, d.number_of_page, d.maintenance, d.mode) == (2, 14, "01", "01")
         assert d.digitized is True  # confidenceLevel 02 = số hóa
         assert d.elements["paperFileCode"] == "AG.K1.G2.H3.160"  # untyped elements kept too
@@ -260,6 +302,88 @@ def test_register_records_fills_typed_columns_and_keeps_every_element(
         files = {f.uuid: f.path for f in s.scalars(select(File))}
         assert uuids == files
         assert [f.path for f in decision.files] == [DECISION_FILE]
+
+
+def test_the_agency_the_operator_names_wins_over_the_code(sessions: sessionmaker[Session]) -> None:
+    """``kholuu ingest --agency``: the operator says who sent the package; the code only guesses."""
+    with sessions.begin() as s:
+        store.add_fonds(s, "AG01", "Phông UBND tỉnh An Giang")
+        store.add_fonds(s, "VP01", "Phông Văn phòng UBND tỉnh")
+        store.add_agency(s, "H49.64.33", "Ủy ban nhân dân tỉnh An Giang", fonds_code="AG01")
+        office = store.add_agency(s, "000.00.00.H01", "Văn phòng UBND tỉnh", fonds_code="VP01")
+        office_id, office_fonds = office.id, office.fonds_id
+        named = register(s, organ_id=" 000.00.00.H01 ")
+        guessed = register(s, make_record_set("H49.64.33.2002.7"))
+        assert (named.agency_id, named.fonds_id) == (office_id, office_fonds)
+        assert named.organ_id == "H49.64.33"  # what the code says is still kept as received
+        assert guessed.agency_id != office_id and guessed.organ_id == "H49.64.33"
+        assert store.check_agency(s, "000.00.00.H01").id == office_id
+
+
+@pytest.mark.parametrize(
+    ("organ_id", "problem"),
+    [("000.00.09.H01", "records.agency_unknown"), ("so-noi-vu", "records.bad_organ_id")],
+)
+def test_a_named_agency_that_is_not_registered_stops_before_anything_is_written(
+    sessions: sessionmaker[Session], organ_id: str, problem: str
+) -> None:
+    with sessions.begin() as s:
+        store.add_agency(s, "H49.64.33", "Ủy ban nhân dân tỉnh An Giang")  # what the code would guess
+    with pytest.raises(store.RecordsError) as exc, sessions() as s:
+        store.check_agency(s, organ_id)
+    assert (exc.value.code, exc.value.params.get("organ_id", exc.value.params.get("value"))) == (
+        problem,
+        organ_id,
+    )
+    with sessions.begin() as s:
+        aip_id, uuids = add_aip(s)
+        records = make_record_set()
+        with pytest.raises(store.RecordsError) as exc:
+            store.register_records(
+                s,
+                aip_id=aip_id,
+                records=records,
+                file_uuids=uuids,
+                description_paths=description_paths(records),
+                received_at=datetime.now(UTC),
+                accepted_at=None,
+                organ_id=organ_id,
+            )
+        assert exc.value.code == problem
+        assert s.scalars(select(Dossier)).all() == [] and s.scalars(select(Document)).all() == []
+
+
+def test_a_year_or_month_end_date_ends_on_its_last_day(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        year = register(s, make_record_set("H49.64.33.2021.1", end_date="2021"))
+        month = register(s, make_record_set("H49.64.33.2021.2", end_date="02/2024"))
+        assert (year.start_on, year.end_on) == (date(2001, 3, 5), date(2021, 12, 31))
+        assert month.end_on == date(2024, 2, 29)
+        photo = next(doc for doc in year.documents if doc.kind == "pic")
+        assert (photo.issued_date, photo.issued_on) == ("2001", date(2001, 1, 1))  # documents: first day
+
+
+def test_elements_outside_the_table_are_kept_under_unknown(sessions: sessionmaker[Session]) -> None:
+    records = make_record_set()
+    decision_path = records.documents[0].description.path
+    extra = {
+        records.package.path: {"ghiChu": unicodedata.normalize("NFD", "Hồ sơ gốc ở kho 2")},
+        decision_path: {"nguoiKy": "Nguyễn Văn A"},
+    }
+    with sessions.begin() as s:
+        d = register(s, records, extra=extra)
+        aip_id = d.aip_id
+    with sessions() as s:
+        [d] = store.dossiers_for_aip(s, aip_id)
+        assert d.elements["_unknown"] == {"ghiChu": "Hồ sơ gốc ở kho 2"}  # NFC
+        assert d.elements["fileCode"] == DOSSIER_CODE
+        photo, decision = d.documents
+        assert decision.elements["_unknown"] == {"nguoiKy": "Nguyễn Văn A"}
+        assert "_unknown" not in photo.elements
+    with pytest.raises(store.RecordsError) as exc, sessions.begin() as s:
+        register(s, records, extra={"metadata/descriptive/EAD_doc_9.xml": {"x": "y"}})
+    assert exc.value.code == "records.extra_unknown_path"
+    assert exc.value.params["path"] == "metadata/descriptive/EAD_doc_9.xml"
 
 
 def test_a_code_that_does_not_split_is_kept_whole(sessions: sessionmaker[Session]) -> None:
@@ -361,6 +485,39 @@ def test_the_same_dossier_of_the_same_aip_is_not_registered_twice(sessions: sess
             accepted_at=None,
         )
     assert exc.value.code == "records.already_registered"
+
+
+def test_a_code_held_by_several_aips_is_chosen_by_aip(sessions: sessionmaker[Session]) -> None:
+    """A package resubmitted after a rejection (or re-ingested) puts the same codes in a new AIP."""
+    with sessions.begin() as s:
+        first, second = register(s), register(s)
+        aips = sorted([first.aip_id, second.aip_id])
+        second_id = second.id
+        second_doc = next(doc.id for doc in second.documents if doc.doc_code == DOC_DECISION)
+    with sessions() as s:
+        finders: list[Callable[[], object]] = [
+            lambda: store.find_dossier(s, DOSSIER_CODE),
+            lambda: store.resolve_target(s, document_code=DOC_DECISION),
+        ]
+        for find in finders:
+            with pytest.raises(store.RecordsError) as exc:
+                find()
+            assert exc.value.code == "records.ambiguous_code"
+            assert exc.value.params["aips"] == aips
+            assert "--aip" in str(exc.value) and all(a in str(exc.value) for a in aips)
+        assert store.find_dossier(s, DOSSIER_CODE, aip_id=aips[0]).aip_id == aips[0]
+        chosen = store.resolve_target(s, dossier_code=DOSSIER_CODE, aip_id=second.aip_id)
+        assert chosen.id == second_id
+        doc = store.resolve_target(s, document_code=DOC_DECISION, aip_id=second.aip_id)
+        assert doc.id == second_doc
+        aip_id, _ = add_aip(s)
+        with pytest.raises(store.RecordNotFoundError) as missing:
+            store.find_document(s, DOC_DECISION, aip_id=aip_id)
+        assert (missing.value.code, missing.value.params) == (
+            "records.document_not_in_aip",
+            {"code": DOC_DECISION, "aip_id": aip_id},
+        )
+        s.rollback()
 
 
 # --------------------------------------------------------------------------- search
@@ -485,7 +642,7 @@ def test_declassification_changes_the_mode_and_records_the_event(sessions: sessi
         assert store.search_records(s, "quyet dinh phe duyet", public_only=True) == []
     with sessions.begin() as s:
         doc = store.find_document(s, code)
-        change = store.change_access(
+        [change] = store.change_access(
             s,
             document_id=doc.id,
             to_mode="01",
@@ -525,6 +682,125 @@ def test_declassification_changes_the_mode_and_records_the_event(sessions: sessi
     with pytest.raises(store.RecordNotFoundError) as exc, sessions() as s:
         store.find_dossier(s, "KHONG.CO.2000.1")
     assert exc.value.code == "records.dossier_not_found"
+
+
+def test_the_dated_list_follows_the_lifting_decisions_date(sessions: sessionmaker[Session]) -> None:
+    """A decision of 10/3 entered on 15/3 lifted the restriction on 10/3, not on 15/3."""
+    with sessions.begin() as s:
+        d = register(s)
+        restriction_id = store.restrict(
+            s,
+            dossier_id=d.id,
+            decision_number="12/QĐ-LTLS",
+            decision_date=date(2025, 1, 10),
+            reason="Tài liệu đang chỉnh lý",
+            by="lưu trữ viên",
+        ).id
+    with pytest.raises(store.RecordsError) as exc, sessions.begin() as s:
+        store.lift_restriction(
+            s,
+            restriction_id,
+            decision_number="1/QĐ",
+            decision_date=date(2025, 1, 9),
+            by="a",
+            at=datetime.now(UTC),
+        )
+    assert exc.value.code == "records.bad_lift_date"
+    entered = datetime(2025, 3, 15, 9, 0, tzinfo=HANOI)
+    with sessions.begin() as s:
+        lifted = store.lift_restriction(
+            s,
+            restriction_id,
+            decision_number="30/QĐ-LTLS",
+            decision_date=date(2025, 3, 10),
+            by="trưởng phòng",
+            at=entered,
+        )
+        assert (lifted.lifted_on, lifted.lifted_at) == (date(2025, 3, 10), entered)
+    with sessions() as s:
+        assert [r.id for r in store.active_restrictions(s, on=date(2025, 3, 9))] == [restriction_id]
+        assert store.active_restrictions(s, on=date(2025, 3, 10)) == []
+        assert store.active_restrictions(s, on=date(2025, 3, 14)) == []
+        assert store.active_restrictions(s) == []
+    with pytest.raises(store.RecordsError) as exc, sessions.begin() as s:
+        store.lift_restriction(s, restriction_id, decision_number="31", by="a", at=datetime.now(UTC))
+    assert exc.value.code == "records.already_lifted" and exc.value.params["at"] == "2025-03-10"
+
+
+def decide(
+    session: Session,
+    *,
+    to_mode: str,
+    dossier_id: int | None = None,
+    document_id: int | None = None,
+    cascade: bool = False,
+) -> list[AccessChange]:
+    """The giải mật decision 40/QĐ-GM of 01/4/2025, applied to one record."""
+    return store.change_access(
+        session,
+        dossier_id=dossier_id,
+        document_id=document_id,
+        to_mode=to_mode,
+        decision_number="40/QĐ-GM",
+        decision_date=date(2025, 4, 1),
+        reason="Hết thời hạn bảo vệ bí mật",
+        by="hội đồng giải mật",
+        cascade=cascade,
+    )
+
+
+def test_declassifying_a_dossier_can_take_its_stricter_documents_along(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Giải mật of a hồ sơ (03 → 01): without ``cascade`` its secret decision stays 03 and is
+    reported; with it, the decision follows with its own event; the open photo is not touched."""
+    with sessions.begin() as s:
+        kept = register(s, make_record_set(dossier_mode="03", doc_mode="03"))
+        taken = register(s, make_record_set("H49.64.33.2003.9", dossier_mode="03", doc_mode="03"))
+        kept_id, taken_id = kept.id, taken.id
+        [own] = decide(s, dossier_id=kept_id, to_mode="01")
+        assert (own.dossier_id, own.from_mode, own.to_mode) == (kept_id, "03", "01")
+        assert [d.doc_code for d in store.stricter_documents(s, kept_id, "01")] == [DOC_DECISION]
+        changes = decide(s, dossier_id=taken_id, to_mode="01", cascade=True)
+        assert [(c.dossier_id, c.from_mode) for c in changes] == [(taken_id, "03"), (None, "03")]
+        assert store.stricter_documents(s, taken_id, "01") == []
+    with sessions() as s:
+        photo, secret = s.get(Dossier, taken_id).documents  # type: ignore[union-attr]
+        assert (secret.mode, secret.elements["mode"], photo.mode) == ("01", "01", "01")
+        events = s.scalars(select(AccessChange).where(AccessChange.document_id.is_not(None))).all()
+        assert [(e.document_id, e.decision_number) for e in events] == [(secret.id, "40/QĐ-GM")]
+        assert [r.title for r in store.search_records(s, "quyet dinh phe duyet", public_only=True)] == [
+            secret.title
+        ]
+    with sessions.begin() as s:  # the dossier is already 01: a later cascade brings its documents
+        [late] = decide(s, dossier_id=kept_id, to_mode="01", cascade=True)
+        assert (late.dossier_id, late.document_id is not None, late.from_mode) == (None, True, "03")
+    for dossier_id, document_id, to_mode, problem in (
+        (kept_id, None, "03", "records.cascade_stricter"),
+        (None, late.document_id, "01", "records.cascade_needs_dossier"),
+        (kept_id, None, "01", "records.mode_unchanged"),
+    ):
+        with pytest.raises(store.RecordsError) as exc, sessions.begin() as s:
+            decide(s, dossier_id=dossier_id, document_id=document_id, to_mode=to_mode, cascade=True)
+        assert exc.value.code == problem
+
+
+def test_a_partial_opening_moves_only_the_stricter_documents(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        d = register(s, make_record_set(dossier_mode="03", doc_mode="03"))
+        changes = store.change_access(
+            s,
+            dossier_id=d.id,
+            to_mode="02",
+            decision_number="41/QĐ-GM",
+            decision_date=date(2025, 4, 2),
+            reason="Giải mật một phần",
+            by="hội đồng",
+            cascade=True,
+        )
+        secret, photo = (next(x for x in d.documents if x.kind == kind) for kind in ("doc", "pic"))
+        assert [(c.from_mode, c.to_mode) for c in changes] == [("03", "02"), ("03", "02")]
+        assert (d.mode, secret.mode, photo.mode) == ("02", "02", "01")
 
 
 # --------------------------------------------------------------------------- agencies and declared totals

@@ -16,7 +16,14 @@ from sqlalchemy import Engine
 from repository import cli
 from repository.catalog.db import make_engine, session_factory
 from repository.cli import main
-from tests.catalog.test_records import DOC_DECISION, DOSSIER_CODE, DOSSIER_TITLE, EXAMPLE_SCHEDULE, register
+from tests.catalog.test_records import (
+    DOC_DECISION,
+    DOSSIER_CODE,
+    DOSSIER_TITLE,
+    EXAMPLE_SCHEDULE,
+    make_record_set,
+    register,
+)
 
 
 class Kholuu:
@@ -173,13 +180,20 @@ def test_search_restrict_lift_and_declassify(with_records: Kholuu) -> None:
     listed = kholuu("records", "restrictions", lang="vi")
     assert f"#{restricted['id']}" in listed.stdout and "xem xét lại: 2025-06-01" in listed.stdout
 
-    lifted = kholuu.json("records", "lift", str(restricted["id"]), "--decision", "30/QĐ-LTLS")["restriction"]
+    lifted = kholuu.json(
+        "records", "lift", str(restricted["id"]), "--decision", "30/QĐ-LTLS", "--date", "10/03/2025"
+    )["restriction"]
     assert lifted["lifted_decision"] == "30/QĐ-LTLS" and lifted["lifted_at"]
+    assert lifted["lifted_on"] == "2025-03-10"  # the decision's date, not the day it was typed in
     assert kholuu.json("records", "restrictions")["count"] == 0
     assert (
         kholuu.json("records", "restrictions", "--on", "2025-01-10")["count"] == 1
     )  # the dated list keeps it
-    again = kholuu("records", "lift", str(restricted["id"]), "--decision", "31")
+    assert kholuu.json("records", "restrictions", "--on", "2025-03-09")["count"] == 1
+    assert kholuu.json("records", "restrictions", "--on", "2025-03-10")["count"] == 0
+    no_date = kholuu("records", "lift", str(restricted["id"]), "--decision", "31")
+    assert no_date.exit_code == 2 and "--date" in no_date.output  # a lifting decision has a date
+    again = kholuu("records", "lift", str(restricted["id"]), "--decision", "31", "--date", "2025-03-11")
     assert again.exit_code == 2 and "was lifted on" in again.stderr
 
     changed = kholuu(
@@ -216,6 +230,75 @@ def test_search_restrict_lift_and_declassify(with_records: Kholuu) -> None:
     )["change"]
     assert (back["from_mode"], back["to_mode"], back["target"]["code"]) == ("03", "01", DOC_DECISION)
     assert kholuu.json("records", "search", "quyet dinh phe duyet", "--public")["count"] == 1
+
+
+def _register(kholuu: Kholuu, **kwargs: str) -> str:
+    """Register the An Giang dossier (again) in a new AIP; returns the AIP id."""
+    engine = make_engine(kholuu.database_url)
+    with session_factory(engine).begin() as session:
+        aip_id = register(session, make_record_set(**kwargs)).aip_id
+    engine.dispose()
+    return aip_id
+
+
+def test_a_code_held_by_two_aips_is_chosen_with_aip(with_records: Kholuu) -> None:
+    """The same hồ sơ resubmitted after a rejection: the code alone no longer says which one."""
+    kholuu = with_records
+    second = _register(kholuu)
+    decision = ("--decision", "12/QĐ-LTLS", "--date", "2025-01-10", "--reason", "Đang chỉnh lý")
+    ambiguous = kholuu("records", "restrict", "--dossier", DOSSIER_CODE, *decision, lang="vi")
+    assert ambiguous.exit_code == 2
+    assert "hãy chọn một bằng --aip" in ambiguous.stderr and second in ambiguous.stderr
+    as_json = kholuu("records", "restrict", "--dossier", DOSSIER_CODE, *decision, "--json")
+    error = json.loads(as_json.stdout)["error"]
+    assert error["code"] == "records.ambiguous_code" and second in error["params"]["aips"]
+    [first] = [a for a in error["params"]["aips"] if a != second]
+
+    chosen = kholuu.json("records", "restrict", "--dossier", DOSSIER_CODE, "--aip", second[:13], *decision)
+    assert chosen["restriction"]["target"]["code"] == DOSSIER_CODE
+    declassified = kholuu.json(
+        "records",
+        "declassify",
+        "--document",
+        DOC_DECISION,
+        "--aip",
+        first,
+        "--to",
+        "03",
+        "--decision",
+        "5/QĐ",
+        "--date",
+        "2025-04-01",
+        "--reason",
+        "Xác định độ mật",
+    )
+    assert declassified["change"]["to_mode"] == "03"
+    found = kholuu.json("records", "search", "quyet dinh phe duyet")["results"]
+    assert sorted((r["aip_id"], r["mode"]) for r in found) == sorted([(first, "03"), (second, "01")])
+    unknown_aip = kholuu(
+        "records", "restrict", "--dossier", DOSSIER_CODE, "--aip", "uuid-ffffffff", *decision
+    )
+    assert unknown_aip.exit_code == 4
+
+
+def test_declassifying_a_dossier_warns_about_stricter_documents(kholuu: Kholuu) -> None:
+    _register(kholuu, dossier_mode="03", doc_mode="03")
+    decision = ("--to", "01", "--decision", "40/QĐ-GM", "--date", "2025-04-01", "--reason", "Giải mật")
+    alone = kholuu("records", "declassify", "--dossier", DOSSIER_CODE, *decision, lang="vi")
+    assert alone.exit_code == 0, alone.output
+    assert "03 (Mật) → 01 (Công khai)" in alone.stdout
+    assert f"1 tài liệu của {DOSSIER_CODE} vẫn có mức độ tiếp cận chặt hơn 01" in alone.stderr
+    assert kholuu.json("records", "search", "quyet dinh phe duyet", "--public")["count"] == 0
+
+    along = kholuu.json("records", "declassify", "--dossier", DOSSIER_CODE, *decision, "--with-documents")
+    assert along["change"] is None  # the dossier was already 01
+    assert [(c["target"]["code"], c["from_mode"], c["to_mode"]) for c in along["document_changes"]] == [
+        (DOC_DECISION, "03", "01")
+    ]
+    assert along["stricter_documents"] == []
+    assert kholuu.json("records", "search", "quyet dinh phe duyet", "--public")["count"] == 1
+    again = kholuu("records", "declassify", "--dossier", DOSSIER_CODE, *decision, "--with-documents")
+    assert again.exit_code == 2 and "already has access level 01" in again.stderr
 
 
 def test_bad_records_input_is_a_clear_error(with_records: Kholuu) -> None:
@@ -268,7 +351,7 @@ def test_bad_records_input_is_a_clear_error(with_records: Kholuu) -> None:
     assert bad_mode.exit_code == 2 and "“09” is not an access-level code (01, 02, 03)" in bad_mode.stderr
     bad_day = kholuu("records", "restrictions", "--on", "32/01/2025")
     assert bad_day.exit_code == 2 and "is not a date" in bad_day.output
-    missing_lift = kholuu("records", "lift", "999", "--decision", "1")
+    missing_lift = kholuu("records", "lift", "999", "--decision", "1", "--date", "2025-01-01")
     assert missing_lift.exit_code == 4
 
 
