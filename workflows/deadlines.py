@@ -9,7 +9,9 @@ Two kinds of deadline (vn-standards.md §3.2):
   two bases (``records.deadline_basis``):
 
   - ``programme``: QĐ 458/QĐ-TTg, within ``records.programme_deadline_years`` (3) years of the
-    record's creation (``Dossier.end_on``, ``Document.issued_on``), the K3 figure;
+    record's creation (``Dossier.end_on``: the LAST day the dossier's end date denotes, "2021" →
+    31/12/2021, "12/2021" → 31/12/2021, as :func:`preservation.tt05.ead.description_date` reads
+    it; ``Document.issued_on``), the K3 figure;
   - ``law``: Luật Lưu trữ 33/2024/QH15, within ``records.transfer_deadline_years`` (5) years from
     the year of submission to the lưu trữ hiện hành, i.e. by 31 December of that year + 5. That
     year is not recorded by the agencies' packages, so the creation year stands in for it (the
@@ -20,12 +22,26 @@ accepted that are due within N days or overdue, the accepted ones on time or lat
 registered in plans and not yet received, and, where the agency declared how many permanent
 records it created in a year, how many of those have not been received. Documents are counted
 by the same rules (their lists would run to hundreds of thousands of rows, so only counts).
+
+What counts as held, received and accepted is :func:`held_records`, shared with the KPIs
+(:mod:`workflows.kpi`) so that the two never disagree:
+
+* a package ingested without a transfer was taken by the archive when its AIP was stored
+  (``Dossier.accepted_at``);
+* a package ingested under a transfer (``kholuu ingest --transfer``) is *received, not accepted*
+  until the archive decides (TT 05: process, then decide); accepted on the decision day;
+* a package whose transfer was rejected was returned to the agency: it is not held, not
+  received, not counted anywhere, even though the AIP's bytes stay in storage.
+
+A declared ``permanent_e_records_created`` is counted in ``records.declared_unit`` (dossiers or
+documents); :func:`permanent_e_records` is the one rule that says which received records it is
+compared with, here and in K3.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -33,17 +49,28 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repository.catalog.records import DeclaredTotal, Document, Dossier, SourceAgency, Transfer, TransferPlan
+from repository.catalog.records import (
+    DeclaredTotal,
+    Document,
+    Dossier,
+    SourceAgency,
+    Transfer,
+    TransferPlan,
+    TransferStatus,
+)
+from repository.catalog.records_store import PUBLIC_MODE, active_restrictions
 from repository.settings import RecordsSettings, Settings
 
 PERMANENT = "01"  # TT 05 maintenance code list: 01 Vĩnh viễn
-DIGITIZED = "02"  # TT 05 confidenceLevel: 02 số hóa
+DIGITIZED = "02"  # TT 05 confidenceLevel: 01 gốc điện tử, 02 số hóa, 03 hỗn hợp
 DECLARED_PERMANENT_CREATED = "permanent_e_records_created"
-"""The DeclaredTotal metric: permanent electronic records an agency created in a year (counted in
-dossiers, as its Danh mục hồ sơ lists them)."""
+"""The DeclaredTotal metric: permanent electronic records an agency created in a year, counted in
+``records.declared_unit`` (dossiers, as a Danh mục hồ sơ lists them, or documents)."""
+DOSSIERS, DOCUMENTS = "dossiers", "documents"
+UNITS = (DOSSIERS, DOCUMENTS)
 
 
 # --------------------------------------------------------------------------- calendar
@@ -106,6 +133,193 @@ def cohort_deadline(year: int, records: RecordsSettings, basis: str | None = Non
     return transfer_deadline(date(year, 12, 31), records, basis)
 
 
+# --------------------------------------------------------------------------- held records
+
+
+def is_electronic(confidence_level: str) -> bool:
+    """Whether a record counts as electronic for QĐ 458 (K1, K3) and the declared totals.
+
+    TT 05/2025 ``confidenceLevel``: ``02`` (số hóa, digitized from paper) is not electronic;
+    ``01`` (gốc điện tử) and ``03`` (hỗn hợp) are; so is a record that does not say, because the
+    element is optional and the packages that omit it come from an agency's e-records system
+    (legacy NĐ 30/2020 exports carry no confidenceLevel at all): they were created there.
+    """
+    return confidence_level.strip() != DIGITIZED
+
+
+def active_in(agency: SourceAgency, year: int) -> bool:
+    """Whether the agency existed at some time in ``year`` (``active_from`` / ``active_to`` of the
+    Danh mục nguồn nộp lưu; an agency merged or dissolved before the year is not counted for it)."""
+    if agency.active_from is not None and agency.active_from > date(year, 12, 31):
+        return False
+    return agency.active_to is None or agency.active_to >= date(year, 1, 1)
+
+
+@dataclass(frozen=True)
+class HeldRecord:
+    """A hồ sơ (``unit = "dossiers"``) or a tài liệu (``"documents"``) as the catalog held it at
+    the end of a day, reduced to what the deadlines and the KPIs read.
+
+    A document's retention, confidence level and access level default to its dossier's; it was
+    received and accepted with its dossier. ``created`` is ``Dossier.end_on`` (the last day of
+    the end date) or ``Document.issued_on``. ``accepted`` is None while the records are received
+    but not accepted (an undecided transfer, or one decided after the day). ``public``: Công
+    khai and not on the tiếp cận có điều kiện list that day, and for a document its dossier public
+    too (as the public search has it).
+    """
+
+    unit: str
+    id: int
+    dossier_id: int
+    agency: int | None
+    code: str
+    title: str
+    created: date | None
+    maintenance: str
+    confidence: str
+    mode: str
+    received: date
+    accepted: date | None
+    published: bool
+    public: bool
+    digitized: bool
+    high_use: bool
+
+
+def permanent_e_records(
+    records: Iterable[HeldRecord], unit: str, year: int | None = None
+) -> list[HeldRecord]:
+    """The received records a declared ``permanent_e_records_created`` of ``year`` (any year when
+    None) is compared with: of ``unit``, dated, created in ``year``, permanent (maintenance 01) and
+    electronic (:func:`is_electronic`). The one rule for the K3 cohort and the "not received"
+    figure of the deadline report."""
+    return [
+        r
+        for r in records
+        if r.unit == unit
+        and r.created is not None
+        and (year is None or r.created.year == year)
+        and r.maintenance == PERMANENT
+        and is_electronic(r.confidence)
+    ]
+
+
+def held_records(session: Session, settings: Settings, on: date) -> list[HeldRecord]:
+    """Every hồ sơ and tài liệu received by the end of ``on`` (archive time zone) and not returned
+    to its agency by then, dossiers first.
+
+    Acceptance (see the module docstring): without a transfer, ``Dossier.accepted_at``; under a
+    transfer, the day the transfer was accepted if that was on or before ``on``; a transfer
+    rejected on or before ``on`` leaves its records out.
+    """
+    tz = ZoneInfo(settings.package.timezone)
+    cutoff = end_of_day(on, tz)
+
+    def day(moment: datetime | None) -> date | None:
+        return archive_day(moment, tz) if moment is not None and moment < cutoff else None
+
+    by_organ = {
+        organ: ident for ident, organ in session.execute(select(SourceAgency.id, SourceAgency.organ_id))
+    }
+    # an AIP has one transfer (link_ingest refuses a second one)
+    decisions: dict[str | None, tuple[TransferStatus, datetime | None]] = {
+        aip_id: (status, decided_at)
+        for aip_id, status, decided_at in session.execute(
+            select(Transfer.aip_id, Transfer.status, Transfer.decided_at).where(Transfer.aip_id.is_not(None))
+        )
+    }
+    restricted = active_restrictions(session, on=on, tz=tz)
+    restricted_dossiers = {r.dossier_id for r in restricted if r.dossier_id is not None}
+    restricted_documents = {r.document_id for r in restricted if r.document_id is not None}
+
+    out: list[HeldRecord] = []
+    dossiers: dict[int, HeldRecord] = {}
+    rows = session.execute(
+        select(
+            Dossier.id, Dossier.aip_id, Dossier.agency_id, Dossier.organ_id, Dossier.code, Dossier.title,
+            Dossier.end_on, Dossier.maintenance, Dossier.confidence_level, Dossier.mode, Dossier.received_at,
+            Dossier.accepted_at, Dossier.metadata_published_at, Dossier.digitized, Dossier.high_use,
+        )
+        .where(Dossier.received_at < cutoff)
+        .order_by(Dossier.id)
+    )  # fmt: skip
+    for (dossier_id, aip_id, agency_id, organ_id, code, title, end_on, maintenance, confidence, mode,
+         received_at, accepted_at, published_at, digitized, high_use) in rows:  # fmt: skip
+        decision = decisions.get(aip_id)
+        if decision is None:
+            accepted = day(accepted_at)
+        else:
+            status, decided_at = decision
+            decided = day(decided_at)
+            if status is TransferStatus.REJECTED and decided is not None:
+                continue  # returned to the agency
+            accepted = decided if status is TransferStatus.ACCEPTED else None
+        record = HeldRecord(
+            unit=DOSSIERS,
+            id=dossier_id,
+            dossier_id=dossier_id,
+            agency=agency_id if agency_id is not None else by_organ.get(organ_id),
+            code=code,
+            title=title,
+            created=end_on,
+            maintenance=maintenance,
+            confidence=confidence,
+            mode=mode,
+            received=archive_day(received_at, tz),
+            accepted=accepted,
+            published=day(published_at) is not None,
+            public=mode == PUBLIC_MODE and dossier_id not in restricted_dossiers,
+            digitized=digitized,
+            high_use=high_use,
+        )
+        dossiers[dossier_id] = record
+        out.append(record)
+    documents = session.execute(
+        select(
+            Document.id, Document.dossier_id, Document.doc_code, Document.title, Document.issued_on,
+            Document.maintenance, Document.confidence_level, Document.mode, Document.metadata_published_at,
+        )
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(Dossier.received_at < cutoff)
+        .order_by(Document.dossier_id, Document.ordinal, Document.id)
+    )  # fmt: skip
+    for (
+        doc_id,
+        dossier_id,
+        doc_code,
+        title,
+        issued_on,
+        maintenance,
+        confidence,
+        mode,
+        published_at,
+    ) in documents:
+        parent = dossiers.get(dossier_id)
+        if parent is None:
+            continue  # its dossier was returned
+        out.append(
+            HeldRecord(
+                unit=DOCUMENTS,
+                id=doc_id,
+                dossier_id=dossier_id,
+                agency=parent.agency,
+                code=doc_code,
+                title=title,
+                created=issued_on,
+                maintenance=maintenance or parent.maintenance,
+                confidence=confidence or parent.confidence,
+                mode=mode or parent.mode,
+                received=parent.received,
+                accepted=parent.accepted,
+                published=day(published_at) is not None,
+                public=mode == PUBLIC_MODE and doc_id not in restricted_documents and parent.public,
+                digitized=parent.digitized,
+                high_use=parent.high_use,
+            )
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -156,6 +370,7 @@ class NotReceived:
     missing: int
     deadline: date
     status: DeadlineStatus
+    unit: str = DOSSIERS  # records.declared_unit: what the declaration and the received figure count
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -165,6 +380,7 @@ class NotReceived:
             "missing": self.missing,
             "deadline": self.deadline.isoformat(),
             "status": self.status.value,
+            "unit": self.unit,
         }
 
 
@@ -262,8 +478,6 @@ def deadline_report(
     basis = basis or records.deadline_basis
     if basis not in ("programme", "law"):
         raise ValueError(f"unknown deadline basis {basis!r}")
-    tz = ZoneInfo(settings.package.timezone)
-    cutoff = end_of_day(on, tz)
     horizon = on + timedelta(days=within_days)
 
     def status(deadline: date | None, accepted_on: date | None) -> DeadlineStatus:
@@ -276,90 +490,72 @@ def deadline_report(
         return DeadlineStatus.DUE if deadline <= horizon else DeadlineStatus.PENDING
 
     agencies = list(session.scalars(select(SourceAgency).order_by(SourceAgency.organ_id)))
-    by_organ = {a.organ_id: a for a in agencies}
     groups: dict[int | None, AgencyDeadlines] = {a.id: AgencyDeadlines(a.organ_id, a.name) for a in agencies}
-    received_by_year: dict[int | None, Counter[int]] = defaultdict(Counter)
 
-    dossiers = list(
-        session.scalars(
-            select(Dossier)
-            .where(Dossier.maintenance == PERMANENT, Dossier.received_at < cutoff)
-            .order_by(Dossier.end_on, Dossier.code, Dossier.id)
-        )
-    )
-    doc_counts: dict[int, int] = {
-        dossier_id: count
-        for dossier_id, count in session.execute(
-            select(Document.dossier_id, func.count())
-            .join(Dossier, Dossier.id == Document.dossier_id)
-            .where(Dossier.maintenance == PERMANENT, Dossier.received_at < cutoff)
-            .group_by(Document.dossier_id)
-        )
-    }
-
-    def accepted_day(accepted_at: datetime | None) -> date | None:
-        return archive_day(accepted_at, tz) if accepted_at and accepted_at < cutoff else None
-
-    for d in dossiers:
-        key = _agency_key(d.agency_id, d.organ_id, by_organ)
-        accepted_on = accepted_day(d.accepted_at)
-        deadline = transfer_deadline(d.end_on, records, basis) if d.end_on else None
-        if d.end_on and d.confidence_level != DIGITIZED:  # the declaration counts e-records
-            received_by_year[key][d.end_on.year] += 1
+    def group_of(key: int | None) -> AgencyDeadlines:
         group = groups.get(key)
-        if group is None:
+        if group is None:  # records whose agency is not in the Danh mục nguồn nộp lưu
             group = groups[key] = AgencyDeadlines(UNKNOWN_AGENCY, "")
-        group.dossiers.append(
+        return group
+
+    held = held_records(session, settings, on)
+    documents_of: Counter[int] = Counter(r.dossier_id for r in held if r.unit == DOCUMENTS)
+    permanent = sorted(
+        (r for r in held if r.unit == DOSSIERS and r.maintenance == PERMANENT),
+        key=lambda r: (r.created is None, r.created or date.min, r.code, r.id),
+    )
+    for d in permanent:
+        deadline = transfer_deadline(d.created, records, basis) if d.created else None
+        st = status(deadline, d.accepted)
+        group_of(d.agency).dossiers.append(
             DossierDeadline(
                 dossier_id=d.id,
                 code=d.code,
                 title=d.title,
-                created_on=d.end_on,
+                created_on=d.created,
                 deadline=deadline,
-                received_on=archive_day(d.received_at, tz),
-                accepted_on=accepted_on,
-                documents=doc_counts.get(d.id, 0),
-                status=(st := status(deadline, accepted_on)),
-                days=(deadline - on).days if deadline and st is not DeadlineStatus.UNDATED else None,
+                received_on=d.received,
+                accepted_on=d.accepted,
+                documents=documents_of[d.id],
+                status=st,
+                days=(deadline - on).days if deadline is not None else None,
             )
         )
 
-    # Documents of received dossiers: the document's own retention, else its dossier's.
-    doc_rows = session.execute(
-        select(
-            Document.maintenance,
-            Document.issued_on,
-            Dossier.maintenance,
-            Dossier.agency_id,
-            Dossier.organ_id,
-            Dossier.accepted_at,
-        )
-        .join(Dossier, Dossier.id == Document.dossier_id)
-        .where(Dossier.received_at < cutoff)
-    )
-    for doc_maintenance, issued_on, dossier_maintenance, agency_id, dossier_organ, accepted_at in doc_rows:
-        if (doc_maintenance or dossier_maintenance) != PERMANENT:
-            continue
-        key = _agency_key(agency_id, dossier_organ, by_organ)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = AgencyDeadlines(UNKNOWN_AGENCY, "")
-        deadline = transfer_deadline(issued_on, records, basis) if issued_on else None
-        group.documents[status(deadline, accepted_day(accepted_at)).value] += 1
+    # Documents: the document's own retention, else its dossier's.
+    for doc in held:
+        if doc.unit == DOCUMENTS and doc.maintenance == PERMANENT:
+            deadline = transfer_deadline(doc.created, records, basis) if doc.created else None
+            group_of(doc.agency).documents[status(deadline, doc.accepted).value] += 1
 
-    # Declared permanent records not received (per cohort year).
+    # Declared permanent records not received (per cohort year), in the unit they were declared in.
+    received_by_year: Counter[tuple[int | None, int]] = Counter(
+        (r.agency, r.created.year)
+        for r in permanent_e_records(held, records.declared_unit)
+        if r.created is not None
+    )
     for total in session.scalars(
         select(DeclaredTotal)
         .where(DeclaredTotal.metric == DECLARED_PERMANENT_CREATED)
         .order_by(DeclaredTotal.agency_id, DeclaredTotal.year)
     ):
-        received = received_by_year[total.agency_id][total.year]
+        if total.agency_id not in groups:
+            continue
+        received = received_by_year[total.agency_id, total.year]
         missing = total.value - received
-        if missing <= 0 or total.agency_id not in groups:
+        if missing <= 0:
             continue
         deadline = cohort_deadline(total.year, records, basis)
         groups[total.agency_id].not_received.append(
-            NotReceived(total.year, total.value, received, missing, deadline, status(deadline, None))
+            NotReceived(
+                total.year,
+                total.value,
+                received,
+                missing,
+                deadline,
+                status(deadline, None),
+                records.declared_unit,
+            )
         )
 
     # Plans registered and not received under.
@@ -390,27 +586,24 @@ def deadline_report(
     return DeadlineReport(on, basis, within_days, note, tuple(chosen))
 
 
-def _agency_key(agency_id: int | None, organ_id: str, by_organ: dict[str, SourceAgency]) -> int | None:
-    """The dossier's agency: its link, else the agency whose mã định danh the code carries."""
-    if agency_id is not None:
-        return agency_id
-    agency = by_organ.get(organ_id)
-    return agency.id if agency else None
-
-
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
 __all__ = [
     "DECLARED_PERMANENT_CREATED",
+    "DOCUMENTS",
+    "DOSSIERS",
     "PERMANENT",
+    "UNITS",
     "AgencyDeadlines",
     "DeadlineReport",
     "DeadlineStatus",
     "DossierDeadline",
+    "HeldRecord",
     "NotReceived",
     "PlannedNotReceived",
+    "active_in",
     "add_months",
     "add_working_days",
     "add_years",
@@ -418,6 +611,9 @@ __all__ = [
     "cohort_deadline",
     "deadline_report",
     "end_of_day",
+    "held_records",
+    "is_electronic",
     "is_working_day",
+    "permanent_e_records",
     "transfer_deadline",
 ]

@@ -9,41 +9,59 @@ sources do not fix in every detail [NV], so every figure says what it stands on:
   repository cannot see paper records or records still at the agency;
 * ``basis = "measured"``: counted in the catalog, which holds the whole population (K4, K5);
 * ``basis = "proxy"``: the declared figure is missing (or counted in the other unit, see
-  ``records.declared_unit``), and a repository-only ratio stands in, labelled by ``note``.
+  ``records.declared_unit``), and a repository-only ratio stands in, labelled by ``note``;
+* ``basis = "no_data"``: the catalog does not record what the figure needs (no publication date
+  at all for K4, no record marked high-use for K6: nothing sets them until a public portal
+  exists), so no value is given rather than a silent 0 %; the note names the command that
+  records it (``kholuu kpi mark-published``, ``kholuu kpi mark-high-use``).
 
 Units: K1, K3, K4 and K6 are given on hồ sơ (``dossiers``) and on tài liệu (``documents``); a
 document's retention and confidence level default to its dossier's. K2 counts agencies, K5 is a
 yes/no with its evidence. Only what the catalog held at the end of ``on`` (archive time zone)
-counts: rows received by then, acceptances and publications by then, the restriction list as it
-stood that day.
+counts, as :func:`workflows.deadlines.held_records` reads it: rows received by then and not
+returned (a rejected transfer's records are not counted anywhere), acceptances (an ingest
+without a transfer: AIP stored; under a transfer: the acceptance decision) and publications by
+then, the restriction list as it stood that day.
+
+**Electronic** (:func:`workflows.deadlines.is_electronic`, the one rule for K1 and K3): TT 05
+``confidenceLevel`` ``02`` (số hóa, digitized from paper) is not electronic; ``01`` (gốc điện
+tử), ``03`` (hỗn hợp) and a missing value are. The element is optional, and the records that omit
+it come from an agency's e-records system (legacy NĐ 30/2020 exports carry no confidenceLevel):
+they were created there. "Created" is ``Dossier.end_on`` (the last day the end date denotes:
+"2021" → 31/12/2021) / ``Document.issued_on``.
+
+**In scope for year Y**: listed in the Danh mục nguồn nộp lưu (``in_scope``) and active at some
+time in Y (``active_from`` / ``active_to``; an agency dissolved before Y is not counted for Y).
 
 Targets (percent) and definitions:
 
-* **K1** tạo lập dạng điện tử (80): items created in Y born digital (``confidenceLevel`` 01;
-  declared ``records_created_electronic`` if given) / declared ``records_created``; proxy:
-  received items created in Y. Classified items (mode 03) are left out ("trừ trường hợp pháp
-  luật quy định khác"); mixed items (03) are not counted pro rata (no per-file origin is kept).
-* **K2** khai thác trên môi trường mạng (90): agencies in scope that declared
-  ``online_access = 1`` for Y / agencies in scope (Danh mục nguồn nộp lưu, ``in_scope``).
+* **K1** tạo lập dạng điện tử (80): items created in Y in electronic form (declared
+  ``records_created_electronic`` if given, else the electronic items received) / declared
+  ``records_created``; proxy: received items created in Y. "Born digital" is "electronic" by the
+  rule above; a mixed item (03) counts whole, not pro rata by file as §4 suggests: a stated
+  simplification (no per-file origin is kept). Classified items (mode 03) are left out ("trừ
+  trường hợp pháp luật quy định khác").
+* **K2** khai thác trên môi trường mạng (90): agencies in scope for Y that declared
+  ``online_access = 1`` for Y / agencies in scope for Y.
 * **K3** chuyển giao trong 3 năm (80): permanent e-items created in Y accepted within
   ``records.programme_deadline_years`` of creation / declared ``permanent_e_records_created``;
-  proxy: those *received* within the years / received permanent e-items created in Y.
+  proxy: those *received* within the years / received permanent e-items created in Y. The cohort
+  is :func:`workflows.deadlines.permanent_e_records`, as in the deadline report.
 * **K4** dữ liệu đặc tả công bố (80): held (accepted) public items (mode 01, not on the tiếp cận
   có điều kiện list that day, and for a document its dossier public too) whose metadata was
   published by ``on`` / held public items.
-* **K5** giải pháp bảo quản (100): 1 when at least two storage locations are required and a
-  completed fixity audit started within ``audit.cycle_days``, else 0; the evidence is attached.
+* **K5** giải pháp bảo quản (100): 1 when at least two storage locations hold required copies
+  (TT 05/2025 Điều 27: two backup sets) and every configured location was covered by a completed
+  fixity audit started within ``audit.cycle_days`` before the end of ``on``, else 0; the evidence
+  lists each location's audit and names the ones missing.
 * **K6** số hóa tài liệu sử dụng nhiều (30): digitized high-use items held (declared
   ``high_use_paper_digitized`` if given) / declared ``high_use_paper_items``; no proxy, as paper
   is invisible to the repository.
-
-"Electronic" (K3) means not digitized: ``confidenceLevel`` ≠ ``02``; the element is optional, and
-a package from an agency's records system is born digital unless it says otherwise. "Created"
-is ``Dossier.end_on`` / ``Document.issued_on``.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,21 +70,35 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
 
 from repository.catalog.models import AuditRun
-from repository.catalog.records import DeclaredTotal, Document, Dossier, SourceAgency
-from repository.catalog.records_store import PUBLIC_MODE, active_restrictions
+from repository.catalog.records import (
+    DeclaredTotal,
+    Document,
+    Dossier,
+    SourceAgency,
+    Transfer,
+    TransferStatus,
+)
+from repository.catalog.records_store import RecordNotFoundError, RecordsError
 from repository.settings import Settings
-from workflows.deadlines import PERMANENT, add_years, archive_day, end_of_day
+from workflows.deadlines import (
+    UNITS,
+    HeldRecord,
+    active_in,
+    add_years,
+    archive_day,
+    end_of_day,
+    held_records,
+    is_electronic,
+    permanent_e_records,
+)
 
 TARGETS: Mapping[str, int] = {"K1": 80, "K2": 90, "K3": 80, "K4": 80, "K5": 100, "K6": 30}
 """QĐ 458/QĐ-TTg targets, in percent (vn-standards.md §4) [V: S28, S29, S31]."""
 
-UNITS = ("dossiers", "documents")
-BORN_DIGITAL = "01"  # TT 05 confidenceLevel: 01 gốc điện tử, 02 số hóa, 03 hỗn hợp
-DIGITIZED = "02"
 CLASSIFIED = "03"  # TT 05 mode: 03 Mật
 
 
@@ -74,6 +106,7 @@ class Basis(StrEnum):
     MEASURED = "measured"
     DECLARED = "declared"
     PROXY = "proxy"
+    NO_DATA = "no_data"
 
 
 @dataclass(frozen=True)
@@ -112,10 +145,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class AgencyKpis:
+    """One agency's figures. ``in_scope``: in scope for the report year (listed in the Danh mục
+    nguồn nộp lưu and active in the year); ``active``: active in the year at all."""
+
     organ_id: str  # "" for records whose agency is not in the Danh mục nguồn nộp lưu
     name: str
     in_scope: bool
     figures: tuple[Figure, ...]
+    active: bool = True
 
     def figure(self, kpi: str, unit: str | None = None) -> Figure | None:
         return next((f for f in self.figures if f.kpi == kpi and (unit is None or f.unit == unit)), None)
@@ -125,6 +162,7 @@ class AgencyKpis:
             "organ_id": self.organ_id,
             "name": self.name,
             "in_scope": self.in_scope,
+            "active": self.active,
             "figures": [f.as_dict() for f in self.figures],
         }
 
@@ -152,23 +190,6 @@ class KpiReport:
             "overall": [f.as_dict() for f in self.overall],
             "agencies": [a.as_dict() for a in self.agencies],
         }
-
-
-@dataclass(frozen=True)
-class _Item:
-    """A dossier or a document, reduced to what the KPIs read."""
-
-    agency: int | None
-    unit: str
-    created: date | None
-    maintenance: str
-    confidence: str
-    mode: str
-    received: date
-    accepted: date | None
-    published: bool
-    public: bool
-    digitized_high_use: bool
 
 
 def percent(numerator: int | None, denominator: int | None) -> float | None:
@@ -203,113 +224,70 @@ def compute_kpis(session: Session, settings: Settings, year: int, *, on: date | 
     records = settings.records
 
     agencies = list(session.scalars(select(SourceAgency).order_by(SourceAgency.organ_id)))
-    by_organ = {a.organ_id: a.id for a in agencies}
     declared: dict[int, dict[str, int]] = defaultdict(dict)
     for total in session.scalars(select(DeclaredTotal).where(DeclaredTotal.year == year)):
         declared[total.agency_id][total.metric] = total.value
+    # K4 and K6 read fields nothing sets yet but an operator (kholuu kpi mark-published /
+    # mark-high-use): none set at all means "not recorded", not 0 %.
+    has_published = bool(
+        session.scalar(select(exists().where(Dossier.metadata_published_at.is_not(None))))
+        or session.scalar(select(exists().where(Document.metadata_published_at.is_not(None))))
+    )
+    has_high_use = bool(session.scalar(select(exists().where(Dossier.high_use.is_(True)))))
 
-    items = _load_items(session, on, cutoff, tz, by_organ)
-    by_agency: dict[int | None, list[_Item]] = defaultdict(list)
-    for item in items:
+    by_agency: dict[int | None, list[HeldRecord]] = defaultdict(list)
+    for item in held_records(session, settings, on):
         by_agency[item.agency].append(item)
 
-    def figures_for(key: int | None, in_scope: bool) -> tuple[Figure, ...]:
+    def figures_for(key: int | None, agency: SourceAgency | None) -> tuple[Figure, ...]:
         mine = by_agency.get(key, [])
         decl = declared.get(key, {}) if key is not None else {}
         out: list[Figure] = []
         for unit in UNITS:
             of_unit = [i for i in mine if i.unit == unit]
-            use_declared = unit == records.declared_unit
-            out.append(_k1(of_unit, unit, year, decl if use_declared else {}))
-            out.append(
-                _k3(of_unit, unit, year, decl if use_declared else {}, records.programme_deadline_years)
-            )
-            out.append(_k4(of_unit, unit))
-            out.append(_k6(of_unit, unit, decl if use_declared else {}))
-        out.insert(0, _k2_agency(in_scope, decl))
+            own = decl if unit == records.declared_unit else {}
+            out.append(_k1(of_unit, unit, year, own))
+            out.append(_k3(of_unit, unit, year, own, records.programme_deadline_years))
+            out.append(_k4(of_unit, unit, has_published))
+            out.append(_k6(of_unit, unit, own, has_high_use))
+        out.insert(0, _k2_agency(agency, year, decl))
         return tuple(sorted(out, key=lambda f: (f.kpi, UNITS.index(f.unit) if f.unit in UNITS else -1)))
 
-    rows = [AgencyKpis(a.organ_id, a.name, a.in_scope, figures_for(a.id, a.in_scope)) for a in agencies]
+    rows = [
+        AgencyKpis(
+            a.organ_id,
+            a.name,
+            _in_scope(a, year),
+            figures_for(a.id, a),
+            active=active_in(a, year),
+        )
+        for a in agencies
+    ]
     if by_agency.get(None):
-        rows.append(AgencyKpis("", "", False, figures_for(None, False)))
+        rows.append(AgencyKpis("", "", False, figures_for(None, None)))
 
-    overall: list[Figure] = [_k2_overall(agencies, declared), _k5(session, settings, cutoff)]
+    overall: list[Figure] = [_k2_overall(agencies, year, declared), _k5(session, settings, cutoff)]
+    no_data = {"K4": "" if has_published else NOTE_K4_NO_DATA, "K6": "" if has_high_use else NOTE_K6_NO_DATA}
     for kpi in ("K1", "K3", "K4", "K6"):
         for unit in UNITS:
             scope = [r for r in rows if r.in_scope] if kpi in ("K1", "K3") else rows
             parts = [f for r in scope if (f := r.figure(kpi, unit)) is not None]
-            overall.append(_sum(kpi, unit, parts))
+            overall.append(_sum(kpi, unit, parts, no_data.get(kpi, "")))
     overall.sort(key=lambda f: (f.kpi, UNITS.index(f.unit) if f.unit in UNITS else -1))
     return KpiReport(year, on, records.declared_unit, tuple(rows), tuple(overall))
 
 
-def _load_items(
-    session: Session, on: date, cutoff: datetime, tz: ZoneInfo, by_organ: Mapping[str, int]
-) -> list[_Item]:
-    restricted = active_restrictions(session, on=on, tz=tz)
-    restricted_dossiers = {r.dossier_id for r in restricted if r.dossier_id is not None}
-    restricted_documents = {r.document_id for r in restricted if r.document_id is not None}
-
-    def day(moment: datetime | None) -> date | None:
-        return archive_day(moment, tz) if moment is not None and moment < cutoff else None
-
-    items: list[_Item] = []
-    dossiers: dict[int, tuple[_Item, Dossier]] = {}
-    for d in session.scalars(select(Dossier).where(Dossier.received_at < cutoff)):
-        agency = d.agency_id if d.agency_id is not None else by_organ.get(d.organ_id)
-        public = d.mode == PUBLIC_MODE and d.id not in restricted_dossiers
-        item = _Item(
-            agency=agency,
-            unit="dossiers",
-            created=d.end_on,
-            maintenance=d.maintenance,
-            confidence=d.confidence_level,
-            mode=d.mode,
-            received=archive_day(d.received_at, tz),
-            accepted=day(d.accepted_at),
-            published=day(d.metadata_published_at) is not None,
-            public=public,
-            digitized_high_use=d.digitized and d.high_use,
-        )
-        items.append(item)
-        dossiers[d.id] = (item, d)
-    rows = session.execute(
-        select(
-            Document.id,
-            Document.dossier_id,
-            Document.issued_on,
-            Document.maintenance,
-            Document.confidence_level,
-            Document.mode,
-            Document.metadata_published_at,
-        )
-    )
-    for doc_id, dossier_id, issued_on, maintenance, confidence, mode, published_at in rows:
-        if dossier_id not in dossiers:
-            continue  # received after ``on``
-        parent, _ = dossiers[dossier_id]
-        items.append(
-            _Item(
-                agency=parent.agency,
-                unit="documents",
-                created=issued_on,
-                maintenance=maintenance or parent.maintenance,
-                confidence=confidence or parent.confidence,
-                mode=mode or parent.mode,
-                received=parent.received,
-                accepted=parent.accepted,
-                published=day(published_at) is not None,
-                # as the public search has it: the document and its dossier are both public
-                public=mode == PUBLIC_MODE and doc_id not in restricted_documents and parent.public,
-                digitized_high_use=parent.digitized_high_use,
-            )
-        )
-    return items
+NOTE_K4_NO_DATA = "kpi.note.k4_no_data"
+NOTE_K6_NO_DATA = "kpi.note.k6_no_data"
 
 
-def _k1(items: Sequence[_Item], unit: str, year: int, declared: Mapping[str, int]) -> Figure:
+def _in_scope(agency: SourceAgency, year: int) -> bool:
+    return agency.in_scope and active_in(agency, year)
+
+
+def _k1(items: Sequence[HeldRecord], unit: str, year: int, declared: Mapping[str, int]) -> Figure:
     cohort = [i for i in items if i.created and i.created.year == year and i.mode != CLASSIFIED]
-    born_digital = sum(1 for i in cohort if i.confidence == BORN_DIGITAL)
+    electronic = sum(1 for i in cohort if is_electronic(i.confidence))
     if "records_created" in declared:
         if "records_created_electronic" in declared:
             return _figure(
@@ -322,20 +300,16 @@ def _k1(items: Sequence[_Item], unit: str, year: int, declared: Mapping[str, int
         return _figure(
             "K1",
             unit,
-            born_digital,
+            electronic,
             declared["records_created"],
             Basis.DECLARED,
             "kpi.note.numerator_received",
         )
-    return _figure("K1", unit, born_digital, len(cohort), Basis.PROXY, "kpi.note.k1_proxy")
+    return _figure("K1", unit, electronic, len(cohort), Basis.PROXY, "kpi.note.k1_proxy")
 
 
-def _k3(items: Sequence[_Item], unit: str, year: int, declared: Mapping[str, int], years: int) -> Figure:
-    cohort = [
-        (i, add_years(i.created, years))
-        for i in items
-        if i.created and i.created.year == year and i.maintenance == PERMANENT and i.confidence != DIGITIZED
-    ]
+def _k3(items: Sequence[HeldRecord], unit: str, year: int, declared: Mapping[str, int], years: int) -> Figure:
+    cohort = [(i, add_years(i.created, years)) for i in permanent_e_records(items, unit, year) if i.created]
     if "permanent_e_records_created" in declared:
         in_time = sum(1 for i, limit in cohort if i.accepted is not None and i.accepted <= limit)
         return _figure("K3", unit, in_time, declared["permanent_e_records_created"], Basis.DECLARED)
@@ -343,43 +317,46 @@ def _k3(items: Sequence[_Item], unit: str, year: int, declared: Mapping[str, int
     return _figure("K3", unit, arrived, len(cohort), Basis.PROXY, "kpi.note.k3_proxy")
 
 
-def _k4(items: Sequence[_Item], unit: str) -> Figure:
+def _k4(items: Sequence[HeldRecord], unit: str, has_published: bool) -> Figure:
     public = [i for i in items if i.accepted is not None and i.public]
+    if not has_published:
+        return _figure("K4", unit, None, len(public), Basis.NO_DATA, NOTE_K4_NO_DATA)
     return _figure("K4", unit, sum(1 for i in public if i.published), len(public), Basis.MEASURED)
 
 
-def _k6(items: Sequence[_Item], unit: str, declared: Mapping[str, int]) -> Figure:
-    digitized = sum(1 for i in items if i.digitized_high_use)
-    if "high_use_paper_items" in declared:
-        if "high_use_paper_digitized" in declared:
-            return _figure(
-                "K6",
-                unit,
-                declared["high_use_paper_digitized"],
-                declared["high_use_paper_items"],
-                Basis.DECLARED,
-            )
+def _k6(items: Sequence[HeldRecord], unit: str, declared: Mapping[str, int], has_high_use: bool) -> Figure:
+    if "high_use_paper_items" in declared and "high_use_paper_digitized" in declared:
         return _figure(
             "K6",
             unit,
-            digitized,
+            declared["high_use_paper_digitized"],
             declared["high_use_paper_items"],
             Basis.DECLARED,
-            "kpi.note.numerator_received",
         )
+    denominator = declared.get("high_use_paper_items")
+    if not has_high_use:
+        return _figure("K6", unit, None, denominator, Basis.NO_DATA, NOTE_K6_NO_DATA)
+    digitized = sum(1 for i in items if i.accepted is not None and i.digitized and i.high_use)
+    if denominator is not None:
+        return _figure("K6", unit, digitized, denominator, Basis.DECLARED, "kpi.note.numerator_received")
     return _figure("K6", unit, digitized, None, Basis.MEASURED, "kpi.note.k6_no_denominator")
 
 
-def _k2_agency(in_scope: bool, declared: Mapping[str, int]) -> Figure:
-    if not in_scope:
+def _k2_agency(agency: SourceAgency | None, year: int, declared: Mapping[str, int]) -> Figure:
+    if agency is None or not agency.in_scope:
         return _figure("K2", "agencies", None, 0, Basis.DECLARED, "kpi.note.not_in_scope")
+    if not active_in(agency, year):
+        evidence = {"active_from": _iso(agency.active_from), "active_to": _iso(agency.active_to)}
+        return _figure("K2", "agencies", None, 0, Basis.DECLARED, "kpi.note.not_active", evidence)
     if "online_access" not in declared:
         return _figure("K2", "agencies", None, 1, Basis.DECLARED, "kpi.note.not_declared")
     return _figure("K2", "agencies", 1 if declared["online_access"] == 1 else 0, 1, Basis.DECLARED)
 
 
-def _k2_overall(agencies: Iterable[SourceAgency], declared: Mapping[int, Mapping[str, int]]) -> Figure:
-    scope = [a for a in agencies if a.in_scope]
+def _k2_overall(
+    agencies: Iterable[SourceAgency], year: int, declared: Mapping[int, Mapping[str, int]]
+) -> Figure:
+    scope = [a for a in agencies if _in_scope(a, year)]
     online = sum(1 for a in scope if declared.get(a.id, {}).get("online_access") == 1)
     undeclared = sum(1 for a in scope if "online_access" not in declared.get(a.id, {}))
     note = "kpi.note.k2_undeclared" if undeclared else ""
@@ -387,23 +364,50 @@ def _k2_overall(agencies: Iterable[SourceAgency], declared: Mapping[int, Mapping
 
 
 def _k5(session: Session, settings: Settings, cutoff: datetime) -> Figure:
-    """ISO 16363 / QĐ 458 "giải pháp bảo quản": at least two independent copies required of every
-    AIP (TT 05/2025 Điều 27: two backup sets on independent media) and fixity audits that ran
-    within the audit cycle; the evidence is shown, not just the verdict."""
+    """ISO 16363 / QĐ 458 "giải pháp bảo quản": at least two storage locations that hold required
+    copies of every AIP (TT 05/2025 Điều 27: two backup sets on independent media) and, for every
+    configured location, a completed fixity audit that covered it (``AuditRun.location`` = that
+    location, or None: a run over every location) and started within ``audit.cycle_days`` before
+    ``cutoff``. The evidence lists each location's latest such run and names those without one."""
+    locations = [loc.name for loc in settings.storage.locations]
     required = [loc.name for loc in settings.storage.locations if loc.required]
-    latest = session.scalars(
-        select(AuditRun)
-        .where(AuditRun.status == "completed", AuditRun.started_at < cutoff)
-        .order_by(AuditRun.started_at.desc())
-        .limit(1)
-    ).first()
     cycle_start = cutoff - timedelta(days=settings.audit.cycle_days)
-    audited = latest is not None and latest.started_at >= cycle_start
+    completed = list(
+        session.scalars(
+            select(AuditRun)
+            .where(AuditRun.status == "completed", AuditRun.started_at < cutoff)
+            .order_by(AuditRun.started_at.desc(), AuditRun.id)
+        )
+    )
+    latest = completed[0] if completed else None
+    covering: dict[str, AuditRun] = {}
+    for run in completed:
+        if run.started_at < cycle_start:
+            break
+        for name in locations if run.location is None else [run.location]:
+            covering.setdefault(name, run)
+    audits = {
+        name: {
+            "run": covering[name].id,
+            "started_at": covering[name].started_at.isoformat(),
+            "copies_checked": covering[name].copies_checked,
+            "could_not_check": covering[name].could_not_check,
+        }
+        for name in locations
+        if name in covering
+    }
+    missing = [name for name in locations if name not in covering]
     copies_ok = len(required) >= 2
+    audited = bool(locations) and not missing
     evidence = {
+        "locations": locations,
         "required_locations": required,
         "audit_schedules": [s.location for s in settings.audit.schedules],
         "cycle_days": settings.audit.cycle_days,
+        "cycle_start": cycle_start.isoformat(),
+        "audits": audits,
+        "audited_locations": [name for name in locations if name in covering],
+        "missing_audit_locations": missing,
         "latest_audit_run": latest.id if latest else None,
         "latest_audit_at": latest.started_at.isoformat() if latest else None,
         "latest_audit_copies_checked": latest.copies_checked if latest else None,
@@ -411,16 +415,20 @@ def _k5(session: Session, settings: Settings, cutoff: datetime) -> Figure:
         "audited_within_cycle": audited,
     }
     ok = copies_ok and audited
-    note = "" if ok else ("kpi.note.k5_copies" if not copies_ok else "kpi.note.k5_audit")
+    note = "" if ok else ("kpi.note.k5_copies" if not copies_ok else "kpi.note.k5_audit_missing")
     return _figure("K5", "solution", 1 if ok else 0, 1, Basis.MEASURED, note, evidence)
 
 
-def _sum(kpi: str, unit: str, parts: Sequence[Figure]) -> Figure:
+def _sum(kpi: str, unit: str, parts: Sequence[Figure], no_data: str = "") -> Figure:
     """The overall figure: sums over the agency figures that have a denominator (an agency whose
     denominator is unknown cannot be weighed), with the weakest basis among them (a sum that
-    includes a proxy is a proxy)."""
+    includes a proxy is a proxy). ``no_data``: the note when the catalog records nothing this
+    figure needs; then the figure has no value unless an agency declared one."""
     counted = [f for f in parts if f.denominator is not None and f.numerator is not None]
     if not counted:
+        if no_data:
+            dens = [f.denominator for f in parts if f.denominator is not None]
+            return _figure(kpi, unit, None, sum(dens) if dens else None, Basis.NO_DATA, no_data)
         num = sum(f.numerator for f in parts if f.numerator is not None) if parts else 0
         basis = parts[0].basis if parts else Basis.MEASURED
         return _figure(kpi, unit, num, None, basis, parts[0].note if parts else "")
@@ -449,4 +457,149 @@ def _sum(kpi: str, unit: str, parts: Sequence[Figure]) -> Figure:
     )
 
 
-__all__ = ["TARGETS", "UNITS", "AgencyKpis", "Basis", "Figure", "KpiReport", "compute_kpis", "percent"]
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --------------------------------------------------------------------------- K4 / K6 inputs
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A dossier whose K4 / K6 input was set (or cleared), with how many documents followed it."""
+
+    code: str
+    aip_id: str
+    dossier_id: int
+    documents: int
+    metadata_published_at: datetime | None
+    high_use: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "aip_id": self.aip_id,
+            "dossier_id": self.dossier_id,
+            "documents": self.documents,
+            "metadata_published_at": self.metadata_published_at.isoformat()
+            if self.metadata_published_at
+            else None,
+            "high_use": self.high_use,
+        }
+
+
+def addressed_dossiers(session: Session, codes: Sequence[str], *, aip_id: str | None = None) -> list[Dossier]:
+    """The dossiers named by their codes (as received, NFC), all or none.
+
+    Without ``aip_id``, a code held by several AIPs is ambiguous, except that the records of a
+    rejected transfer (returned to the agency, and usually sent again) are passed over.
+
+    Raises:
+        RecordNotFoundError: ``kpi.mark.dossier_not_found`` naming the code (and the AIP).
+        RecordsError: ``kpi.mark.ambiguous_code`` naming the AIPs that hold the code.
+    """
+    rejected = set(
+        session.scalars(
+            select(Transfer.aip_id).where(
+                Transfer.status == TransferStatus.REJECTED, Transfer.aip_id.is_not(None)
+            )
+        )
+    )
+    out: list[Dossier] = []
+    for raw in codes:
+        code = unicodedata.normalize("NFC", raw).strip()
+        query = select(Dossier).where(Dossier.code == code).options(selectinload(Dossier.documents))
+        if aip_id is not None:
+            query = query.where(Dossier.aip_id == aip_id)
+        rows = list(session.scalars(query.order_by(Dossier.id)))
+        if not rows:
+            raise RecordNotFoundError(
+                code="kpi.mark.dossier_not_found",
+                message=f"no dossier with the code {code!r}" + (f" in AIP {aip_id}" if aip_id else ""),
+                params={"code": code, "aip": aip_id},
+            )
+        if len(rows) > 1:
+            rows = [d for d in rows if d.aip_id not in rejected] or rows
+        if len(rows) > 1:
+            aips = sorted({d.aip_id for d in rows})
+            raise RecordsError(
+                code="kpi.mark.ambiguous_code",
+                message=f"the code {code!r} is held by AIPs {', '.join(aips)}: name one with --aip",
+                params={"code": code, "aips": aips},
+            )
+        if rows[0] not in out:
+            out.append(rows[0])
+    return out
+
+
+def mark_published(
+    session: Session,
+    codes: Sequence[str],
+    *,
+    aip_id: str | None = None,
+    at: datetime | None = None,
+    unset: bool = False,
+) -> list[Marked]:
+    """Record when the descriptive metadata of these dossiers and their documents was published
+    online (K4), or with ``unset`` that it is not. Until the archive runs a public portal the date
+    comes from outside (QĐ 458: "công bố dữ liệu đặc tả ... trên môi trường mạng").
+
+    Raises:
+        RecordNotFoundError, RecordsError: see :func:`addressed_dossiers`; ValueError for a naive ``at``.
+    """
+    if at is not None and at.tzinfo is None:
+        raise ValueError("the publication time needs a time zone")
+    when = None if unset else (at or datetime.now(UTC)).astimezone(UTC)
+    marked: list[Marked] = []
+    for dossier in addressed_dossiers(session, codes, aip_id=aip_id):
+        dossier.metadata_published_at = when
+        for document in dossier.documents:
+            document.metadata_published_at = when
+        marked.append(_marked(dossier))
+    session.flush()
+    return marked
+
+
+def mark_high_use(
+    session: Session, codes: Sequence[str], *, aip_id: str | None = None, unset: bool = False
+) -> list[Marked]:
+    """Mark these dossiers (and so their documents) as records of high use (tần suất sử dụng cao,
+    K6), or with ``unset`` clear the mark. The client has not defined high use (vn-standards.md
+    §4): the archive decides, record by record.
+
+    Raises:
+        RecordNotFoundError, RecordsError: see :func:`addressed_dossiers`.
+    """
+    marked: list[Marked] = []
+    for dossier in addressed_dossiers(session, codes, aip_id=aip_id):
+        dossier.high_use = not unset
+        marked.append(_marked(dossier))
+    session.flush()
+    return marked
+
+
+def _marked(dossier: Dossier) -> Marked:
+    return Marked(
+        dossier.code,
+        dossier.aip_id,
+        dossier.id,
+        len(dossier.documents),
+        dossier.metadata_published_at,
+        dossier.high_use,
+    )
+
+
+__all__ = [
+    "TARGETS",
+    "UNITS",
+    "AgencyKpis",
+    "Basis",
+    "Figure",
+    "KpiReport",
+    "Marked",
+    "addressed_dossiers",
+    "compute_kpis",
+    "mark_high_use",
+    "mark_published",
+    "percent",
+]

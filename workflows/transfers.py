@@ -10,12 +10,21 @@ S5], Luật Lưu trữ 2024 for the intake of permanent records only):
 2. **Receipt** (:func:`receive`): the package arrives; the receipt must be confirmed to the agency
    within ``records.confirm_receipt_days`` (60) days (:func:`confirm_receipt`) and the archive
    must process it and decide within ``records.decision_days`` (60) days.
-3. **Processing** (:func:`link_ingest`): the ingest job and the AIP it made are linked.
-4. **Decision** (:func:`decide`): accepted (the AIP is stored; the dossiers of the AIP get their
-   ``accepted_at``, the time the K3 figure measures) or rejected with a reason. A decision is
-   final: deciding again is refused, never silently overwritten.
+3. **Processing** (:func:`link_ingest`): the ingest job and the AIP it made are linked, by
+   ``kholuu ingest --transfer`` inside the ingest's own catalog transaction, or afterwards by
+   ``kholuu transfer link``. One transfer is one package: a transfer keeps its AIP, an AIP has
+   one transfer, and the records must be the transfer's agency's. From then on the AIP's
+   records are *received, not accepted*: their ``accepted_at`` is empty.
+4. **Decision** (:func:`decide`): accepted (the AIP is stored; every dossier of the AIP gets the
+   decision time as its ``accepted_at``, the time the K3 figure measures) or rejected with a
+   reason (the records were returned to the agency: ``accepted_at`` stays empty and the KPIs and
+   deadlines leave them out, although the AIP's bytes stay in storage). A decision is final and
+   made once: two archivists deciding at the same moment get one decision and one refusal
+   (a conditional ``UPDATE``), never an overwrite.
 5. **Biên bản giao nhận** (:func:`issue_handover`): the handover record of an accepted transfer,
-   printed to PDF; its SHA-256 is kept on the transfer.
+   printed to PDF; the SHA-256 of every printed copy is kept on the transfer
+   (``handover_prints``; ``handover_digest`` is the latest), since a copy once handed over must
+   stay provable after a reprint.
 
 Overdue steps are listed by :func:`overdue_transfers`; the deadlines of the records themselves
 (3 or 5 years) are in :mod:`workflows.deadlines`.
@@ -26,14 +35,15 @@ Functions take a session and never commit (style guide item 20): the CLI frames 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from preservation.findings import Finding, Severity
@@ -118,6 +128,25 @@ class AipNotFound(TransferError):
     code = "transfer.aip_not_found"
 
 
+class AlreadyLinked(TransferError):
+    """The transfer is linked to another AIP already: one transfer tracks one package, and the
+    decision must be about the package that was received."""
+
+    code = "transfer.already_linked"
+
+
+class AipLinkedElsewhere(TransferError):
+    """The AIP is linked to another transfer already: its acceptance would have two decisions."""
+
+    code = "transfer.aip_linked_elsewhere"
+
+
+class AgencyMismatch(TransferError):
+    """The AIP holds records of another agency than the one that made the transfer."""
+
+    code = "transfer.agency_mismatch"
+
+
 class NotPermanent(TransferError):
     """``records.intake_only_permanent``: the AIP holds dossiers whose retention is not 01."""
 
@@ -175,8 +204,9 @@ def register_plan(
         ``registered_on``, a warning finding ``transfer.plan_short_lead``.
 
     Raises:
-        AgencyNotFound, PlanExists, BadInput (``planned_on`` before ``registered_on``, or a
-        negative number of dossiers).
+        AgencyNotFound, PlanExists (also when another session registers the same reference at
+        the same time: ``transfer_plan`` is unique on agency and reference), BadInput
+        (``planned_on`` before ``registered_on``, or a negative number of dossiers).
     """
     records = settings.records
     agency = find_agency(session, organ_id)
@@ -208,7 +238,15 @@ def register_plan(
         notes=notes,
     )
     session.add(plan)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # another session registered the same reference between our check and our insert; the
+        # failed flush leaves the session to be rolled back, as the caller's transaction does
+        raise PlanExists(
+            f"{organ_id} already registered plan {reference!r}",
+            params={"organ_id": organ_id, "reference": reference, "plan_id": None},
+        ) from exc
     findings: list[Finding] = []
     earliest = add_months(registered_on, records.plan_lead_months)
     if planned_on < earliest:
@@ -349,23 +387,105 @@ def confirm_receipt(session: Session, transfer_id: str, *, at: datetime | None =
 
 
 def link_ingest(session: Session, transfer_id: str, job_id: str | None, aip_id: str) -> Transfer:
-    """Link the ingest job and the AIP made from the package; the transfer is then processing.
+    """Link the ingest job and the AIP made from the package; the transfer is then processing and
+    the AIP's dossiers are received, not accepted (``accepted_at`` cleared) until :func:`decide`.
 
-    ``job_id`` defaults to the job that made the AIP.
+    Usable inside the caller's transaction (the ingest registers the AIP, its records and this link
+    in one): it flushes, never commits. Linking the same AIP again is a no-op (a resumed ingest);
+    the check of the agency covers the dossiers registered so far, so the ingest links after
+    registering them. ``job_id`` defaults to the job that made the AIP.
 
     Raises:
-        TransferNotFound, AlreadyDecided, AipNotFound.
+        TransferNotFound, AlreadyDecided, AipNotFound, AlreadyLinked (the transfer has another
+        AIP, both named), AipLinkedElsewhere (the AIP belongs to another transfer),
+        AgencyMismatch (dossiers of another agency than the transfer's).
     """
     transfer = get_transfer(session, transfer_id)
     _undecided(transfer)
     aip = session.get(Aip, aip_id)
     if aip is None:
         raise AipNotFound(f"no AIP {aip_id!r}", params={"aip": aip_id})
-    transfer.aip_id = aip.id
-    transfer.job_id = job_id or aip.job_id
-    transfer.status = TransferStatus.PROCESSING
+    if transfer.aip_id is not None and transfer.aip_id != aip.id:
+        raise _already_linked(transfer.id, transfer.aip_id, aip.id)
+    other = session.scalars(
+        select(Transfer.id).where(Transfer.aip_id == aip.id, Transfer.id != transfer.id)
+    ).first()
+    if other is not None:
+        raise AipLinkedElsewhere(
+            f"AIP {aip.id} is already linked to transfer {other}",
+            params={"transfer": transfer.id, "aip": aip.id, "other": other},
+        )
+    _same_agency(session, transfer, aip.id)
+    # conditional, like decide(): a concurrent link or decision wins, this one is refused
+    linked = _write(
+        session,
+        update(Transfer)
+        .where(
+            Transfer.id == transfer.id,
+            Transfer.status.in_(UNDECIDED),
+            or_(Transfer.aip_id.is_(None), Transfer.aip_id == aip.id),
+        )
+        .values(
+            aip_id=aip.id, job_id=job_id or transfer.job_id or aip.job_id, status=TransferStatus.PROCESSING
+        )
+        .execution_options(synchronize_session=False),
+    )
+    session.refresh(transfer)
+    if linked.rowcount != 1:
+        _undecided(transfer)
+        raise _already_linked(transfer.id, transfer.aip_id or "", aip.id)
+    session.execute(update(Dossier).where(Dossier.aip_id == aip.id).values(accepted_at=None))
     session.flush()
     return transfer
+
+
+def _write(session: Session, statement: Any) -> CursorResult[Any]:
+    """Execute an UPDATE whose row count says whether its condition held."""
+    return cast(CursorResult[Any], session.execute(statement))
+
+
+def _already_linked(transfer_id: str, linked: str, other: str) -> AlreadyLinked:
+    return AlreadyLinked(
+        f"transfer {transfer_id} is already linked to AIP {linked}; AIP {other} is another package "
+        "(receive it as a transfer of its own)",
+        params={"transfer": transfer_id, "aip": linked, "other": other},
+    )
+
+
+def _same_agency(session: Session, transfer: Transfer, aip_id: str) -> None:
+    """Refuse an AIP holding a dossier of another agency than the transfer's: by the dossier's
+    link to the Danh mục nguồn nộp lưu, else by the mã định danh its code carries. A dossier
+    whose agency cannot be told is not evidence against the transfer."""
+    agency = transfer.agency
+    if agency is None:
+        return
+    rows = session.execute(
+        select(Dossier.code, Dossier.agency_id, Dossier.organ_id, SourceAgency.organ_id)
+        .outerjoin(SourceAgency, SourceAgency.id == Dossier.agency_id)
+        .where(Dossier.aip_id == aip_id)
+        .order_by(Dossier.code, Dossier.id)
+    )
+    foreign: list[tuple[str, str]] = []
+    for code, agency_id, dossier_organ, linked_organ in rows:
+        if agency_id is not None and agency_id != agency.id:
+            foreign.append((code, linked_organ or dossier_organ))
+        elif agency_id is None and dossier_organ and dossier_organ != agency.organ_id:
+            foreign.append((code, dossier_organ))
+    if foreign:
+        others = sorted({organ for _, organ in foreign})
+        raise AgencyMismatch(
+            f"AIP {aip_id} holds {len(foreign)} dossier(s) of {', '.join(others)}, not of "
+            f"{agency.organ_id} whose transfer {transfer.id} this is: "
+            + ", ".join(c for c, _ in foreign[:10]),
+            params={
+                "transfer": transfer.id,
+                "aip": aip_id,
+                "organ_id": agency.organ_id,
+                "others": others,
+                "count": len(foreign),
+                "codes": [c for c, _ in foreign[:10]],
+            },
+        )
 
 
 def decide(
@@ -383,8 +503,14 @@ def decide(
     Accepting requires the linked AIP to be stored (``stored``, or ``degraded``: a verified copy
     exists and a further required copy is still queued) and, with ``records.intake_only_permanent``,
     every dossier of the AIP to be permanent (TT 05: the Historical Archive takes only ``01``);
-    the dossiers of the AIP that have no ``accepted_at`` get the decision time. Deciding also
-    confirms the receipt if that was not recorded.
+    every dossier of the AIP gets the decision time as ``accepted_at``. Rejecting clears
+    ``accepted_at``: the records go back to the agency. Deciding also confirms the receipt if that
+    was not recorded.
+
+    The decision is written by ``UPDATE transfer ... WHERE id = :id AND status IN ('received',
+    'processing')``: of two sessions deciding at once (PostgreSQL row lock, SQLite write lock),
+    the second finds no undecided row and is refused with the first one's decision. Never
+    commits.
 
     Raises:
         TransferNotFound, AlreadyDecided, ReasonRequired (rejecting without a reason),
@@ -400,7 +526,6 @@ def decide(
             f"transfer {transfer.id} cannot be rejected without a reason", params={"transfer": transfer.id}
         )
     when = (at or datetime.now(UTC)).astimezone(UTC)
-    dossiers: Sequence[Dossier] = ()
     if accept:
         aip = session.get(Aip, transfer.aip_id) if transfer.aip_id else None
         if aip is None or aip.status not in (AipStatus.STORED, AipStatus.DEGRADED):
@@ -410,25 +535,50 @@ def decide(
                 params={"transfer": transfer.id, "aip": aip.id if aip else None,
                         "status": aip.status.value if aip else None},
             )  # fmt: skip
-        dossiers = list(session.scalars(select(Dossier).where(Dossier.aip_id == aip.id).order_by(Dossier.id)))
         if settings.records.intake_only_permanent:
-            other = [d.code for d in dossiers if d.maintenance != PERMANENT]
+            other = list(
+                session.scalars(
+                    select(Dossier.code)
+                    .where(Dossier.aip_id == aip.id, Dossier.maintenance != PERMANENT)
+                    .order_by(Dossier.id)
+                )
+            )
             if other:
                 raise NotPermanent(
                     f"transfer {transfer.id}: {len(other)} dossier(s) are not permanent (maintenance "
                     f"01): {', '.join(other[:10])}",
                     params={"transfer": transfer.id, "count": len(other), "codes": other[:10]},
                 )
-    transfer.status = TransferStatus.ACCEPTED if accept else TransferStatus.REJECTED
-    transfer.decided_at = when
-    transfer.decided_by = by.strip()
-    transfer.decision_reason = reason
-    if transfer.confirmed_at is None:
-        transfer.confirmed_at = when
-    for dossier in dossiers:
-        if dossier.accepted_at is None:
-            dossier.accepted_at = when
     session.flush()
+    decided = _write(
+        session,
+        update(Transfer)
+        .where(Transfer.id == transfer.id, Transfer.status.in_(UNDECIDED))
+        .values(
+            status=TransferStatus.ACCEPTED if accept else TransferStatus.REJECTED,
+            decided_at=when,
+            decided_by=by.strip(),
+            decision_reason=reason,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    if decided.rowcount != 1:  # another session decided between our read and our write
+        session.refresh(transfer)
+        _undecided(transfer)
+        raise TransferNotFound(f"no transfer {transfer.id!r}", params={"transfer": transfer.id})
+    session.execute(
+        update(Transfer)
+        .where(Transfer.id == transfer.id, Transfer.confirmed_at.is_(None))
+        .values(confirmed_at=when)
+        .execution_options(synchronize_session=False)
+    )
+    if transfer.aip_id is not None:
+        session.execute(
+            update(Dossier)
+            .where(Dossier.aip_id == transfer.aip_id)
+            .values(accepted_at=when if accept else None)
+        )
+    session.refresh(transfer)
     return transfer
 
 
@@ -519,6 +669,7 @@ def transfer_dict(t: Transfer) -> dict[str, Any]:
         "decided_by": t.decided_by,
         "decision_reason": t.decision_reason,
         "handover_digest": t.handover_digest or None,
+        "handover_prints": [dict(p) for p in t.handover_prints or []],
     }
 
 
@@ -543,12 +694,15 @@ def plan_dict(p: TransferPlan) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class HandoverIssued:
+    """A printed biên bản; ``prints`` is the transfer's whole print history, this one last."""
+
     transfer_id: str
     path: Path
     sha256: str
     previous_sha256: str | None
     dossiers: int
     html_path: Path | None = None
+    prints: tuple[Mapping[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -558,6 +712,7 @@ class HandoverIssued:
             "previous_sha256": self.previous_sha256,
             "dossiers": self.dossiers,
             "html_path": str(self.html_path) if self.html_path else None,
+            "prints": [dict(p) for p in self.prints],
         }
 
 
@@ -627,37 +782,63 @@ def issue_handover(
     *,
     html_out: Path | None = None,
     language: str = "vi",
+    by: str = "",
+    at: datetime | None = None,
     chromium: str | None = None,
     timeout: float = 120.0,
 ) -> HandoverIssued:
-    """Print the biên bản giao nhận to ``out`` (PDF by headless Chromium), store its SHA-256 on
+    """Print the biên bản giao nhận to ``out`` (PDF by headless Chromium), record its SHA-256 on
     the transfer, and with ``html_out`` also write the HTML whose footer states that digest.
 
-    Printing again makes a new PDF (Chromium stamps the time in it) with a new digest, which
-    replaces the stored one; the previous digest is returned so that the caller can say so.
+    Printing again makes a new PDF (Chromium stamps the time in it) with a new digest. Every
+    print is appended to ``handover_prints`` (digest, time, who, language) and
+    ``handover_digest`` names the latest: a copy signed and handed to the agency stays provable
+    after a reprint. The previous digest is returned so that the caller can say so.
 
     Raises:
-        TransferNotFound, NotAccepted, ChromiumNotFound, PdfFailed.
+        TransferNotFound, NotAccepted, ChromiumNotFound, PdfFailed, BadInput (``at`` without a
+        time zone).
     """
+    if at is not None and at.tzinfo is None:
+        raise BadInput("the print time needs a time zone", params={"problem": "at"})
     data = handover_data(session, settings, transfer_id)
     pdf = render_pdf(data, language=language, chromium=chromium, timeout=timeout)
     digest = sha256_hex(pdf)
-    transfer = get_transfer(session, data.transfer_id)
-    previous = transfer.handover_digest or None
+    # the row is locked while the history is extended: two prints at once both stay in it
+    transfer = session.scalars(
+        select(Transfer)
+        .where(Transfer.id == data.transfer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    prints = list(transfer.handover_prints or [])
+    previous = transfer.handover_digest or (prints[-1]["sha256"] if prints else None)
+    prints.append(
+        {
+            "sha256": digest,
+            "printed_at": (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
+            "by": by.strip(),
+            "language": language,
+        }
+    )
+    transfer.handover_prints = prints  # a new list: the JSON column is not tracked in place
     transfer.handover_digest = digest
     session.flush()  # recorded before the files appear: a failed write rolls the digest back
     write_atomic(out, pdf)
     if html_out is not None:
         write_atomic(html_out, render_html(data, language=language, pdf_sha256=digest).encode("utf-8"))
-    return HandoverIssued(transfer.id, out, digest, previous, len(data.dossiers), html_out)
+    return HandoverIssued(transfer.id, out, digest, previous, len(data.dossiers), html_out, tuple(prints))
 
 
 __all__ = [
     "DECIDED",
     "UNDECIDED",
+    "AgencyMismatch",
     "AgencyNotFound",
+    "AipLinkedElsewhere",
     "AipNotFound",
     "AlreadyDecided",
+    "AlreadyLinked",
     "BadInput",
     "HandoverIssued",
     "NoStoredAip",

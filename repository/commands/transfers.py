@@ -1,10 +1,11 @@
 """``kholuu transfer`` (thu nộp: plan → receipt → decision, deadlines, biên bản giao nhận) and
-``kholuu kpi`` (the QĐ 458/QĐ-TTg dashboard).
+``kholuu kpi`` (the QĐ 458/QĐ-TTg dashboard, and ``kpi mark-published`` / ``kpi mark-high-use``,
+which record the K4 and K6 inputs no other part of the archive sets yet).
 
 Exit codes (``repository/cli.py``): 2 for bad input (dates, a rejection without a reason), 3 when
-the archive's rules refuse the step (a decision already made, no stored AIP, records that are not
-permanent, a biên bản for a transfer not accepted), 4 when the agency, plan, transfer or AIP named
-does not exist.
+the archive's rules refuse the step (a decision already made, a transfer linked to another AIP,
+another agency's records, no stored AIP, records that are not permanent, a biên bản for a
+transfer not accepted), 4 when the agency, plan, transfer, AIP or dossier named does not exist.
 """
 
 from __future__ import annotations
@@ -292,6 +293,33 @@ def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json
             )
 
 
+@transfer.command("show")
+@click.argument("transfer_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+@transfer_errors
+def transfer_show(transfer_id: str, as_json: bool) -> None:
+    """One transfer: its deadlines, AIP, decision and every printed biên bản (SHA-256 of each)."""
+    from workflows.transfers import get_transfer, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        data = transfer_dict(get_transfer(session, transfer_id))
+    if as_json:
+        app.emit(data)
+        return
+    t = app.t
+    click.echo(t.text("cli.transfer.show", data | {"status": t.text("transfer.status." + data["status"])}))
+    if not data["handover_prints"]:
+        click.echo("  " + t.text("cli.transfer.no_prints"))
+    for number, printed in enumerate(data["handover_prints"], start=1):
+        click.echo(
+            "  "
+            + t.text("cli.transfer.print_line", printed | {"number": number, "by": printed["by"] or None})
+        )
+
+
 @transfer.command("overdue")
 @click.option("--on", "on", type=DAY, default=None, help="As of this day (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -336,26 +364,32 @@ def transfer_overdue(on: datetime | None, as_json: bool) -> None:
     show_default=True,
     help="Language of the biên bản itself (the signed record is Vietnamese; en is a working copy).",
 )
+@click.option("--by", "by", default="", help="Who printed it (kept with its SHA-256).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
 @transfer_errors
 def transfer_handover(
-    transfer_id: str, out: Path, html_out: Path | None, doc_lang: str, as_json: bool
+    transfer_id: str, out: Path, html_out: Path | None, doc_lang: str, by: str, as_json: bool
 ) -> None:
-    """Print the biên bản giao nhận of an accepted transfer to PDF and record its SHA-256."""
+    """Print the biên bản giao nhận of an accepted transfer to PDF and record its SHA-256 (every
+    printed copy's digest is kept: see ``transfer show``)."""
     from workflows.transfers import issue_handover
 
     app = current_app()
     app.json_output = as_json
     with app.sessions.begin() as session:
-        result = issue_handover(session, app.settings, transfer_id, out, html_out=html_out, language=doc_lang)
+        result = issue_handover(
+            session, app.settings, transfer_id, out, html_out=html_out, language=doc_lang, by=by
+        )
     data = result.as_dict()
     if as_json:
         app.emit(data)
         return
     click.echo(app.t.text("cli.transfer.handover_done", data))
     if result.previous_sha256 and result.previous_sha256 != result.sha256:
-        click.echo(app.t.text("cli.transfer.handover_replaced", data), err=True)
+        click.echo(
+            app.t.text("cli.transfer.handover_reprinted", data | {"count": len(result.prints)}), err=True
+        )
 
 
 @transfer.command("deadlines")
@@ -435,13 +469,18 @@ def transfer_deadlines(
 # --------------------------------------------------------------------------- kpi
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--year", type=int, default=None, help="Cohort / reporting year (default: last year).")
 @click.option("--on", "on", type=DAY, default=None, help="Snapshot day (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (every field).")
+@click.pass_context
 @handles_errors
-def kpi(year: int | None, on: datetime | None, as_json: bool) -> None:
-    """QĐ 458/QĐ-TTg dashboard: K1-K6 per agency and overall (numerator/denominator/%, basis)."""
+def kpi(ctx: click.Context, year: int | None, on: datetime | None, as_json: bool) -> None:
+    """QĐ 458/QĐ-TTg dashboard: K1-K6 per agency and overall (numerator/denominator/%, basis).
+
+    The subcommands record what K4 and K6 need and nothing else sets yet."""
+    if ctx.invoked_subcommand is not None:
+        return
     from workflows.kpi import UNITS, Figure, compute_kpis
 
     app = current_app()
@@ -461,7 +500,7 @@ def kpi(year: int | None, on: datetime | None, as_json: bool) -> None:
         pct = "—" if f.percent is None else f"{f.percent:g}%"
         num = "—" if f.numerator is None else str(f.numerator)
         den = "—" if f.denominator is None else str(f.denominator)
-        mark = "*" if f.basis.value == "proxy" else ("†" if f.basis.value == "declared" else "")
+        mark = {"proxy": "*", "declared": "†", "no_data": "?"}.get(f.basis.value, "")
         return f"{num}/{den} {pct}{mark}"
 
     columns = [("K1", u) for u in UNITS] + [("K2", None)] + [("K3", u) for u in UNITS]
@@ -483,6 +522,7 @@ def kpi(year: int | None, on: datetime | None, as_json: bool) -> None:
         t.text("cli.kpi.targets", {"targets": ", ".join(f"{k} ≥ {v}%" for k, v in _targets().items())})
     )
     click.echo(t.text("cli.kpi.legend"))
+    click.echo(t.text("cli.kpi.legend_no_data"))
     notes: dict[str, Any] = {}
     for f in report.overall:
         if f.note:
@@ -496,9 +536,75 @@ def kpi(year: int | None, on: datetime | None, as_json: bool) -> None:
         click.echo(
             t.text("cli.kpi.k5_evidence", ev | {"required_locations": ev.get("required_locations") or "—"})
         )
+        click.echo(
+            "  "
+            + t.text(
+                "cli.kpi.k5_coverage",
+                ev
+                | {
+                    "audited_locations": ev.get("audited_locations") or "—",
+                    "missing_audit_locations": ev.get("missing_audit_locations") or "—",
+                },
+            )
+        )
 
 
 def _targets() -> dict[str, int]:
     from workflows.kpi import TARGETS
 
     return dict(TARGETS)
+
+
+def _marked_output(app: App, key: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+    if app.json_output:
+        app.emit({"marked": rows, "count": len(rows)} | extra)
+        return
+    codes = ", ".join(r["code"] for r in rows)
+    click.echo(app.t.text(key, extra | {"count": len(rows), "codes": codes}))
+
+
+@kpi.command("mark-published")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--aip", "aip", default=None, help="The AIP, when a code is held by several.")
+@click.option("--at", "at", type=DAY, default=None, help="Day the metadata went online (default: now).")
+@click.option("--unset", is_flag=True, help="Record that the metadata is not published.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def kpi_mark_published(
+    codes: tuple[str, ...], aip: str | None, at: datetime | None, unset: bool, as_json: bool
+) -> None:
+    """Record when the descriptive metadata of these hồ sơ (by code) and their tài liệu was
+    published online (K4). Until a public portal exists, this is where the date comes from."""
+    from workflows.kpi import mark_published
+
+    app = current_app()
+    app.json_output = as_json
+    if unset and at is not None:
+        app.fail("cli.kpi.unset_with_at", "--unset takes no --at", EXIT_USAGE)
+    with app.sessions.begin() as session:
+        aip_id = queries.resolve_aip_id(session, aip) if aip else None
+        when = None if unset else _local(app, at)
+        rows = [
+            m.as_dict() for m in mark_published(session, list(codes), aip_id=aip_id, at=when, unset=unset)
+        ]
+    key = "cli.kpi.unpublished" if unset else "cli.kpi.published"
+    _marked_output(app, key, rows, {"at": when.isoformat() if when else None})
+
+
+@kpi.command("mark-high-use")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--aip", "aip", default=None, help="The AIP, when a code is held by several.")
+@click.option("--unset", is_flag=True, help="Clear the mark.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def kpi_mark_high_use(codes: tuple[str, ...], aip: str | None, unset: bool, as_json: bool) -> None:
+    """Mark these hồ sơ (by code), and so their tài liệu, as records of high use (tần suất sử dụng
+    cao, K6); --unset clears the mark."""
+    from workflows.kpi import mark_high_use
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        aip_id = queries.resolve_aip_id(session, aip) if aip else None
+        rows = [m.as_dict() for m in mark_high_use(session, list(codes), aip_id=aip_id, unset=unset)]
+    _marked_output(app, "cli.kpi.high_use_unset" if unset else "cli.kpi.high_use_set", rows, {})

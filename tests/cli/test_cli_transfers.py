@@ -23,6 +23,8 @@ from repository.cli import main
 from tests.workflows.test_transfers import at, make_aip, make_dossier
 
 A = "H49.01"
+AIP = "uuid-c1100000-0000-4000-8000-000000000001"
+OTHER_AIP = "uuid-c1100000-0000-4000-8000-000000000002"
 TITLE = "Hồ sơ về việc xây dựng cầu Long Xuyên"
 
 
@@ -67,11 +69,32 @@ def kholuu(home: Path, database_url: str) -> Iterator[Kholuu]:
         set_declared_total(
             s, organ_id=A, year=2021, metric="permanent_e_records_created", value=4, source="t"
         )
-        aip = make_aip(s, "uuid-c1100000-0000-4000-8000-000000000001")
+        # ingested under a transfer (``kholuu ingest --transfer``): received, not accepted; the tests
+        # link it with ``kholuu transfer link``
+        aip = make_aip(s, AIP)
         make_dossier(
-            s, aip.id, "H49.01.2021.01", title=TITLE, end_on=date(2021, 3, 1), received=at(2025, 10, 1)
+            s,
+            aip.id,
+            "H49.01.2021.01",
+            title=TITLE,
+            end_on=date(2021, 3, 1),
+            received=at(2025, 10, 1),
+            transfer=True,
         )
-        make_dossier(s, aip.id, "H49.01.2021.02", end_on=date(2021, 4, 1), received=at(2025, 10, 1))
+        make_dossier(
+            s, aip.id, "H49.01.2021.02", end_on=date(2021, 4, 1), received=at(2025, 10, 1), transfer=True
+        )
+        # another package, of an agency not in the Danh mục, ingested without a transfer
+        other = make_aip(s, OTHER_AIP)
+        make_dossier(
+            s,
+            other.id,
+            "H49.09.2021.01",
+            organ_id="H49.09",
+            end_on=date(2021, 4, 1),
+            received=at(2025, 10, 1),
+            transfer=False,
+        )
     engine.dispose()
     yield run
 
@@ -103,8 +126,14 @@ def test_transfer_from_plan_to_decision(kholuu: Kholuu, tmp_path: Path) -> None:
     text = kholuu("transfer", "overdue", "--on", "2025-12-05", lang="vi")
     assert "quá hạn quyết định tiếp nhận 5 ngày" in text.output
 
-    linked = kholuu.json("transfer", "link", tid[:8], "uuid-c1100000")
-    assert linked["status"] == "processing" and linked["aip_id"].startswith("uuid-c1100000")
+    linked = kholuu.json("transfer", "link", tid[:8], AIP.removeprefix("uuid-"))
+    assert linked["status"] == "processing" and linked["aip_id"] == AIP
+    relinked = kholuu.json("transfer", "link", tid, OTHER_AIP, code=3)
+    assert relinked["error"]["code"] == "transfer.already_linked"
+    assert (relinked["error"]["params"]["aip"], relinked["error"]["params"]["other"]) == (AIP, OTHER_AIP)
+    second = kholuu.json("transfer", "receive", A, "other.zip", "--by", "Trần Thị Thu")["transfer_id"]
+    foreign = kholuu("transfer", "link", second, OTHER_AIP, lang="vi")
+    assert foreign.exit_code == 3 and "không phải của H49.01" in foreign.output
     neither = kholuu("transfer", "decide", tid, "--by", "Phạm Văn Quyết", "--json")
     assert neither.exit_code == 2
     assert json.loads(neither.stdout)["error"]["code"] == "cli.transfer.accept_or_reject"
@@ -125,6 +154,11 @@ def test_transfer_from_plan_to_decision(kholuu: Kholuu, tmp_path: Path) -> None:
         == "transfer.not_found"
     )
 
+    shown = kholuu.json("transfer", "show", tid)
+    assert (shown["status"], shown["aip_id"], shown["handover_prints"]) == ("accepted", AIP, [])
+    assert (
+        kholuu.json("transfer", "show", "no-such-transfer", code=4)["error"]["code"] == "transfer.not_found"
+    )
     listed = kholuu.json("transfer", "list", "--status", "accepted")
     assert [t["transfer_id"] for t in listed["transfers"]] == [tid]
     assert kholuu.json("transfer", "list", "--plans")["plans"][0]["replied_late"] is True
@@ -138,21 +172,31 @@ def test_handover_command(kholuu: Kholuu, tmp_path: Path) -> None:
     tid = kholuu.json("transfer", "receive", A, "p.zip", "--by", "Trần Thị Thu")["transfer_id"]
     refused = kholuu.json("transfer", "handover", tid, "--out", str(tmp_path / "x.pdf"), code=3)
     assert refused["error"]["code"] == "transfer.not_accepted" and not (tmp_path / "x.pdf").exists()
-    kholuu.json("transfer", "link", tid, "uuid-c1100000-0000-4000-8000-000000000001")
+    kholuu.json("transfer", "link", tid, AIP)
     kholuu.json("transfer", "decide", tid, "--accept", "--by", "Phạm Văn Quyết")
     out, page = tmp_path / "bien-ban.pdf", tmp_path / "bien-ban.html"
-    issued = kholuu.json("transfer", "handover", tid, "--out", str(out), "--html", str(page))
+    issued = kholuu.json("transfer", "handover", tid, "--out", str(out), "--html", str(page), "--by", "Thu")
     assert issued["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest() and issued["dossiers"] == 2
     html = page.read_text(encoding="utf-8")
     assert issued["sha256"] in html and TITLE in html and "BIÊN BẢN GIAO NHẬN" in html
     assert kholuu.json("transfer", "list")["transfers"][0]["handover_digest"] == issued["sha256"]
     again = kholuu("transfer", "handover", tid, "--out", str(out), lang="vi")
-    assert again.exit_code == 0 and "thay bản trước" in again.output
+    assert again.exit_code == 0 and "Đã in lại" in again.output and issued["sha256"] in again.output
+    prints = kholuu.json("transfer", "show", tid)["handover_prints"]
+    assert [p["sha256"] for p in prints] == [issued["sha256"], hashlib.sha256(out.read_bytes()).hexdigest()]
+    assert [p["by"] for p in prints] == ["Thu", ""]
+    shown = kholuu("transfer", "show", tid, lang="vi")
+    assert shown.exit_code == 0 and "bản in 1" in shown.output and "bản in 2" in shown.output
 
 
 def test_deadlines_and_kpi(kholuu: Kholuu) -> None:
+    tid = kholuu.json("transfer", "receive", A, "p.zip", "--by", "Thu", "--at", "2025-10-01T09:00")[
+        "transfer_id"
+    ]
+    kholuu.json("transfer", "link", tid, AIP)  # received, not decided
     data = kholuu.json("transfer", "deadlines", "--on", "2025-12-05", "--within-days", "30")
-    (agency,) = data["agencies"]
+    agency, unknown = data["agencies"]
+    assert unknown["organ_id"] == "" and [d["code"] for d in unknown["late"]] == ["H49.09.2021.01"]
     # created 1/3/2021 and 1/4/2021: due by 1/3/2024 and 1/4/2024, received 2025, not accepted
     assert [d["code"] for d in agency["overdue"]] == ["H49.01.2021.01", "H49.01.2021.02"]
     assert agency["not_received"] == [
@@ -163,6 +207,7 @@ def test_deadlines_and_kpi(kholuu: Kholuu) -> None:
             "missing": 2,
             "deadline": "2024-12-31",
             "status": "overdue",
+            "unit": "dossiers",
         }
     ]
     assert data["basis"] == "programme" and "QĐ 458" in data["basis_text"]
@@ -192,3 +237,35 @@ def test_deadlines_and_kpi(kholuu: Kholuu) -> None:
     assert table.exit_code == 0
     assert "K3 HS" in table.output and "0/4 0%†" in table.output and "* ước tính" in table.output
     assert "Chung" in table.output
+    # K4: no publication date recorded anywhere: "no data" and the command that records them
+    k4 = figures[("K4", "dossiers")]
+    assert (k4["numerator"], k4["percent"], k4["basis"], k4["note"]) == (
+        None,
+        None,
+        "no_data",
+        "kpi.note.k4_no_data",
+    )
+    assert "kholuu kpi mark-published" in table.output and "? chưa có dữ liệu" in table.output
+
+    kholuu.json("transfer", "decide", tid, "--accept", "--by", "Phạm Văn Quyết")
+    unknown = kholuu.json("kpi", "mark-published", "H49.01.2021.99", code=4)
+    assert unknown["error"]["code"] == "kpi.mark.dossier_not_found"
+    both = ("H49.01.2021.01", "H49.01.2021.02")
+    refused = kholuu.json("kpi", "mark-published", *both, "--unset", "--at", "2025-12-01", code=2)
+    assert refused["error"]["code"] == "cli.kpi.unset_with_at"
+    marked = kholuu.json(
+        "kpi", "mark-published", *both, "--aip", AIP.removeprefix("uuid-"), "--at", "2025-12-01"
+    )
+    assert marked["count"] == 2 and marked["at"] == "2025-12-01T00:00:00+07:00"
+    assert [m["code"] for m in marked["marked"]] == list(both)
+    high = kholuu("kpi", "mark-high-use", "H49.01.2021.01", lang="vi")
+    assert high.exit_code == 0 and "tần suất sử dụng cao" in high.output
+    kpi = kholuu.json("kpi", "--year", "2021")  # today: accepted just now, published on 1/12/2025
+    k4 = {(f["kpi"], f["unit"]): f for f in kpi["agencies"][0]["figures"]}[("K4", "dossiers")]
+    assert (k4["numerator"], k4["denominator"], k4["basis"]) == (2, 2, "measured")
+    # overall: H49.09's dossier is held too, not published
+    assert [(f["numerator"], f["denominator"]) for f in kpi["overall"] if f["kpi"] == "K4"] == [
+        (2, 3),
+        (0, 0),
+    ]
+    assert {f["basis"] for f in kpi["overall"] if f["kpi"] == "K6"} == {"measured"}

@@ -44,7 +44,7 @@ def accepted(settings: Settings, sessions: sessionmaker[Session]) -> str:
         aip = make_aip(s, "uuid-hand0001")
         for n, (code, title) in enumerate(DOSSIERS.items(), start=1):
             make_dossier(s, aip.id, code, title=title, organ_id=ORGAN, end_on=date(2021, 12, n),
-                         received=at(2025, 3, 3), number_of_page=10 * n,
+                         received=at(2025, 3, 3), transfer=True, number_of_page=10 * n,
                          documents=[{"number_of_page": 5} for _ in range(n + 1)])  # fmt: skip
         t = tr.receive(
             s, settings, organ_id=ORGAN, package_name="SIP.zip", received_at=at(2025, 3, 3), by="Trần Thị Thu"
@@ -72,7 +72,9 @@ def test_handover_pdf(
 ) -> None:
     out, page = tmp_path / "bien-ban.pdf", tmp_path / "bien-ban.html"
     with sessions.begin() as s:
-        issued = tr.issue_handover(s, settings, accepted, out, html_out=page)
+        issued = tr.issue_handover(
+            s, settings, accepted, out, html_out=page, by="Trần Thị Thu", at=at(2025, 3, 21)
+        )
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF-")
     assert issued.sha256 == hashlib.sha256(pdf).hexdigest() and issued.previous_sha256 is None
@@ -102,9 +104,24 @@ def test_handover_pdf(
     assert doc.xpath("//td[@data-field='pages_total']/text()") == ["30"]
 
     with sessions.begin() as s:  # printed again: a new PDF, a new digest, the old one reported
-        again = tr.issue_handover(s, settings, accepted, out)
+        again = tr.issue_handover(s, settings, accepted, out, language="en", at=at(2025, 3, 22))
     assert again.previous_sha256 == issued.sha256
     assert again.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    # both printed copies stay provable: every digest is kept, the latest is handover_digest
+    with sessions() as s:
+        row = s.get_one(Transfer, accepted)
+        assert row.handover_digest == again.sha256
+        history = tr.transfer_dict(row)["handover_prints"]
+    assert history == [
+        {
+            "sha256": issued.sha256,
+            "printed_at": "2025-03-21T03:00:00+00:00",
+            "by": "Trần Thị Thu",
+            "language": "vi",
+        },
+        {"sha256": again.sha256, "printed_at": "2025-03-22T03:00:00+00:00", "by": "", "language": "en"},
+    ]
+    assert [p["sha256"] for p in again.as_dict()["prints"]] == [issued.sha256, again.sha256]
 
 
 def test_handover_without_chromium_changes_nothing(
@@ -113,7 +130,8 @@ def test_handover_without_chromium_changes_nothing(
     with sessions.begin() as s, pytest.raises(ChromiumNotFound):
         tr.issue_handover(s, settings, accepted, tmp_path / "x.pdf", chromium="no-such-chromium-kholuu")
     with sessions() as s:
-        assert s.get_one(Transfer, accepted).handover_digest == ""
+        row = s.get_one(Transfer, accepted)
+        assert (row.handover_digest, row.handover_prints) == ("", [])
     assert not (tmp_path / "x.pdf").exists()
 
 
