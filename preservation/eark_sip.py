@@ -191,6 +191,11 @@ def _meta(f: ReceivedFile, role: MetadataRole, representation: str | None) -> Me
 
 
 def _role(parts: list[bytes]) -> MetadataRole:
+    if parts[:3] == [b"metadata", b"other", b"submission"]:
+        # An AIP sent by a system of the same kind (TT 05 Điều 17) carries the packaging of its own
+        # earlier submission there; it is kept whole under this submission's folder, at its full
+        # path, so it can never collide with this package's METS files kept there.
+        return MetadataRole.SUBMISSION
     if parts[0] == b"metadata" and len(parts) > 1:
         return {
             b"descriptive": MetadataRole.DESCRIPTIVE,

@@ -276,16 +276,20 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, tran
             params={"path": str(path)},
             path=str(path),
         )
-    options = IngestOptions(allow_duplicate=allow_duplicate, organ_id=organ_id)
     if transfer_id:
-        transfer_id = _open_transfer(app, transfer_id)
+        transfer_id, transfer_agency = _open_transfer(app, transfer_id)
+        organ_id = organ_id or transfer_agency  # the transfer says whose records these are
+    if organ_id:
+        from repository.catalog.records_store import check_agency
+
+        with app.sessions() as session:
+            check_agency(session, organ_id)  # before anything is read: a typo must not cost an ingest
+    options = IngestOptions(allow_duplicate=allow_duplicate, organ_id=organ_id, transfer_id=transfer_id)
     if detect(path) is not None:
         _ingest_legacy(app, path, options, transfer_id)
         return
     result = _run_ingest(app, path, options)
     if result.status is JobStatus.COMPLETED:
-        if transfer_id:
-            _link_transfer(app, transfer_id, result)
         payload = _ingest_payload(result)
         if transfer_id:
             payload["transfer"] = transfer_id
@@ -297,13 +301,14 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, tran
     _report_failure(app, result)
 
 
-def _open_transfer(app: App, transfer_id: str) -> str:
-    """The full id of an undecided transfer, checked before anything is ingested."""
+def _open_transfer(app: App, transfer_id: str) -> tuple[str, str]:
+    """The full id of an undecided transfer and its agency's mã định danh, checked before anything
+    is ingested."""
     from repository.commands.transfers import transfer_errors
     from workflows import transfers as tr
 
     @transfer_errors
-    def check() -> str:
+    def check() -> tuple[str, str]:
         with app.sessions() as session:
             transfer = tr.get_transfer(session, transfer_id)
             if transfer.status in tr.DECIDED:
@@ -317,21 +322,9 @@ def _open_transfer(app: App, transfer_id: str) -> str:
                         "by": transfer.decided_by,
                     },
                 )
-            return transfer.id
+            return transfer.id, transfer.agency.organ_id if transfer.agency is not None else ""
 
     return check()
-
-
-def _link_transfer(app: App, transfer_id: str, result: Any) -> None:
-    from repository.commands.transfers import transfer_errors
-    from workflows import transfers as tr
-
-    @transfer_errors
-    def link() -> None:
-        with app.sessions.begin() as session:
-            tr.link_ingest(session, transfer_id, result.job_id, result.aip_id)
-
-    link()
 
 
 def _run_ingest(app: App, path: Path, options: Any) -> Any:
@@ -379,8 +372,18 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
     out = app.settings.conversion_dir / str(uuid_mod.uuid4())
     try:
         try:
-            conversion = convert_legacy(path, out, load_tables(), software_version=__version__)
+            conversion = convert_legacy(
+                path,
+                out,
+                load_tables(),
+                software_version=__version__,
+                intake=app.settings.records.intake_only_permanent,
+            )
         except PreservationError as exc:
+            if not app.json_output:
+                for p in exc.params.get("problems", []):
+                    text = t.text(p["code"], {**p, "path": p["path"]}, default=p["message"])
+                    click.echo(f"  - [{p.get('dossier', '')}] {p['code']} {p['path']}: {text}", err=True)
             app.fail(exc.code, str(exc), EXIT_REFUSED, params=exc.params, path=exc.path)
         unmapped = [
             {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
@@ -435,8 +438,6 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
             }
             results.append(entry)
             if result.status is JobStatus.COMPLETED:
-                if transfer_id:
-                    _link_transfer(app, transfer_id, result)
                 if not app.json_output:
                     click.echo(f"[{code}]")
                     _echo_stored(app, result)
@@ -820,6 +821,7 @@ def job_clean(job_id: str) -> None:
 from repository.commands import audit as _audit_commands  # noqa: E402, F401
 from repository.commands import export as _export_commands  # noqa: E402, F401
 from repository.commands import records as _records_commands  # noqa: E402, F401
+from repository.commands import serve as _serve_commands  # noqa: E402, F401
 from repository.commands import storage as _storage_commands  # noqa: E402, F401
 from repository.commands import transfers as _transfer_commands  # noqa: E402, F401
 

@@ -100,13 +100,12 @@ def dossier_records(
     docs = []
     for i, name in enumerate(data_names):
         ordinal = i + 1
-        values = valid_values(
-            Variant.DOC_SIP,
-            tables,
-            docId=f"{FILE_CODE}.{ordinal}",
-            docCode=doc_code(FILE_CODE, ordinal),
-            **((documents or {}).get(i, {})),
-        )
+        overrides: dict[str, str | None] = {
+            "docId": f"{FILE_CODE}.{ordinal}",
+            "docCode": doc_code(FILE_CODE, ordinal),
+        }
+        overrides.update((documents or {}).get(i, {}))
+        values = valid_values(Variant.DOC_SIP, tables, **overrides)
         docs.append(
             DocumentRecord(
                 kind=DocumentKind.DOC,
@@ -128,6 +127,41 @@ DATA = {
 }
 
 
+def replace_file(sip: Path, rel: str, content: bytes) -> None:
+    """Change one file of a built SIP and keep its METS honest (CHECKSUM, SIZE of its reference),
+    as an agency's system that wrote that content would have."""
+    import hashlib
+
+    from lxml import etree
+
+    path = sip / rel
+    old = hashlib.sha256(path.read_bytes()).hexdigest().upper()
+    path.write_bytes(content)
+    new = hashlib.sha256(content).hexdigest().upper()
+    for mets_path in [sip / "METS.xml", *sip.glob("representations/*/METS.xml")]:
+        tree = etree.parse(str(mets_path))
+        changed = False
+        for el in tree.getroot().iter():
+            if el.get("CHECKSUM") == old:
+                el.set("CHECKSUM", new)
+                el.set("SIZE", str(len(content)))
+                changed = True
+        if changed:
+            tree.write(str(mets_path), xml_declaration=True, encoding="UTF-8")
+
+
+def write_sip(parent: Path, tables: Tables, records: RecordSet, data: Mapping[str, bytes]) -> Path:
+    """Write ``records`` as a SIP under ``parent`` with the given data files (name → bytes)."""
+    src = parent / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for i, (name, content) in enumerate(data.items()):
+        path = src / f"{i}.bin"
+        path.write_bytes(content)
+        files[("rep1", name)] = path
+    return build_sip(records, files, parent / "sips", tables, label=TITLE, submitter="UBND tỉnh An Giang")
+
+
 def build_sample_sip(
     parent: Path,
     tables: Tables,
@@ -138,12 +172,5 @@ def build_sample_sip(
 ) -> Path:
     """Write a TT 05 SIP_hoso with Vietnamese names and text under ``parent`` and return its folder."""
     data = dict(data or DATA)
-    src = parent / "src"
-    src.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for i, (name, content) in enumerate(data.items()):
-        path = src / f"{i}.bin"
-        path.write_bytes(content)
-        files[("rep1", name)] = path
     records = dossier_records(tables, list(data), package=package, documents=documents)
-    return build_sip(records, files, parent / "sips", tables, label=TITLE, submitter="UBND tỉnh An Giang")
+    return write_sip(parent, tables, records, data)

@@ -77,6 +77,7 @@ class IngestOptions:
     allow_duplicate: bool = False
     organ_id: str = ""  # the sending agency's mã định danh, when the operator names it
     converted_from: str = ""  # the legacy export a converted SIP came from (its folder and metadata file)
+    transfer_id: str = ""  # the received transfer (kholuu transfer receive) this package is
 
 
 @dataclass
@@ -149,6 +150,7 @@ def ingest(
                         "allow_duplicate": options.allow_duplicate,
                         "organ_id": options.organ_id,
                         "converted_from": options.converted_from,
+                        "transfer_id": options.transfer_id,
                     },
                 )
             )
@@ -192,6 +194,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
             payload_digest,
             records=(reading, prepared.archival) if reading is not None and prepared is not None else None,
             organ_id=options.organ_id,
+            transfer_id=options.transfer_id,
         )
     except StepFailed as failure:
         return _failed(ctx, failure, aip_id)
@@ -382,6 +385,7 @@ def register(
     payload_digest: str,
     records: tuple[Tt05Reading, RecordSet] | None = None,
     organ_id: str = "",
+    transfer_id: str = "",
 ) -> None:
     """One transaction: the AIP, its files and copies, its hồ sơ/tài liệu records, its events, and
     the end of the job.
@@ -417,12 +421,25 @@ def register(
             _insert_aip(
                 session, ctx, submission, built, formats, characterizations, copies, payload_digest, now
             )
+            session.flush()
             if records is not None:
-                session.flush()
                 reading, archival = records
+                # Under a transfer the records are accepted by the archive's decision, not by the
+                # ingest (TT 05: process, then decide); without one, storing them is the acceptance.
+                accepted = None if transfer_id else now
                 records_step.register(
-                    session, ctx, submission, reading, archival, aip_id, ctx.events[0].datetime, now, organ_id
+                    session,
+                    ctx,
+                    submission,
+                    reading,
+                    archival,
+                    aip_id,
+                    ctx.events[0].datetime,
+                    accepted,
+                    organ_id,
                 )
+            if transfer_id:
+                records_step.link_transfer(session, transfer_id, ctx.job_id, aip_id)
             in_package = [e.identifier for e in ctx.events if e.datetime <= built.creation_event.datetime]
             store.attach_job_events(session, ctx.job_id, aip_id, in_package)
             store.add_events(session, [accession, end], job_id=ctx.job_id, aip_id=aip_id)

@@ -31,7 +31,8 @@ from preservation.tt05.package import Tt05Reading, read_records
 from preservation.tt05.sip import schema_path
 from preservation.tt05.tables import Tables, load_tables
 from repository.catalog.records_store import register_records
-from workflows.runner import StepContext
+from workflows import transfers
+from workflows.runner import Refusal, StepContext
 
 DETAIL = (
     "Descriptive metadata (EAD.xml, EAD_doc/EAD_pic/EAD_media) validated against the element tables of "
@@ -172,7 +173,7 @@ def register(
     archival: RecordSet,
     aip_id: str,
     received_at: datetime,
-    accepted_at: datetime,
+    accepted_at: datetime | None,
     organ_id: str = "",
 ) -> None:
     """The hồ sơ and tài liệu rows: the submitted values and the archival ones (arcFileCode,
@@ -215,4 +216,15 @@ def register(
         accepted_at=accepted_at,
         organ_id=organ_id,
         archive_id=ctx.settings.records.archive_id,
+        extra=reading.unknown,
     )
+
+
+def link_transfer(session: Session, transfer_id: str, job_id: str, aip_id: str) -> None:
+    """Tie the AIP to the transfer it came in, in the registration transaction: a transfer that
+    cannot take it (decided, already linked, another agency's records) refuses the package, and
+    nothing is stored."""
+    try:
+        transfers.link_ingest(session, transfer_id, job_id, aip_id)
+    except transfers.TransferError as exc:
+        raise Refusal(str(exc), code=exc.code, params=exc.params) from exc

@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from preservation.errors import InvalidPackageError
+from preservation.findings import Severity
 from preservation.tt05.legacy_nd30 import detect_legacy, read_nd30
 from preservation.tt05.mapping import LegacyImport
 from preservation.tt05.model import Unmapped
 from preservation.tt05.muc_luc import read_muc_luc
+from preservation.tt05.package import check_records
 from preservation.tt05.sip import ExtraFile, build_sip
 from preservation.tt05.tables import Tables
 
@@ -84,15 +86,35 @@ def detect(folder: Path) -> tuple[str, Path] | None:
     return detect_legacy(top_level_files(folder))
 
 
+def check_conversion(result: LegacyImport, tables: Tables, *, intake: bool) -> None:
+    """Every hồ sơ of the export is checked before any SIP is written: an export is taken whole or
+    not at all, never half (a refused hồ sơ found after its neighbours were stored would leave the
+    operator to sort out which were)."""
+    problems = []
+    for dossier in result.dossiers:
+        code = dossier.records.package.get("fileCode")
+        for f in check_records(dossier.records, tables, intake=intake):
+            if f.severity is Severity.ERROR:
+                problems.append(
+                    {**dict(f.params), "code": f.code, "path": f.where, "message": f.message, "dossier": code}
+                )
+    if problems:
+        raise InvalidPackageError(
+            f"{len(problems)} problem(s) in the hồ sơ mapped from the legacy export; nothing was ingested",
+            code="conversion.invalid",
+            params={"count": len(problems), "problems": problems},
+        )
+
+
 def convert_legacy(
-    folder: Path, out: Path, tables: Tables, *, software_version: str | None = None
+    folder: Path, out: Path, tables: Tables, *, software_version: str | None = None, intake: bool = True
 ) -> LegacyConversion:
     """Write one TT 05 SIP_hoso per hồ sơ of the legacy export in ``folder`` into ``out``.
 
     Raises:
-        InvalidPackageError: not a legacy export (``legacy.not_legacy``), files no record describes
-            (``legacy.orphan_files``), records whose files are missing (``legacy.missing_files``),
-            or no hồ sơ at all (``legacy.empty``).
+        InvalidPackageError: not a legacy export (``conversion.not_legacy``), files no record describes
+            (``conversion.orphan_files``), records whose files are missing (``conversion.missing_files``),
+            no hồ sơ at all (``conversion.empty``), or hồ sơ that break TT 05 rules (``conversion.invalid``).
     """
     found = detect(folder)
     if found is None:
@@ -128,6 +150,7 @@ def convert_legacy(
             path=metadata_name,
             params={"files": ", ".join(missing), "count": len(missing)},
         )
+    check_conversion(result, tables, intake=intake)
     out.mkdir(parents=True, exist_ok=True)
     sips: list[Path] = []
     codes: list[str] = []

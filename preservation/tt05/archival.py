@@ -27,7 +27,8 @@ _TO_ARCHIVAL = {
     PackageType.SIP_HOSO: PackageType.AIP_HOSO,
     PackageType.SIP_TAILIEU: PackageType.AIP_TAILIEU,
 }
-_ORDINAL = re.compile(r"(\d{1,7})$")
+#: A trailing run of at most 7 digits, never the tail of a longer run.
+_ORDINAL = re.compile(r"(?<!\d)(\d{1,7})$")
 
 
 def archival_code(file_code: str, archive_id: str) -> str:

@@ -18,7 +18,7 @@ import calendar
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -88,12 +88,15 @@ class ParsedDescription:
         unknown: child elements not in the variant's table, in file order, each once.
         repeated: elements that appear more than once (the first occurrence is kept).
         empty: elements present but empty or whitespace only.
+        unknown_values: the text of each unknown element (NFC), so that nothing an agency sent
+            is lost to the catalog even when the table has no place for it.
     """
 
     description: Description
     unknown: tuple[str, ...] = ()
     repeated: tuple[str, ...] = ()
     empty: tuple[str, ...] = ()
+    unknown_values: Mapping[str, str] = field(default_factory=dict)
 
 
 class DescriptionWriteError(PreservationError):
@@ -155,6 +158,7 @@ def parse_description(
     values: dict[str, str] = {}
     seen: set[str] = set()
     unknown: list[str] = []
+    unknown_values: dict[str, str] = {}
     repeated: list[str] = []
     empty: list[str] = []
     for child in root:
@@ -173,6 +177,7 @@ def parse_description(
         seen.add(name)
         if name not in table_names:
             unknown.append(name)
+            unknown_values[name] = value
         elif not value:
             empty.append(name)
         else:
@@ -182,6 +187,7 @@ def parse_description(
         unknown=tuple(unknown),
         repeated=tuple(repeated),
         empty=tuple(empty),
+        unknown_values=unknown_values,
     )
 
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass
-from pathlib import PurePosixPath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
 
 from preservation.errors import InvalidPackageError
 from preservation.findings import Finding, Severity
 from preservation.package import MetadataFile, MetadataRole, PackageKind, Submission
+from preservation.tt05.archival import document_ordinal
 from preservation.tt05.ead import ParsedDescription, check_description, parse_description
 from preservation.tt05.model import (
     PACKAGE_VARIANT,
+    Description,
     DocumentKind,
     DocumentRecord,
     PackageType,
@@ -44,6 +49,8 @@ class Tt05Reading:
     records: RecordSet
     findings: tuple[Finding, ...]
     description_files: tuple[MetadataFile, ...]
+    unknown: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Elements no table knows, per description path: kept in the catalog, not dropped."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -54,6 +61,11 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+#: Namespaces of full EAD (EAD 2002, EAD3): finding aids that E-ARK tools (commons-ip, RODA) put
+#: in ``metadata/descriptive/EAD.xml``. They are descriptive metadata we keep, not TT 05 records.
+FULL_EAD_NAMESPACES = frozenset({"urn:isbn:1-931666-22-9", "http://ead3.archivists.org/schema/"})
+
+
 def package_description(submission: Submission) -> MetadataFile | None:
     """The package-level ``EAD.xml`` when the submission is an E-ARK package that has one."""
     if submission.kind is not PackageKind.EARK_SIP:
@@ -62,6 +74,40 @@ def package_description(submission: Submission) -> MetadataFile | None:
         if m.representation is None and _nfc(m.name.text).lower() == PACKAGE_DESCRIPTION.lower():
             return m
     return None
+
+
+def _root_namespace(path: Path) -> str | None:
+    """The namespace of the first element, read without loading the file (None when unreadable:
+    the full parse then says what is wrong)."""
+    try:
+        with path.open("rb") as fh:
+            for _, element in etree.iterparse(
+                fh, events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+            ):
+                return etree.QName(element).namespace
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return None
+
+
+def document_descriptions(submission: Submission) -> list[MetadataFile]:
+    """The representations' ``EAD_doc_*`` / ``EAD_pic_*`` / ``EAD_media_*`` files."""
+    return [
+        m
+        for m in sorted(submission.metadata, key=lambda x: x.name.raw)
+        if m.representation is not None
+        and m.role is MetadataRole.DESCRIPTIVE
+        and document_kind(m.name.text) is not None
+    ]
+
+
+def is_tt05(submission: Submission) -> bool:
+    """A TT 05 package has a flat ``EAD.xml`` (not a full EAD 2002/EAD3 finding aid) or TT 05
+    document descriptions; a generic E-ARK SIP with a full EAD finding aid is not one."""
+    top = package_description(submission)
+    if top is not None:
+        return _root_namespace(top.path) not in FULL_EAD_NAMESPACES
+    return bool(document_descriptions(submission)) and submission.kind is PackageKind.EARK_SIP
 
 
 def document_kind(name: str) -> DocumentKind | None:
@@ -76,8 +122,10 @@ def package_type(submission: Submission, parsed: ParsedDescription) -> PackageTy
     """SIP or AIP from the METS header; hồ sơ or tài liệu from what ``EAD.xml`` holds (a
     SIP_tailieu's description has ``source`` and no retention, Phụ lục IV)."""
     oais = dict(submission.info).get("OAISPACKAGETYPE", "SIP").upper()
-    values = parsed.description.values
-    loose = "source" in values and "maintenance" not in values
+    # the names present in the file, whichever table they belong to (parsing with the hồ sơ table
+    # files a SIP_tailieu's ``source`` under ``unknown``)
+    names = {*parsed.description.values, *parsed.unknown, *parsed.empty, *parsed.repeated}
+    loose = "source" in names and "maintenance" not in names
     if oais == "AIP":
         return PackageType.AIP_TAILIEU if loose else PackageType.AIP_HOSO
     if oais == "DIP":
@@ -106,15 +154,30 @@ def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt0
     Raises:
         InvalidPackageError: a description file that is not flat, well-formed XML (``tt05.not_xml``).
     """
+    if not is_tt05(submission):
+        return None
     top = package_description(submission)
     if top is None:
-        return None
+        where = document_descriptions(submission)[0].name.text
+        finding = Finding(
+            code="description.missing_package_description",
+            severity=Severity.ERROR,
+            where=PACKAGE_DESCRIPTION,
+            message=f"the package carries TT 05 document descriptions ({where}…) "
+            f"but no {PACKAGE_DESCRIPTION}",
+            params={"file": PACKAGE_DESCRIPTION, "example": where},
+        )
+        empty = RecordSet(PackageType.SIP_HOSO, Description(Variant.HOSO_SIP, PACKAGE_DESCRIPTION, {}), ())
+        return Tt05Reading(records=empty, findings=(finding,), description_files=())
     first = parse_description(top.path, Variant.HOSO_SIP, top.name.text)
     ptype = package_type(submission, first)
     variant = PACKAGE_VARIANT[ptype]
     parsed = first if variant is Variant.HOSO_SIP else parse_description(top.path, variant, top.name.text)
     findings: list[Finding] = list(check_description(parsed, tables, intake=intake))
     used: list[MetadataFile] = [top]
+    unknown: dict[str, Mapping[str, str]] = {}
+    if parsed.unknown_values:
+        unknown[top.name.text] = parsed.unknown_values
 
     payload_by_rep: dict[str, dict[str, str]] = {}
     for p in submission.payload:
@@ -128,6 +191,8 @@ def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt0
         used.append(m)
         doc = parse_description(m.path, _document_variant(kind, ptype), m.name.text)
         findings.extend(check_description(doc, tables, intake=intake))
+        if doc.unknown_values:
+            unknown[m.name.text] = doc.unknown_values
         files = _match(m.name.text, kind, payload_by_rep.get(m.representation, {}))
         if not files:
             findings.append(
@@ -170,6 +235,7 @@ def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt0
                 params={"file": top.name.text},
             )
         )
+    findings.extend(_package_checks(ptype, top.name.text, parsed.description, documents))
     total = parsed.description.get("totalDoc")
     if total.isdigit() and documents and int(total) != len(documents):
         findings.append(
@@ -189,7 +255,69 @@ def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt0
         source=source,
         unmapped=unmapped,
     )
-    return Tt05Reading(records=records, findings=tuple(findings), description_files=tuple(used))
+    return Tt05Reading(
+        records=records, findings=tuple(findings), description_files=tuple(used), unknown=unknown
+    )
+
+
+def check_records(records: RecordSet, tables: Tables, *, intake: bool) -> list[Finding]:
+    """The checks ingest makes, on records that are not files yet (a legacy export mapped onto
+    TT 05): every description against its table, and the rules across files."""
+    findings: list[Finding] = []
+    for desc in [records.package, *(d.description for d in records.documents)]:
+        findings.extend(check_description(ParsedDescription(desc, (), (), ()), tables, intake=intake))
+    findings.extend(
+        _package_checks(records.package_type, records.package.path, records.package, list(records.documents))
+    )
+    return findings
+
+
+def _package_checks(
+    ptype: PackageType, where: str, package: Description, documents: list[DocumentRecord]
+) -> list[Finding]:
+    """Rules across files, found before anything is built or stored: a DIP is for readers, not for
+    ingest; every tài liệu needs its own số thứ tự in the hồ sơ (the AIP's docOrdinal); a docCode
+    should be the dossier's code + the STT (vn-standards.md §1.1)."""
+    out: list[Finding] = []
+    if ptype is PackageType.DIP:
+        out.append(
+            Finding(
+                code="description.dip_not_ingestible",
+                severity=Severity.ERROR,
+                where=where,
+                message="a DIP (dissemination package) is made for a reader and cannot be ingested",
+                params={"file": where},
+            )
+        )
+        return out
+    seen: dict[int, str] = {}
+    for position, doc in enumerate(documents, start=1):
+        ordinal = document_ordinal(doc.description, position)
+        if ordinal in seen:
+            out.append(
+                Finding(
+                    code="description.duplicate_ordinal",
+                    severity=Severity.ERROR,
+                    where=doc.description.path,
+                    message=f"số thứ tự {ordinal} is also the number of {seen[ordinal]}",
+                    params={"file": doc.description.path, "ordinal": ordinal, "other": seen[ordinal]},
+                )
+            )
+        seen.setdefault(ordinal, doc.description.path)
+    file_code = package.get("fileCode") or package.get("arcFileCode")
+    for doc in documents:
+        code = doc.description.get("docCode")
+        if file_code and code and not code.startswith(file_code):
+            out.append(
+                Finding(
+                    code="description.doc_code_prefix",
+                    severity=Severity.WARNING,
+                    where=f"{doc.description.path}#docCode",
+                    message=f"docCode {code} does not start with the dossier code {file_code}",
+                    params={"file": doc.description.path, "value": code, "file_code": file_code},
+                )
+            )
+    return out
 
 
 def _match(description_name: str, kind: DocumentKind, payload: dict[str, str]) -> list[str]:

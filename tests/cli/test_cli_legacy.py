@@ -148,3 +148,23 @@ def test_file_no_record_describes_is_refused(env: dict[str, str], database_url: 
     assert "Tờ trình lạc.pdf" in r.stderr
     assert dossiers(database_url) == []
     assert json.loads(kholuu("aip", "list", "--json", env=env).stdout)["aips"] == []
+
+
+def test_export_with_one_bad_dossier_stores_nothing(
+    env: dict[str, str],  # noqa: F811
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """Every hồ sơ is checked before any is stored: an export is taken whole or not at all."""
+    folder = tmp_path / "nd30"
+    shutil.copytree(SAMPLES / "legacy-nd30-so-noi-vu", folder)
+    xml = folder / "ho-so-nd30.xml"
+    text = xml.read_text(encoding="utf-8")
+    second = text.index("<FileNotation>15.VT</FileNotation>")
+    broken = text[:second] + text[second:].replace("<Rights>Thường</Rights>", "<Rights>Không rõ</Rights>", 1)
+    xml.write_text(broken, encoding="utf-8")
+    r = kholuu("--lang", "en", "ingest", str(folder), env=env)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "000.00.27.H02.2023.15.VT" in r.stderr and "mode" in r.stderr
+    assert dossiers(database_url) == []
+    assert json.loads(kholuu("aip", "list", "--json", env=env).stdout)["aips"] == []

@@ -8,6 +8,10 @@ import json
 import zipfile
 from pathlib import Path
 
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from repository.catalog.records import Dossier
 from tests.cli.test_cli import env, kholuu  # noqa: F401  (env is a fixture)
 from tests.conftest import SAMPLES
 from tests.reports.test_fixity_report import needs_chromium
@@ -15,6 +19,15 @@ from tests.reports.test_fixity_report import needs_chromium
 SAMPLE = SAMPLES / "sip-tt05-hoso-so-hoa.zip"
 AGENCY = "000.00.27.H01"
 CODE = "000.00.27.H01.2024.05.VP"
+
+
+def accepted_at(database_url: str) -> list[object]:
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as s:
+            return list(s.scalars(select(Dossier.accepted_at)).all())
+    finally:
+        engine.dispose()
 
 
 def ok(*args: str, env: dict[str, str]) -> dict[str, object]:  # noqa: F811
@@ -25,7 +38,11 @@ def ok(*args: str, env: dict[str, str]) -> dict[str, object]:  # noqa: F811
 
 
 @needs_chromium
-def test_transfer_ingest_accept_handover_search_export_kpi(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_transfer_ingest_accept_handover_search_export_kpi(
+    env: dict[str, str],  # noqa: F811
+    database_url: str,
+    tmp_path: Path,
+) -> None:
     ok("records", "agency", "add", AGENCY, "Văn phòng UBND tỉnh An Giang", env=env)
     transfer = str(
         ok("transfer", "receive", AGENCY, SAMPLE.name, "--by", "Lê Văn Tâm", env=env)["transfer_id"]
@@ -37,10 +54,14 @@ def test_transfer_ingest_accept_handover_search_export_kpi(env: dict[str, str], 
     show = ok("aip", "show", aip_id, env=env)
     (dossier,) = show["records"]  # type: ignore[misc]
     assert dossier["code"] == CODE and len(dossier["documents"]) == 3
+    # under a transfer the records are accepted by the decision, not by the ingest
+    assert accepted_at(database_url) == [None]
 
     # a second package cannot be ingested against a decided transfer
     decided = ok("transfer", "decide", transfer, "--accept", "--by", "Trưởng phòng Thu thập", env=env)
     assert decided["status"] == "accepted"
+    (when,) = accepted_at(database_url)
+    assert when is not None
     again = kholuu("ingest", str(SAMPLE), "--transfer", transfer, "--allow-duplicate", "--json", env=env)
     assert again.returncode == 3 and json.loads(again.stdout)["error"]["code"] == "transfer.already_decided"
 
@@ -67,3 +88,10 @@ def test_transfer_that_does_not_exist_stops_the_ingest(env: dict[str, str]) -> N
     assert r.returncode == 4
     assert json.loads(r.stdout)["error"]["code"] == "transfer.not_found"
     assert json.loads(kholuu("aip", "list", "--json", env=env).stdout)["aips"] == []
+
+
+def test_unknown_agency_stops_the_ingest_before_it_starts(env: dict[str, str]) -> None:  # noqa: F811
+    r = kholuu("ingest", str(SAMPLE), "--agency", "000.00.99.Z99", "--json", env=env)
+    assert r.returncode == 4
+    assert json.loads(r.stdout)["error"]["code"] == "records.agency_unknown"
+    assert json.loads(kholuu("job", "list", "--json", env=env).stdout)["jobs"] == []

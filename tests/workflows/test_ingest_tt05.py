@@ -5,28 +5,44 @@ the element, with nothing stored."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import unicodedata
 import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.csip import validate_package
 from preservation.findings import Severity
-from preservation.tt05.ead import check_description, parse_description, validate_xsd
+from preservation.tt05.ead import check_description, parse_description, validate_xsd, write_description
+from preservation.tt05.model import Description, PackageType, RecordSet, doc_code
 from preservation.tt05.tables import Tables, Variant, load_tables
 from repository.catalog.models import Aip, File, JobStatus
 from repository.catalog.records import Document, DocumentFile, Dossier
 from repository.i18n import Translator
 from repository.settings import Settings
-from tests.tt05 import DATA, FILE_CODE, TITLE, build_sample_sip
+from tests.conftest import ROOT
+from tests.tt05 import (
+    DATA,
+    FILE_CODE,
+    ORGAN_ID,
+    TITLE,
+    build_sample_sip,
+    dossier_records,
+    replace_file,
+    valid_values,
+    write_sip,
+)
 from tests.workflows.conftest import Ingest, job_row
 from tests.workflows.test_ingest import check_package, export, stored_objects
 from workflows.export import ExportFormat, export_aip
 from workflows.export_dip import AccessRequest
+
+EARK_MINIMAL = ROOT / "tests/data/eark-sip/minimal"
 
 
 @pytest.fixture(scope="module")
@@ -191,13 +207,158 @@ def test_every_violation_is_reported_at_once(
 def test_description_without_its_data_file_is_refused(
     run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
 ) -> None:
-    settings, _ = ready
-    sip = build_sample_sip(tmp_path, tables)
-    descriptive = sip / "representations/rep1/metadata/descriptive"
-    victim = sorted(descriptive.glob("EAD_doc_*.xml"))[0]
-    shutil.move(victim, descriptive / "EAD_doc_không có tệp này.xml")
-    # the SIP METS still names the old file: ingest refuses on the METS reference first or on the
-    # description; either way nothing is stored and the answer names the file
+    settings, sessions = ready
+    records = dossier_records(tables, list(DATA))
+    orphan = dataclasses.replace(records.documents[2], data_files=())  # EAD_doc_x.xml names no file
+    records = dataclasses.replace(records, documents=(*records.documents[:2], orphan))
+    sip = write_sip(
+        tmp_path,
+        tables,
+        records,
+        {
+            n: c
+            for n, c in DATA.items()
+            if n in records.documents[0].data_files + records.documents[1].data_files
+        },
+    )
     result = run_ingest(sip)
     assert result.status is JobStatus.REFUSED
+    codes = {(e.code, e.path) for e in job_row(sessions, result.job_id).errors}
+    assert (
+        "description.document_without_file",
+        "representations/rep1/metadata/descriptive/EAD_doc_x.xml",
+    ) in codes
     assert stored_objects(settings) == []
+
+
+def test_sip_tailieu_becomes_an_aip_tailieu(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    settings, sessions = ready
+    package = valid_values(Variant.TAILIEU_SIP, tables, fileCode=f"{ORGAN_ID}.2024.01.0000001", totalDoc="3")
+    dossier = dossier_records(tables, list(DATA))
+    records = RecordSet(
+        PackageType.SIP_TAILIEU, Description(Variant.TAILIEU_SIP, "EAD.xml", package), dossier.documents
+    )
+    result = run_ingest(write_sip(tmp_path, tables, records, DATA))
+    assert result.status is JobStatus.COMPLETED, result.error and result.error.records
+    assert result.aip_id is not None
+    folder = export(settings, result.aip_id, tmp_path / "out")
+    check_package(folder)
+    ead = folder / "metadata/descriptive/EAD.xml"
+    assert validate_xsd(ead, Variant.TAILIEU_AIP) == []
+    with sessions() as s:
+        (row,) = s.scalars(select(Dossier).where(Dossier.aip_id == result.aip_id)).all()
+        assert (row.kind, row.package_type) == ("tailieu", "SIP_tailieu")
+        assert len(row.documents) == 3
+
+
+def test_aip_hoso_from_a_system_of_the_same_kind(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    """TT 05 Điều 17: an AIP_hoso sent by another archive's system is read with the AIP tables; its
+    own submission history is kept whole (no path collides)."""
+    settings, sessions = ready
+    first = run_ingest(build_sample_sip(tmp_path, tables))
+    assert first.aip_id is not None
+    aip_folder = export(settings, first.aip_id, tmp_path / "sent")
+    second = run_ingest(aip_folder, allow_duplicate=True)
+    assert second.status is JobStatus.COMPLETED, second.error and second.error.records
+    assert second.aip_id is not None
+    folder = export(settings, second.aip_id, tmp_path / "kept")
+    check_package(folder)
+    assert (folder / "metadata/other/submission/metadata/other/submission/METS.xml").is_file()
+    with sessions() as s:
+        (row,) = s.scalars(select(Dossier).where(Dossier.aip_id == second.aip_id)).all()
+        assert row.package_type == "AIP_hoso" and [d.ordinal for d in row.documents] == [1, 2, 3]
+
+
+def test_aip_hoso_intake_is_permanent_only(tables: Tables, tmp_path: Path) -> None:
+    values = valid_values(Variant.HOSO_AIP, tables, maintenance="04")
+    path = tmp_path / "EAD.xml"
+    write_description(Description(Variant.HOSO_AIP, "EAD.xml", values), tables, path)
+    parsed = parse_description(path, Variant.HOSO_AIP, "EAD.xml")
+    codes = [(f.code, f.params.get("element")) for f in check_description(parsed, tables, intake=True)]
+    assert codes == [("tt05.intake_code", "maintenance")]
+
+
+def test_full_ead_finding_aid_is_generic_descriptive_metadata(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    """An E-ARK SIP from commons-ip/RODA may carry an EAD 2002 finding aid as EAD.xml: it is kept
+    as descriptive metadata, not read as a TT 05 hồ sơ (and not refused)."""
+    _, sessions = ready
+    sip = tmp_path / "sip"
+    shutil.copytree(EARK_MINIMAL, sip)
+    (sip / "metadata/descriptive/EAD.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ead xmlns="urn:isbn:1-931666-22-9"><eadheader><eadid>AG-1'
+        "</eadid><filedesc><titlestmt><titleproper>Phông UBND tỉnh</titleproper></titlestmt></filedesc>"
+        '</eadheader><archdesc level="fonds"><did><unittitle>Phông UBND tỉnh</unittitle></did>'
+        "</archdesc></ead>\n",
+        encoding="utf-8",
+    )
+    result = run_ingest(sip)
+    assert result.status is JobStatus.COMPLETED, result.error and result.error.records
+    with sessions() as s:
+        assert s.scalars(select(Dossier)).all() == []
+
+
+def test_tt05_documents_without_package_description_are_refused(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    settings, sessions = ready
+    sip = build_sample_sip(tmp_path, tables)
+    (sip / "metadata/descriptive/EAD.xml").unlink()
+    mets = etree.parse(str(sip / "METS.xml"))
+    for dmd in mets.getroot().findall("{http://www.loc.gov/METS/}dmdSec"):
+        dmd.getparent().remove(dmd)
+    for div in mets.getroot().iter("{http://www.loc.gov/METS/}div"):
+        div.attrib.pop("DMDID", None)
+    mets.write(str(sip / "METS.xml"), xml_declaration=True, encoding="UTF-8")
+    result = run_ingest(sip)
+    assert result.status is JobStatus.REFUSED
+    codes = {e.code for e in job_row(sessions, result.job_id).errors}
+    assert "description.missing_package_description" in codes
+    assert stored_objects(settings) == []
+
+
+def test_two_documents_with_one_number_are_refused_before_storage(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    settings, sessions = ready
+    sip = build_sample_sip(tmp_path, tables, documents={1: {"docCode": doc_code(FILE_CODE, 1)}})
+    result = run_ingest(sip)
+    assert result.status is JobStatus.REFUSED
+    job = job_row(sessions, result.job_id)
+    assert "description.duplicate_ordinal" in {e.code for e in job.errors}
+    assert {s.name for s in job.steps if s.status.value == "failed"} == {"descriptive metadata validation"}
+    assert stored_objects(settings) == []
+
+
+def test_a_dip_is_not_ingested(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    _, sessions = ready
+    sip = build_sample_sip(tmp_path, tables)
+    mets_path = sip / "METS.xml"
+    mets_path.write_bytes(mets_path.read_bytes().replace(b'OAISPACKAGETYPE="SIP"', b'OAISPACKAGETYPE="DIP"'))
+    result = run_ingest(sip)
+    assert result.status is JobStatus.REFUSED
+    assert "description.dip_not_ingestible" in {e.code for e in job_row(sessions, result.job_id).errors}
+
+
+def test_elements_no_table_knows_are_kept_in_the_catalog(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
+) -> None:
+    _, sessions = ready
+    sip = build_sample_sip(tmp_path, tables)
+    ead = sip / "metadata/descriptive/EAD.xml"
+    text = ead.read_text(encoding="utf-8").replace(
+        "</ead>", "  <nguoiLapHoSo>Nguyễn Thị Hương</nguoiLapHoSo>\n</ead>"
+    )
+    replace_file(sip, "metadata/descriptive/EAD.xml", text.encode("utf-8"))
+    result = run_ingest(sip)
+    assert result.status is JobStatus.COMPLETED, result.error and result.error.records
+    with sessions() as s:
+        (row,) = s.scalars(select(Dossier)).all()
+        assert row.elements["_unknown"] == {"nguoiLapHoSo": "Nguyễn Thị Hương"}
