@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from preservation.csip import validate_package
 from preservation.errors import InvalidPackageError
 from preservation.events import Event, EventType, Outcome
 from preservation.findings import Finding, Severity
@@ -27,7 +28,7 @@ from preservation.package import MetadataFile, MetadataRole, Submission
 from preservation.tt05.archival import SCHEMA_NAMES, to_archival
 from preservation.tt05.ead import check_description, parse_description, validate_xsd, write_description
 from preservation.tt05.model import Description, DocumentRecord, RecordSet
-from preservation.tt05.package import Tt05Reading, read_records
+from preservation.tt05.package import Tt05Reading, check_mets, load_package_rules, read_records
 from preservation.tt05.sip import schema_path
 from preservation.tt05.tables import Tables, load_tables
 from repository.catalog.records_store import register_records
@@ -63,6 +64,11 @@ def describe(ctx: StepContext, submission: Submission, aip_id: str) -> Tt05Readi
         raise
     if reading is None:
         return None
+    csip = validate_package(submission.tree.root, expected_type=None, verify_checksums=False)
+    rules = load_package_rules()
+    reading = dataclasses.replace(
+        reading, findings=(*check_mets(submission.tree.root, rules, csip), *reading.findings)
+    )
     text = "\n".join(_line(f) for f in reading.findings)
     if reading.records.unmapped:
         text = "\n".join(

@@ -362,3 +362,33 @@ def test_elements_no_table_knows_are_kept_in_the_catalog(
     with sessions() as s:
         (row,) = s.scalars(select(Dossier)).all()
         assert row.elements["_unknown"] == {"nguoiLapHoSo": "Nguyễn Thị Hương"}
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ((b'CHECKSUMTYPE="SHA-256"', b'CHECKSUMTYPE="MD5"'), "description.checksum_type"),
+        ((b'LABEL="CSIP"', b'LABEL="Other"'), "description.csip_rule"),
+    ],
+    ids=["md5", "no-csip-structmap"],
+)
+def test_tt05_package_rules_refuse_the_package(
+    change: tuple[bytes, bytes],
+    code: str,
+    run_ingest: Ingest,
+    ready: tuple[Settings, sessionmaker[Session]],
+    tmp_path: Path,
+    tables: Tables,
+) -> None:
+    """TT 05: SHA-256 on every file and mdRef, a structMap labelled CSIP (config/tt05/package_rules.toml)."""
+    settings, sessions = ready
+    sip = build_sample_sip(tmp_path, tables)
+    mets = sip / "representations/rep1/METS.xml"
+    mets.write_bytes(mets.read_bytes().replace(*change))
+    result = run_ingest(sip)
+    assert result.status is JobStatus.REFUSED
+    errors = job_row(sessions, result.job_id).errors
+    assert code in {e.code for e in errors}, [(e.code, e.message) for e in errors]
+    hit = next(e for e in errors if e.code == code)
+    assert "representations/rep1/METS.xml" in (hit.path or "")
+    assert stored_objects(settings) == []
