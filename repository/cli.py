@@ -365,7 +365,7 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
     import uuid as uuid_mod
 
     from preservation.errors import PreservationError
-    from preservation.tt05.tables import load_tables
+    from preservation.tt05.tables import shipped_tables as tt05_tables
     from workflows.legacy import convert_legacy
 
     t = app.t
@@ -375,7 +375,7 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
             conversion = convert_legacy(
                 path,
                 out,
-                load_tables(),
+                tt05_tables(),
                 software_version=__version__,
                 intake=app.settings.records.intake_only_permanent,
             )
@@ -606,13 +606,13 @@ def aip_show(aip_id: str, as_json: bool) -> None:
 
 def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
     """The hồ sơ and tài liệu an AIP carries (TT 05 packages), with code-list labels."""
-    from preservation.tt05.tables import load_tables
+    from preservation.tt05.tables import shipped_tables as tt05_tables
     from repository.catalog.records_store import dossiers_for_aip
 
     dossiers = dossiers_for_aip(session, aip_id)
     if not dossiers:
         return []
-    tables = load_tables()
+    tables = tt05_tables()
     lang = current_app().settings.ui.language
     out = []
     for d in dossiers:

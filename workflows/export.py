@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from preservation.events import Event, EventType, Outcome
 from preservation.fixity import MultiHasher, iter_blocks
 from preservation.tt05.model import Description
-from preservation.tt05.tables import Tables, load_tables
+from preservation.tt05.tables import Tables, shipped_tables
 from repository.catalog import store
 from repository.catalog.models import Aip, File
 from repository.settings import Settings
@@ -209,7 +209,7 @@ def export_aip(
                 code="export.request_missing",
                 kind=ErrorKind.USAGE,
             )
-        tables = tables or load_tables()
+        tables = tables or shipped_tables()
         request_description = request_to_description(request, tables)
         with sessions() as session:
             selection = select_documents(session, aip_id, approved=bool(request.approved_conditional.strip()))

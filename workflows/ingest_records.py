@@ -30,7 +30,7 @@ from preservation.tt05.ead import check_description, parse_description, validate
 from preservation.tt05.model import Description, DocumentRecord, RecordSet
 from preservation.tt05.package import Tt05Reading, check_mets, load_package_rules, read_records
 from preservation.tt05.sip import schema_path
-from preservation.tt05.tables import Tables, load_tables
+from preservation.tt05.tables import Tables, shipped_tables
 from repository.catalog.records_store import register_records
 from workflows import transfers
 from workflows.runner import Refusal, StepContext
@@ -51,7 +51,7 @@ class Prepared:
 
 
 def tables_for(ctx: StepContext) -> Tables:
-    return load_tables()
+    return shipped_tables()
 
 
 def describe(ctx: StepContext, submission: Submission, aip_id: str) -> Tt05Reading | None:

@@ -37,7 +37,7 @@ from preservation.tt05.tables import (
     Requirement,
     Tables,
     Variant,
-    load_tables,
+    shipped_tables,
 )
 
 __all__ = [
@@ -189,12 +189,6 @@ def parse_description(
         empty=tuple(empty),
         unknown_values=unknown_values,
     )
-
-
-@cache
-def shipped_tables() -> Tables:
-    """The tables in ``config/tt05`` (read once: they are data shipped with the program)."""
-    return load_tables()
 
 
 def _not_flat(where: str, element: str, problem: str) -> NoReturn:

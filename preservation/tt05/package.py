@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -21,6 +20,7 @@ from lxml import etree
 
 from preservation.errors import InvalidPackageError
 from preservation.findings import Finding, Severity
+from preservation.names import nfc
 from preservation.package import MetadataFile, MetadataRole, PackageKind, Submission
 from preservation.tt05.archival import document_ordinal
 from preservation.tt05.ead import ParsedDescription, check_description, parse_description
@@ -58,10 +58,6 @@ class Tt05Reading:
         return [f for f in self.findings if f.severity is Severity.ERROR]
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 #: Namespaces of full EAD (EAD 2002, EAD3): finding aids that E-ARK tools (commons-ip, RODA) put
 #: in ``metadata/descriptive/EAD.xml``. They are descriptive metadata we keep, not TT 05 records.
 FULL_EAD_NAMESPACES = frozenset({"urn:isbn:1-931666-22-9", "http://ead3.archivists.org/schema/"})
@@ -72,7 +68,7 @@ def package_description(submission: Submission) -> MetadataFile | None:
     if submission.kind is not PackageKind.EARK_SIP:
         return None
     for m in submission.metadata:
-        if m.representation is None and _nfc(m.name.text).lower() == PACKAGE_DESCRIPTION.lower():
+        if m.representation is None and nfc(m.name.text).lower() == PACKAGE_DESCRIPTION.lower():
             return m
     return None
 
@@ -182,7 +178,7 @@ def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt0
 
     payload_by_rep: dict[str, dict[str, str]] = {}
     for p in submission.payload:
-        payload_by_rep.setdefault(p.representation, {})[_nfc(p.name.text)] = p.name.text
+        payload_by_rep.setdefault(p.representation, {})[nfc(p.name.text)] = p.name.text
     claimed: set[tuple[str, str]] = set()
     documents: list[DocumentRecord] = []
     for m in sorted(submission.metadata, key=lambda x: x.name.raw):
@@ -381,7 +377,7 @@ def _package_checks(
 
 
 def _match(description_name: str, kind: DocumentKind, payload: dict[str, str]) -> list[str]:
-    base = _nfc(PurePosixPath(description_name).name)
+    base = nfc(PurePosixPath(description_name).name)
     prefix = next(p for p, k in _KIND_PREFIX.items() if k is kind)
     key = base[len(prefix) : -len(".xml")]
     exact = [name for nfc_name, name in payload.items() if nfc_name == key]
@@ -397,7 +393,7 @@ def _match(description_name: str, kind: DocumentKind, payload: dict[str, str]) -
 def _legacy(submission: Submission) -> tuple[RecordSource, tuple[Unmapped, ...]]:
     """A package we converted from a legacy export says so in its mapping report."""
     report = next(
-        (m for m in submission.metadata if _nfc(m.name.text) == LEGACY_REPORT and m.representation is None),
+        (m for m in submission.metadata if nfc(m.name.text) == LEGACY_REPORT and m.representation is None),
         None,
     )
     if report is None:

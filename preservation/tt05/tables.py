@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,13 @@ def load_tables(folder: Path = DEFAULT_DIR) -> Tables:
     if missing:
         raise TablesError(f"element tables missing: {sorted(missing)}", path=str(folder))
     return Tables(variants=variants, codelists=codelists)
+
+
+@cache
+def shipped_tables() -> Tables:
+    """The tables in ``config/tt05``, read once per process: they are data shipped with the program
+    (config is loaded once), and every ingest, export and report needs them."""
+    return load_tables()
 
 
 def _element(raw: Mapping[str, Any], variant: str) -> Element:

@@ -22,7 +22,6 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -33,7 +32,7 @@ from sqlalchemy.orm import Session
 from preservation.names import fold
 from preservation.tt05.ead import description_date
 from preservation.tt05.model import DocumentRecord, PackageType, RecordSet, split_file_code
-from preservation.tt05.tables import Tables, load_tables
+from preservation.tt05.tables import Tables, shipped_tables
 from repository.catalog.records import Document, DocumentFile, Dossier, SourceAgency
 
 if TYPE_CHECKING:  # the names loaded on first use by __getattr__ below, for type checkers
@@ -223,9 +222,8 @@ def _int(text: str) -> int | None:
         return None
 
 
-@cache
 def _tables() -> Tables:
-    return load_tables()
+    return shipped_tables()
 
 
 def mode_codes() -> tuple[str, ...]:

@@ -4,7 +4,7 @@ The biên bản is what the source agency and the Historical Archive sign when r
 (Luật Lưu trữ 2024 on thu nộp; TT 06/2025/TT-BNV details khoản 3 Điều 19, the thu nộp procedure;
 the list of hồ sơ carries the TT 05/2025 dossier data set: mã hồ sơ, tiêu đề, thời gian, thời hạn
 lưu trữ, mức độ tiếp cận, số tài liệu, số trang, vn-standards.md §1.2). Labels of the code lists
-come from ``config/tt05/codelists.toml`` through :func:`preservation.tt05.tables.load_tables`.
+come from ``config/tt05/codelists.toml`` through :func:`preservation.tt05.tables.shipped_tables`.
 
 The data is gathered by ``workflows.transfers.handover_data``; here it is only rendered. The PDF
 is printed by headless Chromium with :func:`repository.reports.fixity.print_pdf` (the same
@@ -21,12 +21,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from preservation.tt05.tables import Tables, load_tables
+from preservation.tt05.tables import Tables, shipped_tables
 from repository.i18n import Translator
 from repository.reports.fixity import print_pdf, write_atomic
 
@@ -89,9 +88,8 @@ tr { break-inside: avoid; }
 COLUMNS = ("no", "code", "title", "dates", "maintenance", "mode", "documents", "pages")
 
 
-@cache
 def _tables() -> Tables:
-    return load_tables()
+    return shipped_tables()
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
