@@ -12,6 +12,7 @@ alone, so the same audit never runs twice.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,11 +23,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from repository.settings import AuditSchedule, Settings
 
 log = logging.getLogger("kholuu.scheduler")
 JOB_PREFIX = "audit:"
+START_ATTEMPTS = 3
 
 
 def build_scheduler(settings: Settings, *, background: bool = False) -> BaseScheduler:
@@ -73,15 +76,28 @@ def start_in_background(settings: Settings) -> tuple[BaseScheduler, list[str]]:
     """Start the audit schedules on a background thread (``kholuu scheduler``, ``kholuu serve
     --scheduler``): started paused so that the jobs are installed before any runs, then resumed.
     The caller stops it with ``shutdown(wait=True)``, which lets a running audit finish."""
-    scheduler = build_scheduler(settings, background=True)
-    scheduler.start(paused=True)
-    try:
-        jobs = install_jobs(scheduler, settings)
-        scheduler.resume()
-    except BaseException:
-        scheduler.shutdown(wait=False)
-        raise
-    return scheduler, jobs
+    for attempt in range(1, START_ATTEMPTS + 1):
+        scheduler = build_scheduler(settings, background=True)
+        try:
+            scheduler.start(paused=True)
+            jobs = install_jobs(scheduler, settings)
+            scheduler.resume()
+            return scheduler, jobs
+        except SQLAlchemyError as exc:
+            # Two schedulers starting at the same moment race to create the job table and to
+            # insert the same job rows; the loser sees "already exists" / a duplicate key. The
+            # winner's rows are what we wanted, so start again (the table now exists).
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            if attempt == START_ATTEMPTS:
+                raise
+            log.info("scheduler start raced another process (%s); retrying", type(exc).__name__)
+            time.sleep(0.2 * attempt)
+        except BaseException:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            raise
+    raise AssertionError("unreachable")
 
 
 def scheduled_audit(
