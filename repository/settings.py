@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from preservation.safepath import UnpackLimits
+from preservation.shipped import shipped_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = PROJECT_ROOT / "config"
+CONFIG_DIR = shipped_dir("config")
 DEFAULTS_FILE = CONFIG_DIR / "defaults.toml"
 HOME_CONFIG_NAME = "kholuu.toml"
 ENV_PREFIX = "KHOLUU_"

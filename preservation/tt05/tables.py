@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from preservation.errors import PreservationError
+from preservation.shipped import shipped_dir
 
 #: The shipped tables, beside the other shipped data (``config/``).
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config" / "tt05"
+DEFAULT_DIR = shipped_dir("config") / "tt05"
 
 
 class ElementType(StrEnum):

@@ -17,9 +17,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from repository.settings import PROJECT_ROOT
+from preservation.shipped import shipped_dir
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = shipped_dir("migrations")
 
 
 class CatalogError(Exception):
