@@ -13,74 +13,23 @@ The requirement table (ids, levels, texts, XPaths, vocabularies) is data:
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
 from preservation.csip_mets import MetsChecker
-from preservation.findings import Finding, Severity
+from preservation.csip_requirements import REQUIREMENTS_FILE, Report, Requirement, requirements, vocabulary
+from preservation.findings import Finding
 
-REQUIREMENTS_FILE = Path(__file__).parent / "schemas" / "csip" / "requirements.json"
-LEVELS = {"MUST": Severity.ERROR, "SHOULD": Severity.WARNING, "MAY": Severity.INFO}
-
-
-@dataclass(frozen=True)
-class Requirement:
-    id: str
-    level: str
-    title: str
-    text: str
-    xpath: str
-    applies_to_aip: bool
-    why_not: str = ""
-
-    @property
-    def severity(self) -> Severity:
-        return LEVELS[self.level]
-
-
-@cache
-def _table() -> dict[str, Any]:
-    with REQUIREMENTS_FILE.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
-
-
-@cache
-def requirements() -> dict[str, Requirement]:
-    return {
-        r["id"]: Requirement(
-            r["id"], r["level"], r["title"], r["text"], r["xpath"], r["applies_to_aip"], r.get("why_not", "")
-        )
-        for r in _table()["requirements"]
-    }
-
-
-def vocabulary(name: str) -> frozenset[str]:
-    return frozenset(_table()["vocabularies"][name])
-
-
-class Report:
-    """Collects findings; every finding is tied to a requirement of the table."""
-
-    def __init__(self) -> None:
-        self.findings: list[Finding] = []
-
-    def add(self, rid: str, where: str, problem: str, **params: Any) -> None:
-        req = requirements()[rid]
-        self.findings.append(
-            Finding(
-                code=rid,
-                severity=req.severity,
-                where=where,
-                message=f"{req.title}: {problem}",
-                params={"level": req.level, **params},
-            )
-        )
+__all__ = [
+    "REQUIREMENTS_FILE",
+    "Report",
+    "Requirement",
+    "parser",
+    "requirements",
+    "validate_package",
+    "vocabulary",
+]
 
 
 def parser() -> etree.XMLParser:

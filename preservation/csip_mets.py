@@ -12,15 +12,13 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from lxml import etree
 
+from preservation.csip_requirements import Report, vocabulary
 from preservation.names import resolve_relative
-
-if TYPE_CHECKING:
-    from preservation.csip import Report
 
 METS = "http://www.loc.gov/METS/"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -68,8 +66,6 @@ class MetsChecker:
         expected_type: str | None,
         verify_checksums: bool,
     ) -> None:
-        from preservation.csip import vocabulary
-
         self.r = report
         self.root = package_root
         self.ids = ids  # every xml ID seen in the package -> where
