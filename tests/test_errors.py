@@ -30,7 +30,9 @@ from preservation.errors import (
     ToolError,
     UnsafePackageError,
 )
+from preservation.package import SuppliedChecksum
 from preservation.premis_read import PremisReadError
+from preservation.supplied import SuppliedCheck, raise_on_mismatch
 from preservation.tt05.ead import DescriptionWriteError
 from preservation.tt05.mapping import LegacyError
 from preservation.tt05.tables import TablesError
@@ -248,3 +250,23 @@ def test_a_moment_renders() -> None:
         "cli.report.empty_period", {"since": datetime(2026, 1, 1, tzinfo=UTC), "until": "x"}
     )
     assert "2026-01-01" in text
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize("source", ["representations/rep1/METS.xml", "manifest-sha256.txt"])
+def test_issue11_item8_supplied_checksum_refusal_is_filled(language: str, source: str) -> None:
+    """E-ARK (METS) and BagIt (manifest) checksums that differ: the refusal names the file, the
+    algorithm, both digests and where the expected one was given, in both languages."""
+    check = SuppliedCheck(
+        checksum=SuppliedChecksum(
+            file_uuid="", path="data/a.txt", algorithm="sha256", value="ab12", source=source
+        ),
+        found="cd34",
+        ok=False,
+    )
+    with pytest.raises(InvalidPackageError) as refused:
+        raise_on_mismatch([check])
+    error = refused.value
+    assert error.code == "fixity.supplied_mismatch" and error.kind is ErrorKind.REFUSED
+    text = Translator(language).text(error.code, error.params)
+    assert all(part in text for part in ("data/a.txt", "sha256", "ab12", "cd34", source)), text

@@ -82,7 +82,7 @@ def one_error(result: Result, code: str, exit_code: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_issue11_item8_bagit_checksum_refusal_is_filled(kholuu: Kholuu, tmp_path: Path, lang: str) -> None:
+def test_bagit_checksum_refusal_is_filled(kholuu: Kholuu, tmp_path: Path, lang: str) -> None:
     bag = tmp_path / "bag"
     shutil.copytree(SAMPLES / "sip-bag-cong-van", bag)
     (bag / "data" / "mo-ta-ho-so.xml").write_text("<changed/>", encoding="utf-8")
@@ -94,6 +94,19 @@ def test_issue11_item8_bagit_checksum_refusal_is_filled(kholuu: Kholuu, tmp_path
     assert any("mo-ta-ho-so.xml" in e["message"] for e in payload["errors"])
     text = kholuu("--lang", lang, "ingest", str(bag))
     assert text.exit_code == 3 and "{" not in text.output and "mo-ta-ho-so.xml" in text.output
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_issue11_item8_submission_that_is_a_link_names_its_target(
+    kholuu: Kholuu, tmp_path: Path, lang: str
+) -> None:
+    """``Link '…' points outside the submission ({target})``: the target is named."""
+    real = tmp_path / "real"
+    shutil.copytree(SAMPLES / "sip-folder-quyet-dinh", real)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    payload = one_error(kholuu("--lang", lang, "ingest", str(link), "--json"), "unpack.link_escapes", 3)
+    assert str(real) in payload["error"]["message"]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
