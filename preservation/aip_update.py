@@ -32,7 +32,7 @@ from lxml import etree
 from preservation import xsd
 from preservation.aip import md_type, mime_type
 from preservation.csip import validate_package
-from preservation.errors import PreservationError, SchemaValidationError
+from preservation.errors import ErrorKind, PreservationError, SchemaValidationError
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.findings import Finding, errors
 from preservation.fixity import Digests, copy_and_digest, digest_file, iter_blocks
@@ -170,6 +170,7 @@ def _refuse_existing(folder: Path, name: str, rel: str) -> None:
         raise PreservationError(
             f"the AIP already has descriptive metadata named {name!r}",
             code="aip.metadata_exists",
+            kind=ErrorKind.USAGE,
             path=rel,
         )
 

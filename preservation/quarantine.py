@@ -70,6 +70,7 @@ def copy_tree(
             f"the submission {source} is itself a link; give the real folder",
             code="unpack.link_escapes",
             path=source.name,
+            params={"target": os.readlink(source)},
         )
     writer = SafeWriter(destination, limits)
     links: dict[tuple[bytes, ...], tuple[bytes, ...]] = {}

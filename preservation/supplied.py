@@ -77,5 +77,10 @@ def raise_on_mismatch(checks: Sequence[SuppliedCheck]) -> None:
         + ", ".join(m["path"] for m in mismatches),
         code="fixity.supplied_mismatch",
         path=mismatches[0]["path"],
-        params={"mismatches": mismatches, "count": len(bad)},
+        # the text names the first file; every file is in ``mismatches`` (one error record each)
+        params={
+            **{k: mismatches[0][k] for k in ("algorithm", "expected", "found", "source")},
+            "mismatches": mismatches,
+            "count": len(bad),
+        },
     )

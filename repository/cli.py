@@ -3,7 +3,10 @@
 Data folder: ``--home DIR``, else ``$KHOLUU_HOME``, else ``./kholuu-data``. With ``--json`` a command
 prints exactly one JSON object on stdout (errors too) and nothing else; progress and human text go
 to stderr. Exit codes: 0 done; 1 failed (a tool, the system, or a verification failed); 2 usage or
-configuration error; 3 refused (the submission is not acceptable); 4 not found.
+configuration error; 3 refused (the submission is not acceptable); 4 not found; 5 unavailable (the
+catalog is locked or storage cannot be reached: try again later). Every coded error
+(:class:`preservation.errors.KholuuError`) gets its exit code from its kind through the one table
+in ``repository/errors.py``, which the web app reads too.
 """
 
 from __future__ import annotations
@@ -19,25 +22,43 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.errors import KholuuError
 from repository import __version__
 from repository.catalog import queries
-from repository.catalog.db import CatalogError, check_current, make_engine, session_factory, upgrade
+from repository.catalog.db import catalog_problem, check_current, make_engine, session_factory, upgrade
 from repository.catalog.models import JobStatus
-from repository.catalog.records_store import Problem, RecordNotFoundError, RecordsError
+from repository.catalog.records_store import Problem, RecordsError
+from repository.errors import (
+    EXIT_FAILED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    SystemFailure,
+    exit_code,
+)
 from repository.i18n import Translator
 from repository.progress import TerminalProgress
-from repository.reports.fixity import ReportError
 from repository.settings import Settings, SettingsError, load_settings, resolve_home
-from repository.storage.errors import NotFound as StorageNotFound
 from repository.storage.errors import StorageError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_REFUSED = 3
-EXIT_NOT_FOUND = 4
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "App",
+    "current_app",
+    "handles_errors",
+    "main",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,8 +90,27 @@ class App:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        check_current(self.engine, where=self.settings.home)
+        home = self.settings.home
+        if not home.is_dir():  # a typo in --home must not read as a broken catalog
+            raise SettingsError(
+                "home",
+                f"the data folder {home} does not exist",
+                "--home" if self.home_option else "KHOLUU_HOME",
+                code="settings.home_missing",
+                params={"home": str(home)},
+            )
+        check_current(self.engine, where=home)
         return session_factory(self.engine)
+
+    def catalog_where(self) -> str:
+        """The catalog as the user knows it: its file, or its URL without the password."""
+        try:
+            url = make_url(self.settings.database_url)
+        except (KholuuError, ArgumentError):
+            return "—"
+        if url.get_backend_name() == "sqlite" and url.database:
+            return url.database
+        return url.render_as_string(hide_password=True)
 
     def emit(self, payload: dict[str, Any]) -> None:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
@@ -85,6 +125,8 @@ class App:
         path: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> NoReturn:
+        if code == "internal.error":  # its text shows what happened
+            params = {"message": message, **(params or {})}
         text = self.t.text(code, params or {}, default=message)
         if self.json_output:
             self.emit(
@@ -97,9 +139,14 @@ class App:
             click.echo(f"{self.t.label('error')}: {text}", err=True)
         raise SystemExit(exit_code)
 
+    def fail_with(self, exc: KholuuError, *, extra: dict[str, Any] | None = None) -> NoReturn:
+        """Report a coded error: its text, and the exit code of its kind (``repository/errors.py``)."""
+        self.fail(exc.code, str(exc), exit_code(exc), params=exc.params, path=exc.path, extra=extra)
+
 
 def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Map domain errors to messages and exit codes in one place (style guide item 14)."""
+    """Every coded error becomes its text and the exit code of its kind, in one place (style guide
+    item 14); a records file refused whole lists each of its problems."""
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -107,23 +154,17 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         assert app is not None
         try:
             return fn(*args, **kwargs)
-        except SettingsError as exc:
-            app.fail(exc.code, str(exc), EXIT_USAGE, params=exc.params)
-        except CatalogError as exc:
-            app.fail(exc.code, str(exc), EXIT_USAGE, params=exc.params)
-        except queries.NotFoundError as exc:
-            app.fail(exc.code, str(exc), EXIT_NOT_FOUND, params=exc.params)
-        except ReportError as exc:
-            app.fail(exc.code, str(exc), EXIT_FAILED, params=exc.params)
-        except StorageError as exc:
-            exit_code = EXIT_NOT_FOUND if isinstance(exc, StorageNotFound) else EXIT_FAILED
-            if exc.code == "storage.bad_option":
-                exit_code = EXIT_USAGE
-            app.fail(exc.code, str(exc), exit_code, params=exc.params, path=exc.key)
         except RecordsError as exc:
             params, extra = _records_problems(app, exc)
-            exit_code = EXIT_NOT_FOUND if isinstance(exc, RecordNotFoundError) else EXIT_USAGE
-            app.fail(exc.code, str(exc), exit_code, params=params, extra=extra)
+            app.fail(exc.code, str(exc), exit_code(exc), params=params, path=exc.path, extra=extra)
+        except KholuuError as exc:
+            app.fail_with(exc)
+        except SQLAlchemyError as exc:  # locked, not a database, server down: a sentence, not a traceback
+            app.fail_with(catalog_problem(exc, where=app.catalog_where()))
+        except BrokenPipeError:
+            raise  # the reader went away: nobody to tell
+        except OSError as exc:  # a full disk, a permission: which file and why
+            app.fail_with(SystemFailure.from_os_error(exc))
 
     return wrapper
 
@@ -304,27 +345,23 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, tran
 def _open_transfer(app: App, transfer_id: str) -> tuple[str, str]:
     """The full id of an undecided transfer and its agency's mã định danh, checked before anything
     is ingested."""
-    from repository.commands.transfers import transfer_errors
     from workflows import transfers as tr
 
-    @transfer_errors
-    def check() -> tuple[str, str]:
-        with app.sessions() as session:
-            transfer = tr.get_transfer(session, transfer_id)
-            if transfer.status in tr.DECIDED:
-                app.fail(
-                    "transfer.already_decided",
-                    f"transfer {transfer.id} was already {transfer.status.value}",
-                    EXIT_REFUSED,
-                    params={
-                        "transfer": transfer.id,
-                        "status": transfer.status.value,
-                        "by": transfer.decided_by,
-                    },
-                )
-            return transfer.id, transfer.agency.organ_id if transfer.agency is not None else ""
-
-    return check()
+    with app.sessions() as session:
+        transfer = tr.get_transfer(session, transfer_id)
+        if transfer.status in tr.DECIDED:
+            app.fail(
+                "transfer.already_decided",
+                f"transfer {transfer.id} was already {transfer.status.value}",
+                EXIT_REFUSED,
+                params={
+                    "transfer": transfer.id,
+                    "status": transfer.status.value,
+                    "decided_at": transfer.decided_at.isoformat() if transfer.decided_at else None,
+                    "by": transfer.decided_by,
+                },
+            )
+        return transfer.id, transfer.agency.organ_id if transfer.agency is not None else ""
 
 
 def _run_ingest(app: App, path: Path, options: Any) -> Any:
@@ -384,7 +421,7 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
                 for p in exc.params.get("problems", []):
                     text = t.text(p["code"], {**p, "path": p["path"]}, default=p["message"])
                     click.echo(f"  - [{p.get('dossier', '')}] {p['code']} {p['path']}: {text}", err=True)
-            app.fail(exc.code, str(exc), EXIT_REFUSED, params=exc.params, path=exc.path)
+            app.fail_with(exc)
         unmapped = [
             {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
             for u in conversion.unmapped
@@ -429,7 +466,11 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
                             {
                                 "code": r.code,
                                 "path": r.path,
-                                "message": t.text(r.code, {**r.params, "path": r.path}, default=r.message),
+                                "message": t.text(
+                                    r.code,
+                                    {"message": r.message, **r.params, "path": r.path},
+                                    default=r.message,
+                                ),
                             }
                             for r in (result.error.records if result.error else [])
                         ],
@@ -492,16 +533,13 @@ def _report_failure(app: App, result: Any) -> NoReturn:
     from workflows.runner import StepFailed
 
     failure: StepFailed = result.error
-    cause = failure.cause
-    code = str(getattr(cause, "code", "internal.error"))
-    params = dict(getattr(cause, "params", {}) or {})
-    path = getattr(cause, "path", None)
-    exit_code = EXIT_REFUSED if result.status is JobStatus.REFUSED else EXIT_FAILED
     errors: list[dict[str, Any]] = [
         {
             "step": failure.step,
             "code": r.code,
-            "message": app.t.text(r.code, {**r.params, "path": r.path}, default=r.message),
+            "message": app.t.text(
+                r.code, {"message": r.message, **r.params, "path": r.path}, default=r.message
+            ),
             "path": r.path,
             "tool": r.tool,
             "exit_code": r.exit_code,
@@ -530,7 +568,14 @@ def _report_failure(app: App, result: Any) -> NoReturn:
                 click.echo("    " + str(e["stderr"]).replace("\n", "\n    "), err=True)
         if result.quarantine:
             click.echo(t.text("cli.ingest.kept_in_quarantine", {"path": result.quarantine}), err=True)
-    app.fail(code, str(cause), exit_code, params=params, path=path, extra=extra)
+    app.fail(
+        failure.code,
+        str(failure.cause),
+        exit_code(failure),
+        params=failure.params,
+        path=failure.path,
+        extra=extra,
+    )
 
 
 # --------------------------------------------------------------------------- aip
@@ -688,16 +733,13 @@ def aip_verify(aip_id: str, as_json: bool) -> None:
 @handles_errors
 def aip_fetch(aip_id: str, out: Path, version: int | None, location: str | None, as_json: bool) -> None:
     """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file."""
-    from workflows.retrieve import RetrieveError, fetch_aip
+    from workflows.retrieve import fetch_aip
 
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
-    try:
-        result = fetch_aip(app.settings, app.sessions, resolved, out, version=version, location=location)
-    except RetrieveError as exc:
-        app.fail(exc.code, str(exc), EXIT_FAILED, params=exc.params, path=exc.path)
+    result = fetch_aip(app.settings, app.sessions, resolved, out, version=version, location=location)
     if as_json:
         app.emit(result)
     else:
@@ -712,19 +754,13 @@ def aip_fetch(aip_id: str, out: Path, version: int | None, location: str | None,
 @handles_errors
 def aip_add_metadata(aip_id: str, file: Path, reason: str, as_json: bool) -> None:
     """Add FILE as descriptive metadata: a new AIP version; earlier versions stay unchanged."""
-    from preservation.errors import PreservationError
-    from workflows.update import UpdateError, add_metadata
+    from workflows.update import add_metadata
 
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
-    try:
-        result = add_metadata(app.settings, app.sessions, resolved, file, reason=reason)
-    except UpdateError as exc:
-        app.fail(exc.code, str(exc), EXIT_FAILED, params=exc.params)
-    except PreservationError as exc:
-        app.fail(exc.code, str(exc), EXIT_USAGE, params=exc.params, path=str(file))
+    result = add_metadata(app.settings, app.sessions, resolved, file, reason=reason)
     if as_json:
         app.emit(result.as_dict())
     else:
@@ -778,7 +814,8 @@ def job_show(job_id: str, as_json: bool) -> None:
         click.echo(f"  AIP: {detail['aip_id']}")
     if detail["error"]:
         err = detail["error"]
-        click.echo(f"  {t.label('error')}: {t.text(err['code'], err['params'], default=err['message'])}")
+        text = t.text(err["code"], {"message": err["message"], **err["params"]}, default=err["message"])
+        click.echo(f"  {t.label('error')}: {text}")
     for s in detail["steps"]:
         click.echo(f"  {s['status']:<8} {s['name']}")
     for e in detail["errors"]:
@@ -786,7 +823,9 @@ def job_show(job_id: str, as_json: bool) -> None:
         tool = f" ({e['tool']}, exit {e['exit_code']})" if e["tool"] else ""
         click.echo(
             f"  - {e['code']}{where}{tool}: "
-            + t.text(e["code"], {**e["params"], "path": e["path"]}, default=e["message"])
+            + t.text(
+                e["code"], {"message": e["message"], **e["params"], "path": e["path"]}, default=e["message"]
+            )
         )
         if e["stderr"]:
             click.echo("    " + e["stderr"].replace("\n", "\n    "))

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from preservation.errors import ErrorKind, KholuuError
 from preservation.safepath import UnpackLimits
 from preservation.shipped import shipped_dir
 
@@ -26,17 +27,29 @@ HOME_CONFIG_NAME = "kholuu.toml"
 ENV_PREFIX = "KHOLUU_"
 
 
-class SettingsError(Exception):
+class SettingsError(KholuuError):
     """A setting is unknown or has a bad value. ``key`` is its dotted name, ``source`` where it came from."""
 
     code = "settings.invalid"
+    kind = ErrorKind.USAGE
 
-    def __init__(self, key: str, problem: str, source: str) -> None:
-        super().__init__(f"setting {key!r} from {source}: {problem}")
+    def __init__(
+        self,
+        key: str,
+        problem: str,
+        source: str,
+        *,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            f"setting {key!r} from {source}: {problem}",
+            code=code,
+            params={"key": key, "problem": problem, "source": source, **(params or {})},
+        )
         self.key = key
         self.problem = problem
         self.source = source
-        self.params = {"key": key, "problem": problem, "source": source}
 
 
 @dataclass(frozen=True)

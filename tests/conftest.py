@@ -33,6 +33,22 @@ _postgres_problem: str | None = None
 _postgres_checked = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def strict_messages() -> Iterator[None]:
+    """Every message rendered in a test (in-process or by a ``kholuu`` the test starts) raises on
+    a placeholder with no value (``repository.i18n.STRICT_ENV``; issue 11 item 8), so no test passes
+    while a user would read ``{algorithm}``."""
+    from repository.i18n import STRICT_ENV
+
+    before = os.environ.get(STRICT_ENV)
+    os.environ[STRICT_ENV] = "1"
+    yield
+    if before is None:
+        os.environ.pop(STRICT_ENV, None)
+    else:
+        os.environ[STRICT_ENV] = before
+
+
 def postgres_problem() -> str | None:
     """Why PostgreSQL cannot be used, or None when it answers."""
     global _postgres_problem, _postgres_checked
@@ -112,7 +128,9 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 def cli_env(home: Path, database_url: str, **extra: Any) -> dict[str, str]:
     """Environment for running ``kholuu`` in a subprocess against this test's home and database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KHOLUU_")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("KHOLUU_") or k == "KHOLUU_STRICT_MESSAGES"
+    }
     env.update({"KHOLUU_HOME": str(home), "KHOLUU_DATABASE_URL": database_url, "KHOLUU_LANG": "en"})
     env.update({k: str(v) for k, v in extra.items()})
     return env

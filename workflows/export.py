@@ -48,6 +48,7 @@ import bagit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.errors import ErrorKind
 from preservation.events import Event, EventType, Outcome
 from preservation.fixity import MultiHasher, iter_blocks
 from preservation.tt05.model import Description
@@ -58,7 +59,6 @@ from repository.settings import Settings
 from workflows.export_dip import (
     AccessRequest,
     DipWriter,
-    ErrorKind,
     ExportError,
     Selection,
     StoredFile,

@@ -18,7 +18,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from preservation import xsd
 from preservation.aip import folder_name
 from preservation.csip import validate_package
+from preservation.errors import ErrorKind, KholuuError
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.findings import Finding, Severity
 from preservation.fixity import digest_file
@@ -69,17 +69,7 @@ _DIP_VARIANT = {
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-class ErrorKind(StrEnum):
-    """What the caller tells the user: bad options, nothing may be released, no such AIP, or a
-    failure (storage, verification, our own package check)."""
-
-    USAGE = "usage"
-    REFUSED = "refused"
-    NOT_FOUND = "not_found"
-    FAILED = "failed"
-
-
-class ExportError(Exception):
+class ExportError(KholuuError):
     """An export that did not happen; no file was left under the target name.
 
     Args:
@@ -97,11 +87,7 @@ class ExportError(Exception):
         params: Mapping[str, Any] | None = None,
         details: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.kind = kind
-        self.path = path
-        self.params: dict[str, Any] = dict(params or {})
+        super().__init__(message, code=code, kind=kind, path=path, params=params)
         self.details = [dict(d) for d in details]
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from preservation import xsd
 from preservation.characteristics import Characterization, Validity
-from preservation.errors import PreservationError
+from preservation.errors import KholuuError, PreservationError
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.findings import Finding, Severity
 from preservation.mets import METS_NS
@@ -92,14 +92,16 @@ def rebuild_agent() -> Agent:
     return Agent(name=SOFTWARE_NAME, version=__version__, note="catalog rebuild (workflows/rebuild.py)")
 
 
-class RebuildError(Exception):
+class RebuildError(KholuuError):
     """A stored AIP contradicts itself (inventory, METS and PREMIS disagree)."""
 
     code = "rebuild.inconsistent"
 
     def __init__(self, object_id: str, path: str, problem: str) -> None:
-        super().__init__(f"{object_id}: {path}: {problem}")
-        self.params = {"object_id": object_id, "path": path, "problem": problem}
+        super().__init__(
+            f"{object_id}: {path}: {problem}",
+            params={"object_id": object_id, "path": path, "problem": problem},
+        )
 
 
 class RebuildOutcome(StrEnum):

@@ -13,20 +13,18 @@ from typing import Any
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.aip import folder_name
+from preservation.errors import KholuuError
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
 from repository.storage.errors import StorageError
 from repository.storage.locations import open_locations
 
 
-class RetrieveError(Exception):
-    def __init__(
-        self, message: str, *, code: str, path: str | None = None, params: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.path = path
-        self.params = params or {}
+class RetrieveError(KholuuError):
+    """No verified copy of the AIP could be copied out (``code`` says why); nothing was left at the
+    target."""
+
+    code = "fetch.failed"
 
 
 def fetch_aip(

@@ -19,7 +19,14 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from preservation.errors import InvalidPackageError, PreservationError, ToolError, UnsafePackageError
+from preservation.errors import (
+    ErrorKind,
+    InvalidPackageError,
+    KholuuError,
+    PreservationError,
+    ToolError,
+    UnsafePackageError,
+)
 from preservation.events import Agent, Event
 from repository.catalog import store
 from repository.catalog.models import Job, JobError, JobStatus, JobStep, StepStatus
@@ -62,8 +69,12 @@ class ErrorRecord:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-class StepFailed(Exception):
+class StepFailed(KholuuError):
     """Raised by the runner after a step failed and the failure was recorded.
+
+    Its ``code``, ``params`` and ``path`` are the cause's (``internal.error`` with the cause's text
+    as ``message`` for an exception that carries no code); its ``kind`` is refused or failed by
+    ``status``.
 
     Attributes:
         step: the step's name.
@@ -75,7 +86,17 @@ class StepFailed(Exception):
     def __init__(
         self, step: str, status: JobStatus, cause: BaseException, records: list[ErrorRecord]
     ) -> None:
-        super().__init__(f"step {step!r} {status.value}: {cause}")
+        if isinstance(cause, KholuuError):
+            code, params, path = cause.code, cause.params, cause.path
+        else:
+            code, params, path = "internal.error", {"message": f"{type(cause).__name__}: {cause}"}, None
+        super().__init__(
+            f"step {step!r} {status.value}: {cause}",
+            code=code,
+            kind=ErrorKind.REFUSED if status is JobStatus.REFUSED else ErrorKind.FAILED,
+            params=params,
+        )
+        self.path = path
         self.step = step
         self.status = status
         self.cause = cause
@@ -86,6 +107,7 @@ class Refusal(PreservationError):
     """A submission we decline although it is well-formed: infected, or already stored."""
 
     code = "ingest.refused"
+    kind = ErrorKind.REFUSED
 
 
 REFUSING_ERRORS: tuple[type[BaseException], ...] = (UnsafePackageError, InvalidPackageError, Refusal)
@@ -157,7 +179,9 @@ def error_records(exc: BaseException) -> list[ErrorRecord]:
         ErrorRecord(
             code=str(code) if code else "internal.error",
             message=f"{type(exc).__name__}: {exc}",
-            params=dict(getattr(exc, "params", {}) or {}),
+            params=dict(getattr(exc, "params", {}) or {})
+            if code
+            else {"message": f"{type(exc).__name__}: {exc}"},
         )
     ]
 

@@ -46,6 +46,7 @@ from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from preservation.errors import ErrorKind, KholuuError
 from preservation.findings import Finding, Severity
 from repository.catalog.models import Aip, AipStatus
 from repository.catalog.records import Dossier, SourceAgency, Transfer, TransferPlan, TransferStatus
@@ -65,98 +66,41 @@ UNDECIDED = (TransferStatus.RECEIVED, TransferStatus.PROCESSING)
 PERMANENT = "01"  # TT 05 maintenance code list: 01 Vĩnh viễn
 
 
-class TransferError(Exception):
-    """A transfer step was refused; nothing changed. ``code`` and ``params`` give the catalog text."""
+class TransferError(KholuuError):
+    """A transfer step was refused; nothing changed. ``code`` and ``params`` give the catalog text;
+    the kind (what the user is told, and the exit code) follows from the code by :data:`KINDS`.
+
+    One class for every step: callers act on the code, never on a subclass (the codes are listed
+    in :data:`KINDS`, their texts under ``[transfer]`` in the message catalogs).
+    """
 
     code = "transfer.error"
+    kind = ErrorKind.REFUSED
 
-    def __init__(self, message: str, *, params: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.params: dict[str, Any] = dict(params or {})
-
-
-class AgencyNotFound(TransferError):
-    """The organ_id is not in the Danh mục nguồn nộp lưu (source_agency)."""
-
-    code = "transfer.agency_not_found"
+    def __init__(self, code: str, message: str, *, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, kind=KINDS.get(code, ErrorKind.REFUSED), params=params)
 
 
-class PlanNotFound(TransferError):
-    code = "transfer.plan_not_found"
-
-
-class PlanExists(TransferError):
-    """The agency already registered a plan with this reference."""
-
-    code = "transfer.plan_exists"
-
-
-class PlanAlreadyReplied(TransferError):
-    code = "transfer.plan_replied"
-
-
-class BadInput(TransferError):
-    """Input that cannot be right: a hand-over planned before its registration, a reply before it,
-    a time without a time zone, nobody named as receiver or decider, an empty reference."""
-
-    code = "transfer.bad_input"
-
-
-class TransferNotFound(TransferError):
-    code = "transfer.not_found"
-
-
-class AlreadyDecided(TransferError):
-    """The transfer was accepted or rejected already; a decision is never overwritten."""
-
-    code = "transfer.already_decided"
-
-
-class ReasonRequired(TransferError):
-    """Rejecting needs a reason: the agency is told why its package was returned."""
-
-    code = "transfer.reason_required"
-
-
-class NoStoredAip(TransferError):
-    """Accepting needs the transfer's AIP to be stored (linked and every required copy written)."""
-
-    code = "transfer.no_stored_aip"
-
-
-class AipNotFound(TransferError):
-    code = "transfer.aip_not_found"
-
-
-class AlreadyLinked(TransferError):
-    """The transfer is linked to another AIP already: one transfer tracks one package, and the
-    decision must be about the package that was received."""
-
-    code = "transfer.already_linked"
-
-
-class AipLinkedElsewhere(TransferError):
-    """The AIP is linked to another transfer already: its acceptance would have two decisions."""
-
-    code = "transfer.aip_linked_elsewhere"
-
-
-class AgencyMismatch(TransferError):
-    """The AIP holds records of another agency than the one that made the transfer."""
-
-    code = "transfer.agency_mismatch"
-
-
-class NotPermanent(TransferError):
-    """``records.intake_only_permanent``: the AIP holds dossiers whose retention is not 01."""
-
-    code = "transfer.not_permanent"
-
-
-class NotAccepted(TransferError):
-    """A biên bản giao nhận is only made for an accepted transfer."""
-
-    code = "transfer.not_accepted"
+#: Every code a transfer step raises, and its kind. A code not listed here is a refusal (the
+#: archive's rules decline the step: a decision already made, another agency's records...).
+KINDS: Mapping[str, ErrorKind] = {
+    "transfer.agency_not_found": ErrorKind.NOT_FOUND,  # not in the Danh mục nguồn nộp lưu
+    "transfer.plan_not_found": ErrorKind.NOT_FOUND,
+    "transfer.not_found": ErrorKind.NOT_FOUND,
+    "transfer.aip_not_found": ErrorKind.NOT_FOUND,
+    # a hand-over planned before its registration, a time without a zone, nobody named...
+    "transfer.bad_input": ErrorKind.USAGE,
+    "transfer.reason_required": ErrorKind.USAGE,  # the agency is told why its package was returned
+    "transfer.plan_exists": ErrorKind.REFUSED,
+    "transfer.plan_replied": ErrorKind.REFUSED,
+    "transfer.already_decided": ErrorKind.REFUSED,  # a decision is never overwritten
+    "transfer.no_stored_aip": ErrorKind.REFUSED,  # accepting needs every required copy written
+    "transfer.already_linked": ErrorKind.REFUSED,  # one transfer tracks one package
+    "transfer.aip_linked_elsewhere": ErrorKind.REFUSED,  # the AIP would get two decisions
+    "transfer.agency_mismatch": ErrorKind.REFUSED,  # the AIP holds another agency's records
+    "transfer.not_permanent": ErrorKind.REFUSED,  # records.intake_only_permanent
+    "transfer.not_accepted": ErrorKind.REFUSED,  # a biên bản is made for an accepted transfer
+}
 
 
 # --------------------------------------------------------------------------- plans
@@ -172,11 +116,12 @@ def find_agency(session: Session, organ_id: str) -> SourceAgency:
     """The source agency with this mã định danh.
 
     Raises:
-        AgencyNotFound: naming the organ_id.
+        TransferError: ``transfer.agency_not_found``: naming the organ_id.
     """
     agency = session.scalars(select(SourceAgency).where(SourceAgency.organ_id == organ_id.strip())).first()
     if agency is None:
-        raise AgencyNotFound(
+        raise TransferError(
+            "transfer.agency_not_found",
             f"no source agency with organ_id {organ_id!r} (add it to the Danh mục nguồn nộp lưu first)",
             params={"organ_id": organ_id},
         )
@@ -204,27 +149,38 @@ def register_plan(
         ``registered_on``, a warning finding ``transfer.plan_short_lead``.
 
     Raises:
-        AgencyNotFound, PlanExists (also when another session registers the same reference at
-        the same time: ``transfer_plan`` is unique on agency and reference), BadInput
-        (``planned_on`` before ``registered_on``, or a negative number of dossiers).
+        TransferError: ``transfer.agency_not_found``, ``transfer.plan_exists`` (also when another session
+            registers the same reference at the same time: ``transfer_plan`` is unique on agency and
+            reference), ``transfer.bad_input`` (``planned_on`` before ``registered_on``, or a negative number
+            of dossiers).
     """
     records = settings.records
     agency = find_agency(session, organ_id)
     reference = reference.strip()
     if not reference:
-        raise BadInput("a plan needs the agency's reference (số kế hoạch)", params={"problem": "reference"})
+        raise TransferError(
+            "transfer.bad_input",
+            "a plan needs the agency's reference (số kế hoạch)",
+            params={"problem": "reference"},
+        )
     if planned_on < registered_on:
-        raise BadInput(
+        raise TransferError(
+            "transfer.bad_input",
             f"the hand-over ({planned_on}) is planned before the registration ({registered_on})",
             params={"problem": f"{planned_on} < {registered_on}"},
         )
     if expected_dossiers is not None and expected_dossiers < 0:
-        raise BadInput("the expected number of dossiers is negative", params={"problem": "expected_dossiers"})
+        raise TransferError(
+            "transfer.bad_input",
+            "the expected number of dossiers is negative",
+            params={"problem": "expected_dossiers"},
+        )
     existing = session.scalars(
         select(TransferPlan).where(TransferPlan.agency_id == agency.id, TransferPlan.reference == reference)
     ).first()
     if existing is not None:
-        raise PlanExists(
+        raise TransferError(
+            "transfer.plan_exists",
             f"{organ_id} already registered plan {reference!r} (#{existing.id})",
             params={"organ_id": organ_id, "reference": reference, "plan_id": existing.id},
         )
@@ -243,7 +199,8 @@ def register_plan(
     except IntegrityError as exc:
         # another session registered the same reference between our check and our insert; the
         # failed flush leaves the session to be rolled back, as the caller's transaction does
-        raise PlanExists(
+        raise TransferError(
+            "transfer.plan_exists",
             f"{organ_id} already registered plan {reference!r}",
             params={"organ_id": organ_id, "reference": reference, "plan_id": None},
         ) from exc
@@ -277,18 +234,23 @@ def reply_plan(session: Session, plan_id: int, replied_on: date, *, notes: str =
     plan shows ``replied_on`` after ``reply_due_on``); replying twice is refused.
 
     Raises:
-        PlanNotFound, PlanAlreadyReplied, BadInput (a reply before the registration).
+        TransferError: ``transfer.plan_not_found``, ``transfer.plan_replied``, ``transfer.bad_input`` (a reply
+            before the registration).
     """
     plan = session.get(TransferPlan, plan_id)
     if plan is None:
-        raise PlanNotFound(f"no transfer plan #{plan_id}", params={"plan": plan_id})
+        raise TransferError(
+            "transfer.plan_not_found", f"no transfer plan #{plan_id}", params={"plan": plan_id}
+        )
     if plan.replied_on is not None:
-        raise PlanAlreadyReplied(
+        raise TransferError(
+            "transfer.plan_replied",
             f"plan #{plan_id} was answered on {plan.replied_on}",
             params={"plan": plan_id, "replied_on": plan.replied_on.isoformat()},
         )
     if replied_on < plan.registered_on:
-        raise BadInput(
+        raise TransferError(
+            "transfer.bad_input",
             f"the reply ({replied_on}) is before the registration ({plan.registered_on})",
             params={"problem": f"{replied_on} < {plan.registered_on}"},
         )
@@ -319,15 +281,22 @@ def receive(
     ``records.decision_days`` (TT 05 [S]: 60 and 60).
 
     Raises:
-        AgencyNotFound, PlanNotFound (``plan_reference`` is not a plan of this agency),
-        BadInput (``received_at`` without a time zone, or no receiver named).
+        TransferError: ``transfer.agency_not_found``, ``transfer.plan_not_found`` (``plan_reference`` is not a
+            plan of this agency), ``transfer.bad_input`` (``received_at`` without a time zone, or no receiver
+            named).
     """
     if received_at.tzinfo is None:
-        raise BadInput("received_at needs a time zone", params={"problem": "received_at"})
+        raise TransferError(
+            "transfer.bad_input", "received_at needs a time zone", params={"problem": "received_at"}
+        )
     if not by.strip():
-        raise BadInput("who received the package must be named", params={"problem": "by"})
+        raise TransferError(
+            "transfer.bad_input", "who received the package must be named", params={"problem": "by"}
+        )
     if not package_name.strip():
-        raise BadInput("the package must be named", params={"problem": "package_name"})
+        raise TransferError(
+            "transfer.bad_input", "the package must be named", params={"problem": "package_name"}
+        )
     agency = find_agency(session, organ_id)
     plan: TransferPlan | None = None
     if plan_reference:
@@ -337,7 +306,8 @@ def receive(
             )
         ).first()
         if plan is None:
-            raise PlanNotFound(
+            raise TransferError(
+                "transfer.plan_not_found",
                 f"{organ_id} has no plan {plan_reference!r}",
                 params={"plan": plan_reference, "organ_id": organ_id},
             )
@@ -362,7 +332,7 @@ def get_transfer(session: Session, transfer_id: str) -> Transfer:
     """The transfer with this id (or an unambiguous prefix of at least 8 characters).
 
     Raises:
-        TransferNotFound.
+        TransferError: ``transfer.not_found``.
     """
     ident = transfer_id.strip().lower()
     found = session.get(Transfer, ident)
@@ -374,7 +344,9 @@ def get_transfer(session: Session, transfer_id: str) -> Transfer:
         )
         if len(matches) == 1:
             return matches[0]
-    raise TransferNotFound(f"no transfer {transfer_id!r}", params={"transfer": transfer_id})
+    raise TransferError(
+        "transfer.not_found", f"no transfer {transfer_id!r}", params={"transfer": transfer_id}
+    )
 
 
 def confirm_receipt(session: Session, transfer_id: str, *, at: datetime | None = None) -> Transfer:
@@ -396,22 +368,24 @@ def link_ingest(session: Session, transfer_id: str, job_id: str | None, aip_id: 
     registering them. ``job_id`` defaults to the job that made the AIP.
 
     Raises:
-        TransferNotFound, AlreadyDecided, AipNotFound, AlreadyLinked (the transfer has another
-        AIP, both named), AipLinkedElsewhere (the AIP belongs to another transfer),
-        AgencyMismatch (dossiers of another agency than the transfer's).
+        TransferError: ``transfer.not_found``, ``transfer.already_decided``, ``transfer.aip_not_found``,
+            ``transfer.already_linked`` (the transfer has another AIP, both named),
+            ``transfer.aip_linked_elsewhere`` (the AIP belongs to another transfer),
+            ``transfer.agency_mismatch`` (dossiers of another agency than the transfer's).
     """
     transfer = get_transfer(session, transfer_id)
     _undecided(transfer)
     aip = session.get(Aip, aip_id)
     if aip is None:
-        raise AipNotFound(f"no AIP {aip_id!r}", params={"aip": aip_id})
+        raise TransferError("transfer.aip_not_found", f"no AIP {aip_id!r}", params={"aip": aip_id})
     if transfer.aip_id is not None and transfer.aip_id != aip.id:
         raise _already_linked(transfer.id, transfer.aip_id, aip.id)
     other = session.scalars(
         select(Transfer.id).where(Transfer.aip_id == aip.id, Transfer.id != transfer.id)
     ).first()
     if other is not None:
-        raise AipLinkedElsewhere(
+        raise TransferError(
+            "transfer.aip_linked_elsewhere",
             f"AIP {aip.id} is already linked to transfer {other}",
             params={"transfer": transfer.id, "aip": aip.id, "other": other},
         )
@@ -444,8 +418,9 @@ def _write(session: Session, statement: Any) -> CursorResult[Any]:
     return cast(CursorResult[Any], session.execute(statement))
 
 
-def _already_linked(transfer_id: str, linked: str, other: str) -> AlreadyLinked:
-    return AlreadyLinked(
+def _already_linked(transfer_id: str, linked: str, other: str) -> TransferError:
+    return TransferError(
+        "transfer.already_linked",
         f"transfer {transfer_id} is already linked to AIP {linked}; AIP {other} is another package "
         "(receive it as a transfer of its own)",
         params={"transfer": transfer_id, "aip": linked, "other": other},
@@ -473,7 +448,8 @@ def _same_agency(session: Session, transfer: Transfer, aip_id: str) -> None:
             foreign.append((code, dossier_organ))
     if foreign:
         others = sorted({organ for _, organ in foreign})
-        raise AgencyMismatch(
+        raise TransferError(
+            "transfer.agency_mismatch",
             f"AIP {aip_id} holds {len(foreign)} dossier(s) of {', '.join(others)}, not of "
             f"{agency.organ_id} whose transfer {transfer.id} this is: "
             + ", ".join(c for c, _ in foreign[:10]),
@@ -513,23 +489,26 @@ def decide(
     commits.
 
     Raises:
-        TransferNotFound, AlreadyDecided, ReasonRequired (rejecting without a reason),
-        NoStoredAip, NotPermanent, BadInput (no decider named).
+        TransferError: ``transfer.not_found``, ``transfer.already_decided``, ``transfer.reason_required``
+            (rejecting without a reason), ``transfer.no_stored_aip``, ``transfer.not_permanent``,
+            ``transfer.bad_input`` (no decider named).
     """
     transfer = get_transfer(session, transfer_id)
     _undecided(transfer)
     reason = reason.strip()
     if not by.strip():
-        raise BadInput("who decided must be named", params={"problem": "by"})
+        raise TransferError("transfer.bad_input", "who decided must be named", params={"problem": "by"})
     if not accept and not reason:
-        raise ReasonRequired(
-            f"transfer {transfer.id} cannot be rejected without a reason", params={"transfer": transfer.id}
+        raise TransferError(
+            "transfer.reason_required",
+            f"transfer {transfer.id} cannot be rejected without a reason",
+            params={"transfer": transfer.id},
         )
     when = (at or datetime.now(UTC)).astimezone(UTC)
     if accept:
         aip = session.get(Aip, transfer.aip_id) if transfer.aip_id else None
         if aip is None or aip.status not in (AipStatus.STORED, AipStatus.DEGRADED):
-            raise NoStoredAip(
+            raise TransferError("transfer.no_stored_aip",
                 f"transfer {transfer.id} has no stored AIP "
                 + (f"(AIP {aip.id} is {aip.status.value})" if aip else "(link the ingest first)"),
                 params={"transfer": transfer.id, "aip": aip.id if aip else None,
@@ -544,7 +523,8 @@ def decide(
                 )
             )
             if other:
-                raise NotPermanent(
+                raise TransferError(
+                    "transfer.not_permanent",
                     f"transfer {transfer.id}: {len(other)} dossier(s) are not permanent (maintenance "
                     f"01): {', '.join(other[:10])}",
                     params={"transfer": transfer.id, "count": len(other), "codes": other[:10]},
@@ -565,7 +545,9 @@ def decide(
     if decided.rowcount != 1:  # another session decided between our read and our write
         session.refresh(transfer)
         _undecided(transfer)
-        raise TransferNotFound(f"no transfer {transfer.id!r}", params={"transfer": transfer.id})
+        raise TransferError(
+            "transfer.not_found", f"no transfer {transfer.id!r}", params={"transfer": transfer.id}
+        )
     session.execute(
         update(Transfer)
         .where(Transfer.id == transfer.id, Transfer.confirmed_at.is_(None))
@@ -585,7 +567,7 @@ def decide(
 def _undecided(transfer: Transfer) -> None:
     if transfer.status in DECIDED:
         decided = transfer.decided_at.isoformat() if transfer.decided_at else None
-        raise AlreadyDecided(
+        raise TransferError("transfer.already_decided",
             f"transfer {transfer.id} was already {transfer.status.value} "
             f"({decided} by {transfer.decided_by})",
             params={"transfer": transfer.id, "status": transfer.status.value, "decided_at": decided,
@@ -721,7 +703,7 @@ def handover_data(session: Session, settings: Settings, transfer_id: str) -> Han
     received and decided when, and every hồ sơ of the AIP in code order.
 
     Raises:
-        TransferNotFound, NotAccepted.
+        TransferError: ``transfer.not_found``, ``transfer.not_accepted``.
     """
     transfer = get_transfer(session, transfer_id)
     if (
@@ -729,7 +711,8 @@ def handover_data(session: Session, settings: Settings, transfer_id: str) -> Han
         or transfer.aip_id is None
         or transfer.decided_at is None
     ):
-        raise NotAccepted(
+        raise TransferError(
+            "transfer.not_accepted",
             f"transfer {transfer.id} is {transfer.status.value}: a biên bản giao nhận is made for an "
             "accepted transfer",
             params={"transfer": transfer.id, "status": transfer.status.value},
@@ -796,11 +779,13 @@ def issue_handover(
     after a reprint. The previous digest is returned so that the caller can say so.
 
     Raises:
-        TransferNotFound, NotAccepted, ChromiumNotFound, PdfFailed, BadInput (``at`` without a
-        time zone).
+        TransferError: ``transfer.not_found``, ``transfer.not_accepted``, ChromiumNotFound, PdfFailed,
+            ``transfer.bad_input`` (``at`` without a time zone).
     """
     if at is not None and at.tzinfo is None:
-        raise BadInput("the print time needs a time zone", params={"problem": "at"})
+        raise TransferError(
+            "transfer.bad_input", "the print time needs a time zone", params={"problem": "at"}
+        )
     data = handover_data(session, settings, transfer_id)
     pdf = render_pdf(data, language=language, chromium=chromium, timeout=timeout)
     digest = sha256_hex(pdf)
@@ -832,26 +817,12 @@ def issue_handover(
 
 __all__ = [
     "DECIDED",
+    "KINDS",
     "UNDECIDED",
-    "AgencyMismatch",
-    "AgencyNotFound",
-    "AipLinkedElsewhere",
-    "AipNotFound",
-    "AlreadyDecided",
-    "AlreadyLinked",
-    "BadInput",
     "HandoverIssued",
-    "NoStoredAip",
-    "NotAccepted",
-    "NotPermanent",
     "OverdueTransfer",
-    "PlanAlreadyReplied",
-    "PlanExists",
-    "PlanNotFound",
     "PlanResult",
-    "ReasonRequired",
     "TransferError",
-    "TransferNotFound",
     "confirm_receipt",
     "decide",
     "find_agency",

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.aip_update import add_descriptive_metadata
+from preservation.errors import KholuuError
 from preservation.events import Event, EventType, Outcome
 from preservation.fixity import Digests
 from preservation.names import nfc
@@ -49,13 +50,10 @@ from workflows.ingest import _job_lock, software_agent
 from workflows.recovery import recover_interrupted
 
 
-class UpdateError(Exception):
+class UpdateError(KholuuError):
     """The update could not be made; nothing of the AIP changed (see ``code``)."""
 
-    def __init__(self, message: str, *, code: str, params: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params or {}
+    code = "update.failed"
 
 
 @dataclass

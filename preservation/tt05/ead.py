@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 from lxml import etree
 
 from preservation.eark_sip import safe_parser
-from preservation.errors import InvalidPackageError, PreservationError
+from preservation.errors import ErrorKind, InvalidPackageError, PreservationError
 from preservation.findings import Finding, Severity
 from preservation.tt05.model import Description
 from preservation.tt05.tables import (
@@ -103,6 +103,7 @@ class DescriptionWriteError(PreservationError):
     """A description cannot be written as a TT 05 file (a mapping bug or unusable source text)."""
 
     code = "tt05.write_invalid"
+    kind = ErrorKind.REFUSED
 
 
 def _nfc(text: str) -> str:

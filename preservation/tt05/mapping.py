@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from preservation.errors import PreservationError
+from preservation.errors import ErrorKind, PreservationError
 from preservation.names import fold
 from preservation.tt05.model import RecordSet, Unmapped
 from preservation.tt05.tables import CodeList
@@ -78,6 +78,7 @@ class LegacyError(PreservationError):
     """A legacy export cannot be read at all (not XML, a DTD, not a spreadsheet, no header, no dossier)."""
 
     code = "legacy.unreadable"
+    kind = ErrorKind.REFUSED
 
 
 @dataclass(frozen=True)

@@ -15,25 +15,53 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.errors import ErrorKind, KholuuError
 from preservation.shipped import shipped_dir
 
 MIGRATIONS_DIR = shipped_dir("migrations")
 
 
-class CatalogError(Exception):
-    """The catalog cannot be used: not initialised, or at a different schema revision."""
+class CatalogError(KholuuError):
+    """The catalog cannot be used: not initialised, at a different schema revision, not a database
+    (a configuration problem), or locked by another process (``kind`` unavailable)."""
 
     code = "catalog.error"
+    kind = ErrorKind.USAGE
 
-    def __init__(
-        self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        if code:
-            self.code = code
-        self.params = params or {}
+
+def catalog_problem(exc: SQLAlchemyError, *, where: str) -> CatalogError:
+    """What a database error says about the catalog, as a coded error a user can act on.
+
+    The CLI calls this for any SQLAlchemy error that reaches a command, so a catalog
+    that is locked by another process, is not a database, cannot be opened or cannot be reached
+    is a sentence and an exit code (issue 11 item 9), never a traceback. (The web app answers
+    every catalog error with its "catalog unavailable" page.)
+
+    Args:
+        exc: the error SQLAlchemy raised.
+        where: the catalog as the user knows it (a file, or a URL without its password).
+    """
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    problem = text.splitlines()[0] if text else type(exc).__name__
+    lowered = problem.lower()
+    params = {"where": where, "problem": problem}
+    if "database is locked" in lowered or "lock" in type(orig).__name__.lower() or "lock timeout" in lowered:
+        code, kind = "catalog.locked", ErrorKind.UNAVAILABLE
+    elif "not a database" in lowered or "malformed" in lowered or "file is encrypted" in lowered:
+        code, kind = "catalog.not_a_database", ErrorKind.USAGE
+    elif "unable to open database file" in lowered or "readonly database" in lowered:
+        code, kind = "catalog.cannot_open", ErrorKind.USAGE
+    elif isinstance(exc, OperationalError | InterfaceError):
+        code, kind = "catalog.unavailable", ErrorKind.UNAVAILABLE  # a server down, a network cut
+    else:
+        code, kind = "catalog.failed", ErrorKind.FAILED
+    error = CatalogError(f"catalog {where}: {problem}", code=code, kind=kind, params=params)
+    error.__cause__ = exc
+    return error
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

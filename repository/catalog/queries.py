@@ -13,20 +13,27 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from preservation.errors import ErrorKind, KholuuError
 from repository.catalog import store
 from repository.catalog.models import Aip, AipStatus, Copy, Event, File, FileRole, Job, JobStatus
 
 
-class NotFoundError(LookupError):
-    code = "catalog.not_found"
+class NotFoundError(KholuuError, LookupError):
+    """No AIP, job or incident with this identifier (or a prefix matching several): ``params``
+    name what was looked for (``kind`` in them is "AIP", "job"...; the error's own ``kind`` is
+    :attr:`ErrorKind.NOT_FOUND`)."""
 
-    def __init__(self, kind: str, ident: str, *, candidates: list[str] | None = None) -> None:
-        self.kind = kind
+    code = "catalog.not_found"
+    kind = ErrorKind.NOT_FOUND
+
+    def __init__(self, what: str, ident: str, *, candidates: list[str] | None = None) -> None:
+        self.what = what
         self.ident = ident
         self.candidates = candidates or []
         more = f" (matches: {', '.join(self.candidates)})" if self.candidates else ""
-        super().__init__(f"no {kind} {ident!r}{more}")
-        self.params = {"kind": kind, "id": ident, "candidates": self.candidates}
+        super().__init__(
+            f"no {what} {ident!r}{more}", params={"kind": what, "id": ident, "candidates": self.candidates}
+        )
 
 
 def _iso(value: datetime | None) -> str | None:

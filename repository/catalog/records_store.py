@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from preservation.errors import ErrorKind, KholuuError
 from preservation.names import fold
 from preservation.tt05.ead import description_date
 from preservation.tt05.model import DocumentRecord, PackageType, RecordSet, split_file_code
@@ -138,11 +139,13 @@ class Problem:
     key: str = ""
 
 
-class RecordsError(Exception):
+class RecordsError(KholuuError):
     """Bad input to the records catalog, with a stable ``code`` (its text is in the message catalogs
     under ``[records]``) and the ``params`` that text needs. ``problems`` lists every bad row or key
     when a whole input file is refused.
     """
+
+    kind = ErrorKind.USAGE
 
     def __init__(
         self,
@@ -152,15 +155,14 @@ class RecordsError(Exception):
         *,
         problems: Sequence[Problem] = (),
     ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.params: dict[str, Any] = dict(params or {})
+        super().__init__(message, code=code, params=params)
         self.problems = tuple(problems)
 
 
 class RecordNotFoundError(RecordsError):
     """A record, agency, fonds or restriction that was addressed does not exist."""
+
+    kind = ErrorKind.NOT_FOUND
 
 
 def _refuse_file(path: Path, problems: Sequence[Problem]) -> RecordsError:

@@ -183,7 +183,20 @@ def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, 
     app.json_output = as_json
     zone = ZoneInfo(app.settings.audit.timezone)
     now = datetime.now(UTC)
-    start, end = report_period(since.date(), until.date() if until else None, tz=zone, now=now)
+    try:  # 0001-01-01 at UTC+7 is before year 1 in UTC: no datetime can hold it
+        start, end = report_period(since.date(), until.date() if until else None, tz=zone, now=now)
+        start.astimezone(UTC), end.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        app.fail(
+            "cli.report.bad_period",
+            f"cannot report from {since.date()} to {until.date() if until else 'now'}: {exc}",
+            EXIT_USAGE,
+            params={
+                "since": since.date().isoformat(),
+                "until": until.date().isoformat() if until else "—",
+                "problem": str(exc),
+            },
+        )
     if end <= start:
         app.fail(
             "cli.report.empty_period",

@@ -5,26 +5,24 @@ its recipient, and carries Mật or restricted records only under ``--decision``
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from repository.catalog import queries
 from repository.cli import (
-    EXIT_FAILED,
-    EXIT_NOT_FOUND,
-    EXIT_REFUSED,
-    EXIT_USAGE,
     App,
     current_app,
     handles_errors,
     main,
 )
 
+if TYPE_CHECKING:
+    from workflows.export import ExportError
+
 #: The values of ``workflows.export.ExportFormat`` (the workflow is imported only when the command
 #: runs, like every command's workflow).
 FORMATS = ("tt05-aip", "tt05-dip", "bagit")
-_EXIT = {"usage": EXIT_USAGE, "refused": EXIT_REFUSED, "not_found": EXIT_NOT_FOUND, "failed": EXIT_FAILED}
 
 
 @main.command("export")
@@ -119,7 +117,7 @@ def export(
             decision=decision,
         )
     except ExportError as exc:
-        _fail(app, exc.code, str(exc), _EXIT[exc.kind.value], exc.params, exc.path, exc.details)
+        _fail(app, exc)
     data = result.as_dict()
     if as_json:
         app.emit(data)
@@ -149,16 +147,9 @@ def _withheld(app: App, withheld: list[dict[str, Any]]) -> None:
         click.echo(f"  - {app.t.text(w['reason'], w['params'], default=w['reason'])}", err=True)
 
 
-def _fail(
-    app: App,
-    code: str,
-    message: str,
-    exit_code: int,
-    params: dict[str, Any],
-    path: str | None,
-    details: list[dict[str, Any]],
-) -> None:
+def _fail(app: App, exc: ExportError) -> NoReturn:
     """Every problem (or withheld document) in the user's language, then the error itself."""
+    details = exc.details
     lines = [
         app.t.text(d.get("reason") or d["code"], d.get("params", {}), default=d.get("message") or d["code"])
         for d in details
@@ -167,4 +158,4 @@ def _fail(
         for line in lines:
             click.echo(f"  - {line}", err=True)
     extra = {"details": [{**d, "text": line} for d, line in zip(details, lines, strict=True)]}
-    app.fail(code, message, exit_code, params=params, path=path, extra=extra if details else None)
+    app.fail_with(exc, extra=extra if details else None)

@@ -2,27 +2,24 @@
 ``kholuu kpi`` (the QĐ 458/QĐ-TTg dashboard, and ``kpi mark-published`` / ``kpi mark-high-use``,
 which record the K4 and K6 inputs no other part of the archive sets yet).
 
-Exit codes (``repository/cli.py``): 2 for bad input (dates, a rejection without a reason), 3 when
-the archive's rules refuse the step (a decision already made, a transfer linked to another AIP,
+Exit codes (the kinds of ``workflows.transfers.KINDS``, through the table in
+``repository/errors.py``): 2 for bad input (dates, a rejection without a reason), 3 when the
+archive's rules refuse the step (a decision already made, a transfer linked to another AIP,
 another agency's records, no stored AIP, records that are not permanent, a biên bản for a
 transfer not accepted), 4 when the agency, plan, transfer, AIP or dossier named does not exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from repository.catalog import queries
 from repository.cli import (
-    EXIT_NOT_FOUND,
-    EXIT_REFUSED,
     EXIT_USAGE,
     App,
     current_app,
@@ -30,33 +27,8 @@ from repository.cli import (
     main,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 DAY = click.DateTime(["%Y-%m-%d"])
 MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
-
-
-def transfer_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Map :class:`workflows.transfers.TransferError` to a message and an exit code."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from workflows import transfers as tr
-
-        try:
-            return fn(*args, **kwargs)
-        except tr.TransferError as exc:
-            app = current_app()
-            if isinstance(exc, tr.AgencyNotFound | tr.PlanNotFound | tr.TransferNotFound | tr.AipNotFound):
-                code = EXIT_NOT_FOUND
-            elif isinstance(exc, tr.BadInput | tr.ReasonRequired):
-                code = EXIT_USAGE
-            else:
-                code = EXIT_REFUSED
-            app.fail(exc.code, str(exc), code, params=exc.params)
-
-    return wrapper
 
 
 def _today(app: App) -> date:
@@ -85,7 +57,6 @@ def transfer() -> None:
 @click.option("--notes", default="", help="Free text kept with the plan.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_plan(
     organ_id: str,
     reference: str,
@@ -126,7 +97,6 @@ def transfer_plan(
 @click.option("--notes", default="", help="What was answered.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_reply(plan_id: int, on: datetime | None, notes: str, as_json: bool) -> None:
     """Record the archive's reply to a registered plan."""
     from workflows.transfers import plan_dict, reply_plan
@@ -150,7 +120,6 @@ def transfer_reply(plan_id: int, on: datetime | None, notes: str, as_json: bool)
 @click.option("--plan", "plan_reference", default=None, help="The agency's plan reference, if any.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_receive(
     organ_id: str, package_name: str, by: str, at: datetime | None, plan_reference: str | None, as_json: bool
 ) -> None:
@@ -181,7 +150,6 @@ def transfer_receive(
 @click.option("--at", "at", type=MOMENT, default=None, help="When (archive time; default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_confirm(transfer_id: str, at: datetime | None, as_json: bool) -> None:
     """Record that the receipt was confirmed to the agency."""
     from workflows.transfers import confirm_receipt, transfer_dict
@@ -202,7 +170,6 @@ def transfer_confirm(transfer_id: str, at: datetime | None, as_json: bool) -> No
 @click.option("--job", "job_id", default=None, help="The ingest job (default: the job that made the AIP).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_link(transfer_id: str, aip_id: str, job_id: str | None, as_json: bool) -> None:
     """Link the AIP ingested from the package; the transfer is then being processed."""
     from workflows.transfers import link_ingest, transfer_dict
@@ -225,7 +192,6 @@ def transfer_link(transfer_id: str, aip_id: str, job_id: str | None, as_json: bo
 @click.option("--reason", default="", help="Why (required when rejecting).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_decide(transfer_id: str, accept: bool | None, by: str, reason: str, as_json: bool) -> None:
     """Accept (the AIP must be stored) or reject (with --reason) a transfer; a decision is final."""
     from sqlalchemy import func, select
@@ -257,7 +223,6 @@ def transfer_decide(transfer_id: str, accept: bool | None, by: str, reason: str,
 @click.option("--plans", is_flag=True, help="List the registered plans instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json: bool) -> None:
     """Transfers, newest first (or, with --plans, the registered plans)."""
     from repository.catalog.records import TransferStatus
@@ -297,7 +262,6 @@ def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json
 @click.argument("transfer_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_show(transfer_id: str, as_json: bool) -> None:
     """One transfer: its deadlines, AIP, decision and every printed biên bản (SHA-256 of each)."""
     from workflows.transfers import get_transfer, transfer_dict
@@ -324,7 +288,6 @@ def transfer_show(transfer_id: str, as_json: bool) -> None:
 @click.option("--on", "on", type=DAY, default=None, help="As of this day (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_overdue(on: datetime | None, as_json: bool) -> None:
     """Transfers past their confirmation or decision deadline (TT 05: 60 days each)."""
     from workflows.transfers import overdue_transfers, transfer_dict
@@ -367,7 +330,6 @@ def transfer_overdue(on: datetime | None, as_json: bool) -> None:
 @click.option("--by", "by", default="", help="Who printed it (kept with its SHA-256).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_handover(
     transfer_id: str, out: Path, html_out: Path | None, doc_lang: str, by: str, as_json: bool
 ) -> None:
@@ -403,7 +365,6 @@ def transfer_handover(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-@transfer_errors
 def transfer_deadlines(
     organ_id: str | None, within_days: int, on: datetime | None, basis: str | None, as_json: bool
 ) -> None:

@@ -30,26 +30,24 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from preservation.errors import ErrorKind, KholuuError
 from repository.i18n import Translator
 
 ReportFormat = Literal["html", "csv", "json", "pdf"]
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
-class ReportError(Exception):
+class ReportError(KholuuError):
     """A report could not be written. ``code`` and ``params`` give the catalog text."""
 
     code = "report.error"
-
-    def __init__(self, message: str, *, params: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.params = dict(params or {})
 
 
 class ChromiumNotFound(ReportError):
     """No headless Chromium to print the PDF with (the HTML, CSV and JSON need none)."""
 
     code = "report.chromium_missing"
+    kind = ErrorKind.UNAVAILABLE
 
 
 class PdfFailed(ReportError):

@@ -19,8 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from preservation.errors import ErrorKind, KholuuError
 
-class StorageError(Exception):
+
+class StorageError(KholuuError):
     """Base of all errors raised by ``repository.storage``.
 
     Args:
@@ -28,6 +30,7 @@ class StorageError(Exception):
         code: stable identifier, e.g. ``"storage.unsafe_key"``.
         key: the key (or prefix, or logical path) the problem is about, if any.
         location: the name of the backend (storage location), if known.
+        kind: what to tell the user; a failure unless the class or the raise site says otherwise.
         params: values the catalog text interpolates.
     """
 
@@ -38,17 +41,15 @@ class StorageError(Exception):
         message: str,
         *,
         code: str | None = None,
+        kind: ErrorKind | None = None,
         key: str | None = None,
         location: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-        self.message = message
+        super().__init__(message, code=code, kind=kind, params=params)
         self.key = key
+        self.path = key  # what the CLI's JSON error names
         self.location = location
-        self.params: dict[str, Any] = dict(params or {})
         if key is not None:
             self.params.setdefault("key", key)
         if location is not None:
@@ -65,6 +66,7 @@ class NotFound(StorageError):
     """The key (or object, or logical path) does not exist."""
 
     code = "storage.not_found"
+    kind = ErrorKind.NOT_FOUND
 
 
 class IntegrityError(StorageError):
@@ -102,3 +104,4 @@ class BackendUnavailable(StorageError):
     """
 
     code = "storage.unavailable"
+    kind = ErrorKind.UNAVAILABLE

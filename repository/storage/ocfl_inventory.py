@@ -214,7 +214,11 @@ def logical_state(
             f"object {object_id} has no version {number}",
             code="ocfl.no_such_version",
             key=object_id,
-            params={"version": number, "versions": sorted(n for n in names if n is not None)},
+            params={
+                "object_id": object_id,
+                "version": number,
+                "versions": sorted(n for n in names if n is not None),
+            },
         )
     manifest = {d.lower(): paths for d, paths in inventory["manifest"].items()}
     content: dict[str, str] = {}

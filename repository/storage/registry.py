@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from preservation.errors import ErrorKind
 from repository.storage.backend import Backend
 from repository.storage.errors import StorageError
 from repository.storage.local import LocalBackend
@@ -98,6 +99,7 @@ def _bad_option(location: str, option: str, reason: str) -> StorageError:
     return StorageError(
         f"storage location {location!r}: option {option!r}: {reason}",
         code="storage.bad_option",
+        kind=ErrorKind.USAGE,
         location=location,
         params={"option": option, "reason": reason},
     )

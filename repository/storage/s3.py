@@ -42,6 +42,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from preservation.errors import ErrorKind
 from preservation.fixity import BLOCK_SIZE, Digests, MultiHasher
 from repository.storage.backend import (
     KeyStat,
@@ -147,6 +148,7 @@ def validate_options(name: str, options: S3Options) -> None:
         raise StorageError(
             f"storage location {name!r}: option {option!r}: {reason}",
             code="storage.bad_option",
+            kind=ErrorKind.USAGE,
             location=name,
             params={"option": option, "reason": reason},
         )

@@ -7,8 +7,10 @@ default and docs/web.md says what a deployment must put in front of it. The app 
 ``kholuu serve`` and each test build their own. ``kholuu serve`` runs it under waitress; Flask's
 development server is never used.
 
-Domain errors know nothing about HTTP (style guide item 14): the one table mapping them to status
-codes is :func:`_register_error_handlers`.
+Domain errors know nothing about HTTP (style guide item 14): every coded error
+(:class:`preservation.errors.KholuuError`) gets its status from its kind through the one table in
+``repository/errors.py``, which the CLI reads for its exit codes; :func:`_register_error_handlers`
+applies it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
-from repository.reports.fixity import ChromiumNotFound, ReportError
+from preservation.errors import ErrorKind, KholuuError
+from repository.errors import http_status
 from repository.settings import Settings
 from repository.web.context import EXTENSION, WebContext, translator
 from repository.web.params import BadParameter, link, template_helpers
@@ -79,9 +82,11 @@ def _register_error_handlers(app: Flask) -> None:
         message = t.text(code, params, default=default)
         return render_template("error.html", status=status, message=message, code=code), status
 
-    @app.errorhandler(BadParameter)
-    def bad_parameter(exc: BadParameter) -> tuple[str, int]:
-        return page(400, exc.code, exc.params, str(exc))
+    @app.errorhandler(KholuuError)
+    def coded(exc: KholuuError) -> tuple[str, int]:
+        if exc.kind in (ErrorKind.FAILED, ErrorKind.UNAVAILABLE):
+            log.error("%s: %s", exc.code, exc)
+        return page(http_status(exc), exc.code, exc.params, str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
@@ -89,24 +94,25 @@ def _register_error_handlers(app: Flask) -> None:
         code = "web.not_found" if status == 404 else "web.http_error"
         return page(status, code, {"status": status, "name": exc.name}, exc.description or exc.name)
 
-    @app.errorhandler(ChromiumNotFound)
-    def no_chromium(exc: ChromiumNotFound) -> tuple[str, int]:
-        return page(503, exc.code, exc.params, str(exc))
-
-    @app.errorhandler(ReportError)
-    def report_failed(exc: ReportError) -> tuple[str, int]:
-        log.error("report failed: %s", exc)
-        return page(500, exc.code, exc.params, str(exc))
-
     @app.errorhandler(SQLAlchemyError)
     def catalog_down(exc: SQLAlchemyError) -> tuple[str, int]:
         log.error("catalog error: %s", exc)
-        return page(503, "web.catalog_unavailable", {"problem": type(exc).__name__}, "catalog unavailable")
+        return page(
+            http_status(ErrorKind.UNAVAILABLE),
+            "web.catalog_unavailable",
+            {"problem": type(exc).__name__},
+            "catalog unavailable",
+        )
 
     @app.errorhandler(Exception)
     def internal(exc: Exception) -> tuple[str, int]:
         log.exception("unexpected error")
-        return page(500, "web.internal_error", {"problem": type(exc).__name__}, "internal error")
+        return page(
+            http_status(ErrorKind.FAILED),
+            "web.internal_error",
+            {"problem": type(exc).__name__},
+            "internal error",
+        )
 
 
 __all__ = ["BadParameter", "WebContext", "create_app", "link"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import request, url_for
 
+from preservation.errors import ErrorKind, KholuuError
 from repository.i18n import LANGUAGES
 from repository.reports.fixity import raw
 from repository.web.context import context, requested_language, translator
@@ -23,13 +24,13 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}")
 
 
-class BadParameter(Exception):
+class BadParameter(KholuuError):
     """A query parameter the page cannot use. ``code`` and ``params`` give the reader's text."""
 
+    kind = ErrorKind.USAGE
+
     def __init__(self, code: str, message: str, params: Mapping[str, Any]) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = dict(params)
+        super().__init__(message, code=code, params=params)
 
 
 def _given(name: str) -> str | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,14 @@ from workflows.deadlines import (
 
 ICT = timezone(timedelta(hours=7))  # the archive's clock (TT 05: +07:00)
 A, B = "H49.01", "H49.02"
+
+
+@contextmanager
+def raises_code(code: str) -> Iterator[pytest.ExceptionInfo[tr.TransferError]]:
+    """The step is refused with this code (one exception class for every transfer step)."""
+    with pytest.raises(tr.TransferError) as info:
+        yield info
+    assert info.value.code == code, info.value
 
 
 def at(year: int, month: int, day: int, hour: int = 10) -> datetime:
@@ -221,7 +231,7 @@ def test_plan_reply_due_in_working_days_with_holidays(
         assert plan is not None and plan.reply_due_on == date(2025, 9, 11) and plan.expected_dossiers is None
         replied = tr.reply_plan(s, plan_id, date(2025, 9, 12), notes="đồng ý")
         assert tr.plan_dict(replied)["replied_late"] is True
-        with pytest.raises(tr.PlanAlreadyReplied):
+        with raises_code("transfer.plan_replied"):
             tr.reply_plan(s, plan_id, date(2025, 9, 13))
 
 
@@ -229,15 +239,15 @@ def test_plan_errors_name_the_problem(
     settings: Settings, sessions: sessionmaker[Session], agencies: None
 ) -> None:
     with sessions.begin() as s:
-        with pytest.raises(tr.AgencyNotFound) as info:
+        with raises_code("transfer.agency_not_found") as info:
             tr.register_plan(s, settings, "H99.99", "KH-1", date(2025, 1, 2), date(2026, 2, 1))
         assert info.value.params == {"organ_id": "H99.99"}
-        with pytest.raises(tr.BadInput):
+        with raises_code("transfer.bad_input"):
             tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2024, 12, 1))
         tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2026, 2, 1))
-        with pytest.raises(tr.PlanExists):
+        with raises_code("transfer.plan_exists"):
             tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 3), date(2026, 2, 1))
-        with pytest.raises(tr.PlanNotFound):
+        with raises_code("transfer.plan_not_found"):
             tr.reply_plan(s, 9999, date(2025, 1, 3))
 
 
@@ -270,16 +280,16 @@ def test_transfer_lifecycle(settings: Settings, sessions: sessionmaker[Session],
         assert [(o.kind, o.days_late) for o in late] == [("confirmation", 5), ("decision", 5)]
 
     with sessions.begin() as s:
-        with pytest.raises(tr.NoStoredAip):  # nothing linked yet
+        with raises_code("transfer.no_stored_aip"):  # nothing linked yet
             tr.decide(s, settings, transfer_id, accept=True, by="Trưởng phòng")
-        with pytest.raises(tr.AipNotFound):
+        with raises_code("transfer.aip_not_found"):
             tr.link_ingest(s, transfer_id, None, "uuid-nope")
         linked = tr.link_ingest(s, transfer_id[:8], None, "uuid-aaaa0001")  # a prefix names it
         assert linked.status is TransferStatus.PROCESSING and linked.job_id == "job-aaaa0001"
-        with pytest.raises(tr.NoStoredAip) as info:  # still being written
+        with raises_code("transfer.no_stored_aip") as info:  # still being written
             tr.decide(s, settings, transfer_id, accept=True, by="Trưởng phòng")
         assert info.value.params["status"] == "storing"
-        with pytest.raises(tr.ReasonRequired):
+        with raises_code("transfer.reason_required"):
             tr.decide(s, settings, transfer_id, accept=False, by="Trưởng phòng", reason="  ")
         tr.confirm_receipt(s, transfer_id, at=at(2025, 10, 2))
         s.get_one(Aip, "uuid-aaaa0001").status = AipStatus.STORED
@@ -292,10 +302,10 @@ def test_transfer_lifecycle(settings: Settings, sessions: sessionmaker[Session],
         row = s.get_one(Transfer, transfer_id)
         assert row.confirmed_at == at(2025, 10, 2).astimezone(UTC)  # the first confirmation stays
         assert tr.overdue_transfers(s, date(2025, 12, 5)) == []
-        with pytest.raises(tr.AlreadyDecided) as twice:
+        with raises_code("transfer.already_decided") as twice:
             tr.decide(s, settings, transfer_id, accept=False, by="Giám đốc", reason="đổi ý")
         assert twice.value.params["status"] == "accepted"
-        with pytest.raises(tr.AlreadyDecided):
+        with raises_code("transfer.already_decided"):
             tr.link_ingest(s, transfer_id, None, "uuid-aaaa0001")
         assert s.get_one(Transfer, transfer_id).status is TransferStatus.ACCEPTED
 
@@ -327,7 +337,7 @@ def test_rejection_keeps_the_reason_and_accepts_nothing(
         )
         assert row.confirmed_at is not None
         assert s.scalars(select(Dossier.accepted_at).where(Dossier.aip_id == aip.id)).all() == [None]
-        with pytest.raises(tr.NotAccepted):
+        with raises_code("transfer.not_accepted"):
             tr.handover_data(s, settings, transfer_id)
 
 
@@ -352,7 +362,7 @@ def test_only_permanent_records_are_accepted(
         tr.link_ingest(s, t.id, None, aip.id)
         transfer_id = t.id
     with sessions.begin() as s:
-        with pytest.raises(tr.NotPermanent) as info:
+        with raises_code("transfer.not_permanent") as info:
             tr.decide(s, settings, transfer_id, accept=True, by="Y")
         assert info.value.params["codes"] == ["H49.01.2019.02"]
     with sessions.begin() as s:
@@ -581,14 +591,14 @@ def test_link_refuses_another_package_or_another_agencys_records(
         ids = (t.id, other.id)
     with sessions.begin() as s:
         assert tr.link_ingest(s, ids[0], "job-1", first).aip_id == first  # again: a resumed ingest
-        with pytest.raises(tr.AlreadyLinked) as twice:
+        with raises_code("transfer.already_linked") as twice:
             tr.link_ingest(s, ids[0], None, second)
         assert twice.value.code == "transfer.already_linked"
         assert twice.value.params == {"transfer": ids[0], "aip": first, "other": second}
-        with pytest.raises(tr.AipLinkedElsewhere) as taken:
+        with raises_code("transfer.aip_linked_elsewhere") as taken:
             tr.link_ingest(s, ids[1], None, first)
         assert taken.value.params["other"] == ids[0]
-        with pytest.raises(tr.AgencyMismatch) as mismatch:
+        with raises_code("transfer.agency_mismatch") as mismatch:
             tr.link_ingest(s, ids[1], None, foreign)
         assert mismatch.value.code == "transfer.agency_mismatch"
         assert {k: mismatch.value.params[k] for k in ("organ_id", "others", "codes")} == {
@@ -625,7 +635,7 @@ def test_two_archivists_deciding_at_once_get_one_decision(
         assert stale.status is TransferStatus.PROCESSING
         with first.begin():
             tr.decide(first, settings, ids[0], accept=True, by="Trưởng phòng A", at=at(2025, 4, 10))
-        with pytest.raises(tr.AlreadyDecided) as refused:  # second's transaction began with its read
+        with raises_code("transfer.already_decided") as refused:  # second's transaction began with its read
             tr.decide(
                 second,
                 settings,
@@ -680,7 +690,7 @@ def test_two_archivists_deciding_at_once_get_one_decision(
         first.close()
         second.close()
     (result,) = outcome
-    assert isinstance(result, tr.AlreadyDecided), result
+    assert isinstance(result, tr.TransferError) and result.code == "transfer.already_decided", result
     with sessions() as s:
         row = s.get_one(Transfer, ids[1])
         assert (row.status, row.decided_by) == (TransferStatus.ACCEPTED, "Trưởng phòng A")
