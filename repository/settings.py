@@ -125,6 +125,10 @@ class StorageLocation:
     create_bucket: bool = False
     checksum_sha256: bool = False
     repair: bool = True
+    credentials_source: str = ""
+    """s3: where the credentials were found when ``kholuu storage add`` tested the location
+    (botocore's name: ``env``, ``shared-credentials-file``...). A record for the operator, read by
+    ``storage check``; ``env`` means a cron or systemd process will not have them."""
 
 
 @dataclass(frozen=True)
