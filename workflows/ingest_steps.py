@@ -66,7 +66,7 @@ def start(ctx: StepContext, source: Path, aip_id: str) -> None:
 def own_folders(settings: Settings) -> list[Path]:
     """Folders this archive writes into: the data folder (catalog, quarantine, work, conversion)
     and every local storage root, wherever it is configured."""
-    folders = [settings.home]
+    folders = [settings.home, settings.quarantine_dir, settings.work_dir, settings.conversion_dir]
     for loc in settings.storage.locations:
         if loc.backend == "local":
             folders.append(settings.path(loc.path or f"storage/{loc.name}"))

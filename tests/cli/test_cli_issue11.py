@@ -27,7 +27,7 @@ def test_issue11_item12_ingesting_the_data_folder_is_refused_at_once(
     until the depth limit; now it is refused before anything is copied."""
     (home / "note.txt").write_text("not a submission", encoding="utf-8")
     outer = tmp_path  # holds the data folder
-    for source in (home, outer, home / "."):
+    for source in (home, outer, home / ".", home / "quarantine"):
         started = time.monotonic()
         r = kholuu("ingest", str(source), "--json", env=env)
         assert r.returncode == 3, r.stdout + r.stderr
