@@ -120,6 +120,8 @@ def _display(value: Any) -> str:
         return "—"
     if isinstance(value, list | tuple):
         return ", ".join(_display(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_display(v)}" for k, v in value.items()) or "—"
     if isinstance(value, Path):
         return str(value)
     return str(value)

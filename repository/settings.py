@@ -138,6 +138,10 @@ class StorageLocation:
     create_bucket: bool = False
     checksum_sha256: bool = False
     repair: bool = True
+    credentials_source: str = ""
+    """s3: where the credentials were found when ``kholuu storage add`` tested the location
+    (botocore's name: ``env``, ``shared-credentials-file``...). A record for the operator, read by
+    ``storage check``; ``env`` means a cron or systemd process will not have them."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,8 @@ class AuditSettings:
     lease_seconds: int = 3600
     timezone: str = "Asia/Ho_Chi_Minh"
     schedules: tuple[AuditSchedule, ...] = ()
+    report_max_days: int = 366
+    report_max_rows: int = 10000
 
 
 @dataclass(frozen=True)
@@ -426,6 +432,9 @@ def _check(settings: Settings) -> None:
                 f"must be one of {', '.join(LOCATION_ROLES)}",
                 "settings",
             )
+    for key in ("report_max_days", "report_max_rows"):
+        if getattr(settings.audit, key) < 1:
+            raise SettingsError(f"audit.{key}", "must be at least 1", "settings")
     for schedule in settings.audit.schedules:
         if schedule.location not in names:
             raise SettingsError(

@@ -37,6 +37,7 @@ from sqlalchemy import Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.events import EventType, Outcome
+from repository.catalog.copy_state import copy_state
 from repository.catalog.models import (
     Aip,
     AipStatus,
@@ -54,6 +55,7 @@ from repository.reports.fixity import (
     FixityReport,
     IncidentRow,
     ObjectRow,
+    ReportPeriodError,
     RunRow,
     Summary,
     report_digest,
@@ -74,8 +76,11 @@ def build_fixity_report(
     generated_at: datetime,
     archive_name: str,
     tz: tzinfo = UTC,
+    max_days: int | None = None,
+    max_rows: int | None = None,
 ) -> FixityReport:
-    """Build the report for ``[since, until)``; its digest is set.
+    """Build the report for ``[since, until)``; its digest is set. Every time in it is given in
+    ``tz`` (the archive's local time), to the second in the files.
 
     Args:
         sessions: the catalog.
@@ -83,10 +88,17 @@ def build_fixity_report(
         cycle_days: the fixity cycle (``settings.audit.cycle_days``).
         generated_at: when the report is made (part of the digested data).
         archive_name: the institution, printed on the report.
-        tz: the time zone whose days the series counts (``settings.audit.timezone``).
+        tz: the time zone whose days the series counts and whose times the report shows
+            (``settings.audit.timezone``).
+        max_days: the longest period allowed (``[audit] report_max_days``); None: no limit. The
+            bound is what keeps a report's memory bounded: its per-day series and the rows of its
+            period grow with the period.
+        max_rows: the most rows each table lists (``[audit] report_max_rows``); None: all. The
+            summary's counts stay exact (aggregates in the database).
 
     Raises:
         ValueError: a naive datetime, an empty period or a cycle under one day.
+        ReportPeriodError: ``report.period_too_long``.
     """
     for name, value in (("since", since), ("until", until), ("generated_at", generated_at)):
         if value.tzinfo is None:
@@ -95,24 +107,26 @@ def build_fixity_report(
         raise ValueError(f"empty period: since {since.isoformat()} is not before until {until.isoformat()}")
     if cycle_days < 1:
         raise ValueError(f"cycle_days must be at least 1, not {cycle_days}")
+    check_period_length(since, until, max_days)
     since, until, generated_at = (v.astimezone(UTC) for v in (since, until, generated_at))
+    limit = max_rows or None
     cutoff = until - timedelta(days=cycle_days)
     with sessions() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.connection(
                 execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             )
-        runs = _runs(session, since, until)
-        failures = _failures(session, since, until)
-        incidents = _open_incidents(session)
-        objects = _objects(session, cutoff, until)
+        runs = _runs(session, since, until, tz, limit)
+        failures = _failures(session, since, until, tz, limit)
+        incidents = _open_incidents(session, tz, limit)
+        objects = _objects(session, cutoff, until, tz, limit)
         summary = _summary(session, since, until, cutoff)
         series = _series(session, since, until, tz)
     report = FixityReport(
         archive_name=archive_name,
-        generated_at=generated_at,
-        since=since,
-        until=until,
+        generated_at=generated_at.astimezone(tz),
+        since=since.astimezone(tz),
+        until=until.astimezone(tz),
         cycle_days=cycle_days,
         timezone=str(tz),
         summary=summary,
@@ -121,6 +135,7 @@ def build_fixity_report(
         failures=failures,
         open_incidents=incidents,
         series=series,
+        row_limit=limit or 0,
     )
     return replace(report, digest=report_digest(report))
 
@@ -129,10 +144,43 @@ def report_period(since: date, until: date | None, *, tz: tzinfo, now: datetime)
     """The period that the days ``since`` and ``until`` name, as ``kholuu report fixity`` and the
     web page both read them: from 00:00 of ``since`` in the audit time zone to 00:00 of ``until``
     (the day after the last day), or to ``now`` when no ``until`` is given. One definition, so a
-    page and a file made for the same days cover the same instants and carry the same digest."""
+    page and a file made for the same days cover the same instants and carry the same digest.
+
+    Raises:
+        ReportPeriodError: ``report.bad_period``: a day whose instant cannot be held in UTC
+            (``0001-01-01`` in UTC+7 is in year 0).
+    """
     start = datetime.combine(since, time(), tzinfo=tz)
     end = datetime.combine(until, time(), tzinfo=tz) if until is not None else now
+    for day, value in ((since, start), (until, end)):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ReportPeriodError(
+                f"the day {day} is outside the days a report can cover",
+                code="report.bad_period",
+                params={"value": str(day)},
+            ) from None
     return start, end
+
+
+def check_period_length(since: datetime, until: datetime, max_days: int | None) -> None:
+    """Refuse a period longer than ``max_days`` (``[audit] report_max_days``) before any row is read.
+
+    Raises:
+        ReportPeriodError: ``report.period_too_long``.
+    """
+    if max_days is None:
+        return
+    length = until - since
+    if length > timedelta(days=max_days):
+        days = length.days + (1 if length % timedelta(days=1) else 0)
+        raise ReportPeriodError(
+            f"the period is {days} days long, more than the {max_days} days allowed "
+            "([audit] report_max_days)",
+            code="report.period_too_long",
+            params={"days": days, "max_days": max_days},
+        )
 
 
 def fixity_report_for(
@@ -147,7 +195,7 @@ def fixity_report_for(
     command line and the web app both call, so that their reports agree byte for byte.
 
     Raises:
-        ValueError: see :func:`build_fixity_report`.
+        ValueError, ReportPeriodError: see :func:`build_fixity_report`.
     """
     return build_fixity_report(
         sessions,
@@ -157,6 +205,8 @@ def fixity_report_for(
         generated_at=generated_at,
         archive_name=settings.archive.name,
         tz=ZoneInfo(settings.audit.timezone),
+        max_days=settings.audit.report_max_days,
+        max_rows=settings.audit.report_max_rows,
     )
 
 
@@ -275,17 +325,25 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 2) if whole else None
 
 
-def _runs(session: Session, since: datetime, until: datetime) -> tuple[RunRow, ...]:
+def _local(value: datetime | None, tz: tzinfo) -> Any:
+    """A catalog time in the report's time zone (None stays None)."""
+    return value.astimezone(tz) if value is not None else None
+
+
+def _runs(
+    session: Session, since: datetime, until: datetime, tz: tzinfo, limit: int | None
+) -> tuple[RunRow, ...]:
     rows = session.scalars(
         select(AuditRun)
         .where(_in_period(AuditRun.started_at, since, until))
         .order_by(AuditRun.started_at, AuditRun.id)
+        .limit(limit)
     )
     return tuple(
         RunRow(
             id=r.id,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
+            started_at=_local(r.started_at, tz),
+            ended_at=_local(r.ended_at, tz),
             status=r.status,
             trigger=r.trigger,
             mode=r.mode,
@@ -302,17 +360,20 @@ def _runs(session: Session, since: datetime, until: datetime) -> tuple[RunRow, .
     )
 
 
-def _failures(session: Session, since: datetime, until: datetime) -> tuple[FailureRow, ...]:
+def _failures(
+    session: Session, since: datetime, until: datetime, tz: tzinfo, limit: int | None
+) -> tuple[FailureRow, ...]:
     rows = session.scalars(
         select(AuditFinding)
         .where(_in_period(AuditFinding.detected_at, since, until))
         .order_by(AuditFinding.detected_at, AuditFinding.id)
+        .limit(limit)
     )
     return tuple(
         FailureRow(
             id=f.id,
             run_id=f.run_id,
-            detected_at=f.detected_at,
+            detected_at=_local(f.detected_at, tz),
             aip_id=f.aip_id,
             version=f.version,
             location=f.location,
@@ -328,9 +389,12 @@ def _failures(session: Session, since: datetime, until: datetime) -> tuple[Failu
     )
 
 
-def _open_incidents(session: Session) -> tuple[IncidentRow, ...]:
+def _open_incidents(session: Session, tz: tzinfo, limit: int | None) -> tuple[IncidentRow, ...]:
     rows = session.scalars(
-        select(Incident).where(Incident.status == INCIDENT_OPEN).order_by(Incident.opened_at, Incident.id)
+        select(Incident)
+        .where(Incident.status == INCIDENT_OPEN)
+        .order_by(Incident.opened_at, Incident.id)
+        .limit(limit)
     )
     return tuple(
         IncidentRow(
@@ -341,27 +405,36 @@ def _open_incidents(session: Session) -> tuple[IncidentRow, ...]:
             kind=i.kind,
             code=i.code,
             message=i.message,
-            opened_at=i.opened_at,
+            opened_at=_local(i.opened_at, tz),
             run_id=i.run_id,
         )
         for i in rows
     )
 
 
-def _objects(session: Session, cutoff: datetime, until: datetime) -> tuple[ObjectRow, ...]:
+def _objects(
+    session: Session, cutoff: datetime, until: datetime, tz: tzinfo, limit: int | None
+) -> tuple[ObjectRow, ...]:
+    """The held AIPs (the first ``limit`` by id) and their copies, each copy in its true state
+    (:func:`repository.catalog.copy_state.copy_state`: a stored row whose last check found damage
+    still there is ``damaged``, not ``stored``)."""
+    listed = select(Aip.id).where(Aip.status.in_(HOLDING_STATUSES)).order_by(Aip.id).limit(limit)
     copies: dict[str, list[CopyRow]] = {}
     within = _within_cycle(cutoff, until).label("within")
-    for copy, flag in session.execute(_held_copies(Copy, within).order_by(Copy.aip_id, Copy.location)):
+    query = _held_copies(Copy, within).order_by(Copy.aip_id, Copy.location)
+    if limit is not None:
+        query = query.where(Copy.aip_id.in_(listed.scalar_subquery()))
+    for copy, flag in session.execute(query):
         copies.setdefault(copy.aip_id, []).append(
             CopyRow(
                 location=copy.location,
-                status=copy.status.value,
-                last_checked_at=copy.last_checked_at,
+                status=copy_state(copy.status, copy.check_outcome).value,
+                last_checked_at=_local(copy.last_checked_at, tz),
                 check_outcome=copy.check_outcome,
                 within_cycle=bool(flag),
             )
         )
-    aips = session.scalars(select(Aip).where(Aip.status.in_(HOLDING_STATUSES)).order_by(Aip.id))
+    aips = session.scalars(select(Aip).where(Aip.status.in_(HOLDING_STATUSES)).order_by(Aip.id).limit(limit))
     return tuple(
         ObjectRow(
             aip_id=a.id,

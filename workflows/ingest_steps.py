@@ -9,6 +9,7 @@ identified, validated, and by what?" and get an answer.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import ssl
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from preservation.quarantine import receive
 from preservation.submission import read_submission
 from preservation.supplied import raise_on_mismatch, verify_supplied
 from repository.catalog.models import Aip, AipStatus
+from repository.settings import Settings
 from workflows.runner import Refusal, StepContext
 
 HASHLIB_AGENT = Agent(
@@ -61,8 +63,39 @@ def start(ctx: StepContext, source: Path, aip_id: str) -> None:
     )
 
 
+def own_folders(settings: Settings) -> list[Path]:
+    """Folders this archive writes into: the data folder (catalog, quarantine, work, conversion)
+    and every local storage root, wherever it is configured."""
+    folders = [settings.home, settings.quarantine_dir, settings.work_dir, settings.conversion_dir]
+    for loc in settings.storage.locations:
+        if loc.backend == "local":
+            folders.append(settings.path(loc.path or f"storage/{loc.name}"))
+    return folders
+
+
+def refuse_own_folders(settings: Settings, source: Path) -> None:
+    """Refuse a submission that is, or contains, a folder the archive writes into: copying it into
+    quarantine would copy the quarantine into itself until the depth limit (issue 11, item 12),
+    and it would take the catalog and stored AIPs in as payload.
+
+    Raises:
+        Refusal: ``ingest.own_data_folder``.
+    """
+    resolved = Path(os.path.realpath(source))
+    for folder in own_folders(settings):
+        real = Path(os.path.realpath(folder))
+        if resolved == real or resolved in real.parents:
+            raise Refusal(
+                f"the submission {source} is or contains the archive's own folder {folder}; "
+                "choose a folder outside it",
+                code="ingest.own_data_folder",
+                params={"source": str(source), "folder": str(folder)},
+            )
+
+
 def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
     """Copy (and safely unpack) the submission into this job's quarantine folder."""
+    refuse_own_folders(ctx.settings, source)
     destination = ctx.settings.quarantine_dir / ctx.job_id
     ctx.progress.start("quarantine", 0)
     try:

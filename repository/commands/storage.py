@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -86,6 +87,8 @@ def storage_check(name: str | None, as_json: bool) -> None:
             probe = f", probe {r.probe_ms} ms" if r.probe_ms is not None else ""
             objects = f", {r.objects} AIP" if r.objects is not None else ""
             click.echo(f"{r.name} ({r.backend}, {r.role}): {state}{objects}{probe}  {r.root}")
+            if r.credentials is not None:
+                click.echo("  " + _credentials_text(app, r.name, r.credentials))
             for p in r.problems:
                 click.echo(
                     f"  - {p['code']}: {t.text(p['code'], {'location': r.name}, default=p['message'])}"
@@ -128,7 +131,7 @@ def storage_add(
     """
     from repository.settings import StorageLocation
     from repository.storage.health import check_location
-    from repository.storage.locations import open_locations
+    from repository.storage.locations import open_location
     from workflows.replication import queue_copies
 
     app = current_app()
@@ -139,11 +142,15 @@ def storage_add(
                  params={"location": name})  # fmt: skip
     entry = StorageLocation(name=name, required=not optional, verify_tls=not no_verify_tls, **fields)
     new_settings = _append_location(settings, entry)
-    (location,) = [loc for loc in open_locations(new_settings, initialize=True) if loc.name == name]
+    location = open_location(new_settings, name)  # only the new one: another may be unusable here
     health = check_location(location, count_objects=False)
     if not health.ok:
         app.fail(health.problems[0]["code"], health.problems[0]["message"], EXIT_FAILED,
                  params={"location": name}, extra={"location": health.as_dict()})  # fmt: skip
+    found = (health.credentials or {}).get("found")
+    if found:  # recorded, so that `storage check` in a cron or systemd shell can say what is missing
+        entry = replace(entry, credentials_source=found)
+        health.credentials = {"found": found, "recorded": found}
     _write_location(settings, entry)
     queued = [] if no_fill else queue_copies(new_settings, app.sessions, name)
     payload = {"location": health.as_dict(), "queued": len(queued), "config": str(settings.config_file)}
@@ -152,6 +159,10 @@ def storage_add(
     else:
         click.echo(app.t.text("cli.storage.added", {"location": name, "queued": len(queued),
                                                    "config": settings.config_file}))  # fmt: skip
+        if health.credentials is not None:
+            click.echo("  " + _credentials_text(app, name, health.credentials))
+    if found == "env":
+        click.echo(app.t.text("cli.storage.credentials_from_env", {"location": name}), err=True)
 
 
 @storage.command("sync")
@@ -179,6 +190,17 @@ def storage_sync(aip_id: str | None, as_json: bool) -> None:
             click.echo(f"{o.aip_id} v{o.version} -> {o.location}: {o.outcome}  {o.message}")
     if left:
         raise SystemExit(EXIT_FAILED)
+
+
+def _credentials_text(app: Any, name: str, credentials: dict[str, str | None]) -> str:
+    """Where this process finds the location's credentials, and where `storage add` found them."""
+    none = app.t.text("cli.storage.credentials_none")
+    params = {
+        "location": name,
+        "found": credentials.get("found") or none,
+        "recorded": credentials.get("recorded") or "—",
+    }
+    return str(app.t.text("cli.storage.credentials", params))
 
 
 def _append_location(settings: Settings, entry: Any) -> Settings:

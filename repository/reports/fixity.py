@@ -23,7 +23,7 @@ import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -41,6 +41,18 @@ class ReportError(KholuuError):
     """A report could not be written. ``code`` and ``params`` give the catalog text."""
 
     code = "report.error"
+
+
+class ReportPeriodError(ReportError):
+    """The period asked for cannot be reported on: longer than ``[audit] report_max_days``
+    (``report.period_too_long``), or a day outside what a date and time can hold
+    (``report.bad_period``). The reader's mistake: exit 2 on the command line, 400 on the web."""
+
+    kind = ErrorKind.USAGE
+
+    def __init__(self, message: str, *, code: str, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, params=params)
+        self.code = code
 
 
 class ChromiumNotFound(ReportError):
@@ -108,7 +120,9 @@ class RunRow:
 
 @dataclass(frozen=True)
 class CopyRow:
-    """One copy of the current version of a held AIP, as of its last audit."""
+    """One copy of the current version of a held AIP, as of its last audit. ``status`` is the
+    copy's true state (``stored``, ``damaged``, ``pending``, ``failed``): a copy whose last check
+    found damage that is still there is ``damaged`` although its catalog row says stored."""
 
     location: str
     status: str
@@ -183,6 +197,9 @@ class FixityReport:
     failures: tuple[FailureRow, ...]
     open_incidents: tuple[IncidentRow, ...]
     series: tuple[DayRow, ...]
+    row_limit: int = 0
+    """The most rows any table lists (``[audit] report_max_rows``); 0: no limit. The summary's
+    counts are always complete: a table with fewer rows than its count was cut here."""
     digest: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -211,8 +228,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, date):  # datetime too
-        return value.isoformat()
+        return _iso(value)
     return value
+
+
+def _iso(value: date) -> str:
+    """ISO 8601; a time to the second, with the offset it carries (the builder gives every time
+    in the report's time zone, so the files read as the archive's local time)."""
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value.isoformat()
 
 
 def document_digest(data: Mapping[str, Any]) -> str:
@@ -319,16 +342,37 @@ _EN: dict[str, str] = {
     "outcome.repaired": "repaired",
     "outcome.failed": "failed",
     "outcome.could not check": "could not check",
+    "state.stored": "stored",
+    "state.damaged": "damaged, not repaired",
+    "state.pending": "copy queued",
+    "state.failed": "write failed",
+    "finding.corrupt": "File {path} in location '{location}' is corrupt: its content differs from the "
+    "recorded digest.",
+    "finding.missing": "File {path} in location '{location}' is missing.",
+    "finding.unexpected": "Unexpected file {path} in location '{location}' (not in the package inventory).",
+    "finding.manifest": "The package inventory in location '{location}' is faulty: {path}.",
+    "finding.unavailable": "The copy in location '{location}' could not be read.",
+    "truncated": "Only {shown} of {total} are listed (limit [audit] report_max_rows); the summary's "
+    "figures are complete. Choose a shorter period to see them all.",
+    "times_note": "Dates and times are local time ({timezone}).",
 }
 """Label texts by key (``report.<key>`` in the message catalogs); English, the fallback."""
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 @dataclass(frozen=True)
 class _Labels:
     language: str
 
-    def one(self, key: str) -> str:
-        return Translator(self.language).text(f"report.{key}", default=_EN.get(key, key))
+    def one(self, key: str, params: Mapping[str, Any] | None = None) -> str:
+        default = _EN.get(key, key)
+        if params:
+            default = default.format_map(_Blank(params))
+        return Translator(self.language).text(f"report.{key}", params, default=default)
 
     def english(self, key: str) -> str | None:
         """The English text when it adds something (the page is not already in English)."""
@@ -390,7 +434,7 @@ def raw(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, date):
-        return value.isoformat()
+        return _iso(value)
     return str(value)
 
 
@@ -508,14 +552,21 @@ class _Html:
         body = self.el(table, "tbody")
         for row in rows:
             tr = self.el(body, "tr", data_row=raw(row[columns.index(row_id)]))
-            for col, value in zip(columns, row, strict=True):
-                self.cell(tr, col, value)
+            values = dict(zip(columns, row, strict=True))
+            for col, value in values.items():
+                self.cell(tr, col, value, values)
 
-    def cell(self, tr: etree._Element, col: str, value: Any) -> None:
-        """Codes (repair, kind, outcome) and yes/no in words, times in the report's time zone to
-        the minute; then ``data-value`` keeps the value as the CSV has it."""
+    def cell(self, tr: etree._Element, col: str, value: Any, row: Mapping[str, Any] | None = None) -> None:
+        """Codes (repair, kind, outcome, copy state) and yes/no in words, a finding's English
+        machine message as a sentence in the reader's language (by its kind), times in the
+        report's time zone to the minute; then ``data-value`` keeps the value as the CSV has it."""
         text, css = raw(value), "long"
-        if isinstance(value, datetime):
+        kind = (row or {}).get("kind")
+        if col == "message" and row is not None and f"finding.{kind}" in _EN:
+            shown = self.labels.one(
+                f"finding.{kind}", {"path": row.get("path"), "location": row.get("location")}
+            )
+        elif isinstance(value, datetime):
             shown, css = value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"), "when"
         elif isinstance(value, bool):
             shown = self.labels.one("yes" if value else "no")
@@ -529,7 +580,7 @@ class _Html:
         self.el(tr, "td", shown, data_field=col, class_=css, **extra)
 
 
-_WORDS = {"repair": "repair", "kind": "kind", "check_outcome": "outcome"}
+_WORDS = {"repair": "repair", "kind": "kind", "check_outcome": "outcome", "copy_status": "state"}
 """Columns whose values are codes with a label (``report.<prefix>.<value>``)."""
 
 
@@ -548,8 +599,11 @@ def render_html(report: FixityReport, *, language: str = "vi") -> str:
     h.el(body, "p", report.archive_name, data_figure="archive_name", class_="archive")
     p = h.el(body, "p", f"{labels.one('period')}: ")
     generated = f" · {labels.one('figure.generated_at')}: "
+    shown = _period_text(report)
     for name, after in (("since", " → "), ("until", generated), ("generated_at", "")):
-        h.el(p, "span", raw(getattr(report, name)), data_figure=name).tail = after
+        value = raw(getattr(report, name))
+        h.el(p, "span", shown[name], data_figure=name, data_value=value).tail = after
+    h.el(body, "p", labels.one("times_note", {"timezone": report.timezone}), class_="note")
     _digest_block(h, body, report)
 
     h.heading(body, "h2", "section.summary")
@@ -574,18 +628,48 @@ def render_html(report: FixityReport, *, language: str = "vi") -> str:
     active = [_row(d) for d in report.series if d.copies_checked or d.failures]
     h.table(body, "series", SERIES_COLUMNS, active, row_id="day")
 
+    summary_of = report.summary
     h.heading(body, "h2", "section.failures")
     h.table(body, "failures", FAILURE_COLUMNS, [_row(r) for r in report.failures], row_id="id")
+    _cut_note(h, body, len(report.failures), summary_of.failures)
     h.heading(body, "h2", "section.incidents")
     h.table(body, "open_incidents", INCIDENT_COLUMNS, [_row(r) for r in report.open_incidents], row_id="id")
+    _cut_note(h, body, len(report.open_incidents), summary_of.open_incidents)
     h.heading(body, "h2", "section.objects")
     h.table(body, "copies", COPY_COLUMNS, copy_rows(report), row_id="aip_id")
+    _cut_note(h, body, len(report.objects), summary_of.holdings_objects)
     h.heading(body, "h2", "section.runs")
     h.table(body, "runs", RUN_COLUMNS, [_row(r) for r in report.runs], row_id="id")
+    _cut_note(h, body, len(report.runs), summary_of.runs)
     _digest_block(h, body, report)
 
     text = etree.tostring(root, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
     return text + "\n"
+
+
+def _period_text(report: FixityReport) -> dict[str, str]:
+    """The period as the archive reads it: local days (``until`` is the day after the last, so the
+    last day is shown), or a local time to the minute where a bound is not a midnight."""
+    tz = ZoneInfo(report.timezone)
+
+    def local(value: datetime, *, last_day: bool = False) -> str:
+        at = value.astimezone(tz)
+        if at.time() == datetime.min.time():
+            return (at.date() - timedelta(days=1) if last_day else at.date()).isoformat()
+        return at.strftime("%Y-%m-%d %H:%M")
+
+    return {
+        "since": local(report.since),
+        "until": local(report.until, last_day=True),
+        "generated_at": report.generated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _cut_note(h: _Html, body: etree._Element, shown: int, total: int) -> None:
+    """Say so when a table lists fewer rows than the summary counts (``row_limit``)."""
+    if shown < total:
+        h.el(body, "p", h.labels.one("truncated", {"shown": shown, "total": total}), class_="note bad",
+             data_truncated=f"{shown}/{total}")  # fmt: skip
 
 
 def _digest_block(h: _Html, body: etree._Element, report: FixityReport) -> None:
@@ -778,6 +862,7 @@ __all__ = [
     "PdfFailed",
     "ReportError",
     "ReportFormat",
+    "ReportPeriodError",
     "RunRow",
     "Summary",
     "document_digest",

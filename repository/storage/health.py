@@ -37,6 +37,9 @@ class LocationHealth:
     probe_ms: float | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
     debris: dict[str, list[str]] = field(default_factory=dict)
+    credentials: dict[str, str | None] | None = None
+    """S3: ``found`` (where this process finds credentials, None: nowhere) and ``recorded``
+    (where ``storage add`` found them); None for a backend without credentials."""
 
     def problem(self, code: str, message: str) -> None:
         self.ok = False
@@ -55,6 +58,7 @@ class LocationHealth:
             "probe_ms": self.probe_ms,
             "problems": self.problems,
             "debris": self.debris,
+            "credentials": self.credentials,
         }
 
 
@@ -68,6 +72,9 @@ def check_location(location: Location, *, count_objects: bool = True) -> Locatio
         root=location.describe(),
     )
     backend = location.backend
+    method = getattr(backend, "credentials_method", None)
+    if callable(method):
+        health.credentials = {"found": method(), "recorded": location.config.credentials_source or None}
     try:
         check = getattr(backend, "check", None)
         if callable(check):

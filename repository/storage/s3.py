@@ -39,6 +39,7 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
+    ProfileNotFound,
     ReadTimeoutError,
 )
 
@@ -163,13 +164,49 @@ class S3Backend:
         self.options = options
         self.bucket = options.bucket
         self._root = check_prefix(options.prefix, location=name) if options.prefix else ""
-        self.client = client if client is not None else _make_client(options)
+        self._client = client
         self._lock_prefix = self._full(options.lock_prefix) + "/" if options.lock_prefix else ""
         if options.create_bucket:
             self._ensure_bucket()
 
     def __repr__(self) -> str:
         return f"S3Backend({self.name!r}, {self.url!r})"
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client, made on first use: a profile missing from this process's credentials
+        file (cron and systemd read another user's home) is then a ``storage.no_credentials``
+        :class:`BackendUnavailable` at the first request, which an ingest queues, not a crash
+        while the locations are opened."""
+        if self._client is None:
+            try:
+                self._client = _make_client(self.options)
+            except ProfileNotFound as exc:
+                raise self._no_credentials(exc) from exc
+        return self._client
+
+    def credentials_method(self) -> str | None:
+        """Where botocore finds this location's credentials in this process, as botocore names it
+        (``env``, ``shared-credentials-file``, ``config-file``, ``iam-role``...), or None: none."""
+        return credentials_method(self.options)
+
+    def _no_credentials(self, exc: Exception) -> BackendUnavailable:
+        """No credentials in this process: not damage, not a bad setting (they may be in the shell
+        that ran ``storage add``), so a BackendUnavailable: an ingest queues the copy."""
+        where = (
+            f"profile {self.options.profile!r}"
+            if self.options.profile
+            else "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )
+        if self.options.credentials_file:
+            where += f" in {self.options.credentials_file}"
+        return BackendUnavailable(
+            f"no S3 credentials for {self.name} in this process (looked for {where}: {exc}); a shell "
+            "without AWS_* variables (cron, systemd) needs a profile / credentials_file in the location",
+            code="storage.no_credentials",
+            location=self.name,
+            params={"reason": str(exc), "source": where},
+        )
 
     @property
     def url(self) -> str:
@@ -626,12 +663,7 @@ class S3Backend:
                 params={"reason": str(exc)},
             ) from exc
         except NoCredentialsError as exc:
-            raise StorageError(
-                f"no S3 credentials for {self.name}: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-                "or a profile / credentials_file in the location",
-                code="storage.no_credentials",
-                location=self.name,
-            ) from exc
+            raise self._no_credentials(exc) from exc
         except ClientError as exc:
             raise self._client_error(exc, key) from exc
         except BotoCoreError as exc:
@@ -711,10 +743,25 @@ class _BodyReader(io.RawIOBase):
         super().close()
 
 
-def _make_client(options: S3Options) -> Any:
+def _core_session(options: S3Options) -> botocore.session.Session:
     core = botocore.session.Session(profile=options.profile)
     if options.credentials_file:
         core.set_config_variable("credentials_file", options.credentials_file)
+    return core
+
+
+def credentials_method(options: S3Options) -> str | None:
+    """Where botocore would find credentials for ``options`` in this process (its provider's
+    ``method``), or None when it finds none (or the profile is missing). Makes no request."""
+    try:
+        found = _core_session(options).get_credentials()
+    except (ProfileNotFound, BotoCoreError):
+        return None
+    return str(found.method) if found is not None else None
+
+
+def _make_client(options: S3Options) -> Any:
+    core = _core_session(options)
     session = boto3.Session(botocore_session=core, region_name=options.region)
     config = Config(
         s3={"addressing_style": options.addressing_style},

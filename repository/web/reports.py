@@ -10,7 +10,8 @@ file for the same days and moment, as long as the catalog's figures have not cha
 holding a printed report can reproduce it the same way and see whether the digests still agree.
 
 Parameters: ``since`` (first day, default 30 days before), ``until`` (the day after the last;
-default: up to the moment the report is made), ``generated_at`` (ISO 8601 with offset; default
+default: up to the moment the report is made; at most ``[audit] report_max_days`` after ``since``,
+else 400), ``generated_at`` (ISO 8601 with offset; default
 now; never in the future), ``lang``. Days are the audit time zone's (``[audit] timezone``).
 """
 
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, render_template
 from markupsafe import Markup
 
-from repository.reports.fixity import FixityReport, ReportFormat, render, render_html
+from repository.reports.fixity import FixityReport, ReportFormat, ReportPeriodError, render, render_html
 from repository.web.context import context, translator
 from repository.web.params import BadParameter, check_language, day, link, moment
 from workflows.fixity_report import fixity_report_for, report_period
@@ -50,7 +51,7 @@ def _report() -> tuple[FixityReport, date, date | None]:
     """The report the query asks for, with the days it was asked for."""
     settings = context().settings
     zone = ZoneInfo(settings.audit.timezone)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0)  # the report shows times to the second
     pinned = moment("generated_at")
     if pinned is not None and pinned > now + CLOCK_SKEW:
         raise BadParameter(
@@ -61,14 +62,17 @@ def _report() -> tuple[FixityReport, date, date | None]:
     at = (pinned or now).astimezone(UTC)
     since = day("since") or at.astimezone(zone).date() - timedelta(days=DEFAULT_DAYS)
     until = day("until")
-    start, end = report_period(since, until, tz=zone, now=at)
-    if end <= start:
-        raise BadParameter(
-            "web.empty_period",
-            f"since {start.date()} is not before the end of the period ({end.date()})",
-            {"since": since.isoformat(), "until": end.astimezone(zone).date().isoformat()},
-        )
-    report = fixity_report_for(settings, context().sessions, since=start, until=end, generated_at=at)
+    try:
+        start, end = report_period(since, until, tz=zone, now=at)
+        if end <= start:
+            raise BadParameter(
+                "web.empty_period",
+                f"since {start.date()} is not before the end of the period ({end.date()})",
+                {"since": since.isoformat(), "until": end.astimezone(zone).date().isoformat()},
+            )
+        report = fixity_report_for(settings, context().sessions, since=start, until=end, generated_at=at)
+    except ReportPeriodError as exc:  # a period too long or out of range: the reader's to change
+        raise BadParameter(exc.code, str(exc), exc.params) from None
     return report, since, until
 
 

@@ -230,7 +230,7 @@ def test_issue11_item9_report_from_year_one(kholuu: Kholuu, tmp_path: Path, as_j
     args = ["--lang", "en", "report", "fixity", "--since", "0001-01-01", "--out", str(out)]
     result = kholuu(*args, *(["--json"] if as_json else []))
     if as_json:
-        one_error(result, "cli.report.bad_period", 2)
+        one_error(result, "report.bad_period", 2)
     else:
         assert result.exit_code == 2 and "0001-01-01" in result.stderr
     assert not out.exists()

@@ -445,11 +445,17 @@ def test_html_in_chromium_agrees_with_csv_and_json(report: FixityReport, tmp_pat
     render(report, "json", tmp_path / "report.json", language="vi")
     dom = dump_dom(tmp_path / "report.html")
 
-    figures = {
-        el.get("data-figure"): el.text_content() for el in dom.xpath("//span[@data-figure]|//p[@data-figure]")
-    }
+    # the period is shown as local days and times; data-value keeps the value the files have
+    marked = dom.xpath("//span[@data-figure]|//p[@data-figure]")
+    figures = {el.get("data-figure"): el.get("data-value") or el.text_content() for el in marked}
     expected = {name: raw(value) for name, value in report.figures().items()}
     assert figures == expected
+    shown = {el.get("data-figure"): el.text_content() for el in marked}
+    assert (shown["since"], shown["until"], shown["generated_at"]) == (
+        "2026-03-01",
+        "2026-03-10 12:00",
+        "2026-03-10 12:00",
+    )
     assert figures["copies_checked"] == "6" and figures["bytes_checked"] == "10000"
     assert figures["objects_checked"] == "3" and figures["holdings_pct_within_cycle"] == "80.0"
     assert figures["failures"] == "4" and figures["open_incidents"] == "1"

@@ -346,7 +346,7 @@ def _generated_at(fmt: str, data: bytes) -> str:
     if fmt == "csv":
         rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
         return next(row[1] for row in rows if row and row[0] == "generated_at")
-    found = re.search(rb'data-figure="generated_at">([^<]+)<', data)
+    found = re.search(rb'data-figure="generated_at" data-value="([^"]+)"', data)  # the text is local time
     assert found is not None
     return found.group(1).decode()
 
@@ -482,9 +482,10 @@ def test_dashboard_and_fixity_page_in_chromium_from_kholuu_serve(
     assert counts == {"aips": 2, "aips_degraded": 0, "dossiers": 4, "documents": 1, "open_incidents": 1}
 
     # the fixity page: the same figures and digest as the command's JSON for the same period
-    figures = {
-        e.get("data-figure"): e.text_content() for e in report.xpath("//span[@data-figure]|//p[@data-figure]")
-    }
+    marked = report.xpath("//span[@data-figure]|//p[@data-figure]")
+    figures = {e.get("data-figure"): e.get("data-value") or e.text_content() for e in marked}
+    shown = {e.get("data-figure"): e.text_content() for e in marked}
+    assert (shown["since"], shown["until"]) == ("2026-03-01", "2026-03-10")  # local days, the last one
     expected_figures = {
         k: raw(data[k]) for k in ("archive_name", "generated_at", "since", "until", "cycle_days")
     }

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from repository.catalog.models import AuditRun
+from repository.catalog.models import Aip, AipStatus, AuditRun, Copy, CopyStatus, Incident
 from repository.catalog.records import Dossier, SourceAgency
 from repository.catalog.records_store import (
     RecordNotFoundError,
@@ -332,6 +332,11 @@ def test_k5_needs_two_required_copies_and_every_location_audited_within_the_cycl
         ),
     )
 
+    # K5 reads the copies' real state (issue 11, item 15): every AIP needs a good copy in both
+    # required locations, each read by an audit within the cycle.
+    add_copies(sessions, {"primary": datetime(2025, 6, 1, 12, tzinfo=UTC),
+                          "offsite": datetime(2025, 6, 3, 12, tzinfo=UTC)})  # fmt: skip
+
     def run(
         ident: str, day: datetime, location: str | None, status: str = "completed", copies: int = 0
     ) -> None:
@@ -376,6 +381,112 @@ def test_k5_needs_two_required_copies_and_every_location_audited_within_the_cycl
     }
     assert ok.evidence["latest_audit_run"] == "run-offsite"  # the run after the report day does not count
     assert ok.evidence["latest_audit_copies_checked"] == 5
+
+
+def add_copies(sessions: sessionmaker[Session], checked: dict[str, datetime | None]) -> None:
+    """A stored copy of the current version of every AIP in each location, last read at the given
+    time (None: never) with outcome "passed"."""
+    with sessions.begin() as s:
+        for aip in s.scalars(select(Aip)):
+            for location, day in checked.items():
+                s.add(
+                    Copy(
+                        aip_id=aip.id,
+                        version=aip.current_version,
+                        location=location,
+                        status=CopyStatus.STORED,
+                        object_path=f"{location}/{aip.id}",
+                        written_at=datetime(2025, 1, 1, tzinfo=UTC),
+                        last_checked_at=day,
+                        check_outcome="passed" if day else None,
+                    )
+                )
+
+
+TWO_LOCATIONS = StorageSettings(
+    locations=(
+        StorageLocation(name="primary", backend="local", path="a"),
+        StorageLocation(name="s3", backend="local", role="replica", path="b"),
+    )
+)
+
+
+def test_issue11_item15_k5_is_computed_from_the_copies_real_state(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """K5 said "100 % đạt" while data was damaged: two open incidents, a degraded AIP with no good
+    copy, a pending S3 copy, a replica "audit" that checked 0 copies. Each case alone is seeded on
+    a sound catalog and must bring K5 to 0, naming why."""
+    two = dataclasses.replace(settings, storage=TWO_LOCATIONS)
+    june = datetime(2025, 6, 2, 12, tzinfo=UTC)
+    with sessions.begin() as s:
+        make_aip(s, "uuid-k5-a")
+        make_aip(s, "uuid-k5-b")
+        for location, copies in (("primary", 2), ("s3", 2)):
+            s.add(AuditRun(id=f"run-{location}", started_at=june, status="completed", trigger="cli",
+                           mode="all", location=location, holder="h", copies_checked=copies))  # fmt: skip
+    add_copies(sessions, {"primary": june, "s3": june})
+
+    def k5(change: Any = None) -> Figure:
+        with sessions() as s:
+            if change is not None:
+                change(s)
+                s.flush()
+            figure = compute_kpis(s, two, YEAR, on=ON).figure("K5")
+            s.rollback()
+        assert figure is not None
+        return figure
+
+    sound = k5()
+    assert nums(sound) == (1, 1, 100.0, "measured") and sound.note == "", sound.evidence
+
+    def copy(s: Session, aip_id: str, location: str) -> Copy:
+        return s.scalars(select(Copy).where(Copy.aip_id == aip_id, Copy.location == location)).one()
+
+    def incidents(s: Session) -> None:
+        for n in (1, 2):
+            s.add(Incident(aip_id="uuid-k5-a", location="primary", path=f"v1/content/{n}.pdf", kind="corrupt",
+                           code="ocfl.digest_mismatch", message="x", opened_at=june, run_id="run-primary",
+                           status="open"))  # fmt: skip
+
+    def degraded_no_good_copy(s: Session) -> None:
+        s.get_one(Aip, "uuid-k5-b").status = AipStatus.DEGRADED
+        for location in ("primary", "s3"):
+            copy(s, "uuid-k5-b", location).check_outcome = "failed"  # still "stored" in the row
+
+    def pending_s3(s: Session) -> None:
+        c = copy(s, "uuid-k5-a", "s3")
+        c.status, c.last_checked_at, c.check_outcome = CopyStatus.PENDING, None, None
+
+    def replica_audit_read_nothing(s: Session) -> None:
+        for aip_id in ("uuid-k5-a", "uuid-k5-b"):
+            c = copy(s, aip_id, "s3")
+            c.last_checked_at, c.check_outcome = None, None
+        s.get_one(AuditRun, "run-s3").copies_checked = 0
+
+    cases = {
+        "two open incidents": (incidents, "kpi.note.k5_damaged", {"open_incidents": 2}),
+        "degraded AIP, no good copy": (
+            degraded_no_good_copy,
+            "kpi.note.k5_damaged",
+            {"degraded_aips": 1, "copies_damaged": 2, "aips_without_good_copy": {"primary": 1, "s3": 1}},
+        ),
+        "pending S3 copy": (
+            pending_s3,
+            "kpi.note.k5_incomplete",
+            {"copies_pending": 1, "aips_without_good_copy": {"primary": 0, "s3": 1}},
+        ),
+        "replica audit checked 0 copies": (
+            replica_audit_read_nothing,
+            "kpi.note.k5_audit_missing",
+            {"missing_audit_locations": ["s3"], "unchecked_copies": {"s3": 2}},
+        ),
+    }
+    for name, (change, note, evidence) in cases.items():
+        figure = k5(change)
+        assert (figure.numerator, figure.percent, figure.met, figure.note) == (0, 0.0, False, note), name
+        assert {k: figure.evidence[k] for k in evidence} == evidence, name
+    assert nums(k5()) == (1, 1, 100.0, "measured")  # every case was rolled back
 
 
 def test_declared_documents_unit(settings: Settings, sessions: sessionmaker[Session], seeded: None) -> None:
