@@ -42,7 +42,7 @@ from repository.catalog.queries import NotFoundError
 from repository.catalog.records_store import RecordNotFoundError, RecordsError
 from repository.errors import ANSWERS, SystemFailure, exit_code, http_status
 from repository.i18n import Translator, UnfilledPlaceholder, placeholders, strict, template
-from repository.reports.fixity import ChromiumNotFound, PdfFailed, ReportError
+from repository.reports.fixity import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
 from repository.settings import SettingsError
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from repository.web.params import BadParameter
@@ -91,6 +91,9 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     SystemFailure: lambda: SystemFailure.from_os_error(OSError(28, "No space left on device", "/data/x")),
     ReportError: lambda: ReportError("report failed"),
     ChromiumNotFound: lambda: ChromiumNotFound("no chromium", params={"tried": "chromium"}),
+    ReportPeriodError: lambda: ReportPeriodError(
+        "too long", code="report.period_too_long", params={"days": 400, "max_days": 366}
+    ),
     PdfFailed: lambda: PdfFailed("no pdf", params={"tool": "chromium", "problem": "exit 1"}),
     SettingsError: lambda: SettingsError("ui.language", "not a language", "kholuu.toml"),
     StorageError: lambda: StorageError("broken", key="k", location="primary"),
