@@ -8,7 +8,10 @@ next version, using the digests we return. What changes, per E-ARK CSIP 2.0.4 an
     METS.xml                           a new dmdSec with its mdRef (CSIP17-30), its ID in the Metadata
                                        division's DMDID (CSIP92), metsHdr LASTMODDATE (CSIP8) and
                                        RECORDSTATUS="REVISED", the PREMIS mdRef's SIZE and CHECKSUM
-    metadata/preservation/PREMIS.xml   the modification event, and its agent when new (PREMIS 3 §2, §3)
+    metadata/preservation/PREMIS.xml   the events recorded since the last version (replication,
+                                       accession, ingestion end, fixity checks: the caller hands
+                                       them over), then the modification event, and their agents
+                                       when new (PREMIS 3 §2, §3)
 
 Every other file keeps its bytes. Nothing is changed in ``folder`` until the result is known to be
 good: the new version is assembled in a sibling staging folder (hard links for the unchanged
@@ -22,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -38,7 +42,7 @@ from preservation.findings import Finding, errors
 from preservation.fixity import Digests, copy_and_digest, digest_file, iter_blocks
 from preservation.mets import METS_NS, XLINK_NS, IdSource, Ref, md_section, write
 from preservation.names import check_component, from_text, nfc
-from preservation.premis import PREMIS_NS, PremisDocument, agent_key, iso, premis_document
+from preservation.premis import PREMIS_NS, PremisDocument, iso, premis_document
 
 METS_REL = "METS.xml"
 PREMIS_REL = "metadata/preservation/PREMIS.xml"
@@ -75,6 +79,7 @@ def add_descriptive_metadata(
     zone: tzinfo,
     now: datetime | None = None,
     reason: str = "",
+    since: Sequence[Event] = (),
 ) -> MetadataUpdate:
     """Add ``source`` as ``metadata/descriptive/<source.name>`` to the AIP in ``folder``.
 
@@ -88,6 +93,9 @@ def add_descriptive_metadata(
         zone: time zone of the dates written into METS and PREMIS.
         now: when the change happens (timezone-aware); default the current time.
         reason: why, for the PREMIS event detail.
+        since: events about this AIP recorded after its current version was written (they live
+            in the catalog until now); written into PREMIS.xml before the modification event. An
+            event whose identifier the PREMIS already holds is not written twice.
 
     Returns:
         The digests of the three files that differ from the previous version, and the event.
@@ -133,7 +141,7 @@ def add_descriptive_metadata(
             objects=(_aip_id(mets),),
             datetime=when,
         )
-        _add_event(premis, event, zone)
+        _add_events(premis, [*since, event], zone)
         write(premis, str(stage / PREMIS_REL))
         premis_digests = digest_file(stage / PREMIS_REL)
 
@@ -239,27 +247,42 @@ def _root_is_ead(path: Path) -> bool:
 # ---------------------------------------------------------------------- editing
 
 
-def _add_event(premis: etree._ElementTree, event: Event, zone: tzinfo) -> None:
-    """Insert the event after the last event (or object), and its agent after the last agent when the
-    document does not know it: PREMIS 3 orders object+, event*, agent*, rights*."""
-    fresh = premis_document(
-        PremisDocument(entity=None, representations=[], files=[], events=[event], agents=[], timezone=zone)
-    ).getroot()
+def _add_events(premis: etree._ElementTree, events: Sequence[Event], zone: tzinfo) -> None:
+    """Insert the events after the last event (or object), and their agents after the last agent
+    when the document does not know them: PREMIS 3 orders object+, event*, agent*, rights*."""
     root = premis.getroot()
-    new_event = fresh.find("premis:event", _NS)
-    new_agent = fresh.find("premis:agent", _NS)
-    if new_event is None or new_agent is None:
-        raise _invalid("the PREMIS writer produced no event or agent")
-    anchors = root.findall("premis:event", _NS) or root.findall("premis:object", _NS)
-    if not anchors:
-        raise _invalid(f"{PREMIS_REL} has no object")
-    anchors[-1].addnext(new_event)
+    held = {
+        v.text for v in root.iterfind("premis:event/premis:eventIdentifier/premis:eventIdentifierValue", _NS)
+    }
+    events = [e for e in events if e.identifier not in held]
     known = {
         v.text for v in root.iterfind("premis:agent/premis:agentIdentifier/premis:agentIdentifierValue", _NS)
     }
-    if agent_key(event.agents[0]) not in known:
-        agents = root.findall("premis:agent", _NS)
-        (agents[-1] if agents else new_event).addnext(new_agent)
+    fresh = premis_document(
+        PremisDocument(
+            entity=None, representations=[], files=[], events=list(events), agents=[], timezone=zone
+        )
+    ).getroot()
+    new_events = fresh.findall("premis:event", _NS)
+    new_agents = [
+        a
+        for a in fresh.findall("premis:agent", _NS)
+        if a.findtext("premis:agentIdentifier/premis:agentIdentifierValue", namespaces=_NS) not in known
+    ]
+    if len(new_events) != len(events):
+        raise _invalid("the PREMIS writer did not produce the events asked for")
+    anchors = root.findall("premis:event", _NS) or root.findall("premis:object", _NS)
+    if not anchors:
+        raise _invalid(f"{PREMIS_REL} has no object")
+    anchor = anchors[-1]
+    for element in new_events:
+        anchor.addnext(element)
+        anchor = element
+    after = root.findall("premis:agent", _NS)
+    anchor = after[-1] if after else anchor
+    for element in new_agents:
+        anchor.addnext(element)
+        anchor = element
 
 
 def _edit_mets(mets: etree._ElementTree, ref: Ref, premis: Digests, when: datetime, zone: tzinfo) -> None:

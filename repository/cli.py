@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from repository import __version__
 from repository.catalog import queries
 from repository.catalog.db import CatalogError, check_current, make_engine, session_factory, upgrade
+from repository.catalog.journal import attach_journal
 from repository.catalog.models import JobStatus
 from repository.catalog.records_store import Problem, RecordNotFoundError, RecordsError
 from repository.i18n import Translator
@@ -70,7 +71,7 @@ class App:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         check_current(self.engine, where=self.settings.home)
-        return session_factory(self.engine)
+        return attach_journal(session_factory(self.engine), self.settings)
 
     def emit(self, payload: dict[str, Any]) -> None:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))

@@ -5,7 +5,9 @@ the catalog), the change is applied to that copy by :mod:`preservation.aip_updat
 METS and PREMIS edited and validated), and the result is published as the next OCFL version in
 every location. OCFL's forward-delta versions store only the changed files, and nothing of the
 earlier versions is rewritten (OCFL 1.1 §3.3), so an auditor can still fetch v1 as it was
-ingested. A location that is down gets a pending copy, as in an ingest.
+ingested. A location that is down gets a pending copy, as in an ingest. The new version's PREMIS
+also takes the AIP's events the package did not carry yet (replication, accession, ingestion end,
+fixity checks: docs/aip.md), and the catalog marks them ``in_package``.
 
 The work runs as a job (kind ``update``) so that a crash is found and cleaned by the same
 recovery as an ingest; a location that already holds a version the catalog does not know (a crash
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.aip_update import add_descriptive_metadata
@@ -42,6 +46,7 @@ from repository.catalog.models import (
     Job,
     JobStatus,
 )
+from repository.catalog.models import Event as EventRow
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable, StorageError
 from repository.storage.locations import open_locations
@@ -201,8 +206,9 @@ def _update(
             params={"aip_id": aip_id},
         )
     agent = software_agent()
+    since = _events_since(sessions, aip_id)
     update = add_descriptive_metadata(
-        folder, source, agent=agent, zone=ZoneInfo(settings.package.timezone), reason=reason
+        folder, source, agent=agent, zone=ZoneInfo(settings.package.timezone), reason=reason, since=since
     )
     added = next(p for p in update.changed if p.startswith("metadata/descriptive/"))
     manifest = {**exported, **update.changed}
@@ -316,6 +322,13 @@ def _update(
                 )
             )
         store.add_events(session, [update.event], job_id=job_id, aip_id=aip_id, in_package=True)
+        carried = [e.identifier for e in since]
+        for start in range(0, len(carried), 500):
+            session.execute(
+                sql_update(EventRow)
+                .where(EventRow.identifier.in_(carried[start : start + 500]))
+                .values(in_package=True)
+            )
         store.add_events(session, events[1:], job_id=job_id, aip_id=aip_id)
         job = session.get(Job, job_id)
         assert job is not None
@@ -332,6 +345,18 @@ def _update(
         pending={**pending, **failed},
         events=events,
     )
+
+
+def _events_since(sessions: sessionmaker[Session], aip_id: str) -> list[Event]:
+    """The AIP's events the stored package does not carry yet (replication, accession, ingestion
+    end, fixity checks...): docs/aip.md promises them to the next version, which this is."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(EventRow)
+            .where(EventRow.aip_id == aip_id, ~EventRow.in_package)
+            .order_by(EventRow.datetime, EventRow.id)
+        )
+        return [store.to_record(row) for row in rows]
 
 
 def _copy_file(old: File, version: int) -> File:
