@@ -196,14 +196,17 @@ class _Writer:
     started: set[str] = field(default_factory=set)
 
     def write(self, session: Session, keys: list[tuple[str, tuple[Any, ...]]]) -> None:
-        locations = open_locations(self.settings)
-        if not locations:
-            return
         now = datetime.now(UTC)
         name = f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4()}.jsonl"
         changes: IO[bytes] | None = None
         written: list[str] = []
         failures: dict[str, str] = {}
+        try:
+            locations = open_locations(self.settings)
+        except StorageError as exc:  # a location that cannot even be set up: nothing is written
+            locations, failures[exc.location or "?"] = [], f"{exc.code}: {exc}"
+        if not locations and not failures:
+            return  # no storage configured at all: there is nowhere to journal to
         with ExitStack() as spools:
             for location in locations:
                 try:

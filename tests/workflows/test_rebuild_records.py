@@ -20,17 +20,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.tt05.model import doc_code
 from preservation.tt05.tables import Tables, load_tables
+from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.catalog.journal import JOURNAL_PREFIX, attach_journal, replay_journal, tables
 from repository.catalog.models import JobStatus
 from repository.catalog.records import Dossier
 from repository.catalog.records_access import change_access, lift_restriction, restrict
 from repository.catalog.records_import import add_agency, add_fonds, set_declared_total
 from repository.catalog.records_store import find_dossier
-from repository.settings import Settings
+from repository.settings import Settings, load_settings
 from repository.storage.locations import Location, open_locations
+from tests import s3 as s3test
+from tests.conftest import write_home_config
 from tests.tt05 import DATA, FILE_CODE, ORGAN_ID, build_sample_sip, dossier_records, write_sip
 from tests.workflows.test_ingest import storage_root
-from tests.workflows.test_rebuild import fresh  # noqa: F401  (the fixture)
+from tests.workflows.test_rebuild import _another_database, fresh  # noqa: F401  (the fixture)
+from tests.workflows.test_s3_locations import bucket  # noqa: F401  (the fixture)
 from workflows import transfers as tr
 from workflows.ingest import IngestOptions, ingest
 from workflows.rebuild import rebuild_catalog
@@ -224,3 +228,40 @@ def test_replay_skips_nothing_silently(journaled: Catalog, lost: Catalog, tmp_pa
     assert list(report.failed) == [bad]
     assert report.rows["source_agency"] == 1
     assert [r["organ_id"] for r in records_tables(new_sessions)["source_agency"]] == [ORGAN_ID]
+
+
+def test_the_journal_on_s3_alone_restores_the_records(
+    home: Path,
+    database_url: str,
+    tmp_path: Path,
+    bucket: str,  # noqa: F811  (the imported fixture)
+) -> None:
+    """The journal goes through the storage backend interface: a real S3 location holds it, and
+    when the local disk's journal is gone, the S3 one alone brings the records back."""
+    write_home_config(
+        home,
+        '[[storage.locations]]\nname = "primary"\nrole = "primary"\nbackend = "local"\n'
+        'path = "storage/primary"\n\n' + s3test.location_toml("s3", bucket),
+    )
+    settings = load_settings(home, environ={}, overrides={"catalog": {"url": database_url}})
+    engine = make_engine(database_url)
+    upgrade(engine)
+    open_locations(settings, initialize=True)
+    sessions = attach_journal(session_factory(engine), settings)
+    with sessions.begin() as s:
+        add_fonds(s, "P01", "Phông Ủy ban nhân dân tỉnh An Giang")
+    with sessions.begin() as s:
+        add_agency(s, ORGAN_ID, "Văn phòng Ủy ban nhân dân tỉnh An Giang", fonds_code="P01")
+    before = records_tables(sessions)
+    engine.dispose()
+    local, remote = open_locations(settings)
+    assert len(list(remote.backend.iter_keys(JOURNAL_PREFIX))) == 2
+    assert local.backend.delete_prefix(JOURNAL_PREFIX) == 2
+
+    with _another_database(database_url, tmp_path) as url:
+        other = make_engine(url)
+        upgrade(other)
+        report = replay_journal(settings, session_factory(other))
+        assert (report.entries, report.failed) == (2, {})
+        assert records_tables(session_factory(other)) == before
+        other.dispose()
