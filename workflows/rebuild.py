@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.aip_update import DESCRIPTIVE
 from preservation.characteristics import Characterization, Validity
 from preservation.errors import PreservationError
 from preservation.events import Agent, Event, EventType, Outcome
@@ -505,10 +506,13 @@ def _metadata_names(
     the METS files of an E-ARK SIP. ``metadata/other/`` is shared by files from several SIP folders.
     """
     unknown = 0
+    ingested = {row.aip_path for row in files if row.version == 1}
     for row in files:
         if row.role is not FileRole.METADATA:
             continue
-        if stated is not None:
+        if row.aip_path not in ingested:
+            name = _added_name(row.aip_path)
+        elif stated is not None:
             name = stated.metadata_names.get(row.aip_path)
         else:
             name = _submitted_name(row.aip_path, package_kind)
@@ -518,6 +522,13 @@ def _metadata_names(
         row.path, row.path_raw, row.path_nfc = name, name.encode("utf-8"), nfc(name)
     if unknown:
         notes.append(f"path: the submitted name of {unknown} metadata file row(s) is ambiguous, left empty")
+
+
+def _added_name(aip_path: str) -> str | None:
+    """A metadata file a later version added (``kholuu aip add-metadata``) is stored as
+    ``metadata/descriptive/<its name>``, the name kept as given (``preservation.aip_update``)."""
+    rest = aip_path.removeprefix(f"{DESCRIPTIVE}/")
+    return rest if rest != aip_path and "/" not in rest else None
 
 
 def _submitted_name(aip_path: str, package_kind: str) -> str | None:

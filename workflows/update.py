@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.aip_update import add_descriptive_metadata
 from preservation.events import Event, EventType, Outcome
+from preservation.facts import FACTS_PATH, PackageFacts, RecordsRegistration, facts_json
 from preservation.fixity import Digests
 from preservation.names import nfc
 from repository.catalog import store
@@ -47,6 +48,7 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.catalog.models import Event as EventRow
+from repository.catalog.records import Dossier, Transfer
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable, StorageError
 from repository.storage.locations import open_locations
@@ -208,7 +210,13 @@ def _update(
     agent = software_agent()
     since = _events_since(sessions, aip_id)
     update = add_descriptive_metadata(
-        folder, source, agent=agent, zone=ZoneInfo(settings.package.timezone), reason=reason, since=since
+        folder,
+        source,
+        agent=agent,
+        zone=ZoneInfo(settings.package.timezone),
+        reason=reason,
+        since=since,
+        facts=_missing_facts(sessions, aip_id, old_files),
     )
     added = next(p for p in update.changed if p.startswith("metadata/descriptive/"))
     manifest = {**exported, **update.changed}
@@ -357,6 +365,46 @@ def _events_since(sessions: sessionmaker[Session], aip_id: str) -> list[Event]:
             .order_by(EventRow.datetime, EventRow.id)
         )
         return [store.to_record(row) for row in rows]
+
+
+def _missing_facts(sessions: sessionmaker[Session], aip_id: str, old_files: dict[str, File]) -> bytes | None:
+    """For a package written before packages carried a facts file: the facts the catalog holds, so
+    that from this version on a rebuild reads them from storage. None when the package has the
+    file, or when the catalog does not know them either (itself rebuilt from such a package)."""
+    if FACTS_PATH in old_files:
+        return None
+    with sessions() as session:
+        aip = session.get_one(Aip, aip_id)
+        stated = (aip.source_name, aip.job_id, aip.package_kind, aip.container)
+        if "unknown" in stated:
+            return None
+        job = session.get(Job, aip.job_id)
+        transfer = session.scalars(select(Transfer.id).where(Transfer.aip_id == aip_id)).first()
+        dossier = session.scalars(
+            select(Dossier)
+            .where(Dossier.aip_id == aip_id)
+            .order_by(Dossier.id)
+            .options(selectinload(Dossier.documents))
+        ).first()
+        records = None
+        if dossier is not None:
+            records = RecordsRegistration(
+                dossier.source, dossier.package_type, dossier.description_path, len(dossier.documents)
+            )
+        facts = PackageFacts(
+            aip_id=aip_id,
+            job_id=aip.job_id,
+            source_name=aip.source_name,
+            package_kind=aip.package_kind,
+            container=aip.container,
+            metadata_names={
+                f.aip_path: f.path for f in old_files.values() if f.role is FileRole.METADATA and f.path
+            },
+            organ_id=str((job.options or {}).get("organ_id", "")) if job is not None else "",
+            transfer_id=transfer or "",
+            records=records,
+        )
+    return facts_json(facts)
 
 
 def _copy_file(old: File, version: int) -> File:

@@ -362,6 +362,7 @@ def test_command_line(ready: Catalog, fresh: Catalog, run_ingest: Ingest) -> Non
 
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["totals"]["added"] == 1
+    assert json.loads(first.stdout)["records"]["failed"] == {}  # the catalog journal was replayed
     assert (second.returncode, json.loads(second.stdout)["totals"]["skipped"]) == (0, 1)
     (premis,) = storage_root(settings).glob("*/*/*/*/v1/content/metadata/preservation/PREMIS.xml")
     premis.write_bytes(premis.read_bytes() + b"<!-- -->")
@@ -578,3 +579,44 @@ def test_a_package_without_facts_says_what_is_unknown(
     with fresh[1]() as s:
         aip = s.get_one(Aip, result.aip_id)
         assert (aip.package_kind, aip.container, aip.source_name, aip.job_id) == ("unknown",) * 4
+
+
+def test_the_next_version_of_a_package_without_facts_adds_them(
+    run_ingest: Ingest, ready: Catalog, fresh: Catalog, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An AIP from before the facts file gains it, from the catalog, with its next version."""
+    from preservation.aip import _Builder
+    from preservation.facts import FACTS_PATH, read_facts
+    from repository.storage.errors import NotFound
+    from workflows.update import add_metadata
+
+    settings, sessions = ready
+    monkeypatch.setattr(_Builder, "_write_facts", lambda *_: None)
+    result = run_ingest(SAMPLES / "sip-bag-cong-van")
+    assert result.status is JobStatus.COMPLETED and result.aip_id is not None, result.error
+    monkeypatch.undo()
+    meta = tmp_path / "muc-luc.txt"
+    meta.write_text("mục lục", encoding="utf-8")
+
+    add_metadata(settings, sessions, result.aip_id, meta)
+
+    store = open_locations(settings)[0].store
+    with pytest.raises(NotFound):
+        store.open_file(result.aip_id, FACTS_PATH, 1)
+    with store.open_file(result.aip_id, FACTS_PATH, 2) as fh:
+        facts = read_facts(fh.read())
+    assert (facts.package_kind, facts.source_name, facts.job_id) == (
+        "bagit",
+        "sip-bag-cong-van",
+        result.job_id,
+    )
+    (outcome,) = rebuild_catalog(*fresh, "primary").objects
+    assert outcome.outcome is RebuildOutcome.ADDED and outcome.notes == (), outcome
+    with sessions() as old, fresh[1]() as new:
+        was, now = old.get_one(Aip, result.aip_id), new.get_one(Aip, result.aip_id)
+        assert (now.package_kind, now.container, now.source_name, now.job_id) == (
+            was.package_kind,
+            was.container,
+            was.source_name,
+            was.job_id,
+        )
