@@ -265,3 +265,27 @@ def test_the_journal_on_s3_alone_restores_the_records(
         assert (report.entries, report.failed) == (2, {})
         assert records_tables(session_factory(other)) == before
         other.dispose()
+
+
+def test_the_command_line_journals_and_rebuild_catalog_restores(
+    home: Path, database_url: str, tmp_path: Path
+) -> None:
+    """``kholuu`` sessions journal every records change; ``kholuu rebuild-catalog`` on an empty
+    catalog brings the rows back and says how many in its JSON."""
+    from tests.cli.test_cli_records import Kholuu
+
+    kholuu = Kholuu(home, database_url)
+    assert kholuu("init", "--json").exit_code == 0
+    kholuu.json("records", "fonds", "add", "AG01", "Phông UBND tỉnh An Giang")
+    kholuu.json("records", "agency", "add", "000.00.00.H01", "Văn phòng UBND tỉnh", "--fonds", "AG01")
+    engine = make_engine(database_url)
+    before = records_tables(session_factory(engine))
+    engine.dispose()
+    assert [r["organ_id"] for r in before["source_agency"]] == ["000.00.00.H01"]
+
+    with _another_database(database_url, tmp_path) as url:
+        data = Kholuu(home, url).json("rebuild-catalog", "--location", "primary")
+        assert data["records"]["failed"] == {} and data["records"]["entries"] == 2
+        engine = make_engine(url)
+        assert records_tables(session_factory(engine)) == before
+        engine.dispose()
