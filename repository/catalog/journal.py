@@ -49,13 +49,14 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import IO, Any
 
-from sqlalchemy import Date, Table, delete, event, func, insert, select, text, update
+from sqlalchemy import Date, Table, delete, event, func, insert, inspect, select, text, update
 from sqlalchemy import Enum as SaEnum
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from repository.catalog import records as _records  # noqa: F401  (the tables below are defined there)
 from repository.catalog.base import Base, UtcDateTime
+from repository.catalog.models import Aip
 from repository.settings import Settings
 from repository.storage.backend import Backend, join_key
 from repository.storage.errors import StorageError
@@ -128,7 +129,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         table = getattr(type(obj), "__table__", None)
         if table is None or table.name not in RECORD_TABLES:
             continue
-        key = tuple(getattr(obj, c.key) for c in table.primary_key.columns)
+        key = tuple(inspect(obj).mapper.primary_key_from_instance(obj))
         if None not in key:
             pending[(table.name, key)] = None
 
@@ -305,6 +306,7 @@ class ReplayReport:
         entries: entries read (merged over the locations, each once).
         rows: table -> rows written (puts) in the catalog.
         deleted: table -> rows removed.
+        skipped: table -> rows not restored because they are about an AIP the catalog lacks.
         failed: entry name -> error code and text (nothing of that entry was written).
         unreachable: location -> why its journal could not be read.
     """
@@ -312,6 +314,7 @@ class ReplayReport:
     entries: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
 
@@ -320,6 +323,7 @@ class ReplayReport:
             "entries": self.entries,
             "rows": dict(self.rows),
             "deleted": dict(self.deleted),
+            "skipped": dict(self.skipped),
             "failed": dict(self.failed),
             "unreachable_locations": dict(self.unreachable),
         }
@@ -330,11 +334,14 @@ def replay_journal(settings: Settings, sessions: sessionmaker[Session]) -> Repla
 
     Entries are merged by name over the locations and each is applied once, in its own
     transaction: a ``put`` makes the row exactly as journaled (inserted, or updated in place), a
-    ``delete`` removes it. An entry that cannot be applied (a row refers to an AIP that could not
-    be rebuilt) is reported and the next one is still applied. PostgreSQL sequences are moved past
-    the restored ids afterwards, so new rows do not collide with them.
+    ``delete`` removes it. A row about an AIP the catalog does not have (one that could not be
+    rebuilt), and the rows that depend on it (its tài liệu, their files, restrictions, access
+    changes), are skipped and counted in ``skipped``: the rest of the entry still applies. An entry
+    that cannot be applied at all is reported in ``failed`` and the next one is still applied.
+    PostgreSQL sequences are moved past the restored ids afterwards, so new rows do not collide.
     """
     report = ReplayReport()
+    skipped: set[tuple[str, tuple[Any, ...]]] = set()
     sources: dict[str, Location] = {}
     for location in open_locations(settings):
         try:
@@ -346,7 +353,7 @@ def replay_journal(settings: Settings, sessions: sessionmaker[Session]) -> Repla
         report.entries += 1
         try:
             with sessions(info={_JOURNAL: None}) as session, session.begin():
-                _apply(session, sources[key], key, report)  # not journaled again: it is the journal
+                _apply(session, sources[key], key, report, skipped)  # not journaled again: it is the journal
         except (StorageError, SQLAlchemyError, ValueError, KeyError, TypeError) as exc:
             report.failed[key] = f"{getattr(exc, 'code', type(exc).__name__)}: {exc}"
     with sessions(info={_JOURNAL: None}) as session, session.begin():
@@ -354,20 +361,32 @@ def replay_journal(settings: Settings, sessions: sessionmaker[Session]) -> Repla
     return report
 
 
-def _apply(session: Session, location: Location, key: str, report: ReplayReport) -> None:
+def _apply(
+    session: Session,
+    location: Location,
+    key: str,
+    report: ReplayReport,
+    skipped: set[tuple[str, tuple[Any, ...]]],
+) -> None:
     rows: dict[str, int] = {}
     deleted: dict[str, int] = {}
+    aips = set(session.scalars(select(Aip.id)))
     with location.backend.open_read(key) as fh:
         header = json.loads(fh.readline())
         if header.get("format") != FORMAT:
             raise ValueError(f"format is {header.get('format')!r}, this version reads {FORMAT!r}")
         for raw in fh:
             line = json.loads(raw)
-            table = Base.metadata.tables[line["table"]]
             if line["table"] not in RECORD_TABLES:
                 raise ValueError(f"table {line['table']!r} is not journaled")
+            table = Base.metadata.tables[line["table"]]
             if line["op"] == "put":
-                _put(session, table, _decode(table, line["row"]))
+                values = _decode(table, line["row"])
+                if _orphan(table, values, aips, skipped):
+                    skipped.add((table.name, tuple(values[c.name] for c in table.primary_key.columns)))
+                    report.skipped[table.name] = report.skipped.get(table.name, 0) + 1
+                    continue
+                _put(session, table, values)
                 rows[table.name] = rows.get(table.name, 0) + 1
             elif line["op"] == "delete":
                 values = _decode(table, line["key"])
@@ -380,6 +399,20 @@ def _apply(session: Session, location: Location, key: str, report: ReplayReport)
         report.rows[name] = report.rows.get(name, 0) + count
     for name, count in deleted.items():
         report.deleted[name] = report.deleted.get(name, 0) + count
+
+
+def _orphan(
+    table: Table, values: dict[str, Any], aips: set[str], skipped: set[tuple[str, tuple[Any, ...]]]
+) -> bool:
+    """Whether the row refers to an AIP the catalog lacks, or to a row skipped for that reason."""
+    for fk in table.foreign_keys:
+        value = values.get(fk.parent.name)
+        if value is None:
+            continue
+        target = fk.column.table.name
+        if (target == Aip.__tablename__ and value not in aips) or (target, (value,)) in skipped:
+            return True
+    return False
 
 
 def _put(session: Session, table: Table, values: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -204,30 +205,49 @@ def test_a_change_no_location_takes_is_not_committed(journaled: Catalog, tmp_pat
         assert s.scalars(select(SourceAgency)).all() == []
 
 
-def test_replay_skips_nothing_silently(journaled: Catalog, lost: Catalog, tmp_path: Path) -> None:
-    """An entry that cannot be applied (here: a transfer row naming no AIP the catalog has) is
-    reported, and the others are applied."""
+def test_a_damaged_aip_loses_only_its_own_records(
+    journaled: Catalog, lost: Catalog, tmp_path: Path, tt05_tables: Tables
+) -> None:
+    """An AIP that cannot be rebuilt takes only its own records with it (skipped and counted); a
+    journal entry that cannot be read is reported; everything else comes back."""
     settings, sessions = journaled
-    with sessions.begin() as s:
-        add_agency(s, ORGAN_ID, "Văn phòng Ủy ban nhân dân tỉnh An Giang")
+    _home_with_records(settings, sessions, tmp_path, tt05_tables)
+    before = records_tables(sessions)
+    with sessions() as s:
+        damaged = find_dossier(s, SECOND_CODE).aip_id
     (location,) = open_locations(settings)
+    premis = (
+        storage_root(settings)
+        / location.store.object_path(damaged)
+        / "v1/content/metadata/preservation/PREMIS.xml"
+    )
+    premis.write_bytes(premis.read_bytes() + b"<!-- -->")
     bad = f"{JOURNAL_PREFIX}/99990101T000000.000000Z-bad.jsonl"
     header = {
         "format": "kholuu-catalog-journal/1",
         "kind": "changes",
         "written_at": "9999-01-01T00:00:00+00:00",
     }
-    row = {"table": "transfer", "op": "put", "row": {"id": "t-1", "aip_id": "uuid-missing"}}
-    from io import BytesIO
+    line = {"table": "aip", "op": "delete", "key": {"id": "uuid-x"}}  # not a records table
+    location.backend.write_atomic(bad, BytesIO(f"{json.dumps(header)}\n{json.dumps(line)}\n".encode()))
 
-    location.backend.write_atomic(bad, BytesIO((json.dumps(header) + "\n" + json.dumps(row) + "\n").encode()))
-    _, new_sessions = lost
+    report = rebuild_catalog(*lost, "primary")
 
-    report = replay_journal(settings, new_sessions)
-
-    assert list(report.failed) == [bad]
-    assert report.rows["source_agency"] == 1
-    assert [r["organ_id"] for r in records_tables(new_sessions)["source_agency"]] == [ORGAN_ID]
+    assert {o.object_id: o.outcome.value for o in report.objects}[damaged] == "failed"
+    assert list(report.records.failed) == [bad] and "not journaled" in report.records.failed[bad]
+    assert report.records.skipped["dossier"] >= 1 and report.records.skipped["document"] >= 3
+    after = records_tables(lost[1])
+    kept = [r for r in before["dossier"] if r["aip_id"] != damaged]
+    ids = {r["id"] for r in kept}
+    documents = [r for r in before["document"] if r["dossier_id"] in ids]
+    assert (after["dossier"], after["document"]) == (kept, documents)
+    assert after["document_file"] == [
+        r for r in before["document_file"] if r["document_id"] in {d["id"] for d in documents}
+    ]
+    assert after["access_restriction"] == []  # both were about the damaged AIP's hồ sơ
+    assert after["access_change"] == before["access_change"]  # the giải mật was about the other one
+    for name in ("fonds", "source_agency", "transfer_plan", "transfer", "declared_total"):
+        assert after[name] == before[name], name
 
 
 def test_the_journal_on_s3_alone_restores_the_records(
