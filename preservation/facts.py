@@ -58,7 +58,7 @@ class RecordsRegistration:
 
     Attributes:
         source: ``tt05``, ``nd30-xml`` or ``muc-luc`` (how the description reached us).
-        package_type: the TT 05 package type as received (``SIP_hoso``...).
+        package_type: the TT 05 type of the archived package (``AIP_hoso`` or ``AIP_tailieu``).
         description: the package description (``EAD.xml``) inside the AIP.
         documents: how many tài liệu descriptions it has.
     """

@@ -388,8 +388,9 @@ def _missing_facts(sessions: sessionmaker[Session], aip_id: str, old_files: dict
         ).first()
         records = None
         if dossier is not None:
+            archived = "AIP_hoso" if dossier.kind == "hoso" else "AIP_tailieu"  # as ingest records it
             records = RecordsRegistration(
-                dossier.source, dossier.package_type, dossier.description_path, len(dossier.documents)
+                dossier.source, archived, dossier.description_path, len(dossier.documents)
             )
         facts = PackageFacts(
             aip_id=aip_id,

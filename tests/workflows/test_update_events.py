@@ -7,17 +7,23 @@ made by ``kholuu aip add-metadata`` used to hold none of them. Runs on SQLite an
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.facts import FACTS_PATH, PackageFacts, read_facts
 from preservation.premis_read import read_premis
+from preservation.tt05.model import doc_code
+from preservation.tt05.tables import Tables
 from repository.catalog.models import Event as EventRow
 from repository.catalog.models import JobStatus
 from repository.settings import Settings
 from repository.storage.locations import open_locations
 from tests.conftest import SAMPLES
+from tests.tt05 import DATA, ORGAN_ID, dossier_records, write_sip
 from tests.workflows.conftest import Ingest
 from workflows.update import add_metadata
 
@@ -64,3 +70,59 @@ def test_the_next_version_carries_the_events_since_the_last(
     add_metadata(settings, sessions, aip_id, meta3)
 
     assert set(after_v2) <= _in_version(settings, aip_id, 3)
+
+
+def test_an_old_tt05_package_gets_the_facts_a_new_ingest_writes(
+    ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The facts the catalog gives an AIP from before the facts file are the ones ingest writes."""
+    from preservation.aip import _Builder
+    from preservation.tt05.tables import load_tables
+    from repository.catalog.records_import import add_agency
+    from tests.tt05 import build_sample_sip
+    from workflows.ingest import IngestOptions, ingest
+
+    settings, sessions = ready
+    with sessions.begin() as s:
+        add_agency(s, ORGAN_ID, "Văn phòng Ủy ban nhân dân tỉnh An Giang")
+    tables = load_tables()
+    options = IngestOptions(organ_id=ORGAN_ID)
+    new = ingest(settings, sessions, build_sample_sip(tmp_path / "a", tables), options=options)
+    assert new.status is JobStatus.COMPLETED and new.aip_id is not None, new.error
+    monkeypatch.setattr(_Builder, "_write_facts", lambda *_: None)
+    old = ingest(settings, sessions, _another_dossier(tmp_path / "b", tables), options=options)
+    assert old.status is JobStatus.COMPLETED and old.aip_id is not None, old.error
+    monkeypatch.undo()
+    meta = tmp_path / "muc-luc.txt"
+    meta.write_text("mục lục", encoding="utf-8")
+
+    add_metadata(settings, sessions, old.aip_id, meta)
+
+    written, given = _facts(settings, new.aip_id, 1), _facts(settings, old.aip_id, 2)
+    assert given.records is not None and given.records.package_type == "AIP_hoso"
+    assert given.organ_id == ORGAN_ID and given.package_kind == "eark-sip"
+    same = (  # not the source name: another package
+        "records",
+        "organ_id",
+        "transfer_id",
+        "package_kind",
+        "container",
+        "metadata_names",
+    )
+    assert {k: getattr(given, k) for k in same} == {k: getattr(written, k) for k in same}
+
+
+def _another_dossier(parent: Path, tables: Tables) -> Path:
+    """A second TT 05 hồ sơ (its own code and bytes), as if ingested before the facts file."""
+    code = f"{ORGAN_ID}.2024.02.XD"
+    data = {name: content + b"\n(ban thu hai)\n" for name, content in DATA.items()}
+    documents = {i: {"docId": f"{code}.{i + 1}", "docCode": doc_code(code, i + 1)} for i in range(len(data))}
+    records = dossier_records(tables, list(data), documents=documents)
+    package = dataclasses.replace(records.package, values={**records.package.values, "fileCode": code})
+    return write_sip(parent, tables, dataclasses.replace(records, package=package), data)
+
+
+def _facts(settings: Settings, aip_id: str, version: int) -> PackageFacts:
+    (location,) = open_locations(settings)
+    with location.store.open_file(aip_id, FACTS_PATH, version) as fh:
+        return read_facts(fh.read())
