@@ -25,7 +25,7 @@ import os
 import shutil
 import uuid as uuid_mod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from preservation import xsd
 from preservation.characteristics import Characterization
 from preservation.errors import ChecksumMismatchError, InvalidPackageError, SchemaValidationError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
+from preservation.facts import FACTS_MDTYPE, FACTS_PATH, PackageFacts, facts_json
 from preservation.fixity import Digests, copy_and_digest, digest_file
 from preservation.formats import FormatIdentification
 from preservation.mets import Header, IdSource, Ref, representation_mets, root_mets, write
@@ -80,6 +81,9 @@ class AipInput:
     extra_schemas: Sequence[tuple[str, Path]] = ()
     """Schemas the package's own metadata needs besides METS/PREMIS (name in ``schemas/``, source):
     the TT 05 EAD XSDs for a package that carries TT 05 descriptions."""
+    facts: PackageFacts | None = None
+    """What the ingest knew that METS and PREMIS do not state (``preservation.facts``); written to
+    ``metadata/preservation/kholuu-facts.json`` with the submitted metadata names filled in here."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,16 @@ class _Builder:
         self.manifest[rel] = digest_file(target)
         self.created[rel] = self.now
 
+    def _write_facts(self, facts: PackageFacts, metadata_paths: dict[str, str]) -> None:
+        names = {rel: name for name, rel in metadata_paths.items()}
+        target = self._claim(FACTS_PATH)
+        with target.open("xb") as fh:
+            fh.write(facts_json(replace(facts, metadata_names=names)))
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.manifest[FACTS_PATH] = digest_file(target)
+        self.created[FACTS_PATH] = self.now
+
     def _ref(
         self,
         rel: str,
@@ -264,6 +278,8 @@ class _Builder:
             )
         )
         self._write_xml(premis_root, "metadata/preservation/PREMIS.xml", "premis")
+        if self.inp.facts is not None:
+            self._write_facts(self.inp.facts, metadata_paths)
 
         descriptive = [
             self._ref(rel, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel))
@@ -271,6 +287,8 @@ class _Builder:
             if self._role(name) is MetadataRole.DESCRIPTIVE and not self._rep(name)
         ]
         digiprov = [self._ref("metadata/preservation/PREMIS.xml", mdtype="PREMIS")]
+        if FACTS_PATH in self.manifest:
+            digiprov.append(self._ref(FACTS_PATH, mimetype="application/json", other=FACTS_MDTYPE))
         digiprov += [
             self._ref(rel, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel))
             for name, rel in metadata_paths.items()

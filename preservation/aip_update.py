@@ -8,7 +8,14 @@ next version, using the digests we return. What changes, per E-ARK CSIP 2.0.4 an
     METS.xml                           a new dmdSec with its mdRef (CSIP17-30), its ID in the Metadata
                                        division's DMDID (CSIP92), metsHdr LASTMODDATE (CSIP8) and
                                        RECORDSTATUS="REVISED", the PREMIS mdRef's SIZE and CHECKSUM
-    metadata/preservation/PREMIS.xml   the modification event, and its agent when new (PREMIS 3 §2, §3)
+    metadata/preservation/kholuu-facts.json
+                                       the package facts file, when the caller hands one over for
+                                       a package written before packages carried it: a digiprovMD
+                                       with its mdRef, its ID in the Metadata division's ADMID
+    metadata/preservation/PREMIS.xml   the events recorded since the last version (replication,
+                                       accession, ingestion end, fixity checks: the caller hands
+                                       them over), then the modification event, and their agents
+                                       when new (PREMIS 3 §2, §3)
 
 Every other file keeps its bytes. Nothing is changed in ``folder`` until the result is known to be
 good: the new version is assembled in a sibling staging folder (hard links for the unchanged
@@ -22,6 +29,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -34,11 +42,12 @@ from preservation.aip import md_type, mime_type
 from preservation.csip import validate_package
 from preservation.errors import ErrorKind, PreservationError, SchemaValidationError
 from preservation.events import Agent, Event, EventType, Outcome
+from preservation.facts import FACTS_MDTYPE, FACTS_PATH
 from preservation.findings import Finding, errors
 from preservation.fixity import Digests, copy_and_digest, digest_file, iter_blocks
 from preservation.mets import METS_NS, XLINK_NS, IdSource, Ref, md_section, write
 from preservation.names import check_component, from_text, nfc
-from preservation.premis import PREMIS_NS, PremisDocument, agent_key, iso, premis_document
+from preservation.premis import PREMIS_NS, PremisDocument, iso, premis_document
 
 METS_REL = "METS.xml"
 PREMIS_REL = "metadata/preservation/PREMIS.xml"
@@ -75,6 +84,8 @@ def add_descriptive_metadata(
     zone: tzinfo,
     now: datetime | None = None,
     reason: str = "",
+    since: Sequence[Event] = (),
+    facts: bytes | None = None,
 ) -> MetadataUpdate:
     """Add ``source`` as ``metadata/descriptive/<source.name>`` to the AIP in ``folder``.
 
@@ -88,6 +99,11 @@ def add_descriptive_metadata(
         zone: time zone of the dates written into METS and PREMIS.
         now: when the change happens (timezone-aware); default the current time.
         reason: why, for the PREMIS event detail.
+        since: events about this AIP recorded after its current version was written (they live
+            in the catalog until now); written into PREMIS.xml before the modification event. An
+            event whose identifier the PREMIS already holds is not written twice.
+        facts: the bytes of a package facts file (``preservation.facts``) to add, for a package
+            that has none; ignored when it has one (the facts of a package do not change).
 
     Returns:
         The digests of the three files that differ from the previous version, and the event.
@@ -123,17 +139,24 @@ def add_descriptive_metadata(
         mtime = source.stat().st_mtime
         os.utime(target, (mtime, mtime))
 
+        extra: dict[str, Digests] = {}
+        if facts is not None and not (folder / FACTS_PATH).exists():
+            (stage / FACTS_PATH).write_bytes(facts)
+            extra[FACTS_PATH] = digest_file(stage / FACTS_PATH)
+
         dmd_id = _new_id(mets)
         event = Event(
             type=MODIFICATION_EVENT,
             outcome=Outcome.SUCCESS,
-            detail=f"Descriptive metadata {rel} added" + (f"; reason: {reason}" if reason else ""),
+            detail=f"Descriptive metadata {rel} added"
+            + (f"; package facts file {FACTS_PATH} added from the catalog" if extra else "")
+            + (f"; reason: {reason}" if reason else ""),
             outcome_detail=f"sha256:{added.sha256}, {added.size} bytes; METS dmdSec {dmd_id}",
             agents=(agent,),
             objects=(_aip_id(mets),),
             datetime=when,
         )
-        _add_event(premis, event, zone)
+        _add_events(premis, [*since, event], zone)
         write(premis, str(stage / PREMIS_REL))
         premis_digests = digest_file(stage / PREMIS_REL)
 
@@ -149,10 +172,12 @@ def add_descriptive_metadata(
             other_mdtype="SUBMITTED" if mdtype == "OTHER" else "",  # as aip.py's _other_mdtype
         )
         _edit_mets(mets, ref, premis_digests, when, zone)
+        if FACTS_PATH in extra:
+            _add_digiprov(mets, _facts_ref(_new_id(mets), extra[FACTS_PATH], when), when, zone)
         write(mets, str(stage / METS_REL))
         _validate(stage)
-        changed = {METS_REL: digest_file(stage / METS_REL), PREMIS_REL: premis_digests, rel: added}
-        _commit(stage, folder, rel, stage_parent / "PREMIS.previous")
+        changed = {METS_REL: digest_file(stage / METS_REL), PREMIS_REL: premis_digests, rel: added, **extra}
+        _commit(stage, folder, [rel, *extra], stage_parent / "PREMIS.previous")
     finally:
         shutil.rmtree(stage_parent, ignore_errors=True)
     return MetadataUpdate(folder=folder, changed=dict(sorted(changed.items())), event=event)
@@ -240,27 +265,42 @@ def _root_is_ead(path: Path) -> bool:
 # ---------------------------------------------------------------------- editing
 
 
-def _add_event(premis: etree._ElementTree, event: Event, zone: tzinfo) -> None:
-    """Insert the event after the last event (or object), and its agent after the last agent when the
-    document does not know it: PREMIS 3 orders object+, event*, agent*, rights*."""
-    fresh = premis_document(
-        PremisDocument(entity=None, representations=[], files=[], events=[event], agents=[], timezone=zone)
-    ).getroot()
+def _add_events(premis: etree._ElementTree, events: Sequence[Event], zone: tzinfo) -> None:
+    """Insert the events after the last event (or object), and their agents after the last agent
+    when the document does not know them: PREMIS 3 orders object+, event*, agent*, rights*."""
     root = premis.getroot()
-    new_event = fresh.find("premis:event", _NS)
-    new_agent = fresh.find("premis:agent", _NS)
-    if new_event is None or new_agent is None:
-        raise _invalid("the PREMIS writer produced no event or agent")
-    anchors = root.findall("premis:event", _NS) or root.findall("premis:object", _NS)
-    if not anchors:
-        raise _invalid(f"{PREMIS_REL} has no object")
-    anchors[-1].addnext(new_event)
+    held = {
+        v.text for v in root.iterfind("premis:event/premis:eventIdentifier/premis:eventIdentifierValue", _NS)
+    }
+    events = [e for e in events if e.identifier not in held]
     known = {
         v.text for v in root.iterfind("premis:agent/premis:agentIdentifier/premis:agentIdentifierValue", _NS)
     }
-    if agent_key(event.agents[0]) not in known:
-        agents = root.findall("premis:agent", _NS)
-        (agents[-1] if agents else new_event).addnext(new_agent)
+    fresh = premis_document(
+        PremisDocument(
+            entity=None, representations=[], files=[], events=list(events), agents=[], timezone=zone
+        )
+    ).getroot()
+    new_events = fresh.findall("premis:event", _NS)
+    new_agents = [
+        a
+        for a in fresh.findall("premis:agent", _NS)
+        if a.findtext("premis:agentIdentifier/premis:agentIdentifierValue", namespaces=_NS) not in known
+    ]
+    if len(new_events) != len(events):
+        raise _invalid("the PREMIS writer did not produce the events asked for")
+    anchors = root.findall("premis:event", _NS) or root.findall("premis:object", _NS)
+    if not anchors:
+        raise _invalid(f"{PREMIS_REL} has no object")
+    anchor = anchors[-1]
+    for element in new_events:
+        anchor.addnext(element)
+        anchor = element
+    after = root.findall("premis:agent", _NS)
+    anchor = after[-1] if after else anchor
+    for element in new_agents:
+        anchor.addnext(element)
+        anchor = element
 
 
 def _edit_mets(mets: etree._ElementTree, ref: Ref, premis: Digests, when: datetime, zone: tzinfo) -> None:
@@ -283,6 +323,30 @@ def _edit_mets(mets: etree._ElementTree, ref: Ref, premis: Digests, when: dateti
     for r in premis_refs:
         r.set("SIZE", str(premis.size))
         r.set("CHECKSUM", premis.sha256.upper())
+
+
+def _facts_ref(ident: str, digests: Digests, when: datetime) -> Ref:
+    return Ref(
+        id=ident,
+        href=FACTS_PATH,
+        size=digests.size,
+        sha256=digests.sha256,
+        mimetype="application/json",
+        created=when,
+        mdtype="OTHER",
+        other_mdtype=FACTS_MDTYPE,
+    )
+
+
+def _add_digiprov(mets: etree._ElementTree, ref: Ref, when: datetime, zone: tzinfo) -> None:
+    """A digiprovMD after the amdSec's last one (METS: sourceMD before digiprovMD), in ADMID."""
+    root = mets.getroot()
+    amd = root.find("mets:amdSec", _NS)
+    meta = root.find("mets:structMap[@LABEL='CSIP']/mets:div/mets:div[@LABEL='Metadata']", _NS)
+    if amd is None or meta is None:
+        raise _invalid("the root METS lacks its amdSec or its Metadata division")
+    md_section(amd, "digiprovMD", ref, when, zone)
+    meta.set("ADMID", " ".join([*(meta.get("ADMID") or "").split(), ref.id]))  # CSIP91
 
 
 # ---------------------------------------------------------------------- staging and commit
@@ -317,26 +381,33 @@ def _validate(stage: Path) -> None:
         )
 
 
-def _commit(stage: Path, folder: Path, rel: str, backup: Path) -> None:
-    """Move the new file, PREMIS.xml and, last, METS.xml into ``folder``; undo on failure."""
-    final = folder / rel
-    made_dir = not final.parent.exists()
-    final.parent.mkdir(parents=True, exist_ok=True)
+def _commit(stage: Path, folder: Path, added: list[str], backup: Path) -> None:
+    """Move the new files, PREMIS.xml and, last, METS.xml into ``folder``; undo on failure."""
+    placed: list[tuple[Path, bool]] = []
     try:
-        os.link(stage / rel, final)  # never overwrites
-    except FileExistsError:
-        _refuse_existing(folder, final.name, rel)
-        raise
-    except OSError:  # a file system without hard links: same file system, so a rename
-        _refuse_existing(folder, final.name, rel)
-        os.replace(stage / rel, final)
-    shutil.copy2(folder / PREMIS_REL, backup)
-    try:
-        os.replace(stage / PREMIS_REL, folder / PREMIS_REL)
-        os.replace(stage / METS_REL, folder / METS_REL)
-    except OSError:
-        os.replace(backup, folder / PREMIS_REL)
-        final.unlink()
-        if made_dir:
-            final.parent.rmdir()
+        for rel in added:
+            final = folder / rel
+            made_dir = not final.parent.exists()
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(stage / rel, final)  # never overwrites
+            except FileExistsError:
+                _refuse_existing(folder, final.name, rel)
+                raise
+            except OSError:  # a file system without hard links: same file system, so a rename
+                _refuse_existing(folder, final.name, rel)
+                os.replace(stage / rel, final)
+            placed.append((final, made_dir))
+        shutil.copy2(folder / PREMIS_REL, backup)
+        try:
+            os.replace(stage / PREMIS_REL, folder / PREMIS_REL)
+            os.replace(stage / METS_REL, folder / METS_REL)
+        except OSError:
+            os.replace(backup, folder / PREMIS_REL)
+            raise
+    except BaseException:
+        for final, made_dir in reversed(placed):
+            final.unlink()
+            if made_dir:
+                final.parent.rmdir()
         raise

@@ -31,6 +31,7 @@ from preservation.errors import KholuuError
 from repository import __version__
 from repository.catalog import queries
 from repository.catalog.db import catalog_problem, check_current, make_engine, session_factory, upgrade
+from repository.catalog.journal import attach_journal
 from repository.catalog.models import JobStatus
 from repository.catalog.records_store import Problem, RecordsError
 from repository.errors import (
@@ -101,7 +102,7 @@ class App:
                 params={"home": str(home)},
             )
         check_current(self.engine, where=home)
-        return session_factory(self.engine)
+        return attach_journal(session_factory(self.engine), self.settings)
 
     def catalog_where(self) -> str:
         """The catalog as the user knows it: its file, or its URL without the password."""

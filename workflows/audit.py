@@ -34,16 +34,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
-from lxml import etree
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.errors import PreservationError
 from preservation.events import Event, EventType, Outcome
 from preservation.findings import Finding, Severity
-from preservation.names import resolve_relative
+from preservation.mets_read import MetsReadError, read_mets
 from preservation.premis_read import read_premis
 from repository.catalog import store
 from repository.catalog.models import (
@@ -73,9 +71,6 @@ log = logging.getLogger("kholuu.audit")
 LOST_AND_FOUND = "lost-and-found"
 """Key folder (outside the OCFL root) where files found inside an object but not in its inventory
 are moved, per audit run, so that the object is valid again and nothing is thrown away."""
-
-METS_NS = "http://www.loc.gov/METS/"
-XLINK_NS = "http://www.w3.org/1999/xlink"
 
 KIND_OF_CODE = {
     "ocfl.digest_mismatch": "corrupt",
@@ -513,35 +508,25 @@ def _mets_problems(location: Location, aip_id: str, current: dict[str, File]) ->
         p for p in current if p == "METS.xml" or re.fullmatch(r"representations/[^/]+/METS\.xml", p)
     ]
     for mets_path in mets_files:
-        base = mets_path.rsplit("/", 1)[0] if "/" in mets_path else ""
         try:
             with location.store.open_file(aip_id, mets_path) as fh:
-                tree = etree.parse(fh, etree.XMLParser(resolve_entities=False, no_network=True))
-        except (NotFound, IntegrityError, etree.XMLSyntaxError):
+                mets = read_mets(fh, mets_path)
+        except (NotFound, IntegrityError, MetsReadError):
             continue  # a damaged or missing METS is already a corrupt/missing file finding
-        for el in tree.iter(f"{{{METS_NS}}}file", f"{{{METS_NS}}}mdRef"):
-            checksum = el.get("CHECKSUM")
-            href = el.get(f"{{{XLINK_NS}}}href")
-            if href is None:
-                loc = el.find(f"{{{METS_NS}}}FLocat")
-                href = loc.get(f"{{{XLINK_NS}}}href") if loc is not None else None
-            if not checksum or not href or (el.get("CHECKSUMTYPE") or "").upper() != "SHA-256":
+        for ref in mets.references:
+            if not ref.checksum or not ref.href or ref.checksum_type != "SHA-256":
                 continue
-            parts = resolve_relative(
-                tuple(p.encode() for p in base.split("/") if p), unquote_to_bytes(href.removeprefix("file:"))
-            )
-            if parts is None:
-                message = f"references {href}, outside the package"
-                out.append(_manifest(href, mets_path, "mets.reference_missing", message))
+            if ref.target is None:
+                message = f"references {ref.href}, outside the package"
+                out.append(_manifest(ref.href, mets_path, "mets.reference_missing", message))
                 continue
-            target = b"/".join(parts).decode("utf-8", "surrogateescape")
-            row = current.get(target)
+            row = current.get(ref.target)
             if row is None:
-                message = f"references {target}, which the AIP does not contain"
-                out.append(_manifest(target, mets_path, "mets.reference_missing", message))
-            elif row.sha256 != checksum.lower():
-                message = f"declares SHA-256 {checksum.lower()} for {target}, recorded {row.sha256}"
-                out.append(_manifest(target, mets_path, "mets.checksum_differs", message))
+                message = f"references {ref.target}, which the AIP does not contain"
+                out.append(_manifest(ref.target, mets_path, "mets.reference_missing", message))
+            elif row.sha256 != ref.checksum:
+                message = f"declares SHA-256 {ref.checksum} for {ref.target}, recorded {row.sha256}"
+                out.append(_manifest(ref.target, mets_path, "mets.checksum_differs", message))
     return out
 
 

@@ -34,6 +34,7 @@ from preservation.characteristics import Characterization
 from preservation.csip import validate_package
 from preservation.errors import SchemaValidationError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
+from preservation.facts import PackageFacts, RecordsRegistration
 from preservation.findings import Severity
 from preservation.formats import FormatIdentification
 from preservation.package import Submission
@@ -180,7 +181,15 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
             prepared = run("descriptive metadata conversion", records_step.prepare, submission, reading)
             submission = prepared.submission
         built = run(
-            "information package creation", build, submission, formats, characterizations, aip_id, prepared
+            "information package creation",
+            build,
+            submission,
+            formats,
+            characterizations,
+            aip_id,
+            prepared,
+            organ_id=options.organ_id,
+            transfer_id=options.transfer_id,
         )
         copies = run("storage", store_aip, built, aip_id)
         run(
@@ -218,9 +227,15 @@ def build(
     characterizations: dict[str, list[Characterization]],
     aip_id: str,
     prepared: records_step.Prepared | None = None,
+    *,
+    organ_id: str = "",
+    transfer_id: str = "",
 ) -> BuiltAip:
     """Write the AIP in the job's staging folder, then check it against CSIP ourselves (and, for a
-    TT 05 package, its descriptions against our EAD XSDs and the AIP element tables)."""
+    TT 05 package, its descriptions against our EAD XSDs and the AIP element tables).
+
+    The package carries its facts file (``preservation.facts``) so that a catalog rebuilt from
+    storage gets the package kind, container, submitted names, agency and transfer back as data."""
     p = ctx.settings.package
     profile = AipProfile(
         objid_template=p.objid_template,
@@ -249,6 +264,23 @@ def build(
             profile=profile,
             label=submission.label,
             extra_schemas=prepared.schemas if prepared is not None else (),
+            facts=PackageFacts(
+                aip_id=aip_id,
+                job_id=ctx.job_id,
+                source_name=submission.tree.source_name,
+                package_kind=submission.kind.value,
+                container=submission.tree.container.value,
+                organ_id=organ_id,
+                transfer_id=transfer_id,
+                records=None
+                if prepared is None
+                else RecordsRegistration(
+                    source=prepared.archival.source.value,
+                    package_type=prepared.archival.package_type.value,
+                    description=prepared.archival.package.path,
+                    documents=len(prepared.archival.documents),
+                ),
+            ),
         ),
         staging,
     )

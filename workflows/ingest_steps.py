@@ -47,8 +47,8 @@ PACKAGE_VALIDATION_DETAIL = {
     "tag manifest verified",
     PackageKind.EARK_SIP: "E-ARK SIP read: root and representation METS parsed, referenced files present",
 }
-"""The detail of the package ``validation`` event, per kind; ``workflows.rebuild`` reads the kind
-back from it, so change both together."""
+"""The detail of the package ``validation`` event, per kind. Prose for people: the kind itself is
+kept as data in the package's facts file (``preservation.facts``), which ``workflows.rebuild`` reads."""
 
 
 def start(ctx: StepContext, source: Path, aip_id: str) -> None:

@@ -7,18 +7,20 @@ and each ``representations/<rep>/metadata/preservation/PREMIS_<rep>.xml`` (the f
 their per-file events live there), each checked against the inventory's SHA-512 before it is
 parsed. From those it recreates the ``aip``, ``aip_version``, ``file`` and ``copy`` rows and the
 in-package PREMIS events, in one transaction per object: a damaged object is reported with its
-error code and nothing of it is written.
+error code and nothing of it is written. The package kind, container, submitted names and job come
+from the package's facts file (``preservation.facts``), never from the wording of its events.
+Then the catalog journal (``repository.catalog.journal``) restores the archive's decisions about
+the records: hồ sơ, tài liệu, agencies, phông, restrictions, access changes, transfers.
 
 What storage does not hold cannot come back, and the report says so per object: events recorded
 after the package was written (storage, accession, ingestion end, later audits), the job rows, the
-MIME type, validator findings' locations, and ingest facts a package does not state (recorded as
-``"unknown"``). Times come back at the precision they were written: PREMIS and METS milliseconds,
-OCFL version blocks whole seconds.
+MIME type, validator findings' locations, and, for a package written before packages carried a
+facts file, the ingest facts (recorded as ``"unknown"``). Times come back at the precision they
+were written: PREMIS and METS milliseconds, OCFL version blocks whole seconds.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -26,19 +28,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preservation import xsd
+from preservation.aip_update import DESCRIPTIVE
 from preservation.characteristics import Characterization, Validity
 from preservation.errors import KholuuError, PreservationError
 from preservation.events import Agent, Event, EventType, Outcome
+from preservation.facts import FACTS_PATH, FactsError, PackageFacts, read_facts
 from preservation.findings import Finding, Severity
-from preservation.mets import METS_NS
+from preservation.mets_read import MetsReadError, read_mets
 from preservation.names import nfc
-from preservation.package import Container, PackageKind
+from preservation.package import PackageKind
 from preservation.premis_read import (
     FileRecord,
     PremisReadError,
@@ -48,6 +50,7 @@ from preservation.premis_read import (
 )
 from repository import __version__
 from repository.catalog import store
+from repository.catalog.journal import ReplayReport, replay_journal
 from repository.catalog.models import Aip, AipStatus, AipVersion, Copy, CopyStatus, File, FileRole
 from repository.catalog.models import Event as EventRow
 from repository.settings import Settings
@@ -63,7 +66,6 @@ from repository.storage.ocfl_inventory import (
     version_number,
 )
 from workflows.ingest import SOFTWARE_NAME, char_json, overall_validity
-from workflows.ingest_steps import PACKAGE_VALIDATION_DETAIL
 
 __all__ = ["ObjectReport", "RebuildError", "RebuildOutcome", "RebuildReport", "rebuild_catalog"]
 
@@ -74,11 +76,6 @@ PACKAGE_PREMIS = "metadata/preservation/PREMIS.xml"
 _REP_PREMIS = re.compile(r"representations/(?P<rep>[^/]+)/metadata/preservation/PREMIS_(?P=rep)\.xml")
 _PAYLOAD = re.compile(r"representations/(?P<rep>[^/]+)/data/.+", re.DOTALL)
 _PACKAGE_FILE = re.compile(r"METS\.xml|representations/[^/]+/METS\.xml|schemas/[^/]+")
-_START = re.compile(r"Ingest of submission (?P<name>.+) started \(job (?P<job>[0-9a-f-]{36})\)", re.DOTALL)
-_VERSION_JOB = re.compile(r".*\(job (?P<job>[0-9a-f-]{36})\)", re.DOTALL)
-_CONTAINER = re.compile(r".*, container (?P<container>[a-z.]+)", re.DOTALL)
-_PACKAGE_KIND_BY_DETAIL = {detail: kind for kind, detail in PACKAGE_VALIDATION_DETAIL.items()}
-"""The ``validation`` event details of ``workflows.ingest_steps.read_package``, by package kind."""
 _SUBMITTED_METADATA = (
     ("metadata/descriptive/", "metadata/descriptive/"),
     ("metadata/preservation/submission/", "metadata/preservation/"),
@@ -147,6 +144,7 @@ class RebuildReport:
     replace: bool
     objects: list[ObjectReport] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)
+    records: ReplayReport = field(default_factory=ReplayReport)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -159,6 +157,7 @@ class RebuildReport:
             "totals": self.totals,
             "unreachable_locations": dict(self.unreachable),
             "objects": [o.as_dict() for o in self.objects],
+            "records": self.records.as_dict(),
         }
 
 
@@ -192,10 +191,12 @@ def rebuild_catalog(
             ``aip`` row is updated in place so that catalog-only events stay linked to it.
 
     Returns:
-        One :class:`ObjectReport` per object. Other configured locations holding an identical
-        copy (same root inventory digest) get a ``stored`` copy row; a reachable one without the
-        object gets a ``pending`` copy (``kholuu storage sync`` lands it); an unreachable one is
-        listed in ``unreachable`` and not recorded.
+        One :class:`ObjectReport` per object, and in ``records`` what the catalog journal
+        (``repository.catalog.journal``, merged over every reachable location) restored: hồ sơ,
+        tài liệu, agencies, phông, restrictions, access changes, transfers. Other configured
+        locations holding an identical copy (same root inventory digest) get a ``stored`` copy
+        row; a reachable one without the object gets a ``pending`` copy (``kholuu storage sync``
+        lands it); an unreachable one is listed in ``unreachable`` and not recorded.
 
     Raises:
         NotFound: ``rebuild.location_unknown`` when ``location`` is not configured.
@@ -214,6 +215,7 @@ def rebuild_catalog(
     report = RebuildReport(location=location, replace=replace)
     for object_id in sorted(source.store.list_objects()):
         report.objects.append(_rebuild_object(sessions, source, others, object_id, report, replace))
+    report.records = replay_journal(settings, sessions)
     return report
 
 
@@ -275,8 +277,9 @@ def _read_object(source: Location, object_id: str) -> _Plan:
     if created_at is None:
         raise RebuildError(object_id, ROOT_METS, "no creation time in PREMIS or METS")
     files = [row for v in read for row in v.files]
-    facts = _ingest_facts(list(events.values()), object_id, read[0].row.message, notes)
-    _metadata_names(files, facts["package_kind"], notes)
+    stated = next((v.facts for v in reversed(read) if v.facts is not None), None)
+    facts = _ingest_facts(stated, object_id, notes)
+    _metadata_names(files, stated, facts["package_kind"], notes)
     payload = sorted(read[0].originals.values(), key=lambda item: item[1].aip_path)  # the submission
     fields = dict(
         id=object_id,
@@ -302,6 +305,7 @@ class _Version:
 
     row: AipVersion
     mets: tuple[str, str, datetime | None]
+    facts: PackageFacts | None
     package: PremisRecords
     reps: list[PremisRecords]
     originals: dict[str, tuple[str, FileRecord]]
@@ -321,6 +325,7 @@ def _read_version(
     sha256_of = fixity_of(inventory, "sha256")
     read = _VersionReader(source, object_id, number, sha512_of)
     mets = _mets_header(read(ROOT_METS), object_id)
+    facts = _facts(read(FACTS_PATH), object_id) if FACTS_PATH in state else None
     package = read_premis(read(PACKAGE_PREMIS), PACKAGE_PREMIS)
     reps = [read_premis(read(p), p) for p in sorted(state) if _REP_PREMIS.fullmatch(p)]
     originals = _originals(object_id, reps)
@@ -352,11 +357,15 @@ def _read_version(
         )
         if path in originals:
             _original(row, *originals[path], reps, object_id)
-        elif not (path == PACKAGE_PREMIS or _REP_PREMIS.fullmatch(path) or _PACKAGE_FILE.fullmatch(path)):
+        elif not (
+            path in (PACKAGE_PREMIS, FACTS_PATH)
+            or _REP_PREMIS.fullmatch(path)
+            or _PACKAGE_FILE.fullmatch(path)
+        ):
             row.role = FileRole.METADATA
         files.append(row)
     version = AipVersion(number=number, created_at=created, message=str(block.get("message", "")))
-    return _Version(version, mets, package, reps, originals, files)
+    return _Version(version, mets, facts, package, reps, originals, files)
 
 
 class _VersionReader:
@@ -387,18 +396,21 @@ class _VersionReader:
 def _mets_header(data: bytes, object_id: str) -> tuple[str, str, datetime | None]:
     """(OBJID, LABEL, metsHdr/@CREATEDATE) of the package METS."""
     try:
-        root = etree.fromstring(data, xsd.parser())
-    except etree.XMLSyntaxError as exc:
-        raise RebuildError(object_id, ROOT_METS, f"not well-formed XML: {exc}") from None
-    objid = root.get("OBJID")
-    if root.tag != f"{{{METS_NS}}}mets" or not objid:
-        raise RebuildError(object_id, ROOT_METS, "not a METS document with an OBJID")
-    header = root.find(f"{{{METS_NS}}}metsHdr")
+        header = read_mets(data, ROOT_METS).header
+    except MetsReadError as exc:
+        raise RebuildError(object_id, ROOT_METS, exc.problem) from None
+    return header.objid, header.label, header.created
+
+
+def _facts(data: bytes, object_id: str) -> PackageFacts:
+    """The version's facts file (``preservation.facts``), which must be about this object."""
     try:
-        created = datetime.fromisoformat(header.get("CREATEDATE", "")) if header is not None else None
-    except ValueError:
-        created = None
-    return objid, root.get("LABEL", ""), created if created and created.tzinfo else None
+        facts = read_facts(data)
+    except FactsError as exc:
+        raise RebuildError(object_id, FACTS_PATH, exc.problem) from None
+    if facts.aip_id != object_id:
+        raise RebuildError(object_id, FACTS_PATH, f"the facts are about {facts.aip_id!r}")
+    return facts
 
 
 def _originals(object_id: str, reps: list[PremisRecords]) -> dict[str, tuple[str, FileRecord]]:
@@ -467,49 +479,58 @@ def _payload_digest(payload: list[tuple[str, FileRecord]]) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
-def _ingest_facts(events: list[Event], object_id: str, v1_message: str, notes: list[str]) -> dict[str, str]:
-    """source_name, job_id, package_kind and container from the ingest's own PREMIS events."""
-    ordered = sorted((e for e in events if object_id in e.objects), key=lambda e: e.datetime)
-    facts = dict.fromkeys(("source_name", "job_id", "package_kind", "container"), UNKNOWN)
-    for e in ordered:
-        if e.type is EventType.INGESTION_START and (m := _START.fullmatch(e.detail)):
-            try:
-                name = ast.literal_eval(m["name"])
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                name = None
-            if isinstance(name, str) and facts["source_name"] == UNKNOWN:
-                facts["source_name"], facts["job_id"] = name, m["job"]
-        elif e.type is EventType.QUARANTINE and e.outcome is Outcome.SUCCESS:
-            m = _CONTAINER.fullmatch(e.outcome_detail)
-            if m and m["container"] in {c.value for c in Container}:
-                facts["container"] = m["container"]
-        elif e.type is EventType.VALIDATION and e.detail in _PACKAGE_KIND_BY_DETAIL:
-            facts["package_kind"] = _PACKAGE_KIND_BY_DETAIL[e.detail].value
-    if facts["job_id"] == UNKNOWN and (m := _VERSION_JOB.fullmatch(v1_message)):
-        facts["job_id"] = m["job"]
+def _ingest_facts(stated: PackageFacts | None, object_id: str, notes: list[str]) -> dict[str, str]:
+    """source_name, job_id, package_kind and container, from the package's facts file.
+
+    An AIP written before packages carried the file (or whose later version did not add it) has
+    them nowhere as data: they come back as ``"unknown"`` and the report says so, rather than being
+    guessed from the English wording of its events.
+    """
+    keys = ("source_name", "job_id", "package_kind", "container")
+    if stated is None:
+        notes.append(f"{FACTS_PATH}: not in the package (written before it carried one)")
+        facts = dict.fromkeys(keys, UNKNOWN)
+    else:
+        facts = {key: str(getattr(stated, key)) or UNKNOWN for key in keys}
     notes.extend(
         f"{key}: not recorded in the package, set to {UNKNOWN!r}" for key, v in facts.items() if v == UNKNOWN
     )
     return facts
 
 
-def _metadata_names(files: list[File], package_kind: str, notes: list[str]) -> None:
-    """The submitted name of each submitted-metadata file, where the AIP path says it unambiguously.
+def _metadata_names(
+    files: list[File], stated: PackageFacts | None, package_kind: str, notes: list[str]
+) -> None:
+    """The submitted name of each submitted-metadata file: from the facts file, or (for a package
+    without one) where the AIP path says it unambiguously.
 
     ``metadata/other/submission/`` holds the SIP's packaging files: every non-payload file of a bag,
     the METS files of an E-ARK SIP. ``metadata/other/`` is shared by files from several SIP folders.
     """
     unknown = 0
+    ingested = {row.aip_path for row in files if row.version == 1}
     for row in files:
         if row.role is not FileRole.METADATA:
             continue
-        name = _submitted_name(row.aip_path, package_kind)
+        if row.aip_path not in ingested:
+            name = _added_name(row.aip_path)
+        elif stated is not None:
+            name = stated.metadata_names.get(row.aip_path)
+        else:
+            name = _submitted_name(row.aip_path, package_kind)
         if name is None:
             unknown += 1
             continue
         row.path, row.path_raw, row.path_nfc = name, name.encode("utf-8"), nfc(name)
     if unknown:
         notes.append(f"path: the submitted name of {unknown} metadata file row(s) is ambiguous, left empty")
+
+
+def _added_name(aip_path: str) -> str | None:
+    """A metadata file a later version added (``kholuu aip add-metadata``) is stored as
+    ``metadata/descriptive/<its name>``, the name kept as given (``preservation.aip_update``)."""
+    rest = aip_path.removeprefix(f"{DESCRIPTIVE}/")
+    return rest if rest != aip_path and "/" not in rest else None
 
 
 def _submitted_name(aip_path: str, package_kind: str) -> str | None:

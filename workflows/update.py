@@ -5,7 +5,9 @@ the catalog), the change is applied to that copy by :mod:`preservation.aip_updat
 METS and PREMIS edited and validated), and the result is published as the next OCFL version in
 every location. OCFL's forward-delta versions store only the changed files, and nothing of the
 earlier versions is rewritten (OCFL 1.1 §3.3), so an auditor can still fetch v1 as it was
-ingested. A location that is down gets a pending copy, as in an ingest.
+ingested. A location that is down gets a pending copy, as in an ingest. The new version's PREMIS
+also takes the AIP's events the package did not carry yet (replication, accession, ingestion end,
+fixity checks: docs/aip.md), and the catalog marks them ``in_package``.
 
 The work runs as a job (kind ``update``) so that a crash is found and cleaned by the same
 recovery as an ingest; a location that already holds a version the catalog does not know (a crash
@@ -24,11 +26,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.aip_update import add_descriptive_metadata
 from preservation.errors import KholuuError
 from preservation.events import Event, EventType, Outcome
+from preservation.facts import FACTS_PATH, PackageFacts, RecordsRegistration, facts_json
 from preservation.fixity import Digests
 from preservation.names import nfc
 from repository.catalog import store
@@ -43,6 +48,8 @@ from repository.catalog.models import (
     Job,
     JobStatus,
 )
+from repository.catalog.models import Event as EventRow
+from repository.catalog.records import Dossier, Transfer
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable, StorageError
 from repository.storage.locations import open_locations
@@ -199,8 +206,15 @@ def _update(
             params={"aip_id": aip_id},
         )
     agent = software_agent()
+    since = _events_since(sessions, aip_id)
     update = add_descriptive_metadata(
-        folder, source, agent=agent, zone=ZoneInfo(settings.package.timezone), reason=reason
+        folder,
+        source,
+        agent=agent,
+        zone=ZoneInfo(settings.package.timezone),
+        reason=reason,
+        since=since,
+        facts=_missing_facts(sessions, aip_id, old_files),
     )
     added = next(p for p in update.changed if p.startswith("metadata/descriptive/"))
     manifest = {**exported, **update.changed}
@@ -314,6 +328,13 @@ def _update(
                 )
             )
         store.add_events(session, [update.event], job_id=job_id, aip_id=aip_id, in_package=True)
+        carried = [e.identifier for e in since]
+        for start in range(0, len(carried), 500):
+            session.execute(
+                sql_update(EventRow)
+                .where(EventRow.identifier.in_(carried[start : start + 500]))
+                .values(in_package=True)
+            )
         store.add_events(session, events[1:], job_id=job_id, aip_id=aip_id)
         job = session.get(Job, job_id)
         assert job is not None
@@ -330,6 +351,59 @@ def _update(
         pending={**pending, **failed},
         events=events,
     )
+
+
+def _events_since(sessions: sessionmaker[Session], aip_id: str) -> list[Event]:
+    """The AIP's events the stored package does not carry yet (replication, accession, ingestion
+    end, fixity checks...): docs/aip.md promises them to the next version, which this is."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(EventRow)
+            .where(EventRow.aip_id == aip_id, ~EventRow.in_package)
+            .order_by(EventRow.datetime, EventRow.id)
+        )
+        return [store.to_record(row) for row in rows]
+
+
+def _missing_facts(sessions: sessionmaker[Session], aip_id: str, old_files: dict[str, File]) -> bytes | None:
+    """For a package written before packages carried a facts file: the facts the catalog holds, so
+    that from this version on a rebuild reads them from storage. None when the package has the
+    file, or when the catalog does not know them either (itself rebuilt from such a package)."""
+    if FACTS_PATH in old_files:
+        return None
+    with sessions() as session:
+        aip = session.get_one(Aip, aip_id)
+        stated = (aip.source_name, aip.job_id, aip.package_kind, aip.container)
+        if "unknown" in stated:
+            return None
+        job = session.get(Job, aip.job_id)
+        transfer = session.scalars(select(Transfer.id).where(Transfer.aip_id == aip_id)).first()
+        dossier = session.scalars(
+            select(Dossier)
+            .where(Dossier.aip_id == aip_id)
+            .order_by(Dossier.id)
+            .options(selectinload(Dossier.documents))
+        ).first()
+        records = None
+        if dossier is not None:
+            archived = "AIP_hoso" if dossier.kind == "hoso" else "AIP_tailieu"  # as ingest records it
+            records = RecordsRegistration(
+                dossier.source, archived, dossier.description_path, len(dossier.documents)
+            )
+        facts = PackageFacts(
+            aip_id=aip_id,
+            job_id=aip.job_id,
+            source_name=aip.source_name,
+            package_kind=aip.package_kind,
+            container=aip.container,
+            metadata_names={
+                f.aip_path: f.path for f in old_files.values() if f.role is FileRole.METADATA and f.path
+            },
+            organ_id=str((job.options or {}).get("organ_id", "")) if job is not None else "",
+            transfer_id=transfer or "",
+            records=records,
+        )
+    return facts_json(facts)
 
 
 def _copy_file(old: File, version: int) -> File:

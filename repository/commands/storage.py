@@ -250,7 +250,8 @@ def _toml_value(value: object) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
 def rebuild_catalog_command(location: str, replace_rows: bool, as_json: bool) -> None:
-    """Recreate the catalog's AIP rows from a storage root alone (after losing the database)."""
+    """Recreate the catalog from a storage root alone (after losing the database): the AIPs, then
+    the records from the catalog journal."""
     from workflows.rebuild import rebuild_catalog
 
     app = current_app()
@@ -262,5 +263,5 @@ def rebuild_catalog_command(location: str, replace_rows: bool, as_json: bool) ->
         app.emit(data)
     else:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    if any(o.get("outcome") == "failed" for o in data.get("objects", [])):
-        raise SystemExit(EXIT_FAILED)
+    if any(o.get("outcome") == "failed" for o in data.get("objects", [])) or report.records.failed:
+        raise SystemExit(EXIT_FAILED)  # a damaged object, or a journal entry that could not be applied

@@ -362,6 +362,7 @@ def test_command_line(ready: Catalog, fresh: Catalog, run_ingest: Ingest) -> Non
 
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["totals"]["added"] == 1
+    assert json.loads(first.stdout)["records"]["failed"] == {}  # the catalog journal was replayed
     assert (second.returncode, json.loads(second.stdout)["totals"]["skipped"]) == (0, 1)
     (premis,) = storage_root(settings).glob("*/*/*/*/v1/content/metadata/preservation/PREMIS.xml")
     premis.write_bytes(premis.read_bytes() + b"<!-- -->")
@@ -521,3 +522,101 @@ def test_premis_without_a_digest_is_refused_even_unvalidated() -> None:
     sha512 = b"<premis:messageDigest>" + b"b" * 128 + b"</premis:messageDigest>"
     with pytest.raises(PremisReadError, match="malformed SHA-512"):
         read_premis(data.replace(sha512, sha512.replace(b"b" * 128, b"b" * 12)), "P.xml", validate=False)
+
+
+def test_facts_come_from_the_package_not_from_event_wording(
+    run_ingest: Ingest, fresh: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10: the package kind used to be read back by matching the English detail of the
+    validation event; worded otherwise (translated, say), it was lost. The facts file keeps it."""
+    from preservation.package import PackageKind
+    from workflows import ingest_steps
+
+    for kind in PackageKind:
+        monkeypatch.setitem(ingest_steps.PACKAGE_VALIDATION_DETAIL, kind, f"Đã đọc gói ({kind.value})")
+    result = run_ingest(SAMPLES / "sip-bag-cong-van")
+    assert result.status is JobStatus.COMPLETED and result.aip_id is not None, result.error
+    monkeypatch.undo()
+
+    report = rebuild_catalog(*fresh, "primary")
+
+    (outcome,) = report.objects
+    assert outcome.outcome is RebuildOutcome.ADDED and outcome.notes == (), outcome
+    with fresh[1]() as s:
+        aip = s.get_one(Aip, result.aip_id)
+        assert (aip.package_kind, aip.container, aip.source_name) == (
+            "bagit",
+            "directory",
+            "sip-bag-cong-van",
+        )
+        assert aip.job_id == result.job_id
+
+
+def test_a_package_without_facts_says_what_is_unknown(
+    run_ingest: Ingest, fresh: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An AIP written before packages carried a facts file: the facts are not guessed from prose."""
+    from preservation.aip import _Builder
+
+    monkeypatch.setattr(_Builder, "_write_facts", lambda *_: None)
+    result = run_ingest(SAMPLES / "sip-folder-quyet-dinh")
+    assert result.status is JobStatus.COMPLETED and result.aip_id is not None, result.error
+    monkeypatch.undo()
+
+    (outcome,) = rebuild_catalog(*fresh, "primary").objects
+
+    assert outcome.outcome is RebuildOutcome.ADDED
+    assert (
+        outcome.notes[0]
+        == "metadata/preservation/kholuu-facts.json: not in the package (written before it carried one)"
+    )
+    assert {n.split(":")[0] for n in outcome.notes[1:]} == {
+        "source_name",
+        "job_id",
+        "package_kind",
+        "container",
+    }
+    with fresh[1]() as s:
+        aip = s.get_one(Aip, result.aip_id)
+        assert (aip.package_kind, aip.container, aip.source_name, aip.job_id) == ("unknown",) * 4
+
+
+def test_the_next_version_of_a_package_without_facts_adds_them(
+    run_ingest: Ingest, ready: Catalog, fresh: Catalog, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An AIP from before the facts file gains it, from the catalog, with its next version."""
+    from preservation.aip import _Builder
+    from preservation.facts import FACTS_PATH, read_facts
+    from repository.storage.errors import NotFound
+    from workflows.update import add_metadata
+
+    settings, sessions = ready
+    monkeypatch.setattr(_Builder, "_write_facts", lambda *_: None)
+    result = run_ingest(SAMPLES / "sip-bag-cong-van")
+    assert result.status is JobStatus.COMPLETED and result.aip_id is not None, result.error
+    monkeypatch.undo()
+    meta = tmp_path / "muc-luc.txt"
+    meta.write_text("mục lục", encoding="utf-8")
+
+    add_metadata(settings, sessions, result.aip_id, meta)
+
+    store = open_locations(settings)[0].store
+    with pytest.raises(NotFound):
+        store.open_file(result.aip_id, FACTS_PATH, 1)
+    with store.open_file(result.aip_id, FACTS_PATH, 2) as fh:
+        facts = read_facts(fh.read())
+    assert (facts.package_kind, facts.source_name, facts.job_id) == (
+        "bagit",
+        "sip-bag-cong-van",
+        result.job_id,
+    )
+    (outcome,) = rebuild_catalog(*fresh, "primary").objects
+    assert outcome.outcome is RebuildOutcome.ADDED and outcome.notes == (), outcome
+    with sessions() as old, fresh[1]() as new:
+        was, now = old.get_one(Aip, result.aip_id), new.get_one(Aip, result.aip_id)
+        assert (now.package_kind, now.container, now.source_name, now.job_id) == (
+            was.package_kind,
+            was.container,
+            was.source_name,
+            was.job_id,
+        )
