@@ -30,6 +30,8 @@ from preservation.errors import (
     ToolError,
     UnsafePackageError,
 )
+from preservation.facts import FactsError
+from preservation.mets_read import MetsReadError
 from preservation.package import SuppliedChecksum
 from preservation.premis_read import PremisReadError
 from preservation.supplied import SuppliedCheck, raise_on_mismatch
@@ -37,6 +39,7 @@ from preservation.tt05.ead import DescriptionWriteError
 from preservation.tt05.mapping import LegacyError
 from preservation.tt05.tables import TablesError
 from repository.catalog.db import CatalogError
+from repository.catalog.journal import JournalError
 from repository.catalog.models import JobStatus
 from repository.catalog.queries import NotFoundError
 from repository.catalog.records_store import RecordNotFoundError, RecordsError
@@ -91,6 +94,11 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     SystemFailure: lambda: SystemFailure.from_os_error(OSError(28, "No space left on device", "/data/x")),
     ReportError: lambda: ReportError("report failed"),
     ChromiumNotFound: lambda: ChromiumNotFound("no chromium", params={"tried": "chromium"}),
+    FactsError: lambda: FactsError("metadata/preservation/kholuu-facts.json", "not UTF-8 JSON"),
+    MetsReadError: lambda: MetsReadError("METS.xml", "not a METS document with an OBJID"),
+    JournalError: lambda: JournalError(
+        "no location took the entry", code="journal.not_written", params={"locations": "primary"}
+    ),
     ReportPeriodError: lambda: ReportPeriodError(
         "too long", code="report.period_too_long", params={"days": 400, "max_days": 366}
     ),
