@@ -343,3 +343,45 @@ def test_a_killed_virus_check_leaves_no_temporary_folder(
     assert sync.returncode == 0, sync.stdout + sync.stderr
     assert list((home / "work").iterdir()) == []
     assert list(system_tmp.iterdir()) == []
+
+
+SIGTERM_DURING_VIRUS_CHECK = """
+import os, signal, sys
+from pathlib import Path
+from repository.catalog.db import make_engine, session_factory
+from repository.settings import load_settings
+from repository.storage.locations import open_locations
+import workflows.ingest_steps as steps
+from workflows.ingest import ingest
+
+home, url, sip = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+settings = load_settings(home, environ={}, overrides={"catalog": {"url": url}})
+open_locations(settings, initialize=True)
+steps.virus_check = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGTERM)
+result = ingest(settings, session_factory(make_engine(url)), sip)
+print(result.job_id, result.status.value)
+"""
+
+
+def test_sigterm_during_an_ingest_ends_the_job_interrupted(
+    home: Path, database_url: str, tmp_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    """A service manager stopping Kho Lưu (SIGTERM) mid-ingest: the process finishes the job as
+    interrupted, with its error row, and stores nothing (by default SIGTERM would end the process
+    with the job "running" until the next start)."""
+    sip = small_sip(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", SIGTERM_DURING_VIRUS_CHECK, str(home), database_url, str(sip)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    job_id, status = run.stdout.split()
+    assert status == "interrupted"
+    job = job_row(sessions, job_id)
+    assert job.status is JobStatus.INTERRUPTED
+    assert [(e.step, e.code) for e in job.errors] == [("virus check", "job.interrupted")]
+    with sessions() as s:
+        assert s.scalars(select(Aip)).all() == []
+    assert list((home / "work").iterdir()) == []
