@@ -385,3 +385,21 @@ def test_sigterm_during_an_ingest_ends_the_job_interrupted(
     with sessions() as s:
         assert s.scalars(select(Aip)).all() == []
     assert list((home / "work").iterdir()) == []
+
+
+def test_an_export_is_a_job_and_names_the_export(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    from workflows.export import ExportFormat, export_aip
+
+    settings, sessions = ready
+    result = run_ingest(small_sip(tmp_path))
+    assert result.aip_id
+    out = tmp_path / "out" / "bag.zip"
+    export_aip(settings, sessions, result.aip_id, out, fmt=ExportFormat.BAGIT, recipient="Lưu trữ tỉnh")
+    assert out.is_file()
+    assert agent_notes(sessions, result.aip_id, "dissemination") == ["export workflow"]
+    with sessions() as s:
+        (job,) = s.scalars(select(Job).where(Job.kind == "export")).all()
+    assert (job.status, job.source, job.options["format"]) == (JobStatus.COMPLETED, result.aip_id, "bagit")
+    assert list(settings.work_dir.iterdir()) == []  # the fetched copy and the bag went with the job
