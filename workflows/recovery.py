@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from repository.catalog.models import Aip, Job, JobStatus
+from repository.catalog.models import Aip, AuditRun, Job, JobStatus
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import open_locations
@@ -96,6 +96,11 @@ def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) ->
                 "its working folder was removed, run it again"
             )
             row.error_params = {"reason": f"process {row.pid} stopped"}
+        run = session.get(AuditRun, str(row.options.get("run_id", ""))) if job.kind == "audit" else None
+        if run is not None and run.status == "running":  # the audit's own record says so too
+            run.status = "failed"
+            run.ended_at = row.ended_at
+            run.message = row.error_message
     return True
 
 

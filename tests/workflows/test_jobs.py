@@ -403,3 +403,31 @@ def test_an_export_is_a_job_and_names_the_export(
         (job,) = s.scalars(select(Job).where(Job.kind == "export")).all()
     assert (job.status, job.source, job.options["format"]) == (JobStatus.COMPLETED, result.aip_id, "bagit")
     assert list(settings.work_dir.iterdir()) == []  # the fetched copy and the bag went with the job
+
+
+def test_a_dead_audit_run_is_ended_by_the_next_start(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    """An audit whose process died (its lock is free) no longer says "running" once the next job
+    starts: the job is interrupted and the audit run failed, naming the dead process."""
+    from repository.catalog.models import AuditRun
+    from workflows.audit import AuditOptions, run_audit
+    from workflows.recovery import recover_interrupted
+
+    settings, sessions = ready
+    assert run_ingest(small_sip(tmp_path)).status is JobStatus.COMPLETED
+    report = run_audit(settings, sessions, AuditOptions(mode="all"))
+    with sessions.begin() as s:  # as the audit's rows were while it ran, before its process died
+        job = s.scalars(select(Job).where(Job.kind == "audit")).one()
+        job.status, job.ended_at = JobStatus.RUNNING, None
+        run = s.get(AuditRun, report.run_id)
+        assert run is not None
+        run.status, run.ended_at = "running", None
+        job_id = job.id
+    assert recover_interrupted(settings, sessions) == [job_id]
+    with sessions() as s:
+        job = s.get(Job, job_id)
+        run = s.get(AuditRun, report.run_id)
+        assert job is not None and run is not None
+        assert (job.status, job.error_code) == (JobStatus.INTERRUPTED, "job.interrupted")
+        assert run.status == "failed" and run.ended_at is not None and "stopped" in run.message
