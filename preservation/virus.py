@@ -149,12 +149,17 @@ class ClamAV:
         timeout: float = 3600.0,
         max_filesize_mb: int = 4000,
         max_scansize_mb: int = 4000,
+        temp_dir: Path | None = None,
     ) -> None:
+        """``temp_dir``: where clamscan unpacks archives while it scans (``--tempdir``). Give a
+        folder the caller removes (a job's working folder): a killed scan leaves its temporary
+        files there, not in the system temporary folder, where nothing would ever remove them."""
         self.clamscan = clamscan
         self.database = database or default_database_dir()
         self.timeout = timeout
         self.max_filesize_mb = max_filesize_mb
         self.max_scansize_mb = max_scansize_mb
+        self.temp_dir = temp_dir
         self._agent: Agent | None = None
 
     @property
@@ -191,9 +196,11 @@ class ClamAV:
             f"--max-filesize={self.max_filesize_mb}M",
             f"--max-scansize={self.max_scansize_mb}M",
             "--alert-exceeds-max=yes",
-            "--",
-            str(root),
         ]
+        if self.temp_dir is not None:
+            self.temp_dir.mkdir(parents=True, exist_ok=True)
+            argv.append(f"--tempdir={self.temp_dir}")
+        argv += ["--", str(root)]
         started = datetime.now(UTC)
         run = run_tool("clamscan", argv, timeout=self.timeout)
         if run.exit_code not in (0, 1):

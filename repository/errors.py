@@ -72,8 +72,8 @@ class SystemFailure(KholuuError):
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         error = cls(
             f"{path}: {exc.strerror or exc}",
-            code="system.disk_full" if full else None,
-            params={"path": str(path), "problem": exc.strerror or str(exc)},
+            code="system.no_space" if full else None,
+            params={"path": str(path), "reason": exc.strerror or str(exc)},
         )
         error.__cause__ = exc
         return error

@@ -64,6 +64,7 @@ from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import INVENTORY, SIDECAR, fixity_of, read_json, read_sidecar
 from workflows.audit_leases import recently_audited, release_lease, renew_lease, take_lease
 from workflows.incidents import acknowledge_incident, incident_dict
+from workflows.jobs import JobSpec, Workflow, run_job, workflow_agent
 from workflows.recovery import recover_interrupted
 
 log = logging.getLogger("kholuu.audit")
@@ -127,6 +128,8 @@ class AuditReport:
     copies: list[CopyResult] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
     incidents: int = 0
+    unregistered: list[dict[str, Any]] = field(default_factory=list)
+    """Objects in storage the catalog does not know (a full audit lists every object)."""
 
     @property
     def ok(self) -> bool:
@@ -150,6 +153,7 @@ class AuditReport:
             "bytes": sum(c.bytes for c in self.copies),
             "incidents_opened": self.incidents,
             "busy_locations": self.busy,
+            "unregistered_objects": self.unregistered,
             "copies": [c.as_dict() for c in self.copies],
         }
 
@@ -195,9 +199,7 @@ def due_copies(
 
 
 def run_audit(settings: Settings, sessions: sessionmaker[Session], options: AuditOptions) -> AuditReport:
-    """Audit the copies the options select; returns what was found and done."""
-    from workflows.ingest import software_agent
-
+    """Audit the copies the options select, as one job (kind ``audit``); returns what was found and done."""
     recover_interrupted(settings, sessions)  # a crashed job must not leave its AIP "busy" for ever
     now = options.now or datetime.now(UTC)
     run_id = str(uuid.uuid4())
@@ -210,7 +212,7 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
             location=options.location,
         )
     report = AuditReport(run_id=run_id, mode=options.mode, location=options.location)
-    agent = software_agent()
+    agent = workflow_agent(Workflow.AUDIT)
     wanted = [options.location] if options.location else list(locations)
     held: list[str] = []
     for name in wanted:
@@ -226,6 +228,31 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
         held = [name for name in held if name not in recent]
     if not held and options.trigger == "scheduler":
         return report  # another scheduler process has this slot: nothing to record
+    spec = JobSpec(
+        kind=Workflow.AUDIT,
+        source=options.location or "all locations",
+        source_name=options.location or "",
+        options={"run_id": run_id, "mode": options.mode, "trigger": options.trigger, "limit": options.limit},
+    )
+    with run_job(settings, sessions, spec, recover=False):
+        _run_held(settings, sessions, options, report, locations, held, holder, run_id, agent, now)
+    _log_outcome(report)
+    return report
+
+
+def _run_held(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    options: AuditOptions,
+    report: AuditReport,
+    locations: dict[str, Location],
+    held: list[str],
+    holder: str,
+    run_id: str,
+    agent: Any,
+    now: datetime,
+) -> None:
+    """The audit run proper, over the locations whose lease this run holds."""
     with sessions.begin() as session:
         session.add(
             AuditRun(
@@ -279,6 +306,8 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
             if not renew_lease(sessions, name, holder, settings.audit.lease_seconds):
                 log.error("lost the audit lease of %s (run %s): stopping there", name, run_id)
                 lost.add(name)
+        if options.mode == "all" and not options.limit and options.budget_bytes is None:
+            report.unregistered = _unregistered(sessions, locations, held, run_id, now)
         with sessions() as session:
             report.incidents = len(
                 list(session.scalars(select(Incident.id).where(Incident.run_id == run_id)))
@@ -290,8 +319,57 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
     finally:
         for name in held:
             release_lease(sessions, name, holder)
-    _log_outcome(report)
-    return report
+
+
+def _unregistered(
+    sessions: sessionmaker[Session],
+    locations: dict[str, Location],
+    held: list[str],
+    run_id: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Objects a location holds that the catalog does not know and no running job is writing.
+
+    Recovery removes what a dead job left before the audit starts; what is still here is a leftover
+    recovery could not reach, or an AIP the catalog lost. Either way a person must look: the audit
+    records a finding (never deletes the object), which the fixity report lists.
+    """
+    with sessions() as session:
+        known = set(session.scalars(select(Aip.id)))
+        known |= {
+            str(a)
+            for a in session.scalars(
+                select(Job.aip_id).where(Job.status == JobStatus.RUNNING, Job.aip_id.is_not(None))
+            )
+        }
+    found: list[dict[str, Any]] = []
+    for name in held:
+        try:
+            stray = [o for o in locations[name].store.list_objects() if o not in known]
+        except StorageError as exc:
+            log.warning("audit %s: could not list the objects of %s: %s", run_id, name, exc)
+            continue
+        for object_id in sorted(stray):
+            found.append({"location": name, "object_id": object_id, "code": "audit.unregistered_object"})
+    if found:
+        with sessions.begin() as session:
+            for item in found:
+                session.add(
+                    AuditFinding(
+                        run_id=run_id,
+                        aip_id=item["object_id"],
+                        version=0,
+                        location=item["location"],
+                        path="",
+                        kind="unregistered",
+                        code="audit.unregistered_object",
+                        message=f"location {item['location']!r} holds object {item['object_id']}, which the "
+                        "catalog does not know (an interrupted job's leftover, or an AIP the catalog lost)",
+                        detected_at=now,
+                        repair="none",
+                    )
+                )
+    return found
 
 
 # ----------------------------------------------------------------------------------- one copy

@@ -31,12 +31,10 @@ name. Every export is a PREMIS ``dissemination`` event of the AIP in the catalog
 from __future__ import annotations
 
 import os
-import shutil
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -70,6 +68,7 @@ from workflows.export_dip import (
     select_documents,
     software_agent,
 )
+from workflows.jobs import JobSpec, Workflow, run_job
 from workflows.retrieve import RetrieveError, fetch_aip
 
 __all__ = [
@@ -223,8 +222,15 @@ def export_aip(
             )
     now = datetime.now(UTC)
     zone = ZoneInfo(settings.package.timezone)
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with _staging(settings.work_dir) as staging:
+    spec = JobSpec(
+        kind=Workflow.EXPORT,
+        source=aip_id,
+        source_name=out.name,
+        options={"format": fmt.value, "out": str(out), "version": version, "location": location},
+    )
+    with run_job(settings, sessions, spec) as job:
+        staging = job.work_dir  # removed by the envelope whatever happens
+        staging.mkdir(parents=True)
         fetched = _fetch(settings, sessions, aip_id, staging / "aip", version, location)
         dip_id = ""
         if fmt is ExportFormat.TT05_AIP:
@@ -316,17 +322,6 @@ def _check_target(out: Path) -> None:
             params={"path": str(out)},
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-
-
-@contextmanager
-def _staging(work_dir: Path) -> Iterator[Path]:
-    """A private folder for the fetched version; removed whatever happens."""
-    folder = work_dir / f"export-{uuid.uuid4()}"
-    folder.mkdir()
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------- fetching

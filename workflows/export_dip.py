@@ -48,8 +48,8 @@ from repository import __version__
 from repository.catalog.models import Aip
 from repository.catalog.records import AccessRestriction, Document, Dossier
 from repository.settings import Settings
+from workflows.jobs import SOFTWARE_NAME, Workflow, workflow_agent
 
-SOFTWARE_NAME = "Kho Lưu"
 #: TT 05/2025 (vn-standards.md §2.3): a DIP's METS names the E-ARK DIP profile.
 DIP_PROFILE = "https://earkdip.dilcis.eu/profile/E-ARK-DIP.xml"
 REQUEST_PATH = "metadata/descriptive/EAD.xml"
@@ -146,7 +146,8 @@ class StoredFile:
 
 
 def software_agent() -> Agent:
-    return Agent(name=SOFTWARE_NAME, version=__version__, note="export workflow (workflows/export.py)")
+    """The export's PREMIS agent: every dissemination event names it."""
+    return workflow_agent(Workflow.EXPORT)
 
 
 def dip_event(

@@ -10,22 +10,20 @@ Read this function top to bottom to know what ingest does (style guide item 4):
 Nothing half-done is ever visible: the AIP is built in a staging folder private to the job, an OCFL
 object appears in storage in one step after every file was read back and verified, and the catalog
 says ``stored`` only in the transaction that also ends the job. A job killed at any moment is
-rolled back by :func:`workflows.recovery.recover_interrupted` at the next run.
+rolled back by :func:`workflows.recovery.recover_interrupted` at the next run. The ingest runs in
+the job envelope (:mod:`workflows.jobs`), whose failure model it follows: roll back and start again.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import socket
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,14 +56,13 @@ from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import Location, open_locations
 from workflows import ingest_records as records_step
 from workflows import ingest_steps as steps
-from workflows.recovery import recover_interrupted
-from workflows.runner import NullProgress, Progress, StepContext, StepFailed, StepRunner
-
-SOFTWARE_NAME = "Kho Lưu"
+from workflows.jobs import SOFTWARE_NAME, JobSpec, Workflow, run_job, workflow_agent
+from workflows.runner import Progress, StepContext, StepFailed, StepRunner
 
 
 def software_agent() -> Agent:
-    return Agent(name=SOFTWARE_NAME, version=__version__, note="ingest workflow (workflows/ingest.py)")
+    """The ingest's PREMIS agent (each workflow has its own: :func:`workflows.jobs.workflow_agent`)."""
+    return workflow_agent(Workflow.INGEST)
 
 
 def new_aip_id() -> str:
@@ -121,44 +118,24 @@ def ingest(
     """Ingest one submission. Never raises for a bad submission or a failing tool: the result says
     ``failed`` or ``refused`` and the catalog holds the error records."""
     options = options or IngestOptions()
-    recover_interrupted(settings, sessions)
     source = Path(os.path.abspath(source))
     job_id = str(uuid.uuid4())
     aip_id = new_aip_id()
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with _job_lock(settings.work_dir / f"{job_id}.lock"):
-        ctx = StepContext(
-            settings=settings,
-            sessions=sessions,
-            job_id=job_id,
-            software=software_agent(),
-            progress=progress or NullProgress(),
-        )
-        with sessions.begin() as session:
-            session.add(
-                Job(
-                    id=job_id,
-                    kind="ingest",
-                    status=JobStatus.RUNNING,
-                    source=os.fsdecode(source),
-                    source_name=source.name,
-                    aip_id=aip_id,
-                    started_at=ctx.clock(),
-                    pid=os.getpid(),
-                    hostname=socket.gethostname(),
-                    quarantine_path=str(settings.quarantine_dir / job_id),
-                    options={
-                        "allow_duplicate": options.allow_duplicate,
-                        "organ_id": options.organ_id,
-                        "converted_from": options.converted_from,
-                        "transfer_id": options.transfer_id,
-                    },
-                )
-            )
-        try:
-            return _run(ctx, source, aip_id, options)
-        finally:
-            shutil.rmtree(settings.work_dir / job_id, ignore_errors=True)
+    spec = JobSpec(
+        kind=Workflow.INGEST,
+        source=os.fsdecode(source),
+        source_name=source.name,
+        aip_id=aip_id,
+        quarantine_path=str(settings.quarantine_dir / job_id),
+        options={
+            "allow_duplicate": options.allow_duplicate,
+            "organ_id": options.organ_id,
+            "converted_from": options.converted_from,
+            "transfer_id": options.transfer_id,
+        },
+    )
+    with run_job(settings, sessions, spec, job_id=job_id, progress=progress) as ctx:
+        return _run(ctx, source, aip_id, options)
 
 
 def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) -> IngestResult:
@@ -628,21 +605,6 @@ def _cleanup_success(ctx: StepContext) -> None:
             job = session.get(Job, ctx.job_id)
             if job is not None:
                 job.quarantine_path = None
-
-
-@contextmanager
-def _job_lock(path: Path) -> Iterator[IO[str]]:
-    """An exclusive lock held while the job runs; the kernel drops it when the process dies (even
-    by SIGKILL), which is how recovery tells a dead job from a running one."""
-    with path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        try:
-            yield fh
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    path.unlink(missing_ok=True)
 
 
 _ = UTC

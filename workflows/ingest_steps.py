@@ -208,6 +208,7 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
         timeout=vc.timeout_seconds,
         max_filesize_mb=vc.max_filesize_mb,
         max_scansize_mb=vc.max_scansize_mb,
+        temp_dir=ctx.work_dir / "clamav",  # removed with the job, or by recovery after a kill
     )
     agent = scanner.agent
     ctx.progress.start("virus check", 0)

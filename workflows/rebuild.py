@@ -48,7 +48,6 @@ from preservation.premis_read import (
     identification_basis,
     read_premis,
 )
-from repository import __version__
 from repository.catalog import store
 from repository.catalog.journal import ReplayReport, replay_journal
 from repository.catalog.models import Aip, AipStatus, AipVersion, Copy, CopyStatus, File, FileRole
@@ -65,7 +64,8 @@ from repository.storage.ocfl_inventory import (
     logical_state,
     version_number,
 )
-from workflows.ingest import SOFTWARE_NAME, char_json, overall_validity
+from workflows.ingest import char_json, overall_validity
+from workflows.jobs import Workflow, workflow_agent
 
 __all__ = ["ObjectReport", "RebuildError", "RebuildOutcome", "RebuildReport", "rebuild_catalog"]
 
@@ -86,7 +86,8 @@ _SUBMITTED_METADATA = (
 
 
 def rebuild_agent() -> Agent:
-    return Agent(name=SOFTWARE_NAME, version=__version__, note="catalog rebuild (workflows/rebuild.py)")
+    """The catalog rebuild's PREMIS agent: the events it writes about what it recovered name it."""
+    return workflow_agent(Workflow.REBUILD)
 
 
 class RebuildError(KholuuError):

@@ -1,10 +1,13 @@
-"""Roll back ingests whose process died (SIGKILL, power loss) so nothing half-done stays visible.
+"""Roll back jobs whose process died (SIGKILL, power loss) so nothing half-done stays visible.
 
-A running ingest holds an exclusive ``flock`` on ``work/<job>.lock``; the kernel releases it when
+The failure model is written in :mod:`workflows.jobs`. A running job (ingest, update, audit,
+replication, export) holds an exclusive ``flock`` on ``work/<job>.lock``; the kernel releases it when
 the process dies, however it dies. So a job the catalog calls ``running`` whose lock can be taken
 is dead. Rolling it back means: an OCFL object published for its AIP but never registered is
 removed, its deposits and staging are deleted, its partial quarantine copy is deleted, and the
-job is marked ``interrupted``. A job that died after its registration committed is complete: the
+job is marked ``interrupted``; an update's uncommitted version folder is removed the same way.
+Every dead job's working folder goes with it, and with it the temporary folders of the tools it
+ran (ClamAV's among them). A job that died after its registration committed is complete: the
 catalog transaction that says ``stored`` is the same one that ends the job.
 """
 
@@ -20,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from repository.catalog.models import Aip, Job, JobStatus
+from repository.catalog.models import Aip, AuditRun, Job, JobStatus
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import open_locations
@@ -61,19 +64,11 @@ def recover_interrupted(settings: Settings, sessions: sessionmaker[Session]) -> 
 def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
     """Undo a dead job's partial work; False (nothing marked) when a location cannot be reached,
     since its half-written object could not be removed yet."""
-    if job.kind == "update":
-        return _roll_back_update(settings, sessions, job)
-    with sessions() as session:
-        registered = job.aip_id is not None and session.get(Aip, job.aip_id) is not None
-    for location in open_locations(settings):
-        try:
-            location.store.discard_deposit(job.id)
-            if job.aip_id and not registered:
-                location.store.remove_object(job.aip_id)
-        except BackendUnavailable:
-            return False
-    shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)
-    if not registered:
+    if not roll_back_storage(settings, sessions, job):
+        return False
+    registered = job.kind == "ingest" and _registered(sessions, job)
+    shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)  # staging and tool temp folders
+    if job.kind == "ingest" and not registered:
         shutil.rmtree(settings.quarantine_dir / job.id, ignore_errors=True)
     with sessions.begin() as session:
         row = session.get(Job, job.id)
@@ -82,36 +77,61 @@ def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) ->
         row.ended_at = datetime.now(UTC)
         if registered:
             row.status = JobStatus.COMPLETED
-        else:
-            row.status = JobStatus.INTERRUPTED
+            return True
+        row.status = JobStatus.INTERRUPTED
+        if job.kind == "ingest":
             row.error_code = "ingest.interrupted"
             row.error_message = (
                 f"process {row.pid} on {row.hostname} stopped before the ingest finished; "
                 "its partial work was removed, run the ingest again"
             )
             row.quarantine_path = None
+        elif job.kind == "update":
+            row.error_code = "ingest.interrupted"
+            row.error_message = f"process {row.pid} on {row.hostname} stopped before the update finished"
+        else:
+            row.error_code = "job.interrupted"
+            row.error_message = (
+                f"process {row.pid} on {row.hostname} stopped before the {job.kind} job finished; "
+                "its working folder was removed, run it again"
+            )
+            row.error_params = {"reason": f"process {row.pid} stopped"}
+        run = session.get(AuditRun, str(row.options.get("run_id", ""))) if job.kind == "audit" else None
+        if run is not None and run.status == "running":  # the audit's own record says so too
+            run.status = "failed"
+            run.ended_at = row.ended_at
+            run.message = row.error_message
     return True
 
 
-def _roll_back_update(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
-    """A dead metadata update: remove its staging and any version folder it did not commit (a
-    version whose root inventory was written stays; the next update stops on it and says so)."""
+def roll_back_storage(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
+    """Undo what a job that did not finish left in storage; False when a location cannot be reached.
+
+    * ingest: its deposits are discarded and its object, if published but not registered, removed;
+    * update: its deposits are discarded and any version folder it did not commit removed (a
+      version whose root inventory was written stays; the next update stops on it and says so);
+    * other kinds (audit, replication, export) publish nothing that is not either complete or
+      inside their working folder: nothing to undo here.
+    """
+    if job.kind not in ("ingest", "update"):
+        return True
+    registered = job.kind == "ingest" and _registered(sessions, job)
     for location in open_locations(settings):
         try:
             location.store.discard_deposit(job.id)
-            if job.aip_id:
+            if job.aip_id and job.kind == "update":
                 location.store.recover_object(job.aip_id)
+            elif job.aip_id and not registered:
+                location.store.remove_object(job.aip_id)
         except BackendUnavailable:
             return False
-    shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)
-    with sessions.begin() as session:
-        row = session.get(Job, job.id)
-        if row is not None:
-            row.ended_at = datetime.now(UTC)
-            row.status = JobStatus.INTERRUPTED
-            row.error_code = "ingest.interrupted"
-            row.error_message = f"process {row.pid} on {row.hostname} stopped before the update finished"
     return True
+
+
+def _registered(sessions: sessionmaker[Session], job: Job) -> bool:
+    """An ingest that died after its registration committed is complete."""
+    with sessions() as session:
+        return job.aip_id is not None and session.get(Aip, job.aip_id) is not None
 
 
 def _remove_orphan_work(settings: Settings, sessions: sessionmaker[Session]) -> None:

@@ -6,7 +6,8 @@ degraded AIP is not left to chance: ``kholuu storage sync`` (and the scheduler, 
 The copy is streamed object key by object key from a location that holds the version, checked
 against that location's OCFL inventory on the way in, and published with the root inventory
 last; only then does the catalog say ``stored`` and, once every required copy is there, the AIP
-leaves ``degraded``. Each landed or failed attempt is a PREMIS ``replication`` event.
+leaves ``degraded``. Each landed or failed attempt is a PREMIS ``replication`` event whose agent is
+the replication workflow. A sync runs in the job envelope (:mod:`workflows.jobs`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from repository.catalog.models import Aip, AipStatus, Copy, CopyStatus, Job, Job
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable, StorageError
 from repository.storage.locations import Location, open_locations
+from workflows.jobs import JobSpec, Workflow, run_job, workflow_agent
+from workflows.recovery import recover_interrupted
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,31 @@ class SyncOutcome:
 def sync_pending(
     settings: Settings, sessions: sessionmaker[Session], *, aip_id: str | None = None
 ) -> list[SyncOutcome]:
-    """Try every pending copy (of one AIP, or all); returns what happened to each."""
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with _sync_lock(settings):  # held for the whole run: two syncs must not write one object at once
+    """Try every pending copy (of one AIP, or all), as one job (kind ``replication``) when there is
+    any; returns what happened to each."""
+    recover_interrupted(settings, sessions)  # what a killed job left goes at the next start, idle or not
+    if not _any_pending(sessions, aip_id):
+        return []  # nothing to do: no job row for every idle tick of the scheduler
+    spec = JobSpec(
+        kind=Workflow.REPLICATION,
+        source=aip_id or "all pending copies",
+        source_name=aip_id or "",
+        options={"aip_id": aip_id} if aip_id else {},
+    )
+    with run_job(settings, sessions, spec, recover=False), _sync_lock(settings):
+        # the lock is held for the whole run: two syncs must not write one object at once
         return _sync(settings, sessions, aip_id)
 
 
-def _sync(settings: Settings, sessions: sessionmaker[Session], aip_id: str | None) -> list[SyncOutcome]:
-    from workflows.ingest import software_agent
+def _any_pending(sessions: sessionmaker[Session], aip_id: str | None) -> bool:
+    query = select(Copy.id).where(Copy.status == CopyStatus.PENDING)
+    if aip_id is not None:
+        query = query.where(Copy.aip_id == aip_id)
+    with sessions() as session:
+        return session.scalars(query.limit(1)).first() is not None
 
+
+def _sync(settings: Settings, sessions: sessionmaker[Session], aip_id: str | None) -> list[SyncOutcome]:
     with sessions() as session:
         query = select(Copy).where(Copy.status == CopyStatus.PENDING).order_by(Copy.aip_id, Copy.version)
         if aip_id is not None:
@@ -82,7 +101,7 @@ def _sync(settings: Settings, sessions: sessionmaker[Session], aip_id: str | Non
     if not pending:
         return []
     locations = {loc.name: loc for loc in open_locations(settings)}
-    agent = software_agent()
+    agent = workflow_agent(Workflow.REPLICATION)
     out: list[SyncOutcome] = []
     for aip, version, target_name in pending:
         target = locations.get(target_name)

@@ -10,10 +10,14 @@ into a job status plus one error record per file, so that "failed, but why?" is 
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -139,6 +143,25 @@ class StepContext:
         out, self._unflushed = self._unflushed, []
         return out
 
+    @property
+    def work_dir(self) -> Path:
+        """The job's private working folder (staging, tool temporary folders): removed when the
+        job ends, and by recovery when its process died."""
+        return self.settings.work_dir / self.job_id
+
+
+KILL_AT_ENV = "KHOLUU_KILL_AT"
+"""Deterministic kill points for crash tests: the process SIGKILLs itself at the named point."""
+
+
+def kill_point(name: str) -> None:
+    """Die here, as a power cut would, when ``KHOLUU_KILL_AT`` names this point (tests only)."""
+    if os.environ.get(KILL_AT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
 
 def error_records(exc: BaseException) -> list[ErrorRecord]:
     """One record per bad file where the exception lists several (bag problems, mismatches,
@@ -175,6 +198,16 @@ def error_records(exc: BaseException) -> list[ErrorRecord]:
             )
         ]
     code = getattr(exc, "code", None)
+    if code is None and isinstance(exc, OSError):
+        return [_os_error_record(exc)]
+    if code is None and isinstance(exc, KeyboardInterrupt | SystemExit):
+        return [
+            ErrorRecord(
+                code="job.interrupted",
+                message=f"{type(exc).__name__}: {exc}",
+                params={"reason": str(exc) or type(exc).__name__},
+            )
+        ]
     return [
         ErrorRecord(
             code=str(code) if code else "internal.error",
@@ -186,6 +219,19 @@ def error_records(exc: BaseException) -> list[ErrorRecord]:
     ]
 
 
+def _os_error_record(exc: OSError) -> ErrorRecord:
+    """An operating-system error named by its cause: a full disk is not an "internal error"."""
+    path = os.fsdecode(exc.filename) if exc.filename is not None else ""
+    name = errno.errorcode.get(exc.errno or 0, "") if exc.errno else ""
+    params: dict[str, Any] = {"errno": name, "reason": exc.strerror or str(exc), "path": path}
+    return ErrorRecord(
+        code="system.no_space" if exc.errno in NO_SPACE_ERRNOS else "system.os_error",
+        message=f"{type(exc).__name__}: {exc}",
+        path=path or None,
+        params=params,
+    )
+
+
 class StepRunner:
     """Runs named steps of one job in order, persisting their state and events."""
 
@@ -195,6 +241,7 @@ class StepRunner:
 
     def __call__(self, name: str, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         self._ordinal += 1
+        kill_point(f"before {name}")
         started = self.ctx.clock()
         with self.ctx.sessions.begin() as session:
             session.add(
@@ -216,6 +263,7 @@ class StepRunner:
             self._finish(name, StepStatus.FAILED, message=str(exc), records=records)
             raise StepFailed(name, status, exc, records) from exc
         self._finish(name, StepStatus.DONE)
+        kill_point(f"after {name}")
         return result
 
     def _finish(
@@ -236,19 +284,22 @@ class StepRunner:
             step.message = message
             store.add_events(session, events, job_id=self.ctx.job_id)
             for record in records:
-                session.add(
-                    JobError(
-                        job_id=self.ctx.job_id,
-                        step=name,
-                        code=record.code,
-                        message=record.message,
-                        path=record.path,
-                        tool=record.tool,
-                        exit_code=record.exit_code,
-                        stderr=record.stderr,
-                        params=_jsonable(record.params),
-                    )
-                )
+                session.add(job_error_row(self.ctx.job_id, name, record))
+
+
+def job_error_row(job_id: str, step: str, record: ErrorRecord) -> JobError:
+    """The catalog row of one error record of a job's step."""
+    return JobError(
+        job_id=job_id,
+        step=step,
+        code=record.code,
+        message=record.message,
+        path=record.path,
+        tool=record.tool,
+        exit_code=record.exit_code,
+        stderr=record.stderr,
+        params=_jsonable(record.params),
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -279,5 +330,7 @@ __all__ = [
     "StepFailed",
     "StepRunner",
     "error_records",
+    "job_error_row",
     "job_session",
+    "kill_point",
 ]

@@ -9,8 +9,9 @@ ingested. A location that is down gets a pending copy, as in an ingest. The new 
 also takes the AIP's events the package did not carry yet (replication, accession, ingestion end,
 fixity checks: docs/aip.md), and the catalog marks them ``in_package``.
 
-The work runs as a job (kind ``update``) so that a crash is found and cleaned by the same
-recovery as an ingest; a location that already holds a version the catalog does not know (a crash
+The work runs in the job envelope (:mod:`workflows.jobs`, kind ``update``): a failure ends the job
+as failed with its ``job_error`` rows, and a crash is found and cleaned by the same recovery as an
+ingest; a location that already holds a version the catalog does not know (a crash
 after publishing, before registration) makes the next update stop and say so.
 """
 
@@ -18,8 +19,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.aip_update import add_descriptive_metadata
 from preservation.errors import KholuuError
-from preservation.events import Event, EventType, Outcome
+from preservation.events import Agent, Event, EventType, Outcome
 from preservation.facts import FACTS_PATH, PackageFacts, RecordsRegistration, facts_json
 from preservation.fixity import Digests
 from preservation.names import nfc
@@ -53,7 +52,7 @@ from repository.catalog.records import Dossier, Transfer
 from repository.settings import Settings
 from repository.storage.errors import BackendUnavailable, StorageError
 from repository.storage.locations import open_locations
-from workflows.ingest import _job_lock, software_agent
+from workflows.jobs import JobSpec, Workflow, run_job, workflow_agent
 from workflows.recovery import recover_interrupted
 
 
@@ -114,38 +113,20 @@ def add_metadata(
         current = aip.current_version
         old_files = {f.aip_path: f for f in aip.files if f.version == current}
         holders = {c.location for c in aip.copies if c.status is CopyStatus.STORED and c.version == current}
-    job_id = str(uuid.uuid4())
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with _job_lock(settings.work_dir / f"{job_id}.lock"):
-        with sessions.begin() as session:
-            session.add(
-                Job(
-                    id=job_id,
-                    kind="update",
-                    status=JobStatus.RUNNING,
-                    source=os.fsdecode(source.resolve()),
-                    source_name=source.name,
-                    aip_id=aip_id,
-                    started_at=datetime.now(UTC),
-                    pid=os.getpid(),
-                    hostname=socket.gethostname(),
-                    options={"reason": reason},
-                )
-            )
-        try:
-            result = _update(settings, sessions, job_id, aip_id, current, old_files, holders, source, reason)
-        except BaseException as exc:
-            with sessions.begin() as session:
-                job = session.get(Job, job_id)
-                if job is not None:
-                    job.status = JobStatus.FAILED
-                    job.ended_at = datetime.now(UTC)
-                    job.error_code = str(getattr(exc, "code", "internal.error"))
-                    job.error_message = str(exc)
-            raise
-        finally:
-            shutil.rmtree(settings.work_dir / job_id, ignore_errors=True)
-    return result
+    spec = JobSpec(
+        kind=Workflow.UPDATE,
+        source=os.fsdecode(source.resolve()),
+        source_name=source.name,
+        aip_id=aip_id,
+        options={"reason": reason},
+    )
+    with run_job(settings, sessions, spec, recover=False) as job:
+        return _update(settings, sessions, job.job_id, aip_id, current, old_files, holders, source, reason)
+
+
+def software_agent() -> Agent:
+    """The update's PREMIS agent: the metadata modification and its replication events name it."""
+    return workflow_agent(Workflow.UPDATE)
 
 
 def _update(

@@ -20,6 +20,7 @@ from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
 from repository.storage.errors import StorageError
 from repository.storage.locations import open_locations
+from workflows.jobs import Workflow, workflow_agent
 
 
 @dataclass
@@ -74,8 +75,6 @@ class VerifyReport:
 
 
 def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str) -> VerifyReport:
-    from workflows.ingest import software_agent
-
     with sessions() as session:
         aip = session.get(Aip, aip_id, options=[selectinload(Aip.files), selectinload(Aip.copies)])
         if aip is None:
@@ -128,7 +127,7 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
             + ")"
             for loc in report.locations
         ),
-        agents=(software_agent(),),
+        agents=(workflow_agent(Workflow.VERIFY),),
         objects=(aip_id,),
         datetime=now,
     )

@@ -68,7 +68,7 @@ class Agent(Base):
 
 
 class Job(Base):
-    """One run of a workflow (for now: one ingest of one submission)."""
+    """One run of a long action (kind: ingest, update, audit, replication, export): workflows/jobs.py."""
 
     __tablename__ = "job"
 

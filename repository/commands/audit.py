@@ -65,6 +65,8 @@ def audit(mode: str, location: str | None, limit: int | None, budget_gb: float |
                 click.echo(f"    - {p['kind']} {p['path']}: {p.get('repair', '')}{source}")
         for name in report.busy:
             click.echo(t.text("cli.audit.busy", {"location": name}), err=True)
+        for stray in report.unregistered:
+            click.echo(t.text("audit.unregistered_object", stray), err=True)
     if not report.ok:
         raise SystemExit(EXIT_FAILED)
 

@@ -218,7 +218,7 @@ def test_issue11_item9_full_disk_is_an_error_not_a_traceback(
     monkeypatch.setattr(ingest_module, "ingest", full)
     folder = tmp_path / "sip"
     shutil.copytree(SAMPLES / "sip-folder-quyet-dinh", folder)
-    payload = one_error(kholuu("--lang", "en", "ingest", str(folder), "--json"), "system.disk_full", 1)
+    payload = one_error(kholuu("--lang", "en", "ingest", str(folder), "--json"), "system.no_space", 1)
     assert where in payload["error"]["message"]
     text = kholuu("--lang", "vi", "ingest", str(folder))
     assert text.exit_code == 1 and "đầy" in text.stderr

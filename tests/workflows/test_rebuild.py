@@ -218,7 +218,7 @@ def test_rebuild_reproduces_the_catalog(samples: list[str], ready: Catalog, fres
                 select(EventRow).where(EventRow.aip_id == aip_id, ~EventRow.in_package)
             ).all()
             assert [(e.type, e.outcome, e.job_id) for e in rebuilt] == [("accession", "success", None)]
-            assert rebuilt[0].agents[0].agent.note == "catalog rebuild (workflows/rebuild.py)"
+            assert rebuilt[0].agents[0].agent.note == "rebuild workflow"
             assert new.scalars(select(EventRow).where(EventRow.job_id.is_not(None))).all() == []
 
     assert_ocfl_valid(settings)  # the rebuild only reads storage
