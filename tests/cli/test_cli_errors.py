@@ -221,7 +221,7 @@ def test_issue11_item9_full_disk_is_an_error_not_a_traceback(
     payload = one_error(kholuu("--lang", "en", "ingest", str(folder), "--json"), "system.no_space", 1)
     assert where in payload["error"]["message"]
     text = kholuu("--lang", "vi", "ingest", str(folder))
-    assert text.exit_code == 1 and "đầy" in text.stderr
+    assert text.exit_code == 1 and "hết chỗ" in text.stderr
 
 
 @pytest.mark.parametrize("as_json", [True, False])
