@@ -249,6 +249,7 @@ class CopySet:
                     )
                 if progress is not None:
                     progress.start(f"storage: {loc.name}", len(expected))
+                written.append(loc)  # withdrawn on failure, even one raised after its publish
                 try:
                     loc.store.initialize()
                     result = loc.store.put_version(
@@ -262,12 +263,12 @@ class CopySet:
                         expected=expected,
                     )
                 except BackendUnavailable as exc:
+                    written.remove(loc)
                     self._queue(out, loc, str(exc), agent)
                     continue
                 finally:
                     if progress is not None:
                         progress.finish()
-                written.append(loc)
                 if result.version != version:
                     raise StorageError(
                         f"{self.aip_id} published in {loc.name} as v{result.version}, expected v{version}",
@@ -290,7 +291,7 @@ class CopySet:
                         objects=(self.aip_id,),
                     )
                 )
-            if not written:
+            if not out.stored:
                 raise BackendUnavailable(
                     "no storage location could be reached: "
                     + "; ".join(f"{c.location}: {c.reason}" for c in out.copies),
