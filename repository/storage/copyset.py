@@ -17,8 +17,9 @@ for every copy so that their inventories are identical.
   the catalog never records a version that is not wholly stored.
 * A run in which no location took the version fails too (``storage.no_location``).
 
-This is the policy the ingest always had; updates used to record a ``failed`` copy and carry on,
-which left copies that differ and that nothing would ever repair.
+This is the policy the ingest always had (:mod:`repository.storage.copy_publish`); updates used
+to record a ``failed`` copy and carry on, which left copies that differ and that nothing would
+ever repair.
 
 **The AIP status rule.** :func:`aip_status`: an AIP is ``degraded`` unless every required
 location holds a stored copy of its current version, and ``degraded`` while any stored copy of
@@ -45,20 +46,21 @@ from __future__ import annotations
 
 import logging
 import shutil
-import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from preservation.events import Agent, Event, EventType, Outcome
+from preservation.events import Agent, Event
 from preservation.findings import CheckOutcome, DamageKind, Finding, RepairOutcome
 from preservation.fixity import Digests
 from repository.catalog.models import AipStatus, CopyStatus
 from repository.settings import Settings
+from repository.storage import copy_publish
 from repository.storage.backend import digest_key, join_key
 from repository.storage.copy_check import Recorded, damage, finding_dict, inspect_copy, missing_object
+from repository.storage.copy_publish import Landing, Progress, Publication, PublishedCopy
 from repository.storage.copy_repair import LOST_AND_FOUND, agrees_with_catalog, repair_finding
 from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
@@ -80,14 +82,6 @@ __all__ = [
     "aip_status",
     "finding_dict",
 ]
-
-
-class Progress(Protocol):
-    """Per-file progress (the CLI draws a bar); structurally the workflows' ``Progress``."""
-
-    def start(self, label: str, total: int) -> None: ...
-
-    def finish(self) -> None: ...
 
 
 class CopyView(Protocol):
@@ -117,45 +111,6 @@ def aip_status(copies: Iterable[CopyView], required: Collection[str], current_ve
     stored = {c.location for c in current if c.status is CopyStatus.STORED}
     damaged = any(c.status is CopyStatus.STORED and c.check_outcome == CheckOutcome.FAILED for c in current)
     return AipStatus.DEGRADED if damaged or not set(required) <= stored else AipStatus.STORED
-
-
-@dataclass(frozen=True)
-class PublishedCopy:
-    """One location's copy of a published version: ``stored`` (verified) or ``pending`` (queued)."""
-
-    location: str
-    object_path: str
-    status: CopyStatus
-    required: bool
-    written_at: datetime | None = None
-    reason: str = ""
-
-
-@dataclass
-class Publication:
-    """What :meth:`CopySet.publish` did: a copy per location and a PREMIS event per copy."""
-
-    version: int
-    copies: list[PublishedCopy] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-
-    @property
-    def stored(self) -> dict[str, str]:
-        return {c.location: c.object_path for c in self.copies if c.status is CopyStatus.STORED}
-
-    @property
-    def pending(self) -> dict[str, str]:
-        return {c.location: c.reason for c in self.copies if c.status is CopyStatus.PENDING}
-
-
-@dataclass(frozen=True)
-class Landing:
-    """What :meth:`CopySet.land` did with one queued copy."""
-
-    status: CopyStatus
-    source: str = ""
-    message: str = ""
-    code: str = ""
 
 
 @dataclass
@@ -193,6 +148,8 @@ class CopySet:
 
     # -- publishing ------------------------------------------------------------------------
 
+    # -- publishing ------------------------------------------------------------------------
+
     def heads(self) -> dict[str, int]:
         """The version each reachable location holds (0: none); unreachable ones are left out."""
         out: dict[str, int] = {}
@@ -225,200 +182,34 @@ class CopySet:
             BackendUnavailable: ``storage.no_location`` when no location took the version.
             StorageError: any other failure in any location; the version was withdrawn everywhere.
         """
-        created = created or datetime.now(UTC)  # one version time: the copies' inventories are identical
-        heads = self.heads() if version > 1 else {}
-        out = Publication(version)
-        written: list[Location] = []
-        try:
-            for loc in self.locations:
-                if version > 1 and loc.name not in heads:
-                    self._queue(out, loc, "cannot be reached", agent)
-                    continue
-                head = heads.get(loc.name, 0)
-                if (
-                    version > 1 and head < version - 1
-                ):  # it missed a version: sync lands every version in order
-                    self._queue(out, loc, f"holds v{head}, not v{version - 1}", agent)
-                    continue
-                if version > 1 and head > version - 1:
-                    raise StorageError(
-                        f"{loc.name} already holds v{head} of {self.aip_id}, not v{version - 1}",
-                        code="ocfl.concurrent_update",
-                        key=self.aip_id,
-                        location=loc.name,
-                    )
-                if progress is not None:
-                    progress.start(f"storage: {loc.name}", len(expected))
-                written.append(loc)  # withdrawn on failure, even one raised after its publish
-                try:
-                    loc.store.initialize()
-                    result = loc.store.put_version(
-                        self.aip_id,
-                        folder,
-                        deposit_id=deposit_id,
-                        message=message,
-                        user_name=user_name,
-                        user_address=user_address,
-                        created=created,
-                        expected=expected,
-                    )
-                except BackendUnavailable as exc:
-                    written.remove(loc)
-                    self._queue(out, loc, str(exc), agent)
-                    continue
-                finally:
-                    if progress is not None:
-                        progress.finish()
-                if result.version != version:
-                    raise StorageError(
-                        f"{self.aip_id} published in {loc.name} as v{result.version}, expected v{version}",
-                        code="ocfl.concurrent_update",
-                        key=self.aip_id,
-                        location=loc.name,
-                    )
-                now = datetime.now(UTC)
-                out.copies.append(
-                    PublishedCopy(loc.name, result.object_path, CopyStatus.STORED, loc.required, now)
-                )
-                out.events.append(
-                    Event(
-                        type=EventType.REPLICATION,
-                        outcome=Outcome.SUCCESS,
-                        detail=f"AIP written as OCFL object version v{result.version} to storage location "
-                        f"{loc.name!r} ({loc.role}); every file read back and verified (SHA-512, SHA-256)",
-                        outcome_detail=f"{len(result.state)} files at {result.object_path}",
-                        agents=(agent,),
-                        objects=(self.aip_id,),
-                    )
-                )
-            if not out.stored:
-                raise BackendUnavailable(
-                    "no storage location could be reached: "
-                    + "; ".join(f"{c.location}: {c.reason}" for c in out.copies),
-                    code="storage.no_location",
-                    params={"locations": ", ".join(c.location for c in out.copies)},
-                )
-        except BaseException:
-            self.withdraw(version, deposit_id=deposit_id, locations=written)
-            raise
-        return out
-
-    def _queue(self, out: Publication, loc: Location, reason: str, agent: Agent) -> None:
-        out.copies.append(
-            PublishedCopy(
-                loc.name, loc.store.object_path(self.aip_id), CopyStatus.PENDING, loc.required, None, reason
-            )
-        )
-        out.events.append(
-            Event(
-                type=EventType.REPLICATION,
-                outcome=Outcome.FAILURE,
-                detail=f"Copy of version v{out.version} to storage location {loc.name!r} ({loc.role}) "
-                "queued: the location cannot be reached or misses an earlier version",
-                outcome_detail=reason,
-                agents=(agent,),
-                objects=(self.aip_id,),
-            )
+        return copy_publish.publish(
+            self.aip_id,
+            self.locations,
+            self.heads() if version > 1 else {},
+            folder,
+            version=version,
+            expected=expected,
+            deposit_id=deposit_id,
+            message=message,
+            user_name=user_name,
+            user_address=user_address,
+            agent=agent,
+            created=created,
+            progress=progress,
         )
 
-    def withdraw(
-        self, version: int, *, deposit_id: str, locations: Sequence[Location] | None = None
-    ) -> list[str]:
-        """Remove a version that was published but never registered, and the deposits it left.
-
-        Version 1 removes the object; a later version restores the previous one. Nothing is
-        raised (this runs while another error is on its way up): what could not be removed is
-        logged, structured, and returned as ``location: reason`` so that recovery can finish it.
-        """
-        left: list[str] = []
-        for loc in self.locations if locations is None else locations:
-            try:
-                loc.store.withdraw_version(self.aip_id, version)
-            except StorageError as exc:
-                left.append(f"{loc.name}: {exc}")
-                log.error(
-                    "could not withdraw v%d of %s from %s: %s",
-                    version,
-                    self.aip_id,
-                    loc.name,
-                    exc,
-                    extra={"kholuu": self._cleanup_log("withdraw", loc, version, exc)},
-                )
-        for loc in self.locations:
-            try:
-                loc.store.discard_deposit(deposit_id)
-            except StorageError as exc:
-                log.warning(
-                    "could not remove deposit %s from %s: %s",
-                    deposit_id,
-                    loc.name,
-                    exc,
-                    extra={"kholuu": self._cleanup_log("discard_deposit", loc, version, exc)},
-                )
-        return left
-
-    def _cleanup_log(self, action: str, loc: Location, version: int, exc: StorageError) -> dict[str, object]:
-        return {
-            "event": "storage_cleanup",
-            "action": action,
-            "aip_id": self.aip_id,
-            "version": version,
-            "location": loc.name,
-            "code": exc.code,
-            "message": str(exc),
-        }
+    def withdraw(self, version: int, *, deposit_id: str) -> list[str]:
+        """Remove ``version``, published but never registered, from every location, and the
+        deposits it left; returns (and logs) what could not be removed, raises nothing."""
+        return copy_publish.withdraw(self.aip_id, self.locations, version, deposit_id=deposit_id)
 
     def land(
         self, target: str, sources: Sequence[str], *, version: int, stale_deposits: Iterable[str] = ()
     ) -> Landing:
-        """Write a queued copy to ``target`` from the first of ``sources`` holding ``version``.
-
-        The same policy as :meth:`publish`, for one location: the target unreachable leaves the
-        copy queued (``pending``); every source down leaves it queued too; a source damaged or
-        behind is skipped for the next; nothing is published unless every key was verified on
-        the way in (:meth:`OcflStore.replicate_from`). ``stale_deposits``: staging left when the
-        target went down in the middle of a write, removed first.
-        """
-        loc = self.location(target)
-        if loc is None:
-            return Landing(
-                CopyStatus.PENDING, message="location not configured", code="storage.location_unknown"
-            )
-        holders = [h for name in sources if (h := self.location(name)) is not None]
-        if not holders:
-            return Landing(
-                CopyStatus.PENDING,
-                message="no location holds a stored copy to copy from",
-                code="storage.no_source",
-            )
-        last: StorageError | None = None
-        for source in holders:
-            try:
-                loc.store.initialize()
-                for deposit in stale_deposits:
-                    loc.store.discard_deposit(deposit)
-                head = loc.store.replicate_from(
-                    source.store, self.aip_id, deposit_id=f"sync-{uuid.uuid4().hex}"
-                )
-            except BackendUnavailable as exc:
-                if exc.location == target:
-                    return Landing(CopyStatus.PENDING, message=str(exc), code=exc.code)
-                last = exc
-                continue  # the source is down: try another
-            except StorageError as exc:
-                last = exc
-                continue
-            if head < version:
-                last = StorageError(
-                    f"{source.name} holds only v{head} of {self.aip_id}", code="storage.source_behind"
-                )
-                continue
-            return Landing(
-                CopyStatus.STORED, source=source.name, message=f"v{head} copied from {source.name}"
-            )
-        assert last is not None
-        status = CopyStatus.PENDING if isinstance(last, BackendUnavailable) else CopyStatus.FAILED
-        return Landing(status, message=str(last), code=last.code)
+        """Write a queued copy of ``version`` to ``target`` from the first good one of ``sources``."""
+        return copy_publish.land(
+            self.aip_id, self.locations, target, sources, version=version, stale_deposits=stale_deposits
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
