@@ -45,7 +45,6 @@ agent the calling workflow passes.
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,7 +63,7 @@ from repository.storage.copy_publish import Landing, Progress, Publication, Publ
 from repository.storage.copy_repair import LOST_AND_FOUND, agrees_with_catalog, repair_finding
 from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
-from repository.storage.ocfl import ROOT_PREFIX
+from repository.storage.ocfl import ROOT_PREFIX, _empty_folder
 from repository.storage.ocfl_inventory import INVENTORY, ROOT_DECLARATION
 
 log = logging.getLogger("kholuu.storage.copies")
@@ -246,7 +245,7 @@ class CopySet:
             )
             if wrong:
                 tried.append(f"{name}: v{version} differs from the catalog at {', '.join(wrong[:3])}")
-                _empty(destination, remove=not existed)
+                _empty_folder(destination, remove=not existed)
                 continue
             return name, digests
         raise NoGoodCopy(
@@ -349,18 +348,6 @@ class CopySet:
     def agrees_with_catalog(self, name: str, recorded: Sequence[Recorded]) -> bool:
         loc = self.location(name)
         return loc is not None and agrees_with_catalog(loc, self.aip_id, recorded)
-
-
-def _empty(folder: Path, *, remove: bool) -> None:
-    """Take back what a rejected copy wrote (the folder itself only if this run created it)."""
-    if remove:
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    for child in folder.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
 
 
 def _sha256(digests: Digests | None) -> str | None:
