@@ -1,9 +1,12 @@
 """Fixity audits: read every stored copy again, find damage, repair it from a good copy.
 
 ISO 16363 5.1.1.3 asks a repository to detect bit corruption or loss, 5.1.2 to know the number and
-location of its copies, 3.3.5 to keep integrity measurements. An audit of one copy (one AIP in one
-location) streams every key of the OCFL object straight from the backend, in bounded memory and
-never through a temporary copy of the package, and checks it against:
+location of its copies, 3.3.5 to keep integrity measurements. This module chooses the copies, takes
+the leases and records the results; checking and repairing one copy is
+:class:`repository.storage.copyset.CopySet`'s (the same check ``kholuu aip verify`` runs). An
+audit of one copy (one AIP in one location) streams every key of the OCFL object straight from the
+backend, in bounded memory and never through a temporary copy of the package, and checks it
+against:
 
 * the OCFL inventory (sha512 of every content file, the SHA-256 ``fixity`` block, inventory
   sidecars, missing and unexpected files: :func:`repository.storage.ocfl_verify.verify_object`);
