@@ -374,3 +374,31 @@ class Row:
 def test_the_aip_status_rule(rows: list[Row], expected: AipStatus) -> None:
     current = max(r.version for r in rows)
     assert aip_status(rows, {"a", "b"}, current) is expected
+
+
+def test_what_could_not_be_withdrawn_is_logged_not_swallowed(
+    two: list[Location], v1: Package, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The clean-up after a failed registration: a location refusing the removal is named in a
+    structured log record and in the answer; the other location is cleaned all the same."""
+    copies = CopySet(AIP, two)
+    publish(copies, v1)
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise StorageError("delete refused", code="storage.delete_failed", location="primary")
+
+    monkeypatch.setattr(two[0].store, "withdraw_version", refused)
+    with caplog.at_level("ERROR", logger="kholuu.storage.copies"):
+        left = copies.withdraw(1, deposit_id="job-1")
+    assert left == ["primary: delete refused (primary)"]
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.__dict__["kholuu"] == {
+        "event": "storage_cleanup",
+        "action": "withdraw",
+        "aip_id": AIP,
+        "version": 1,
+        "location": "primary",
+        "code": "storage.delete_failed",
+        "message": "delete refused (primary)",
+    }
+    assert two[0].store.exists(AIP) and not two[1].store.exists(AIP)
