@@ -53,7 +53,7 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.settings import Settings
-from repository.storage.copyset import CopySet, PublishedCopy, aip_status
+from repository.storage.copyset import CopySet, NewVersion, PublishedCopy, aip_status
 from workflows import ingest_records as records_step
 from workflows import ingest_steps as steps
 from workflows.recovery import recover_interrupted
@@ -281,18 +281,17 @@ def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy
     storage sync``, and the AIP is ``degraded`` until every required copy is there. Any other
     failure, or no location taking a copy, fails the ingest with nothing stored.
     """
-    publication = CopySet.of(ctx.settings, aip_id).publish(
+    new = NewVersion(
         built.folder,
-        version=1,
-        expected=built.manifest,
+        1,
+        built.manifest,
         deposit_id=ctx.job_id,
         message=f"Ingest of {built.objid} (job {ctx.job_id})",
         user_name=ctx.settings.archive.name,
         user_address=ctx.settings.archive.address,
-        agent=ctx.software,
         created=ctx.clock(),
-        progress=ctx.progress,
     )
+    publication = CopySet.of(ctx.settings, aip_id).publish(new, agent=ctx.software, progress=ctx.progress)
     ctx.record_all(publication.events)
     return publication.copies
 

@@ -45,7 +45,7 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.settings import Settings
-from repository.storage.copyset import CopySet, NoGoodCopy, aip_status
+from repository.storage.copyset import CopySet, NewVersion, NoGoodCopy, aip_status
 from repository.storage.errors import StorageError
 from workflows.ingest import _job_lock, software_agent
 from workflows.recovery import recover_interrupted
@@ -192,16 +192,16 @@ def _update(
     manifest = {**exported, **update.changed}
     version = current + 1
     try:
-        publication = copies.publish(
+        new = NewVersion(
             folder,
-            version=version,
-            expected=manifest,
+            version,
+            manifest,
             deposit_id=job_id,
             message=f"Metadata update: {added} (job {job_id})" + (f": {reason}" if reason else ""),
             user_name=settings.archive.name,
             user_address=settings.archive.address,
-            agent=agent,
         )
+        publication = copies.publish(new, agent=agent)
     except StorageError as exc:
         raise UpdateError(
             f"the new version could not be written: {exc}",

@@ -73,29 +73,39 @@ class Landing:
     code: str = ""
 
 
+@dataclass(frozen=True)
+class NewVersion:
+    """A version to publish: the package folder, its number, and the OCFL version block.
+
+    Attributes:
+        expected: logical path -> digests every file must have (the AIP manifest).
+        deposit_id: names each location's staging folder (the job id).
+        created: the version time, one for every copy (default: now).
+    """
+
+    folder: Path
+    number: int
+    expected: Mapping[str, Digests]
+    deposit_id: str
+    message: str
+    user_name: str
+    user_address: str
+    created: datetime | None = None
+
+
 def publish(
     aip_id: str,
     locations: Sequence[Location],
     heads: Mapping[str, int],
-    folder: Path,
+    new: NewVersion,
     *,
-    version: int,
-    expected: Mapping[str, Digests],
-    deposit_id: str,
-    message: str,
-    user_name: str,
-    user_address: str,
     agent: Agent,
-    created: datetime | None = None,
     progress: Progress | None = None,
 ) -> Publication:
-    """Publish ``folder`` as ``version`` of the AIP everywhere, under the module's one policy.
-
-    Raises:
-        BackendUnavailable: ``storage.no_location`` when no location took the version.
-        StorageError: any other failure in any location; the version was withdrawn everywhere.
-    """
-    created = created or datetime.now(UTC)  # one version time: the copies' inventories are identical
+    """Publish ``new`` everywhere under the one policy (:meth:`CopySet.publish`); ``heads``: the
+    version each reachable location holds (only read for a version after the first)."""
+    version, expected = new.number, new.expected
+    created = new.created or datetime.now(UTC)  # one version time: the copies' inventories are identical
     out = Publication(version)
     written: list[Location] = []
     try:
@@ -121,11 +131,11 @@ def publish(
                 loc.store.initialize()
                 result = loc.store.put_version(
                     aip_id,
-                    folder,
-                    deposit_id=deposit_id,
-                    message=message,
-                    user_name=user_name,
-                    user_address=user_address,
+                    new.folder,
+                    deposit_id=new.deposit_id,
+                    message=new.message,
+                    user_name=new.user_name,
+                    user_address=new.user_address,
                     created=created,
                     expected=expected,
                 )
@@ -166,7 +176,7 @@ def publish(
                 params={"locations": ", ".join(c.location for c in out.copies)},
             )
     except BaseException:
-        withdraw(aip_id, locations, version, deposit_id=deposit_id, written=written)
+        withdraw(aip_id, locations, version, deposit_id=new.deposit_id, written=written)
         raise
     return out
 

@@ -47,7 +47,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -59,7 +58,7 @@ from repository.settings import Settings
 from repository.storage import copy_publish
 from repository.storage.backend import digest_key, join_key
 from repository.storage.copy_check import Recorded, damage, finding_dict, inspect_copy, missing_object
-from repository.storage.copy_publish import Landing, Progress, Publication, PublishedCopy
+from repository.storage.copy_publish import Landing, NewVersion, Progress, Publication, PublishedCopy
 from repository.storage.copy_repair import LOST_AND_FOUND, agrees_with_catalog, repair_finding
 from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
@@ -74,6 +73,7 @@ __all__ = [
     "CopySet",
     "CopyView",
     "Landing",
+    "NewVersion",
     "NoGoodCopy",
     "Publication",
     "PublishedCopy",
@@ -161,41 +161,16 @@ class CopySet:
                 continue
         return out
 
-    def publish(
-        self,
-        folder: Path,
-        *,
-        version: int,
-        expected: Mapping[str, Digests],
-        deposit_id: str,
-        message: str,
-        user_name: str,
-        user_address: str,
-        agent: Agent,
-        created: datetime | None = None,
-        progress: Progress | None = None,
-    ) -> Publication:
-        """Publish ``folder`` as ``version`` of the AIP everywhere, under the module's one policy.
+    def publish(self, new: NewVersion, *, agent: Agent, progress: Progress | None = None) -> Publication:
+        """Publish ``new`` to every location under the module's one failure policy; the PREMIS
+        ``replication`` events name ``agent``.
 
         Raises:
             BackendUnavailable: ``storage.no_location`` when no location took the version.
             StorageError: any other failure in any location; the version was withdrawn everywhere.
         """
-        return copy_publish.publish(
-            self.aip_id,
-            self.locations,
-            self.heads() if version > 1 else {},
-            folder,
-            version=version,
-            expected=expected,
-            deposit_id=deposit_id,
-            message=message,
-            user_name=user_name,
-            user_address=user_address,
-            agent=agent,
-            created=created,
-            progress=progress,
-        )
+        heads = self.heads() if new.number > 1 else {}
+        return copy_publish.publish(self.aip_id, self.locations, heads, new, agent=agent, progress=progress)
 
     def withdraw(self, version: int, *, deposit_id: str) -> list[str]:
         """Remove ``version``, published but never registered, from every location, and the

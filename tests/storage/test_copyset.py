@@ -21,7 +21,7 @@ from preservation.fixity import Digests, digest_file
 from repository.catalog.models import AipStatus, CopyStatus
 from repository.settings import Settings, load_settings
 from repository.storage.backend import join_key
-from repository.storage.copyset import CopySet, NoGoodCopy, Recorded, aip_status
+from repository.storage.copyset import CopySet, NewVersion, NoGoodCopy, Recorded, aip_status
 from repository.storage.errors import BackendUnavailable, IntegrityError, StorageError
 from repository.storage.locations import Location, open_locations
 from repository.storage.ocfl import ROOT_PREFIX
@@ -89,16 +89,16 @@ def v1(tmp_path: Path) -> Package:
 
 
 def publish(copies: CopySet, pkg: Package, version: int = 1) -> Any:
-    return copies.publish(
+    new = NewVersion(
         pkg.folder,
-        version=version,
-        expected=pkg.manifest,
+        version,
+        pkg.manifest,
         deposit_id=f"job-{version}",
         message=f"v{version}",
         user_name="Kho Lưu test",
         user_address="mailto:test@example.org",
-        agent=AGENT,
     )
+    return copies.publish(new, agent=AGENT)
 
 
 def key_of(loc: Location, logical: str) -> str:
