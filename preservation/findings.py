@@ -21,6 +21,41 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+class CheckOutcome(StrEnum):
+    """What a check of one stored copy concluded (style guide item 15).
+
+    ``COULD_NOT_CHECK`` says nothing about the object (a location down, a copy queued) and is
+    never reported as damage; ``FAILED`` is damage (a file changed, missing or stray, an
+    inventory missing or damaged, the whole object gone).
+    """
+
+    PASSED = "passed"
+    FAILED = "failed"
+    COULD_NOT_CHECK = "could not check"
+    REPAIRED = "repaired"
+
+
+class DamageKind(StrEnum):
+    """What a finding about a stored copy is: the audit's repair acts on the kind."""
+
+    CORRUPT = "corrupt"  # bytes differ from the recorded digest (a file, an inventory, a sidecar)
+    MISSING = "missing"  # a file, an inventory or the whole object is gone
+    UNEXPECTED = "unexpected"  # a file the inventory does not list
+    MANIFEST = "manifest"  # two records contradict each other (catalog, inventory, METS, PREMIS)
+    UNAVAILABLE = "unavailable"  # the copy could not be read at all: says nothing about it
+
+
+class RepairOutcome(StrEnum):
+    """What was done about one finding."""
+
+    REPAIRED = "repaired"
+    MOVED_ASIDE = "moved aside"
+    NO_GOOD_COPY = "no good copy"
+    REPAIR_OFF = "repair off"
+    NONE = "none"  # nothing could be done (a contradiction between records: a person must look)
+    NOT_TRIED = "not tried"  # a check without repair (``kholuu aip verify``)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem (or remark) found by a validator.
@@ -31,6 +66,7 @@ class Finding:
         where: the file, element or XPath the finding is about.
         message: English text for logs and developers.
         params: values for the message catalogs.
+        kind: for a finding about a stored copy, what kind of damage it is (None elsewhere).
     """
 
     code: str
@@ -38,6 +74,7 @@ class Finding:
     where: str
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    kind: DamageKind | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -57,3 +57,20 @@ def test_only_storage_imports_boto3() -> None:
         if name.split(".")[0] in {"boto3", "botocore"} and "storage" not in path.relative_to(ROOT).parts
     ]
     assert bad == []
+
+
+OCFL_KEYS = {"ROOT_PREFIX", "DEPOSIT_PREFIX", "INVENTORY", "SIDECAR", "join_key", "digest_key", "read_json"}
+"""Names that build or read OCFL storage keys: only repository/storage uses them; workflows go
+through CopySet (repository/storage/copyset.py) for every copy of an AIP."""
+
+
+def test_workflows_build_no_storage_keys() -> None:
+    bad = []
+    for path in sorted((ROOT / "workflows").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("repository.storage"):
+                bad.extend(
+                    f"{path.relative_to(ROOT)} imports {a.name}" for a in node.names if a.name in OCFL_KEYS
+                )
+    assert bad == []

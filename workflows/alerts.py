@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.findings import CheckOutcome
 from repository.catalog.models import Incident
 from repository.settings import Settings
 from workflows.audit import AuditReport
@@ -33,15 +34,15 @@ def alert_summary(sessions: sessionmaker[Session], report: AuditReport) -> dict[
             {"id": i.id, "aip_id": i.aip_id, "location": i.location, "path": i.path, "kind": i.kind}
             for i in session.scalars(select(Incident).where(Incident.status == "open").order_by(Incident.id))
         ]
-    bad = [c.as_dict() for c in report.copies if c.outcome != "passed"]
+    bad = [c.as_dict() for c in report.copies if c.outcome is not CheckOutcome.PASSED]
     if not bad and not open_incidents:
         return None
     return {
         "run_id": report.run_id,
         "copies_checked": len(report.copies),
-        "repaired": report.count("repaired"),
-        "failed": report.count("failed"),
-        "could_not_check": report.count("could not check"),
+        "repaired": report.count(CheckOutcome.REPAIRED),
+        "failed": report.count(CheckOutcome.FAILED),
+        "could_not_check": report.count(CheckOutcome.COULD_NOT_CHECK),
         "copies": bad,
         "open_incidents": open_incidents,
     }

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,8 +51,7 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.settings import Settings
-from repository.storage.errors import BackendUnavailable
-from repository.storage.locations import Location, open_locations
+from repository.storage.copyset import CopySet, NewVersion, PublishedCopy, aip_status
 from workflows import ingest_records as records_step
 from workflows import ingest_steps as steps
 from workflows.jobs import SOFTWARE_NAME, JobSpec, Workflow, run_job, workflow_agent
@@ -94,17 +92,9 @@ class IngestResult:
     error: StepFailed | None = None
 
 
-@dataclass(frozen=True)
-class StoredCopy:
-    """One location's copy after the storage step: ``stored`` (written and verified) or
-    ``pending`` (the location was down; ``reason`` says why)."""
-
-    location: str
-    object_path: str
-    written_at: datetime | None
-    status: CopyStatus = CopyStatus.STORED
-    required: bool = True
-    reason: str = ""
+StoredCopy = PublishedCopy
+"""One location's copy after the storage step: ``stored`` (written and verified) or ``pending``
+(the location was down; ``reason`` says why)."""
 
 
 def ingest(
@@ -292,96 +282,26 @@ def build(
 
 
 def store_aip(ctx: StepContext, built: BuiltAip, aip_id: str) -> list[StoredCopy]:
-    """Write the AIP as an OCFL object to every configured location, read back and verified.
+    """Write the AIP as version 1 of an OCFL object to every configured location, read back and
+    verified, under the one failure policy of :class:`repository.storage.copyset.CopySet`.
 
-    A location that cannot be reached (:class:`BackendUnavailable`: disk not mounted, S3 down) does
-    not stop the ingest: its copy is queued (``pending``) and lands with ``kholuu storage sync``;
-    the AIP is ``degraded`` until every required copy is there. Any other failure (damage found
-    on read-back, access refused, a bad root) fails the ingest, and so does a run in which no
-    location took a copy: the copies already published are removed again and nothing is stored.
+    A location that cannot be reached gets a queued (``pending``) copy that lands with ``kholuu
+    storage sync``, and the AIP is ``degraded`` until every required copy is there. Any other
+    failure, or no location taking a copy, fails the ingest with nothing stored.
     """
-    locations = open_locations(ctx.settings)
-    written: list[tuple[Location, StoredCopy]] = []
-    pending: list[StoredCopy] = []
-    created = ctx.clock()  # one version time for every copy: the copies' inventories are identical
-    try:
-        for location in locations:
-            ctx.progress.start(f"storage: {location.name}", len(built.manifest))
-            try:
-                location.store.initialize()
-                result = location.store.put_version(
-                    aip_id,
-                    built.folder,
-                    deposit_id=ctx.job_id,
-                    message=f"Ingest of {built.objid} (job {ctx.job_id})",
-                    user_name=ctx.settings.archive.name,
-                    user_address=ctx.settings.archive.address,
-                    created=created,
-                    expected=built.manifest,
-                )
-            except BackendUnavailable as exc:
-                ctx.progress.finish()
-                pending.append(
-                    StoredCopy(
-                        location.name,
-                        location.store.object_path(aip_id),
-                        None,
-                        CopyStatus.PENDING,
-                        location.required,
-                        str(exc),
-                    )
-                )
-                ctx.record(
-                    Event(
-                        type=EventType.REPLICATION,
-                        outcome=Outcome.FAILURE,
-                        detail=f"Copy to storage location {location.name!r} ({location.role}) queued: "
-                        "the location cannot be reached",
-                        outcome_detail=str(exc),
-                        agents=(ctx.software,),
-                        objects=(aip_id,),
-                    )
-                )
-                continue
-            ctx.progress.finish()
-            copy = StoredCopy(
-                location.name, result.object_path, ctx.clock(), CopyStatus.STORED, location.required
-            )
-            written.append((location, copy))
-            ctx.record(
-                Event(
-                    type=EventType.REPLICATION,
-                    outcome=Outcome.SUCCESS,
-                    detail=f"AIP written as OCFL object version v{result.version} to storage location "
-                    f"{location.name!r} ({location.role}); every file read back and verified "
-                    "(SHA-512, SHA-256)",
-                    outcome_detail=f"{len(result.state)} files at {result.object_path}",
-                    agents=(ctx.software,),
-                    objects=(aip_id,),
-                )
-            )
-        if not written:
-            raise BackendUnavailable(
-                "no storage location could be reached: "
-                + "; ".join(f"{c.location}: {c.reason}" for c in pending),
-                code="storage.no_location",
-                params={"locations": ", ".join(c.location for c in pending)},
-            )
-    except BaseException:
-        for location, _copy in written:
-            location.store.remove_object(aip_id)
-        for location in locations:
-            _quietly(location.store.discard_deposit, ctx.job_id)
-        raise
-    return [c for _, c in written] + pending
-
-
-def _quietly(func: Callable[..., object], *args: Any) -> None:
-    """Clean-up that must not hide the error being raised (an unreachable location, typically)."""
-    try:
-        func(*args)
-    except Exception:
-        pass
+    new = NewVersion(
+        built.folder,
+        1,
+        built.manifest,
+        deposit_id=ctx.job_id,
+        message=f"Ingest of {built.objid} (job {ctx.job_id})",
+        user_name=ctx.settings.archive.name,
+        user_address=ctx.settings.archive.address,
+        created=ctx.clock(),
+    )
+    publication = CopySet.of(ctx.settings, aip_id).publish(new, agent=ctx.software, progress=ctx.progress)
+    ctx.record_all(publication.events)
+    return publication.copies
 
 
 def register(
@@ -459,8 +379,7 @@ def register(
             job.file_count = len(submission.payload)
             job.total_bytes = submission.payload_bytes
     except BaseException:
-        for location in open_locations(ctx.settings):
-            _quietly(location.store.remove_object, aip_id)
+        CopySet.of(ctx.settings, aip_id).withdraw(1, deposit_id=ctx.job_id)  # logs what it could not remove
         raise
     ctx.events.extend([accession, end])
 
@@ -546,8 +465,7 @@ def _insert_aip(
                 verified_at=c.written_at,
             )
         )
-    if any(c.required and c.status is not CopyStatus.STORED for c in copies):
-        aip.status = AipStatus.DEGRADED
+    aip.status = aip_status(aip.copies, {c.location for c in copies if c.required}, 1)
     session.add(aip)
     session.flush()
 

@@ -53,12 +53,10 @@ from repository.catalog.journal import ReplayReport, replay_journal
 from repository.catalog.models import Aip, AipStatus, AipVersion, Copy, CopyStatus, File, FileRole
 from repository.catalog.models import Event as EventRow
 from repository.settings import Settings
-from repository.storage.backend import join_key
+from repository.storage.copyset import aip_status
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
-from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import (
-    INVENTORY,
     fixity_of,
     head_number,
     logical_state,
@@ -72,6 +70,7 @@ __all__ = ["ObjectReport", "RebuildError", "RebuildOutcome", "RebuildReport", "r
 UNKNOWN = "unknown"
 """What an ingest fact the package does not state is recorded as."""
 ROOT_METS = "METS.xml"
+ROOT_INVENTORY = "inventory.json"  # the path a RebuildError names for the OCFL object's own record
 PACKAGE_PREMIS = "metadata/preservation/PREMIS.xml"
 _REP_PREMIS = re.compile(r"representations/(?P<rep>[^/]+)/metadata/preservation/PREMIS_(?P=rep)\.xml")
 _PAYLOAD = re.compile(r"representations/(?P<rep>[^/]+)/data/.+", re.DOTALL)
@@ -265,7 +264,7 @@ def _read_object(source: Location, object_id: str) -> _Plan:
     """Read and cross-check everything the rows need; raises on any damage or contradiction."""
     inventory, digest = source.store.verified_inventory(object_id)
     if inventory.get("id") != object_id:
-        raise RebuildError(object_id, INVENTORY, f"inventory id is {inventory.get('id')!r}")
+        raise RebuildError(object_id, ROOT_INVENTORY, f"inventory id is {inventory.get('id')!r}")
     head = head_number(inventory)
     sizes: dict[str, int] = {}
     read = [_read_version(source, object_id, inventory, number, sizes) for number in range(1, head + 1)]
@@ -321,7 +320,9 @@ def _read_version(
     try:
         created = datetime.fromisoformat(str(block.get("created")))
     except ValueError:
-        raise RebuildError(object_id, INVENTORY, f"version v{number} has no valid created time") from None
+        raise RebuildError(
+            object_id, ROOT_INVENTORY, f"version v{number} has no valid created time"
+        ) from None
     state, sha512_of = logical_state(inventory, number, object_id)
     sha256_of = fixity_of(inventory, "sha256")
     read = _VersionReader(source, object_id, number, sha512_of)
@@ -337,15 +338,15 @@ def _read_version(
     files: list[File] = []
     for path, content in sorted(state.items()):
         if content not in sizes:
-            stat = source.backend.stat(join_key(ROOT_PREFIX, source.store.object_path(object_id), content))
-            if stat is None:
+            size = source.store.content_size(object_id, content)
+            if size is None:
                 raise NotFound(
                     f"content file {content} of {object_id} is missing",
                     code="ocfl.missing_file",
                     key=content,
                     location=source.name,
                 )
-            sizes[content] = stat.size
+            sizes[content] = size
         if content not in sha256_of:
             raise RebuildError(object_id, path, f"no sha256 fixity for {content}")
         row = File(
@@ -579,8 +580,6 @@ def _add_copies(plan: _Plan, source: Location, others: list[Location], unreachab
         except NotFound:
             plan.copies.append(copy(loc, CopyStatus.PENDING))
             plan.notes.append(f"copies: {loc.name} does not hold the object; copy queued")
-            if loc.required:
-                plan.fields["status"] = AipStatus.DEGRADED
             continue
         except StorageError as exc:
             inventory, digest = {}, f"damaged ({exc.code})"
@@ -591,8 +590,9 @@ def _add_copies(plan: _Plan, source: Location, others: list[Location], unreachab
             plan.notes.append(f"copies: {loc.name} holds the same versions, written at other times")
         else:
             plan.notes.append(f"copies: {loc.name} holds a different copy ({digest[:16]}…), not recorded")
-            if loc.required:
-                plan.fields["status"] = AipStatus.DEGRADED
+    # an unreachable location is not recorded, and says nothing about the copies: not counted
+    required = {loc.name for loc in (source, *others) if loc.required and loc.name not in unreachable}
+    plan.fields["status"] = aip_status(plan.copies, required, plan.head)
 
 
 def _timeless(inventory: dict[str, Any]) -> dict[str, Any]:

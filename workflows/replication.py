@@ -13,7 +13,6 @@ the replication workflow. A sync runs in the job envelope (:mod:`workflows.jobs`
 from __future__ import annotations
 
 import fcntl
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from preservation.events import Event, EventType, Outcome
 from repository.catalog import store
 from repository.catalog.models import Aip, AipStatus, Copy, CopyStatus, Job, JobStatus
 from repository.settings import Settings
-from repository.storage.errors import BackendUnavailable, StorageError
+from repository.storage.copyset import CopySet, aip_status
 from repository.storage.locations import Location, open_locations
 from workflows.jobs import JobSpec, Workflow, run_job, workflow_agent
 from workflows.recovery import recover_interrupted
@@ -146,7 +145,7 @@ def queue_copies(settings: Settings, sessions: sessionmaker[Session], location: 
     Returns the AIP ids queued. AIPs become ``degraded`` when the location is required, until
     :func:`sync_pending` has written their copy.
     """
-    required = any(loc.name == location and loc.required for loc in settings.storage.locations)
+    required = {loc.name for loc in settings.storage.locations if loc.required}
     queued: list[str] = []
     with sessions.begin() as session:
         aips = session.scalars(
@@ -166,8 +165,7 @@ def queue_copies(settings: Settings, sessions: sessionmaker[Session], location: 
                     object_path=path,
                 )
             )
-            if required:
-                aip.status = AipStatus.DEGRADED
+            aip.status = aip_status(aip.copies, required, aip.current_version)
             queued.append(aip.id)
     return queued
 
@@ -175,46 +173,20 @@ def queue_copies(settings: Settings, sessions: sessionmaker[Session], location: 
 def _land(
     target: Location, sources: list[Location], aip_id: str, version: int, stale_deposits: list[str]
 ) -> SyncOutcome:
-    if not sources:
-        return SyncOutcome(
-            aip_id,
-            version,
-            target.name,
-            "still pending",
-            message="no location holds a stored copy to copy from",
-            error_code="storage.no_source",
-        )
-    last: StorageError | None = None
-    for source in sources:
-        try:
-            target.store.initialize()
-            for deposit in stale_deposits:  # staging left when the location went down mid-write
-                target.store.discard_deposit(deposit)
-            head = target.store.replicate_from(source.store, aip_id, deposit_id=f"sync-{uuid.uuid4().hex}")
-        except BackendUnavailable as exc:
-            if exc.location == target.name:
-                return SyncOutcome(
-                    aip_id, version, target.name, "still pending", message=str(exc), error_code=exc.code
-                )
-            last = exc
-            continue  # the source is down: try another
-        except StorageError as exc:
-            last = exc
-            continue
-        if head < version:
-            last = StorageError(f"{source.name} holds only v{head} of {aip_id}", code="storage.source_behind")
-            continue
-        return SyncOutcome(
-            aip_id,
-            version,
-            target.name,
-            "stored",
-            source=source.name,
-            message=f"v{head} copied from {source.name}",
-        )
-    assert last is not None
-    outcome = "still pending" if isinstance(last, BackendUnavailable) else "failed"
-    return SyncOutcome(aip_id, version, target.name, outcome, message=str(last), error_code=last.code)
+    copies = CopySet(aip_id, [target, *sources])
+    landing = copies.land(
+        target.name, [s.name for s in sources], version=version, stale_deposits=stale_deposits
+    )
+    outcome = {CopyStatus.STORED: "stored", CopyStatus.PENDING: "still pending"}.get(landing.status, "failed")
+    return SyncOutcome(
+        aip_id,
+        version,
+        target.name,
+        outcome,
+        source=landing.source,
+        message=landing.message,
+        error_code=landing.code,
+    )
 
 
 def _mark_stored(
@@ -228,15 +200,12 @@ def _mark_stored(
             c.status = CopyStatus.STORED
             c.written_at = when
             c.verified_at = when
-    required = {name for name, loc in locations.items() if loc.required}
-    current = [c for c in aip.copies if c.version == aip.current_version]
-    if aip.status is AipStatus.DEGRADED and all(
-        c.status is CopyStatus.STORED and c.check_outcome != "failed"
-        for c in current
-        if c.location in required
-    ):
-        aip.status = AipStatus.STORED
-        aip.stored_at = aip.stored_at or datetime.now(UTC)
+    if aip.status in (AipStatus.STORED, AipStatus.DEGRADED):
+        session.flush()
+        required = {name for name, loc in locations.items() if loc.required}
+        aip.status = aip_status(aip.copies, required, aip.current_version)
+        if aip.status is AipStatus.STORED:
+            aip.stored_at = aip.stored_at or datetime.now(UTC)
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 
 The destination gets ``<out>/<AIP folder>/`` with the package exactly as stored (the OCFL
 version's logical state); every file's SHA-512 is checked against the OCFL inventory while it is
-written and, for the version the catalog describes, its SHA-256 against the catalog too.
+written and its SHA-256 against the catalog too; a copy that fails either is skipped for the next
+location's (:meth:`repository.storage.copyset.CopySet.read_verified`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from preservation.aip import folder_name
 from preservation.errors import KholuuError
 from repository.catalog.models import Aip, CopyStatus
 from repository.settings import Settings
-from repository.storage.errors import StorageError
-from repository.storage.locations import open_locations
+from repository.storage.copyset import CopySet, NoGoodCopy
 
 
 class RetrieveError(KholuuError):
@@ -49,13 +49,13 @@ def fetch_aip(
                 code="fetch.no_such_version",
                 params={"aip_id": aip_id, "version": wanted, "latest": aip.current_version},
             )
-        copies = [c for c in aip.copies if c.status is CopyStatus.STORED and c.version >= wanted]
+        holding = [c.location for c in aip.copies if c.status is CopyStatus.STORED and c.version >= wanted]
         expected = {f.aip_path: f.sha256 for f in aip.files if f.version == wanted}
         objid = aip.objid
-    configured = {loc.name: loc for loc in open_locations(settings)}
-    holding = {c.location for c in copies}
+    copies = CopySet.of(settings, aip_id)
+    configured = [loc.name for loc in copies.locations]
     names = [location] if location else [n for n in configured if n in holding]  # in configured order
-    candidates = [configured[n] for n in names if n in configured]
+    candidates = [n for n in names if n in configured]
     if not candidates:
         raise RetrieveError(
             f"no reachable location holds AIP {aip_id}" + (f" (asked for {location!r})" if location else ""),
@@ -70,33 +70,20 @@ def fetch_aip(
             path=str(destination),
             params={"path": str(destination)},
         )
-    tried: list[str] = []
-    for loc in candidates:
-        try:
-            digests = loc.store.export_version(aip_id, destination, version=wanted)
-        except StorageError as exc:  # down, or this copy is damaged: the next copy may be good
-            tried.append(f"{loc.name}: {exc}")
-            continue
-        for path, sha256 in expected.items():
-            got = digests.get(path)
-            if got is None or got.sha256 != sha256:
-                raise RetrieveError(
-                    f"{path}: fetched copy does not match the catalog",
-                    code="fetch.mismatch",
-                    path=path,
-                    params={"path": path, "expected": sha256, "found": got.sha256 if got else None},
-                )
-        break
-    else:
-        raise RetrieveError(
-            f"no copy of AIP {aip_id} could be read: " + "; ".join(tried),
-            code="fetch.all_copies_failed",
-            params={"aip_id": aip_id, "problems": "; ".join(tried)},
+    try:
+        read_from, digests = copies.read_verified(
+            destination, version=wanted, expected=expected, holders=candidates
         )
+    except NoGoodCopy as exc:
+        raise RetrieveError(
+            str(exc),
+            code="fetch.all_copies_failed",
+            params={"aip_id": aip_id, "problems": exc.params["problems"]},
+        ) from exc
     return {
         "aip_id": aip_id,
         "version": wanted,
-        "location": loc.name,
+        "location": read_from,
         "path": str(destination),
         "files": len(digests),
         "bytes": sum(d.size for d in digests.values()),

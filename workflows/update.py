@@ -5,7 +5,10 @@ the catalog), the change is applied to that copy by :mod:`preservation.aip_updat
 METS and PREMIS edited and validated), and the result is published as the next OCFL version in
 every location. OCFL's forward-delta versions store only the changed files, and nothing of the
 earlier versions is rewritten (OCFL 1.1 §3.3), so an auditor can still fetch v1 as it was
-ingested. A location that is down gets a pending copy, as in an ingest. The new version's PREMIS
+ingested. Reading and publishing go through :class:`repository.storage.copyset.CopySet`, under its
+one failure policy: a location that is down (or behind) gets a pending copy, as in an ingest; any
+other failure withdraws the new version from every location and the update fails, as does a
+failure to register it in the catalog. The new version's PREMIS
 also takes the AIP's events the package did not carry yet (replication, accession, ingestion end,
 fixity checks: docs/aip.md), and the catalog marks them ``in_package``.
 
@@ -18,7 +21,6 @@ after publishing, before registration) makes the next update stop and say so.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +33,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.aip_update import add_descriptive_metadata
 from preservation.errors import KholuuError
-from preservation.events import Agent, Event, EventType, Outcome
+from preservation.events import Agent, Event
 from preservation.facts import FACTS_PATH, PackageFacts, RecordsRegistration, facts_json
-from preservation.fixity import Digests
 from preservation.names import nfc
 from repository.catalog import store
 from repository.catalog.models import (
@@ -50,8 +51,8 @@ from repository.catalog.models import (
 from repository.catalog.models import Event as EventRow
 from repository.catalog.records import Dossier, Transfer
 from repository.settings import Settings
-from repository.storage.errors import BackendUnavailable, StorageError
-from repository.storage.locations import open_locations
+from repository.storage.copyset import CopySet, NewVersion, NoGoodCopy, aip_status
+from repository.storage.errors import StorageError
 from workflows.jobs import JobSpec, Workflow, run_job, workflow_agent
 from workflows.recovery import recover_interrupted
 
@@ -140,24 +141,17 @@ def _update(
     source: Path,
     reason: str,
 ) -> UpdateResult:
-    locations = open_locations(settings)
-    reachable = []
-    heads: dict[str, int] = {}
-    for loc in locations:
-        try:
-            head = loc.store.versions(aip_id)[-1].number if loc.store.exists(aip_id) else 0
-        except BackendUnavailable:
-            continue
-        heads[loc.name] = head
+    copies = CopySet.of(settings, aip_id)
+    heads = copies.heads()
+    for name, head in heads.items():
         if head > current:
             raise UpdateError(
-                f"location {loc.name} holds version v{head} of {aip_id}, the catalog knows v{current} "
+                f"location {name} holds version v{head} of {aip_id}, the catalog knows v{current} "
                 "(an update was interrupted after publishing): rebuild the catalog from that location first",
                 code="update.storage_ahead",
-                params={"location": loc.name, "head": head, "catalog": current},
+                params={"location": name, "head": head, "catalog": current},
             )
-        reachable.append(loc.name)
-    sources = [loc for loc in locations if loc.name in holders and loc.name in reachable]
+    sources = [loc.name for loc in copies.locations if loc.name in holders and loc.name in heads]
     if not sources:
         raise UpdateError(
             f"no location holding v{current} of {aip_id} can be reached",
@@ -165,27 +159,16 @@ def _update(
             params={"aip_id": aip_id},
         )
     folder = settings.work_dir / job_id / "aip"
-    exported: dict[str, Digests] | None = None
-    problems: list[str] = []
-    for loc in sources:
-        try:
-            exported = loc.store.export_version(aip_id, folder, version=current)
-        except StorageError as exc:
-            problems.append(f"{loc.name}: {exc}")
-            continue
-        mismatched = [p for p, d in exported.items() if p in old_files and old_files[p].sha256 != d.sha256]
-        if mismatched or set(exported) != set(old_files):
-            problems.append(f"{loc.name}: stored v{current} differs from the catalog ({mismatched[:3]})")
-            shutil.rmtree(folder, ignore_errors=True)
-            exported = None
-            continue
-        break
-    if exported is None:
+    try:
+        _, exported = copies.read_verified(
+            folder, version=current, expected={p: f.sha256 for p, f in old_files.items()}, holders=sources
+        )
+    except NoGoodCopy as exc:
         raise UpdateError(
-            "no good copy of the current version could be read: " + "; ".join(problems),
+            f"no good copy of the current version could be read: {exc}",
             code="update.no_source",
             params={"aip_id": aip_id},
-        )
+        ) from exc
     agent = software_agent()
     since = _events_since(sessions, aip_id)
     update = add_descriptive_metadata(
@@ -200,136 +183,90 @@ def _update(
     added = next(p for p in update.changed if p.startswith("metadata/descriptive/"))
     manifest = {**exported, **update.changed}
     version = current + 1
-    events = [update.event]
-    written: dict[str, str] = {}
-    pending: dict[str, str] = {}
-    created = datetime.now(UTC)  # one version time for every copy: the copies' inventories are identical
-    failed: dict[str, str] = {}
-    for loc in locations:
-        if heads.get(loc.name) != current:
-            # down, or behind (it missed an earlier version): queued; sync copies every version in order
-            pending[loc.name] = (
-                f"holds v{heads[loc.name]}, not v{current}" if loc.name in heads else "cannot be reached"
-            )
-            continue
-        try:
-            loc.store.initialize()
-            result = loc.store.put_version(
-                aip_id,
-                folder,
-                deposit_id=job_id,
-                message=f"Metadata update: {added} (job {job_id})" + (f": {reason}" if reason else ""),
-                user_name=settings.archive.name,
-                user_address=settings.archive.address,
-                created=created,
-                expected=manifest,
-            )
-        except BackendUnavailable as exc:
-            pending[loc.name] = str(exc)
-            continue
-        except StorageError as exc:
-            failed[loc.name] = str(exc)
-            continue
-        if result.version != version:
-            failed[loc.name] = f"published as v{result.version}, expected v{version}"
-            continue
-        written[loc.name] = result.object_path
-        events.append(
-            Event(
-                type=EventType.REPLICATION,
-                outcome=Outcome.SUCCESS,
-                detail=f"Version v{result.version} written to storage location {loc.name!r}; "
-                "every new file read back and verified, earlier versions untouched",
-                outcome_detail=f"{len(update.changed)} new or changed files at {result.object_path}",
-                agents=(agent,),
-                objects=(aip_id,),
-            )
+    try:
+        new = NewVersion(
+            folder,
+            version,
+            manifest,
+            deposit_id=job_id,
+            message=f"Metadata update: {added} (job {job_id})" + (f": {reason}" if reason else ""),
+            user_name=settings.archive.name,
+            user_address=settings.archive.address,
         )
-    if not written:
+        publication = copies.publish(new, agent=agent)
+    except StorageError as exc:
         raise UpdateError(
-            "the new version could not be written to any location: "
-            + "; ".join(f"{k}: {v}" for k, v in {**pending, **failed}.items()),
+            f"the new version could not be written: {exc}",
             code="update.not_written",
             params={"aip_id": aip_id},
-        )
-    for name, why in {**pending, **failed}.items():
-        events.append(
-            Event(
-                type=EventType.REPLICATION,
-                outcome=Outcome.FAILURE,
-                detail=f"Version v{version} not written to storage location {name!r}"
-                + (" (queued: the location cannot be reached)" if name in pending else ""),
-                outcome_detail=why,
-                agents=(agent,),
-                objects=(aip_id,),
-            )
-        )
-    required = {loc.name for loc in locations if loc.required}
-    degraded = any(name in required for name in (*pending, *failed))
+        ) from exc
+    events = [update.event, *publication.events]
+    written, pending = publication.stored, publication.pending
     now = datetime.now(UTC)
-    with sessions.begin() as session:
-        aip = session.get(Aip, aip_id, options=[selectinload(Aip.copies)])
-        assert aip is not None
-        aip.current_version = version
-        aip.status = AipStatus.DEGRADED if degraded else AipStatus.STORED
-        aip.versions.append(AipVersion(number=version, created_at=now, message=f"Metadata update: {added}"))
-        for path, digests in sorted(manifest.items()):
-            old = old_files.get(path)
-            row = _copy_file(old, version) if old is not None and path not in update.changed else None
-            if row is None:
-                row = File(
-                    version=version,
-                    aip_path=path,
-                    size=digests.size,
-                    sha256=digests.sha256,
-                    sha512=digests.sha512,
-                    role=FileRole.METADATA if path == added else FileRole.PACKAGE,
+    try:
+        with sessions.begin() as session:
+            aip = session.get(Aip, aip_id, options=[selectinload(Aip.copies)])
+            assert aip is not None
+            aip.current_version = version
+            aip.versions.append(
+                AipVersion(number=version, created_at=now, message=f"Metadata update: {added}")
+            )
+            for path, digests in sorted(manifest.items()):
+                old = old_files.get(path)
+                row = _copy_file(old, version) if old is not None and path not in update.changed else None
+                if row is None:
+                    row = File(
+                        version=version,
+                        aip_path=path,
+                        size=digests.size,
+                        sha256=digests.sha256,
+                        sha512=digests.sha512,
+                        role=FileRole.METADATA if path == added else FileRole.PACKAGE,
+                    )
+                    if path == added:
+                        row.path = source.name
+                        row.path_raw = os.fsencode(source.name)
+                        row.path_nfc = nfc(source.name)
+                aip.files.append(row)
+            for c in publication.copies:
+                aip.copies.append(
+                    Copy(
+                        version=version,
+                        location=c.location,
+                        status=c.status,
+                        object_path=c.object_path,
+                        written_at=c.written_at,
+                        verified_at=c.written_at,
+                    )
                 )
-                if path == added:
-                    row.path = source.name
-                    row.path_raw = os.fsencode(source.name)
-                    row.path_nfc = nfc(source.name)
-            aip.files.append(row)
-        for name in [loc.name for loc in locations]:
-            status = (
-                CopyStatus.STORED
-                if name in written
-                else CopyStatus.PENDING
-                if name in pending
-                else CopyStatus.FAILED
-            )
-            aip.copies.append(
-                Copy(
-                    version=version,
-                    location=name,
-                    status=status,
-                    object_path=written.get(name) or next(iter(written.values())),
-                    written_at=now if name in written else None,
-                    verified_at=now if name in written else None,
+            session.flush()
+            aip.status = aip_status(aip.copies, copies.required, version)
+            status = aip.status
+            store.add_events(session, [update.event], job_id=job_id, aip_id=aip_id, in_package=True)
+            carried = [e.identifier for e in since]
+            for start in range(0, len(carried), 500):
+                session.execute(
+                    sql_update(EventRow)
+                    .where(EventRow.identifier.in_(carried[start : start + 500]))
+                    .values(in_package=True)
                 )
-            )
-        store.add_events(session, [update.event], job_id=job_id, aip_id=aip_id, in_package=True)
-        carried = [e.identifier for e in since]
-        for start in range(0, len(carried), 500):
-            session.execute(
-                sql_update(EventRow)
-                .where(EventRow.identifier.in_(carried[start : start + 500]))
-                .values(in_package=True)
-            )
-        store.add_events(session, events[1:], job_id=job_id, aip_id=aip_id)
-        job = session.get(Job, job_id)
-        assert job is not None
-        job.status = JobStatus.COMPLETED
-        job.ended_at = now
-        job.file_count = len(update.changed)
-        job.total_bytes = sum(d.size for d in update.changed.values())
+            store.add_events(session, events[1:], job_id=job_id, aip_id=aip_id)
+            job = session.get(Job, job_id)
+            assert job is not None
+            job.status = JobStatus.COMPLETED
+            job.ended_at = now
+            job.file_count = len(update.changed)
+            job.total_bytes = sum(d.size for d in update.changed.values())
+    except BaseException:
+        copies.withdraw(version, deposit_id=job_id)  # never a stored version the catalog does not know
+        raise
     return UpdateResult(
         aip_id=aip_id,
         version=version,
         added=added,
-        status="degraded" if degraded else "stored",
+        status=status.value,
         locations=written,
-        pending={**pending, **failed},
+        pending=pending,
         events=events,
     )
 

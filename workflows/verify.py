@@ -1,9 +1,14 @@
-"""Verify one AIP: re-read every stored copy and compare with what the catalog recorded at ingest.
+"""Verify one AIP: the audit of its current copies without repair (``kholuu aip verify``).
 
-Three outcomes (style guide item 15): ``passed``, ``failed`` (a digest differs, a file is missing
-or extra — the object is damaged), or ``could not check`` (a location is unreachable — that says
-nothing about the object and must never be reported as damage). Each run is recorded as a PREMIS
-``fixity check`` event in the catalog.
+Every stored copy of the current version is checked by
+:meth:`repository.storage.copyset.CopySet.check`, exactly as the audit checks it, with the same
+finding codes and the same outcomes (style guide item 15): ``passed``; ``failed`` (a digest
+differs, a file, an inventory or the whole object is missing, a file is extra — the object is
+damaged); ``could not check`` (a location is unreachable, a copy is queued, a job is writing the
+AIP — that says nothing about the object and must never be reported as damage). Nothing is
+repaired. Each run is a PREMIS ``fixity check`` event in the catalog; each copy read gets its
+last-checked time and outcome, and the AIP its status by the one rule
+(:func:`repository.storage.copyset.aip_status`).
 """
 
 from __future__ import annotations
@@ -12,21 +17,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from preservation.events import Event, EventType, Outcome
+from preservation.findings import CheckOutcome, DamageKind, Finding
 from repository.catalog import store
-from repository.catalog.models import Aip, CopyStatus
+from repository.catalog.models import Aip, AipStatus, CopyStatus, Job, JobStatus
 from repository.settings import Settings
-from repository.storage.errors import StorageError
-from repository.storage.locations import open_locations
+from repository.storage.copy_check import damage
+from repository.storage.copyset import CopySet, Recorded, aip_status, finding_dict
 from workflows.jobs import Workflow, workflow_agent
 
 
 @dataclass
 class LocationReport:
     name: str
-    outcome: str = "passed"
+    outcome: CheckOutcome = CheckOutcome.PASSED
     files: int = 0
     bytes: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -40,23 +47,23 @@ class VerifyReport:
     event_id: str = ""
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> CheckOutcome:
         outcomes = {loc.outcome for loc in self.locations}
-        if "failed" in outcomes:
-            return "failed"
-        if "could not check" in outcomes or not self.locations:
-            return "could not check"
-        return "passed"
+        if CheckOutcome.FAILED in outcomes:
+            return CheckOutcome.FAILED
+        if CheckOutcome.COULD_NOT_CHECK in outcomes or not self.locations:
+            return CheckOutcome.COULD_NOT_CHECK
+        return CheckOutcome.PASSED
 
     @property
     def ok(self) -> bool:
-        return self.outcome == "passed"
+        return self.outcome is CheckOutcome.PASSED
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "aip_id": self.aip_id,
             "version": self.version,
-            "outcome": self.outcome,
+            "outcome": self.outcome.value,
             "ok": self.ok,
             "event": self.event_id,
             "files": sum(loc.files for loc in self.locations),
@@ -64,7 +71,7 @@ class VerifyReport:
             "locations": [
                 {
                     "name": loc.name,
-                    "outcome": loc.outcome,
+                    "outcome": loc.outcome.value,
                     "files": loc.files,
                     "bytes": loc.bytes,
                     "problems": loc.problems,
@@ -80,47 +87,42 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
         if aip is None:
             raise LookupError(aip_id)
         version = aip.current_version
-        expected = {f.aip_path: (f.sha256, f.sha512, f.size) for f in aip.files if f.version == version}
-        copies = [c for c in aip.copies if c.version == version]
-    configured = {loc.name: loc for loc in open_locations(settings)}
+        recorded = [Recorded.of(f) for f in aip.files]
+        copies = [(c.location, c.status) for c in aip.copies if c.version == version]
+        busy = session.scalars(
+            select(Job.id).where(Job.aip_id == aip_id, Job.status == JobStatus.RUNNING)
+        ).first()
+    current = [r for r in recorded if r.version == version]
+    copy_set = CopySet.of(settings, aip_id)
     report = VerifyReport(aip_id=aip_id, version=version, locations=[])
-    for copy in copies:
-        loc_report = LocationReport(name=copy.location)
+    for name, status in copies:
+        loc_report = LocationReport(name=name)
         report.locations.append(loc_report)
-        location = configured.get(copy.location)
-        if copy.status is CopyStatus.PENDING:
-            loc_report.outcome = "could not check"
-            loc_report.problems.append(
-                {
-                    "code": "verify.copy_pending",
-                    "path": "",
-                    "message": f"the copy in {copy.location!r} is queued, not yet written (storage sync)",
-                }
-            )
+        if status is CopyStatus.PENDING:
+            loc_report.outcome = CheckOutcome.COULD_NOT_CHECK
+            message = f"the copy in {name!r} is queued, not yet written (storage sync)"
+            loc_report.problems.append(finding_dict(_unavailable("verify.copy_pending", message)))
             continue
-        if location is None:
-            loc_report.outcome = "could not check"
-            loc_report.problems.append(
-                {
-                    "code": "verify.location_unknown",
-                    "path": "",
-                    "message": f"location {copy.location!r} is not configured",
-                }
-            )
+        if busy is not None:  # an update of this AIP is being written: its keys are in motion
+            loc_report.outcome = CheckOutcome.COULD_NOT_CHECK
+            message = f"job {busy} is writing this AIP; check it again when the job has ended"
+            loc_report.problems.append(finding_dict(_unavailable("audit.object_busy", message)))
             continue
-        try:
-            _check_location(location.store, aip_id, version, expected, loc_report)
-        except StorageError as exc:
-            loc_report.outcome = "could not check"
-            loc_report.problems.append(
-                {"code": exc.code, "path": getattr(exc, "key", "") or "", "message": str(exc)}
-            )
+        checked = copy_set.check(name, recorded, version=version)
+        loc_report.outcome = checked.outcome
+        loc_report.problems = [finding_dict(f) for f in checked.findings]
+        if checked.outcome is not CheckOutcome.COULD_NOT_CHECK:
+            loc_report.files = len(current)
+            loc_report.bytes = sum(r.size for r in current)
     now = datetime.now(UTC)
     event = Event(
         type=EventType.FIXITY_CHECK,
-        outcome={"passed": Outcome.SUCCESS, "failed": Outcome.FAILURE}.get(report.outcome, Outcome.WARNING),
-        detail="Every file of every stored copy re-read and compared with the SHA-512 of the OCFL inventory "
-        "and the SHA-256 recorded in the catalog at ingest",
+        outcome={CheckOutcome.PASSED: Outcome.SUCCESS, CheckOutcome.FAILED: Outcome.FAILURE}.get(
+            report.outcome, Outcome.WARNING
+        ),
+        detail="Every file of every stored copy re-read and compared with the OCFL inventory and with the "
+        "SHA-256 and SHA-512 recorded in the catalog, and the METS and PREMIS checksums with the catalog "
+        "(the audit's checks, without repair)",
         outcome_detail="; ".join(
             f"{loc.name}: {loc.outcome} ({loc.files} files"
             + (", " + ", ".join(f"{p['code']} {p['path']}" for p in loc.problems) if loc.problems else "")
@@ -131,72 +133,26 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
         objects=(aip_id,),
         datetime=now,
     )
+    outcomes = {loc.name: loc.outcome for loc in report.locations}
     with sessions.begin() as session:
         store.add_events(session, [event], aip_id=aip_id)
         aip_row = session.get(Aip, aip_id, options=[selectinload(Aip.copies)])
         assert aip_row is not None
         for c in aip_row.copies:
-            loc_outcome = next((loc.outcome for loc in report.locations if loc.name == c.location), None)
-            if c.version == version and loc_outcome == "passed":
+            outcome = outcomes.get(c.location)
+            if c.version != version or outcome is None or outcome is CheckOutcome.COULD_NOT_CHECK:
+                continue  # an unread copy keeps its last check (style guide item 15)
+            c.last_checked_at = now
+            c.check_outcome = outcome.value
+            if outcome is CheckOutcome.PASSED:
                 c.verified_at = now
                 c.status = CopyStatus.STORED
+        if aip_row.status in (AipStatus.STORED, AipStatus.DEGRADED):
+            session.flush()
+            aip_row.status = aip_status(aip_row.copies, copy_set.required, version)
     report.event_id = event.identifier
     return report
 
 
-def _check_location(
-    ocfl: Any, aip_id: str, version: int, expected: dict[str, tuple[str, str, int]], out: LocationReport
-) -> None:
-    for finding in ocfl.verify_object(aip_id):
-        out.problems.append({"code": finding.code, "path": finding.where, "message": finding.message})
-    inventory = ocfl.inventory(aip_id)
-    state = inventory["versions"][f"v{version}"]["state"]
-    sha256_of: dict[str, str] = {}
-    for digest, paths in inventory.get("fixity", {}).get("sha256", {}).items():
-        for p in paths:
-            sha256_of[p] = digest
-    content_of: dict[str, tuple[str, str]] = {}
-    for sha512, logical_paths in state.items():
-        content_path = inventory["manifest"][sha512][0]
-        for lp in logical_paths:
-            content_of[lp] = (sha512, content_path)
-    for path, (sha256, sha512, size) in sorted(expected.items()):
-        found = content_of.get(path)
-        if found is None:
-            out.problems.append(
-                {
-                    "code": "verify.missing_in_storage",
-                    "path": path,
-                    "message": "in the catalog, not in the stored version",
-                }
-            )
-            continue
-        out.files += 1
-        out.bytes += size
-        if found[0] != sha512:
-            out.problems.append(
-                {
-                    "code": "verify.sha512_differs",
-                    "path": path,
-                    "message": f"catalog sha512 {sha512}, storage inventory {found[0]}",
-                }
-            )
-        stored_sha256 = sha256_of.get(found[1])
-        if stored_sha256 is not None and stored_sha256 != sha256:
-            out.problems.append(
-                {
-                    "code": "verify.sha256_differs",
-                    "path": path,
-                    "message": f"catalog sha256 {sha256}, storage fixity {stored_sha256}",
-                }
-            )
-    for path in sorted(set(content_of) - set(expected)):
-        out.problems.append(
-            {
-                "code": "verify.missing_in_catalog",
-                "path": path,
-                "message": "in the stored version, not in the catalog",
-            }
-        )
-    if out.problems:
-        out.outcome = "failed"
+def _unavailable(code: str, message: str) -> Finding:
+    return damage(code, "", message, DamageKind.UNAVAILABLE)

@@ -325,6 +325,35 @@ class OcflStore:
         published) but never registered in the catalog; preserved objects are never deleted."""
         self.backend.delete_prefix(join_key(ROOT_PREFIX, self.object_path(object_id)))
 
+    def withdraw_version(self, object_id: str, version: int) -> None:
+        """Undo the publish of ``version`` (the head), which the catalog never registered.
+
+        Version 1: the object is removed (:meth:`remove_object`). A later version: the previous
+        version's inventory (checked against its sidecar) becomes the root inventory again, then
+        the version folder is removed; an interruption in between leaves what
+        :meth:`recover_object` finishes (a stale root sidecar, a version folder above the head).
+        Nothing happens where the head is not ``version`` (it was never published there).
+        """
+        if version == 1:
+            self.remove_object(object_id)
+            return
+        object_key = join_key(ROOT_PREFIX, self.object_path(object_id))
+        try:
+            inventory, _ = self._load_inventory(object_id, verify_sidecar=False)
+        except NotFound:
+            return
+        if head_number(inventory) != version:
+            return
+        previous = join_key(object_key, f"v{version - 1}")
+        digest = read_sidecar(self.backend, join_key(previous, SIDECAR))
+        with self.backend.open_read(join_key(previous, INVENTORY)) as stream:
+            self.backend.write_atomic(
+                join_key(object_key, INVENTORY), stream, expected={"sha512": digest} if digest else None
+            )
+        restored = digest_key(self.backend, join_key(object_key, INVENTORY)).sha512
+        self._write_bytes(join_key(object_key, SIDECAR), sidecar_bytes(restored))
+        self.backend.delete_prefix(join_key(object_key, f"v{version}"))
+
     def recover_object(self, object_id: str) -> list[str]:
         """Finish or undo an interrupted update of an existing object; returns what was done.
 
@@ -388,6 +417,11 @@ class OcflStore:
     def version_state(self, object_id: str, version: int | None = None) -> dict[str, str]:
         """Logical path -> content path (relative to the object root) of a version (default: head)."""
         return logical_state(self.inventory(object_id), version, object_id)[0]
+
+    def content_size(self, object_id: str, content_path: str) -> int | None:
+        """Size in bytes of a content file (path relative to the object root), None if it is missing."""
+        stat = self.backend.stat(self._key(object_id, content_path))
+        return stat.size if stat is not None else None
 
     def open_file(self, object_id: str, logical_path: str, version: int | None = None) -> BinaryIO:
         """A stream of one file of a version. Raises NotFound ``ocfl.no_such_path``."""
