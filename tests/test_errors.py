@@ -47,6 +47,7 @@ from repository.errors import ANSWERS, SystemFailure, exit_code, http_status
 from repository.i18n import Translator, UnfilledPlaceholder, placeholders, strict, template
 from repository.reports.fixity import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
 from repository.settings import SettingsError
+from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from repository.web.params import BadParameter
 from workflows.export_dip import ExportError
@@ -96,6 +97,11 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     ChromiumNotFound: lambda: ChromiumNotFound("no chromium", params={"tried": "chromium"}),
     FactsError: lambda: FactsError("metadata/preservation/kholuu-facts.json", "not UTF-8 JSON"),
     MetsReadError: lambda: MetsReadError("METS.xml", "not a METS document with an OBJID"),
+    NoGoodCopy: lambda: NoGoodCopy(
+        "no good copy",
+        key="uuid-1",
+        params={"aip_id": "uuid-1", "version": 2, "problems": "primary: missing"},
+    ),
     JournalError: lambda: JournalError(
         "no location took the entry", code="journal.not_written", params={"locations": "primary"}
     ),

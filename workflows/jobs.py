@@ -267,7 +267,7 @@ def record_failure(
             row.ended_at = now
             row.message = str(exc)
         has_rows = session.scalars(select(JobError.id).where(JobError.job_id == job_id)).first() is not None
-        first = causes[0]
+        first = _primary(exc)
         job.status = status_of(exc)
         job.ended_at = now
         job.error_code = error_code(first)
@@ -283,6 +283,20 @@ def record_failure(
 def error_code(exc: BaseException) -> str:
     """The stable code of an exception as the job row shows it."""
     return error_records(exc)[0].code
+
+
+def _primary(exc: BaseException) -> BaseException:
+    """The error the job row names. An error raised *from* another (``raise X from Y``) is the
+    deliberate, user-facing translation of it, so it wins; an error raised while handling another
+    without saying so (say, the catalog write that recorded a step's failure failing too) is an
+    accident, so the original one is named."""
+    current: BaseException = exc.cause if isinstance(exc, StepFailed) else exc
+    for _ in range(5):
+        inner = current.__context__
+        if current.__cause__ is not None or current.__suppress_context__ or inner is None:
+            break
+        current = inner.cause if isinstance(inner, StepFailed) else inner
+    return current
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
