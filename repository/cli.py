@@ -258,8 +258,18 @@ CONFIG_TEMPLATE = """\
     metavar="ID",
     help="The received transfer (kholuu transfer receive) this package is: linked to the AIP once stored.",
 )
+@click.option(
+    "--supersedes",
+    "supersedes",
+    default="",
+    metavar="AIP_ID",
+    help="The AIP holding the hồ sơ this package re-submits: the new AIP replaces that record and "
+    "takes over its restrictions and access decisions (without it a held hồ sơ is refused).",
+)
 @handles_errors
-def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, transfer_id: str) -> None:
+def ingest(
+    path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, transfer_id: str, supersedes: str
+) -> None:
     """Ingest the submission at PATH (folder, BagIt bag, E-ARK SIP, TT 05 SIP_hoso/SIP_tailieu;
     zip, tar, tar.gz). A folder holding an NĐ 30/2020 XML export or a mục lục spreadsheet is
     converted to one TT 05 SIP_hoso per hồ sơ, and each is ingested."""
@@ -284,7 +294,12 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, tran
 
         with app.sessions() as session:
             check_agency(session, organ_id)  # before anything is read: a typo must not cost an ingest
-    options = IngestOptions(allow_duplicate=allow_duplicate, organ_id=organ_id, transfer_id=transfer_id)
+    if supersedes:
+        with app.sessions() as session:
+            supersedes = queries.resolve_aip_id(session, supersedes)  # a typo stops it here
+    options = IngestOptions(
+        allow_duplicate=allow_duplicate, organ_id=organ_id, transfer_id=transfer_id, supersedes=supersedes
+    )
     if detect(path) is not None:
         _ingest_legacy(app, path, options, transfer_id)
         return
@@ -395,6 +410,13 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
                 "a transfer tracks one package; this export holds several hồ sơ",
                 EXIT_USAGE,
                 params={"count": len(conversion.sips), "transfer": transfer_id},
+            )
+        if options.supersedes and len(conversion.sips) > 1:
+            app.fail(
+                "conversion.supersedes_many",
+                "--supersedes names the AIP of one hồ sơ; this export holds several",
+                EXIT_USAGE,
+                params={"count": len(conversion.sips), "aip_id": options.supersedes},
             )
         if not app.json_output:
             click.echo(
@@ -684,10 +706,24 @@ def aip_verify(aip_id: str, as_json: bool) -> None:
 )
 @click.option("--version", "version", type=int, default=None, help="OCFL version (default: the latest).")
 @click.option("--location", "location", default=None, help="Storage location to read from.")
+@click.option(
+    "--by",
+    "by",
+    default="",
+    metavar="NAME",
+    help="Who takes the copy (default: login name; required, "
+    "with --reason, for an AIP holding records that are not public).",
+)
+@click.option(
+    "--reason", "reason", default="", metavar="TEXT", help="Why the copy is taken (kept in the event)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-def aip_fetch(aip_id: str, out: Path, version: int | None, location: str | None, as_json: bool) -> None:
-    """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file."""
+def aip_fetch(
+    aip_id: str, out: Path, version: int | None, location: str | None, by: str, reason: str, as_json: bool
+) -> None:
+    """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file; recorded as a
+    PREMIS dissemination event naming who took it."""
     from workflows.retrieve import RetrieveError, fetch_aip
 
     app = current_app()
@@ -695,9 +731,21 @@ def aip_fetch(aip_id: str, out: Path, version: int | None, location: str | None,
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
     try:
-        result = fetch_aip(app.settings, app.sessions, resolved, out, version=version, location=location)
+        result = fetch_aip(
+            app.settings,
+            app.sessions,
+            resolved,
+            out,
+            version=version,
+            location=location,
+            by=by,
+            reason=reason,
+        )
     except RetrieveError as exc:
-        app.fail(exc.code, str(exc), EXIT_FAILED, params=exc.params, path=exc.path)
+        refused = exc.code == "fetch.restricted_content"
+        app.fail(
+            exc.code, str(exc), EXIT_REFUSED if refused else EXIT_FAILED, params=exc.params, path=exc.path
+        )
     if as_json:
         app.emit(result)
     else:
