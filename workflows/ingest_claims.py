@@ -33,14 +33,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from preservation.package import Submission
 from preservation.tt05.package import Tt05Reading
 from repository.catalog.models import Aip, AipStatus, IngestClaim, Job, JobStatus
-from repository.catalog.records import AccessChange, AccessRestriction, Document, Dossier
+from repository.catalog.records import (
+    AccessChange,
+    AccessRestriction,
+    Document,
+    Dossier,
+    Transfer,
+    TransferStatus,
+)
 from repository.catalog.records_store import mode_rank
 from workflows import ingest_steps as steps
 from workflows.runner import Refusal, StepContext
@@ -141,7 +148,10 @@ def _claim(ctx: StepContext, kind: str, value: str, supersedes: str) -> None:
                 if owner is not None and owner.status is JobStatus.COMPLETED and owner.aip_id
                 else None
             )
-            if aip is not None and aip.status in HELD and aip.id != supersedes:
+            held = (
+                aip is not None and aip.status in HELD and (kind == "payload" or not _returned(session, aip))
+            )
+            if aip is not None and held and aip.id != supersedes:
                 if kind == "record" and supersedes:
                     raise _mismatch(supersedes, value, [aip.id])
                 raise _held(kind, value, aip)
@@ -200,13 +210,31 @@ def _payload_stored(ctx: StepContext, digest: str, supersedes: str) -> None:
             raise _held("payload", digest, existing)
 
 
+def _rejected_aips() -> Select[str | None]:
+    return select(Transfer.aip_id).where(
+        Transfer.status == TransferStatus.REJECTED, Transfer.aip_id.is_not(None)
+    )
+
+
+def _returned(session: Session, aip: Aip) -> bool:
+    """The AIP came in a transfer the archive rejected: its records went back to the agency, and
+    the agency sending them again is a new submission, not a re-submission of a held record."""
+    return aip.id in set(session.scalars(_rejected_aips()))
+
+
 def held_dossiers(session: Session, code: str) -> list[Dossier]:
-    """The current records with this mã hồ sơ: in a stored AIP and not replaced by a later one."""
+    """The current records with this mã hồ sơ: in a stored AIP, not returned to the agency by a
+    rejected transfer, and not replaced by a later one."""
     return list(
         session.scalars(
             select(Dossier)
             .join(Aip, Aip.id == Dossier.aip_id)
-            .where(Dossier.code == code, Dossier.superseded_by_id.is_(None), Aip.status.in_(HELD))
+            .where(
+                Dossier.code == code,
+                Dossier.superseded_by_id.is_(None),
+                Aip.status.in_(HELD),
+                Dossier.aip_id.not_in(_rejected_aips()),
+            )
             .order_by(Dossier.id)
         )
     )

@@ -118,6 +118,23 @@ def test_issue11_item03_resubmission_keeps_the_stricter_access_level(kholuu: Kho
     assert {w["reason"] for w in dip["withheld"]} == {"export.withheld_secret"}
 
 
+def test_issue11_item03_records_returned_by_a_rejected_transfer_are_not_held(
+    kholuu: Kholuu, tmp_path: Path
+) -> None:
+    """A rejected transfer sends the records back: the agency's corrected package is a new
+    submission, not a re-submission of a held record."""
+    assert kholuu("records", "agency", "add", ORGAN_ID, "Văn phòng UBND tỉnh An Giang").exit_code == 0
+    transfer = kholuu.json("transfer", "receive", ORGAN_ID, "SIP 1", "--by", "Lê Văn Tâm")["transfer_id"]
+    kholuu.json("ingest", str(_sip(tmp_path / "one")), "--transfer", transfer)
+    rejected = ("--reject", "--by", "Trưởng phòng", "--reason", "Thiếu tài liệu")
+    assert kholuu.json("transfer", "decide", transfer, *rejected)["status"] == "rejected"
+    changed = dict(DATA)
+    name = next(iter(changed))
+    changed[name] = changed[name] + b" "
+    again = kholuu.json("ingest", str(_sip(tmp_path / "two", data=changed)))
+    assert again["status"] == "stored"
+
+
 # ------------------------------------------------------------------------------------------ item 4
 
 
