@@ -116,8 +116,10 @@ def check(
 
 
 def _key(kind: str, value: str) -> str:
-    if kind == "objid":  # submitted text of any length: its digest is the name
-        return f"objid:{hashlib.sha256(value.encode('utf-8')).hexdigest()}"
+    """``kind:value``; an OBJID, or any value too long for the key column (submitted text of any
+    length), is named by its SHA-256."""
+    if kind == "objid" or len(value) > 150:
+        return f"{kind}:{hashlib.sha256(value.encode('utf-8')).hexdigest()}"
     return f"{kind}:{value}"
 
 
@@ -143,9 +145,14 @@ def _claim(ctx: StepContext, kind: str, value: str, supersedes: str) -> None:
                     code="ingest.duplicate_running",
                     params={"kind": kind, "value": value, "job_id": owner.id},
                 )
+            # who holds it: a completed owner; else, for a claim taken over by an ingest that died
+            # or failed before handing it back, the completed ingest it was taken from
+            holder = owner if owner is not None and owner.status is JobStatus.COMPLETED else None
+            if holder is None and claim.previous_job_id:
+                holder = session.get(Job, claim.previous_job_id)
             aip = (
-                session.get(Aip, owner.aip_id)
-                if owner is not None and owner.status is JobStatus.COMPLETED and owner.aip_id
+                session.get(Aip, holder.aip_id)
+                if holder is not None and holder.status is JobStatus.COMPLETED and holder.aip_id
                 else None
             )
             held = (
@@ -156,10 +163,15 @@ def _claim(ctx: StepContext, kind: str, value: str, supersedes: str) -> None:
                     raise _mismatch(supersedes, value, [aip.id])
                 raise _held(kind, value, aip)
             # a failed, refused or dead ingest's claim, or the one of the AIP this package replaces
+            # (handed back by release() if this ingest does not store its AIP)
             taken = session.execute(
                 update(IngestClaim)
                 .where(IngestClaim.key == key, IngestClaim.job_id == claim.job_id)
-                .values(job_id=ctx.job_id, claimed_at=ctx.clock())
+                .values(
+                    job_id=ctx.job_id,
+                    claimed_at=ctx.clock(),
+                    previous_job_id=holder.id if held and holder is not None else None,
+                )
             )
             if getattr(taken, "rowcount", 0) == 1:
                 return
@@ -262,7 +274,13 @@ def _mismatch(supersedes: str, code: str, aips: Sequence[str]) -> Refusal:
 
 
 def release(session: Session, job_id: str) -> None:
-    """Give up the claims of an ingest that did not store its AIP (failed or refused)."""
+    """Give up the claims of an ingest that did not store its AIP (failed or refused): a claim taken
+    over from the AIP it was to supersede goes back to that AIP's ingest, the others are deleted."""
+    session.execute(
+        update(IngestClaim)
+        .where(IngestClaim.job_id == job_id, IngestClaim.previous_job_id.is_not(None))
+        .values(job_id=IngestClaim.previous_job_id, previous_job_id=None)
+    )
     session.execute(delete(IngestClaim).where(IngestClaim.job_id == job_id))
 
 

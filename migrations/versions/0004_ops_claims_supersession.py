@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('job_id', sa.String(length=36), nullable=False),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('previous_job_id', sa.String(length=36), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_ingest_claim'))
     )
     with op.batch_alter_table('ingest_claim', schema=None) as batch_op:

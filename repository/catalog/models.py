@@ -395,3 +395,6 @@ class IngestClaim(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     job_id: Mapped[str] = mapped_column(String(36), index=True)
     claimed_at: Mapped[Timestamp]
+    # the completed ingest this one took the claim over from (kholuu ingest --supersedes): it gets
+    # the claim back if this one fails, since its AIP still holds the payload or record
+    previous_job_id: Mapped[str | None] = mapped_column(String(36))
