@@ -603,6 +603,10 @@ def aip_show(aip_id: str, as_json: bool) -> None:
     click.echo(f"{detail['aip_id']}  {detail['status']}  {detail['label']}")
     for r in detail["records"]:
         click.echo(f"  {t.text('cli.aip.dossier', r)}")
+        if r["superseded_by"]:
+            click.echo(f"    {t.text('cli.aip.superseded_by', r)}")
+        if r["supersedes"]:
+            click.echo(f"    {t.text('cli.aip.supersedes', r)}")
         for d in r["documents"]:
             files = ", ".join(d["files"])
             click.echo(f"    {d['ordinal']:>3}. {d['doc_code']}  {d['title']}  [{d['mode_label']}]  {files}")
@@ -624,6 +628,18 @@ def aip_show(aip_id: str, as_json: bool) -> None:
         if len(e["objects"]) == 1 and e["objects"][0] != detail["aip_id"]:
             continue  # per-file events: see --json
         click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail']}")
+
+
+def _supersession(session: Any, dossier: Any) -> dict[str, Any]:
+    """Which AIP holds this hồ sơ now if a re-submission replaced it, and which AIPs it replaced
+    (``kholuu ingest --supersedes``)."""
+    from sqlalchemy import select
+
+    from repository.catalog.records import Dossier
+
+    later = session.get(Dossier, dossier.superseded_by_id) if dossier.superseded_by_id else None
+    earlier = session.scalars(select(Dossier.aip_id).where(Dossier.superseded_by_id == dossier.id)).all()
+    return {"superseded_by": later.aip_id if later else None, "supersedes": sorted(earlier)}
 
 
 def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
@@ -651,6 +667,7 @@ def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
                 "start_date": d.start_date,
                 "end_date": d.end_date,
                 "description_path": d.description_path,
+                **_supersession(session, d),
                 "documents": [
                     {
                         "ordinal": doc.ordinal,

@@ -81,6 +81,12 @@ def test_issue11_item03_resubmitted_record_keeps_its_restriction(kholuu: Kholuu,
     accession = [e for e in second["events"] if e["type"] == "accession"]
     assert first in accession[0]["outcome_detail"] and "1 restriction(s)" in accession[0]["outcome_detail"]
 
+    # the two AIPs say which record replaced which
+    assert kholuu.json("aip", "show", first)["records"][0]["superseded_by"] == second["aip_id"]
+    assert kholuu.json("aip", "show", second["aip_id"])["records"][0]["supersedes"] == [first]
+    shown = kholuu("aip", "show", first, lang="vi")
+    assert f"hồ sơ hiện hành ở AIP {second['aip_id']}" in shown.stdout
+
     # still restricted: not public, and a reader's DIP of the new AIP releases nothing
     assert kholuu.json("records", "search", FILE_CODE, "--public")["count"] == 0
     dip = kholuu.json("export", second["aip_id"], *DIP_OPTIONS, "--out", str(tmp_path / "d.zip"), code=3)
