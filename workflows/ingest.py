@@ -480,7 +480,7 @@ def _superseding(accession: Event, replaced: claims.Superseded, code: str) -> Ev
     return dataclasses.replace(
         accession,
         outcome_detail=f"{accession.outcome_detail}; hồ sơ {code} re-submitted: supersedes the record "
-        f"held in AIP {', '.join(replaced.dossiers)} (kholuu ingest --supersedes); "
+        f"held in AIP {', '.join(replaced.aips)} (kholuu ingest --supersedes); "
         f"{replaced.restrictions} restriction(s) and {replaced.modes} access level(s) carried over",
     )
 
@@ -502,7 +502,7 @@ def _superseded(
                 datetime=now,
             ),
         )
-        for old in replaced.dossiers
+        for old in replaced.aips
     ]
 
 

@@ -291,7 +291,7 @@ def release(session: Session, job_id: str) -> None:
 class Superseded:
     """What :func:`supersede` did, for the accession event."""
 
-    dossiers: tuple[str, ...]  # the AIPs whose hồ sơ the new one replaced
+    aips: tuple[str, ...]  # the AIPs whose hồ sơ the new one replaced
     restrictions: int  # entries of the list of tài liệu tiếp cận có điều kiện carried over
     modes: int  # mức độ tiếp cận kept from the held record
 
@@ -308,6 +308,9 @@ def supersede(session: Session, new: Dossier, *, now: datetime, by: str) -> Supe
       re-submitted mode is kept (a re-submission never opens a record by itself);
     - the hồ sơ counts from when it first arrived (``received_at``), and the held row is kept with
       its AIP, marked ``superseded_by`` the new one: search and KPIs count the record once.
+
+    Every current record with the code is replaced: a hồ sơ stored twice before re-submissions
+    were recognised becomes one record again.
     """
     held = [d for d in held_dossiers(session, new.code) if d.id != new.id and d.aip_id != new.aip_id]
     restrictions = 0
@@ -325,7 +328,7 @@ def supersede(session: Session, new: Dossier, *, now: datetime, by: str) -> Supe
         new.received_at = min(new.received_at, old.received_at)
         old.superseded_by_id = new.id
     session.flush()
-    return Superseded(tuple(d.aip_id for d in held), restrictions, modes)
+    return Superseded(tuple(sorted({d.aip_id for d in held})), restrictions, modes)
 
 
 def _carry(
