@@ -390,8 +390,18 @@ CONFIG_TEMPLATE = """\
     metavar="ID",
     help="The received transfer (kholuu transfer receive) this package is: linked to the AIP once stored.",
 )
+@click.option(
+    "--supersedes",
+    "supersedes",
+    default="",
+    metavar="AIP_ID",
+    help="The AIP holding the hồ sơ this package re-submits: the new AIP replaces that record and "
+    "takes over its restrictions and access decisions (without it a held hồ sơ is refused).",
+)
 @handles_errors
-def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, transfer_id: str) -> None:
+def ingest(
+    path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, transfer_id: str, supersedes: str
+) -> None:
     """Ingest the submission at PATH (folder, BagIt bag, E-ARK SIP, TT 05 SIP_hoso/SIP_tailieu;
     zip, tar, tar.gz). A folder holding an NĐ 30/2020 XML export or a mục lục spreadsheet is
     converted to one TT 05 SIP_hoso per hồ sơ, and each is ingested."""
@@ -416,7 +426,12 @@ def ingest(path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, tran
 
         with app.sessions() as session:
             check_agency(session, organ_id)  # before anything is read: a typo must not cost an ingest
-    options = IngestOptions(allow_duplicate=allow_duplicate, organ_id=organ_id, transfer_id=transfer_id)
+    if supersedes:
+        with app.sessions() as session:
+            supersedes = queries.resolve_aip_id(session, supersedes)  # a typo stops it here
+    options = IngestOptions(
+        allow_duplicate=allow_duplicate, organ_id=organ_id, transfer_id=transfer_id, supersedes=supersedes
+    )
     if detect(path) is not None:
         _ingest_legacy(app, path, options, transfer_id)
         return
@@ -523,6 +538,13 @@ def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") ->
                 "a transfer tracks one package; this export holds several hồ sơ",
                 EXIT_USAGE,
                 params={"count": len(conversion.sips), "transfer": transfer_id},
+            )
+        if options.supersedes and len(conversion.sips) > 1:
+            app.fail(
+                "conversion.supersedes_many",
+                "--supersedes names the AIP of one hồ sơ; this export holds several",
+                EXIT_USAGE,
+                params={"count": len(conversion.sips), "aip_id": options.supersedes},
             )
         if not app.json_output:
             click.echo(
@@ -717,6 +739,10 @@ def aip_show(aip_id: str, as_json: bool) -> None:
     click.echo(f"{detail['aip_id']}  {detail['status']}  {detail['label']}")
     for r in detail["records"]:
         click.echo(f"  {t.text('cli.aip.dossier', r)}")
+        if r["superseded_by"]:
+            click.echo(f"    {t.text('cli.aip.superseded_by', r)}")
+        if r["supersedes"]:
+            click.echo(f"    {t.text('cli.aip.supersedes', r)}")
         for d in r["documents"]:
             files = ", ".join(d["files"])
             click.echo(f"    {d['ordinal']:>3}. {d['doc_code']}  {d['title']}  [{d['mode_label']}]  {files}")
@@ -738,6 +764,18 @@ def aip_show(aip_id: str, as_json: bool) -> None:
         if len(e["objects"]) == 1 and e["objects"][0] != detail["aip_id"]:
             continue  # per-file events: see --json
         click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail']}")
+
+
+def _supersession(session: Any, dossier: Any) -> dict[str, Any]:
+    """Which AIP holds this hồ sơ now if a re-submission replaced it, and which AIPs it replaced
+    (``kholuu ingest --supersedes``)."""
+    from sqlalchemy import select
+
+    from repository.catalog.records import Dossier
+
+    later = session.get(Dossier, dossier.superseded_by_id) if dossier.superseded_by_id else None
+    earlier = session.scalars(select(Dossier.aip_id).where(Dossier.superseded_by_id == dossier.id)).all()
+    return {"superseded_by": later.aip_id if later else None, "supersedes": sorted(earlier)}
 
 
 def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
@@ -765,6 +803,7 @@ def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
                 "start_date": d.start_date,
                 "end_date": d.end_date,
                 "description_path": d.description_path,
+                **_supersession(session, d),
                 "documents": [
                     {
                         "ordinal": doc.ordinal,
@@ -820,17 +859,40 @@ def aip_verify(aip_id: str, as_json: bool) -> None:
 )
 @click.option("--version", "version", type=int, default=None, help="OCFL version (default: the latest).")
 @click.option("--location", "location", default=None, help="Storage location to read from.")
+@click.option(
+    "--by",
+    "by",
+    default="",
+    metavar="NAME",
+    help="Who takes the copy (default: login name; required, "
+    "with --reason, for an AIP holding records that are not public).",
+)
+@click.option(
+    "--reason", "reason", default="", metavar="TEXT", help="Why the copy is taken (kept in the event)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-def aip_fetch(aip_id: str, out: Path, version: int | None, location: str | None, as_json: bool) -> None:
-    """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file."""
+def aip_fetch(
+    aip_id: str, out: Path, version: int | None, location: str | None, by: str, reason: str, as_json: bool
+) -> None:
+    """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file; recorded as a
+    PREMIS dissemination event naming who took it."""
     from workflows.retrieve import fetch_aip
 
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
-    result = fetch_aip(app.settings, app.sessions, resolved, out, version=version, location=location)
+    result = fetch_aip(
+        app.settings,
+        app.sessions,
+        resolved,
+        out,
+        version=version,
+        location=location,
+        by=by,
+        reason=reason,
+    )
     if as_json:
         app.emit(result)
     else:

@@ -240,7 +240,7 @@ def held_records(session: Session, settings: Settings, on: date) -> list[HeldRec
             Dossier.end_on, Dossier.maintenance, Dossier.confidence_level, Dossier.mode, Dossier.received_at,
             Dossier.accepted_at, Dossier.metadata_published_at, Dossier.digitized, Dossier.high_use,
         )
-        .where(Dossier.received_at < cutoff)
+        .where(Dossier.received_at < cutoff, Dossier.superseded_by_id.is_(None))  # a record counts once
         .order_by(Dossier.id)
     )  # fmt: skip
     for (dossier_id, aip_id, agency_id, organ_id, code, title, end_on, maintenance, confidence, mode,

@@ -20,7 +20,7 @@ decision and the restricted records are recorded in the event. The bag's ``bag-i
 the AIP by its identifier and package kind only, never by its title: a title may itself say what
 a Mật record is about, and tag files are read by every tool the bag passes through.
 
-Every byte leaves storage through :func:`workflows.retrieve.fetch_aip`, which checks each file
+Every byte leaves storage through :func:`workflows.retrieve.copy_aip`, which checks each file
 against the OCFL inventory (SHA-512) and the catalog (SHA-256) into a private staging folder. Each
 file is hashed again while it is streamed into the ZIP, so what leaves is what the catalog holds.
 The ZIP is written under a temporary name beside the target and renamed only once it is complete
@@ -30,6 +30,7 @@ name. Every export is a PREMIS ``dissemination`` event of the AIP in the catalog
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import unicodedata
 import uuid
@@ -47,7 +48,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.errors import ErrorKind
-from preservation.events import Event, EventType, Outcome
+from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.fixity import MultiHasher, iter_blocks
 from preservation.tt05.model import Description
 from preservation.tt05.tables import Tables, shipped_tables
@@ -69,7 +70,7 @@ from workflows.export_dip import (
     software_agent,
 )
 from workflows.jobs import JobSpec, Workflow, run_job
-from workflows.retrieve import RetrieveError, fetch_aip
+from workflows.retrieve import RetrieveError, copy_aip
 
 __all__ = [
     "AccessRequest",
@@ -166,6 +167,7 @@ def export_aip(
     tables: Tables | None = None,
     recipient: str | None = None,
     decision: str | None = None,
+    by: str = "",
 ) -> ExportResult:
     """Write ``out`` (a ZIP) with the AIP version in the form ``fmt``.
 
@@ -177,6 +179,8 @@ def export_aip(
             for ``tt05-dip`` (a DIP goes to the requester of its access request).
         decision: number of the decision authorising the transfer of Mật (03) or listed records;
             required when the AIP holds any, refused for ``tt05-dip``.
+        by: who makes the export: named in the catalog's dissemination event, with the person as
+            an agent (issue 11 item 23: every path out of storage records who took what).
 
     Raises:
         ExportError: every failure; nothing is left under ``out``. ``export.restricted_content``
@@ -259,6 +263,8 @@ def export_aip(
                 dip_event(request, selection, aip_id, dip_id, now),
             )
             strict = True
+        if by.strip():
+            event = _taken_by(event, unicodedata.normalize("NFC", by.strip()))
         files, size = _zip_and_publish(source, expected, strict, out, sessions, aip_id, event, now, zone)
     return ExportResult(
         format=fmt,
@@ -335,9 +341,9 @@ def _fetch(
     version: int | None,
     location: str | None,
 ) -> _Fetched:
-    """The version, verified by :func:`fetch_aip`, and the catalog's record of every file in it."""
+    """The version, verified by :func:`copy_aip`, and the catalog's record of every file in it."""
     try:
-        fetched = fetch_aip(settings, sessions, aip_id, into, version=version, location=location)
+        fetched = copy_aip(settings, sessions, aip_id, into, version=version, location=location)
     except RetrieveError as exc:
         kind = ErrorKind.NOT_FOUND if exc.code == "catalog.not_found" else ErrorKind.FAILED
         if exc.code == "fetch.no_such_version":
@@ -346,7 +352,7 @@ def _fetch(
     number = int(fetched["version"])
     with sessions() as session:
         aip = session.get(Aip, aip_id)
-        assert aip is not None  # fetch_aip found it
+        assert aip is not None  # copy_aip found it
         rows = session.scalars(select(File).where(File.aip_id == aip_id, File.version == number)).all()
         files = {r.aip_path: StoredFile(r.aip_path, r.sha256, r.uuid, r.representation, r.mime) for r in rows}
         objid, package_kind = aip.objid, aip.package_kind
@@ -517,6 +523,14 @@ def _make_bag(settings: Settings, fetched: _Fetched, bag_dir: Path, now: datetim
 
 
 # ----------------------------------------------------------------------------------------- events
+
+
+def _taken_by(event: Event, by: str) -> Event:
+    return dataclasses.replace(
+        event,
+        outcome_detail=f"{event.outcome_detail}\nexported by: {by}",
+        agents=(*event.agents, Agent(name=by, version="", type=AgentType.PERSON)),
+    )
 
 
 def _export_event(

@@ -16,6 +16,7 @@ the job envelope (:mod:`workflows.jobs`), whose failure model it follows: roll b
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import uuid
@@ -52,6 +53,7 @@ from repository.catalog.models import (
 )
 from repository.settings import Settings
 from repository.storage.copyset import CopySet, NewVersion, PublishedCopy, aip_status
+from workflows import ingest_claims as claims
 from workflows import ingest_records as records_step
 from workflows import ingest_steps as steps
 from workflows.jobs import SOFTWARE_NAME, JobSpec, Workflow, run_job, workflow_agent
@@ -74,6 +76,7 @@ class IngestOptions:
     organ_id: str = ""  # the sending agency's mã định danh, when the operator names it
     converted_from: str = ""  # the legacy export a converted SIP came from (its folder and metadata file)
     transfer_id: str = ""  # the received transfer (kholuu transfer receive) this package is
+    supersedes: str = ""  # the AIP holding the hồ sơ this package re-submits (kholuu ingest --supersedes)
 
 
 @dataclass
@@ -122,6 +125,7 @@ def ingest(
             "organ_id": options.organ_id,
             "converted_from": options.converted_from,
             "transfer_id": options.transfer_id,
+            "supersedes": options.supersedes,
         },
     )
     with run_job(settings, sessions, spec, job_id=job_id, progress=progress) as ctx:
@@ -138,8 +142,13 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         run("virus check", steps.virus_check, submission, aip_id)
         run("message digest calculation", steps.message_digests, submission)
         run("supplied checksums", steps.supplied_checksums, submission)
-        payload_digest = run(
-            "duplicate check", steps.duplicates, submission, allow_duplicate=options.allow_duplicate
+        identity = run(
+            "duplicate check",
+            claims.check,
+            submission,
+            reading,
+            allow_duplicate=options.allow_duplicate,
+            supersedes=options.supersedes,
         )
         formats = run("format identification", steps.identify, submission)
         characterizations = run("validation", steps.validate_files, submission, formats)
@@ -167,10 +176,11 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
             formats,
             characterizations,
             copies,
-            payload_digest,
+            identity.payload_digest,
             records=(reading, prepared.archival) if reading is not None and prepared is not None else None,
             organ_id=options.organ_id,
             transfer_id=options.transfer_id,
+            supersedes=identity.supersedes,
         )
     except StepFailed as failure:
         return _failed(ctx, failure, aip_id)
@@ -315,9 +325,11 @@ def register(
     records: tuple[Tt05Reading, RecordSet] | None = None,
     organ_id: str = "",
     transfer_id: str = "",
+    supersedes: str = "",
 ) -> None:
     """One transaction: the AIP, its files and copies, its hồ sơ/tài liệu records, its events, and
-    the end of the job.
+    the end of the job. With ``supersedes`` the new hồ sơ replaces the held one and takes over what
+    the archive decided about it (:func:`workflows.ingest_claims.supersede`).
 
     If it fails, the stored objects are removed again so that storage never holds an AIP the
     catalog does not know.
@@ -356,7 +368,7 @@ def register(
                 # Under a transfer the records are accepted by the archive's decision, not by the
                 # ingest (TT 05: process, then decide); without one, storing them is the acceptance.
                 accepted = None if transfer_id else now
-                records_step.register(
+                dossier = records_step.register(
                     session,
                     ctx,
                     submission,
@@ -367,6 +379,13 @@ def register(
                     accepted,
                     organ_id,
                 )
+                if supersedes:
+                    replaced = claims.supersede(
+                        session, dossier, now=now, by=f"{SOFTWARE_NAME} ingest (job {ctx.job_id})"
+                    )
+                    accession = _superseding(accession, replaced, dossier.code)
+                    for old_aip, event in _superseded(ctx, replaced, aip_id, dossier.code, now):
+                        store.add_events(session, [event], aip_id=old_aip)
             if transfer_id:
                 records_step.link_transfer(session, transfer_id, ctx.job_id, aip_id)
             in_package = [e.identifier for e in ctx.events if e.datetime <= built.creation_event.datetime]
@@ -382,6 +401,37 @@ def register(
         CopySet.of(ctx.settings, aip_id).withdraw(1, deposit_id=ctx.job_id)  # logs what it could not remove
         raise
     ctx.events.extend([accession, end])
+
+
+def _superseding(accession: Event, replaced: claims.Superseded, code: str) -> Event:
+    """The accession event says which record the AIP took over, and what came with it."""
+    return dataclasses.replace(
+        accession,
+        outcome_detail=f"{accession.outcome_detail}; hồ sơ {code} re-submitted: supersedes the record "
+        f"held in AIP {', '.join(replaced.aips)} (kholuu ingest --supersedes); "
+        f"{replaced.restrictions} restriction(s) and {replaced.modes} access level(s) carried over",
+    )
+
+
+def _superseded(
+    ctx: StepContext, replaced: claims.Superseded, aip_id: str, code: str, now: datetime
+) -> list[tuple[str, Event]]:
+    """One event on each AIP whose record was replaced: its catalog rows stay, marked superseded."""
+    return [
+        (
+            old,
+            Event(
+                type=EventType.METADATA_MODIFICATION,
+                outcome=Outcome.SUCCESS,
+                detail=f"catalog record of hồ sơ {code} superseded by a re-submission",
+                outcome_detail=f"superseded by AIP {aip_id} (job {ctx.job_id}); this AIP is kept unchanged",
+                agents=(ctx.software,),
+                objects=(old,),
+                datetime=now,
+            ),
+        )
+        for old in replaced.aips
+    ]
 
 
 def _aip_id_of(built: BuiltAip) -> str:
@@ -495,6 +545,7 @@ def _failed(ctx: StepContext, failure: StepFailed, aip_id: str) -> IngestResult:
         assert job is not None
         job.status = failure.status
         job.ended_at = now
+        claims.release(session, ctx.job_id)  # nothing was stored: what it claimed is free again
         job.error_code = str(getattr(cause, "code", "internal.error"))
         job.error_message = str(cause)
         params = getattr(cause, "params", None)

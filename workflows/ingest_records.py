@@ -31,6 +31,7 @@ from preservation.tt05.model import Description, DocumentRecord, RecordSet
 from preservation.tt05.package import Tt05Reading, check_mets, load_package_rules, read_records
 from preservation.tt05.sip import schema_path
 from preservation.tt05.tables import Tables, shipped_tables
+from repository.catalog.records import Dossier
 from repository.catalog.records_store import register_records
 from workflows import transfers
 from workflows.runner import Refusal, StepContext
@@ -181,7 +182,7 @@ def register(
     received_at: datetime,
     accepted_at: datetime | None,
     organ_id: str = "",
-) -> None:
+) -> Dossier:
     """The hồ sơ and tài liệu rows: the submitted values and the archival ones (arcFileCode,
     docOrdinal) together, tied to the AIP's description files and payload files. ``organ_id`` is
     the sending agency's mã định danh when the operator named it (``kholuu ingest --agency``);
@@ -212,7 +213,7 @@ def register(
     for sub, arc in zip(reading.records.documents, archival.documents, strict=True):
         paths[sub.description.path] = arc.description.path
     file_uuids = {(p.representation, p.name.text): p.uuid for p in submission.payload}
-    register_records(
+    return register_records(
         session,
         aip_id=aip_id,
         records=merged,

@@ -15,8 +15,6 @@ import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
-
 from preservation import virus
 from preservation.characteristics import Characterization, Validity
 from preservation.characterize import CharacterizeOptions, characterize, characterizers
@@ -30,7 +28,6 @@ from preservation.package import Container, PackageKind, ReceivedTree, Submissio
 from preservation.quarantine import receive
 from preservation.submission import read_submission
 from preservation.supplied import raise_on_mismatch, verify_supplied
-from repository.catalog.models import Aip, AipStatus
 from repository.settings import Settings
 from workflows.runner import Refusal, StepContext
 
@@ -353,24 +350,6 @@ def payload_digest(submission: Submission) -> str:
         f"{f.representation}/{f.name.normalized}\0{f.digests.sha256}\n" for f in submission.payload
     )
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
-
-
-def duplicates(ctx: StepContext, submission: Submission, *, allow_duplicate: bool) -> str:
-    digest = payload_digest(submission)
-    with ctx.sessions() as session:
-        existing = session.scalars(
-            select(Aip)
-            .where(Aip.payload_digest == digest, Aip.status.in_([AipStatus.STORED, AipStatus.DEGRADED]))
-            .order_by(Aip.created_at)
-        ).first()
-    if existing is not None and ctx.settings.ingest.refuse_duplicates and not allow_duplicate:
-        raise Refusal(
-            f"this payload is already stored as AIP {existing.id} (from {existing.source_name!r}); "
-            "use --allow-duplicate to store it again",
-            code="ingest.duplicate",
-            params={"aip_id": existing.id, "source_name": existing.source_name},
-        )
-    return digest
 
 
 def identify(ctx: StepContext, submission: Submission) -> dict[str, FormatIdentification]:

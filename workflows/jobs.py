@@ -94,6 +94,7 @@ class Workflow(StrEnum):
     VERIFY = "verify"
     REPLICATION = "replication"
     EXPORT = "export"
+    FETCH = "fetch"
     REBUILD = "rebuild"
 
 

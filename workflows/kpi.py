@@ -595,6 +595,8 @@ def addressed_dossiers(session: Session, codes: Sequence[str], *, aip_id: str | 
             )
         if len(rows) > 1:
             rows = [d for d in rows if d.aip_id not in rejected] or rows
+        if len(rows) > 1:  # a hồ sơ re-submitted under --supersedes is the record that replaced it
+            rows = [d for d in rows if d.superseded_by_id is None] or rows
         if len(rows) > 1:
             aips = sorted({d.aip_id for d in rows})
             raise RecordsError(

@@ -291,6 +291,7 @@ __all__ = [
     "File",
     "FileRole",
     "Incident",
+    "IngestClaim",
     "Job",
     "JobError",
     "JobStatus",
@@ -380,3 +381,20 @@ class AuditLease(Base):
     holder: Mapped[str] = mapped_column(String(300))
     run_id: Mapped[str] = mapped_column(String(36))
     expires_at: Mapped[Timestamp]
+
+
+class IngestClaim(Base):
+    """What one ingest has taken for itself: a payload (``payload:<sha256>``) or a record
+    (``record:<mã hồ sơ>``). The primary key is the lock: two ingests of the same payload or the
+    same hồ sơ started at once cannot both insert it, so the loser is refused as a duplicate before
+    anything is stored (issue 11 item 4). A claim of a job that completed stays (its AIP holds the
+    payload or record); one of a job that failed, was refused or died may be taken over."""
+
+    __tablename__ = "ingest_claim"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    claimed_at: Mapped[Timestamp]
+    # the completed ingest this one took the claim over from (kholuu ingest --supersedes): it gets
+    # the claim back if this one fails, since its AIP still holds the payload or record
+    previous_job_id: Mapped[str | None] = mapped_column(String(36))

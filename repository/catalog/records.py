@@ -126,6 +126,11 @@ class Dossier(Base):
     metadata_published_at: Mapped[Timestamp | None]  # descriptive metadata public online (K4)
     digitized: Mapped[bool] = mapped_column(Boolean, default=False)  # confidence_level 02 (K6)
     high_use: Mapped[bool] = mapped_column(Boolean, default=False)  # tần suất sử dụng cao (K6)
+    # the dossier of a later AIP that re-submitted this hồ sơ (kholuu ingest --supersedes): this row
+    # stays with its AIP, but search, KPIs and the code lookup count the record once, as the new one
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossier.id", ondelete="SET NULL"), index=True
+    )
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="dossier", order_by="Document.ordinal", cascade="all, delete-orphan"
@@ -147,6 +152,8 @@ class Document(Base):
     type_name: Mapped[str] = mapped_column(String(2), default="")
     code_number: Mapped[str] = mapped_column(String(11), default="")
     code_notation: Mapped[str] = mapped_column(String(30), default="")
+    # "số/ký hiệu" as written on the document ("15/KH-UBND"), folded like titles: what search compares
+    number_search: Mapped[str] = mapped_column(Text, default="")
     issued_date: Mapped[str] = mapped_column(String(10), default="")
     issued_on: Mapped[date | None] = mapped_column(Date)
     organ_name: Mapped[str] = mapped_column(Text, default="")

@@ -73,7 +73,8 @@ def search_records(
     public_only: bool = False,
     limit: int = 50,
 ) -> list[Dossier | Document]:
-    """Dossiers, then documents, whose title (or code) contains ``text``.
+    """Dossiers, then documents, whose title or code contains ``text``; for a document the code
+    is its mã tài liệu or its số and ký hiệu as written on it ("15", "KH-UBND", "15/KH-UBND").
 
     Matching ignores case and, by default, diacritics and đ/d ("ho so xay dung" finds "Hồ sơ xây
     dựng"); with ``ignore_diacritics=False`` the marks must match too. ``public_only`` keeps what a
@@ -92,7 +93,10 @@ def search_records(
         condition = or_(
             model.title_search.like(pattern, escape="\\"),
             func.lower(code_column).like(pattern, escape="\\"),
+            *([Document.number_search.like(pattern, escape="\\")] if model is Document else []),
         )
+        # a hồ sơ re-submitted under --supersedes is found once: as the record that replaced it
+        condition = and_(condition, Dossier.superseded_by_id.is_(None))
         if public_only:
             condition = and_(condition, _public_dossier() if model is Dossier else _public_document())
         last_id = 0
@@ -103,8 +107,8 @@ def search_records(
             query = query.where(condition, model.id > last_id).order_by(model.id).limit(batch)
             rows = cast(Sequence[Dossier | Document], session.scalars(query).all())
             for row in rows:
-                code = row.code if isinstance(row, Dossier) else row.doc_code
-                if ignore_diacritics or exact in _exact_form(row.title) or exact in _exact_form(code):
+                codes = (row.code,) if isinstance(row, Dossier) else (row.doc_code, _number(row))
+                if ignore_diacritics or any(exact in _exact_form(c) for c in (row.title, *codes)):
                     found.append(row)
                     if len(found) >= limit:
                         return found
@@ -112,6 +116,10 @@ def search_records(
                 break
             last_id = rows[-1].id
     return found
+
+
+def _number(document: Document) -> str:
+    return "/".join(p for p in (document.code_number, document.code_notation) if p)
 
 
 # --------------------------------------------------------------------------- restrictions and giải mật

@@ -535,14 +535,17 @@ def _document(
                 params={"path": where, "representation": record.representation, "file": path},
             )
         files.append(DocumentFile(file_uuid=uuid, path=path))
+    number = _fit(Document, "code_number", values.get("codeNumber", ""), "codeNumber", where)
+    notation = _fit(Document, "code_notation", values.get("codeNotation", ""), "codeNotation", where)
     return Document(
         kind=record.kind.value,
         ordinal=ordinal,
         doc_id=_fit(Document, "doc_id", values.get("docId", ""), "docId", where),
         doc_code=_fit(Document, "doc_code", doc_code, "docCode", where),
         type_name=_fit(Document, "type_name", values.get("typeName", ""), "typeName", where),
-        code_number=_fit(Document, "code_number", values.get("codeNumber", ""), "codeNumber", where),
-        code_notation=_fit(Document, "code_notation", values.get("codeNotation", ""), "codeNotation", where),
+        code_number=number,
+        code_notation=notation,
+        number_search=number_search(number, notation),
         issued_date=_fit(Document, "issued_date", issued, date_element, where),
         issued_on=first_day(issued),
         organ_name=values.get("organName", ""),
@@ -561,6 +564,12 @@ def _document(
     )
 
 
+def number_search(number: str, notation: str) -> str:
+    """The searched form of a tài liệu's số and ký hiệu, written as on the document ("15/KH-UBND"),
+    folded like titles: "15", "kh-ubnd", "qd-ubnd" for "QĐ-UBND" and "15/KH-UBND" all find it."""
+    return fold("/".join(p for p in (number, notation) if p))
+
+
 # --------------------------------------------------------------------------- finding records by code
 
 
@@ -571,8 +580,10 @@ def dossiers_for_aip(session: Session, aip_id: str) -> list[Dossier]:
 def find_dossier(session: Session, code: str, *, aip_id: str | None = None) -> Dossier:
     """The dossier with this mã hồ sơ (as received), in the AIP ``aip_id`` when given.
 
-    A code is not a key: a re-ingest or a package resubmitted after a rejection puts the same code
-    in several AIPs, and ``aip_id`` picks one of them.
+    A code is not a key: a package resubmitted after a rejection (or stored twice before
+    re-submissions were recognised) puts the same code in several AIPs, and ``aip_id`` picks one of
+    them. Without ``aip_id`` a hồ sơ replaced under ``kholuu ingest --supersedes`` is passed over:
+    the code names the record that replaced it.
 
     Raises:
         RecordNotFoundError: ``records.dossier_not_found``, or ``records.dossier_not_in_aip``.
@@ -581,6 +592,8 @@ def find_dossier(session: Session, code: str, *, aip_id: str | None = None) -> D
     query = select(Dossier).where(Dossier.code == _nfc(code))
     if aip_id is not None:
         query = query.where(Dossier.aip_id == aip_id)
+    else:  # a hồ sơ re-submitted under --supersedes is named by its code as the record that replaced it
+        query = query.where(Dossier.superseded_by_id.is_(None))
     rows = list(session.scalars(query.order_by(Dossier.id)))
     if not rows:
         raise _not_found("dossier", code, aip_id)
@@ -593,6 +606,8 @@ def find_document(session: Session, code: str, *, aip_id: str | None = None) -> 
     query = select(Document).join(Document.dossier).where(Document.doc_code == _nfc(code))
     if aip_id is not None:
         query = query.where(Dossier.aip_id == aip_id)
+    else:
+        query = query.where(Dossier.superseded_by_id.is_(None))
     rows = list(session.scalars(query.order_by(Document.id)))
     if not rows:
         raise _not_found("document", code, aip_id)

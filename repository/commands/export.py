@@ -61,6 +61,13 @@ FORMATS = ("tt05-aip", "tt05-dip", "bagit")
     metavar="NUMBER",
     help="tt05-aip, bagit: number of the decision authorising the transfer of Mật or restricted records.",
 )
+@click.option(
+    "--by",
+    "by",
+    default="",
+    metavar="NAME",
+    help="Who makes the export (default: login name); kept in the event.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
 def export(
@@ -79,12 +86,14 @@ def export(
     approved: str | None,
     recipient: str | None,
     decision: str | None,
+    by: str,
     as_json: bool,
 ) -> None:
     """Write AIP_ID as a ZIP: tt05-aip (the AIP as stored), tt05-dip (a DIP for an access request,
     only what the requester may see) or bagit (a BagIt bag). Every file is verified on the way.
     tt05-aip and bagit need --recipient; an AIP with Mật or restricted records also --decision."""
     from workflows.export import AccessRequest, ExportError, ExportFormat, export_aip
+    from workflows.retrieve import login_name
 
     app = current_app()
     app.json_output = as_json
@@ -115,6 +124,7 @@ def export(
             request=request,
             recipient=recipient,
             decision=decision,
+            by=by.strip() or login_name(),
         )
     except ExportError as exc:
         _fail(app, exc)

@@ -149,10 +149,15 @@ def _target_of(session: Session, row: AccessRestriction | AccessChange) -> dict[
     if row.dossier_id is not None:
         dossier = session.get(Dossier, row.dossier_id)
         assert dossier is not None
-        return {"kind": "dossier", "code": dossier.code, "title": dossier.title}
+        return {"kind": "dossier", "code": dossier.code, "title": dossier.title, "aip_id": dossier.aip_id}
     document = session.get(Document, row.document_id)
     assert document is not None
-    return {"kind": "document", "code": document.doc_code, "title": document.title}
+    return {
+        "kind": "document",
+        "code": document.doc_code,
+        "title": document.title,
+        "aip_id": document.dossier.aip_id,
+    }
 
 
 def _restriction_json(session: Session, r: AccessRestriction) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from repository.cli import (
     EXIT_FAILED,
     EXIT_NOT_FOUND,
     EXIT_USAGE,
+    App,
     current_app,
     handles_errors,
     main,
@@ -262,6 +263,25 @@ def rebuild_catalog_command(location: str, replace_rows: bool, as_json: bool) ->
     if as_json:
         app.emit(data)
     else:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        _echo_rebuild(app, data)
     if any(o.get("outcome") == "failed" for o in data.get("objects", [])) or report.records.failed:
         raise SystemExit(EXIT_FAILED)  # a damaged object, or a journal entry that could not be applied
+
+
+def _echo_rebuild(app: App, data: dict[str, Any]) -> None:
+    """The rebuild for a person: totals, one line per object (damage with its reason), what could
+    not be recovered, and the locations that could not be compared. JSON only with ``--json``."""
+    t = app.t
+    totals = {k: 0 for k in ("added", "replaced", "skipped", "failed")} | dict(data.get("totals", {}))
+    click.echo(t.text("cli.rebuild.done", {"location": data.get("location", "")} | totals))
+    for obj in data.get("objects", []):
+        outcome = str(obj.get("outcome", ""))
+        line = t.text("cli.rebuild.object", obj | {"outcome": t.text(f"cli.rebuild.outcome_{outcome}")})
+        if outcome == "failed":
+            click.echo(f"  {line}: {obj.get('code', '')} {obj.get('message', '')}", err=True)
+        else:
+            click.echo(f"  {line}")
+        for note in obj.get("notes", []):
+            click.echo(f"    - {note}")
+    for name, reason in dict(data.get("unreachable_locations", {})).items():
+        click.echo(t.text("cli.rebuild.unreachable", {"location": name, "reason": reason}), err=True)

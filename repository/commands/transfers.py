@@ -431,7 +431,9 @@ def transfer_deadlines(
 
 
 @main.group(invoke_without_command=True)
-@click.option("--year", type=int, default=None, help="Cohort / reporting year (default: last year).")
+@click.option(
+    "--year", type=int, default=None, help="Cohort / reporting year (default: the year of --on, so far)."
+)
 @click.option("--on", "on", type=DAY, default=None, help="Snapshot day (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (every field).")
 @click.pass_context
@@ -447,7 +449,10 @@ def kpi(ctx: click.Context, year: int | None, on: datetime | None, as_json: bool
     app = current_app()
     app.json_output = as_json
     day = on.date() if on else _today(app)
-    year = year if year is not None else day.year - 1
+    # The year so far by default: a new archive sees what it holds, not last year's zeros; the
+    # header names the year and the day, and a full year's report is asked for with --year.
+    chosen = year is not None
+    year = year if year is not None else day.year
     with app.sessions() as session:
         report = compute_kpis(session, app.settings, year, on=day)
     if as_json:
@@ -472,6 +477,8 @@ def kpi(ctx: click.Context, year: int | None, on: datetime | None, as_json: bool
             "cli.kpi.header", {"year": year, "on": day, "unit": t.text("kpi.unit." + report.declared_unit)}
         )
     )
+    if not chosen:
+        click.echo(t.text("cli.kpi.default_year", {"year": year, "on": day, "previous": year - 1}))
     width = 16
     click.echo(f"{'':<16}" + "".join(f"{h:>{width}}" for h in heads))
     for agency in report.agencies:

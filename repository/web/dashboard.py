@@ -71,7 +71,7 @@ def index() -> str:
     settings = ctx.settings
     today = datetime.now(UTC).astimezone(ZoneInfo(settings.package.timezone)).date()
     on = day("on") or today
-    cohort = year("year") or on.year - 1  # as ``kholuu kpi``: last year, whose figures are complete
+    cohort = year("year") or on.year  # as ``kholuu kpi``: the year of ``on``, so far
     with ctx.sessions() as session:
         report = compute_kpis(session, settings, cohort, on=on)
         holdings = _holdings(session)
@@ -86,8 +86,13 @@ def _holdings(session: Session) -> Holdings:
     return Holdings(
         aips=by_status.get(AipStatus.STORED, 0) + by_status.get(AipStatus.DEGRADED, 0),
         aips_degraded=by_status.get(AipStatus.DEGRADED, 0),
-        dossiers=session.scalar(select(func.count(Dossier.id))) or 0,
-        documents=session.scalar(select(func.count(Document.id))) or 0,
+        # a hồ sơ re-submitted under --supersedes is one record, held as its latest AIP
+        dossiers=session.scalar(select(func.count(Dossier.id)).where(Dossier.superseded_by_id.is_(None)))
+        or 0,
+        documents=session.scalar(
+            select(func.count(Document.id)).join(Document.dossier).where(Dossier.superseded_by_id.is_(None))
+        )
+        or 0,
         open_incidents=session.scalar(select(func.count(Incident.id)).where(Incident.status == "open")) or 0,
     )
 

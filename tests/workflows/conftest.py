@@ -28,10 +28,11 @@ Ingest = Callable[..., IngestResult]
 def run_ingest(ready: tuple[Settings, sessionmaker[Session]]) -> Ingest:
     settings, sessions = ready
 
-    def _run(path: Path, *, allow_duplicate: bool = False, settings_: Settings | None = None) -> IngestResult:
-        return ingest(
-            settings_ or settings, sessions, path, options=IngestOptions(allow_duplicate=allow_duplicate)
-        )
+    def _run(
+        path: Path, *, allow_duplicate: bool = False, settings_: Settings | None = None, supersedes: str = ""
+    ) -> IngestResult:
+        options = IngestOptions(allow_duplicate=allow_duplicate, supersedes=supersedes)
+        return ingest(settings_ or settings, sessions, path, options=options)
 
     return _run
 

@@ -262,7 +262,8 @@ def test_aip_hoso_from_a_system_of_the_same_kind(
     first = run_ingest(build_sample_sip(tmp_path, tables))
     assert first.aip_id is not None
     aip_folder = export(settings, first.aip_id, tmp_path / "sent")
-    second = run_ingest(aip_folder, allow_duplicate=True)
+    # the same hồ sơ is held already: storing it again is a named decision (issue 11 item 3)
+    second = run_ingest(aip_folder, allow_duplicate=True, supersedes=first.aip_id)
     assert second.status is JobStatus.COMPLETED, second.error and second.error.records
     assert second.aip_id is not None
     folder = export(settings, second.aip_id, tmp_path / "kept")

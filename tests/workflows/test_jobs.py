@@ -163,7 +163,10 @@ def test_a_failed_update_writes_its_job_and_error_rows(
     assert job.status is JobStatus.FAILED and job.ended_at is not None
     assert job.error_code == "update.no_source"
     # CopySet's typed cause (which copy failed how), then the update's own error raised from it.
-    assert [(e.step, e.code) for e in job.errors] == [("job", "storage.no_good_copy"), ("job", "update.no_source")]
+    assert [(e.step, e.code) for e in job.errors] == [
+        ("job", "storage.no_good_copy"),
+        ("job", "update.no_source"),
+    ]
     assert [v.number for v in store.versions(aip_id)] == [1]
     assert list(settings.work_dir.iterdir()) == []
 
