@@ -83,6 +83,7 @@ class CharacterizationSettings:
     enabled: bool = True
     ffprobe: str = "ffprobe"
     ffprobe_timeout_seconds: float = 120.0
+    timeout_seconds: float = 300.0
 
 
 @dataclass(frozen=True)

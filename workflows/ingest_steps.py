@@ -400,11 +400,12 @@ def validate_files(
             ffprobe=c.ffprobe,
             ffprobe_timeout=c.ffprobe_timeout_seconds,
             xml_search_root=submission.tree.root,
+            timeout=c.timeout_seconds,
         )
     )
     ctx.progress.start("validation", len(submission.payload))
     for f in submission.payload:
-        results = characterize(f.path, formats[f.uuid].chosen, chosen)
+        results = characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
         out[f.uuid] = results
         for r in results:
             ctx.record(_validation_event(f.uuid, r))

@@ -153,11 +153,13 @@ def error_records(exc: BaseException) -> list[ErrorRecord]:
             )
         ]
     code = getattr(exc, "code", None)
+    message = f"{type(exc).__name__}: {exc}"
     return [
         ErrorRecord(
             code=str(code) if code else "internal.error",
-            message=f"{type(exc).__name__}: {exc}",
-            params=dict(getattr(exc, "params", {}) or {}),
+            message=message,
+            # "message" fills the catalogs' internal.error text ("Lỗi nội bộ: {message}")
+            params={"message": message, **dict(getattr(exc, "params", {}) or {})},
         )
     ]
 
