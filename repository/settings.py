@@ -68,7 +68,7 @@ class VirusCheckSettings:
     timeout_seconds: float = 3600.0
     max_filesize_mb: int = 4000
     max_scansize_mb: int = 4000
-    refuse_unscanned: bool = False
+    refuse_unscanned: bool = True
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.events import Event, EventType, Outcome
 from repository.catalog import queries
 from repository.catalog.models import JobStatus
 from repository.i18n import Translator
 from repository.settings import Settings
+from tests.preservation.hostile_files import eicar_in_passworded_inner_zip, nested_zip
 from tests.preservation.test_hostile_characterize import broken_files
-from tests.workflows.conftest import Ingest
+from tests.workflows.conftest import Ingest, job_row
+from workflows.ingest import IngestResult, ingest
 from workflows.runner import error_records
 
 
@@ -38,3 +42,55 @@ def test_item05_internal_error_message_is_filled_in_vietnamese() -> None:
     text = Translator("vi").text(record.code, {**record.params, "path": record.path})
     assert "{message}" not in text
     assert "Missing dimensions" in text
+
+
+def _virus_events(result: IngestResult) -> tuple[list[Event], list[Event]]:
+    events = [e for e in result.events if e.type is EventType.VIRUS_CHECK]
+    package = [e for e in events if e.detail.endswith("files scanned)")]  # the event about the package
+    return [e for e in events if e not in package], package
+
+
+def test_item20_eicar_20_zips_deep_is_refused_by_default_and_says_why(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    settings, sessions = ready
+    assert settings.virus_check.refuse_unscanned is True  # the shipped default
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    (sip / "deep.zip").write_bytes(nested_zip(20))
+    (sip / "cong-van.txt").write_text("Công văn", encoding="utf-8")
+    result = run_ingest(sip)
+    assert result.status is JobStatus.REFUSED
+    job = job_row(sessions, result.job_id)
+    assert job.error_code == "virus.unscanned"
+    assert [(e.code, e.path) for e in job.errors] == [("virus.unscanned_nested", "deep.zip")]
+    files, (package,) = _virus_events(result)
+    (deep,) = [e for e in files if e.outcome is Outcome.WARNING]
+    assert "NOT FULLY SCANNED" in deep.outcome_detail and "nested" in deep.outcome_detail
+    assert "size" not in deep.outcome_detail
+    assert package.outcome is Outcome.FAILURE
+    assert "no virus found" not in package.outcome_detail
+    assert "NOT FULLY SCANNED" in package.outcome_detail and "deep.zip" in package.outcome_detail
+    text = Translator("vi").text(job.errors[0].code, {**job.errors[0].params, "path": job.errors[0].path})
+    assert "deep.zip" in text and "{" not in text
+
+
+def test_item20_passworded_inner_zip_stored_only_when_allowed_and_never_called_clean(
+    ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    settings, sessions = ready
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    (sip / "ho-so.zip").write_bytes(eicar_in_passworded_inner_zip())
+    refused = ingest(settings, sessions, sip)
+    assert refused.status is JobStatus.REFUSED
+    assert [e.code for e in job_row(sessions, refused.job_id).errors] == ["virus.unscanned_encrypted"]
+    lenient = replace(settings, virus_check=replace(settings.virus_check, refuse_unscanned=False))
+    stored = ingest(lenient, sessions, sip)
+    assert stored.status is JobStatus.COMPLETED, stored.error
+    files, (package,) = _virus_events(stored)
+    (event,) = files
+    assert event.outcome is Outcome.WARNING
+    assert "clean" not in event.outcome_detail and "encrypted" in event.outcome_detail
+    assert package.outcome is Outcome.WARNING
+    assert "no virus found" not in package.outcome_detail and "ho-so.zip" in package.outcome_detail
