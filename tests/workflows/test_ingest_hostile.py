@@ -14,6 +14,7 @@ from repository.i18n import Translator
 from repository.settings import Settings
 from tests.preservation.hostile_files import eicar_in_passworded_inner_zip, nested_zip
 from tests.preservation.test_hostile_characterize import broken_files
+from tests.preservation.test_hostile_names import zip_of
 from tests.workflows.conftest import Ingest, job_row
 from workflows.ingest import IngestResult, ingest
 from workflows.runner import error_records
@@ -94,3 +95,13 @@ def test_item20_passworded_inner_zip_stored_only_when_allowed_and_never_called_c
     assert "clean" not in event.outcome_detail and "encrypted" in event.outcome_detail
     assert package.outcome is Outcome.WARNING
     assert "no virus found" not in package.outcome_detail and "ho-so.zip" in package.outcome_detail
+
+
+def test_item21_zip_slip_for_windows_is_refused_at_ingest(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    _, sessions = ready
+    result = run_ingest(zip_of(tmp_path / "sip.zip", [b"ok.txt", b"..\\..\\x.bat"]))
+    assert result.status is JobStatus.REFUSED
+    job = job_row(sessions, result.job_id)
+    assert (job.error_code, job.errors[0].path) == ("unpack.path_traversal", "..\\..\\x.bat")
