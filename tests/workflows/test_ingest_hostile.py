@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.events import Event, EventType, Outcome
+from preservation.tt05.tables import shipped_tables
 from repository.catalog import queries
 from repository.catalog.models import JobStatus
+from repository.catalog.records import Dossier
 from repository.i18n import Translator
 from repository.settings import Settings
 from tests.preservation.hostile_files import eicar_in_passworded_inner_zip, nested_zip
 from tests.preservation.test_hostile_characterize import broken_files
 from tests.preservation.test_hostile_names import zip_of
+from tests.tt05 import DATA, dossier_records, write_sip
 from tests.workflows.conftest import Ingest, job_row
 from workflows.ingest import IngestResult, ingest
 from workflows.runner import error_records
@@ -105,3 +109,24 @@ def test_item21_zip_slip_for_windows_is_refused_at_ingest(
     assert result.status is JobStatus.REFUSED
     job = job_row(sessions, result.job_id)
     assert (job.error_code, job.errors[0].path) == ("unpack.path_traversal", "..\\..\\x.bat")
+
+
+def test_item22_sql_in_a_tt05_file_code_is_refused_at_ingest(
+    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    _, sessions = ready
+    tables = shipped_tables()
+    bad = "'; DROP TABLE dossier;--"
+    records = dossier_records(tables, list(DATA))
+    records = replace(
+        records, package=replace(records.package, values={**records.package.values, "fileCode": bad})
+    )
+    result = run_ingest(write_sip(tmp_path, tables, records, dict(DATA)))
+    assert result.status is JobStatus.REFUSED
+    job = job_row(sessions, result.job_id)
+    errors = {e.code: e for e in job.errors}
+    assert "description.code_characters" in errors
+    text = Translator("vi").text("description.code_characters", errors["description.code_characters"].params)
+    assert bad in text and "{" not in text
+    with sessions() as s:
+        assert s.scalars(select(Dossier)).all() == []
