@@ -292,3 +292,21 @@ def test_item10_billion_laughs_and_depth_are_not_called_malformed(tmp_path: Path
     assert [f.code for f in got["broken.xml"].findings] == ["xml.not_well_formed"]
     assert got["laughs.xml"].validity is got["deep.xml"].validity is Validity.COULD_NOT_CHECK
     assert got["broken.xml"].validity is Validity.INVALID
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_item10_new_finding_codes_have_texts(language: str) -> None:
+    from repository.i18n import Translator
+
+    params = {"path": "a.xml", "location": "/etc/x.xsd", "reason": "outside", "validator": "xml"}
+    params |= {"error": "TypeError", "seconds": 300}
+    for code in (
+        "xml.entity_bomb",
+        "xml.too_deep",
+        "xml.too_large",
+        "xml.schema_outside_package",
+        "characterize.failed",
+        "characterize.timeout",
+    ):
+        text = Translator(language).text(code, params, default="")
+        assert text and "{" not in text and "a.xml" in text, code
