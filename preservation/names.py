@@ -16,6 +16,15 @@ from urllib.parse import quote
 from preservation.errors import UnsafePackageError
 
 _CONTROL = {*range(0x00, 0x20), 0x7F}
+NAME_MAX_BYTES = 255
+"""Bytes of one name (one path component) that ext4, NTFS (as UTF-16 units) and most file systems
+accept; a longer one cannot be written, restored or exported anywhere."""
+WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+)
+"""Device names Windows reserves in every folder, with or without an extension (``NUL.txt``)."""
+WINDOWS_FORBIDDEN = frozenset('<>:"|?*\\')
+"""Characters no Windows name may hold (besides control characters, refused already)."""
 
 
 def nfc(text: str) -> str:
@@ -114,6 +123,55 @@ def check_component(raw: bytes, *, where: str) -> None:
         raise UnsafePackageError(
             "file name contains a control character", code="unpack.control_character", path=where
         )
+    if len(raw) > NAME_MAX_BYTES:
+        raise UnsafePackageError(
+            f"a name of {len(raw)} bytes (limit {NAME_MAX_BYTES} per name)",
+            code="unpack.component_too_long",
+            path=where,
+            params={"limit": NAME_MAX_BYTES, "value": len(raw)},
+        )
+    problem = windows_problem(readable(raw))
+    if problem is not None:
+        raise UnsafePackageError(
+            f"{readable(raw)!r} cannot be a file name on Windows ({problem})",
+            code="unpack.windows_name",
+            path=where,
+            params={"name": readable(raw), "problem": problem},
+        )
+
+
+def windows_problem(name: str) -> str | None:
+    """Why ``name`` (one component) cannot exist on Windows, or None.
+
+    The archive's users restore and receive packages on Windows: a name Windows cannot create is
+    lost or silently renamed there (``CON``, ``NUL.txt``, a trailing dot or space), and a backslash
+    is a path separator to every Windows unzip tool (``..\\..\\x`` is a zip-slip). Such names are
+    refused on receipt like NFC/NFD twins, for the same reason: they cannot be restored.
+    """
+    bad = sorted({c for c in name if c in WINDOWS_FORBIDDEN})
+    if bad:
+        return "character " + " ".join(bad)
+    if name.endswith((".", " ")):
+        return "ends with a dot or a space"
+    if name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_RESERVED:
+        return "reserved device name"
+    return None
+
+
+def portable_path_problem(path: str) -> str | None:
+    """Why a ``/``-separated relative path may not be a ZIP entry name given to another system
+    (exports), or None: absolute, drive letters, ``..`` in either separator, names Windows cannot
+    create. Exports check every entry with this, so an AIP stored before these rules were in force
+    can never carry a zip-slip out."""
+    if path.startswith(("/", "\\")) or (len(path) >= 2 and path[1] == ":"):
+        return "absolute path"
+    for part in path.split("/"):
+        if part in ("", ".", "..") or ".." in part.split("\\"):
+            return f"path component {part!r}"
+        problem = windows_problem(part)
+        if problem is not None:
+            return f"{part!r}: {problem}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def split_name(raw: bytes, *, where: str) -> tuple[bytes, ...]:
             path=readable(raw),
         )
     parts = [p for p in raw.split(b"/") if p not in (b"", b".")]
-    if any(p == b".." for p in parts):
+    # ``\`` separates folders for every Windows tool: ``..\..\x`` climbs out there (issue 11 item 21)
+    if any(p == b".." or b".." in p.split(b"\\") for p in parts):
         raise UnsafePackageError(
             f"path {readable(raw)!r} climbs out of the submission with '..'",
             code="unpack.path_traversal",
@@ -87,6 +88,7 @@ class SafeWriter:
     _by_key: dict[tuple[bytes, ...], str] = field(default_factory=dict)  # exact names seen -> kind
     _by_nfc: dict[tuple[str, ...], bytes] = field(default_factory=dict)
     _by_text: dict[tuple[str, ...], bytes] = field(default_factory=dict)
+    _by_case: dict[tuple[str, ...], bytes] = field(default_factory=dict)
     _dirs_made: set[tuple[str, ...]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -131,28 +133,45 @@ class SafeWriter:
                 code="unpack.duplicate_entry",
                 path=where,
             )
-        key_nfc = tuple(nfc(readable(p)) for p in parts)
-        other = self._by_nfc.get(key_nfc)
-        if other is not None and other != b"/".join(parts):
-            raise UnsafePackageError(
-                f"{where!r} and {readable(other)!r} differ only by Unicode normalization (NFC/NFD); "
-                "no Windows or macOS user could restore both",
-                code="unpack.normalization_collision",
-                path=where,
-                params={"other": readable(other)},
-            )
+        # Checked in this order so that each clash gets its true reason (issue 11 item 10): the
+        # same stored text first (a name that is not UTF-8 is stored percent-escaped and may meet a
+        # literal name with that text), then Unicode normalization, then upper/lower case.
+        joined = b"/".join(parts)
         key_text = tuple(readable(p) for p in parts)
-        other = self._by_text.get(key_text)
-        if other is not None and other != b"/".join(parts):
-            raise UnsafePackageError(
-                f"{where!r} and {readable(other)!r} map to the same stored name",
-                code="unpack.name_collision",
-                path=where,
-                params={"other": readable(other)},
-            )
+        key_nfc = tuple(nfc(t) for t in key_text)
+        key_case = tuple(n.casefold() for n in key_nfc)
+        checks = (
+            (
+                self._by_text,
+                key_text,
+                "unpack.name_collision",
+                "map to the same stored name (a name that is not UTF-8 is stored percent-escaped)",
+            ),
+            (
+                self._by_nfc,
+                key_nfc,
+                "unpack.normalization_collision",
+                "differ only by Unicode normalization (NFC/NFD); no Windows or macOS user could restore both",
+            ),
+            (
+                self._by_case,
+                key_case,
+                "unpack.case_collision",
+                "differ only by upper/lower case; no Windows or macOS user could restore both",
+            ),
+        )
+        for table, key, code, reason in checks:
+            other = table.get(key)
+            if other is not None and other != joined:
+                raise UnsafePackageError(
+                    f"{where!r} and {readable(other)!r} {reason}",
+                    code=code,
+                    path=where,
+                    params={"other": readable(other)},
+                )
         self._by_key[parts] = kind
-        self._by_nfc[key_nfc] = b"/".join(parts)
-        self._by_text[key_text] = b"/".join(parts)
+        for table, key, _, _ in checks:
+            table[key] = joined
 
     def kind_of(self, parts: tuple[bytes, ...]) -> str | None:
         return self._by_key.get(parts)

@@ -1,8 +1,11 @@
 """Virus check with ClamAV (``clamscan``), recording exactly which signatures were used.
 
-One ``clamscan`` run covers the whole quarantined submission. A file ClamAV could not scan (over
-the size limits) is reported, never silently passed: ``--alert-exceeds-max`` turns it into a
-detection. The PREMIS agent carries the engine version and the signature database versions
+One ``clamscan`` run covers the whole quarantined submission. A file ClamAV could not scan whole
+(over its size limits, archives nested too deep, a password-protected archive or document) is
+reported, never silently passed: ``--alert-exceeds-max`` and ``--alert-encrypted-*`` turn it into a
+detection, which is kept apart from infections as "unscanned".
+
+The PREMIS agent carries the engine version and the signature database versions
 (the ``.cvd``/``.cld`` headers), or, for a local signature file such as the EICAR-only test file
 in ``config/clamav``, its name, SHA-256 and signature count, so nobody can mistake a test scan for
 a real one.
@@ -121,14 +124,39 @@ def database_info(directory: Path) -> SignatureDatabase:
 
 
 UNSCANNED_PREFIX = "Heuristics.Limits.Exceeded"
-"""What clamscan reports (with ``--alert-exceeds-max``) for a file beyond its size limits."""
+"""What clamscan reports (with ``--alert-exceeds-max``) for a file beyond its limits: size, scan
+size, number of files in an archive, or archive nesting (``...MaxRecursion``)."""
+ENCRYPTED_PREFIX = "Heuristics.Encrypted"
+"""What clamscan reports (with ``--alert-encrypted``) for a password-protected archive or document,
+whose content it cannot read: an EICAR inside a passworded inner zip used to be recorded clean."""
+
+_UNSCANNED_REASONS = (
+    ("Heuristics.Limits.Exceeded.MaxRecursion", "archives nested deeper than ClamAV's recursion limit"),
+    ("Heuristics.Limits.Exceeded.MaxFiles", "an archive with more files than ClamAV's limit"),
+    ("Heuristics.Limits.Exceeded.MaxFileSize", "over ClamAV's file size limit"),
+    ("Heuristics.Limits.Exceeded.MaxScanSize", "over ClamAV's scan size limit"),
+    ("Heuristics.Limits.Exceeded", "over ClamAV's limits"),
+    ("Heuristics.Encrypted", "encrypted (password-protected): its content could not be read"),
+)
+
+
+def is_unscanned(signature: str) -> bool:
+    """Whether a clamscan detection means "not (fully) scanned" rather than "infected"."""
+    return signature.startswith((UNSCANNED_PREFIX, ENCRYPTED_PREFIX))
+
+
+def unscanned_reason(signature: str) -> str:
+    """Why a file was not fully scanned, in words, from clamscan's heuristic name: the nesting
+    limit must not be reported as a size limit (issue 11 item 20)."""
+    return next((text for prefix, text in _UNSCANNED_REASONS if signature.startswith(prefix)), signature)
 
 
 @dataclass(frozen=True)
 class ScanResult:
     """Attributes:
     infected: relative path -> signature, for files with a detection.
-    unscanned: relative path -> reason, for files ClamAV could not scan whole (over its limits);
+    unscanned: relative path -> clamscan's heuristic name, for files ClamAV could not scan whole
+        (over its size, file-count or nesting limits, or encrypted; see :func:`unscanned_reason`);
         never reported as clean, and refused or accepted by policy (``refuse_unscanned``).
     """
 
@@ -196,6 +224,8 @@ class ClamAV:
             f"--max-filesize={self.max_filesize_mb}M",
             f"--max-scansize={self.max_scansize_mb}M",
             "--alert-exceeds-max=yes",
+            "--alert-encrypted-archive=yes",
+            "--alert-encrypted-doc=yes",
         ]
         if self.temp_dir is not None:
             self.temp_dir.mkdir(parents=True, exist_ok=True)
@@ -222,7 +252,7 @@ class ClamAV:
                 path = m.group("path")
                 rel = path[len(prefix) :] if path.startswith(prefix) else path
                 signature = m.group("signature")
-                if signature.startswith(UNSCANNED_PREFIX):
+                if is_unscanned(signature):
                     unscanned[rel] = signature
                 else:
                     infected[rel] = signature

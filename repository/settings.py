@@ -81,7 +81,7 @@ class VirusCheckSettings:
     timeout_seconds: float = 3600.0
     max_filesize_mb: int = 4000
     max_scansize_mb: int = 4000
-    refuse_unscanned: bool = False
+    refuse_unscanned: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ class CharacterizationSettings:
     enabled: bool = True
     ffprobe: str = "ffprobe"
     ffprobe_timeout_seconds: float = 120.0
+    timeout_seconds: float = 300.0
 
 
 @dataclass(frozen=True)

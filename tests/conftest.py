@@ -23,7 +23,8 @@ from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("KHOLUU_TEST_CORPUS") or ROOT.parent / "shared" / "corpus")
+"""The shared corpora; ``KHOLUU_TEST_CORPUS`` overrides for worktrees that are not beside ``shared/``."""
 SAMPLES = ROOT / "samples"
 TEST_SIGNATURES = ROOT / "config" / "clamav"
 

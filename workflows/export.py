@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from preservation.errors import ErrorKind
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.fixity import MultiHasher, iter_blocks
+from preservation.names import portable_path_problem
 from preservation.tt05.model import Description
 from preservation.tt05.tables import Tables, shipped_tables
 from repository.catalog import store
@@ -431,7 +432,16 @@ def _write_zip(
                 raise ExportError(
                     f"{rel} is not a regular file", code="export.not_regular", path=rel, params={"path": rel}
                 )
-            info = zipfile.ZipInfo(f"{source.name}/{rel}", date_time=date_time)
+            entry = f"{source.name}/{rel}"
+            problem = portable_path_problem(entry)
+            if problem is not None:  # never a zip-slip or an unrestorable name for the recipient
+                raise ExportError(
+                    f"{rel} cannot be a ZIP entry for another system: {problem}",
+                    code="export.unsafe_name",
+                    path=rel,
+                    params={"path": rel, "problem": problem},
+                )
+            info = zipfile.ZipInfo(entry, date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o100644 << 16
             hasher = MultiHasher(("sha256",))

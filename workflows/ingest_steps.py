@@ -225,7 +225,7 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
         elif not_scanned:
             outcome, outcome_detail = (
                 Outcome.WARNING,
-                f"NOT SCANNED ({not_scanned}): over ClamAV's size limits",
+                f"NOT FULLY SCANNED ({not_scanned}): {virus.unscanned_reason(not_scanned)}",
             )
         else:
             outcome, outcome_detail = Outcome.SUCCESS, "clean"
@@ -242,30 +242,52 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
     clean_meta = len(submission.metadata) - sum(
         1 for m in submission.metadata if _tree_relative(submission, m.path) in infected
     )
+    unscanned_text = "; ".join(
+        f"{p}: {virus.unscanned_reason(s)} ({s})" for p, s in sorted(result.unscanned.items())
+    )
+    if infected:
+        package_outcome = Outcome.FAILURE
+        package_detail = "infected: " + "; ".join(f"{p}: {s}" for p, s in sorted(infected.items()))
+        if unscanned_text:
+            package_detail += f"\nNOT FULLY SCANNED: {unscanned_text}"
+    elif result.unscanned:
+        # never "no virus found" when some content was not read (issue 11 item 20)
+        package_outcome = Outcome.FAILURE if vc.refuse_unscanned else Outcome.WARNING
+        package_detail = (
+            f"NOT FULLY SCANNED: {len(result.unscanned)} file(s) could not be scanned whole, so the "
+            f"submission is not known to be free of viruses: {unscanned_text}"
+        )
+    else:
+        package_outcome = Outcome.SUCCESS
+        package_detail = (
+            f"no virus found in {len(submission.payload)} payload and {clean_meta} metadata files"
+        )
     ctx.record(
         Event(
             type=EventType.VIRUS_CHECK,
-            outcome=Outcome.FAILURE if infected else Outcome.SUCCESS,
+            outcome=package_outcome,
             detail=f"{detail} ({result.scanned_files} files scanned)",
-            outcome_detail=(
-                "infected: " + "; ".join(f"{p}: {s}" for p, s in sorted(infected.items()))
-                if infected
-                else f"no virus found in {len(submission.payload)} payload and {clean_meta} metadata files"
-            ),
+            outcome_detail=package_detail,
             agents=(agent,),
             objects=(aip_id,),
         )
     )
-    if result.unscanned and vc.refuse_unscanned:
+    if result.unscanned and vc.refuse_unscanned and not infected:
         raise Refusal(
-            f"{len(result.unscanned)} file(s) could not be scanned (over ClamAV's size limits) and the "
-            "policy refuses unscanned files: " + ", ".join(sorted(result.unscanned)),
+            f"{len(result.unscanned)} file(s) could not be scanned whole and the policy refuses "
+            f"unscanned files: {unscanned_text}",
             code="virus.unscanned",
             path=sorted(result.unscanned)[0],
             params={
                 "count": len(result.unscanned),
                 "infected": [
-                    {"code": "virus.unscanned_file", "path": p, "message": f"{p}: {s}", "signature": s}
+                    {
+                        "code": _unscanned_code(s),
+                        "path": p,
+                        "message": f"{p}: {virus.unscanned_reason(s)} ({s})",
+                        "signature": s,
+                        "reason": virus.unscanned_reason(s),
+                    }
                     for p, s in sorted(result.unscanned.items())
                 ],
                 "tool": agent.identifier,
@@ -294,6 +316,20 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
                 "stderr": result.run.stderr_excerpt,
             },
         )
+
+
+def _unscanned_code(signature: str) -> str:
+    """The error code of one file ClamAV could not scan whole, by the reason it gives."""
+    code = "virus.unscanned_file"
+    if signature.startswith("Heuristics.Limits.Exceeded.MaxRecursion"):
+        code = "virus.unscanned_nested"
+    elif signature.startswith("Heuristics.Encrypted"):
+        code = "virus.unscanned_encrypted"
+    elif signature.startswith(
+        ("Heuristics.Limits.Exceeded.MaxFileSize", "Heuristics.Limits.Exceeded.MaxScanSize")
+    ):
+        code = "virus.unscanned_size"
+    return code
 
 
 def _tree_relative(submission: Submission, path: Path) -> str:
@@ -413,11 +449,12 @@ def validate_files(
             ffprobe=c.ffprobe,
             ffprobe_timeout=c.ffprobe_timeout_seconds,
             xml_search_root=submission.tree.root,
+            timeout=c.timeout_seconds,
         )
     )
     ctx.progress.start("validation", len(submission.payload))
     for f in submission.payload:
-        results = characterize(f.path, formats[f.uuid].chosen, chosen)
+        results = characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
         out[f.uuid] = results
         for r in results:
             ctx.record(_validation_event(f.uuid, r))

@@ -212,9 +212,8 @@ def error_records(exc: BaseException) -> list[ErrorRecord]:
         ErrorRecord(
             code=str(code) if code else "internal.error",
             message=f"{type(exc).__name__}: {exc}",
-            params=dict(getattr(exc, "params", {}) or {})
-            if code
-            else {"message": f"{type(exc).__name__}: {exc}"},
+            # "message" fills the catalogs' internal.error text ("Lỗi nội bộ: {message}")
+            params={"message": f"{type(exc).__name__}: {exc}", **dict(getattr(exc, "params", {}) or {})},
         )
     ]
 

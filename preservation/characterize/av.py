@@ -82,7 +82,7 @@ class AvCharacterizer:
                 "av",
                 self.agent,
                 Validity.COULD_NOT_CHECK,
-                (Finding(code, Severity.WARNING, path.name, str(exc)),),
+                (Finding(code, Severity.WARNING, path.name, str(exc).replace(str(path), path.name)),),
                 {},
             )
         props: dict[str, PropertyValue] = {}
@@ -111,6 +111,7 @@ class AvCharacterizer:
                         pass
         if run.exit_code != 0 or run.stderr.strip() or not streams:
             message = run.stderr_excerpt or f"ffprobe exit code {run.exit_code}, {len(streams)} streams"
+            message = message.replace(str(path), path.name)  # no quarantine paths in findings
             return Characterization(
                 "av",
                 self.agent,

@@ -7,6 +7,7 @@ sized images are reported, never decoded (Pillow's global limit is left alone).
 
 from __future__ import annotations
 
+import struct
 import warnings
 from pathlib import Path
 
@@ -54,6 +55,21 @@ IMAGE_PUIDS = frozenset(
     }
 )
 _NOT_PILLOW = {"image/svg+xml", "image/x-icns", "image/vnd.djvu"}
+_DAMAGE = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    TypeError,
+    struct.error,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+)
+"""What Pillow's decoders raise on damaged data: a TIFF page without dimensions is a ``TypeError``
+("Missing dimensions"), a short tag a ``struct.error``. Anything else is left to the guard in
+:func:`preservation.characterize.characterize` ("could not check")."""
 
 
 class ImageCharacterizer:
@@ -99,10 +115,9 @@ class ImageCharacterizer:
                 (Finding("image.very_large", Severity.WARNING, path.name, str(exc)),),
                 props,
             )
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-            findings.append(
-                Finding("image.damaged", Severity.ERROR, path.name, str(exc) or type(exc).__name__)
-            )
+        except _DAMAGE as exc:
+            text = (str(exc) or type(exc).__name__).replace(str(path), path.name)
+            findings.append(Finding("image.damaged", Severity.ERROR, path.name, text))
             return Characterization("image", self.agent, Validity.INVALID, tuple(findings), props)
         return Characterization("image", self.agent, Validity.VALID, tuple(findings), props)
 

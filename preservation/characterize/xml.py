@@ -9,6 +9,7 @@ a schema that is only online is reported as "could not check", not as valid.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import cast
@@ -25,6 +26,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XML_PUIDS = frozenset({"fmt/101", "x-fmt/280", "fmt/1474", "fmt/1475", "fmt/1476", "fmt/1477"})
 XML_MIMES = frozenset({"application/xml", "text/xml"})
 MAX_FINDINGS = 50
+SHIPPED_SCHEMAS = (Path(__file__).resolve().parents[1] / "schemas").resolve()
 
 
 class _OfflineResolver(etree.Resolver):
@@ -37,10 +39,77 @@ class _OfflineResolver(etree.Resolver):
         return None
 
 
+class SchemaOutsideError(OSError):
+    """A schema (or one it includes or imports) lies outside the folders we may read from."""
+
+
+class _ConfinedResolver(etree.Resolver):
+    """Load schema documents only from the allowed folders, and only regular files there.
+
+    A payload XSD is submitted data: its ``xs:include``/``xs:import`` may name ``/etc/passwd``, a
+    server's own schema, ``/dev/stdin`` or a FIFO (which blocks a reader forever). Every load of
+    the schema and of what it pulls in passes through here (lxml asks the resolver before libxml2
+    opens anything), so nothing outside the package and the shipped schemas is read, and nothing
+    that is not a regular file is opened. Each refusal is kept in ``refused`` for the finding.
+    """
+
+    def __init__(self, roots: Iterable[Path]) -> None:
+        super().__init__()
+        self.roots = tuple(r.resolve() for r in roots)
+        self.refused: list[tuple[str, str]] = []
+
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:  # type: ignore[override]
+        url = system_url or ""
+        parsed = urlparse(url)
+        if parsed.scheme in {"http", "https", "ftp"}:
+            raise OSError(f"schema {url} is not available offline")
+        if parsed.scheme not in ("", "file") or not parsed.path:
+            return self._refuse(url, "outside the package")
+        candidate = Path(unquote(parsed.path))
+        if not candidate.is_absolute():  # libxml2 hands us URLs already resolved against their base
+            return self._refuse(url, "outside the package")
+        candidate = candidate.resolve()
+        if not any(candidate.is_relative_to(r) for r in self.roots):
+            return self._refuse(url, "outside the package")
+        try:
+            regular = stat.S_ISREG(candidate.stat().st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            return self._refuse(url, "not a regular file")
+        return self.resolve_filename(str(candidate), context)  # type: ignore[attr-defined]
+
+    def _refuse(self, url: str, reason: str) -> object:
+        self.refused.append((url, reason))
+        raise SchemaOutsideError(f"schema {url!r} is {reason}: not read")
+
+
 def hardened_parser() -> etree.XMLParser:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     parser.resolvers.add(_OfflineResolver())
     return parser
+
+
+def _confined_parser(resolver: _ConfinedResolver) -> etree.XMLParser:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser.resolvers.add(resolver)
+    return parser
+
+
+_PARSER_LIMITS = (
+    ("amplification", "xml.entity_bomb"),
+    ("entity reference loop", "xml.entity_bomb"),
+    ("excessive depth", "xml.too_deep"),
+    ("huge", "xml.too_large"),
+)
+"""libxml2's protective limits, told apart from real syntax errors (issue 11 item 10): a document
+refused because it expands entities explosively, nests deeper than 256 levels or has a huge text
+node is not "not well-formed", and the archive must say why it did not check it."""
+
+
+def _limit_code(message: str) -> str | None:
+    lowered = message.lower()
+    return next((code for hint, code in _PARSER_LIMITS if hint in lowered), None)
 
 
 class XmlCharacterizer:
@@ -61,6 +130,13 @@ class XmlCharacterizer:
             doc = etree.parse(str(path), hardened_parser())
         except etree.XMLSyntaxError as exc:
             line, col = exc.position if exc.position else (exc.lineno or 0, 0)
+            limit = _limit_code(str(exc))
+            if limit is not None:
+                return self._result(
+                    Validity.COULD_NOT_CHECK,
+                    [Finding(limit, Severity.WARNING, f"{path.name}:{line}:{col}", str(exc))],
+                    {},
+                )
             return self._result(
                 Validity.INVALID,
                 [Finding("xml.not_well_formed", Severity.ERROR, f"{path.name}:{line}:{col}", str(exc))],
@@ -96,9 +172,26 @@ class XmlCharacterizer:
                     props,
                 )
             resolved.append((ns, local))
+        resolver = _ConfinedResolver(self._roots(path))
         try:
-            schema = _compile(resolved)
+            schema = _compile(resolved, resolver)
         except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
+            if resolver.refused:
+                url, reason = resolver.refused[0]
+                return self._result(
+                    Validity.COULD_NOT_CHECK,
+                    [
+                        Finding(
+                            "xml.schema_outside_package",
+                            Severity.WARNING,
+                            path.name,
+                            f"the declared schema reads {url!r}, {reason}: not read, so the file is not "
+                            "schema-validated",
+                            {"location": url, "reason": reason},
+                        )
+                    ],
+                    props,
+                )
             return self._result(
                 Validity.COULD_NOT_CHECK,
                 [
@@ -120,6 +213,13 @@ class XmlCharacterizer:
         ]
         return self._result(Validity.INVALID, findings, props)
 
+    def _roots(self, document: Path) -> list[Path]:
+        """Where schemas may be read from: the package (or, with no package, the document's own
+        folder), the folders of the catalog's schemas and the schemas shipped with us."""
+        roots = [self.search_root or document.parent.resolve(), SHIPPED_SCHEMAS]
+        roots.extend(p.parent for p in self.catalog.values())
+        return roots
+
     def _locate(self, namespace: str, location: str, document: Path) -> Path | None:
         if namespace in self.catalog:
             return self.catalog[namespace]
@@ -127,7 +227,8 @@ class XmlCharacterizer:
         if parsed.scheme not in ("", "file") or not location:
             return None
         candidate = (document.parent / unquote(parsed.path)).resolve()
-        if self.search_root is not None and not candidate.is_relative_to(self.search_root):
+        root = self.search_root or document.parent.resolve()
+        if not candidate.is_relative_to(root):
             return None
         return candidate if candidate.is_file() else None
 
@@ -147,9 +248,10 @@ def _declared_schemas(root: etree._Element) -> list[tuple[str, str]]:
     return out
 
 
-def _compile(schemas: list[tuple[str, Path]]) -> etree.XMLSchema:
+def _compile(schemas: list[tuple[str, Path]], resolver: _ConfinedResolver) -> etree.XMLSchema:
+    parser = _confined_parser(resolver)
     if len(schemas) == 1:
-        return etree.XMLSchema(etree.parse(str(schemas[0][1]), hardened_parser()))
+        return etree.XMLSchema(etree.parse(str(schemas[0][1]), parser))
     xs = "http://www.w3.org/2001/XMLSchema"
     wrapper = etree.Element(f"{{{xs}}}schema", nsmap={"xs": xs})
     for ns, path in schemas:
@@ -157,4 +259,4 @@ def _compile(schemas: list[tuple[str, Path]]) -> etree.XMLSchema:
         if ns:
             attrs["namespace"] = ns
         etree.SubElement(wrapper, f"{{{xs}}}import", attrs)
-    return etree.XMLSchema(etree.ElementTree(wrapper))
+    return etree.XMLSchema(etree.fromstring(etree.tostring(wrapper), parser))

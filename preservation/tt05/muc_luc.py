@@ -31,6 +31,7 @@ at a time (openpyxl ``read_only``), never the whole sheet.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import warnings
@@ -43,6 +44,7 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
+from preservation.container import ContainerLimitError, check_zip_container
 from preservation.tt05.legacy_build import RawField, RawRecord, build_import, file_code_of
 from preservation.tt05.legacy_headers import HeaderTable, SheetKind, load_headers
 from preservation.tt05.mapping import LegacyDossier, LegacyError, LegacyImport, Reason, cell_text, fold
@@ -332,11 +334,23 @@ def _not_xlsx(label: str, exc: Exception) -> LegacyError:
     )
 
 
-def _open_workbook(path: Path, label: str) -> openpyxl.Workbook:
+def _open_workbook(path: Path, label: str, *, data_only: bool = True) -> openpyxl.Workbook:
+    """The workbook, read-only, once its ZIP passed the container limits (issue 11 item 19)."""
+    try:
+        check_zip_container(path)
+    except ContainerLimitError as exc:
+        raise LegacyError(
+            f"{label} is too large to read as a mục lục: {exc}",
+            code="legacy.spreadsheet_too_large",
+            path=label,
+            params={"file": label, **exc.params},
+        ) from exc
+    except _BROKEN_XLSX as exc:
+        raise _not_xlsx(label, exc) from exc
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # styles and extensions openpyxl does not know
-            return openpyxl.load_workbook(path, read_only=True, data_only=True)
+            return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except _BROKEN_XLSX as exc:
         raise _not_xlsx(label, exc) from exc
 
@@ -381,8 +395,34 @@ def _plan(book: openpyxl.Workbook, headers: HeaderTable) -> tuple[list[_Sheet], 
     return sorted(found, key=lambda s: _READ_ORDER[s.kind]), skipped
 
 
+def _with_formulas(
+    values: Iterable[Sequence[object]], formulas: Iterable[Sequence[object]], sheet: str, found: list[str]
+) -> Iterator[Sequence[object]]:
+    """The rows of values, noting every cell that holds a formula but no stored value (a workbook
+    written by a program that does not compute formulas): such a cell is not "empty" and must not
+    be reported as a missing element (issue 11 item 10)."""
+    for number, (row, row_formulas) in enumerate(zip(values, formulas, strict=False), start=1):
+        for index, formula in enumerate(row_formulas):
+            value = row[index] if index < len(row) else None
+            if value is None and isinstance(formula, str) and formula.startswith("="):
+                found.append(f"{sheet}!{_column_letter(index)}{number} {formula[:60]}")
+        yield row
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _read_xlsx(path: Path, label: str, catalogue: _Catalogue) -> None:
     book = _open_workbook(path, label)
+    formulas_book = _open_workbook(path, label, data_only=False)
+    formula_cells: list[str] = []
+    readers: list[Iterator[object]] = []  # closed explicitly: a half-read sheet keeps its zip member open
     try:
         sheets, skipped = _plan(book, catalogue.headers)
         if not sheets:
@@ -398,17 +438,84 @@ def _read_xlsx(path: Path, label: str, catalogue: _Catalogue) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for sheet in sheets:
-                rows = _Rows(book[sheet.name].iter_rows(min_row=1, values_only=True))
+                values = book[sheet.name].iter_rows(min_row=1, values_only=True)
+                formulas = formulas_book[sheet.name].iter_rows(min_row=1, values_only=True)
+                merged = _with_formulas(values, formulas, sheet.name, formula_cells)
+                readers += [merged, values, formulas]
+                rows = _Rows(merged)
                 catalogue.read(sheet.name, rows, sheet.kind, sheet.header_row)
     except LegacyError:
         raise
     except _BROKEN_XLSX as exc:
         raise _not_xlsx(label, exc) from exc
     finally:
+        for reader in readers:
+            close = getattr(reader, "close", None)
+            if close is not None:
+                close()
         book.close()
+        formulas_book.close()
+    if formula_cells:
+        raise LegacyError(
+            f"{label}: {len(formula_cells)} cell(s) hold a formula with no stored value (first: "
+            f"{formula_cells[0]}); open the workbook in Excel or LibreOffice and save it, so that the "
+            "values are stored",
+            code="legacy.formula_without_value",
+            path=label,
+            params={"file": label, "count": len(formula_cells), "cells": ", ".join(formula_cells[:20])},
+        )
+
+
+def _check_csv_bytes(path: Path, label: str) -> None:
+    """Refuse a CSV with a NUL byte or bytes that are not UTF-8, naming the line (issue 11 item 11).
+
+    Streamed in blocks with an incremental decoder: a hostile file without line breaks is never
+    held whole.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as fh:
+        head = fh.read(3)
+        if head != codecs.BOM_UTF8:
+            fh.seek(0)
+        while block := fh.read(1 << 16):
+            nul = block.find(b"\0")
+            pending = len(decoder.getstate()[0])
+            bad: int | None = None
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                bad = max(exc.start - pending, 0)
+            if nul >= 0 and (bad is None or nul <= bad):
+                _csv_refusal(label, line + block[:nul].count(b"\n"), "legacy.csv_nul", "a NUL byte")
+            if bad is not None:
+                _csv_refusal(
+                    label, line + block[:bad].count(b"\n"), "legacy.not_utf8", "bytes that are not UTF-8"
+                )
+            line += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            _csv_refusal(label, line, "legacy.not_utf8", "bytes that are not UTF-8")
+
+
+def _csv_refusal(label: str, line: int, code: str, problem: str) -> None:
+    message = f"{label} line {line}: {problem}; save the mục lục as a UTF-8 CSV"
+    if code == "legacy.csv_nul":
+        raise LegacyError(message, code="legacy.csv_nul", path=label, params={"file": label, "line": line})
+    raise LegacyError(message, code="legacy.not_utf8", path=label, params={"file": label, "line": line})
 
 
 def _read_csv(path: Path, label: str, catalogue: _Catalogue) -> None:
+    try:
+        _check_csv_bytes(path, label)
+    except OSError as exc:
+        raise LegacyError(
+            f"{label} cannot be read: {exc}",
+            code="legacy.not_spreadsheet",
+            path=label,
+            params={"file": label, "problem": str(exc)},
+        ) from exc
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             sample = fh.read(SNIFF_CHARS)
@@ -465,8 +572,11 @@ def looks_like_muc_luc(path: Path, headers: HeaderTable | None = None) -> bool:
     headers = headers or load_headers()
     try:
         if path.suffix.lower() == ".csv":
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                sample = fh.read(SNIFF_CHARS)
+            # read leniently: a mục lục with a NUL byte or a stray non-UTF-8 byte is still a mục lục,
+            # and reading it then refuses it naming the line, instead of a silent plain folder
+            with path.open("rb") as raw:
+                head = raw.read(SNIFF_CHARS)
+            sample = head.decode("utf-8-sig", errors="replace").replace("\0", "")
             lines = sample.splitlines()[:HEADER_SCAN_ROWS]
             rows = csv.reader(lines, delimiter=_delimiter(sample))
             return any(_header_like(row, headers) for row in rows)
@@ -475,7 +585,11 @@ def looks_like_muc_luc(path: Path, headers: HeaderTable | None = None) -> bool:
             return bool(_plan(book, headers)[0])
         finally:
             book.close()
-    except (LegacyError, OSError, UnicodeDecodeError, csv.Error, *_BROKEN_XLSX):
+    except LegacyError as exc:
+        # a workbook over the container limits may be a mục lục: reading it refuses it with the
+        # reason, rather than storing it unread as payload of a plain folder
+        return exc.code == "legacy.spreadsheet_too_large"
+    except (OSError, UnicodeDecodeError, csv.Error, *_BROKEN_XLSX):
         return False
 
 

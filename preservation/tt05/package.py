@@ -23,6 +23,13 @@ from preservation.findings import Finding, Severity
 from preservation.names import nfc
 from preservation.package import MetadataFile, MetadataRole, PackageKind, Submission
 from preservation.tt05.archival import document_ordinal
+from preservation.tt05.codes import (
+    CodeProblem,
+    characters_problem,
+    dossier_code_problem,
+    package_code_problem,
+    shipped_code_rules,
+)
 from preservation.tt05.ead import ParsedDescription, check_description, parse_description
 from preservation.tt05.model import (
     PACKAGE_VARIANT,
@@ -360,20 +367,53 @@ def _package_checks(
                 )
             )
         seen.setdefault(ordinal, doc.description.path)
-    file_code = package.get("fileCode") or package.get("arcFileCode")
+    rules = shipped_code_rules()
+    key = "fileCode" if package.get("fileCode") else "arcFileCode"
+    file_code = package.get(key)
+    if file_code:
+        if package.variant is Variant.HOSO_SIP:
+            problem = dossier_code_problem(file_code, rules)
+        elif package.variant is Variant.TAILIEU_SIP:
+            problem = package_code_problem(file_code, rules)
+        else:  # an AIP's code starts with the code of the archive that made it: characters only
+            problem = characters_problem(file_code, rules)
+        if problem is not None:
+            out.append(_code_finding(problem, f"{package.path}#{key}", package.path, file_code))
     for doc in documents:
         code = doc.description.get("docCode")
-        if file_code and code and not code.startswith(file_code):
+        if not code:
+            continue
+        problem = characters_problem(code, rules)
+        if problem is not None:
+            out.append(_code_finding(problem, f"{doc.description.path}#docCode", doc.description.path, code))
+        elif ptype.is_dossier and file_code and not code.startswith(f"{file_code}."):
+            # a SIP_tailieu's code names the submission, not a hồ sơ: its documents keep their own
             out.append(
                 Finding(
                     code="description.doc_code_prefix",
-                    severity=Severity.WARNING,
+                    severity=rules.doc_code_prefix,
                     where=f"{doc.description.path}#docCode",
                     message=f"docCode {code} does not start with the dossier code {file_code}",
                     params={"file": doc.description.path, "value": code, "file_code": file_code},
                 )
             )
     return out
+
+
+def _code_finding(problem: CodeProblem, where: str, file: str, value: str) -> Finding:
+    """A code that breaks ``config/tt05/codes.toml`` refuses the package (issue 11 item 22)."""
+    code = "description.code_structure"
+    if problem.kind == "characters":
+        code = "description.code_characters"
+    elif problem.kind == "year":
+        code = "description.code_year"
+    return Finding(
+        code=code,
+        severity=Severity.ERROR,
+        where=where,
+        message=f"code {value!r}: {problem.kind}: {problem.detail}",
+        params={"file": file, "value": value, **problem.params},
+    )
 
 
 def _match(description_name: str, kind: DocumentKind, payload: dict[str, str]) -> list[str]:

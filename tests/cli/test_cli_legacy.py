@@ -168,3 +168,21 @@ def test_export_with_one_bad_dossier_stores_nothing(
     assert "000.00.27.H02.2023.15.VT" in r.stderr and "mode" in r.stderr
     assert dossiers(database_url) == []
     assert json.loads(kholuu("aip", "list", "--json", env=env).stdout)["aips"] == []
+
+
+def test_item11_muc_luc_csv_with_a_nul_byte_is_refused_not_ingested_as_a_plain_folder(
+    env: dict[str, str],  # noqa: F811
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    from tests.preservation.test_hostile_muc_luc import _csv_with
+
+    path = _csv_with(tmp_path, 4, b"\x00")
+    r = kholuu("ingest", str(path.parent), "--json", env=env)
+    assert r.returncode == 3, r.stdout + r.stderr
+    error = json.loads(r.stdout)["error"]
+    assert error["code"] == "legacy.csv_nul"
+    assert error["params"]["line"] == 4 and error["path"] == "muc-luc.csv"
+    assert "muc-luc.csv, line 4" in error["message"]
+    assert dossiers(database_url) == []
+    assert json.loads(kholuu("aip", "list", "--json", env=env).stdout)["aips"] == []

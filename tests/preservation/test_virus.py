@@ -87,3 +87,30 @@ def test_file_over_the_size_limit_is_reported_unscanned(tmp_path: Path) -> None:
     assert result.infected == {}
     assert list(result.unscanned) == ["video.bin"]
     assert result.unscanned["video.bin"].startswith("Heuristics.Limits.Exceeded")
+
+
+def test_item20_eicar_20_zips_deep_is_unscanned_for_nesting_not_size(tmp_path: Path) -> None:
+    from preservation.virus import unscanned_reason
+    from tests.preservation.hostile_files import nested_zip
+
+    root = tmp_path / "sip"
+    root.mkdir()
+    (root / "deep.zip").write_bytes(nested_zip(20))
+    result = ClamAV(database=TEST_SIGNATURES).scan(root)
+    assert result.infected == {}
+    assert list(result.unscanned) == ["deep.zip"]
+    reason = unscanned_reason(result.unscanned["deep.zip"])
+    assert "nested" in reason and "size" not in reason
+
+
+def test_item20_eicar_in_a_passworded_inner_zip_is_not_clean(tmp_path: Path) -> None:
+    from preservation.virus import unscanned_reason
+    from tests.preservation.hostile_files import eicar_in_passworded_inner_zip
+
+    root = tmp_path / "sip"
+    root.mkdir()
+    (root / "ho-so.zip").write_bytes(eicar_in_passworded_inner_zip())
+    result = ClamAV(database=TEST_SIGNATURES).scan(root)
+    assert result.infected == {}
+    assert list(result.unscanned) == ["ho-so.zip"]
+    assert "encrypted" in unscanned_reason(result.unscanned["ho-so.zip"])
