@@ -20,6 +20,7 @@ import pytest
 import preservation
 import repository
 import workflows
+from preservation.container import ContainerLimitError
 from preservation.errors import (
     ChecksumMismatchError,
     ErrorKind,
@@ -95,6 +96,11 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     SystemFailure: lambda: SystemFailure.from_os_error(OSError(28, "No space left on device", "/data/x")),
     ReportError: lambda: ReportError("report failed"),
     ChromiumNotFound: lambda: ChromiumNotFound("no chromium", params={"tried": "chromium"}),
+    ContainerLimitError: lambda: ContainerLimitError(
+        "over a limit",
+        path="catalogue.xlsx",
+        params={"limit": "max_ratio", "value": 1000, "allowed": 100, "member": "xl/worksheets/sheet1.xml"},
+    ),
     FactsError: lambda: FactsError("metadata/preservation/kholuu-facts.json", "not UTF-8 JSON"),
     MetsReadError: lambda: MetsReadError("METS.xml", "not a METS document with an OBJID"),
     NoGoodCopy: lambda: NoGoodCopy(

@@ -533,7 +533,10 @@ def _read_csv(path: Path, label: str, catalogue: _Catalogue) -> None:
             f"{label} is not UTF-8 text: save the CSV as UTF-8",
             code="legacy.not_utf8",
             path=label,
-            params={"file": label},
+            params={
+                "file": label,
+                "line": "—",
+            },  # the streamed pre-check names the line; this is its fallback
         ) from exc
     except OSError as exc:
         raise LegacyError(
