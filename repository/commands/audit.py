@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from repository.catalog.db import upgrade
-from repository.cli import (
+from repository.commands.app import (
     EXIT_FAILED,
     EXIT_NOT_FOUND,
     EXIT_USAGE,

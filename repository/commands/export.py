@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from repository.catalog import queries
-from repository.cli import (
+from repository.commands.app import (
     App,
     current_app,
     handles_errors,

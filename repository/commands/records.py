@@ -32,7 +32,7 @@ from repository.catalog.records import (
     RetentionSchedule,
     SourceAgency,
 )
-from repository.cli import App, current_app, handles_errors, main
+from repository.commands.app import App, current_app, handles_errors, main
 
 
 class DayType(click.ParamType[date]):

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from repository.cli import EXIT_FAILED, current_app, handles_errors, main
+from repository.commands.app import EXIT_FAILED, current_app, handles_errors, main
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

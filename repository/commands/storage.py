@@ -10,7 +10,7 @@ import click
 
 from repository.catalog import queries
 from repository.catalog.db import upgrade
-from repository.cli import (
+from repository.commands.app import (
     CONFIG_TEMPLATE,
     EXIT_FAILED,
     EXIT_NOT_FOUND,

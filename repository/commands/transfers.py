@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from repository.catalog import queries
-from repository.cli import (
+from repository.commands.app import (
     EXIT_USAGE,
     App,
     current_app,

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
-from repository import cli
 from repository.catalog.db import make_engine
 from repository.cli import main
+from repository.commands import app as cli
 from tests.conftest import SAMPLES, cli_env
 
 KHOLUU = str(Path(sys.executable).parent / "kholuu")
