@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from preservation.names import fold
 from repository.catalog.records import AccessChange, AccessRestriction, Document, Dossier
-from repository.catalog.records_store import (
+from repository.catalog.records_core import (
     PUBLIC_MODE,
     VIETNAM_TZ,
     RecordNotFoundError,

@@ -28,7 +28,7 @@ from repository.catalog.records import (
     RetentionSchedule,
     SourceAgency,
 )
-from repository.catalog.records_store import (
+from repository.catalog.records_core import (
     MAINTENANCE_YEARS,
     OTHER_PERIOD,
     PERMANENT,

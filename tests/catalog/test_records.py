@@ -230,13 +230,21 @@ def test_the_columns_reports_filter_on_are_indexed(engine: Engine) -> None:
 
 
 def test_the_whole_records_api_is_importable_from_records_store() -> None:
-    """records_access and records_import build on records_store, which gives out their names too
-    (callers import everything from records_store)."""
-    from repository.catalog import records_access, records_import
+    """records_core, records_access and records_import build on each other in that order only;
+    records_store gives out every public name of the three (callers import from it)."""
+    import inspect
 
-    for name, module in store._ELSEWHERE.items():
-        source = records_access if module.endswith("access") else records_import
-        assert getattr(store, name) is getattr(source, name), name
+    from repository.catalog import records_access, records_core, records_import
+
+    for module in (records_core, records_access, records_import):
+        for name, value in vars(module).items():
+            defined_here = (
+                inspect.isfunction(value) or inspect.isclass(value)
+            ) and value.__module__ == module.__name__
+            if not name.startswith("_") and defined_here:
+                assert getattr(store, name) is value, name
+    for name in store.__all__:
+        assert getattr(store, name) is not None, name
     with pytest.raises(AttributeError):
         store.no_such_name  # noqa: B018
 
