@@ -7,7 +7,7 @@ from setuptools import find_packages, setup
 
 setup(
     packages=[
-        *find_packages(include=["preservation*", "repository*", "workflows*"]),
+        *find_packages(include=["entrypoints*", "preservation*", "repository*", "workflows*"]),
         "kholuu_config",
         "kholuu_migrations",
     ],

@@ -164,7 +164,7 @@ def bench_due(args: argparse.Namespace) -> None:
 
     from repository.catalog.db import make_engine, session_factory, upgrade
     from repository.catalog.models import Aip, AipStatus, Copy, CopyStatus, File, FileRole
-    from workflows.audit import due_copies
+    from workflows.custody.audit import due_copies
 
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         engine = make_engine(f"sqlite:///{tmp}/big.sqlite3")

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from repository.catalog.db import make_engine, session_factory, upgrade  # noqa: E402
 from repository.settings import load_settings  # noqa: E402
 from repository.storage.locations import open_locations  # noqa: E402
-from workflows.ingest import ingest  # noqa: E402
+from workflows.ingest.pipeline import ingest  # noqa: E402
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ sentence for logs and developers.
 
 This module is the bottom layer: ``preservation``, ``repository`` and ``workflows`` all import it,
 and it imports nothing of ours. The table from kind to exit code and HTTP status is not here
-(domain errors know nothing about HTTP): it is ``repository/errors.py``.
+(domain errors know nothing about HTTP): it is ``entrypoints/errors.py``.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ import pytest
 import preservation
 import repository
 import workflows
+from entrypoints.errors import ANSWERS, SystemFailure, exit_code, http_status
+from entrypoints.web.params import BadParameter
 from preservation.container import ContainerLimitError
 from preservation.errors import (
     ChecksumMismatchError,
@@ -44,19 +46,17 @@ from repository.catalog.journal import JournalError
 from repository.catalog.models import JobStatus
 from repository.catalog.queries import NotFoundError
 from repository.catalog.records_store import RecordNotFoundError, RecordsError
-from repository.errors import ANSWERS, SystemFailure, exit_code, http_status
 from repository.i18n import Translator, UnfilledPlaceholder, placeholders, strict, template
 from repository.reports.fixity import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
 from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
-from repository.web.params import BadParameter
-from workflows.export_dip import ExportError
-from workflows.rebuild import RebuildError
-from workflows.retrieve import RetrieveError
-from workflows.runner import Refusal, StepFailed
-from workflows.transfers import KINDS, TransferError
-from workflows.update import UpdateError
+from workflows.access.dip import ExportError
+from workflows.custody.rebuild import RebuildError
+from workflows.custody.retrieve import RetrieveError
+from workflows.custody.update import UpdateError
+from workflows.jobs.runner import Refusal, StepFailed
+from workflows.records.transfers import KINDS, TransferError
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (preservation, repository, workflows)

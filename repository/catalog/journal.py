@@ -26,7 +26,7 @@ storage root, before the transaction commits:
 Why a journal rather than a new AIP version per decision: agencies, phông, plans, declared totals
 and rejected transfers belong to no AIP; and a new OCFL version for each restriction would rewrite
 the package METS for a catalog fact. The next AIP version still carries the events since the last
-one (``workflows.update``). Known limit: an entry is written before the database commit, so a
+one (``workflows.custody.update``). Known limit: an entry is written before the database commit, so a
 commit that fails after the entry landed (the database server lost at that instant) leaves an
 entry for a change that was not made; the rebuild then restores that change.
 

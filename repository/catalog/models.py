@@ -68,7 +68,8 @@ class Agent(Base):
 
 
 class Job(Base):
-    """One run of a long action (kind: ingest, update, audit, replication, export): workflows/jobs.py."""
+    """One run of a long action (kind: ingest, update, audit, replication, export):
+    workflows/jobs/envelope.py."""
 
     __tablename__ = "job"
 

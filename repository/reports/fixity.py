@@ -4,7 +4,7 @@ ISO 16363 §4.4.1.2 asks a repository to monitor the integrity of its AIPs activ
 detect bit corruption or loss; this report is the evidence an auditor reads: what was checked in
 a period, how much of the holdings was checked within the fixity cycle, every failure with what
 was done about it, and the incidents still open. The data is built from the catalog by
-:func:`workflows.fixity_report.build_fixity_report`; here it is only shaped and rendered, so that
+:func:`workflows.custody.fixity_report.build_fixity_report`; here it is only shaped and rendered, so that
 the HTML, CSV and JSON renderings show the same values, and each carries the report's digest
 (SHA-256 of the canonical JSON of the data) so that a printed copy can be matched to the system.
 """

@@ -26,8 +26,8 @@ from repository.storage.locations import Location, open_locations
 from repository.storage.ocfl import ROOT_PREFIX
 from tests import s3 as s3test
 from tests.conftest import SAMPLES, write_home_config
-from workflows.audit import AuditOptions, acknowledge_incident, run_audit
-from workflows.ingest import ingest
+from workflows.custody.audit import AuditOptions, acknowledge_incident, run_audit
+from workflows.ingest.pipeline import ingest
 
 PAYLOAD = "representations/rep1/data/"
 

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
+from entrypoints.cli import app as cli
+from entrypoints.cli.main import main
 from repository.catalog.db import make_engine
-from repository.cli import main
-from repository.commands import app as cli
 from tests.conftest import SAMPLES, cli_env
 
 KHOLUU = str(Path(sys.executable).parent / "kholuu")
@@ -132,7 +132,7 @@ def test_issue11_item8_an_uncoded_failure_shows_its_cause(
 ) -> None:
     """``Lỗi nội bộ: {message}``: a step that raises an exception nobody coded (like Pillow's
     ``TypeError: Missing dimensions``) is named with its cause, in the error and in the job."""
-    import workflows.ingest_steps as steps
+    import workflows.ingest.steps as steps
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise TypeError("Missing dimensions")
@@ -208,7 +208,7 @@ def test_issue11_item9_full_disk_is_an_error_not_a_traceback(
     kholuu: Kholuu, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The CLI side of a full disk under the home: the file and the reason, exit code 1."""
-    import workflows.ingest as ingest_module
+    import workflows.ingest.pipeline as ingest_module
 
     where = str(tmp_path / "home" / "work" / "x")
 

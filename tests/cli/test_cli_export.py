@@ -15,13 +15,13 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select
 
+from entrypoints.cli import app as cli
+from entrypoints.cli.main import main
 from preservation.tt05.model import doc_code
 from preservation.tt05.tables import load_tables
 from repository.catalog.db import make_engine, session_factory
 from repository.catalog.records import Dossier
 from repository.catalog.records_store import restrict
-from repository.cli import main
-from repository.commands import app as cli
 from tests.tt05 import FILE_CODE, build_sample_sip
 from tests.workflows.test_export import DOCUMENTS, OPEN_PDF
 

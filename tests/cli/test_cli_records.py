@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
+from entrypoints.cli import app as cli
+from entrypoints.cli.main import main
 from repository.catalog.db import make_engine, session_factory
-from repository.cli import main
-from repository.commands import app as cli
 from tests.catalog.test_records import (
     DOC_DECISION,
     DOSSIER_CODE,

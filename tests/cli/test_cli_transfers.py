@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
+from entrypoints.cli import app as cli
+from entrypoints.cli.main import main
 from repository.catalog.db import make_engine, session_factory
 from repository.catalog.records_store import add_agency, set_declared_total
-from repository.cli import main
-from repository.commands import app as cli
 from tests.workflows.test_transfers import at, make_aip, make_dossier
 
 A = "H49.01"

@@ -15,7 +15,7 @@ from preservation.tt05.mapping import LegacyError
 from preservation.tt05.muc_luc import looks_like_muc_luc, read_muc_luc
 from preservation.tt05.tables import Tables, load_tables
 from tests.preservation.test_tt05_legacy import MUC_LUC_FILES, write_csv, write_xlsx
-from workflows.legacy import detect
+from workflows.ingest.legacy import detect
 
 
 @pytest.fixture(scope="module")

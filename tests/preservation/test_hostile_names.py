@@ -15,7 +15,7 @@ from preservation.errors import UnsafePackageError
 from preservation.names import portable_path_problem, windows_problem
 from preservation.quarantine import copy_tree, receive
 from preservation.safepath import UnpackLimits
-from workflows.export import ExportError, _write_zip
+from workflows.access.export import ExportError, _write_zip
 
 
 class _RawInfo(zipfile.ZipInfo):

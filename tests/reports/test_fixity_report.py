@@ -52,9 +52,9 @@ from repository.storage.backend import join_key
 from repository.storage.locations import open_locations
 from repository.storage.ocfl import ROOT_PREFIX
 from tests.conftest import SAMPLES, write_home_config
-from workflows.audit import AuditOptions, run_audit
-from workflows.fixity_report import build_fixity_report
-from workflows.ingest import ingest
+from workflows.custody.audit import AuditOptions, run_audit
+from workflows.custody.fixity_report import build_fixity_report
+from workflows.ingest.pipeline import ingest
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
@@ -344,7 +344,8 @@ def test_series_counts_the_archives_days(sessions: sessionmaker[Session]) -> Non
 
 def test_objects_checked_counts_checks_that_read_the_object(sessions: sessionmaker[Session]) -> None:
     """An audit's or a verify's event counts (even when the copy was checked again since); an
-    ingest's does not, nor a check that could not reach the copy (as workflows/audit.py records it)."""
+    ingest's does not, nor a check that could not reach the copy (as workflows/custody/audit.py
+    records it)."""
     with sessions.begin() as s:
         s.add_all([_aip(aip, aip[5:9], AipStatus.STORED, 1) for aip in (A, B, C, D)])
         s.add(_ingest_job("j"))
@@ -544,7 +545,7 @@ def test_pdf_without_chromium_names_what_is_missing(report: FixityReport, tmp_pa
 
 
 def test_report_of_real_audits(home: Path, database_url: str, tmp_path: Path) -> None:
-    """End to end with workflows/audit.py: ingest, a clean audit, a flipped byte and a stray file
+    """End to end with workflows/custody/audit.py: ingest, a clean audit, a flipped byte and a stray file
     in the second copy, a second audit that repairs them; the report counts exactly that."""
     locations = (
         f'[[storage.locations]]\nname = "{name}"\nrole = "{role}"\nbackend = "local"\n'

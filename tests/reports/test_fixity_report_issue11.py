@@ -16,10 +16,10 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.web import create_app
 from repository.i18n import Translator
 from repository.reports.fixity import render_html
 from repository.settings import Settings
-from repository.web import create_app
 from tests.conftest import cli_env
 from tests.reports.test_fixity_report import C, build, seed
 

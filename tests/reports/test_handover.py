@@ -23,7 +23,7 @@ from repository.reports.fixity import ChromiumNotFound
 from repository.reports.handover import Handover, HandoverDossier, render_html
 from repository.settings import Settings
 from tests.workflows.test_transfers import at, make_aip, make_dossier
-from workflows import transfers as tr
+from workflows.records import transfers as tr
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(

@@ -36,6 +36,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.web import create_app
 from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.catalog.models import AuditFinding, AuditRun, Copy, CopyStatus, Incident
 from repository.catalog.records_store import add_agency, set_declared_total
@@ -43,7 +44,6 @@ from repository.i18n import Translator
 from repository.reports.fixity import raw, run_chromium
 from repository.settings import Settings, load_settings
 from repository.storage.locations import open_locations
-from repository.web import create_app
 from tests.conftest import cli_env, write_home_config
 from tests.workflows.test_transfers import at, make_aip, make_dossier, make_transfer
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from repository.catalog.models import Job
 from repository.settings import Settings
 from repository.storage.locations import open_locations
-from workflows.ingest import IngestOptions, IngestResult, ingest
+from workflows.ingest.pipeline import IngestOptions, IngestResult, ingest
 
 
 @pytest.fixture

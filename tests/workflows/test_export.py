@@ -39,7 +39,7 @@ from repository.catalog.records_store import restrict
 from repository.settings import Settings
 from tests.tt05 import FILE_CODE, TITLE, build_sample_sip, dossier_records, valid_values
 from tests.workflows.conftest import Ingest
-from workflows.export import AccessRequest, ErrorKind, ExportError, ExportFormat, export_aip
+from workflows.access.export import AccessRequest, ErrorKind, ExportError, ExportFormat, export_aip
 
 METS = {"mets": "http://www.loc.gov/METS/", "csip": "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"}
 DIP_PROFILE = "https://earkdip.dilcis.eu/profile/E-ARK-DIP.xml"

@@ -207,7 +207,7 @@ def test_archive_bomb_refused(ready: tuple[Settings, sessionmaker[Session]], tmp
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("zeros.bin", b"\0" * (16 << 20))
-    from workflows.ingest import ingest
+    from workflows.ingest.pipeline import ingest
 
     result = ingest(tight, sessions, bomb)
     assert result.status is JobStatus.REFUSED
@@ -325,7 +325,7 @@ def test_a_failing_second_location_rolls_back_the_first(
     foreign = tmp_path / "second"
     (foreign / "ocfl-root").mkdir(parents=True)
     (foreign / "ocfl-root" / "someone-elses-file.txt").write_text("not ours")
-    from workflows.ingest import ingest
+    from workflows.ingest.pipeline import ingest
 
     sip = tmp_path / "sip"
     sip.mkdir()
@@ -346,8 +346,8 @@ def test_a_location_that_is_down_queues_its_copy_until_sync(
     settings, sessions = ready
     mount = tmp_path / "usb-disk"
     two = with_second_location(settings, mount / "kholuu")
-    from workflows.ingest import ingest
-    from workflows.replication import sync_pending
+    from workflows.custody.replication import sync_pending
+    from workflows.ingest.pipeline import ingest
 
     sip = tmp_path / "sip"
     sip.mkdir()
@@ -390,7 +390,7 @@ def test_a_location_that_is_down_queues_its_copy_until_sync(
     assert open_locations(two)[1].store.inventory(result.aip_id) == first
     assert sync_pending(two, sessions) == []
 
-    from workflows.verify import verify_aip
+    from workflows.custody.verify import verify_aip
 
     report = verify_aip(two, sessions, result.aip_id)
     assert report.ok and [loc.name for loc in report.locations] == ["primary", "second"]
@@ -403,7 +403,7 @@ def test_no_reachable_location_fails_the_ingest_and_keeps_the_sip(
     from dataclasses import replace
 
     from repository.settings import StorageLocation, StorageSettings
-    from workflows.ingest import ingest
+    from workflows.ingest.pipeline import ingest
 
     gone = StorageLocation(name="gone", backend="local", path=str(tmp_path / "unmounted"))
     only_gone = replace(settings, storage=StorageSettings(locations=(gone,)))
@@ -441,9 +441,9 @@ def test_an_update_never_publishes_out_of_order_on_a_location_that_is_behind(
     mount = tmp_path / "usb"
     (mount / "kholuu").mkdir(parents=True)
     two = with_second_location(settings, mount / "kholuu")
-    from workflows.ingest import ingest
-    from workflows.replication import sync_pending
-    from workflows.update import add_metadata
+    from workflows.custody.replication import sync_pending
+    from workflows.custody.update import add_metadata
+    from workflows.ingest.pipeline import ingest
 
     sip = tmp_path / "sip"
     sip.mkdir()

@@ -20,8 +20,8 @@ from tests.preservation.test_hostile_characterize import broken_files
 from tests.preservation.test_hostile_names import zip_of
 from tests.tt05 import DATA, dossier_records, write_sip
 from tests.workflows.conftest import Ingest, job_row
-from workflows.ingest import IngestResult, ingest
-from workflows.runner import error_records
+from workflows.ingest.pipeline import IngestResult, ingest
+from workflows.jobs.runner import error_records
 
 
 def test_item05_ingest_with_one_malformed_tiff_succeeds_with_a_finding(

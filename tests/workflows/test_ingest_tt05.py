@@ -39,8 +39,8 @@ from tests.tt05 import (
 )
 from tests.workflows.conftest import Ingest, job_row
 from tests.workflows.test_ingest import check_package, export, stored_objects
-from workflows.export import ExportFormat, export_aip
-from workflows.export_dip import AccessRequest
+from workflows.access.dip import AccessRequest
+from workflows.access.export import ExportFormat, export_aip
 
 EARK_MINIMAL = ROOT / "tests/data/eark-sip/minimal"
 

@@ -16,7 +16,7 @@ from repository.catalog.records import Dossier
 from repository.settings import Settings
 from tests.tt05 import DATA, FILE_CODE, build_sample_sip
 from tests.workflows.conftest import Ingest, job_row
-from workflows import ingest_claims
+from workflows.ingest import claims as ingest_claims
 
 
 @pytest.fixture

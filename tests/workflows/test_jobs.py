@@ -26,7 +26,7 @@ from repository.storage.locations import open_locations
 from tests.conftest import cli_env
 from tests.workflows.conftest import Ingest, job_row
 from tests.workflows.test_ingest import with_second_location
-from workflows.jobs import SOFTWARE_NAME, Workflow, workflow_agent
+from workflows.jobs.envelope import SOFTWARE_NAME, Workflow, workflow_agent
 
 KHOLUU = str(Path(sys.executable).parent / "kholuu")
 
@@ -77,7 +77,7 @@ def test_every_workflow_is_its_own_agent() -> None:
 def test_a_fixity_check_names_the_audit_not_the_ingest(
     run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
 ) -> None:
-    from workflows.audit import AuditOptions, run_audit
+    from workflows.custody.audit import AuditOptions, run_audit
 
     settings, sessions = ready
     result = run_ingest(small_sip(tmp_path))
@@ -94,8 +94,8 @@ def test_a_fixity_check_names_the_audit_not_the_ingest(
 def test_a_queued_copy_names_the_replication(
     ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
 ) -> None:
-    from workflows.ingest import ingest
-    from workflows.replication import sync_pending
+    from workflows.custody.replication import sync_pending
+    from workflows.ingest.pipeline import ingest
 
     settings, sessions = ready
     mount = tmp_path / "usb-disk"
@@ -121,7 +121,7 @@ def test_an_update_names_the_update_in_the_new_version(
 ) -> None:
     from preservation.aip_update import PREMIS_REL
     from preservation.premis_read import read_premis
-    from workflows.update import add_metadata
+    from workflows.custody.update import add_metadata
 
     settings, sessions = ready
     aip_id, meta = ingested_and_metadata(run_ingest, tmp_path)
@@ -142,7 +142,7 @@ def test_a_failed_update_writes_its_job_and_error_rows(
 ) -> None:
     """The only stored copy differs from the catalog: the update stops, the job says failed and
     why, and the AIP still has one version."""
-    from workflows.update import UpdateError, add_metadata
+    from workflows.custody.update import UpdateError, add_metadata
 
     settings, sessions = ready
     aip_id, meta = ingested_and_metadata(run_ingest, tmp_path)
@@ -177,7 +177,7 @@ def test_ctrl_c_during_an_update_ends_the_job_interrupted(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import workflows.update as update
+    import workflows.custody.update as update
 
     settings, sessions = ready
     aip_id, meta = ingested_and_metadata(run_ingest, tmp_path)
@@ -221,7 +221,7 @@ def test_full_disk_during_ingest_fails_the_job_and_stores_nothing(
     quarantine, and the catalog write recording that failure fails too. The job must end failed
     (not stay "running"), with an error row naming the full disk, and nothing stored."""
     from preservation.safepath import SafeWriter
-    from workflows.ingest import ingest
+    from workflows.ingest.pipeline import ingest
 
     settings, sessions = ready
 
@@ -355,8 +355,8 @@ from pathlib import Path
 from repository.catalog.db import make_engine, session_factory
 from repository.settings import load_settings
 from repository.storage.locations import open_locations
-import workflows.ingest_steps as steps
-from workflows.ingest import ingest
+import workflows.ingest.steps as steps
+from workflows.ingest.pipeline import ingest
 
 home, url, sip = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 settings = load_settings(home, environ={}, overrides={"catalog": {"url": url}})
@@ -394,7 +394,7 @@ def test_sigterm_during_an_ingest_ends_the_job_interrupted(
 def test_an_export_is_a_job_and_names_the_export(
     run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path
 ) -> None:
-    from workflows.export import ExportFormat, export_aip
+    from workflows.access.export import ExportFormat, export_aip
 
     settings, sessions = ready
     result = run_ingest(small_sip(tmp_path))
@@ -415,8 +415,8 @@ def test_a_dead_audit_run_is_ended_by_the_next_start(
     """An audit whose process died (its lock is free) no longer says "running" once the next job
     starts: the job is interrupted and the audit run failed, naming the dead process."""
     from repository.catalog.models import AuditRun
-    from workflows.audit import AuditOptions, run_audit
-    from workflows.recovery import recover_interrupted
+    from workflows.custody.audit import AuditOptions, run_audit
+    from workflows.jobs.recovery import recover_interrupted
 
     settings, sessions = ready
     assert run_ingest(small_sip(tmp_path)).status is JobStatus.COMPLETED

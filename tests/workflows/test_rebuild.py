@@ -45,9 +45,9 @@ from repository.storage.ocfl_inventory import json_bytes, sidecar_bytes
 from tests.conftest import SAMPLES, cli_env, postgres_schema
 from tests.workflows.conftest import Ingest
 from tests.workflows.test_ingest import assert_ocfl_valid, storage_root, with_second_location
-from workflows.rebuild import RebuildOutcome, rebuild_catalog
-from workflows.replication import sync_pending
-from workflows.verify import verify_aip
+from workflows.custody.rebuild import RebuildOutcome, rebuild_catalog
+from workflows.custody.replication import sync_pending
+from workflows.custody.verify import verify_aip
 
 SAMPLE_NAMES = ("sip-folder-quyet-dinh", "sip-bag-cong-van", "sip-zip-bao-cao.zip")
 Catalog = tuple[Settings, sessionmaker[Session]]
@@ -530,7 +530,7 @@ def test_facts_come_from_the_package_not_from_event_wording(
     """Issue 10: the package kind used to be read back by matching the English detail of the
     validation event; worded otherwise (translated, say), it was lost. The facts file keeps it."""
     from preservation.package import PackageKind
-    from workflows import ingest_steps
+    from workflows.ingest import steps as ingest_steps
 
     for kind in PackageKind:
         monkeypatch.setitem(ingest_steps.PACKAGE_VALIDATION_DETAIL, kind, f"Đã đọc gói ({kind.value})")
@@ -588,7 +588,7 @@ def test_the_next_version_of_a_package_without_facts_adds_them(
     from preservation.aip import _Builder
     from preservation.facts import FACTS_PATH, read_facts
     from repository.storage.errors import NotFound
-    from workflows.update import add_metadata
+    from workflows.custody.update import add_metadata
 
     settings, sessions = ready
     monkeypatch.setattr(_Builder, "_write_facts", lambda *_: None)

@@ -36,9 +36,9 @@ from tests.tt05 import DATA, FILE_CODE, ORGAN_ID, build_sample_sip, dossier_reco
 from tests.workflows.test_ingest import storage_root
 from tests.workflows.test_rebuild import _another_database, fresh  # noqa: F401  (the fixture)
 from tests.workflows.test_s3_locations import bucket  # noqa: F401  (the fixture)
-from workflows import transfers as tr
-from workflows.ingest import IngestOptions, ingest
-from workflows.rebuild import rebuild_catalog
+from workflows.custody.rebuild import rebuild_catalog
+from workflows.ingest.pipeline import IngestOptions, ingest
+from workflows.records import transfers as tr
 
 Catalog = tuple[Settings, sessionmaker[Session]]
 SECOND_CODE = f"{ORGAN_ID}.2024.02.XD"

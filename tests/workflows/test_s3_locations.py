@@ -25,7 +25,7 @@ from repository.storage.backend import digest_key
 from repository.storage.locations import open_locations
 from tests import s3 as s3test
 from tests.conftest import SAMPLES, cli_env, write_home_config
-from workflows.ingest import ingest
+from workflows.ingest.pipeline import ingest
 
 KHOLUU = str(Path(sys.executable).parent / "kholuu")
 
@@ -295,7 +295,7 @@ def test_s3_going_down_in_the_middle_of_writing_the_aip(
     s3 = open_locations(settings)[1]
     assert list(s3.store.list_objects()) == [] and s3.store.incomplete_objects() == []
     assert list(s3.backend.iter_keys("deposit")) != []  # the cut-off staging is still there
-    from workflows.replication import sync_pending
+    from workflows.custody.replication import sync_pending
 
     assert [o.outcome for o in sync_pending(settings, sessions)] == ["stored"]
     assert list(s3.backend.iter_keys("deposit")) == []

@@ -31,8 +31,8 @@ from repository.catalog.records import (
 from repository.catalog.records_store import add_agency, set_declared_total
 from repository.settings import RecordsSettings, Settings, SettingsError, load_settings
 from tests.conftest import write_home_config
-from workflows import transfers as tr
-from workflows.deadlines import (
+from workflows.records import transfers as tr
+from workflows.records.deadlines import (
     DeadlineStatus,
     add_months,
     add_working_days,
@@ -102,7 +102,7 @@ def make_dossier(
 ) -> Dossier:
     """A dossier row as the ingest registers it; ``documents`` are dicts of Document columns.
 
-    As ``workflows.ingest`` writes it: without a transfer the archive took the records when the AIP
+    As ``workflows.ingest.pipeline`` writes it: without a transfer the archive took the records when the AIP
     was stored (``accepted_at`` = ``received``, the ingest time); under ``kholuu ingest
     --transfer`` (``transfer=True``) they are received, not accepted, until the decision.
     ``end_date`` is the date as the description wrote it ("2021", "12/2021", "15/12/2021"), and

@@ -25,7 +25,7 @@ from repository.storage.locations import open_locations
 from tests.conftest import SAMPLES
 from tests.tt05 import DATA, ORGAN_ID, dossier_records, write_sip
 from tests.workflows.conftest import Ingest
-from workflows.update import add_metadata
+from workflows.custody.update import add_metadata
 
 PACKAGE_PREMIS = "metadata/preservation/PREMIS.xml"
 
@@ -80,7 +80,7 @@ def test_an_old_tt05_package_gets_the_facts_a_new_ingest_writes(
     from preservation.tt05.tables import load_tables
     from repository.catalog.records_import import add_agency
     from tests.tt05 import build_sample_sip
-    from workflows.ingest import IngestOptions, ingest
+    from workflows.ingest.pipeline import IngestOptions, ingest
 
     settings, sessions = ready
     with sessions.begin() as s:

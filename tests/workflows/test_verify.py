@@ -16,8 +16,8 @@ from repository.storage.backend import join_key
 from repository.storage.locations import open_locations
 from repository.storage.ocfl import ROOT_PREFIX
 from tests.workflows.conftest import Ingest
-from workflows.audit import AuditOptions, run_audit
-from workflows.verify import verify_aip
+from workflows.custody.audit import AuditOptions, run_audit
+from workflows.custody.verify import verify_aip
 
 
 def stored_aip(run_ingest: Ingest, tmp_path: Path) -> str:

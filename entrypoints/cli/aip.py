@@ -1,0 +1,248 @@
+"""``kholuu aip``: list, show, verify, fetch and add metadata to stored AIPs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from entrypoints.cli.app import (
+    current_app,
+    handles_errors,
+    main,
+)
+from entrypoints.errors import (
+    EXIT_FAILED,
+)
+from repository.catalog import queries
+
+# --------------------------------------------------------------------------- aip
+
+
+@main.group()
+def aip() -> None:
+    """Archival packages: list, show, verify, fetch."""
+
+
+@aip.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def aip_list(as_json: bool) -> None:
+    """List the stored AIPs."""
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        rows = queries.aip_list(session)
+    if as_json:
+        app.emit({"aips": rows, "count": len(rows)})
+        return
+    t = app.t
+    if not rows:
+        click.echo(t.text("cli.aip.none"))
+    for r in rows:
+        click.echo(
+            f"{r['aip_id']}  {r['status']:<8} {r['files']:>6} {t.label('files')} "
+            f"{r['bytes']:>12} B  {r['label']}"
+        )
+
+
+@aip.command("show")
+@click.argument("aip_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def aip_show(aip_id: str, as_json: bool) -> None:
+    """Show an AIP: its files (path, size, SHA-256, PUID, format) and its PREMIS events."""
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        detail = queries.aip_detail(session, queries.resolve_aip_id(session, aip_id))
+        detail["records"] = _records_of(session, detail["aip_id"])
+    if as_json:
+        app.emit(detail)
+        return
+    t = app.t
+    click.echo(f"{detail['aip_id']}  {detail['status']}  {detail['label']}")
+    for r in detail["records"]:
+        click.echo(f"  {t.text('cli.aip.dossier', r)}")
+        if r["superseded_by"]:
+            click.echo(f"    {t.text('cli.aip.superseded_by', r)}")
+        if r["supersedes"]:
+            click.echo(f"    {t.text('cli.aip.supersedes', r)}")
+        for d in r["documents"]:
+            files = ", ".join(d["files"])
+            click.echo(f"    {d['ordinal']:>3}. {d['doc_code']}  {d['title']}  [{d['mode_label']}]  {files}")
+    click.echo(
+        f"  {t.label('source')}: {detail['source_name']} ({detail['package_kind']}, {detail['container']})"
+    )
+    for c in detail["copies"]:
+        click.echo(
+            f"  {t.label('location')} {c['location']} v{c['version']}: {c['status']} {c['object_path']}"
+        )
+    click.echo(f"  {t.label('files')}:")
+    for f in detail["files"]:
+        if f["role"] != "original":
+            continue
+        fmt = f"{f['puid']} {f['format_name'] or ''} {f['format_version'] or ''}".strip()
+        click.echo(f"    {f['path']}  {f['size']} B  sha256:{f['sha256']}  {fmt}  [{f['validity']}]")
+    click.echo(f"  {t.label('events')}: {len(detail['events'])}")
+    for e in detail["events"]:
+        if len(e["objects"]) == 1 and e["objects"][0] != detail["aip_id"]:
+            continue  # per-file events: see --json
+        click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail']}")
+
+
+def _supersession(session: Any, dossier: Any) -> dict[str, Any]:
+    """Which AIP holds this hồ sơ now if a re-submission replaced it, and which AIPs it replaced
+    (``kholuu ingest --supersedes``)."""
+    from sqlalchemy import select
+
+    from repository.catalog.records import Dossier
+
+    later = session.get(Dossier, dossier.superseded_by_id) if dossier.superseded_by_id else None
+    earlier = session.scalars(select(Dossier.aip_id).where(Dossier.superseded_by_id == dossier.id)).all()
+    return {"superseded_by": later.aip_id if later else None, "supersedes": sorted(earlier)}
+
+
+def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
+    """The hồ sơ and tài liệu an AIP carries (TT 05 packages), with code-list labels."""
+    from preservation.tt05.tables import shipped_tables as tt05_tables
+    from repository.catalog.records_store import dossiers_for_aip
+
+    dossiers = dossiers_for_aip(session, aip_id)
+    if not dossiers:
+        return []
+    tables = tt05_tables()
+    lang = current_app().settings.ui.language
+    out = []
+    for d in dossiers:
+        out.append(
+            {
+                "code": d.code,
+                "title": d.title,
+                "package_type": d.package_type,
+                "source": d.source,
+                "maintenance": d.maintenance,
+                "maintenance_label": tables.label("maintenance", d.maintenance, lang),
+                "mode": d.mode,
+                "mode_label": tables.label("mode", d.mode, lang),
+                "start_date": d.start_date,
+                "end_date": d.end_date,
+                "description_path": d.description_path,
+                **_supersession(session, d),
+                "documents": [
+                    {
+                        "ordinal": doc.ordinal,
+                        "kind": doc.kind,
+                        "doc_code": doc.doc_code,
+                        "title": doc.title,
+                        "issued_date": doc.issued_date,
+                        "mode": doc.mode,
+                        "mode_label": tables.label("mode", doc.mode, lang),
+                        "description_path": doc.description_path,
+                        "files": [f.path for f in doc.files],
+                    }
+                    for doc in d.documents
+                ],
+            }
+        )
+    return out
+
+
+@aip.command("verify")
+@click.argument("aip_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def aip_verify(aip_id: str, as_json: bool) -> None:
+    """Re-read every stored copy of an AIP and compare with the recorded digests."""
+    from workflows.custody.verify import verify_aip
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        resolved = queries.resolve_aip_id(session, aip_id)
+    report = verify_aip(app.settings, app.sessions, resolved)
+    if as_json:
+        app.emit(report.as_dict())
+    else:
+        t = app.t
+        click.echo(t.text("cli.verify.ok" if report.ok else "cli.verify.failed", report.as_dict()))
+        for loc in report.locations:
+            state = "OK" if not loc.problems else f"{len(loc.problems)} {t.label('problems')}"
+            click.echo(
+                f"  {t.label('location')} {loc.name}: {loc.files} {t.label('files')}, {loc.bytes} B — {state}"
+            )
+            for p in loc.problems:
+                click.echo(f"    - {p['code']} {p['path']}: {p['message']}")
+    if not report.ok:
+        raise SystemExit(EXIT_FAILED)
+
+
+@aip.command("fetch")
+@click.argument("aip_id")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="Folder to copy the AIP into."
+)
+@click.option("--version", "version", type=int, default=None, help="OCFL version (default: the latest).")
+@click.option("--location", "location", default=None, help="Storage location to read from.")
+@click.option(
+    "--by",
+    "by",
+    default="",
+    metavar="NAME",
+    help="Who takes the copy (default: login name; required, "
+    "with --reason, for an AIP holding records that are not public).",
+)
+@click.option(
+    "--reason", "reason", default="", metavar="TEXT", help="Why the copy is taken (kept in the event)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def aip_fetch(
+    aip_id: str, out: Path, version: int | None, location: str | None, by: str, reason: str, as_json: bool
+) -> None:
+    """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file; recorded as a
+    PREMIS dissemination event naming who took it."""
+    from workflows.custody.retrieve import fetch_aip
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        resolved = queries.resolve_aip_id(session, aip_id)
+    result = fetch_aip(
+        app.settings,
+        app.sessions,
+        resolved,
+        out,
+        version=version,
+        location=location,
+        by=by,
+        reason=reason,
+    )
+    if as_json:
+        app.emit(result)
+    else:
+        click.echo(app.t.text("cli.fetch.done", result))
+
+
+@aip.command("add-metadata")
+@click.argument("aip_id")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--reason", default="", help="Why the metadata is added (kept in the PREMIS event).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def aip_add_metadata(aip_id: str, file: Path, reason: str, as_json: bool) -> None:
+    """Add FILE as descriptive metadata: a new AIP version; earlier versions stay unchanged."""
+    from workflows.custody.update import add_metadata
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        resolved = queries.resolve_aip_id(session, aip_id)
+    result = add_metadata(app.settings, app.sessions, resolved, file, reason=reason)
+    if as_json:
+        app.emit(result.as_dict())
+    else:
+        click.echo(app.t.text("cli.aip.updated", result.as_dict()))
+        for name, reason_text in result.pending.items():
+            click.echo(app.t.text("cli.ingest.pending", {"location": name, "reason": reason_text}), err=True)

@@ -1,0 +1,578 @@
+"""``kholuu transfer`` (thu nộp: plan → receipt → decision, deadlines, biên bản giao nhận) and
+``kholuu kpi`` (the QĐ 458/QĐ-TTg dashboard, and ``kpi mark-published`` / ``kpi mark-high-use``,
+which record the K4 and K6 inputs no other part of the archive sets yet).
+
+Exit codes (the kinds of ``workflows.records.transfers.KINDS``, through the table in
+``entrypoints/errors.py``): 2 for bad input (dates, a rejection without a reason), 3 when the
+archive's rules refuse the step (a decision already made, a transfer linked to another AIP,
+another agency's records, no stored AIP, records that are not permanent, a biên bản for a
+transfer not accepted), 4 when the agency, plan, transfer, AIP or dossier named does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from entrypoints.cli.app import (
+    EXIT_USAGE,
+    App,
+    current_app,
+    handles_errors,
+    main,
+)
+from repository.catalog import queries
+
+DAY = click.DateTime(["%Y-%m-%d"])
+MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+def _today(app: App) -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo(app.settings.package.timezone)).date()
+
+
+def _local(app: App, moment: datetime | None) -> datetime:
+    zone = ZoneInfo(app.settings.package.timezone)
+    return moment.replace(tzinfo=zone) if moment else datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- transfer
+
+
+@main.group()
+def transfer() -> None:
+    """Thu nộp: plans, receipts, decisions, deadlines and the biên bản giao nhận."""
+
+
+@transfer.command("plan")
+@click.argument("organ_id")
+@click.argument("reference")
+@click.option("--registered", type=DAY, default=None, help="Day the agency registered (default: today).")
+@click.option("--planned", type=DAY, required=True, help="Day the agency plans to hand over.")
+@click.option("--expected", type=click.IntRange(min=0), default=None, help="Number of dossiers expected.")
+@click.option("--notes", default="", help="Free text kept with the plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_plan(
+    organ_id: str,
+    reference: str,
+    registered: datetime | None,
+    planned: datetime,
+    expected: int | None,
+    notes: str,
+    as_json: bool,
+) -> None:
+    """Register an agency's transfer plan (đăng ký nộp lưu); the reply is due in working days."""
+    from workflows.records.transfers import plan_dict, register_plan
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        result = register_plan(
+            session,
+            app.settings,
+            organ_id,
+            reference,
+            registered.date() if registered else _today(app),
+            planned.date(),
+            expected,
+            notes=notes,
+        )
+        data = plan_dict(result.plan) | {"findings": [f.as_dict() for f in result.findings]}
+    if as_json:
+        app.emit(data)
+        return
+    click.echo(app.t.text("cli.transfer.planned", data))
+    for f in result.findings:
+        click.echo(f"  {app.t.text(f.code, f.params, default=f.message)}", err=True)
+
+
+@transfer.command("reply")
+@click.argument("plan_id", type=int)
+@click.option("--on", "on", type=DAY, default=None, help="Day of the reply (default: today).")
+@click.option("--notes", default="", help="What was answered.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_reply(plan_id: int, on: datetime | None, notes: str, as_json: bool) -> None:
+    """Record the archive's reply to a registered plan."""
+    from workflows.records.transfers import plan_dict, reply_plan
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        data = plan_dict(reply_plan(session, plan_id, on.date() if on else _today(app), notes=notes))
+    if as_json:
+        app.emit(data)
+    else:
+        key = "cli.transfer.replied_late" if data["replied_late"] else "cli.transfer.replied"
+        click.echo(app.t.text(key, data))
+
+
+@transfer.command("receive")
+@click.argument("organ_id")
+@click.argument("package_name")
+@click.option("--by", "by", required=True, help="Who received the package.")
+@click.option("--at", "at", type=MOMENT, default=None, help="When (archive time; default: now).")
+@click.option("--plan", "plan_reference", default=None, help="The agency's plan reference, if any.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_receive(
+    organ_id: str, package_name: str, by: str, at: datetime | None, plan_reference: str | None, as_json: bool
+) -> None:
+    """Record that an agency's package arrived; prints the confirmation and decision deadlines."""
+    from workflows.records.transfers import receive, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        row = receive(
+            session,
+            app.settings,
+            organ_id=organ_id,
+            package_name=package_name,
+            received_at=_local(app, at),
+            by=by,
+            plan_reference=plan_reference,
+        )
+        data = transfer_dict(row)
+    if as_json:
+        app.emit(data)
+    else:
+        click.echo(app.t.text("cli.transfer.received", data))
+
+
+@transfer.command("confirm")
+@click.argument("transfer_id")
+@click.option("--at", "at", type=MOMENT, default=None, help="When (archive time; default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_confirm(transfer_id: str, at: datetime | None, as_json: bool) -> None:
+    """Record that the receipt was confirmed to the agency."""
+    from workflows.records.transfers import confirm_receipt, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        data = transfer_dict(confirm_receipt(session, transfer_id, at=_local(app, at)))
+    if as_json:
+        app.emit(data)
+    else:
+        click.echo(app.t.text("cli.transfer.confirmed", data))
+
+
+@transfer.command("link")
+@click.argument("transfer_id")
+@click.argument("aip_id")
+@click.option("--job", "job_id", default=None, help="The ingest job (default: the job that made the AIP).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_link(transfer_id: str, aip_id: str, job_id: str | None, as_json: bool) -> None:
+    """Link the AIP ingested from the package; the transfer is then being processed."""
+    from workflows.records.transfers import link_ingest, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        resolved = queries.resolve_aip_id(session, aip_id)
+        data = transfer_dict(link_ingest(session, transfer_id, job_id, resolved))
+    if as_json:
+        app.emit(data)
+    else:
+        click.echo(app.t.text("cli.transfer.linked", data))
+
+
+@transfer.command("decide")
+@click.argument("transfer_id")
+@click.option("--accept/--reject", "accept", default=None, help="The decision.")
+@click.option("--by", "by", required=True, help="Who decided.")
+@click.option("--reason", default="", help="Why (required when rejecting).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_decide(transfer_id: str, accept: bool | None, by: str, reason: str, as_json: bool) -> None:
+    """Accept (the AIP must be stored) or reject (with --reason) a transfer; a decision is final."""
+    from sqlalchemy import func, select
+
+    from repository.catalog.records import Dossier
+    from workflows.records.transfers import decide, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    if accept is None:
+        app.fail("cli.transfer.accept_or_reject", "give --accept or --reject", EXIT_USAGE)
+    with app.sessions.begin() as session:
+        row = decide(session, app.settings, transfer_id, accept=accept, by=by, reason=reason)
+        dossiers = (
+            session.scalar(select(func.count()).select_from(Dossier).where(Dossier.aip_id == row.aip_id))
+            if row.aip_id
+            else 0
+        )
+        data = transfer_dict(row) | {"dossiers": dossiers}
+    if as_json:
+        app.emit(data)
+    else:
+        click.echo(app.t.text("cli.transfer.accepted" if accept else "cli.transfer.rejected", data))
+
+
+@transfer.command("list")
+@click.option("--status", type=click.Choice(["received", "processing", "accepted", "rejected"]), default=None)
+@click.option("--agency", "organ_id", default=None, help="Only this agency (mã định danh).")
+@click.option("--plans", is_flag=True, help="List the registered plans instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json: bool) -> None:
+    """Transfers, newest first (or, with --plans, the registered plans)."""
+    from repository.catalog.records import TransferStatus
+    from workflows.records.transfers import list_plans, list_transfers, plan_dict, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    t = app.t
+    with app.sessions() as session:
+        if plans:
+            rows = [plan_dict(p) for p in list_plans(session, organ_id=organ_id)]
+        else:
+            chosen = TransferStatus(status) if status else None
+            rows = [transfer_dict(x) for x in list_transfers(session, status=chosen, organ_id=organ_id)]
+    if as_json:
+        app.emit({"plans" if plans else "transfers": rows, "count": len(rows)})
+        return
+    if not rows:
+        click.echo(t.text("cli.transfer.none"))
+    for r in rows:
+        if plans:
+            replied = r["replied_on"] or f"{t.text('cli.transfer.reply_due')} {r['reply_due_on']}"
+            expected = "—" if r["expected_dossiers"] is None else r["expected_dossiers"]
+            click.echo(
+                f"#{r['plan_id']:<4} {r['organ_id']:<14} {r['reference']:<20} {r['registered_on']} → "
+                f"{r['planned_on']}  {expected}  {replied}"
+            )
+        else:
+            state = t.text("transfer.status." + r["status"])
+            click.echo(
+                f"{r['transfer_id']}  {state:<14} {r['organ_id'] or '—':<14} "
+                f"{r['received_at'][:10]}  {r['package_name']}  {r['aip_id'] or ''}"
+            )
+
+
+@transfer.command("show")
+@click.argument("transfer_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_show(transfer_id: str, as_json: bool) -> None:
+    """One transfer: its deadlines, AIP, decision and every printed biên bản (SHA-256 of each)."""
+    from workflows.records.transfers import get_transfer, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        data = transfer_dict(get_transfer(session, transfer_id))
+    if as_json:
+        app.emit(data)
+        return
+    t = app.t
+    click.echo(t.text("cli.transfer.show", data | {"status": t.text("transfer.status." + data["status"])}))
+    if not data["handover_prints"]:
+        click.echo("  " + t.text("cli.transfer.no_prints"))
+    for number, printed in enumerate(data["handover_prints"], start=1):
+        click.echo(
+            "  "
+            + t.text("cli.transfer.print_line", printed | {"number": number, "by": printed["by"] or None})
+        )
+
+
+@transfer.command("overdue")
+@click.option("--on", "on", type=DAY, default=None, help="As of this day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_overdue(on: datetime | None, as_json: bool) -> None:
+    """Transfers past their confirmation or decision deadline (TT 05: 60 days each)."""
+    from workflows.records.transfers import overdue_transfers, transfer_dict
+
+    app = current_app()
+    app.json_output = as_json
+    day = on.date() if on else _today(app)
+    with app.sessions() as session:
+        rows = [
+            transfer_dict(o.transfer)
+            | {"kind": o.kind, "due_on": o.due_on.isoformat(), "days_late": o.days_late}
+            for o in overdue_transfers(session, day)
+        ]
+    if as_json:
+        app.emit({"on": day.isoformat(), "overdue": rows, "count": len(rows)})
+    else:
+        if not rows:
+            click.echo(app.t.text("cli.transfer.no_overdue", {"on": day}))
+        for r in rows:
+            kind = app.t.text(f"transfer.overdue.{r['kind']}")
+            click.echo(app.t.text("cli.transfer.overdue", r | {"kind": kind}))
+
+
+@transfer.command("handover")
+@click.argument("transfer_id")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="The PDF to write."
+)
+@click.option(
+    "--html", "html_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Also write the HTML, whose footer states the PDF's SHA-256.",
+)  # fmt: skip
+@click.option(
+    "--doc-lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Language of the biên bản itself (the signed record is Vietnamese; en is a working copy).",
+)
+@click.option("--by", "by", default="", help="Who printed it (kept with its SHA-256).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_handover(
+    transfer_id: str, out: Path, html_out: Path | None, doc_lang: str, by: str, as_json: bool
+) -> None:
+    """Print the biên bản giao nhận of an accepted transfer to PDF and record its SHA-256 (every
+    printed copy's digest is kept: see ``transfer show``)."""
+    from workflows.records.transfers import issue_handover
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        result = issue_handover(
+            session, app.settings, transfer_id, out, html_out=html_out, language=doc_lang, by=by
+        )
+    data = result.as_dict()
+    if as_json:
+        app.emit(data)
+        return
+    click.echo(app.t.text("cli.transfer.handover_done", data))
+    if result.previous_sha256 and result.previous_sha256 != result.sha256:
+        click.echo(
+            app.t.text("cli.transfer.handover_reprinted", data | {"count": len(result.prints)}), err=True
+        )
+
+
+@transfer.command("deadlines")
+@click.option("--agency", "organ_id", default=None, help="Only this agency (mã định danh).")
+@click.option(
+    "--within-days", type=click.IntRange(min=0), default=90, show_default=True, help="Window of 'due'."
+)
+@click.option("--on", "on", type=DAY, default=None, help="As of this day (default: today).")
+@click.option(
+    "--basis", type=click.Choice(["programme", "law"]), default=None, help="Default: records.deadline_basis."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def transfer_deadlines(
+    organ_id: str | None, within_days: int, on: datetime | None, basis: str | None, as_json: bool
+) -> None:
+    """Transfer deadlines of permanent records per agency: due, overdue, on time, late, not received."""
+    from workflows.records.deadlines import DeadlineStatus, deadline_report
+    from workflows.records.transfers import find_agency
+
+    app = current_app()
+    app.json_output = as_json
+    day = on.date() if on else _today(app)
+    with app.sessions() as session:
+        if organ_id is not None:
+            find_agency(session, organ_id)
+        report = deadline_report(session, app.settings, on=day, within_days=within_days, organ_id=organ_id,
+                                 basis=basis)  # fmt: skip
+    shown = (
+        DeadlineStatus.OVERDUE,
+        DeadlineStatus.DUE,
+        DeadlineStatus.LATE,
+        DeadlineStatus.ON_TIME,
+        DeadlineStatus.UNDATED,
+    )
+    records = app.settings.records
+    years = records.transfer_deadline_years if report.basis == "law" else records.programme_deadline_years
+    data = report.as_dict() | {"basis_text": app.t.text(report.basis_note, {"years": years})}
+    if as_json:
+        app.emit(data)
+        return
+    t = app.t
+    click.echo(t.text("cli.transfer.deadlines_header", {"on": day, "within_days": within_days}))
+    click.echo(f"  {data['basis_text']}")
+    for agency in report.agencies:
+        name = agency.name or t.text("cli.transfer.unknown_agency")
+        click.echo(f"\n{agency.organ_id or '?'}  {name}")
+        for status in shown:
+            rows = agency.of(status)
+            if not rows:
+                continue
+            click.echo(f"  {t.text('transfer.deadline.status.' + status.value)} ({len(rows)}):")
+            for d in rows:
+                click.echo(
+                    f"    {d.code}  {d.title}  {t.text('cli.transfer.created')} {d.created_on or '—'}  "
+                    f"{t.text('cli.transfer.deadline')} {d.deadline or '—'}"
+                    + (f"  {t.text('cli.transfer.accepted_on')} {d.accepted_on}" if d.accepted_on else "")
+                )
+        pending = agency.of(DeadlineStatus.PENDING)
+        if pending:
+            click.echo(f"  {t.text('transfer.deadline.status.pending')}: {len(pending)}")
+        for n in agency.not_received:
+            status_text = t.text("transfer.deadline.status." + n.status.value)
+            click.echo("  " + t.text("cli.transfer.not_received", n.as_dict() | {"status": status_text}))
+        for p in agency.plans:
+            status_text = t.text("transfer.deadline.status." + p.status.value)
+            click.echo("  " + t.text("cli.transfer.plan_not_received", p.as_dict() | {"status": status_text}))
+        counts = {k: v for k, v in agency.documents.items() if v}
+        if counts:
+            summary = ", ".join(
+                f"{t.text('transfer.deadline.status.' + k)} {v}" for k, v in sorted(counts.items())
+            )
+            click.echo("  " + t.text("cli.transfer.documents", {"counts": summary}))
+
+
+# --------------------------------------------------------------------------- kpi
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--year", type=int, default=None, help="Cohort / reporting year (default: the year of --on, so far)."
+)
+@click.option("--on", "on", type=DAY, default=None, help="Snapshot day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (every field).")
+@click.pass_context
+@handles_errors
+def kpi(ctx: click.Context, year: int | None, on: datetime | None, as_json: bool) -> None:
+    """QĐ 458/QĐ-TTg dashboard: K1-K6 per agency and overall (numerator/denominator/%, basis).
+
+    The subcommands record what K4 and K6 need and nothing else sets yet."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from workflows.records.kpi import UNITS, Figure, compute_kpis
+
+    app = current_app()
+    app.json_output = as_json
+    day = on.date() if on else _today(app)
+    # The year so far by default: a new archive sees what it holds, not last year's zeros; the
+    # header names the year and the day, and a full year's report is asked for with --year.
+    chosen = year is not None
+    year = year if year is not None else day.year
+    with app.sessions() as session:
+        report = compute_kpis(session, app.settings, year, on=day)
+    if as_json:
+        app.emit(report.as_dict())
+        return
+    t = app.t
+
+    def cell(f: Figure | None) -> str:
+        if f is None:
+            return "—"
+        pct = "—" if f.percent is None else f"{f.percent:g}%"
+        num = "—" if f.numerator is None else str(f.numerator)
+        den = "—" if f.denominator is None else str(f.denominator)
+        mark = {"proxy": "*", "declared": "†", "no_data": "?"}.get(f.basis.value, "")
+        return f"{num}/{den} {pct}{mark}"
+
+    columns = [("K1", u) for u in UNITS] + [("K2", None)] + [("K3", u) for u in UNITS]
+    columns += [("K4", u) for u in UNITS] + [("K5", None)] + [("K6", u) for u in UNITS]
+    heads = [k if u is None else f"{k} {t.text('kpi.unit_short.' + u)}" for k, u in columns]
+    click.echo(
+        t.text(
+            "cli.kpi.header", {"year": year, "on": day, "unit": t.text("kpi.unit." + report.declared_unit)}
+        )
+    )
+    if not chosen:
+        click.echo(t.text("cli.kpi.default_year", {"year": year, "on": day, "previous": year - 1}))
+    width = 16
+    click.echo(f"{'':<16}" + "".join(f"{h:>{width}}" for h in heads))
+    for agency in report.agencies:
+        label = agency.organ_id or "?"
+        click.echo(f"{label:<16}" + "".join(f"{cell(agency.figure(k, u)):>{width}}" for k, u in columns))
+    overall = t.text("cli.kpi.overall")
+    click.echo(f"{overall:<16}" + "".join(f"{cell(report.figure(k, u)):>{width}}" for k, u in columns))
+    click.echo(
+        t.text("cli.kpi.targets", {"targets": ", ".join(f"{k} ≥ {v}%" for k, v in _targets().items())})
+    )
+    click.echo(t.text("cli.kpi.legend"))
+    click.echo(t.text("cli.kpi.legend_no_data"))
+    notes: dict[str, Any] = {}
+    for f in report.overall:
+        if f.note:
+            notes.setdefault(f.note, f.evidence)
+    years = app.settings.records.programme_deadline_years
+    for code, params in notes.items():
+        click.echo(f"  - {t.text(code, dict(params or {}) | {'years': years})}")
+    k5 = report.figure("K5")
+    if k5 is not None:
+        ev = dict(k5.evidence)
+        click.echo(
+            t.text("cli.kpi.k5_evidence", ev | {"required_locations": ev.get("required_locations") or "—"})
+        )
+        click.echo(
+            "  "
+            + t.text(
+                "cli.kpi.k5_coverage",
+                ev
+                | {
+                    "audited_locations": ev.get("audited_locations") or "—",
+                    "missing_audit_locations": ev.get("missing_audit_locations") or "—",
+                },
+            )
+        )
+
+
+def _targets() -> dict[str, int]:
+    from workflows.records.kpi import TARGETS
+
+    return dict(TARGETS)
+
+
+def _marked_output(app: App, key: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+    if app.json_output:
+        app.emit({"marked": rows, "count": len(rows)} | extra)
+        return
+    codes = ", ".join(r["code"] for r in rows)
+    click.echo(app.t.text(key, extra | {"count": len(rows), "codes": codes}))
+
+
+@kpi.command("mark-published")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--aip", "aip", default=None, help="The AIP, when a code is held by several.")
+@click.option("--at", "at", type=DAY, default=None, help="Day the metadata went online (default: now).")
+@click.option("--unset", is_flag=True, help="Record that the metadata is not published.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def kpi_mark_published(
+    codes: tuple[str, ...], aip: str | None, at: datetime | None, unset: bool, as_json: bool
+) -> None:
+    """Record when the descriptive metadata of these hồ sơ (by code) and their tài liệu was
+    published online (K4). Until a public portal exists, this is where the date comes from."""
+    from workflows.records.kpi import mark_published
+
+    app = current_app()
+    app.json_output = as_json
+    if unset and at is not None:
+        app.fail("cli.kpi.unset_with_at", "--unset takes no --at", EXIT_USAGE)
+    with app.sessions.begin() as session:
+        aip_id = queries.resolve_aip_id(session, aip) if aip else None
+        when = None if unset else _local(app, at)
+        rows = [
+            m.as_dict() for m in mark_published(session, list(codes), aip_id=aip_id, at=when, unset=unset)
+        ]
+    key = "cli.kpi.unpublished" if unset else "cli.kpi.published"
+    _marked_output(app, key, rows, {"at": when.isoformat() if when else None})
+
+
+@kpi.command("mark-high-use")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--aip", "aip", default=None, help="The AIP, when a code is held by several.")
+@click.option("--unset", is_flag=True, help="Clear the mark.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def kpi_mark_high_use(codes: tuple[str, ...], aip: str | None, unset: bool, as_json: bool) -> None:
+    """Mark these hồ sơ (by code), and so their tài liệu, as records of high use (tần suất sử dụng
+    cao, K6); --unset clears the mark."""
+    from workflows.records.kpi import mark_high_use
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions.begin() as session:
+        aip_id = queries.resolve_aip_id(session, aip) if aip else None
+        rows = [m.as_dict() for m in mark_high_use(session, list(codes), aip_id=aip_id, unset=unset)]
+    _marked_output(app, "cli.kpi.high_use_unset" if unset else "cli.kpi.high_use_set", rows, {})

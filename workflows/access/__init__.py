@@ -1,0 +1,1 @@
+"""OAIS Access: exports of stored AIPs and access packages (DIPs) for readers."""

@@ -1,0 +1,1 @@
+"""OAIS Ingest: submission packages through the steps into AIPs; legacy exports."""

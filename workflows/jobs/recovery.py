@@ -1,0 +1,151 @@
+"""Roll back jobs whose process died (SIGKILL, power loss) so nothing half-done stays visible.
+
+The failure model is written in :mod:`workflows.jobs.envelope`. A running job (ingest, update, audit,
+replication, export) holds an exclusive ``flock`` on ``work/<job>.lock``; the kernel releases it when
+the process dies, however it dies. So a job the catalog calls ``running`` whose lock can be taken
+is dead. Rolling it back means: an OCFL object published for its AIP but never registered is
+removed, its deposits and staging are deleted, its partial quarantine copy is deleted, and the
+job is marked ``interrupted``; an update's uncommitted version folder is removed the same way.
+Every dead job's working folder goes with it, and with it the temporary folders of the tools it
+ran (ClamAV's among them). A job that died after its registration committed is complete: the
+catalog transaction that says ``stored`` is the same one that ends the job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from repository.catalog.models import Aip, AuditRun, Job, JobStatus
+from repository.settings import Settings
+from repository.storage.errors import BackendUnavailable
+from repository.storage.locations import open_locations
+
+
+def _is_dead(lock_path: Path) -> bool:
+    if not lock_path.exists():
+        return True
+    with lock_path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return True
+
+
+def recover_interrupted(settings: Settings, sessions: sessionmaker[Session]) -> list[str]:
+    """Roll back every dead ``running`` job of this machine; returns their ids."""
+    host = socket.gethostname()
+    with sessions() as session:
+        candidates = list(
+            session.scalars(select(Job).where(Job.status == JobStatus.RUNNING, Job.hostname == host))
+        )
+    recovered: list[str] = []
+    for job in candidates:
+        lock = settings.work_dir / f"{job.id}.lock"
+        if not _is_dead(lock):
+            continue
+        if not _roll_back(settings, sessions, job):
+            continue  # a location is down: the job stays to be rolled back by a later run
+        lock.unlink(missing_ok=True)
+        recovered.append(job.id)
+    _remove_orphan_work(settings, sessions)
+    return recovered
+
+
+def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
+    """Undo a dead job's partial work; False (nothing marked) when a location cannot be reached,
+    since its half-written object could not be removed yet."""
+    if not roll_back_storage(settings, sessions, job):
+        return False
+    registered = job.kind == "ingest" and _registered(sessions, job)
+    shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)  # staging and tool temp folders
+    if job.kind == "ingest" and not registered:
+        shutil.rmtree(settings.quarantine_dir / job.id, ignore_errors=True)
+    with sessions.begin() as session:
+        row = session.get(Job, job.id)
+        if row is None:
+            return True
+        row.ended_at = datetime.now(UTC)
+        if registered:
+            row.status = JobStatus.COMPLETED
+            return True
+        row.status = JobStatus.INTERRUPTED
+        if job.kind == "ingest":
+            row.error_code = "ingest.interrupted"
+            row.error_message = (
+                f"process {row.pid} on {row.hostname} stopped before the ingest finished; "
+                "its partial work was removed, run the ingest again"
+            )
+            row.quarantine_path = None
+        elif job.kind == "update":
+            row.error_code = "ingest.interrupted"
+            row.error_message = f"process {row.pid} on {row.hostname} stopped before the update finished"
+        else:
+            row.error_code = "job.interrupted"
+            row.error_message = (
+                f"process {row.pid} on {row.hostname} stopped before the {job.kind} job finished; "
+                "its working folder was removed, run it again"
+            )
+            row.error_params = {"reason": f"process {row.pid} stopped"}
+        run = session.get(AuditRun, str(row.options.get("run_id", ""))) if job.kind == "audit" else None
+        if run is not None and run.status == "running":  # the audit's own record says so too
+            run.status = "failed"
+            run.ended_at = row.ended_at
+            run.message = row.error_message
+    return True
+
+
+def roll_back_storage(settings: Settings, sessions: sessionmaker[Session], job: Job) -> bool:
+    """Undo what a job that did not finish left in storage; False when a location cannot be reached.
+
+    * ingest: its deposits are discarded and its object, if published but not registered, removed;
+    * update: its deposits are discarded and any version folder it did not commit removed (a
+      version whose root inventory was written stays; the next update stops on it and says so);
+    * other kinds (audit, replication, export) publish nothing that is not either complete or
+      inside their working folder: nothing to undo here.
+    """
+    if job.kind not in ("ingest", "update"):
+        return True
+    registered = job.kind == "ingest" and _registered(sessions, job)
+    for location in open_locations(settings):
+        try:
+            location.store.discard_deposit(job.id)
+            if job.aip_id and job.kind == "update":
+                location.store.recover_object(job.aip_id)
+            elif job.aip_id and not registered:
+                location.store.remove_object(job.aip_id)
+        except BackendUnavailable:
+            return False
+    return True
+
+
+def _registered(sessions: sessionmaker[Session], job: Job) -> bool:
+    """An ingest that died after its registration committed is complete."""
+    with sessions() as session:
+        return job.aip_id is not None and session.get(Aip, job.aip_id) is not None
+
+
+def _remove_orphan_work(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Staging folders whose job is not running (e.g. left by a crash before the job row was written)."""
+    if not settings.work_dir.is_dir():
+        return
+    with sessions() as session:
+        running = set(session.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING)))
+    for entry in os.scandir(settings.work_dir):
+        job_id = entry.name.removesuffix(".lock")
+        if job_id in running:
+            continue
+        if entry.name.endswith(".lock"):
+            if _is_dead(Path(entry.path)):
+                Path(entry.path).unlink(missing_ok=True)
+        elif entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
