@@ -9,16 +9,21 @@ each other's rows. Where no PostgreSQL server answers, that leg is skipped with 
 from __future__ import annotations
 
 import os
+import sys
+import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from repository import cli
 from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.settings import Settings, load_settings
 
@@ -111,8 +116,42 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 def cli_env(home: Path, database_url: str, **extra: Any) -> dict[str, str]:
-    """Environment for running ``kholuu`` in a subprocess against this test's home and database."""
+    """Environment for running ``kholuu`` against this test's home and database (in-process with
+    :func:`run_cli`, or in a subprocess)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHOLUU_")}
     env.update({"KHOLUU_HOME": str(home), "KHOLUU_DATABASE_URL": database_url, "KHOLUU_LANG": "en"})
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+KHOLUU = str(Path(sys.executable).parent / "kholuu")
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """What an operator sees of one ``kholuu`` run: the shape of ``subprocess.CompletedProcess``,
+    so a test reads the same whether the command ran in-process or in a real process."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: Mapping[str, str]) -> CliRun:
+    """Run ``kholuu ARGS`` in this process (click's ``CliRunner``) with exactly the environment
+    ``env``, as ``subprocess.run([KHOLUU, *args], env=env)`` would, about 50 times faster.
+
+    The ``KHOLUU_*`` variables of the test process that ``env`` does not name are unset for the run
+    (a subprocess would not see them either), and the environment is restored afterwards. An
+    exception the command does not handle ends the run with exit code 1 and its traceback on
+    stderr, as the interpreter does. Use a real process (:data:`KHOLUU`) only where the test must
+    see one: a kill, a signal, a terminal, ``serve``, or two commands running at once."""
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KHOLUU_")}
+    overrides.update(env)
+    result = CliRunner().invoke(cli.main, list(args), env=overrides, catch_exceptions=True)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert result.exc_info is not None
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return CliRun(tuple(args), result.exit_code, result.stdout, stderr)

@@ -10,6 +10,8 @@ into a job status plus one error record per file, so that "failed, but why?" is 
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -162,6 +164,46 @@ def error_records(exc: BaseException) -> list[ErrorRecord]:
     ]
 
 
+KILL_AT_ENV = "KHOLUU_TEST_KILL_AT"
+"""Names a point where the process kills itself (SIGKILL), for the crash tests: ``STEP`` (the step
+has started: its row says running) or ``STEP@N`` (the step reported its N-th file). The crash
+tests need a process to die at a known point of an ingest; polling the catalog and sending the
+signal from outside needs large submissions and still misses short steps. Unset in production."""
+
+
+def _kill_point(step: str) -> int | None:
+    """Where in ``step`` the process is to die: 0 at its start, N at its N-th file, None never."""
+    target = os.environ.get(KILL_AT_ENV)
+    if not target:
+        return None
+    name, _, nth = target.partition("@")
+    return (int(nth) if nth else 0) if name == step else None
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _KillAtFile:
+    """The step's progress, passed through, that kills the process at the N-th file."""
+
+    def __init__(self, inner: Progress, nth: int) -> None:
+        self.inner = inner
+        self.left = nth
+
+    def start(self, label: str, total: int) -> None:
+        self.inner.start(label, total)
+
+    def advance(self, item: str) -> None:
+        self.inner.advance(item)
+        self.left -= 1
+        if self.left == 0:
+            _die()
+
+    def finish(self) -> None:
+        self.inner.finish()
+
+
 class StepRunner:
     """Runs named steps of one job in order, persisting their state and events."""
 
@@ -182,6 +224,12 @@ class StepRunner:
                     started_at=started,
                 )
             )
+        kill_at = _kill_point(name)
+        if kill_at == 0:
+            _die()
+        progress = self.ctx.progress
+        if kill_at:
+            self.ctx.progress = _KillAtFile(progress, kill_at)
         try:
             result = step(self.ctx, *args, **kwargs)
         except BaseException as exc:
@@ -191,6 +239,8 @@ class StepRunner:
             records = error_records(exc)
             self._finish(name, StepStatus.FAILED, message=str(exc), records=records)
             raise StepFailed(name, status, exc, records) from exc
+        finally:
+            self.ctx.progress = progress
         self._finish(name, StepStatus.DONE)
         return result
 
