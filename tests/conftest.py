@@ -81,6 +81,36 @@ def postgres_schema(prefix: str = "kholuu_t") -> Iterator[str]:
         admin.dispose()
 
 
+def uses_s3(item: pytest.Item) -> bool:
+    """Whether a test talks to the S3 test server (its module or its parameters say so)."""
+    return (
+        "s3" in item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+        or "s3" in getattr(getattr(item, "callspec", None), "params", {}).values()
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, every S3 test runs on one worker: some tests stop the S3 gateway
+    (``tests/s3.py`` ``stop_gateway``) to see a location go down, which an S3 test running at the
+    same moment on another worker would take for a failure."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if uses_s3(item):
+            item.add_marker(pytest.mark.xdist_group("s3"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``-n 2`` alone distributes by groups (``--dist loadgroup``), so that the S3 group above holds
+    whatever the command line; another ``--dist`` chosen explicitly is kept."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    return LoadGroupScheduling(config, log)
+
+
 def write_home_config(home: Path, extra: str = "") -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "kholuu.toml").write_text(
