@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from repository import cli
 from repository.catalog.db import alembic_config, make_engine, session_factory, upgrade
 from repository.settings import Settings, load_settings
+from tests import s3 as s3test
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -84,7 +85,7 @@ def postgres_schema(prefix: str = "kholuu_t") -> Iterator[str]:
         admin.dispose()
 
 
-def uses_s3(item: pytest.Item) -> bool:
+def uses_s3(item: pytest.Node) -> bool:
     """Whether a test talks to the S3 test server (its module or its parameters say so)."""
     return (
         "s3" in item.nodeid.split("::")[0].rsplit("/", 1)[-1]
@@ -92,26 +93,16 @@ def uses_s3(item: pytest.Item) -> bool:
     )
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, every S3 test runs on one worker: some tests stop the S3 gateway
-    (``tests/s3.py`` ``stop_gateway``) to see a location go down, which an S3 test running at the
-    same moment on another worker would take for a failure."""
-    if not config.pluginmanager.hasplugin("xdist"):
+@pytest.fixture(autouse=True)
+def s3_gateway_in_use(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An S3 test holds the gateway shared for its whole run; a test that stops the gateway holds
+    it alone while it is down (``tests/s3.py``). Under pytest-xdist the other worker's S3 test
+    therefore waits instead of failing; without workers this costs nothing."""
+    if not uses_s3(request.node):
+        yield
         return
-    for item in items:
-        if uses_s3(item):
-            item.add_marker(pytest.mark.xdist_group("s3"))
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``-n 2`` alone distributes by groups (``--dist loadgroup``), so that the S3 group above holds
-    whatever the command line; another ``--dist`` chosen explicitly is kept."""
-    if config.getoption("dist") != "load":
-        return None
-    from xdist.scheduler import LoadGroupScheduling
-
-    return LoadGroupScheduling(config, log)
+    with s3test.gateway_shared():
+        yield
 
 
 def write_home_config(home: Path, extra: str = "") -> None:
