@@ -8,11 +8,14 @@ pytest by hand without the server skips them the same way, naming the command th
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -100,13 +103,37 @@ def _script_env() -> dict[str, str]:
     return env
 
 
+_held: IO[str] | None = None
+
+
+@contextmanager
+def gateway_shared() -> Iterator[None]:
+    """Hold the gateway shared (``flock``) while a test uses it. Tests on parallel workers share
+    one S3 server, and :func:`stop_gateway` takes it down: it waits for this lock alone first."""
+    global _held
+    path = Path(_script_env()["S3_DIR"] + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        _held = handle
+        try:
+            yield
+        finally:
+            _held = None  # closing the file releases the lock
+
+
 def stop_gateway() -> None:
-    """Stop radosgw only (monitor and OSD keep the data): S3 is 'down'."""
+    """Stop radosgw only (monitor and OSD keep the data): S3 is 'down'. Waits until no S3 test of
+    another worker is running, and keeps them waiting until :func:`start_gateway`."""
+    if _held is not None:
+        fcntl.flock(_held, fcntl.LOCK_EX)
     subprocess.run(
         [str(S3_STOP), "--rgw-only"], check=True, capture_output=True, timeout=60, env=_script_env()
     )
 
 
 def start_gateway() -> None:
-    """Start radosgw again on the same data."""
+    """Start radosgw again on the same data; other workers' S3 tests may go on."""
     subprocess.run([str(S3_START)], check=True, capture_output=True, timeout=120, env=_script_env())
+    if _held is not None:
+        fcntl.flock(_held, fcntl.LOCK_SH)

@@ -107,6 +107,14 @@ class App:
             return url.database
         return url.render_as_string(hide_password=True)
 
+    def close(self) -> None:
+        """Release the catalog's connections when the command ends. A process would drop them on
+        exit anyway; closing here keeps ``main`` re-entrant, so that the command can run several
+        times in one process (the tests call it in-process through click's ``CliRunner``)."""
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
+
     def emit(self, payload: dict[str, Any]) -> None:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
@@ -191,6 +199,7 @@ def _records_problems(app: App, exc: RecordsError) -> tuple[dict[str, Any], dict
 def main(ctx: click.Context, home: str | None, language: str | None) -> None:
     """Kho Lưu — kho lưu trữ số: ingest, store and verify archival packages."""
     ctx.obj = App(home_option=home, language_option=language)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def current_app() -> App:

@@ -348,7 +348,7 @@ def transfer_handover(
         app.emit(data)
         return
     click.echo(app.t.text("cli.transfer.handover_done", data))
-    if result.previous_sha256 and result.previous_sha256 != result.sha256:
+    if result.reprinted:
         click.echo(
             app.t.text("cli.transfer.handover_reprinted", data | {"count": len(result.prints)}), err=True
         )

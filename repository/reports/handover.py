@@ -10,9 +10,10 @@ The data is gathered by ``workflows.records.transfers.handover_data``; here it i
 is printed by headless Chromium with :func:`repository.reports.fixity.print_pdf` (the same
 printer as the fixity report). A PDF cannot carry its own digest, so the SHA-256 of the PDF is
 stored on the transfer and printed in the footer of the HTML rendering, which is the copy that
-proves which PDF was issued. Chromium stamps the print time into the PDF, so every reprint has a
-new digest: the transfer keeps the digest of every printed copy (``Transfer.handover_prints``), as
-a copy already signed and handed to the agency must stay provable.
+proves which PDF was issued. Chromium stamps the print time into the PDF (to the second), so a
+reprint has a new digest, unless it is printed within the same second: the transfer keeps the
+digest of every printed copy (``Transfer.handover_prints``), as a copy already signed and handed
+to the agency must stay provable.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""`kholuu audit`, `kholuu incident`, `kholuu scheduler` as an operator runs them: real processes,
-a real SMTP conversation for the alert, two scheduler processes sharing one catalog."""
+"""`kholuu audit`, `kholuu incident`, `kholuu scheduler` as an operator runs them: the commands
+in-process (:func:`tests.conftest.run_cli`), a real SMTP conversation for the alert, two real
+scheduler processes sharing one catalog."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import itertools
 import json
 import socketserver
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,9 +24,7 @@ from repository.catalog.models import AuditRun, Copy, Event
 from repository.settings import load_settings
 from repository.storage.locations import open_locations
 from tests.audit.test_audit import content_key, flip_byte, payload_paths
-from tests.conftest import SAMPLES, cli_env, write_home_config
-
-KHOLUU = str(Path(sys.executable).parent / "kholuu")
+from tests.conftest import KHOLUU, SAMPLES, CliRun, cli_env, run_cli, write_home_config
 
 
 class _Smtp(socketserver.StreamRequestHandler):
@@ -65,8 +63,8 @@ def smtp() -> Iterator[tuple[int, list[bytes]]]:
     server.server_close()
 
 
-def kholuu(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KHOLUU, *args], env=env, capture_output=True, text=True, timeout=600)
+def kholuu(env: dict[str, str], *args: str) -> CliRun:
+    return run_cli(*args, env=env)
 
 
 def test_audit_finds_damage_alerts_by_mail_and_incidents_are_acknowledged(

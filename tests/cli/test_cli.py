@@ -1,4 +1,5 @@
-"""The ``kholuu`` command as an operator runs it: real subprocesses, JSON, exit codes, messages."""
+"""The ``kholuu`` command as an operator runs it: JSON, exit codes, messages. In-process
+(:func:`tests.conftest.run_cli`); the progress bar test runs a real process on a terminal."""
 
 from __future__ import annotations
 
@@ -7,20 +8,17 @@ import os
 import pty
 import select as io_select
 import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, cli_env
+from tests.conftest import KHOLUU, SAMPLES, CliRun, cli_env, run_cli
 from tests.preservation.test_virus import eicar
 
-KHOLUU = str(Path(sys.executable).parent / "kholuu")
 
-
-def kholuu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KHOLUU, *args], env=env, capture_output=True, text=True, timeout=600)
+def kholuu(*args: str, env: dict[str, str]) -> CliRun:
+    return run_cli(*args, env=env)
 
 
 @pytest.fixture

@@ -189,6 +189,34 @@ def test_handover_command(kholuu: Kholuu, tmp_path: Path) -> None:
     assert shown.exit_code == 0 and "bản in 1" in shown.output and "bản in 2" in shown.output
 
 
+def test_a_reprint_within_the_same_second_is_reported(
+    kholuu: Kholuu, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chromium stamps the print time to the second: two prints within one second are the same
+    bytes. The second is still a reprint, and the operator is told so (it once said nothing)."""
+    from workflows.records import transfers as tr
+
+    printed: list[bytes] = []
+
+    def same_second(*args: Any, **kwargs: Any) -> bytes:
+        if not printed:
+            printed.append(real_render(*args, **kwargs))
+        return printed[0]  # what Chromium prints again within the same second
+
+    real_render = tr.render_pdf
+    monkeypatch.setattr(tr, "render_pdf", same_second)
+    tid = kholuu.json("transfer", "receive", A, "p.zip", "--by", "Trần Thị Thu")["transfer_id"]
+    kholuu.json("transfer", "link", tid, AIP)
+    kholuu.json("transfer", "decide", tid, "--accept", "--by", "Phạm Văn Quyết")
+    out = tmp_path / "bien-ban.pdf"
+    first = kholuu("transfer", "handover", tid, "--out", str(out), lang="vi")
+    assert first.exit_code == 0 and "Đã in lại" not in first.output
+    again = kholuu("transfer", "handover", tid, "--out", str(out), lang="vi")
+    assert again.exit_code == 0 and "Đã in lại" in again.output and "2 bản đã in" in again.output
+    prints = kholuu.json("transfer", "show", tid)["handover_prints"]
+    assert [p["sha256"] for p in prints] == [hashlib.sha256(printed[0]).hexdigest()] * 2
+
+
 def test_deadlines_and_kpi(kholuu: Kholuu) -> None:
     tid = kholuu.json("transfer", "receive", A, "p.zip", "--by", "Thu", "--at", "2025-10-01T09:00")[
         "transfer_id"

@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -44,10 +43,9 @@ from repository.i18n import Translator
 from repository.reports.fixity import raw, run_chromium
 from repository.settings import Settings, load_settings
 from repository.storage.locations import open_locations
-from tests.conftest import cli_env, write_home_config
+from tests.conftest import KHOLUU, cli_env, run_cli, write_home_config
 from tests.workflows.test_transfers import at, make_aip, make_dossier, make_transfer
 
-KHOLUU = str(Path(sys.executable).parent / "kholuu")
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium)"
@@ -152,35 +150,16 @@ def client(app: Flask) -> FlaskClient:
 
 
 def cli_reports(home: Path, database_url: str, *formats: str) -> dict[str, tuple[bytes, str]]:
-    """``kholuu report fixity --format F`` for :data:`PERIOD`, the formats in parallel (real
-    processes, as an operator runs them): format → (file bytes, digest printed)."""
+    """``kholuu report fixity --format F`` for :data:`PERIOD`, as an operator runs it (in-process):
+    format → (file bytes, digest printed)."""
     env = cli_env(home, database_url, KHOLUU_LANG="vi")
     period = ["--since", PERIOD["since"], "--until", PERIOD["until"]]
-    procs = {
-        fmt: subprocess.Popen(
-            [
-                KHOLUU,
-                "report",
-                "fixity",
-                "--format",
-                fmt,
-                *period,
-                "--out",
-                str(home / f"cli.{fmt}"),
-                "--json",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for fmt in formats
-    }
     out: dict[str, tuple[bytes, str]] = {}
-    for fmt, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, stdout + stderr
-        out[fmt] = ((home / f"cli.{fmt}").read_bytes(), json.loads(stdout)["digest"])
+    for fmt in formats:
+        target = home / f"cli.{fmt}"
+        done = run_cli("report", "fixity", "--format", fmt, *period, "--out", str(target), "--json", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        out[fmt] = (target.read_bytes(), json.loads(done.stdout)["digest"])
     return out
 
 

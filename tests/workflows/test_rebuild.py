@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +40,7 @@ from repository.catalog.models import Event as EventRow
 from repository.settings import CatalogSettings, Settings, StorageLocation, StorageSettings
 from repository.storage.locations import open_locations
 from repository.storage.ocfl_inventory import json_bytes, sidecar_bytes
-from tests.conftest import SAMPLES, cli_env, postgres_schema
+from tests.conftest import SAMPLES, cli_env, postgres_schema, run_cli
 from tests.workflows.conftest import Ingest
 from tests.workflows.test_ingest import assert_ocfl_valid, storage_root, with_second_location
 from workflows.custody.rebuild import RebuildOutcome, rebuild_catalog
@@ -349,16 +347,10 @@ def test_command_line(ready: Catalog, fresh: Catalog, run_ingest: Ingest) -> Non
     settings, _ = ready
     assert run_ingest(SAMPLES / "sip-folder-quyet-dinh").status is JobStatus.COMPLETED
     env = cli_env(settings.home, fresh[0].catalog.url)
-    command = [
-        str(Path(sys.executable).parent / "kholuu"),
-        "rebuild-catalog",
-        "--location",
-        "primary",
-        "--json",
-    ]
+    command = ["rebuild-catalog", "--location", "primary", "--json"]
 
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    first = run_cli(*command, env=env)
+    second = run_cli(*command, env=env)
 
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["totals"]["added"] == 1
@@ -366,7 +358,7 @@ def test_command_line(ready: Catalog, fresh: Catalog, run_ingest: Ingest) -> Non
     assert (second.returncode, json.loads(second.stdout)["totals"]["skipped"]) == (0, 1)
     (premis,) = storage_root(settings).glob("*/*/*/*/v1/content/metadata/preservation/PREMIS.xml")
     premis.write_bytes(premis.read_bytes() + b"<!-- -->")
-    damaged = subprocess.run([*command, "--replace"], env=env, capture_output=True, text=True, timeout=600)
+    damaged = run_cli(*command, "--replace", env=env)
     assert damaged.returncode == 1
     (failed,) = json.loads(damaged.stdout)["objects"]
     assert (failed["outcome"], failed["code"]) == ("failed", "ocfl.digest_mismatch")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +22,8 @@ from repository.settings import Settings, load_settings
 from repository.storage.backend import digest_key
 from repository.storage.locations import open_locations
 from tests import s3 as s3test
-from tests.conftest import SAMPLES, cli_env, write_home_config
+from tests.conftest import SAMPLES, CliRun, cli_env, run_cli, write_home_config
 from workflows.ingest.pipeline import ingest
-
-KHOLUU = str(Path(sys.executable).parent / "kholuu")
 
 
 @pytest.fixture
@@ -66,9 +62,8 @@ def ocfl_valid_local(settings: Settings) -> bool:
     return bool(root.validate(validate_objects=True, check_digests=True))
 
 
-def kholuu(settings: Settings, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = cli_env(settings.home, database_url)
-    return subprocess.run([KHOLUU, *args], env=env, capture_output=True, text=True, timeout=600)
+def kholuu(settings: Settings, database_url: str, *args: str) -> CliRun:
+    return run_cli(*args, env=cli_env(settings.home, database_url))
 
 
 def test_ingest_writes_both_copies_and_both_roots_validate(
@@ -155,8 +150,8 @@ def test_a_new_location_is_filled_by_sync(home: Path, bucket: str, database_url:
     """`storage add` tests the location, writes it to kholuu.toml and queues every AIP for it."""
     env = cli_env(home, database_url)
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([KHOLUU, *args], env=env, capture_output=True, text=True, timeout=600)
+    def run(*args: str) -> CliRun:
+        return run_cli(*args, env=env)
 
     assert run("init").returncode == 0
     first = json.loads(run("ingest", str(SAMPLES / "sip-bag-cong-van"), "--json").stdout)

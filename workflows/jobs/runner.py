@@ -151,13 +151,44 @@ class StepContext:
 
 
 KILL_AT_ENV = "KHOLUU_KILL_AT"
-"""Deterministic kill points for crash tests: the process SIGKILLs itself at the named point."""
+"""Deterministic kill points for crash tests: the process SIGKILLs itself, as a power cut would, at
+the named point: ``before STEP`` (no row for the step yet), ``in STEP`` (its row says running,
+nothing done), ``in STEP@N`` (at the N-th file the step reports), ``after STEP`` (done, the next
+not begun), or a point a workflow names itself. Polling the catalog and signalling from outside
+needs large submissions and still misses short steps. Unset in production."""
 
 
 def kill_point(name: str) -> None:
     """Die here, as a power cut would, when ``KHOLUU_KILL_AT`` names this point (tests only)."""
     if os.environ.get(KILL_AT_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _kill_at_file(step: str) -> int | None:
+    """N when ``KHOLUU_KILL_AT`` is ``in STEP@N``: the step is to die at its N-th file."""
+    target = os.environ.get(KILL_AT_ENV, "")
+    prefix = f"in {step}@"
+    return int(target[len(prefix) :]) if target.startswith(prefix) else None
+
+
+class _KillAtFile:
+    """The step's progress, passed through, that kills the process at the N-th file."""
+
+    def __init__(self, inner: Progress, nth: int) -> None:
+        self.inner = inner
+        self.left = nth
+
+    def start(self, label: str, total: int) -> None:
+        self.inner.start(label, total)
+
+    def advance(self, item: str) -> None:
+        self.inner.advance(item)
+        self.left -= 1
+        if self.left == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def finish(self) -> None:
+        self.inner.finish()
 
 
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -252,6 +283,11 @@ class StepRunner:
                     started_at=started,
                 )
             )
+        kill_point(f"in {name}")
+        nth = _kill_at_file(name)
+        progress = self.ctx.progress
+        if nth:
+            self.ctx.progress = _KillAtFile(progress, nth)
         try:
             result = step(self.ctx, *args, **kwargs)
         except BaseException as exc:
@@ -261,6 +297,8 @@ class StepRunner:
             records = error_records(exc)
             self._finish(name, StepStatus.FAILED, message=str(exc), records=records)
             raise StepFailed(name, status, exc, records) from exc
+        finally:
+            self.ctx.progress = progress
         self._finish(name, StepStatus.DONE)
         kill_point(f"after {name}")
         return result

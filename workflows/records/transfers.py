@@ -686,6 +686,13 @@ class HandoverIssued:
     html_path: Path | None = None
     prints: tuple[Mapping[str, Any], ...] = ()
 
+    @property
+    def reprinted(self) -> bool:
+        """True when a copy was printed before this one. Not "the digest changed": Chromium stamps
+        the print time to the second, so two prints within one second are byte-identical and a
+        reprint still has to be reported as one."""
+        return self.previous_sha256 is not None
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "transfer_id": self.transfer_id,
@@ -773,7 +780,8 @@ def issue_handover(
     """Print the biên bản giao nhận to ``out`` (PDF by headless Chromium), record its SHA-256 on
     the transfer, and with ``html_out`` also write the HTML whose footer states that digest.
 
-    Printing again makes a new PDF (Chromium stamps the time in it) with a new digest. Every
+    Printing again makes a new PDF (Chromium stamps the time in it, to the second) with a new
+    digest, the same one within the same second: a reprint is any print after the first. Every
     print is appended to ``handover_prints`` (digest, time, who, language) and
     ``handover_digest`` names the latest: a copy signed and handed to the agency stays provable
     after a reprint. The previous digest is returned so that the caller can say so.
