@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -180,12 +180,12 @@ def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, 
     where, every failure and its repair, open incidents, a plot; it states its own digest."""
     from repository.reports import ReportFormat, render
     from repository.reports.fixity import ReportPeriodError
-    from workflows.custody.fixity_report import fixity_report_for, report_period
+    from workflows.custody.fixity_report import fixity_report_for, report_now, report_period
 
     app = current_app()
     app.json_output = as_json
     zone = ZoneInfo(app.settings.audit.timezone)
-    now = datetime.now(UTC).replace(microsecond=0)  # the report shows times to the second
+    now = report_now()  # to the second, rounded up
     try:
         start, end = report_period(since.date(), until.date() if until else None, tz=zone, now=now)
         if end <= start:

@@ -17,7 +17,7 @@ now; never in the future), ``lang``. Days are the audit time zone's (``[audit] t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import cast
@@ -29,7 +29,7 @@ from markupsafe import Markup
 from entrypoints.web.context import context, translator
 from entrypoints.web.params import BadParameter, check_language, day, link, moment
 from repository.reports.fixity import FixityReport, ReportFormat, ReportPeriodError, render, render_html
-from workflows.custody.fixity_report import fixity_report_for, report_period
+from workflows.custody.fixity_report import fixity_report_for, report_now, report_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 bp.before_request(check_language)
@@ -51,7 +51,7 @@ def _report() -> tuple[FixityReport, date, date | None]:
     """The report the query asks for, with the days it was asked for."""
     settings = context().settings
     zone = ZoneInfo(settings.audit.timezone)
-    now = datetime.now(UTC).replace(microsecond=0)  # the report shows times to the second
+    now = report_now()  # to the second, rounded up
     pinned = moment("generated_at")
     if pinned is not None and pinned > now + CLOCK_SKEW:
         raise BadParameter(

@@ -140,6 +140,13 @@ def build_fixity_report(
     return replace(report, digest=report_digest(report))
 
 
+def report_now() -> datetime:
+    """ "Now" for a report, to the second as reports show it, rounded UP: an audit that started in
+    the current second is inside a period that ends "now" (rounding down left it out)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=0) + timedelta(seconds=1) if now.microsecond else now
+
+
 def report_period(since: date, until: date | None, *, tz: tzinfo, now: datetime) -> tuple[datetime, datetime]:
     """The period that the days ``since`` and ``until`` name, as ``kholuu report fixity`` and the
     web page both read them: from 00:00 of ``since`` in the audit time zone to 00:00 of ``until``
