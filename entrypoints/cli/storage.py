@@ -91,9 +91,8 @@ def storage_check(name: str | None, as_json: bool) -> None:
             if r.credentials is not None:
                 click.echo("  " + _credentials_text(app, r.name, r.credentials))
             for p in r.problems:
-                click.echo(
-                    f"  - {p['code']}: {t.text(p['code'], {'location': r.name}, default=p['message'])}"
-                )
+                values = {**p.get("params", {}), "location": r.name}
+                click.echo(f"  - {p['code']}: {t.text(p['code'], values, default=p['message'])}")
                 click.echo(f"    {p['message']}")
             for kind, items in r.debris.items():
                 click.echo(f"  ! {kind}: {', '.join(items[:5])}{' ...' if len(items) > 5 else ''}")

@@ -13,6 +13,7 @@ import io
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,15 +36,20 @@ class LocationHealth:
     reachable: bool = True
     objects: int | None = None
     probe_ms: float | None = None
-    problems: list[dict[str, str]] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
     debris: dict[str, list[str]] = field(default_factory=dict)
     credentials: dict[str, str | None] | None = None
     """S3: ``found`` (where this process finds credentials, None: nowhere) and ``recorded``
     (where ``storage add`` found them); None for a backend without credentials."""
 
-    def problem(self, code: str, message: str) -> None:
+    def problem(self, code: str, message: str, params: Mapping[str, Any] | None = None) -> None:
+        """Record a problem with the values its catalog text needs (the CLI renders it)."""
         self.ok = False
-        self.problems.append({"code": code, "message": message})
+        values = {
+            k: v if isinstance(v, int | float | bool) or v is None else str(v)
+            for k, v in (params or {}).items()
+        }
+        self.problems.append({"code": code, "message": message, "params": values})
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,7 +88,7 @@ def check_location(location: Location, *, count_objects: bool = True) -> Locatio
         location.store.initialize()  # idempotent: creates an empty root, verifies an existing one
     except StorageError as exc:
         health.reachable = exc.code != "storage.unavailable"
-        health.problem(exc.code, str(exc))
+        health.problem(exc.code, str(exc), exc.params)
         return health
     probe_key = join_key(DEPOSIT_PREFIX, f"probe-{uuid.uuid4().hex}")
     data = os.urandom(PROBE_BYTES)
@@ -99,7 +105,7 @@ def check_location(location: Location, *, count_objects: bool = True) -> Locatio
             )
         health.probe_ms = round((time.monotonic() - started) * 1000, 1)
     except StorageError as exc:
-        health.problem(exc.code, f"write/read/delete probe failed: {exc}")
+        health.problem(exc.code, f"write/read/delete probe failed: {exc}", exc.params)
         return health
     try:
         incomplete = location.store.incomplete_objects()
@@ -116,5 +122,5 @@ def check_location(location: Location, *, count_objects: bool = True) -> Locatio
         if count_objects:
             health.objects = sum(1 for _ in location.store.list_objects())
     except StorageError as exc:
-        health.problem(exc.code, str(exc))
+        health.problem(exc.code, str(exc), exc.params)
     return health
