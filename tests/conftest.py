@@ -106,6 +106,7 @@ def uses_s3(item: pytest.Node) -> bool:
     """Whether a test talks to the S3 test server (its module or its parameters say so)."""
     return (
         "s3" in item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+        or "s3" in item.name.split("[")[0].split("_")
         or "s3" in getattr(getattr(item, "callspec", None), "params", {}).values()
     )
 
