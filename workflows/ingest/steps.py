@@ -55,6 +55,8 @@ def start(ctx: StepContext, source: Path, aip_id: str) -> None:
             type=EventType.INGESTION_START,
             outcome=Outcome.SUCCESS,
             detail=f"Ingest of submission {source.name!r} started (job {ctx.job_id})",
+            detail_code="ingest.started",
+            detail_params={"source": source.name, "job": ctx.job_id},
             agents=(ctx.software,),
             objects=(aip_id,),
         )
@@ -181,6 +183,8 @@ def read_package(ctx: StepContext, tree: ReceivedTree, aip_id: str) -> Submissio
             outcome=Outcome.WARNING if outcome_detail else Outcome.SUCCESS,
             detail=detail,
             outcome_detail=outcome_detail,
+            detail_code="ingest.package_validated",
+            detail_params={"kind": submission.kind.value},
             agents=(ctx.software, *_bagit_agent(submission)),
             objects=(aip_id,),
         )
@@ -236,6 +240,7 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
                 outcome=outcome,
                 detail=detail,
                 outcome_detail=outcome_detail,
+                detail_code="ingest.virus_check_file",
                 agents=(agent,),
                 objects=(f.uuid,),
             )
@@ -268,6 +273,8 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
             type=EventType.VIRUS_CHECK,
             outcome=package_outcome,
             detail=f"{detail} ({result.scanned_files} files scanned)",
+            detail_code="ingest.virus_check",
+            detail_params={"files": result.scanned_files},
             outcome_detail=package_detail,
             agents=(agent,),
             objects=(aip_id,),
@@ -344,6 +351,7 @@ def message_digests(ctx: StepContext, submission: Submission) -> None:
                 type=EventType.MESSAGE_DIGEST_CALCULATION,
                 outcome=Outcome.SUCCESS,
                 detail="SHA-256 and SHA-512 of the file as received",
+                detail_code="ingest.digests",
                 outcome_detail=f"sha256:{f.digests.sha256} sha512:{f.digests.sha512} size:{f.size}",
                 agents=(HASHLIB_AGENT,),
                 objects=(f.uuid,),
@@ -365,6 +373,8 @@ def supplied_checksums(ctx: StepContext, submission: Submission) -> None:
                 type=EventType.FIXITY_CHECK,
                 outcome=Outcome.SUCCESS if check.ok else Outcome.FAILURE,
                 detail=f"{s.algorithm} supplied in {s.source} compared with the received bytes",
+                detail_code="ingest.supplied_checksum",
+                detail_params={"algorithm": s.algorithm, "source": s.source},
                 outcome_detail=(
                     f"{s.algorithm}:{s.value} matches"
                     if check.ok
@@ -418,6 +428,7 @@ def identify(ctx: StepContext, submission: Submission) -> dict[str, FormatIdenti
                 type=EventType.FORMAT_IDENTIFICATION,
                 outcome=Outcome.WARNING if unidentified or m.warning or note else Outcome.SUCCESS,
                 detail="Format identification against PRONOM",
+                detail_code="ingest.format_identification",
                 outcome_detail=(
                     f"{m.puid}"
                     + (f" {m.name}" if m.name else "")
@@ -477,6 +488,8 @@ def _validation_event(file_uuid: str, r: Characterization) -> Event:
         type=EventType.VALIDATION,
         outcome=outcome,
         detail=f"{r.validator} validation and characterization",
+        detail_code="ingest.file_validation",
+        detail_params={"validator": r.validator},
         outcome_detail="; ".join(filter(None, [r.validity.value, props, findings])),
         agents=(r.agent,),
         objects=(file_uuid,),
