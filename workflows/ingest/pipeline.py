@@ -428,6 +428,8 @@ def _superseded(
                 type=EventType.METADATA_MODIFICATION,
                 outcome=Outcome.SUCCESS,
                 detail=f"catalog record of hồ sơ {code} superseded by a re-submission",
+                detail_code="records.superseded",
+                detail_params={"code": code, "aip": aip_id},
                 outcome_detail=f"superseded by AIP {aip_id} (job {ctx.job_id}); this AIP is kept unchanged",
                 agents=(ctx.software,),
                 objects=(old,),

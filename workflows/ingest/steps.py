@@ -106,6 +106,8 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
                 type=EventType.QUARANTINE,
                 outcome=Outcome.FAILURE,
                 detail=f"Copy of {source.name!r} into quarantine refused or failed",
+                detail_code="ingest.quarantine_failed",
+                detail_params={"source": source.name},
                 outcome_detail=str(exc),
                 agents=(ctx.software,),
                 objects=(aip_id,),
@@ -119,6 +121,8 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
             type=EventType.QUARANTINE,
             outcome=Outcome.SUCCESS,
             detail=f"Submission copied into quarantine at {destination}",
+            detail_code="ingest.quarantined",
+            detail_params={"destination": destination},
             outcome_detail=(
                 f"{len(tree.files)} files, {tree.total_bytes} bytes, container {tree.container.value}"
             ),
@@ -135,6 +139,8 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
                 detail=(
                     f"{tree.container.value} archive unpacked safely (no traversal, links, devices or bombs)"
                 ),
+                detail_code="ingest.unpacked",
+                detail_params={"container": tree.container.value},
                 outcome_detail=_findings_text(tree.findings) or f"{len(tree.files)} files extracted",
                 agents=(ctx.software,),
                 objects=(aip_id,),
@@ -154,6 +160,7 @@ def read_package(ctx: StepContext, tree: ReceivedTree, aip_id: str) -> Submissio
                 outcome=Outcome.FAILURE,
                 detail="Submission package structure validated",
                 outcome_detail=str(exc),
+                detail_code="ingest.package_refused",
                 agents=(ctx.software,),
                 objects=(aip_id,),
             )
