@@ -260,6 +260,7 @@ class _Builder:
             outcome=Outcome.SUCCESS,
             detail="AIP built from the submission in the E-ARK CSIP 2.0.4 structure of TT 05/2025/TT-BNV "
             "(METS 1.12, PREMIS 3, SHA-256 on every file)",
+            detail_code="ingest.aip_built",
             outcome_detail=(
                 f"{len(sub.payload)} payload files in {len(reps)} representation(s); package {self.objid}"
             ),

@@ -152,6 +152,8 @@ def add_descriptive_metadata(
             + (f"; package facts file {FACTS_PATH} added from the catalog" if extra else "")
             + (f"; reason: {reason}" if reason else ""),
             outcome_detail=f"sha256:{added.sha256}, {added.size} bytes; METS dmdSec {dmd_id}",
+            detail_code="update.metadata_added_facts" if extra else "update.metadata_added",
+            detail_params={"file": rel, "reason": reason or "—"},
             agents=(agent,),
             objects=(_aip_id(mets),),
             datetime=when,

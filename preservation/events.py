@@ -9,9 +9,11 @@ event types are the labels of the Library of Congress preservation vocabulary
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class EventType(StrEnum):
@@ -108,6 +110,13 @@ class Event:
         type: the event type.
         outcome: success, warning or failure.
         detail: what was done (``eventDetail``), in English; stable across runs of the same tool.
+            It stays in the PREMIS for readers of the XML; a display reads ``detail_code``.
+        detail_code: the same, language-neutral: a key of the message catalogs' ``[event]``
+            section (``audit.fixity_passed`` → ``event.audit.fixity_passed``), so a user reads the
+            event in Vietnamese; empty for events recorded before codes existed (they show
+            ``detail``).
+        detail_params: the values that text interpolates. Kept as strings (what PREMIS and the
+            catalog's JSON give back), so an event read back from storage equals the one written.
         outcome_detail: what came out (``eventOutcomeDetailNote``), e.g. a digest or a finding list.
         agents: who did it: the tool with its version.
         objects: identifiers (file UUIDs, or the package id) of the objects the event is about.
@@ -123,7 +132,10 @@ class Event:
     outcome_detail: str = ""
     identifier: str = field(default_factory=new_event_id)
     datetime: datetime = field(default_factory=now)
+    detail_code: str = ""
+    detail_params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "detail_params", {str(k): str(v) for k, v in self.detail_params.items()})
         if self.datetime.tzinfo is None:
             raise ValueError("PREMIS event datetimes must carry a time zone")

@@ -24,6 +24,10 @@ PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 KL_NS = "https://kholuu.vn/ns/characterization/v1"
+EXT_NS = "https://kholuu.vn/ns/premis-ext/1"
+"""Our ``eventDetailExtension``: ``<kholuu:detail code="…"><kholuu:param name="…">…</kholuu:param>``,
+the event's language-neutral detail (a message code and its values), so that the AIP alone lets
+a reader see the event in Vietnamese after the catalog is lost."""
 SCHEMA_LOCATION = f"{PREMIS_NS} http://www.loc.gov/standards/premis/v3/premis.xsd"
 NSMAP = {"premis": PREMIS_NS, "xsi": XSI_NS, "xlink": XLINK_NS}
 
@@ -234,6 +238,8 @@ def _event(root: etree._Element, event: Event, zone: tzinfo | None) -> None:
     _e(ev, "eventDateTime", iso(event.datetime, zone))
     detail = _e(ev, "eventDetailInformation")
     _e(detail, "eventDetail", _xml_safe(event.detail))
+    if event.detail_code:
+        _detail_extension(detail, event)
     outcome = _e(ev, "eventOutcomeInformation")
     _e(outcome, "eventOutcome", event.outcome.value, authority="eventOutcome")
     if event.outcome_detail:
@@ -253,6 +259,14 @@ def _event(root: etree._Element, event: Event, zone: tzinfo | None) -> None:
         link = _e(ev, "linkingObjectIdentifier")
         _e(link, "linkingObjectIdentifierType", LOCAL_TYPE if obj.startswith("uuid-") else UUID_TYPE)
         _e(link, "linkingObjectIdentifierValue", obj)
+
+
+def _detail_extension(parent: etree._Element, event: Event) -> None:
+    ext = _e(parent, "eventDetailExtension")
+    el = etree.SubElement(ext, f"{{{EXT_NS}}}detail", {"code": event.detail_code}, nsmap={"kholuu": EXT_NS})
+    for name, value in sorted(event.detail_params.items()):
+        param = etree.SubElement(el, f"{{{EXT_NS}}}param", {"name": _xml_safe(name)})
+        param.text = _xml_safe(str(value))
 
 
 def agent_key(agent: Agent) -> str:

@@ -28,7 +28,7 @@ from preservation.characteristics import PropertyValue
 from preservation.errors import PreservationError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.formats import UNIDENTIFIED
-from preservation.premis import KL_NS, PREMIS_NS, XSI_NS
+from preservation.premis import EXT_NS, KL_NS, PREMIS_NS, XSI_NS
 
 __all__ = [
     "AgentRecord",
@@ -44,7 +44,7 @@ __all__ = [
     "read_premis",
 ]
 
-_NS = {"premis": PREMIS_NS, "kl": KL_NS}
+_NS = {"premis": PREMIS_NS, "kl": KL_NS, "kholuu": EXT_NS}
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _DIGEST_LENGTHS = {"SHA-256": 64, "SHA-512": 128}
 _IDENTIFIED_BY = "identified by "
@@ -142,7 +142,9 @@ class EntityRecord:
 
 @dataclass(frozen=True)
 class EventRecord:
-    """A PREMIS event (PREMIS 3 §2). ``agents`` are ``linkingAgentIdentifierValue``s."""
+    """A PREMIS event (PREMIS 3 §2). ``agents`` are ``linkingAgentIdentifierValue``s;
+    ``detail_code`` and ``detail_params`` come from our ``kholuu:detail`` extension (empty when the
+    event has none: written before codes existed)."""
 
     identifier: str
     type: str
@@ -152,6 +154,8 @@ class EventRecord:
     outcome_detail: str
     agents: tuple[str, ...]
     objects: tuple[str, ...]
+    detail_code: str = ""
+    detail_params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,8 @@ class PremisRecords:
                     outcome_detail=e.outcome_detail,
                     identifier=e.identifier,
                     datetime=e.datetime,
+                    detail_code=e.detail_code,
+                    detail_params=e.detail_params,
                 )
             )
         return out
@@ -456,6 +462,7 @@ class _Reader:
         notes = ev.iterfind(
             "premis:eventOutcomeInformation/premis:eventOutcomeDetail/premis:eventOutcomeDetailNote", _NS
         )
+        code, params = self.detail_extension(ev, identifier)
         return EventRecord(
             identifier=identifier,
             type=self.text(ev, "premis:eventType"),
@@ -465,7 +472,25 @@ class _Reader:
             outcome_detail="\n".join(n.text or "" for n in notes),
             agents=tuple(v for _, v in self.identifiers(ev, "linkingAgentIdentifier")),
             objects=tuple(v for _, v in self.identifiers(ev, "linkingObjectIdentifier")),
+            detail_code=code,
+            detail_params=params,
         )
+
+    def detail_extension(self, ev: etree._Element, identifier: str) -> tuple[str, dict[str, str]]:
+        """The event's ``kholuu:detail`` (code and params), or ``("", {})`` when it has none."""
+        found = ev.find("premis:eventDetailInformation/premis:eventDetailExtension/kholuu:detail", _NS)
+        if found is None:
+            return "", {}
+        code = found.get("code", "")
+        if not code:
+            raise self.fail(f"event {identifier} has a kholuu:detail without a code")
+        params: dict[str, str] = {}
+        for param in found.iterfind("kholuu:param", _NS):
+            name = param.get("name")
+            if not name:
+                raise self.fail(f"event {identifier} has a kholuu:param without a name")
+            params[name] = param.text or ""
+        return code, params
 
     def agent(self, ag: etree._Element) -> AgentRecord:
         return AgentRecord(

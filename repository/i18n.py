@@ -110,6 +110,14 @@ class Translator:
         values = _Strict(shown, code, template) if strict() else _Lenient(shown)
         return string.Formatter().vformat(template, (), values)
 
+    def event_detail(self, detail_code: str, params: Mapping[str, Any] | None, detail: str) -> str:
+        """A PREMIS event's detail in this language: the ``event.<detail_code>`` text, or the English
+        ``detail`` itself for an event recorded before codes existed (or with a code this version
+        has no text for)."""
+        if not detail_code:
+            return detail
+        return self.text(f"event.{detail_code}", params, default=detail)
+
     def label(self, key: str) -> str:
         """A UI label (``label.*`` keys)."""
         return self.text(f"label.{key}", default=key)

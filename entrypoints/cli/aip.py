@@ -58,10 +58,12 @@ def aip_show(aip_id: str, as_json: bool) -> None:
     with app.sessions() as session:
         detail = queries.aip_detail(session, queries.resolve_aip_id(session, aip_id))
         detail["records"] = _records_of(session, detail["aip_id"])
+    t = app.t
+    for e in detail["events"]:
+        e["detail_text"] = t.event_detail(e["detail_code"], e["detail_params"], e["detail"])
     if as_json:
         app.emit(detail)
         return
-    t = app.t
     click.echo(f"{detail['aip_id']}  {detail['status']}  {detail['label']}")
     for r in detail["records"]:
         click.echo(f"  {t.text('cli.aip.dossier', r)}")
@@ -89,7 +91,7 @@ def aip_show(aip_id: str, as_json: bool) -> None:
     for e in detail["events"]:
         if len(e["objects"]) == 1 and e["objects"][0] != detail["aip_id"]:
             continue  # per-file events: see --json
-        click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail']}")
+        click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail_text']}")
 
 
 def _supersession(session: Any, dossier: Any) -> dict[str, Any]:

@@ -51,10 +51,12 @@ def job_show(job_id: str, as_json: bool) -> None:
     app.json_output = as_json
     with app.sessions() as session:
         detail = queries.job_detail(session, queries.resolve_job_id(session, job_id))
+    t = app.t
+    for e in detail["events"]:
+        e["detail_text"] = t.event_detail(e["detail_code"], e["detail_params"], e["detail"])
     if as_json:
         app.emit(detail)
         return
-    t = app.t
     click.echo(f"{detail['job_id']}  {detail['status']}  {detail['source']}")
     if detail["aip_id"]:
         click.echo(f"  AIP: {detail['aip_id']}")
@@ -75,6 +77,13 @@ def job_show(job_id: str, as_json: bool) -> None:
         )
         if e["stderr"]:
             click.echo("    " + e["stderr"].replace("\n", "\n    "))
+    package_events = [
+        e for e in detail["events"] if not (len(e["objects"]) == 1 and e["objects"][0] != detail["aip_id"])
+    ]
+    if package_events:
+        click.echo(f"  {t.label('events')}:")
+    for e in package_events:  # per-file events: see --json
+        click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail_text']}")
     if detail["quarantine"]:
         click.echo(f"  {t.label('quarantine')}: {detail['quarantine']}")
 

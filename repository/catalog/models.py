@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from repository.catalog.base import Base, BigInt, Sha256, Sha512, Timestamp, enum_column
@@ -254,6 +254,10 @@ class Event(Base):
     job_id: Mapped[str | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), index=True)
     aip_id: Mapped[str | None] = mapped_column(ForeignKey("aip.id", ondelete="CASCADE"), index=True)
     in_package: Mapped[bool] = mapped_column(default=False)
+    detail_code: Mapped[str | None] = mapped_column(String(80))
+    """The language-neutral detail (a key of the messages' ``[event]`` section); None for events
+    recorded before codes existed, which show ``detail``."""
+    detail_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     agents: Mapped[list[EventAgent]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     objects: Mapped[list[EventObject]] = relationship(cascade="all, delete-orphan", lazy="selectin")

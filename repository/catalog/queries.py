@@ -107,6 +107,8 @@ def event_dict(row: Event) -> dict[str, Any]:
         "datetime": _iso(row.datetime),
         "outcome": row.outcome,
         "detail": row.detail,
+        "detail_code": row.detail_code or "",
+        "detail_params": dict(row.detail_params or {}),
         "outcome_detail": row.outcome_detail,
         "agents": [
             {

@@ -59,6 +59,8 @@ def add_events(
             job_id=job_id,
             aip_id=aip_id,
             in_package=in_package,
+            detail_code=event.detail_code or None,
+            detail_params=dict(event.detail_params) or None,
         )
         for agent in event.agents:
             key = agent_fingerprint(agent)
@@ -83,6 +85,8 @@ def to_record(row: models.Event) -> Event:
         outcome_detail=row.outcome_detail,
         identifier=row.identifier,
         datetime=row.datetime,
+        detail_code=row.detail_code or "",
+        detail_params=row.detail_params or {},
     )
 
 

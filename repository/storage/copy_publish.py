@@ -163,6 +163,8 @@ def publish(
                     outcome=Outcome.SUCCESS,
                     detail=f"AIP written as OCFL object version v{result.version} to storage location "
                     f"{loc.name!r} ({loc.role}); every file read back and verified (SHA-512, SHA-256)",
+                    detail_code="storage.written",
+                    detail_params={"version": result.version, "location": loc.name, "role": loc.role},
                     outcome_detail=f"{len(result.state)} files at {result.object_path}",
                     agents=(agent,),
                     objects=(aip_id,),
@@ -191,6 +193,8 @@ def _queue(aip_id: str, out: Publication, loc: Location, reason: str, agent: Age
             outcome=Outcome.FAILURE,
             detail=f"Copy of version v{out.version} to storage location {loc.name!r} ({loc.role}) "
             "queued: the location cannot be reached or misses an earlier version",
+            detail_code="storage.queued",
+            detail_params={"version": out.version, "location": loc.name, "role": loc.role},
             outcome_detail=reason,
             agents=(agent,),
             objects=(aip_id,),

@@ -71,6 +71,8 @@ def repair_finding(
             outcome=Outcome.SUCCESS,
             detail=f"File {path!r}, not in the OCFL inventory of the copy in {location.name!r}, moved out of "
             f"the object to {aside}",
+            detail_code="repair.moved_aside",
+            detail_params={"path": path, "location": location.name, "aside": aside},
             agents=(agent,),
             objects=(aip_id,),
         )
@@ -107,6 +109,8 @@ def repair_finding(
             outcome_detail=finding.message,
             agents=(agent,),
             objects=(aip_id,),
+            detail_code=f"repair.replaced_{finding.kind}",
+            detail_params={"path": path, "location": location.name, "source": source.name},
         )
         return RepairOutcome.REPAIRED, source.name, event
     return RepairOutcome.NO_GOOD_COPY, None, None

@@ -147,6 +147,8 @@ def snapshot(sessions: sessionmaker[Session]) -> dict[str, dict[str, Any]]:
                         e.outcome,
                         _ms(e.datetime),
                         e.detail,
+                        e.detail_code,  # the language-neutral detail survives a rebuild (issue 11 item 16)
+                        e.detail_params,
                         e.outcome_detail,
                         sorted(o.identifier for o in e.objects),
                         sorted(a.agent.fingerprint for a in e.agents),

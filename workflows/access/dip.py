@@ -174,6 +174,8 @@ def dip_event(
         detail="DIP built for an access request (TT 05/2025 Phụ lục V): documents of mức độ tiếp cận "
         "01 not on the list of tài liệu tiếp cận có điều kiện"
         + (", and 02 documents under the archive's approval" if approval else ""),
+        detail_code="dip.approved" if approval else "dip.public",
+        detail_params={"request": request.request_id, "approval": approval or ""},
         outcome_detail="\n".join(lines),
         agents=(software_agent(),),
         objects=(aip_id, dip_id),

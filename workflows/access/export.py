@@ -565,6 +565,8 @@ def _export_event(
         type=EventType.DISSEMINATION,
         outcome=Outcome.SUCCESS,
         detail=f"AIP version exported as a ZIP of the {what} ({fmt.value})",
+        detail_code="export.zip",
+        detail_params={"format": fmt.value},
         outcome_detail="\n".join(lines),
         agents=(software_agent(),),
         objects=(aip_id,),

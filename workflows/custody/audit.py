@@ -68,6 +68,12 @@ from workflows.jobs.recovery import recover_interrupted
 log = logging.getLogger("kholuu.audit")
 
 UNREPAIRED = (RepairOutcome.NO_GOOD_COPY, RepairOutcome.REPAIR_OFF, RepairOutcome.NONE)
+_FIXITY_CODES = {
+    CheckOutcome.PASSED: "audit.fixity_passed",
+    CheckOutcome.REPAIRED: "audit.fixity_repaired",
+    CheckOutcome.FAILED: "audit.fixity_failed",
+}
+"""The fixity-check event's language-neutral detail by outcome (texts: messages ``[event.audit]``)."""
 """Repair outcomes that leave damage for a person: an incident is opened if the damage remains."""
 
 
@@ -508,6 +514,8 @@ def _record(
         agents=(agent,),
         objects=(result.aip_id,),
         datetime=now,
+        detail_code=_FIXITY_CODES.get(result.outcome, "audit.fixity_could_not_check"),
+        detail_params={"location": result.location, "files": result.files, "bytes": result.bytes},
     )
     remaining_paths = {p["path"] for p in remaining or []}
     with sessions.begin() as session:

@@ -657,6 +657,8 @@ def _write(session: Session, plan: _Plan, *, replace: bool, source: str) -> Rebu
                 outcome=Outcome.WARNING if plan.notes else Outcome.SUCCESS,
                 detail=f"AIP registered in the catalog again, rebuilt from the OCFL storage root of location "
                 f"{source!r} (inventory, METS and PREMIS of every version)",
+                detail_code="rebuild.accession",
+                detail_params={"location": source},
                 outcome_detail="; ".join(
                     [f"v{plan.head}, {len(plan.files)} file rows, copies in {copies}", *plan.notes]
                 ),

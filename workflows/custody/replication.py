@@ -131,6 +131,8 @@ def _sync(settings: Settings, sessions: sessionmaker[Session], aip_id: str | Non
             outcome_detail=outcome.message,
             agents=(agent,),
             objects=(aip,),
+            detail_code="replication.stored" if outcome.outcome == "stored" else "replication.not_written",
+            detail_params={"version": version, "location": target_name, "source": outcome.source or ""},
         )
         with sessions.begin() as session:
             store.add_events(session, [event], aip_id=aip)

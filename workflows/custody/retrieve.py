@@ -205,6 +205,8 @@ def _fetch_event(result: dict[str, Any]) -> Event:
         type=EventType.DISSEMINATION,
         outcome=Outcome.SUCCESS,
         detail="AIP version copied out of archival storage as stored (kholuu aip fetch)",
+        detail_code="fetch.copied_out",
+        detail_params={"version": result["version"], "location": result["location"], "by": result["by"]},
         outcome_detail="\n".join(lines),
         agents=(
             workflow_agent(Workflow.FETCH),

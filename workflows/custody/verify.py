@@ -123,6 +123,11 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
         detail="Every file of every stored copy re-read and compared with the OCFL inventory and with the "
         "SHA-256 and SHA-512 recorded in the catalog, and the METS and PREMIS checksums with the catalog "
         "(the audit's checks, without repair)",
+        detail_code={
+            CheckOutcome.PASSED: "verify.fixity_passed",
+            CheckOutcome.FAILED: "verify.fixity_failed",
+        }.get(report.outcome, "verify.fixity_could_not_check"),
+        detail_params={"locations": ", ".join(loc.name for loc in report.locations)},
         outcome_detail="; ".join(
             f"{loc.name}: {loc.outcome} ({loc.files} files"
             + (", " + ", ".join(f"{p['code']} {p['path']}" for p in loc.problems) if loc.problems else "")

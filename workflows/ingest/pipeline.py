@@ -277,6 +277,7 @@ def build(
                 else ""
             ),
             outcome_detail="\n".join(f"{f.code} {f.where}: {f.message}" for f in findings) or "no findings",
+            detail_code="ingest.aip_validated_tt05" if prepared else "ingest.aip_validated",
             agents=(ctx.software,),
             objects=(aip_id,),
         )
@@ -340,6 +341,7 @@ def register(
         type=EventType.ACCESSION,
         outcome=Outcome.SUCCESS,
         detail="AIP registered in the catalog",
+        detail_code="ingest.accession",
         outcome_detail=f"{len(built.manifest)} files, copies in "
         + ", ".join(f"{c.location} ({c.status.value})" for c in copies),
         agents=(ctx.software,),
@@ -353,6 +355,8 @@ def register(
         detail="Ingest completed: AIP stored and verified in every required location"
         if not queued
         else f"Ingest completed: AIP stored and verified; copies queued for {', '.join(queued)}",
+        detail_code="ingest.completed_queued" if queued else "ingest.completed",
+        detail_params={"queued": ", ".join(queued)} if queued else {},
         agents=(ctx.software,),
         objects=(aip_id,),
         datetime=now,
@@ -424,6 +428,8 @@ def _superseded(
                 type=EventType.METADATA_MODIFICATION,
                 outcome=Outcome.SUCCESS,
                 detail=f"catalog record of hồ sơ {code} superseded by a re-submission",
+                detail_code="records.superseded",
+                detail_params={"code": code, "aip": aip_id},
                 outcome_detail=f"superseded by AIP {aip_id} (job {ctx.job_id}); this AIP is kept unchanged",
                 agents=(ctx.software,),
                 objects=(old,),

@@ -119,6 +119,7 @@ def _event(ctx: StepContext, aip_id: str, outcome: Outcome, detail: str) -> None
             outcome=outcome,
             detail=DETAIL,
             outcome_detail=detail,
+            detail_code="ingest.tt05_descriptions",
             agents=(ctx.software,),
             objects=(aip_id,),
         )

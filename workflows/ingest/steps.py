@@ -55,6 +55,8 @@ def start(ctx: StepContext, source: Path, aip_id: str) -> None:
             type=EventType.INGESTION_START,
             outcome=Outcome.SUCCESS,
             detail=f"Ingest of submission {source.name!r} started (job {ctx.job_id})",
+            detail_code="ingest.started",
+            detail_params={"source": source.name, "job": ctx.job_id},
             agents=(ctx.software,),
             objects=(aip_id,),
         )
@@ -104,6 +106,8 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
                 type=EventType.QUARANTINE,
                 outcome=Outcome.FAILURE,
                 detail=f"Copy of {source.name!r} into quarantine refused or failed",
+                detail_code="ingest.quarantine_failed",
+                detail_params={"source": source.name},
                 outcome_detail=str(exc),
                 agents=(ctx.software,),
                 objects=(aip_id,),
@@ -117,6 +121,8 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
             type=EventType.QUARANTINE,
             outcome=Outcome.SUCCESS,
             detail=f"Submission copied into quarantine at {destination}",
+            detail_code="ingest.quarantined",
+            detail_params={"destination": destination},
             outcome_detail=(
                 f"{len(tree.files)} files, {tree.total_bytes} bytes, container {tree.container.value}"
             ),
@@ -133,6 +139,8 @@ def quarantine(ctx: StepContext, source: Path, aip_id: str) -> ReceivedTree:
                 detail=(
                     f"{tree.container.value} archive unpacked safely (no traversal, links, devices or bombs)"
                 ),
+                detail_code="ingest.unpacked",
+                detail_params={"container": tree.container.value},
                 outcome_detail=_findings_text(tree.findings) or f"{len(tree.files)} files extracted",
                 agents=(ctx.software,),
                 objects=(aip_id,),
@@ -152,6 +160,7 @@ def read_package(ctx: StepContext, tree: ReceivedTree, aip_id: str) -> Submissio
                 outcome=Outcome.FAILURE,
                 detail="Submission package structure validated",
                 outcome_detail=str(exc),
+                detail_code="ingest.package_refused",
                 agents=(ctx.software,),
                 objects=(aip_id,),
             )
@@ -181,6 +190,8 @@ def read_package(ctx: StepContext, tree: ReceivedTree, aip_id: str) -> Submissio
             outcome=Outcome.WARNING if outcome_detail else Outcome.SUCCESS,
             detail=detail,
             outcome_detail=outcome_detail,
+            detail_code="ingest.package_validated",
+            detail_params={"kind": submission.kind.value},
             agents=(ctx.software, *_bagit_agent(submission)),
             objects=(aip_id,),
         )
@@ -236,6 +247,7 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
                 outcome=outcome,
                 detail=detail,
                 outcome_detail=outcome_detail,
+                detail_code="ingest.virus_check_file",
                 agents=(agent,),
                 objects=(f.uuid,),
             )
@@ -268,6 +280,8 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
             type=EventType.VIRUS_CHECK,
             outcome=package_outcome,
             detail=f"{detail} ({result.scanned_files} files scanned)",
+            detail_code="ingest.virus_check",
+            detail_params={"files": result.scanned_files},
             outcome_detail=package_detail,
             agents=(agent,),
             objects=(aip_id,),
@@ -344,6 +358,7 @@ def message_digests(ctx: StepContext, submission: Submission) -> None:
                 type=EventType.MESSAGE_DIGEST_CALCULATION,
                 outcome=Outcome.SUCCESS,
                 detail="SHA-256 and SHA-512 of the file as received",
+                detail_code="ingest.digests",
                 outcome_detail=f"sha256:{f.digests.sha256} sha512:{f.digests.sha512} size:{f.size}",
                 agents=(HASHLIB_AGENT,),
                 objects=(f.uuid,),
@@ -365,6 +380,8 @@ def supplied_checksums(ctx: StepContext, submission: Submission) -> None:
                 type=EventType.FIXITY_CHECK,
                 outcome=Outcome.SUCCESS if check.ok else Outcome.FAILURE,
                 detail=f"{s.algorithm} supplied in {s.source} compared with the received bytes",
+                detail_code="ingest.supplied_checksum",
+                detail_params={"algorithm": s.algorithm, "source": s.source},
                 outcome_detail=(
                     f"{s.algorithm}:{s.value} matches"
                     if check.ok
@@ -418,6 +435,7 @@ def identify(ctx: StepContext, submission: Submission) -> dict[str, FormatIdenti
                 type=EventType.FORMAT_IDENTIFICATION,
                 outcome=Outcome.WARNING if unidentified or m.warning or note else Outcome.SUCCESS,
                 detail="Format identification against PRONOM",
+                detail_code="ingest.format_identification",
                 outcome_detail=(
                     f"{m.puid}"
                     + (f" {m.name}" if m.name else "")
@@ -477,6 +495,8 @@ def _validation_event(file_uuid: str, r: Characterization) -> Event:
         type=EventType.VALIDATION,
         outcome=outcome,
         detail=f"{r.validator} validation and characterization",
+        detail_code="ingest.file_validation",
+        detail_params={"validator": r.validator},
         outcome_detail="; ".join(filter(None, [r.validity.value, props, findings])),
         agents=(r.agent,),
         objects=(file_uuid,),
