@@ -67,7 +67,7 @@ def transfer_plan(
     as_json: bool,
 ) -> None:
     """Register an agency's transfer plan (đăng ký nộp lưu); the reply is due in working days."""
-    from workflows.records.transfers import plan_dict, register_plan
+    from workflows.records.transfer_plans import plan_dict, register_plan
 
     app = current_app()
     app.json_output = as_json
@@ -99,7 +99,7 @@ def transfer_plan(
 @handles_errors
 def transfer_reply(plan_id: int, on: datetime | None, notes: str, as_json: bool) -> None:
     """Record the archive's reply to a registered plan."""
-    from workflows.records.transfers import plan_dict, reply_plan
+    from workflows.records.transfer_plans import plan_dict, reply_plan
 
     app = current_app()
     app.json_output = as_json
@@ -124,7 +124,8 @@ def transfer_receive(
     organ_id: str, package_name: str, by: str, at: datetime | None, plan_reference: str | None, as_json: bool
 ) -> None:
     """Record that an agency's package arrived; prints the confirmation and decision deadlines."""
-    from workflows.records.transfers import receive, transfer_dict
+    from workflows.records.transfer_lists import transfer_dict
+    from workflows.records.transfers import receive
 
     app = current_app()
     app.json_output = as_json
@@ -152,7 +153,8 @@ def transfer_receive(
 @handles_errors
 def transfer_confirm(transfer_id: str, at: datetime | None, as_json: bool) -> None:
     """Record that the receipt was confirmed to the agency."""
-    from workflows.records.transfers import confirm_receipt, transfer_dict
+    from workflows.records.transfer_lists import transfer_dict
+    from workflows.records.transfers import confirm_receipt
 
     app = current_app()
     app.json_output = as_json
@@ -172,7 +174,8 @@ def transfer_confirm(transfer_id: str, at: datetime | None, as_json: bool) -> No
 @handles_errors
 def transfer_link(transfer_id: str, aip_id: str, job_id: str | None, as_json: bool) -> None:
     """Link the AIP ingested from the package; the transfer is then being processed."""
-    from workflows.records.transfers import link_ingest, transfer_dict
+    from workflows.records.transfer_lists import transfer_dict
+    from workflows.records.transfers import link_ingest
 
     app = current_app()
     app.json_output = as_json
@@ -197,7 +200,8 @@ def transfer_decide(transfer_id: str, accept: bool | None, by: str, reason: str,
     from sqlalchemy import func, select
 
     from repository.catalog.records import Dossier
-    from workflows.records.transfers import decide, transfer_dict
+    from workflows.records.transfer_lists import transfer_dict
+    from workflows.records.transfers import decide
 
     app = current_app()
     app.json_output = as_json
@@ -226,7 +230,8 @@ def transfer_decide(transfer_id: str, accept: bool | None, by: str, reason: str,
 def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json: bool) -> None:
     """Transfers, newest first (or, with --plans, the registered plans)."""
     from repository.catalog.records import TransferStatus
-    from workflows.records.transfers import list_plans, list_transfers, plan_dict, transfer_dict
+    from workflows.records.transfer_lists import list_transfers, transfer_dict
+    from workflows.records.transfer_plans import list_plans, plan_dict
 
     app = current_app()
     app.json_output = as_json
@@ -264,7 +269,8 @@ def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json
 @handles_errors
 def transfer_show(transfer_id: str, as_json: bool) -> None:
     """One transfer: its deadlines, AIP, decision and every printed biên bản (SHA-256 of each)."""
-    from workflows.records.transfers import get_transfer, transfer_dict
+    from workflows.records.transfer_lists import transfer_dict
+    from workflows.records.transfers import get_transfer
 
     app = current_app()
     app.json_output = as_json
@@ -290,7 +296,7 @@ def transfer_show(transfer_id: str, as_json: bool) -> None:
 @handles_errors
 def transfer_overdue(on: datetime | None, as_json: bool) -> None:
     """Transfers past their confirmation or decision deadline (TT 05: 60 days each)."""
-    from workflows.records.transfers import overdue_transfers, transfer_dict
+    from workflows.records.transfer_lists import overdue_transfers, transfer_dict
 
     app = current_app()
     app.json_output = as_json
@@ -335,7 +341,7 @@ def transfer_handover(
 ) -> None:
     """Print the biên bản giao nhận of an accepted transfer to PDF and record its SHA-256 (every
     printed copy's digest is kept: see ``transfer show``)."""
-    from workflows.records.transfers import issue_handover
+    from workflows.records.handover import issue_handover
 
     app = current_app()
     app.json_output = as_json

@@ -6,7 +6,7 @@ the list of hồ sơ carries the TT 05/2025 dossier data set: mã hồ sơ, tiê
 lưu trữ, mức độ tiếp cận, số tài liệu, số trang, vn-standards.md §1.2). Labels of the code lists
 come from ``config/tt05/codelists.toml`` through :func:`preservation.tt05.tables.shipped_tables`.
 
-The data is gathered by ``workflows.records.transfers.handover_data``; here it is only rendered. The PDF
+The data is gathered by ``workflows.records.handover.handover_data``; here it is only rendered. The PDF
 is printed by headless Chromium with :func:`repository.reports.fixity.print_pdf` (the same
 printer as the fixity report). A PDF cannot carry its own digest, so the SHA-256 of the PDF is
 stored on the transfer and printed in the footer of the HTML rendering, which is the copy that

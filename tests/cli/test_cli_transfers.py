@@ -194,7 +194,7 @@ def test_a_reprint_within_the_same_second_is_reported(
 ) -> None:
     """Chromium stamps the print time to the second: two prints within one second are the same
     bytes. The second is still a reprint, and the operator is told so (it once said nothing)."""
-    from workflows.records import transfers as tr
+    from workflows.records import handover as ho
 
     printed: list[bytes] = []
 
@@ -203,8 +203,8 @@ def test_a_reprint_within_the_same_second_is_reported(
             printed.append(real_render(*args, **kwargs))
         return printed[0]  # what Chromium prints again within the same second
 
-    real_render = tr.render_pdf
-    monkeypatch.setattr(tr, "render_pdf", same_second)
+    real_render = ho.render_pdf
+    monkeypatch.setattr(ho, "render_pdf", same_second)
     tid = kholuu.json("transfer", "receive", A, "p.zip", "--by", "Trần Thị Thu")["transfer_id"]
     kholuu.json("transfer", "link", tid, AIP)
     kholuu.json("transfer", "decide", tid, "--accept", "--by", "Phạm Văn Quyết")

@@ -23,6 +23,8 @@ from repository.reports.fixity import ChromiumNotFound
 from repository.reports.handover import Handover, HandoverDossier, render_html
 from repository.settings import Settings
 from tests.workflows.test_transfers import at, make_aip, make_dossier
+from workflows.records import handover as ho
+from workflows.records import transfer_lists as tl
 from workflows.records import transfers as tr
 
 CHROMIUM = shutil.which("chromium")
@@ -56,7 +58,7 @@ def accepted(settings: Settings, sessions: sessionmaker[Session]) -> str:
 
 def test_handover_data(settings: Settings, sessions: sessionmaker[Session], accepted: str) -> None:
     with sessions() as s:
-        data = tr.handover_data(s, settings, accepted)
+        data = ho.handover_data(s, settings, accepted)
     assert data.archive_name == "Trung tâm Lưu trữ lịch sử tỉnh An Giang"
     assert (data.organ_id, data.agency_name) == (ORGAN, "Ủy ban nhân dân huyện Châu Thành")
     assert (data.received_by, data.decided_by) == ("Trần Thị Thu", "Phạm Văn Quyết")
@@ -72,7 +74,7 @@ def test_handover_pdf(
 ) -> None:
     out, page = tmp_path / "bien-ban.pdf", tmp_path / "bien-ban.html"
     with sessions.begin() as s:
-        issued = tr.issue_handover(
+        issued = ho.issue_handover(
             s, settings, accepted, out, html_out=page, by="Trần Thị Thu", at=at(2025, 3, 21)
         )
     pdf = out.read_bytes()
@@ -104,14 +106,14 @@ def test_handover_pdf(
     assert doc.xpath("//td[@data-field='pages_total']/text()") == ["30"]
 
     with sessions.begin() as s:  # printed again: a new PDF, a new digest, the old one reported
-        again = tr.issue_handover(s, settings, accepted, out, language="en", at=at(2025, 3, 22))
+        again = ho.issue_handover(s, settings, accepted, out, language="en", at=at(2025, 3, 22))
     assert again.previous_sha256 == issued.sha256
     assert again.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
     # both printed copies stay provable: every digest is kept, the latest is handover_digest
     with sessions() as s:
         row = s.get_one(Transfer, accepted)
         assert row.handover_digest == again.sha256
-        history = tr.transfer_dict(row)["handover_prints"]
+        history = tl.transfer_dict(row)["handover_prints"]
     assert history == [
         {
             "sha256": issued.sha256,
@@ -128,7 +130,7 @@ def test_handover_without_chromium_changes_nothing(
     settings: Settings, sessions: sessionmaker[Session], accepted: str, tmp_path: Path
 ) -> None:
     with sessions.begin() as s, pytest.raises(ChromiumNotFound):
-        tr.issue_handover(s, settings, accepted, tmp_path / "x.pdf", chromium="no-such-chromium-kholuu")
+        ho.issue_handover(s, settings, accepted, tmp_path / "x.pdf", chromium="no-such-chromium-kholuu")
     with sessions() as s:
         row = s.get_one(Transfer, accepted)
         assert (row.handover_digest, row.handover_prints) == ("", [])

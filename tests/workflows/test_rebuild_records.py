@@ -38,6 +38,7 @@ from tests.workflows.test_rebuild import _another_database, fresh  # noqa: F401 
 from tests.workflows.test_s3_locations import bucket  # noqa: F401  (the fixture)
 from workflows.custody.rebuild import rebuild_catalog
 from workflows.ingest.pipeline import IngestOptions, ingest
+from workflows.records import transfer_plans as tp
 from workflows.records import transfers as tr
 
 Catalog = tuple[Settings, sessionmaker[Session]]
@@ -79,7 +80,7 @@ def _home_with_records(
     with sessions.begin() as s:
         add_fonds(s, "P01", "Phông Ủy ban nhân dân tỉnh An Giang", history="Thành lập năm 1976")
         add_agency(s, ORGAN_ID, "Văn phòng Ủy ban nhân dân tỉnh An Giang", fonds_code="P01")
-        tr.register_plan(s, settings, ORGAN_ID, "KH-01/2025", date(2025, 9, 1), date(2025, 10, 1), 1)
+        tp.register_plan(s, settings, ORGAN_ID, "KH-01/2025", date(2025, 9, 1), date(2025, 10, 1), 1)
         set_declared_total(
             s, organ_id=ORGAN_ID, year=2024, metric="records_created", value=120, source="entered by test"
         )

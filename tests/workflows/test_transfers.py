@@ -31,6 +31,9 @@ from repository.catalog.records import (
 from repository.catalog.records_store import add_agency, set_declared_total
 from repository.settings import RecordsSettings, Settings, SettingsError, load_settings
 from tests.conftest import write_home_config
+from workflows.records import handover as ho
+from workflows.records import transfer_lists as tl
+from workflows.records import transfer_plans as tp
 from workflows.records import transfers as tr
 from workflows.records.deadlines import (
     DeadlineStatus,
@@ -217,10 +220,10 @@ def test_plan_reply_due_in_working_days_with_holidays(
 ) -> None:
     holidays = with_records(settings, holidays=(date(2025, 9, 1), date(2025, 9, 2)))
     with sessions.begin() as s:
-        ahead = tr.register_plan(s, settings, A, "KH-01/2025", date(2025, 8, 29), date(2026, 9, 1), 40)
+        ahead = tp.register_plan(s, settings, A, "KH-01/2025", date(2025, 8, 29), date(2026, 9, 1), 40)
         assert ahead.findings == ()
         assert ahead.plan.reply_due_on == date(2025, 9, 9)
-        late = tr.register_plan(s, holidays, B, "KH-02/2025", date(2025, 8, 29), date(2026, 3, 1))
+        late = tp.register_plan(s, holidays, B, "KH-02/2025", date(2025, 8, 29), date(2026, 3, 1))
         assert late.plan.reply_due_on == date(2025, 9, 11)
         (warning,) = late.findings
         assert warning.code == "transfer.plan_short_lead"
@@ -229,10 +232,10 @@ def test_plan_reply_due_in_working_days_with_holidays(
     with sessions.begin() as s:
         plan = s.get(TransferPlan, plan_id)
         assert plan is not None and plan.reply_due_on == date(2025, 9, 11) and plan.expected_dossiers is None
-        replied = tr.reply_plan(s, plan_id, date(2025, 9, 12), notes="đồng ý")
-        assert tr.plan_dict(replied)["replied_late"] is True
+        replied = tp.reply_plan(s, plan_id, date(2025, 9, 12), notes="đồng ý")
+        assert tp.plan_dict(replied)["replied_late"] is True
         with raises_code("transfer.plan_replied"):
-            tr.reply_plan(s, plan_id, date(2025, 9, 13))
+            tp.reply_plan(s, plan_id, date(2025, 9, 13))
 
 
 def test_plan_errors_name_the_problem(
@@ -240,15 +243,15 @@ def test_plan_errors_name_the_problem(
 ) -> None:
     with sessions.begin() as s:
         with raises_code("transfer.agency_not_found") as info:
-            tr.register_plan(s, settings, "H99.99", "KH-1", date(2025, 1, 2), date(2026, 2, 1))
+            tp.register_plan(s, settings, "H99.99", "KH-1", date(2025, 1, 2), date(2026, 2, 1))
         assert info.value.params == {"organ_id": "H99.99"}
         with raises_code("transfer.bad_input"):
-            tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2024, 12, 1))
-        tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2026, 2, 1))
+            tp.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2024, 12, 1))
+        tp.register_plan(s, settings, A, "KH-1", date(2025, 1, 2), date(2026, 2, 1))
         with raises_code("transfer.plan_exists"):
-            tr.register_plan(s, settings, A, "KH-1", date(2025, 1, 3), date(2026, 2, 1))
+            tp.register_plan(s, settings, A, "KH-1", date(2025, 1, 3), date(2026, 2, 1))
         with raises_code("transfer.plan_not_found"):
-            tr.reply_plan(s, 9999, date(2025, 1, 3))
+            tp.reply_plan(s, 9999, date(2025, 1, 3))
 
 
 # --------------------------------------------------------------------------- lifecycle
@@ -256,7 +259,7 @@ def test_plan_errors_name_the_problem(
 
 def test_transfer_lifecycle(settings: Settings, sessions: sessionmaker[Session], agencies: None) -> None:
     with sessions.begin() as s:
-        tr.register_plan(s, settings, A, "KH-05", date(2024, 9, 1), date(2025, 10, 1), 2)
+        tp.register_plan(s, settings, A, "KH-05", date(2024, 9, 1), date(2025, 10, 1), 2)
         aip = make_aip(s, "uuid-aaaa0001", AipStatus.STORING)
         for code in ("H49.01.2021.01", "H49.01.2021.02"):
             make_dossier(s, aip.id, code, end_on=date(2021, 12, 1), received=at(2025, 10, 1), transfer=True)
@@ -275,8 +278,8 @@ def test_transfer_lifecycle(settings: Settings, sessions: sessionmaker[Session],
         transfer_id = t.id
 
     with sessions() as s:
-        assert tr.overdue_transfers(s, date(2025, 11, 30)) == []
-        late = tr.overdue_transfers(s, date(2025, 12, 5))
+        assert tl.overdue_transfers(s, date(2025, 11, 30)) == []
+        late = tl.overdue_transfers(s, date(2025, 12, 5))
         assert [(o.kind, o.days_late) for o in late] == [("confirmation", 5), ("decision", 5)]
 
     with sessions.begin() as s:
@@ -301,7 +304,7 @@ def test_transfer_lifecycle(settings: Settings, sessions: sessionmaker[Session],
         assert accepted == [at(2025, 11, 20).astimezone(UTC)] * 2
         row = s.get_one(Transfer, transfer_id)
         assert row.confirmed_at == at(2025, 10, 2).astimezone(UTC)  # the first confirmation stays
-        assert tr.overdue_transfers(s, date(2025, 12, 5)) == []
+        assert tl.overdue_transfers(s, date(2025, 12, 5)) == []
         with raises_code("transfer.already_decided") as twice:
             tr.decide(s, settings, transfer_id, accept=False, by="Giám đốc", reason="đổi ý")
         assert twice.value.params["status"] == "accepted"
@@ -338,7 +341,7 @@ def test_rejection_keeps_the_reason_and_accepts_nothing(
         assert row.confirmed_at is not None
         assert s.scalars(select(Dossier.accepted_at).where(Dossier.aip_id == aip.id)).all() == [None]
         with raises_code("transfer.not_accepted"):
-            tr.handover_data(s, settings, transfer_id)
+            ho.handover_data(s, settings, transfer_id)
 
 
 def test_only_permanent_records_are_accepted(
@@ -442,7 +445,7 @@ def deadline_catalog(settings: Settings, sessions: sessionmaker[Session], agenci
             set_declared_total(
                 s, organ_id=A, year=year, metric="permanent_e_records_created", value=value, source="test"
             )
-        tr.register_plan(s, settings, A, "KH-09", date(2025, 1, 10), date(2025, 6, 1), 12)
+        tp.register_plan(s, settings, A, "KH-09", date(2025, 1, 10), date(2025, 6, 1), 12)
 
 
 def test_deadlines_on_a_fixed_day(
@@ -705,8 +708,8 @@ def test_a_plan_reference_is_unique_per_agency(
     """The catalog itself refuses a second plan with the same agency and reference (two sessions
     registering at once both pass the check in register_plan)."""
     with sessions.begin() as s:
-        plan = tr.register_plan(s, settings, A, "KH-7", date(2025, 1, 2), date(2026, 2, 1)).plan
-        tr.register_plan(s, settings, B, "KH-7", date(2025, 1, 2), date(2026, 2, 1))  # another agency
+        plan = tp.register_plan(s, settings, A, "KH-7", date(2025, 1, 2), date(2026, 2, 1)).plan
+        tp.register_plan(s, settings, B, "KH-7", date(2025, 1, 2), date(2026, 2, 1))  # another agency
         fields = {
             c: getattr(plan, c)
             for c in ("agency_id", "reference", "registered_on", "planned_on", "reply_due_on")

@@ -3,10 +3,10 @@
 The procedure and its deadlines (vn-standards.md §3.2; TT 05/2025/TT-BNV as transcribed [S: S1,
 S5], Luật Lưu trữ 2024 for the intake of permanent records only):
 
-1. **Kế hoạch / đăng ký nộp lưu** (:func:`register_plan`): the agency registers a hand-over
-   ``records.plan_lead_months`` (12) months ahead; the archive replies within
-   ``records.plan_reply_working_days`` (07) working days (:func:`reply_plan`). A registration with
-   less lead time is recorded with a warning: refusing it would only delay the records.
+1. **Kế hoạch / đăng ký nộp lưu** (:mod:`workflows.records.transfer_plans`): the agency registers a
+   hand-over ``records.plan_lead_months`` (12) months ahead; the archive replies within
+   ``records.plan_reply_working_days`` (07) working days. A registration with less lead time is
+   recorded with a warning: refusing it would only delay the records.
 2. **Receipt** (:func:`receive`): the package arrives; the receipt must be confirmed to the agency
    within ``records.confirm_receipt_days`` (60) days (:func:`confirm_receipt`) and the archive
    must process it and decide within ``records.decision_days`` (60) days.
@@ -21,13 +21,13 @@ S5], Luật Lưu trữ 2024 for the intake of permanent records only):
    deadlines leave them out, although the AIP's bytes stay in storage). A decision is final and
    made once: two archivists deciding at the same moment get one decision and one refusal
    (a conditional ``UPDATE``), never an overwrite.
-5. **Biên bản giao nhận** (:func:`issue_handover`): the handover record of an accepted transfer,
+5. **Biên bản giao nhận** (:mod:`workflows.records.handover`): the handover record of an accepted transfer,
    printed to PDF; the SHA-256 of every printed copy is kept on the transfer
    (``handover_prints``; ``handover_digest`` is the latest), since a copy once handed over must
    stay provable after a reprint.
 
-Overdue steps are listed by :func:`overdue_transfers`; the deadlines of the records themselves
-(3 or 5 years) are in :mod:`workflows.records.deadlines`.
+Overdue steps and the lists are in :mod:`workflows.records.transfer_lists`; the deadlines of the
+records themselves (3 or 5 years) are in :mod:`workflows.records.deadlines`.
 
 Functions take a session and never commit (style guide item 20): the CLI frames the transaction.
 """
@@ -36,30 +36,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from preservation.errors import ErrorKind, KholuuError
-from preservation.findings import Finding, Severity
 from repository.catalog.models import Aip, AipStatus
 from repository.catalog.records import Dossier, SourceAgency, Transfer, TransferPlan, TransferStatus
-from repository.reports.handover import (
-    Handover,
-    HandoverDossier,
-    render_html,
-    render_pdf,
-    sha256_hex,
-    write_atomic,
-)
 from repository.settings import Settings
-from workflows.records.deadlines import add_months, add_working_days, archive_day
+from workflows.records.deadlines import archive_day
 
 DECIDED = (TransferStatus.ACCEPTED, TransferStatus.REJECTED)
 UNDECIDED = (TransferStatus.RECEIVED, TransferStatus.PROCESSING)
@@ -103,15 +91,6 @@ KINDS: Mapping[str, ErrorKind] = {
 }
 
 
-# --------------------------------------------------------------------------- plans
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    plan: TransferPlan
-    findings: tuple[Finding, ...] = ()
-
-
 def find_agency(session: Session, organ_id: str) -> SourceAgency:
     """The source agency with this mã định danh.
 
@@ -126,139 +105,6 @@ def find_agency(session: Session, organ_id: str) -> SourceAgency:
             params={"organ_id": organ_id},
         )
     return agency
-
-
-def register_plan(
-    session: Session,
-    settings: Settings,
-    organ_id: str,
-    reference: str,
-    registered_on: date,
-    planned_on: date,
-    expected_dossiers: int | None = None,
-    *,
-    notes: str = "",
-) -> PlanResult:
-    """Record an agency's registration of a transfer (đăng ký nộp lưu, TT 05 [S]).
-
-    The reply is due ``records.plan_reply_working_days`` working days after ``registered_on``
-    (Saturdays, Sundays and ``records.holidays`` do not count).
-
-    Returns:
-        The plan and, when ``planned_on`` is less than ``records.plan_lead_months`` after
-        ``registered_on``, a warning finding ``transfer.plan_short_lead``.
-
-    Raises:
-        TransferError: ``transfer.agency_not_found``, ``transfer.plan_exists`` (also when another session
-            registers the same reference at the same time: ``transfer_plan`` is unique on agency and
-            reference), ``transfer.bad_input`` (``planned_on`` before ``registered_on``, or a negative number
-            of dossiers).
-    """
-    records = settings.records
-    agency = find_agency(session, organ_id)
-    reference = reference.strip()
-    if not reference:
-        raise TransferError(
-            "transfer.bad_input",
-            "a plan needs the agency's reference (số kế hoạch)",
-            params={"problem": "reference"},
-        )
-    if planned_on < registered_on:
-        raise TransferError(
-            "transfer.bad_input",
-            f"the hand-over ({planned_on}) is planned before the registration ({registered_on})",
-            params={"problem": f"{planned_on} < {registered_on}"},
-        )
-    if expected_dossiers is not None and expected_dossiers < 0:
-        raise TransferError(
-            "transfer.bad_input",
-            "the expected number of dossiers is negative",
-            params={"problem": "expected_dossiers"},
-        )
-    existing = session.scalars(
-        select(TransferPlan).where(TransferPlan.agency_id == agency.id, TransferPlan.reference == reference)
-    ).first()
-    if existing is not None:
-        raise TransferError(
-            "transfer.plan_exists",
-            f"{organ_id} already registered plan {reference!r} (#{existing.id})",
-            params={"organ_id": organ_id, "reference": reference, "plan_id": existing.id},
-        )
-    plan = TransferPlan(
-        agency_id=agency.id,
-        reference=reference,
-        registered_on=registered_on,
-        planned_on=planned_on,
-        expected_dossiers=expected_dossiers,
-        reply_due_on=add_working_days(registered_on, records.plan_reply_working_days, records.holidays),
-        notes=notes,
-    )
-    session.add(plan)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        # another session registered the same reference between our check and our insert; the
-        # failed flush leaves the session to be rolled back, as the caller's transaction does
-        raise TransferError(
-            "transfer.plan_exists",
-            f"{organ_id} already registered plan {reference!r}",
-            params={"organ_id": organ_id, "reference": reference, "plan_id": None},
-        ) from exc
-    findings: list[Finding] = []
-    earliest = add_months(registered_on, records.plan_lead_months)
-    if planned_on < earliest:
-        findings.append(
-            Finding(
-                code="transfer.plan_short_lead",
-                severity=Severity.WARNING,
-                where=f"plan {reference}",
-                message=(
-                    f"the hand-over on {planned_on} is less than {records.plan_lead_months} months after "
-                    f"the registration on {registered_on} (TT 05: register {records.plan_lead_months} "
-                    f"months ahead, i.e. not before {earliest})"
-                ),
-                params={
-                    "reference": reference,
-                    "planned_on": planned_on.isoformat(),
-                    "registered_on": registered_on.isoformat(),
-                    "months": records.plan_lead_months,
-                    "earliest": earliest.isoformat(),
-                },
-            )
-        )
-    return PlanResult(plan, tuple(findings))
-
-
-def reply_plan(session: Session, plan_id: int, replied_on: date, *, notes: str = "") -> TransferPlan:
-    """Record the archive's reply to a registration. Replying late is recorded as it happened (the
-    plan shows ``replied_on`` after ``reply_due_on``); replying twice is refused.
-
-    Raises:
-        TransferError: ``transfer.plan_not_found``, ``transfer.plan_replied``, ``transfer.bad_input`` (a reply
-            before the registration).
-    """
-    plan = session.get(TransferPlan, plan_id)
-    if plan is None:
-        raise TransferError(
-            "transfer.plan_not_found", f"no transfer plan #{plan_id}", params={"plan": plan_id}
-        )
-    if plan.replied_on is not None:
-        raise TransferError(
-            "transfer.plan_replied",
-            f"plan #{plan_id} was answered on {plan.replied_on}",
-            params={"plan": plan_id, "replied_on": plan.replied_on.isoformat()},
-        )
-    if replied_on < plan.registered_on:
-        raise TransferError(
-            "transfer.bad_input",
-            f"the reply ({replied_on}) is before the registration ({plan.registered_on})",
-            params={"problem": f"{replied_on} < {plan.registered_on}"},
-        )
-    plan.replied_on = replied_on
-    if notes:
-        plan.notes = f"{plan.notes}\n{notes}".strip()
-    session.flush()
-    return plan
 
 
 # --------------------------------------------------------------------------- transfers
@@ -506,29 +352,7 @@ def decide(
         )
     when = (at or datetime.now(UTC)).astimezone(UTC)
     if accept:
-        aip = session.get(Aip, transfer.aip_id) if transfer.aip_id else None
-        if aip is None or aip.status not in (AipStatus.STORED, AipStatus.DEGRADED):
-            raise TransferError("transfer.no_stored_aip",
-                f"transfer {transfer.id} has no stored AIP "
-                + (f"(AIP {aip.id} is {aip.status.value})" if aip else "(link the ingest first)"),
-                params={"transfer": transfer.id, "aip": aip.id if aip else None,
-                        "status": aip.status.value if aip else None},
-            )  # fmt: skip
-        if settings.records.intake_only_permanent:
-            other = list(
-                session.scalars(
-                    select(Dossier.code)
-                    .where(Dossier.aip_id == aip.id, Dossier.maintenance != PERMANENT)
-                    .order_by(Dossier.id)
-                )
-            )
-            if other:
-                raise TransferError(
-                    "transfer.not_permanent",
-                    f"transfer {transfer.id}: {len(other)} dossier(s) are not permanent (maintenance "
-                    f"01): {', '.join(other[:10])}",
-                    params={"transfer": transfer.id, "count": len(other), "codes": other[:10]},
-                )
+        _check_acceptable(session, settings, transfer)
     session.flush()
     decided = _write(
         session,
@@ -564,6 +388,34 @@ def decide(
     return transfer
 
 
+def _check_acceptable(session: Session, settings: Settings, transfer: Transfer) -> None:
+    """Refuse to accept a transfer whose AIP is not stored, or (with
+    ``records.intake_only_permanent``) holds a dossier that is not permanent."""
+    aip = session.get(Aip, transfer.aip_id) if transfer.aip_id else None
+    if aip is None or aip.status not in (AipStatus.STORED, AipStatus.DEGRADED):
+        raise TransferError("transfer.no_stored_aip",
+            f"transfer {transfer.id} has no stored AIP "
+            + (f"(AIP {aip.id} is {aip.status.value})" if aip else "(link the ingest first)"),
+            params={"transfer": transfer.id, "aip": aip.id if aip else None,
+                    "status": aip.status.value if aip else None},
+        )  # fmt: skip
+    if settings.records.intake_only_permanent:
+        other = list(
+            session.scalars(
+                select(Dossier.code)
+                .where(Dossier.aip_id == aip.id, Dossier.maintenance != PERMANENT)
+                .order_by(Dossier.id)
+            )
+        )
+        if other:
+            raise TransferError(
+                "transfer.not_permanent",
+                f"transfer {transfer.id}: {len(other)} dossier(s) are not permanent (maintenance "
+                f"01): {', '.join(other[:10])}",
+                params={"transfer": transfer.id, "count": len(other), "codes": other[:10]},
+            )
+
+
 def _undecided(transfer: Transfer) -> None:
     if transfer.status in DECIDED:
         decided = transfer.decided_at.isoformat() if transfer.decided_at else None
@@ -575,275 +427,15 @@ def _undecided(transfer: Transfer) -> None:
         )  # fmt: skip
 
 
-# --------------------------------------------------------------------------- lists
-
-
-@dataclass(frozen=True)
-class OverdueTransfer:
-    """A transfer past one of its deadlines: ``kind`` is ``decision`` or ``confirmation``."""
-
-    transfer: Transfer
-    kind: str
-    due_on: date
-    days_late: int
-
-
-def overdue_transfers(session: Session, on: date) -> list[OverdueTransfer]:
-    """Undecided transfers past ``decision_due_on`` and unconfirmed ones past ``confirm_due_on``
-    (a deadline day itself is still in time), oldest deadline first."""
-    rows = session.scalars(
-        select(Transfer)
-        .where(
-            or_(
-                Transfer.status.in_(UNDECIDED) & (Transfer.decision_due_on < on),
-                Transfer.confirmed_at.is_(None) & (Transfer.confirm_due_on < on),
-            )
-        )
-        .order_by(Transfer.received_at, Transfer.id)
-    )
-    out: list[OverdueTransfer] = []
-    for t in rows:
-        if t.confirmed_at is None and t.confirm_due_on < on:
-            out.append(OverdueTransfer(t, "confirmation", t.confirm_due_on, (on - t.confirm_due_on).days))
-        if t.status in UNDECIDED and t.decision_due_on < on:
-            out.append(OverdueTransfer(t, "decision", t.decision_due_on, (on - t.decision_due_on).days))
-    out.sort(key=lambda o: (o.due_on, o.transfer.id, o.kind))
-    return out
-
-
-def list_transfers(
-    session: Session, *, status: TransferStatus | None = None, organ_id: str | None = None
-) -> list[Transfer]:
-    """Transfers, newest receipt first, optionally of one status or one agency."""
-    query = select(Transfer).order_by(Transfer.received_at.desc(), Transfer.id)
-    if status is not None:
-        query = query.where(Transfer.status == status)
-    if organ_id is not None:
-        query = query.where(Transfer.agency_id == find_agency(session, organ_id).id)
-    return list(session.scalars(query))
-
-
-def list_plans(session: Session, *, organ_id: str | None = None) -> list[TransferPlan]:
-    query = select(TransferPlan).order_by(TransferPlan.registered_on.desc(), TransferPlan.id)
-    if organ_id is not None:
-        query = query.where(TransferPlan.agency_id == find_agency(session, organ_id).id)
-    return list(session.scalars(query))
-
-
-def transfer_dict(t: Transfer) -> dict[str, Any]:
-    """The JSON shape of a transfer (CLI ``--json``; keys are stable)."""
-    return {
-        "transfer_id": t.id,
-        "organ_id": t.agency.organ_id if t.agency else None,
-        "agency": t.agency.name if t.agency else None,
-        "plan_id": t.plan_id,
-        "plan_reference": t.plan.reference if t.plan else None,
-        "package_name": t.package_name,
-        "status": t.status.value,
-        "received_at": t.received_at.isoformat(),
-        "received_by": t.received_by,
-        "confirm_due_on": t.confirm_due_on.isoformat(),
-        "confirmed_at": t.confirmed_at.isoformat() if t.confirmed_at else None,
-        "decision_due_on": t.decision_due_on.isoformat(),
-        "job_id": t.job_id,
-        "aip_id": t.aip_id,
-        "decided_at": t.decided_at.isoformat() if t.decided_at else None,
-        "decided_by": t.decided_by,
-        "decision_reason": t.decision_reason,
-        "handover_digest": t.handover_digest or None,
-        "handover_prints": [dict(p) for p in t.handover_prints or []],
-    }
-
-
-def plan_dict(p: TransferPlan) -> dict[str, Any]:
-    return {
-        "plan_id": p.id,
-        "organ_id": p.agency.organ_id,
-        "agency": p.agency.name,
-        "reference": p.reference,
-        "registered_on": p.registered_on.isoformat(),
-        "planned_on": p.planned_on.isoformat(),
-        "expected_dossiers": p.expected_dossiers,
-        "reply_due_on": p.reply_due_on.isoformat(),
-        "replied_on": p.replied_on.isoformat() if p.replied_on else None,
-        "replied_late": bool(p.replied_on and p.replied_on > p.reply_due_on),
-        "notes": p.notes,
-    }
-
-
-# --------------------------------------------------------------------------- biên bản giao nhận
-
-
-@dataclass(frozen=True)
-class HandoverIssued:
-    """A printed biên bản; ``prints`` is the transfer's whole print history, this one last."""
-
-    transfer_id: str
-    path: Path
-    sha256: str
-    previous_sha256: str | None
-    dossiers: int
-    html_path: Path | None = None
-    prints: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def reprinted(self) -> bool:
-        """True when a copy was printed before this one. Not "the digest changed": Chromium stamps
-        the print time to the second, so two prints within one second are byte-identical and a
-        reprint still has to be reported as one."""
-        return self.previous_sha256 is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "transfer_id": self.transfer_id,
-            "path": str(self.path),
-            "sha256": self.sha256,
-            "previous_sha256": self.previous_sha256,
-            "dossiers": self.dossiers,
-            "html_path": str(self.html_path) if self.html_path else None,
-            "prints": [dict(p) for p in self.prints],
-        }
-
-
-def handover_data(session: Session, settings: Settings, transfer_id: str) -> Handover:
-    """What the biên bản giao nhận of an accepted transfer shows: the agency, the archive, who
-    received and decided when, and every hồ sơ of the AIP in code order.
-
-    Raises:
-        TransferError: ``transfer.not_found``, ``transfer.not_accepted``.
-    """
-    transfer = get_transfer(session, transfer_id)
-    if (
-        transfer.status is not TransferStatus.ACCEPTED
-        or transfer.aip_id is None
-        or transfer.decided_at is None
-    ):
-        raise TransferError(
-            "transfer.not_accepted",
-            f"transfer {transfer.id} is {transfer.status.value}: a biên bản giao nhận is made for an "
-            "accepted transfer",
-            params={"transfer": transfer.id, "status": transfer.status.value},
-        )
-    dossiers = session.scalars(
-        select(Dossier)
-        .where(Dossier.aip_id == transfer.aip_id)
-        .options(selectinload(Dossier.documents))
-        .order_by(Dossier.code, Dossier.id)
-    )
-    rows = tuple(
-        HandoverDossier(
-            code=d.code,
-            title=d.title,
-            start_date=d.start_date,
-            end_date=d.end_date,
-            maintenance=d.maintenance,
-            mode=d.mode,
-            documents=len(d.documents) if d.documents else (d.total_doc or 0),
-            pages=d.number_of_page
-            if d.number_of_page is not None
-            else (sum(doc.number_of_page or 0 for doc in d.documents) if d.documents else None),
-        )
-        for d in dossiers
-    )
-    agency = transfer.agency
-    return Handover(
-        transfer_id=transfer.id,
-        archive_name=settings.archive.name,
-        archive_id=settings.records.archive_id,
-        organ_id=agency.organ_id if agency else "",
-        agency_name=agency.name if agency else "",
-        package_name=transfer.package_name,
-        plan_reference=transfer.plan.reference if transfer.plan else None,
-        received_at=transfer.received_at,
-        received_by=transfer.received_by,
-        decided_at=transfer.decided_at,
-        decided_by=transfer.decided_by,
-        aip_id=transfer.aip_id,
-        timezone=settings.package.timezone,
-        dossiers=rows,
-    )
-
-
-def issue_handover(
-    session: Session,
-    settings: Settings,
-    transfer_id: str,
-    out: Path,
-    *,
-    html_out: Path | None = None,
-    language: str = "vi",
-    by: str = "",
-    at: datetime | None = None,
-    chromium: str | None = None,
-    timeout: float = 120.0,
-) -> HandoverIssued:
-    """Print the biên bản giao nhận to ``out`` (PDF by headless Chromium), record its SHA-256 on
-    the transfer, and with ``html_out`` also write the HTML whose footer states that digest.
-
-    Printing again makes a new PDF (Chromium stamps the time in it, to the second) with a new
-    digest, the same one within the same second: a reprint is any print after the first. Every
-    print is appended to ``handover_prints`` (digest, time, who, language) and
-    ``handover_digest`` names the latest: a copy signed and handed to the agency stays provable
-    after a reprint. The previous digest is returned so that the caller can say so.
-
-    Raises:
-        TransferError: ``transfer.not_found``, ``transfer.not_accepted``, ChromiumNotFound, PdfFailed,
-            ``transfer.bad_input`` (``at`` without a time zone).
-    """
-    if at is not None and at.tzinfo is None:
-        raise TransferError(
-            "transfer.bad_input", "the print time needs a time zone", params={"problem": "at"}
-        )
-    data = handover_data(session, settings, transfer_id)
-    pdf = render_pdf(data, language=language, chromium=chromium, timeout=timeout)
-    digest = sha256_hex(pdf)
-    # the row is locked while the history is extended: two prints at once both stay in it
-    transfer = session.scalars(
-        select(Transfer)
-        .where(Transfer.id == data.transfer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    prints = list(transfer.handover_prints or [])
-    previous = transfer.handover_digest or (prints[-1]["sha256"] if prints else None)
-    prints.append(
-        {
-            "sha256": digest,
-            "printed_at": (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
-            "by": by.strip(),
-            "language": language,
-        }
-    )
-    transfer.handover_prints = prints  # a new list: the JSON column is not tracked in place
-    transfer.handover_digest = digest
-    session.flush()  # recorded before the files appear: a failed write rolls the digest back
-    write_atomic(out, pdf)
-    if html_out is not None:
-        write_atomic(html_out, render_html(data, language=language, pdf_sha256=digest).encode("utf-8"))
-    return HandoverIssued(transfer.id, out, digest, previous, len(data.dossiers), html_out, tuple(prints))
-
-
 __all__ = [
     "DECIDED",
     "KINDS",
     "UNDECIDED",
-    "HandoverIssued",
-    "OverdueTransfer",
-    "PlanResult",
     "TransferError",
     "confirm_receipt",
     "decide",
     "find_agency",
     "get_transfer",
-    "handover_data",
-    "issue_handover",
     "link_ingest",
-    "list_plans",
-    "list_transfers",
-    "overdue_transfers",
-    "plan_dict",
     "receive",
-    "register_plan",
-    "reply_plan",
-    "transfer_dict",
 ]
