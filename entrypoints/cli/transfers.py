@@ -450,7 +450,8 @@ def kpi(ctx: click.Context, year: int | None, on: datetime | None, as_json: bool
     The subcommands record what K4 and K6 need and nothing else sets yet."""
     if ctx.invoked_subcommand is not None:
         return
-    from workflows.records.kpi import UNITS, Figure, compute_kpis
+    from workflows.records.kpi import UNITS, compute_kpis
+    from workflows.records.kpi_figures import Figure
 
     app = current_app()
     app.json_output = as_json
@@ -524,7 +525,7 @@ def kpi(ctx: click.Context, year: int | None, on: datetime | None, as_json: bool
 
 
 def _targets() -> dict[str, int]:
-    from workflows.records.kpi import TARGETS
+    from workflows.records.kpi_figures import TARGETS
 
     return dict(TARGETS)
 
@@ -549,7 +550,7 @@ def kpi_mark_published(
 ) -> None:
     """Record when the descriptive metadata of these hồ sơ (by code) and their tài liệu was
     published online (K4). Until a public portal exists, this is where the date comes from."""
-    from workflows.records.kpi import mark_published
+    from workflows.records.kpi_marks import mark_published
 
     app = current_app()
     app.json_output = as_json
@@ -574,7 +575,7 @@ def kpi_mark_published(
 def kpi_mark_high_use(codes: tuple[str, ...], aip: str | None, unset: bool, as_json: bool) -> None:
     """Mark these hồ sơ (by code), and so their tài liệu, as records of high use (tần suất sử dụng
     cao, K6); --unset clears the mark."""
-    from workflows.records.kpi import mark_high_use
+    from workflows.records.kpi_marks import mark_high_use
 
     app = current_app()
     app.json_output = as_json

@@ -23,7 +23,8 @@ from entrypoints.web.context import context, translator
 from entrypoints.web.params import check_language, day, year
 from repository.catalog.models import Aip, AipStatus, Incident
 from repository.catalog.records import Document, Dossier
-from workflows.records.kpi import Figure, KpiReport, compute_kpis
+from workflows.records.kpi import compute_kpis
+from workflows.records.kpi_figures import Figure, KpiReport
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(check_language)

@@ -24,7 +24,9 @@ from repository.catalog.records_store import (
 )
 from repository.settings import Settings, StorageLocation, StorageSettings
 from tests.workflows.test_transfers import at, make_aip, make_dossier, make_transfer
-from workflows.records.kpi import Basis, Figure, KpiReport, compute_kpis, mark_high_use, mark_published
+from workflows.records.kpi import compute_kpis
+from workflows.records.kpi_figures import Basis, Figure, KpiReport
+from workflows.records.kpi_marks import mark_high_use, mark_published
 
 A, B, C, D = "H49.01", "H49.02", "H49.03", "H49.04"
 YEAR, ON = 2021, date(2025, 6, 30)
