@@ -35,14 +35,8 @@ from workflows.records import handover as ho
 from workflows.records import transfer_lists as tl
 from workflows.records import transfer_plans as tp
 from workflows.records import transfers as tr
-from workflows.records.deadlines import (
-    DeadlineStatus,
-    add_months,
-    add_working_days,
-    deadline_report,
-    is_working_day,
-    transfer_deadline,
-)
+from workflows.records.deadline_calendar import add_months, add_working_days, is_working_day
+from workflows.records.deadlines import DeadlineStatus, deadline_report, transfer_deadline
 
 ICT = timezone(timedelta(hours=7))  # the archive's clock (TT 05: +07:00)
 A, B = "H49.01", "H49.02"

@@ -1,4 +1,4 @@
-"""Deadlines: the calendar of the thu nộp procedure and the transfer deadline of permanent records.
+"""Deadlines: the transfer deadline of permanent records, and the report of what is due or late.
 
 Two kinds of deadline (vn-standards.md §3.2):
 
@@ -23,99 +23,35 @@ registered in plans and not yet received, and, where the agency declared how man
 records it created in a year, how many of those have not been received. Documents are counted
 by the same rules (their lists would run to hundreds of thousands of rows, so only counts).
 
-What counts as held, received and accepted is :func:`held_records`, shared with the KPIs
-(:mod:`workflows.records.kpi`) so that the two never disagree:
-
-* a package ingested without a transfer was taken by the archive when its AIP was stored
-  (``Dossier.accepted_at``);
-* a package ingested under a transfer (``kholuu ingest --transfer``) is *received, not accepted*
-  until the archive decides (TT 05: process, then decide); accepted on the decision day;
-* a package whose transfer was rejected was returned to the agency: it is not held, not
-  received, not counted anywhere, even though the AIP's bytes stay in storage.
-
-A declared ``permanent_e_records_created`` is counted in ``records.declared_unit`` (dossiers or
-documents); :func:`permanent_e_records` is the one rule that says which received records it is
-compared with, here and in K3.
+Which records count as held, received and accepted is :func:`workflows.records.holdings.held_records`,
+shared with the KPIs; the calendar (working days, the archive's day) is
+:mod:`workflows.records.deadline_calendar`.
 """
 
 from __future__ import annotations
 
-import calendar
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repository.catalog.records import (
-    DeclaredTotal,
-    Document,
-    Dossier,
-    SourceAgency,
-    Transfer,
-    TransferPlan,
-    TransferStatus,
-)
-from repository.catalog.records_store import PUBLIC_MODE, active_restrictions
+from repository.catalog.records import DeclaredTotal, SourceAgency, Transfer, TransferPlan
 from repository.settings import RecordsSettings, Settings
-
-PERMANENT = "01"  # TT 05 maintenance code list: 01 Vĩnh viễn
-DIGITIZED = "02"  # TT 05 confidenceLevel: 01 gốc điện tử, 02 số hóa, 03 hỗn hợp
-DECLARED_PERMANENT_CREATED = "permanent_e_records_created"
-"""The DeclaredTotal metric: permanent electronic records an agency created in a year, counted in
-``records.declared_unit`` (dossiers, as a Danh mục hồ sơ lists them, or documents)."""
-DOSSIERS, DOCUMENTS = "dossiers", "documents"
-UNITS = (DOSSIERS, DOCUMENTS)
-
-
-# --------------------------------------------------------------------------- calendar
-
-
-def is_working_day(day: date, holidays: Iterable[date] = ()) -> bool:
-    """Monday to Friday and not a configured holiday (Bộ luật Lao động: Saturday and Sunday are
-    the weekly rest days of public bodies; public holidays come from ``records.holidays``)."""
-    return day.weekday() < 5 and day not in set(holidays)
-
-
-def add_working_days(start: date, days: int, holidays: Iterable[date] = ()) -> date:
-    """The day ``days`` working days after ``start`` (``start`` itself does not count: a
-    registration received on a Friday with 7 working days to answer is due on the Tuesday of the
-    week after next, holidays aside). ``days = 0`` gives ``start``."""
-    off = set(holidays)
-    day = start
-    left = days
-    while left > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in off:
-            left -= 1
-    return day
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day of the month ``months`` later, clamped to the month's last day (31/1 + 1 → 28/2)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
-
-
-def add_years(day: date, years: int) -> date:
-    return add_months(day, 12 * years)
-
-
-def archive_day(moment: datetime, tz: tzinfo) -> date:
-    """The calendar day of ``moment`` at the archive (TT 05 dates are in +07:00)."""
-    return moment.astimezone(tz).date()
-
-
-def end_of_day(day: date, tz: tzinfo) -> datetime:
-    """The first instant after ``day`` at the archive, in UTC: "on or before day" is ``< this``."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+from workflows.records.deadline_calendar import add_years
+from workflows.records.holdings import (
+    DECLARED_PERMANENT_CREATED,
+    DOCUMENTS,
+    DOSSIERS,
+    PERMANENT,
+    HeldRecord,
+    held_records,
+    permanent_e_records,
+)
 
 
 def transfer_deadline(created: date, records: RecordsSettings, basis: str | None = None) -> date:
@@ -131,193 +67,6 @@ def cohort_deadline(year: int, records: RecordsSettings, basis: str | None = Non
     """The deadline of the last record of a year's cohort (created on 31 December): when it has
     passed, every record of the cohort that is still missing is late."""
     return transfer_deadline(date(year, 12, 31), records, basis)
-
-
-# --------------------------------------------------------------------------- held records
-
-
-def is_electronic(confidence_level: str) -> bool:
-    """Whether a record counts as electronic for QĐ 458 (K1, K3) and the declared totals.
-
-    TT 05/2025 ``confidenceLevel``: ``02`` (số hóa, digitized from paper) is not electronic;
-    ``01`` (gốc điện tử) and ``03`` (hỗn hợp) are; so is a record that does not say, because the
-    element is optional and the packages that omit it come from an agency's e-records system
-    (legacy NĐ 30/2020 exports carry no confidenceLevel at all): they were created there.
-    """
-    return confidence_level.strip() != DIGITIZED
-
-
-def active_in(agency: SourceAgency, year: int) -> bool:
-    """Whether the agency existed at some time in ``year`` (``active_from`` / ``active_to`` of the
-    Danh mục nguồn nộp lưu; an agency merged or dissolved before the year is not counted for it)."""
-    if agency.active_from is not None and agency.active_from > date(year, 12, 31):
-        return False
-    return agency.active_to is None or agency.active_to >= date(year, 1, 1)
-
-
-@dataclass(frozen=True)
-class HeldRecord:
-    """A hồ sơ (``unit = "dossiers"``) or a tài liệu (``"documents"``) as the catalog held it at
-    the end of a day, reduced to what the deadlines and the KPIs read.
-
-    A document's retention, confidence level and access level default to its dossier's; it was
-    received and accepted with its dossier. ``created`` is ``Dossier.end_on`` (the last day of
-    the end date) or ``Document.issued_on``. ``accepted`` is None while the records are received
-    but not accepted (an undecided transfer, or one decided after the day). ``public``: Công
-    khai and not on the tiếp cận có điều kiện list that day, and for a document its dossier public
-    too (as the public search has it).
-    """
-
-    unit: str
-    id: int
-    dossier_id: int
-    agency: int | None
-    code: str
-    title: str
-    created: date | None
-    maintenance: str
-    confidence: str
-    mode: str
-    received: date
-    accepted: date | None
-    published: bool
-    public: bool
-    digitized: bool
-    high_use: bool
-
-
-def permanent_e_records(
-    records: Iterable[HeldRecord], unit: str, year: int | None = None
-) -> list[HeldRecord]:
-    """The received records a declared ``permanent_e_records_created`` of ``year`` (any year when
-    None) is compared with: of ``unit``, dated, created in ``year``, permanent (maintenance 01) and
-    electronic (:func:`is_electronic`). The one rule for the K3 cohort and the "not received"
-    figure of the deadline report."""
-    return [
-        r
-        for r in records
-        if r.unit == unit
-        and r.created is not None
-        and (year is None or r.created.year == year)
-        and r.maintenance == PERMANENT
-        and is_electronic(r.confidence)
-    ]
-
-
-def held_records(session: Session, settings: Settings, on: date) -> list[HeldRecord]:
-    """Every hồ sơ and tài liệu received by the end of ``on`` (archive time zone) and not returned
-    to its agency by then, dossiers first.
-
-    Acceptance (see the module docstring): without a transfer, ``Dossier.accepted_at``; under a
-    transfer, the day the transfer was accepted if that was on or before ``on``; a transfer
-    rejected on or before ``on`` leaves its records out.
-    """
-    tz = ZoneInfo(settings.package.timezone)
-    cutoff = end_of_day(on, tz)
-
-    def day(moment: datetime | None) -> date | None:
-        return archive_day(moment, tz) if moment is not None and moment < cutoff else None
-
-    by_organ = {
-        organ: ident for ident, organ in session.execute(select(SourceAgency.id, SourceAgency.organ_id))
-    }
-    # an AIP has one transfer (link_ingest refuses a second one)
-    decisions: dict[str | None, tuple[TransferStatus, datetime | None]] = {
-        aip_id: (status, decided_at)
-        for aip_id, status, decided_at in session.execute(
-            select(Transfer.aip_id, Transfer.status, Transfer.decided_at).where(Transfer.aip_id.is_not(None))
-        )
-    }
-    restricted = active_restrictions(session, on=on, tz=tz)
-    restricted_dossiers = {r.dossier_id for r in restricted if r.dossier_id is not None}
-    restricted_documents = {r.document_id for r in restricted if r.document_id is not None}
-
-    out: list[HeldRecord] = []
-    dossiers: dict[int, HeldRecord] = {}
-    rows = session.execute(
-        select(
-            Dossier.id, Dossier.aip_id, Dossier.agency_id, Dossier.organ_id, Dossier.code, Dossier.title,
-            Dossier.end_on, Dossier.maintenance, Dossier.confidence_level, Dossier.mode, Dossier.received_at,
-            Dossier.accepted_at, Dossier.metadata_published_at, Dossier.digitized, Dossier.high_use,
-        )
-        .where(Dossier.received_at < cutoff, Dossier.superseded_by_id.is_(None))  # a record counts once
-        .order_by(Dossier.id)
-    )  # fmt: skip
-    for (dossier_id, aip_id, agency_id, organ_id, code, title, end_on, maintenance, confidence, mode,
-         received_at, accepted_at, published_at, digitized, high_use) in rows:  # fmt: skip
-        decision = decisions.get(aip_id)
-        if decision is None:
-            accepted = day(accepted_at)
-        else:
-            status, decided_at = decision
-            decided = day(decided_at)
-            if status is TransferStatus.REJECTED and decided is not None:
-                continue  # returned to the agency
-            accepted = decided if status is TransferStatus.ACCEPTED else None
-        record = HeldRecord(
-            unit=DOSSIERS,
-            id=dossier_id,
-            dossier_id=dossier_id,
-            agency=agency_id if agency_id is not None else by_organ.get(organ_id),
-            code=code,
-            title=title,
-            created=end_on,
-            maintenance=maintenance,
-            confidence=confidence,
-            mode=mode,
-            received=archive_day(received_at, tz),
-            accepted=accepted,
-            published=day(published_at) is not None,
-            public=mode == PUBLIC_MODE and dossier_id not in restricted_dossiers,
-            digitized=digitized,
-            high_use=high_use,
-        )
-        dossiers[dossier_id] = record
-        out.append(record)
-    documents = session.execute(
-        select(
-            Document.id, Document.dossier_id, Document.doc_code, Document.title, Document.issued_on,
-            Document.maintenance, Document.confidence_level, Document.mode, Document.metadata_published_at,
-        )
-        .join(Dossier, Dossier.id == Document.dossier_id)
-        .where(Dossier.received_at < cutoff)
-        .order_by(Document.dossier_id, Document.ordinal, Document.id)
-    )  # fmt: skip
-    for (
-        doc_id,
-        dossier_id,
-        doc_code,
-        title,
-        issued_on,
-        maintenance,
-        confidence,
-        mode,
-        published_at,
-    ) in documents:
-        parent = dossiers.get(dossier_id)
-        if parent is None:
-            continue  # its dossier was returned
-        out.append(
-            HeldRecord(
-                unit=DOCUMENTS,
-                id=doc_id,
-                dossier_id=dossier_id,
-                agency=parent.agency,
-                code=doc_code,
-                title=title,
-                created=issued_on,
-                maintenance=maintenance or parent.maintenance,
-                confidence=confidence or parent.confidence,
-                mode=mode or parent.mode,
-                received=parent.received,
-                accepted=parent.accepted,
-                published=day(published_at) is not None,
-                public=mode == PUBLIC_MODE and doc_id not in restricted_documents and parent.public,
-                digitized=parent.digitized,
-                high_use=parent.high_use,
-            )
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- report
@@ -499,6 +248,37 @@ def deadline_report(
         return group
 
     held = held_records(session, settings, on)
+    _add_permanent_dossiers(held, records, basis, on, status, group_of)
+    # Documents: the document's own retention, else its dossier's.
+    for doc in held:
+        if doc.unit == DOCUMENTS and doc.maintenance == PERMANENT:
+            deadline = transfer_deadline(doc.created, records, basis) if doc.created else None
+            group_of(doc.agency).documents[status(deadline, doc.accepted).value] += 1
+
+    _add_not_received(session, held, records, basis, status, groups)
+    _add_plans_not_received(session, on, status, groups)
+
+    chosen = [
+        g
+        for g in groups.values()
+        if (organ_id is None or g.organ_id == organ_id)
+        and (g.dossiers or g.documents or g.not_received or g.plans or g.organ_id != UNKNOWN_AGENCY)
+    ]
+    chosen.sort(key=lambda g: (g.organ_id == UNKNOWN_AGENCY, g.organ_id, g.name))
+    note = "transfer.deadline.basis_law_proxy" if basis == "law" else "transfer.deadline.basis_programme"
+    return DeadlineReport(on, basis, within_days, note, tuple(chosen))
+
+
+def _add_permanent_dossiers(
+    held: list[HeldRecord],
+    records: RecordsSettings,
+    basis: str,
+    on: date,
+    status: Callable[[date | None, date | None], DeadlineStatus],
+    group_of: Callable[[int | None], AgencyDeadlines],
+) -> None:
+    """Every held permanent hồ sơ with its deadline and status, into its agency's group, oldest
+    creation first (undated last)."""
     documents_of: Counter[int] = Counter(r.dossier_id for r in held if r.unit == DOCUMENTS)
     permanent = sorted(
         (r for r in held if r.unit == DOSSIERS and r.maintenance == PERMANENT),
@@ -522,13 +302,17 @@ def deadline_report(
             )
         )
 
-    # Documents: the document's own retention, else its dossier's.
-    for doc in held:
-        if doc.unit == DOCUMENTS and doc.maintenance == PERMANENT:
-            deadline = transfer_deadline(doc.created, records, basis) if doc.created else None
-            group_of(doc.agency).documents[status(deadline, doc.accepted).value] += 1
 
-    # Declared permanent records not received (per cohort year), in the unit they were declared in.
+def _add_not_received(
+    session: Session,
+    held: list[HeldRecord],
+    records: RecordsSettings,
+    basis: str,
+    status: Callable[[date | None, date | None], DeadlineStatus],
+    groups: dict[int | None, AgencyDeadlines],
+) -> None:
+    """Declared permanent records not received (per cohort year), in the unit they were declared
+    in, into the groups of the agencies that declared them."""
     received_by_year: Counter[tuple[int | None, int]] = Counter(
         (r.agency, r.created.year)
         for r in permanent_e_records(held, records.declared_unit)
@@ -558,7 +342,15 @@ def deadline_report(
             )
         )
 
-    # Plans registered and not received under.
+
+def _add_plans_not_received(
+    session: Session,
+    on: date,
+    status: Callable[[date | None, date | None], DeadlineStatus],
+    groups: dict[int | None, AgencyDeadlines],
+) -> None:
+    """Plans registered by ``on`` that no transfer was received under, into their agencies'
+    groups, earliest hand-over first."""
     received_plans = set(session.scalars(select(Transfer.plan_id).where(Transfer.plan_id.is_not(None))))
     for plan in session.scalars(
         select(TransferPlan).where(TransferPlan.registered_on <= on).order_by(TransferPlan.planned_on)
@@ -575,45 +367,19 @@ def deadline_report(
             )
         )
 
-    chosen = [
-        g
-        for g in groups.values()
-        if (organ_id is None or g.organ_id == organ_id)
-        and (g.dossiers or g.documents or g.not_received or g.plans or g.organ_id != UNKNOWN_AGENCY)
-    ]
-    chosen.sort(key=lambda g: (g.organ_id == UNKNOWN_AGENCY, g.organ_id, g.name))
-    note = "transfer.deadline.basis_law_proxy" if basis == "law" else "transfer.deadline.basis_programme"
-    return DeadlineReport(on, basis, within_days, note, tuple(chosen))
-
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
 __all__ = [
-    "DECLARED_PERMANENT_CREATED",
-    "DOCUMENTS",
-    "DOSSIERS",
-    "PERMANENT",
-    "UNITS",
     "AgencyDeadlines",
     "DeadlineReport",
     "DeadlineStatus",
     "DossierDeadline",
-    "HeldRecord",
     "NotReceived",
     "PlannedNotReceived",
-    "active_in",
-    "add_months",
-    "add_working_days",
-    "add_years",
-    "archive_day",
     "cohort_deadline",
     "deadline_report",
-    "end_of_day",
-    "held_records",
-    "is_electronic",
-    "is_working_day",
-    "permanent_e_records",
     "transfer_deadline",
 ]

@@ -18,12 +18,12 @@ sources do not fix in every detail [NV], so every figure says what it stands on:
 Units: K1, K3, K4 and K6 are given on hồ sơ (``dossiers``) and on tài liệu (``documents``); a
 document's retention and confidence level default to its dossier's. K2 counts agencies, K5 is a
 yes/no with its evidence. Only what the catalog held at the end of ``on`` (archive time zone)
-counts, as :func:`workflows.records.deadlines.held_records` reads it: rows received by then and not
+counts, as :func:`workflows.records.holdings.held_records` reads it: rows received by then and not
 returned (a rejected transfer's records are not counted anywhere), acceptances (an ingest
 without a transfer: AIP stored; under a transfer: the acceptance decision) and publications by
 then, the restriction list as it stood that day.
 
-**Electronic** (:func:`workflows.records.deadlines.is_electronic`, the one rule for K1 and K3): TT 05
+**Electronic** (:func:`workflows.records.holdings.is_electronic`, the one rule for K1 and K3): TT 05
 ``confidenceLevel`` ``02`` (số hóa, digitized from paper) is not electronic; ``01`` (gốc điện
 tử), ``03`` (hỗn hợp) and a missing value are. The element is optional, and the records that omit
 it come from an agency's e-records system (legacy NĐ 30/2020 exports carry no confidenceLevel):
@@ -46,7 +46,7 @@ Targets (percent) and definitions:
 * **K3** chuyển giao trong 3 năm (80): permanent e-items created in Y accepted within
   ``records.programme_deadline_years`` of creation / declared ``permanent_e_records_created``;
   proxy: those *received* within the years / received permanent e-items created in Y. The cohort
-  is :func:`workflows.records.deadlines.permanent_e_records`, as in the deadline report.
+  is :func:`workflows.records.holdings.permanent_e_records`, as in the deadline report.
 * **K4** dữ liệu đặc tả công bố (80): held (accepted) public items (mode 01, not on the tiếp cận
   có điều kiện list that day, and for a document its dossier public too) whose metadata was
   published by ``on`` / held public items.
@@ -81,13 +81,11 @@ from repository.catalog.records import (
     SourceAgency,
 )
 from repository.settings import Settings
-from workflows.records.deadlines import (
+from workflows.records.deadline_calendar import add_years, archive_day, end_of_day
+from workflows.records.holdings import (
     UNITS,
     HeldRecord,
     active_in,
-    add_years,
-    archive_day,
-    end_of_day,
     held_records,
     is_electronic,
     permanent_e_records,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from preservation.findings import Finding, Severity
 from repository.catalog.records import TransferPlan
 from repository.settings import RecordsSettings, Settings
-from workflows.records.deadlines import add_months, add_working_days
+from workflows.records.deadline_calendar import add_months, add_working_days
 from workflows.records.transfers import TransferError, find_agency
 
 

@@ -47,7 +47,7 @@ from preservation.errors import ErrorKind, KholuuError
 from repository.catalog.models import Aip, AipStatus
 from repository.catalog.records import Dossier, SourceAgency, Transfer, TransferPlan, TransferStatus
 from repository.settings import Settings
-from workflows.records.deadlines import archive_day
+from workflows.records.deadline_calendar import archive_day
 
 DECIDED = (TransferStatus.ACCEPTED, TransferStatus.REJECTED)
 UNDECIDED = (TransferStatus.RECEIVED, TransferStatus.PROCESSING)
