@@ -7,11 +7,11 @@ dựng".
 
 This module holds what every part of the catalog shares (errors, text and date rules, TT 05 code
 lists, the source agency an operator names) and the hồ sơ / tài liệu themselves: registering them
-with their AIP and finding them by code. Two modules build on it:
-:mod:`repository.catalog.records_access` (search, tiếp cận có điều kiện, giải mật) and
-:mod:`repository.catalog.records_import` (phông, nguồn nộp lưu, retention schedules, declared
-totals, and their data files). Their public names are importable from here too, loaded on first
-use (PEP 562): they import this module, so importing them eagerly here would be a cycle.
+with their AIP and finding them by code. Three modules build on it:
+:mod:`repository.catalog.records_access` (search, tiếp cận có điều kiện, giải mật),
+:mod:`repository.catalog.records_import` (phông, nguồn nộp lưu, declared totals, and their data
+files) and :mod:`repository.catalog.retention_schedules` (bảng thời hạn lưu trữ). Callers import
+all their public names from :mod:`repository.catalog.records_store`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The records catalog's API in one place: hồ sơ and tài liệu registration and checks
 (``records_core``), restrictions, access changes and search (``records_access``), agencies, fonds,
-retention schedules and declared totals (``records_import``). Callers import from here; the three
-modules build on each other in that order only, so there is no import circle."""
+declared totals (``records_import``) and retention schedules (``retention_schedules``). Callers
+import from here; records_access, records_import and retention_schedules build on records_core only,
+so there is no import circle."""
 
 from __future__ import annotations
 
@@ -132,13 +133,13 @@ from repository.catalog.records_import import (
     list_fonds as list_fonds,
 )
 from repository.catalog.records_import import (
+    set_declared_total as set_declared_total,
+)
+from repository.catalog.retention_schedules import (
     list_schedules as list_schedules,
 )
-from repository.catalog.records_import import (
+from repository.catalog.retention_schedules import (
     load_retention_schedule as load_retention_schedule,
-)
-from repository.catalog.records_import import (
-    set_declared_total as set_declared_total,
 )
 
 __all__ = [
