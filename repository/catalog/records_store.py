@@ -1,7 +1,7 @@
-"""The records catalog's API in one place: hồ sơ and tài liệu registration and checks
-(``records_core``), restrictions, access changes and search (``records_access``), agencies, fonds,
-declared totals (``records_import``) and retention schedules (``retention_schedules``). Callers
-import from here; records_access, records_import and retention_schedules build on records_core only,
+"""The records catalog's API in one place: errors, checks and finding records (``records_core``),
+hồ sơ and tài liệu registration (``records_register``), restrictions, access changes and search
+(``records_access``), agencies, fonds, declared totals (``records_import``) and retention schedules
+(``retention_schedules``). Callers import from here; the other modules build on records_core only,
 so there is no import circle."""
 
 from __future__ import annotations
@@ -94,13 +94,7 @@ from repository.catalog.records_core import (
     mode_rank as mode_rank,
 )
 from repository.catalog.records_core import (
-    number_search as number_search,
-)
-from repository.catalog.records_core import (
     parse_day as parse_day,
-)
-from repository.catalog.records_core import (
-    register_records as register_records,
 )
 from repository.catalog.records_core import (
     resolve_target as resolve_target,
@@ -134,6 +128,12 @@ from repository.catalog.records_import import (
 )
 from repository.catalog.records_import import (
     set_declared_total as set_declared_total,
+)
+from repository.catalog.records_register import (
+    number_search as number_search,
+)
+from repository.catalog.records_register import (
+    register_records as register_records,
 )
 from repository.catalog.retention_schedules import (
     list_schedules as list_schedules,
