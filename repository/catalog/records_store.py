@@ -1,7 +1,8 @@
-"""The records catalog's API in one place: hồ sơ and tài liệu registration and checks
-(``records_core``), restrictions, access changes and search (``records_access``), agencies, fonds,
-retention schedules and declared totals (``records_import``). Callers import from here; the three
-modules build on each other in that order only, so there is no import circle."""
+"""The records catalog's API in one place: errors, checks and finding records (``records_core``),
+hồ sơ and tài liệu registration (``records_register``), restrictions, access changes and search
+(``records_access``), agencies, fonds, declared totals (``records_import``) and retention schedules
+(``retention_schedules``). Callers import from here; the other modules build on records_core only,
+so there is no import circle."""
 
 from __future__ import annotations
 
@@ -93,13 +94,7 @@ from repository.catalog.records_core import (
     mode_rank as mode_rank,
 )
 from repository.catalog.records_core import (
-    number_search as number_search,
-)
-from repository.catalog.records_core import (
     parse_day as parse_day,
-)
-from repository.catalog.records_core import (
-    register_records as register_records,
 )
 from repository.catalog.records_core import (
     resolve_target as resolve_target,
@@ -132,13 +127,19 @@ from repository.catalog.records_import import (
     list_fonds as list_fonds,
 )
 from repository.catalog.records_import import (
+    set_declared_total as set_declared_total,
+)
+from repository.catalog.records_register import (
+    number_search as number_search,
+)
+from repository.catalog.records_register import (
+    register_records as register_records,
+)
+from repository.catalog.retention_schedules import (
     list_schedules as list_schedules,
 )
-from repository.catalog.records_import import (
+from repository.catalog.retention_schedules import (
     load_retention_schedule as load_retention_schedule,
-)
-from repository.catalog.records_import import (
-    set_declared_total as set_declared_total,
 )
 
 __all__ = [
