@@ -8,7 +8,8 @@ Three forms (``kholuu export``):
   vn-standards.md §2.3).
 * ``tt05-dip``: a new DIP (TT 05/2025 Phụ lục V; Chương VI Điều 32-33: the user's copy is cloned
   from the original in DIP form) that holds only what the requester may see; the access rules and
-  the package are in :mod:`workflows.access.dip`.
+  the package are in :mod:`workflows.access.access_rules`, :mod:`workflows.access.dip` and
+  :mod:`workflows.access.dip_writer`.
 * ``bagit``: the AIP version as a BagIt bag (RFC 8493) for tools that know bags and nothing else.
 
 The two transfer forms (``tt05-aip``, ``bagit``) carry every record of the AIP, so they name who
@@ -56,20 +57,16 @@ from preservation.tt05.tables import Tables, shipped_tables
 from repository.catalog import store
 from repository.catalog.models import Aip, File
 from repository.settings import Settings
-from workflows.access.dip import (
-    AccessRequest,
-    DipWriter,
-    ExportError,
+from workflows.access.access_rules import (
     Selection,
-    StoredFile,
     Withheld,
-    dip_event,
     document_code,
-    request_to_description,
     restricted_content,
     select_documents,
-    software_agent,
 )
+from workflows.access.dip import AccessRequest, dip_event, request_to_description, software_agent
+from workflows.access.dip_writer import DipWriter, StoredFile
+from workflows.access.errors import ExportError
 from workflows.custody.retrieve import RetrieveError, copy_aip
 from workflows.jobs.envelope import JobSpec, Workflow, run_job
 
