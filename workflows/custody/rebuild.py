@@ -62,7 +62,7 @@ from repository.storage.ocfl_inventory import (
     logical_state,
     version_number,
 )
-from workflows.ingest.pipeline import char_json, overall_validity
+from workflows.ingest.registration import char_json, overall_validity
 from workflows.jobs.envelope import Workflow, workflow_agent
 
 __all__ = ["ObjectReport", "RebuildError", "RebuildOutcome", "RebuildReport", "rebuild_catalog"]
