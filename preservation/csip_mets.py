@@ -1,34 +1,20 @@
 """CSIP 2.0.4 METS-level checks (CSIP1-CSIP119) for the package METS and representation METS.
 
 Each method checks the requirements of one METS section; the requirement id is the finding code.
-Requirements written "MUST … if present" are checked only when the element is present.
+Requirements written "MUST … if present" are checked only when the element is present. The
+structMap's checks are in :mod:`preservation.csip_mets_structmap`, the shared state and the link
+checks in :mod:`preservation.csip_mets_base`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
-import re
 from collections.abc import Iterable
-from datetime import datetime
-from pathlib import Path
-from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from lxml import etree
 
-from preservation.csip_requirements import Report, vocabulary
-from preservation.names import resolve_relative
-
-METS = "http://www.loc.gov/METS/"
-XLINK = "http://www.w3.org/1999/xlink"
-CSIP = "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"
-NS = {"mets": METS, "xlink": XLINK, "csip": CSIP}
-HREF = f"{{{XLINK}}}href"
-XTYPE = f"{{{XLINK}}}type"
-XTITLE = f"{{{XLINK}}}title"
-HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
-_DATETIME = re.compile(r"^-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
+from preservation.csip_mets_base import CSIP, NS, XTYPE, is_datetime
+from preservation.csip_mets_structmap import StructMapChecks
 
 # mdRef requirement ids per section, in the order:
 # LOCTYPE, xlink:type, href, MDTYPE, MIMETYPE, SIZE, CREATED, CHECKSUM, CHECKSUMTYPE
@@ -46,32 +32,8 @@ MDTYPES = frozenset(
 )
 
 
-def _is_datetime(value: str) -> bool:
-    if not _DATETIME.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-class MetsChecker:
-    def __init__(
-        self,
-        report: Report,
-        package_root: Path,
-        ids: dict[str, str],
-        *,
-        expected_type: str | None,
-        verify_checksums: bool,
-    ) -> None:
-        self.r = report
-        self.root = package_root
-        self.ids = ids  # every xml ID seen in the package -> where
-        self.expected_type = expected_type
-        self.verify = verify_checksums
-        self.vocab = vocabulary
+class MetsChecker(StructMapChecks):
+    """The CSIP checks of one METS document, section by section (the structMap's are inherited)."""
 
     # ------------------------------------------------------------------ entry
 
@@ -87,9 +49,6 @@ class MetsChecker:
         self._amd(mets)
         groups = self._filesec(mets)
         self._structmap(mets, groups)
-
-    def _w(self, el: etree._Element | None = None) -> str:
-        return f"{self.rel}:{el.sourceline}" if el is not None and el.sourceline else self.rel
 
     def _register_ids(self, mets: etree._Element) -> None:
         for el in mets.iter():
@@ -152,7 +111,7 @@ class MetsChecker:
             self.r.add("CSIP117", self._w(mets), "no metsHdr")
             return
         created = hdr.get("CREATEDATE")
-        if not created or not _is_datetime(created):
+        if not created or not is_datetime(created):
             self.r.add(
                 "CSIP7", self._w(hdr), f"metsHdr/@CREATEDATE is missing or not a date-time ({created!r})"
             )
@@ -241,7 +200,7 @@ class MetsChecker:
         for sec in sections:
             if not sec.get("ID"):
                 self.r.add(id_req, self._w(sec), f"{kind} without ID")
-            if created_req and (not sec.get("CREATED") or not _is_datetime(sec.get("CREATED", ""))):
+            if created_req and (not sec.get("CREATED") or not is_datetime(sec.get("CREATED", ""))):
                 self.r.add(created_req, self._w(sec), f"{kind}/@CREATED is missing or not a date-time")
             status = sec.get("STATUS")
             if status is None or status not in self.vocab("status"):
@@ -266,7 +225,7 @@ class MetsChecker:
                 )
             if not ref.get("MIMETYPE"):
                 self.r.add(mime, self._w(ref), "mdRef/@MIMETYPE is missing")
-            if not ref.get("CREATED") or not _is_datetime(ref.get("CREATED", "")):
+            if not ref.get("CREATED") or not is_datetime(ref.get("CREATED", "")):
                 self.r.add(created, self._w(ref), "mdRef/@CREATED is missing or not a date-time")
             target = self._target(ref, href, check=(checksum, size, checksumtype))
             if target:
@@ -341,7 +300,7 @@ class MetsChecker:
             self.r.add("CSIP67", self._w(f), "file without ID")
         if not f.get("MIMETYPE"):
             self.r.add("CSIP68", self._w(f), "file/@MIMETYPE is missing")
-        if not f.get("CREATED") or not _is_datetime(f.get("CREATED", "")):
+        if not f.get("CREATED") or not is_datetime(f.get("CREATED", "")):
             self.r.add("CSIP70", self._w(f), "file/@CREATED is missing or not a date-time")
         for attr, rid in (("OWNERID", ""), ("ADMID", "CSIP74"), ("DMDID", "CSIP75")):
             value = f.get(attr)
@@ -359,258 +318,6 @@ class MetsChecker:
             self.r.add("CSIP78", self._w(loc), "FLocat/@xlink:type is not 'simple'")
         self._target(loc, "CSIP79", check=("CSIP71", "CSIP69", "CSIP72"), holder=f)
 
-    def _target(
-        self,
-        link: etree._Element,
-        href_req: str,
-        *,
-        check: tuple[str, str, str],
-        holder: etree._Element | None = None,
-    ) -> str | None:
-        """Resolve ``xlink:href`` inside the package; check the holder's CHECKSUM, SIZE and CHECKSUMTYPE."""
-        holder = link if holder is None else holder
-        checksum_req, size_req, type_req = check
-        href = link.get(HREF)
-        if not href:
-            self.r.add(href_req, self._w(link), "xlink:href is missing")
-            return None
-        rel = _resolve(href, self.base)
-        if rel is None:
-            self.r.add(href_req, self._w(link), f"xlink:href {href!r} points outside the package")
-            return None
-        path = self.root / rel
-        exists = path.is_file()
-        if not exists:
-            self.r.add(href_req, self._w(link), f"xlink:href {href!r}: no such file in the package", path=rel)
-        size = holder.get("SIZE")
-        if not size or not size.isdigit():
-            self.r.add(size_req, self._w(holder), f"SIZE is missing or not a number ({size!r})")
-        elif exists and int(size) != path.stat().st_size:
-            self.r.add(
-                size_req,
-                self._w(holder),
-                f"SIZE {size} differs from the file's {path.stat().st_size} bytes",
-                path=rel,
-                expected=size,
-                found=path.stat().st_size,
-            )
-        ctype = holder.get("CHECKSUMTYPE")
-        if not ctype or ctype not in self.vocab("checksum_type"):
-            self.r.add(type_req, self._w(holder), f"CHECKSUMTYPE is missing or not a METS value ({ctype!r})")
-        checksum = holder.get("CHECKSUM")
-        if not checksum:
-            self.r.add(checksum_req, self._w(holder), "CHECKSUM is missing")
-        elif exists and self.verify and ctype in HASHES:
-            found = _digest(path, HASHES[ctype])
-            if found != checksum.lower():
-                self.r.add(
-                    checksum_req,
-                    self._w(holder),
-                    f"{ctype} of {rel} is {found}, METS says {checksum.lower()}",
-                    path=rel,
-                    expected=checksum.lower(),
-                    found=found,
-                )
-        return rel
-
-    # ------------------------------------------------------------------ structMap
-
-    def _structmap(self, mets: etree._Element, groups: dict[str, tuple[str, etree._Element]]) -> None:
-        maps = mets.findall("mets:structMap", NS)
-        if not maps:
-            self.r.add("CSIP80", self._w(mets), "no structMap")
-            return
-        csip_maps = [m for m in maps if m.get("LABEL") == "CSIP"]
-        if len(csip_maps) != 1:
-            self.r.add(
-                "CSIP82",
-                self._w(maps[0]),
-                f"{len(csip_maps)} structMaps labelled 'CSIP', exactly one is required",
-            )
-            if not csip_maps:
-                return
-        smap = csip_maps[0]
-        if smap.get("TYPE") != "PHYSICAL":
-            self.r.add(
-                "CSIP81", self._w(smap), f"the CSIP structMap's TYPE is {smap.get('TYPE')!r}, not 'PHYSICAL'"
-            )
-        if not smap.get("ID"):
-            self.r.add("CSIP83", self._w(smap), "the CSIP structMap has no ID")
-        tops = smap.findall("mets:div", NS)
-        if len(tops) != 1:
-            self.r.add(
-                "CSIP84",
-                self._w(smap),
-                f"the CSIP structMap has {len(tops)} top divisions, exactly one is required",
-            )
-            if not tops:
-                return
-        top = tops[0]
-        if not top.get("ID"):
-            self.r.add("CSIP85", self._w(top), "the main division has no ID")
-        if top.get("LABEL") != mets.get("OBJID"):
-            self.r.add(
-                "CSIP86", self._w(top), f"the main division's LABEL {top.get('LABEL')!r} is not the OBJID"
-            )
-        divs = top.findall("mets:div", NS)
-        self._metadata_div(mets, divs)
-        if self.is_root:
-            self._group_div(
-                divs, groups, "Documentation", ("CSIP93", "CSIP94", "CSIP96", "CSIP116", "CSIP95")
-            )
-            self._group_div(divs, groups, "Schemas", ("CSIP97", "CSIP98", "CSIP100", "CSIP118", "CSIP99"))
-            self._group_div(
-                divs, groups, "Representations", ("CSIP101", "CSIP102", "CSIP104", "CSIP119", "CSIP103")
-            )
-            self._representation_divs(divs, groups)
-
-    def _metadata_div(self, mets: etree._Element, divs: list[etree._Element]) -> None:
-        amd_ids = [
-            el.get("ID", "") for a in mets.findall("mets:amdSec", NS) for el in a if isinstance(el.tag, str)
-        ]
-        dmd_ids = [d.get("ID", "") for d in mets.findall("mets:dmdSec", NS)]
-        meta = [d for d in divs if d.get("LABEL") == "Metadata"]
-        labelled_elsewhere = [
-            d for d in divs if d.get("LABEL") != "Metadata" and (d.get("ADMID") or d.get("DMDID"))
-        ]
-        if labelled_elsewhere:
-            self.r.add(
-                "CSIP90",
-                self._w(labelled_elsewhere[0]),
-                f"the division referring to metadata is labelled {labelled_elsewhere[0].get('LABEL')!r}, "
-                "not 'Metadata'",
-            )
-        if (amd_ids or dmd_ids) and len(meta) != 1:
-            self.r.add("CSIP88", self._w(mets), f"{len(meta)} 'Metadata' divisions, exactly one is required")
-            return
-        if not meta:
-            return
-        div = meta[0]
-        if not div.get("ID"):
-            self.r.add("CSIP89", self._w(div), "the Metadata division has no ID")
-        admid = set((div.get("ADMID") or "").split())
-        missing = [i for i in amd_ids if i and i not in admid]
-        if missing:
-            self.r.add(
-                "CSIP91",
-                self._w(div),
-                f"amdSec sections not listed in the Metadata division's ADMID: {missing}",
-            )
-        dmdid = set((div.get("DMDID") or "").split())
-        missing = [i for i in dmd_ids if i and i not in dmdid]
-        if missing:
-            self.r.add(
-                "CSIP92",
-                self._w(div),
-                f"dmdSec sections not listed in the Metadata division's DMDID: {missing}",
-            )
-        if not self._ids_exist(" ".join(admid | dmdid)):
-            self.r.add("CSIP91", self._w(div), "ADMID/DMDID refer to sections that do not exist")
-
-    def _group_div(
-        self,
-        divs: list[etree._Element],
-        groups: dict[str, tuple[str, etree._Element]],
-        label: str,
-        reqs: tuple[str, ...],
-    ) -> None:
-        """Documentation / Schemas / (undivided) Representations: one division pointing at the file groups."""
-        single_req, id_req, fptr_req, fileid_req, label_req = reqs
-        group_ids = [gid for gid, (use, _) in groups.items() if use == label]
-        matching = [d for d in divs if d.get("LABEL") == label]
-        if not group_ids:
-            return
-        if not matching:
-            self.r.add(
-                label_req, self.rel, f"file groups USE='{label}' exist but no division is labelled '{label}'"
-            )
-            return
-        if len(matching) > 1:
-            self.r.add(single_req, self._w(matching[1]), f"more than one '{label}' division")
-        div = matching[0]
-        if not div.get("ID"):
-            self.r.add(id_req, self._w(div), f"the {label} division has no ID")
-        fptrs = div.findall("mets:fptr", NS)
-        pointed = [p.get("FILEID") for p in fptrs]
-        if any(p is None for p in pointed):
-            self.r.add(fileid_req, self._w(div), f"an fptr in the {label} division has no FILEID")
-        wrong = [p for p in pointed if p is not None and p not in group_ids]
-        if wrong:
-            self.r.add(fileid_req, self._w(div), f"fptr FILEID {wrong} is not a '{label}' file group")
-        unreferenced = [g for g in group_ids if g not in pointed]
-        if unreferenced:
-            self.r.add(
-                fptr_req, self._w(div), f"'{label}' file groups not referenced by an fptr: {unreferenced}"
-            )
-
-    def _representation_divs(
-        self, divs: list[etree._Element], groups: dict[str, tuple[str, etree._Element]]
-    ) -> None:
-        rep_mets = sorted(
-            p.relative_to(self.root).as_posix() for p in (self.root / "representations").glob("*/METS.xml")
-        )
-        pointed: set[str] = set()
-        for div in divs:
-            label = div.get("LABEL") or ""
-            mptrs = div.findall("mets:mptr", NS)
-            if not label.startswith("Representations/") and not mptrs:
-                continue
-            if not div.get("ID"):
-                self.r.add("CSIP106", self._w(div), "representation division without ID")
-            if len(mptrs) != 1:
-                self.r.add(
-                    "CSIP109",
-                    self._w(div),
-                    f"representation division with {len(mptrs)} mptr, exactly one is required",
-                )
-                if not mptrs:
-                    continue
-            mptr = mptrs[0]
-            href = mptr.get(HREF)
-            target = _resolve(href, self.base) if href else None
-            if not href:
-                self.r.add("CSIP110", self._w(mptr), "mptr/@xlink:href is missing")
-            elif target is None or not (self.root / target).is_file():
-                self.r.add(
-                    "CSIP110", self._w(mptr), f"mptr/@xlink:href {href!r} is not a file of the package"
-                )
-            else:
-                pointed.add(target)
-            if mptr.get(XTYPE) != "simple":
-                self.r.add("CSIP111", self._w(mptr), "mptr/@xlink:type is not 'simple'")
-            if mptr.get("LOCTYPE") != "URL":
-                self.r.add("CSIP112", self._w(mptr), f"mptr/@LOCTYPE is {mptr.get('LOCTYPE')!r}, not 'URL'")
-            expected_label = (
-                f"Representations/{posixpath.basename(posixpath.dirname(target))}" if target else None
-            )
-            if expected_label and label != expected_label:
-                self.r.add(
-                    "CSIP107",
-                    self._w(div),
-                    f"label {label!r} should be {expected_label!r}, the path of its METS",
-                )
-            title = mptr.get(XTITLE)
-            if not title or title not in groups or groups[title][0] != label:
-                self.r.add(
-                    "CSIP108",
-                    self._w(mptr),
-                    f"mptr/@xlink:title {title!r} is not the ID of the file group USE={label!r}",
-                )
-        for rel in rep_mets:
-            if rel not in pointed:
-                self.r.add("CSIP105", rel, "representation METS not referenced by a representation division")
-
-    # ------------------------------------------------------------------ helpers
-
-    def _ids_exist(self, idrefs: str) -> bool:
-        return all(i in self.ids for i in idrefs.split())
-
-    def _files_under(self, folder: str) -> list[str]:
-        base = self.root / self.base / folder if self.base else self.root / folder
-        if not base.is_dir():
-            return []
-        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
-
 
 def _id_requirement(el: etree._Element) -> str:
     tag = etree.QName(el).localname
@@ -627,21 +334,3 @@ def _id_requirement(el: etree._Element) -> str:
     }.get(tag) or (
         "CSIP85" if tag == "div" and ptag == "structMap" else "CSIP106" if tag == "div" else "CSIP67"
     )
-
-
-def _resolve(href: str, base: str) -> str | None:
-    if "://" in href:
-        return None
-    resolved = resolve_relative(tuple(p.encode() for p in base.split("/") if p), unquote_to_bytes(href))
-    return None if resolved is None else b"/".join(resolved).decode("utf-8", "surrogateescape")
-
-
-def _digest(path: Path, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-_ = Any

@@ -51,7 +51,7 @@ from repository.reports.fixity import ChromiumNotFound, PdfFailed, ReportError, 
 from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
-from workflows.access.dip import ExportError
+from workflows.access.errors import ExportError
 from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
 from workflows.custody.update import UpdateError

@@ -15,7 +15,8 @@ from preservation.errors import UnsafePackageError
 from preservation.names import portable_path_problem, windows_problem
 from preservation.quarantine import copy_tree, receive
 from preservation.safepath import UnpackLimits
-from workflows.access.export import ExportError, _write_zip
+from workflows.access.errors import ExportError
+from workflows.access.export_zip import write_zip
 
 
 class _RawInfo(zipfile.ZipInfo):
@@ -137,7 +138,7 @@ def test_item21_export_zip_entry_names_are_checked(tmp_path: Path, name: str) ->
     (package / "representations" / "rep1" / "data" / name).write_bytes(b"x")
     out = io.BytesIO()
     with pytest.raises(ExportError) as caught:
-        _write_zip(out, package, {}, False, datetime.now(UTC))
+        write_zip(out, package, {}, False, datetime.now(UTC))
     assert caught.value.code == "export.unsafe_name"
     assert portable_path_problem(f"uuid-1/representations/rep1/data/{name}") is not None
 
@@ -148,7 +149,7 @@ def test_item21_export_zip_of_ordinary_names_has_only_portable_entries(tmp_path:
     for name in ("Tờ trình.pdf", "CONSOLE.txt", "v1.2.txt"):
         (package / "data" / name).write_bytes(b"x")
     out = io.BytesIO()
-    assert _write_zip(out, package, {}, False, datetime.now(UTC))[0] == 3
+    assert write_zip(out, package, {}, False, datetime.now(UTC))[0] == 3
     names = zipfile.ZipFile(io.BytesIO(out.getvalue())).namelist()
     assert names and all(portable_path_problem(n) is None for n in names)
     assert not os.path.isabs(names[0])

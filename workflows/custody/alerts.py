@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from preservation.findings import CheckOutcome
 from repository.catalog.models import Incident
 from repository.settings import Settings
-from workflows.custody.audit import AuditReport
+from workflows.custody.audit_report import AuditReport
 
 log = logging.getLogger("kholuu.alerts")
 

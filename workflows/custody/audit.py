@@ -33,20 +33,16 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from preservation.events import Event, EventType, Outcome
-from preservation.findings import CheckOutcome, DamageKind, RepairOutcome
-from repository.catalog import store
+from preservation.findings import CheckOutcome
 from repository.catalog.models import (
     Aip,
-    AipStatus,
     AuditFinding,
     AuditRun,
     Copy,
@@ -57,24 +53,18 @@ from repository.catalog.models import (
     JobStatus,
 )
 from repository.settings import Settings
-from repository.storage.copyset import CopySet, Recorded, aip_status, finding_dict
-from repository.storage.errors import BackendUnavailable, NotFound, StorageError
+from repository.storage.copyset import CopySet
+from repository.storage.errors import NotFound, StorageError
 from repository.storage.locations import Location, open_locations
+from workflows.custody.audit_copy import audit_copy
+from workflows.custody.audit_record import could_not_check, finish_run
+from workflows.custody.audit_report import AuditReport, CopyResult
 from workflows.custody.incidents import acknowledge_incident, incident_dict
 from workflows.custody.leases import recently_audited, release_lease, renew_lease, take_lease
 from workflows.jobs.envelope import JobSpec, Workflow, run_job, workflow_agent
 from workflows.jobs.recovery import recover_interrupted
 
 log = logging.getLogger("kholuu.audit")
-
-UNREPAIRED = (RepairOutcome.NO_GOOD_COPY, RepairOutcome.REPAIR_OFF, RepairOutcome.NONE)
-_FIXITY_CODES = {
-    CheckOutcome.PASSED: "audit.fixity_passed",
-    CheckOutcome.REPAIRED: "audit.fixity_repaired",
-    CheckOutcome.FAILED: "audit.fixity_failed",
-}
-"""The fixity-check event's language-neutral detail by outcome (texts: messages ``[event.audit]``)."""
-"""Repair outcomes that leave damage for a person: an incident is opened if the damage remains."""
 
 
 @dataclass(frozen=True)
@@ -90,66 +80,6 @@ class AuditOptions:
     skip_if_run_within: timedelta | None = None
     """For the scheduler: a location another process audited this recently is left alone, so two
     scheduler processes firing the same slot do not audit it twice."""
-
-
-@dataclass
-class CopyResult:
-    aip_id: str
-    version: int
-    location: str
-    outcome: CheckOutcome
-    files: int = 0
-    bytes: int = 0
-    problems: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "aip_id": self.aip_id,
-            "version": self.version,
-            "location": self.location,
-            "outcome": self.outcome.value,
-            "files": self.files,
-            "bytes": self.bytes,
-            "problems": self.problems,
-        }
-
-
-@dataclass
-class AuditReport:
-    run_id: str
-    mode: str
-    location: str | None
-    copies: list[CopyResult] = field(default_factory=list)
-    busy: list[str] = field(default_factory=list)
-    incidents: int = 0
-    unregistered: list[dict[str, Any]] = field(default_factory=list)
-    """Objects in storage the catalog does not know (a full audit lists every object)."""
-
-    @property
-    def ok(self) -> bool:
-        return all(c.outcome in (CheckOutcome.PASSED, CheckOutcome.REPAIRED) for c in self.copies)
-
-    def count(self, outcome: CheckOutcome) -> int:
-        return sum(1 for c in self.copies if c.outcome == outcome)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "mode": self.mode,
-            "location": self.location,
-            "ok": self.ok,
-            "copies_checked": len(self.copies),
-            "passed": self.count(CheckOutcome.PASSED),
-            "repaired": self.count(CheckOutcome.REPAIRED),
-            "failed": self.count(CheckOutcome.FAILED),
-            "could_not_check": self.count(CheckOutcome.COULD_NOT_CHECK),
-            "files": sum(c.files for c in self.copies),
-            "bytes": sum(c.bytes for c in self.copies),
-            "incidents_opened": self.incidents,
-            "busy_locations": self.busy,
-            "unregistered_objects": self.unregistered,
-            "copies": [c.as_dict() for c in self.copies],
-        }
 
 
 @dataclass(frozen=True)
@@ -260,24 +190,7 @@ def _run_held(
             )
         )
     try:
-        with sessions() as session:
-            selected = [
-                row
-                for name in held
-                for row in due_copies(
-                    session,
-                    location=name,
-                    mode=options.mode,
-                    now=now,
-                    cycle_days=settings.audit.cycle_days,
-                    limit=options.limit,
-                )
-            ]
-            oldest = datetime.min.replace(tzinfo=UTC)
-            selected.sort(key=lambda row: (row[4] is not None, row[4] or oldest, row[0]))  # across locations
-            sizes = _copy_sizes(session, {(row[1], row[2]) for row in selected})
-        if options.limit:
-            selected = selected[: options.limit]
+        selected, sizes = _select_due(settings, sessions, options, held, now)
         spent = 0
         lost: set[str] = set()
         down: dict[str, StorageError | None] = {}
@@ -293,11 +206,11 @@ def _run_held(
             problem = down[name]
             if problem is not None:  # a missing bucket must not read as every object missing
                 empty = CopyResult(aip_id, version, name, CheckOutcome.COULD_NOT_CHECK)
-                result = _could_not_check(
+                result = could_not_check(
                     sessions, run_id, empty, agent, now, problem.code, str(problem), required=reach.required
                 )
             else:
-                result = _audit_copy(settings, sessions, locations, name, aip_id, version, run_id, agent, now)
+                result = audit_copy(settings, sessions, locations, name, aip_id, version, run_id, agent, now)
             spent += result.bytes
             report.copies.append(result)
             if not renew_lease(sessions, name, holder, settings.audit.lease_seconds):
@@ -309,13 +222,38 @@ def _run_held(
             report.incidents = len(
                 list(session.scalars(select(Incident.id).where(Incident.run_id == run_id)))
             )
-        _finish_run(sessions, run_id, report, "completed")
+        finish_run(sessions, run_id, report, "completed")
     except BaseException as exc:
-        _finish_run(sessions, run_id, report, "failed", message=str(exc))
+        finish_run(sessions, run_id, report, "failed", message=str(exc))
         raise
     finally:
         for name in held:
             release_lease(sessions, name, holder)
+
+
+def _select_due(
+    settings: Settings, sessions: sessionmaker[Session], options: AuditOptions, held: list[str], now: datetime
+) -> tuple[list[tuple[int, str, int, str, datetime | None]], dict[tuple[str, int], int]]:
+    """The copies this run checks, across the held locations oldest check first, and their sizes."""
+    with sessions() as session:
+        selected = [
+            row
+            for name in held
+            for row in due_copies(
+                session,
+                location=name,
+                mode=options.mode,
+                now=now,
+                cycle_days=settings.audit.cycle_days,
+                limit=options.limit,
+            )
+        ]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        selected.sort(key=lambda row: (row[4] is not None, row[4] or oldest, row[0]))  # across locations
+        sizes = _copy_sizes(session, {(row[1], row[2]) for row in selected})
+    if options.limit:
+        selected = selected[: options.limit]
+    return selected, sizes
 
 
 def _unregistered(
@@ -367,229 +305,6 @@ def _unregistered(
                     )
                 )
     return found
-
-
-# ----------------------------------------------------------------------------------- one copy
-
-
-def _audit_copy(
-    settings: Settings,
-    sessions: sessionmaker[Session],
-    locations: dict[str, Location],
-    name: str,
-    aip_id: str,
-    version: int,
-    run_id: str,
-    agent: Any,
-    now: datetime,
-) -> CopyResult:
-    """Check one copy (:meth:`CopySet.check`), repair what it found from a good copy
-    (:meth:`CopySet.repair`), check again, and record it all."""
-    copies = CopySet(aip_id, list(locations.values()))
-    with sessions() as session:
-        files = list(session.scalars(select(File).where(File.aip_id == aip_id)))
-        holders = [
-            c.location
-            for c in session.scalars(
-                select(Copy).where(
-                    Copy.aip_id == aip_id, Copy.version == version, Copy.status == CopyStatus.STORED
-                )
-            )
-        ]
-        busy = session.scalars(
-            select(Job.id).where(Job.aip_id == aip_id, Job.status == JobStatus.RUNNING)
-        ).first()
-    recorded = [Recorded.of(f) for f in files]
-    result = CopyResult(aip_id=aip_id, version=version, location=name, outcome=CheckOutcome.PASSED)
-    result.files = len({f.sha512 for f in files})
-    result.bytes = sum({f.sha512: f.size for f in files}.values())
-    if busy is not None:  # an update of this AIP is being written: its keys are in motion
-        message = f"job {busy} is writing this AIP; it is checked on the next run"
-        return _could_not_check(
-            sessions, run_id, result, agent, now, "audit.object_busy", message, required=copies.required
-        )
-    checked = copies.check(name, recorded, version=version, probe=False)  # the location answered this run
-    if checked.outcome is CheckOutcome.COULD_NOT_CHECK:
-        why = checked.findings[0]
-        return _could_not_check(sessions, run_id, result, agent, now, why.code, why.message,
-                                required=copies.required)  # fmt: skip
-    if checked.outcome is CheckOutcome.PASSED:
-        _record(sessions, run_id, result, [], agent, now, required=copies.required, repaired_events=[])
-        return result
-    findings: list[dict[str, Any]] = []
-    repaired_events: list[Event] = []
-    sources = copies.good_sources(name, holders)
-    try:
-        for finding in checked.findings:
-            outcome, source, event = copies.repair(
-                name, finding, sources=sources, recorded=recorded, run_id=run_id, agent=agent
-            )
-            findings.append(
-                {**finding_dict(finding), "repair": outcome, "repaired_from": source, "event": event}
-            )
-            if event is not None:
-                repaired_events.append(event)
-    except BackendUnavailable as exc:  # the audited location went away during the repair
-        result.problems = [{k: v for k, v in f.items() if k != "event"} for f in findings]
-        return _could_not_check(sessions, run_id, result, agent, now, exc.code, str(exc),
-                                required=copies.required, events=repaired_events)  # fmt: skip
-    after = copies.check(name, recorded, version=version, probe=False)
-    if after.outcome is CheckOutcome.COULD_NOT_CHECK and after.findings[0].code != "audit.object_changed":
-        why = after.findings[0]
-        result.problems = [{k: v for k, v in f.items() if k != "event"} for f in findings]
-        return _could_not_check(sessions, run_id, result, agent, now, why.code, why.message,
-                                required=copies.required, events=repaired_events)  # fmt: skip
-    remaining = [finding_dict(f) for f in after.findings] if after.outcome is CheckOutcome.FAILED else []
-    result.problems = [
-        {k: v for k, v in f.items() if k != "event"}
-        | {"event_id": f["event"].identifier if f["event"] else None}
-        for f in findings
-    ]
-    result.outcome = CheckOutcome.REPAIRED if after.outcome is CheckOutcome.PASSED else CheckOutcome.FAILED
-    _record(
-        sessions, run_id, result, findings, agent, now,
-        required=copies.required, repaired_events=repaired_events, remaining=remaining,
-    )  # fmt: skip
-    return result
-
-
-def _could_not_check(
-    sessions: sessionmaker[Session],
-    run_id: str,
-    result: CopyResult,
-    agent: Any,
-    now: datetime,
-    code: str,
-    message: str,
-    *,
-    required: Collection[str],
-    events: list[Event] | None = None,
-) -> CopyResult:
-    result.outcome = CheckOutcome.COULD_NOT_CHECK
-    result.files = result.bytes = 0
-    result.problems.append(
-        {"code": code, "path": "", "kind": DamageKind.UNAVAILABLE.value, "message": message}
-    )
-    _record(sessions, run_id, result, [], agent, now, required=required, repaired_events=events or [])
-    return result
-
-
-# ----------------------------------------------------------------------------------- recording
-
-
-def _record(
-    sessions: sessionmaker[Session],
-    run_id: str,
-    result: CopyResult,
-    findings: list[dict[str, Any]],
-    agent: Any,
-    now: datetime,
-    *,
-    required: Collection[str],
-    repaired_events: list[Event],
-    remaining: list[dict[str, Any]] | None = None,
-) -> None:
-    outcome = {
-        CheckOutcome.PASSED: Outcome.SUCCESS,
-        CheckOutcome.REPAIRED: Outcome.SUCCESS,
-        CheckOutcome.FAILED: Outcome.FAILURE,
-    }.get(result.outcome, Outcome.WARNING)
-    detail = (
-        f"Every file of the copy in storage location {result.location!r} streamed and hashed (SHA-256) and "
-        "compared with the OCFL inventory's fixity block and the digest recorded at ingest; the inventory's "
-        "SHA-512 content digests and sidecars, and the METS and PREMIS checksums, compared with the catalog"
-    )
-    summary = {
-        CheckOutcome.PASSED: f"{result.files} files, {result.bytes} bytes: no problem",
-        CheckOutcome.COULD_NOT_CHECK: "; ".join(p["message"] for p in result.problems),
-    }.get(
-        result.outcome,
-        "; ".join(f"{f['kind']} {f['path']}: {f['repair']}" for f in findings),
-    )
-    check = Event(
-        type=EventType.FIXITY_CHECK,
-        outcome=outcome,
-        detail=detail,
-        outcome_detail=f"{result.outcome}: {summary}",
-        agents=(agent,),
-        objects=(result.aip_id,),
-        datetime=now,
-        detail_code=_FIXITY_CODES.get(result.outcome, "audit.fixity_could_not_check"),
-        detail_params={"location": result.location, "files": result.files, "bytes": result.bytes},
-    )
-    remaining_paths = {p["path"] for p in remaining or []}
-    with sessions.begin() as session:
-        store.add_events(session, [check, *repaired_events], aip_id=result.aip_id)
-        for f in findings:
-            event = f["event"]
-            session.add(
-                AuditFinding(
-                    run_id=run_id,
-                    aip_id=result.aip_id,
-                    version=result.version,
-                    location=result.location,
-                    path=f["path"],
-                    kind=f["kind"],
-                    code=f["code"],
-                    message=f["message"],
-                    detected_at=now,
-                    repair=f["repair"],
-                    repaired_from=f["repaired_from"],
-                    event_id=event.identifier if event is not None else None,
-                )
-            )
-            if f["path"] in remaining_paths and f["repair"] in UNREPAIRED:
-                session.add(
-                    Incident(
-                        aip_id=result.aip_id,
-                        location=result.location,
-                        path=f["path"],
-                        kind=f["kind"],
-                        code=f["code"],
-                        message=f["message"],
-                        opened_at=now,
-                        run_id=run_id,
-                        status="open",
-                    )
-                )
-        copy = session.scalars(
-            select(Copy).where(
-                Copy.aip_id == result.aip_id, Copy.version == result.version, Copy.location == result.location
-            )
-        ).one()
-        if result.outcome is not CheckOutcome.COULD_NOT_CHECK:  # an unread copy stays due (style item 15)
-            copy.last_checked_at = now
-            copy.check_outcome = result.outcome.value
-        if result.outcome in (CheckOutcome.PASSED, CheckOutcome.REPAIRED):
-            copy.verified_at = now
-        aip = session.get(Aip, result.aip_id)
-        if aip is not None and aip.status in (AipStatus.STORED, AipStatus.DEGRADED):
-            session.flush()
-            copies = session.scalars(select(Copy).where(Copy.aip_id == aip.id)).all()
-            aip.status = aip_status(copies, required, aip.current_version)
-        run = session.get(AuditRun, run_id)
-        assert run is not None
-        run.copies_checked += 1
-        run.files_checked += result.files
-        run.bytes_checked += result.bytes
-        run.failures += len(findings)
-        run.repaired += sum(
-            1 for f in findings if f["repair"] in (RepairOutcome.REPAIRED, RepairOutcome.MOVED_ASIDE)
-        )
-        run.could_not_check += 1 if result.outcome is CheckOutcome.COULD_NOT_CHECK else 0
-
-
-def _finish_run(
-    sessions: sessionmaker[Session], run_id: str, report: AuditReport, status: str, *, message: str = ""
-) -> None:
-    with sessions.begin() as session:
-        run = session.get(AuditRun, run_id)
-        if run is None:
-            return
-        run.status = status
-        run.ended_at = datetime.now(UTC)
-        run.incidents = report.incidents
-        run.message = message or (f"locations busy: {', '.join(report.busy)}" if report.busy else "")
 
 
 def _copy_sizes(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], int]:

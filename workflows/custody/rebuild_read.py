@@ -40,7 +40,7 @@ from repository.storage.ocfl_inventory import (
     logical_state,
     version_number,
 )
-from workflows.ingest.pipeline import char_json, overall_validity
+from workflows.ingest.registration import char_json, overall_validity
 
 UNKNOWN = "unknown"
 """What an ingest fact the package does not state is recorded as."""
