@@ -119,7 +119,8 @@ def bench_s3(args: argparse.Namespace) -> None:
     import boto3
 
     from repository.storage.ocfl import OcflStore
-    from repository.storage.s3 import S3Backend, S3Options
+    from repository.storage.s3 import S3Backend
+    from repository.storage.s3_options import S3Options
 
     endpoint = os.environ["S3_ENDPOINT_URL"]
     bucket = f"bench-{os.urandom(6).hex()}"
@@ -140,7 +141,8 @@ def bench_s3(args: argparse.Namespace) -> None:
         "import json, resource, sys, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from repository.storage.ocfl import OcflStore\n"
-        "from repository.storage.s3 import S3Backend, S3Options\n"
+        "from repository.storage.s3 import S3Backend\n"
+        "from repository.storage.s3_options import S3Options\n"
         f"store = OcflStore(S3Backend('s3', S3Options(bucket={bucket!r}, endpoint={endpoint!r})))\n"
         "t = time.perf_counter()\n"
         "f = store.verify_object('uuid-bench-s3', only='sha256')\n"

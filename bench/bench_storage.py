@@ -71,7 +71,8 @@ def main() -> None:
         if args.s3:
             import boto3
 
-            from repository.storage.s3 import S3Backend, S3Options
+            from repository.storage.s3 import S3Backend
+            from repository.storage.s3_options import S3Options
 
             endpoint = os.environ["S3_ENDPOINT_URL"]
             bucket = f"bench-{uuid.uuid4().hex[:12]}"

@@ -113,7 +113,7 @@ LOCATION_ROLES = ("primary", "replica", "offline")
 @dataclass(frozen=True)
 class StorageLocation:
     """One ``[[storage.locations]]`` entry. ``path`` is for ``local``; the rest for ``s3``
-    (see repository/storage/s3.py ``S3Options`` for what each means). Empty text means unset."""
+    (see repository/storage/s3_options.py ``S3Options`` for what each means). Empty text means unset."""
 
     name: str
     backend: str

@@ -47,7 +47,7 @@ from repository.catalog.models import JobStatus
 from repository.catalog.queries import NotFoundError
 from repository.catalog.records_store import RecordNotFoundError, RecordsError
 from repository.i18n import Translator, UnfilledPlaceholder, placeholders, strict, template
-from repository.reports.fixity import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
+from repository.reports.errors import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
 from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError

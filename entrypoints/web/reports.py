@@ -28,7 +28,10 @@ from markupsafe import Markup
 
 from entrypoints.web.context import context, translator
 from entrypoints.web.params import BadParameter, check_language, day, link, moment
-from repository.reports.fixity import FixityReport, ReportFormat, ReportPeriodError, render, render_html
+from repository.reports.errors import ReportPeriodError
+from repository.reports.fixity import ReportFormat, render
+from repository.reports.fixity_data import FixityReport
+from repository.reports.fixity_html import render_html
 from workflows.custody.fixity_report import fixity_report_for, report_now, report_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -62,8 +62,9 @@ from repository.storage.copy_publish import Landing, NewVersion, Progress, Publi
 from repository.storage.copy_repair import LOST_AND_FOUND, agrees_with_catalog, repair_finding
 from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
-from repository.storage.ocfl import ROOT_PREFIX, _empty_folder
+from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import INVENTORY, ROOT_DECLARATION
+from repository.storage.ocfl_source import empty_folder
 
 log = logging.getLogger("kholuu.storage.copies")
 
@@ -220,7 +221,7 @@ class CopySet:
             )
             if wrong:
                 tried.append(f"{name}: v{version} differs from the catalog at {', '.join(wrong[:3])}")
-                _empty_folder(destination, remove=not existed)
+                empty_folder(destination, remove=not existed)
                 continue
             return name, digests
         raise NoGoodCopy(

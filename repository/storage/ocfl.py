@@ -15,70 +15,49 @@ leaves behind is found by :meth:`OcflStore.incomplete_objects` (no root inventor
 by :meth:`OcflStore.recover_object` (a version folder newer than the head, or a stale sidecar).
 Concurrent writers of the *same* object are not coordinated here (the workflow runs one job per
 AIP); a root inventory that changed under a writer is refused (``ocfl.concurrent_update``).
+
+Reading (the root, inventories, versions, exports) is in :mod:`repository.storage.ocfl_reader`, the
+checks of a version's source folder in :mod:`repository.storage.ocfl_source`; this module writes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import os
-import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from preservation.findings import Finding
-from preservation.fixity import Digests, MultiHasher, digest_file, iter_blocks
-from repository.storage import ocfl_verify
-from repository.storage.backend import Backend, digest_key, join_key
+from preservation.fixity import Digests, digest_file
+from repository.storage.backend import digest_key, join_key
 from repository.storage.errors import IntegrityError, NotFound, StorageError
 from repository.storage.ocfl_inventory import (
     CONTENT_DIRECTORY,
     INVENTORY,
-    LAYOUT_CONFIG,
-    LAYOUT_CONFIG_KEY,
-    LAYOUT_DESCRIPTION,
-    LAYOUT_FILE,
-    LAYOUT_NAME,
     OBJECT_DECLARATION,
-    ROOT_DECLARATION,
     SIDECAR,
     check_component,
-    check_object_id,
     check_updatable,
-    fixity_of,
     head_number,
     json_bytes,
-    logical_state,
     new_inventory,
     object_path_0003,
     read_json,
     read_sidecar,
-    safe_parts,
     sidecar_bytes,
     version_block,
     version_number,
 )
-
-ROOT_PREFIX = "ocfl-root"
-"""Key folder of the OCFL storage root inside a backend."""
-DEPOSIT_PREFIX = "deposit"
-"""Key folder of our staging area, outside the OCFL root (which must hold only objects, OCFL 1.1 §4.2)."""
+from repository.storage.ocfl_reader import DEPOSIT_PREFIX, ROOT_PREFIX, OcflReader, VersionInfo
+from repository.storage.ocfl_source import (
+    check_expected_paths,
+    compare_source,
+    quietly,
+    scan_source,
+)
 
 __all__ = ["DEPOSIT_PREFIX", "ROOT_PREFIX", "OcflStore", "PutResult", "VersionInfo", "object_path_0003"]
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One OCFL version block (OCFL 1.1 §3.5.3.1)."""
-
-    number: int
-    created: datetime
-    message: str
-    user_name: str
-    user_address: str
 
 
 @dataclass(frozen=True)
@@ -96,63 +75,8 @@ class PutResult:
     state: dict[str, Digests]
 
 
-class OcflStore:
+class OcflStore(OcflReader):
     """OCFL 1.1 storage root + deposit area over one :class:`Backend` (one storage location)."""
-
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
-        self._root_checked = False
-
-    # -- storage root ----------------------------------------------------------------------
-
-    def initialize(self) -> None:
-        """Create the storage root; idempotent (an existing root with our layout is accepted).
-
-        Raises:
-            StorageError: ``ocfl.root_not_ocfl`` if ``ocfl-root/`` holds other things and no
-                OCFL 1.1 declaration; ``ocfl.layout_unsupported`` for a root with another layout.
-        """
-        declaration, text = ROOT_DECLARATION
-        if self.backend.stat(join_key(ROOT_PREFIX, declaration)) is not None:
-            self._check_root()
-            return
-        ours = {join_key(ROOT_PREFIX, LAYOUT_FILE), join_key(ROOT_PREFIX, LAYOUT_CONFIG_KEY)}
-        foreign = next((k for k in self.backend.iter_keys(ROOT_PREFIX) if k not in ours), None)
-        if foreign is not None:
-            raise StorageError(
-                f"{ROOT_PREFIX} is not empty and is not an OCFL 1.1 storage root (found {foreign})",
-                code="ocfl.root_not_ocfl",
-                key=foreign,
-                location=self.backend.name,
-            )
-        self._write_bytes(join_key(ROOT_PREFIX, LAYOUT_CONFIG_KEY), json_bytes(LAYOUT_CONFIG))
-        layout = {"extension": LAYOUT_NAME, "description": LAYOUT_DESCRIPTION}
-        self._write_bytes(join_key(ROOT_PREFIX, LAYOUT_FILE), json_bytes(layout))
-        self._write_bytes(join_key(ROOT_PREFIX, declaration), text)  # last: a root exists once declared
-        self._root_checked = True
-
-    def object_path(self, object_id: str) -> str:
-        """The object's folder relative to the OCFL storage root (extension 0003)."""
-        return object_path_0003(check_object_id(object_id))
-
-    def exists(self, object_id: str) -> bool:
-        """True when the object's root inventory exists (the object has been published)."""
-        return self.backend.stat(self._key(object_id, INVENTORY)) is not None
-
-    def list_objects(self) -> Iterator[str]:
-        """Ids of every published object, read from their root inventories."""
-        for object_path, complete in self._object_dirs():
-            if complete:
-                yield str(read_json(self.backend, join_key(ROOT_PREFIX, object_path, INVENTORY))[0]["id"])
-
-    def incomplete_objects(self) -> list[str]:
-        """Object folders (relative to the OCFL root) that hold keys but no root inventory.
-
-        Only an interrupted publish leaves these; nothing in them was committed, and the OCFL root
-        is invalid until they are removed (OCFL 1.1 E063). Remove them with :meth:`remove_object`
-        (the id is the job's AIP id; the folder's last component is the percent-encoded id).
-        """
-        return [path for path, complete in self._object_dirs() if not complete]
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -196,9 +120,9 @@ class OcflStore:
         object_path = self.object_path(object_id)
         check_component(deposit_id, "deposit id")
         block = version_block(created or datetime.now(UTC), message, user_name, user_address)
-        files = _scan_source(source)
+        files = scan_source(source)
         if expected is not None:
-            _check_expected_paths(files, expected)
+            check_expected_paths(files, expected)
         object_key = join_key(ROOT_PREFIX, object_path)
         deposit = join_key(DEPOSIT_PREFIX, deposit_id)
         old: dict[str, Any] | None = None
@@ -232,7 +156,7 @@ class OcflStore:
                 )
             self._publish(deposit, object_key, head, old_digest if old else None)
         except BaseException:
-            _quietly(self.backend.delete_prefix, deposit)
+            quietly(self.backend.delete_prefix, deposit)
             raise
         self.backend.delete_prefix(deposit)
         return PutResult(object_id=object_id, version=int(head[1:]), object_path=object_path, state=result)
@@ -311,7 +235,7 @@ class OcflStore:
             self._write_bytes(join_key(deposit, SIDECAR), sidecar_bytes(digest))
             self._publish(deposit, object_key, f"v{head}", old_digest)
         except BaseException:
-            _quietly(self.backend.delete_prefix, deposit)
+            quietly(self.backend.delete_prefix, deposit)
             raise
         self.backend.delete_prefix(deposit)
         return head
@@ -383,128 +307,6 @@ class OcflStore:
             done.append(f"removed uncommitted {vdir}")
         return done
 
-    # -- reading ---------------------------------------------------------------------------
-
-    def inventory(self, object_id: str) -> dict[str, Any]:
-        """The parsed root inventory (OCFL 1.1 §3.5). Raises NotFound ``ocfl.object_not_found``."""
-        return self._load_inventory(object_id, verify_sidecar=False)[0]
-
-    def verified_inventory(self, object_id: str) -> tuple[dict[str, Any], str]:
-        """The root inventory and its SHA-512, confirmed by the sidecar (OCFL 1.1 §3.5.6).
-
-        Raises:
-            NotFound: ``ocfl.object_not_found``.
-            IntegrityError: ``ocfl.inventory_sidecar`` when the sidecar disagrees.
-        """
-        return self._load_inventory(object_id, verify_sidecar=True)
-
-    def versions(self, object_id: str) -> list[VersionInfo]:
-        """Every version block of the object, oldest first."""
-        out = []
-        for name, block in self.inventory(object_id)["versions"].items():
-            user = block.get("user") or {}
-            out.append(
-                VersionInfo(
-                    number=version_number(name) or 0,
-                    created=datetime.fromisoformat(block["created"]),
-                    message=str(block.get("message", "")),
-                    user_name=str(user.get("name", "")),
-                    user_address=str(user.get("address", "")),
-                )
-            )
-        return sorted(out, key=lambda v: v.number)
-
-    def version_state(self, object_id: str, version: int | None = None) -> dict[str, str]:
-        """Logical path -> content path (relative to the object root) of a version (default: head)."""
-        return logical_state(self.inventory(object_id), version, object_id)[0]
-
-    def content_size(self, object_id: str, content_path: str) -> int | None:
-        """Size in bytes of a content file (path relative to the object root), None if it is missing."""
-        stat = self.backend.stat(self._key(object_id, content_path))
-        return stat.size if stat is not None else None
-
-    def open_file(self, object_id: str, logical_path: str, version: int | None = None) -> BinaryIO:
-        """A stream of one file of a version. Raises NotFound ``ocfl.no_such_path``."""
-        content_path = self.version_state(object_id, version).get(logical_path)
-        if content_path is None:
-            raise NotFound(
-                f"object {object_id} has no {logical_path!r} in that version",
-                code="ocfl.no_such_path",
-                key=logical_path,
-                location=self.backend.name,
-                params={"object_id": object_id, "version": version},
-            )
-        return self.backend.open_read(self._key(object_id, content_path))
-
-    def export_version(
-        self, object_id: str, destination: Path, version: int | None = None
-    ) -> dict[str, Digests]:
-        """Write a version's logical state into ``destination``, verified file by file.
-
-        Every file is streamed, hashed (sha256, sha512) and compared with the inventory's sha512
-        and, where recorded, its sha256 fixity. Names are written byte for byte.
-
-        Args:
-            destination: a folder that does not exist or is empty.
-
-        Returns:
-            Logical path -> size, sha256 and sha512 of the exported file.
-
-        Raises:
-            IntegrityError: ``ocfl.digest_mismatch`` naming the logical path (nothing exported is
-                left behind), ``ocfl.inventory_sidecar``.
-            StorageError: ``ocfl.destination_not_empty``.
-        """
-        inventory = self._load_inventory(object_id, verify_sidecar=True)[0]
-        state, sha512_of = logical_state(inventory, version, object_id)
-        sha256_of = fixity_of(inventory, "sha256")
-        if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-            raise StorageError(
-                f"{destination} exists and is not an empty folder",
-                code="ocfl.destination_not_empty",
-                key=str(destination),
-                location=self.backend.name,
-            )
-        created = not destination.exists()
-        destination.mkdir(parents=True, exist_ok=True)
-        out: dict[str, Digests] = {}
-        try:
-            for logical_path, content_path in sorted(state.items()):
-                digests = self._export_file(
-                    object_id, content_path, destination.joinpath(*safe_parts(logical_path))
-                )
-                for algorithm, wanted in (
-                    ("sha512", sha512_of[logical_path]),
-                    ("sha256", sha256_of.get(content_path)),
-                ):
-                    if wanted is not None and digests[algorithm] != wanted.lower():
-                        raise IntegrityError(
-                            f"{logical_path}: stored {algorithm} is {digests[algorithm]}, "
-                            f"the inventory says {wanted.lower()}",
-                            code="ocfl.digest_mismatch",
-                            key=logical_path,
-                            location=self.backend.name,
-                            algorithm=algorithm,
-                            expected=wanted.lower(),
-                            found=digests[algorithm],
-                            params={"object_id": object_id, "content_path": content_path},
-                        )
-                out[logical_path] = digests
-        except BaseException:
-            _empty_folder(destination, remove=created)
-            raise
-        return out
-
-    def verify_object(self, object_id: str, *, only: str | None = None) -> list[Finding]:
-        """Re-read every file of the object and compare with its inventory; see
-        :func:`repository.storage.ocfl_verify.verify_object` for the checks and codes."""
-        return ocfl_verify.verify_object(
-            self.backend,
-            join_key(ROOT_PREFIX, self.object_path(object_id)),
-            object_id,
-            only=only,
-        )
-
     # -- internals -------------------------------------------------------------------------
 
     def _stage(
@@ -525,7 +327,7 @@ class OcflStore:
             known: Digests | None = None
             if old is not None:  # hash first: most files of a new version are usually unchanged
                 known = digest_file(path, ("sha256", "sha512"))
-                _compare_source(logical_path, known, wanted, "ocfl.source_mismatch")
+                compare_source(logical_path, known, wanted, "ocfl.source_mismatch")
             if known is not None and known.sha512 in spelled:
                 digests = known
             else:
@@ -565,7 +367,7 @@ class OcflStore:
                     expected=exc.expected,
                     found=exc.found,
                 ) from exc
-        _compare_source(logical_path, digests, wanted, code)
+        compare_source(logical_path, digests, wanted, code)
         return digests
 
     def _publish(self, deposit: str, object_key: str, head: str, old_digest: str | None) -> None:
@@ -575,200 +377,7 @@ class OcflStore:
         except BaseException:
             if old_digest is None:
                 if self.backend.stat(join_key(object_key, INVENTORY)) is None:
-                    _quietly(self.backend.delete_prefix, object_key)
+                    quietly(self.backend.delete_prefix, object_key)
             elif self._stored_digest(object_key) == old_digest:
-                _quietly(self.backend.delete_prefix, join_key(object_key, head))
+                quietly(self.backend.delete_prefix, join_key(object_key, head))
             raise
-
-    def _write_bytes(self, key: str, data: bytes) -> None:
-        """Small metadata files (declarations, inventories): atomic and read back like content."""
-        self.backend.write_atomic(
-            key, io.BytesIO(data), expected={"sha512": hashlib.sha512(data).hexdigest()}
-        )
-
-    def _export_file(self, object_id: str, content_path: str, target: Path) -> Digests:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        hasher = MultiHasher(("sha256", "sha512"))
-        with self.backend.open_read(self._key(object_id, content_path)) as stream, target.open("xb") as fh:
-            for block in iter_blocks(stream):
-                fh.write(block)
-                hasher.update(block)
-        return hasher.result()
-
-    def _key(self, object_id: str, relative: str) -> str:
-        return join_key(ROOT_PREFIX, self.object_path(object_id), relative)
-
-    def _require_root(self) -> None:
-        if not self._root_checked:
-            if self.backend.stat(join_key(ROOT_PREFIX, ROOT_DECLARATION[0])) is None:
-                raise StorageError(
-                    f"no OCFL storage root in location {self.backend.name} (initialize it first)",
-                    code="ocfl.not_initialized",
-                    location=self.backend.name,
-                )
-            self._check_root()
-
-    def _check_root(self) -> None:
-        """Our root must declare OCFL 1.1 and use exactly our 0003 configuration."""
-        declaration, text = ROOT_DECLARATION
-        problems = []
-        with self.backend.open_read(join_key(ROOT_PREFIX, declaration)) as fh:
-            if fh.read(64) != text:
-                problems.append(f"{declaration} does not contain {text!r}")
-        try:
-            layout = read_json(self.backend, join_key(ROOT_PREFIX, LAYOUT_FILE))[0]
-            config = read_json(self.backend, join_key(ROOT_PREFIX, LAYOUT_CONFIG_KEY))[0]
-        except NotFound as exc:
-            problems.append(f"missing {exc.key}")
-        else:
-            if layout.get("extension") != LAYOUT_NAME or config != LAYOUT_CONFIG:
-                problems.append(f"layout {layout.get('extension')!r} {config!r}, not {LAYOUT_CONFIG!r}")
-        if problems:
-            raise StorageError(
-                f"the OCFL storage root of {self.backend.name} is not ours: {'; '.join(problems)}",
-                code="ocfl.layout_unsupported",
-                key=ROOT_PREFIX,
-                location=self.backend.name,
-                params={"problems": problems},
-            )
-        self._root_checked = True
-
-    def _object_dirs(self) -> Iterator[tuple[str, bool]]:
-        """(object path, has a root inventory) for every 0003 object folder holding any key.
-
-        Keys come sorted, so the keys of one object folder are contiguous.
-        """
-        current: str | None = None
-        complete = False
-        for key in self.backend.iter_keys(ROOT_PREFIX):
-            parts = key.split("/")[1:]
-            if len(parts) < 5 or not all(
-                len(p) == 3 and all(c in "0123456789abcdef" for c in p) for p in parts[:3]
-            ):
-                continue
-            folder = "/".join(parts[:4])
-            if folder != current:
-                if current is not None:
-                    yield current, complete
-                current, complete = folder, False
-            complete = complete or (len(parts) == 5 and parts[4] == INVENTORY)
-        if current is not None:
-            yield current, complete
-
-    def _load_inventory(self, object_id: str, *, verify_sidecar: bool) -> tuple[dict[str, Any], str]:
-        key = self._key(object_id, INVENTORY)
-        try:
-            inventory, digest = read_json(self.backend, key)
-        except NotFound as exc:
-            raise NotFound(
-                f"no object {object_id}",
-                code="ocfl.object_not_found",
-                key=object_id,
-                location=self.backend.name,
-            ) from exc
-        if verify_sidecar:
-            recorded = read_sidecar(self.backend, self._key(object_id, SIDECAR))
-            if recorded != digest:
-                raise IntegrityError(
-                    f"the root inventory of {object_id} has sha512 {digest}, its sidecar says {recorded}",
-                    code="ocfl.inventory_sidecar",
-                    key=key,
-                    location=self.backend.name,
-                    algorithm="sha512",
-                    expected=recorded or "",
-                    found=digest,
-                )
-        return inventory, digest
-
-    def _stored_digest(self, object_key: str) -> str:
-        try:
-            return digest_key(self.backend, join_key(object_key, INVENTORY)).sha512
-        except NotFound:
-            return ""
-
-
-def _scan_source(source: Path) -> list[tuple[str, Path]]:
-    """(logical path, file) for every regular file under ``source``, sorted by logical path.
-
-    Raises:
-        StorageError: ``ocfl.source_missing``; ``ocfl.bad_logical_path`` for a name that is not
-            UTF-8 (OCFL logical paths are UTF-8 text); ``ocfl.unsupported_source_entry`` for links,
-            devices and the like (an AIP holds files).
-    """
-    if not source.is_dir():
-        raise StorageError(
-            f"source folder {source} does not exist", code="ocfl.source_missing", key=str(source)
-        )
-    out: list[tuple[str, Path]] = []
-    pending = [(source, "")]
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                logical = prefix + entry.name
-                try:
-                    logical.encode("utf-8")
-                except UnicodeEncodeError as exc:
-                    raise StorageError(
-                        f"file name {logical!r} is not valid UTF-8", code="ocfl.bad_logical_path", key=logical
-                    ) from exc
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((Path(entry.path), logical + "/"))
-                elif entry.is_file(follow_symlinks=False):
-                    out.append((logical, Path(entry.path)))
-                else:
-                    raise StorageError(
-                        f"{logical} is neither a regular file nor a folder",
-                        code="ocfl.unsupported_source_entry",
-                        key=logical,
-                    )
-    return sorted(out)
-
-
-def _check_expected_paths(files: list[tuple[str, Path]], expected: Mapping[str, Digests]) -> None:
-    present = {lp for lp, _ in files}
-    for path in sorted(present ^ set(expected)):
-        only_in = "source" if path in present else "expected"
-        raise IntegrityError(
-            f"{path} is only in the {'source folder' if only_in == 'source' else 'expected manifest'}",
-            code="ocfl.source_mismatch",
-            key=path,
-            params={"only_in": only_in},
-        )
-
-
-def _compare_source(logical_path: str, found: Digests, wanted: Digests | None, code: str) -> None:
-    if wanted is None:
-        return
-    checks = [("size", str(wanted.size), str(found.size))] + [
-        (alg, value.lower(), found.values[alg]) for alg, value in wanted.values.items() if alg in found.values
-    ]
-    for algorithm, value, got in checks:
-        if value != got:
-            raise IntegrityError(
-                f"{logical_path}: {algorithm} is {got}, expected {value}",
-                code=code,
-                key=logical_path,
-                algorithm=algorithm,
-                expected=value,
-                found=got,
-            )
-
-
-def _empty_folder(folder: Path, *, remove: bool) -> None:
-    if remove:
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    for child in folder.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
-
-
-def _quietly(cleanup: Callable[..., object], *args: Any) -> None:
-    """Run a clean-up step on a failure path without hiding the original error."""
-    try:
-        cleanup(*args)
-    except StorageError:
-        pass

@@ -79,12 +79,13 @@ def local_factory(name: str, options: Mapping[str, object]) -> Backend:
 
 
 def s3_factory(name: str, options: Mapping[str, object]) -> Backend:
-    """``s3``: the fields of :class:`repository.storage.s3.S3Options` (``bucket`` required).
+    """``s3``: the fields of :class:`repository.storage.s3_options.S3Options` (``bucket`` required).
 
     boto3 is imported here, on first use, so that a catalog with only local locations never
     loads it (and only the storage package ever imports it).
     """
-    from repository.storage.s3 import S3Backend, S3Options
+    from repository.storage.s3 import S3Backend
+    from repository.storage.s3_options import S3Options
 
     known = {f.name: f for f in dataclasses.fields(S3Options)}
     unknown = sorted(set(options) - set(known))

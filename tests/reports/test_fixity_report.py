@@ -34,19 +34,10 @@ from repository.catalog.models import (
     Job,
     JobStatus,
 )
-from repository.reports.fixity import (
-    ChromiumNotFound,
-    DayRow,
-    FixityReport,
-    Summary,
-    document_digest,
-    raw,
-    render,
-    render_csv,
-    render_html,
-    render_json,
-    report_digest,
-)
+from repository.reports.errors import ChromiumNotFound
+from repository.reports.fixity import render, render_csv, render_json
+from repository.reports.fixity_data import DayRow, FixityReport, Summary, document_digest, raw, report_digest
+from repository.reports.fixity_html import render_html
 from repository.settings import load_settings
 from repository.storage.backend import join_key
 from repository.storage.locations import open_locations

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from repository.catalog.records import Transfer
 from repository.catalog.records_store import add_agency
-from repository.reports.fixity import ChromiumNotFound
+from repository.reports.errors import ChromiumNotFound
 from repository.reports.handover import Handover, HandoverDossier, render_html
 from repository.settings import Settings
 from tests.workflows.test_transfers import at, make_aip, make_dossier

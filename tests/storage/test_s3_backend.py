@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from repository.storage.errors import BackendUnavailable, IntegrityError, StorageError
-from repository.storage.s3 import MIB, S3Backend, S3Options
+from repository.storage.s3 import S3Backend
+from repository.storage.s3_options import MIB, S3Options
 from tests import s3 as s3test
 from tests.storage.backend_contract import BackendContract, payload, put, read
 
@@ -121,7 +122,8 @@ def test_bytes_corrupted_in_transit_are_refused_by_the_server(backend: S3Backend
 CRASH_SCRIPT = textwrap.dedent(
     """
     import io, os, sys, time
-    from repository.storage.s3 import MIB, S3Backend, S3Options
+    from repository.storage.s3 import S3Backend
+    from repository.storage.s3_options import MIB, S3Options
     from tests.storage.backend_contract import payload
 
     class Slow(io.RawIOBase):

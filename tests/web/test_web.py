@@ -40,7 +40,8 @@ from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.catalog.models import AuditFinding, AuditRun, Copy, CopyStatus, Incident
 from repository.catalog.records_store import add_agency, set_declared_total
 from repository.i18n import Translator
-from repository.reports.fixity import raw, run_chromium
+from repository.reports.fixity_data import raw
+from repository.reports.printing import run_chromium
 from repository.settings import Settings, load_settings
 from repository.storage.locations import open_locations
 from tests.conftest import KHOLUU, cli_env, run_cli, write_home_config

@@ -48,14 +48,14 @@ from repository.catalog.models import (
     Event,
     Incident,
 )
-from repository.reports.fixity import (
+from repository.reports.errors import ReportPeriodError
+from repository.reports.fixity_data import (
     CopyRow,
     DayRow,
     FailureRow,
     FixityReport,
     IncidentRow,
     ObjectRow,
-    ReportPeriodError,
     RunRow,
     Summary,
     report_digest,
