@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import re
 import warnings
 import zipfile
 import zlib
@@ -45,229 +44,14 @@ import openpyxl  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
 from preservation.container import ContainerLimitError, check_zip_container
-from preservation.tt05.legacy_build import RawField, RawRecord, build_import, file_code_of
+from preservation.tt05.legacy_build import build_import
 from preservation.tt05.legacy_headers import HeaderTable, SheetKind, load_headers
-from preservation.tt05.mapping import LegacyDossier, LegacyError, LegacyImport, Reason, cell_text, fold
+from preservation.tt05.mapping import LegacyDossier, LegacyError, LegacyImport, Reason, cell_text
 from preservation.tt05.model import RecordSource, Unmapped
+from preservation.tt05.muc_luc_rows import HEADER_SCAN_ROWS, SNIFF_CHARS, Catalogue, Rows, is_header
 from preservation.tt05.tables import Tables
 
 __all__ = ["LegacyDossier", "LegacyImport", "looks_like_muc_luc", "read_muc_luc"]
-
-_CONTENT_KEYS = frozenset({"title", "subject", "fileCode", "fileNotation", "typeName"})
-_DOSSIER_ONLY = frozenset({"title", "startDate", "endDate", "totalDoc", "numberOfPaper", "creator"})
-_DOCUMENT_ONLY = frozenset(
-    {"docOrdinal", "typeName", "subject", "issuedDate", "numberNotation", "codeNumber"}
-)
-_LINK_KEYS = ("fileCode", "organId", "fileCatalog", "fileNotation")
-HEADER_SCAN_ROWS = 30
-EMPTY_ROWS_STOP = 1000  # a sheet whose dimension claims a million rows ends after this many empty ones
-SNIFF_CHARS = 64 * 1024
-
-
-def _is_header(keys: Sequence[str | None], minimum: int = 2) -> bool:
-    known = [k for k in keys if k is not None]
-    return len(known) >= minimum and bool(_CONTENT_KEYS & set(known))
-
-
-Row = tuple[int, list[str]]
-
-
-class _Rows:
-    """Numbered rows of text, one at a time, with room to put one back."""
-
-    def __init__(self, rows: Iterable[Iterable[object]]) -> None:
-        self._rows = enumerate(rows, start=1)
-        self._back: list[Row] = []
-
-    def __iter__(self) -> Iterator[Row]:
-        return self
-
-    def __next__(self) -> Row:
-        if self._back:
-            return self._back.pop()
-        number, values = next(self._rows)
-        return number, [cell_text(v) for v in values]
-
-    def push(self, row: Row) -> None:
-        self._back.append(row)
-
-
-def _find_header(
-    rows: _Rows, kind: SheetKind, headers: HeaderTable, start: int = 1
-) -> tuple[int, list[str], list[str | None]] | None:
-    """The header row among the first rows, from row ``start`` (where detection found it; title
-    rows above it skipped), merged with a sub-header row under it ("Thời gian" over "Bắt đầu |
-    Kết thúc") when there is one."""
-    for number, cells in rows:
-        if number > HEADER_SCAN_ROWS:
-            return None
-        if number < start:
-            continue
-        keys = [headers.column(c, kind) if c else None for c in cells]
-        if not _is_header(keys):
-            continue
-        following = next(rows, None)
-        if following is not None:
-            sub = [headers.subheader(c) if c else None for c in following[1]]
-            if any(sub) and all(k is not None or not c for k, c in zip(sub, following[1], strict=False)):
-                width = max(len(cells), len(sub))
-                cells += [""] * (width - len(cells))
-                keys += [None] * (width - len(keys))
-                for index, key in enumerate(sub):
-                    if key is not None:
-                        cells[index], keys[index] = following[1][index], key
-            else:
-                rows.push(following)
-        return number, cells, keys
-    return None
-
-
-_NUMBERING = re.compile(r"\(?\d{1,2}\)?")
-
-
-def _place(label: str, sheet: str, number: int) -> str:
-    return f"{label}#{sheet}!{number}" if sheet else f"{label}#{number}"
-
-
-class _Catalogue:
-    """The dossiers read so far and what could not be mapped; documents find their dossier here."""
-
-    def __init__(self, label: str, headers: HeaderTable) -> None:
-        self.label = label
-        self.headers = headers
-        self.dossiers: list[RawRecord] = []
-        self.lost: list[Unmapped] = []
-        self._by_code: dict[str, RawRecord] = {}
-        self._by_notation: dict[str, list[RawRecord]] = {}
-        self._above: RawRecord | None = None  # the last dossier row of the sheet being read
-
-    def read(self, sheet: str, rows: _Rows, kind: SheetKind, start: int = 1) -> None:
-        self._above = None
-        header = _find_header(rows, kind, self.headers, start)
-        if header is None:
-            where = f"{self.label}#{sheet}" if sheet else self.label
-            raise LegacyError(
-                f"{where}: no header row with mục lục columns in the first {HEADER_SCAN_ROWS} rows",
-                code="legacy.no_header",
-                path=self.label,
-                params={"file": where, "rows": HEADER_SCAN_ROWS},
-            )
-        _, headers, keys = header
-        present = {k for k in keys if k}
-        empty_run = 0
-        first = True
-        for number, cells in rows:
-            if not any(cells):
-                empty_run += 1
-                if empty_run >= EMPTY_ROWS_STOP:
-                    break
-                continue
-            empty_run = 0
-            filled = [c for c in cells if c]
-            if all(_NUMBERING.fullmatch(c) for c in filled) and (
-                first or all(c.startswith("(") for c in filled)
-            ):
-                first = False
-                continue  # the "(1) (2) (3)" row under the header
-            first = False
-            self._row(_place(self.label, sheet, number), headers, keys, cells, kind, present)
-
-    def _row(
-        self,
-        place: str,
-        headers: list[str],
-        keys: list[str | None],
-        cells: list[str],
-        kind: SheetKind,
-        present: set[str],
-    ) -> None:
-        record = RawRecord(place)
-        level = ""
-        for index, text in enumerate(cells):
-            if not text:
-                continue
-            key = keys[index] if index < len(keys) else None
-            header = headers[index] if index < len(headers) and headers[index] else f"column {index + 1}"
-            if key is None:
-                record.lost.append(Unmapped(place, header, text, Reason.UNKNOWN_COLUMN))
-            elif key == "noElement":
-                record.lost.append(Unmapped(place, header, text, Reason.NO_ELEMENT))
-            elif key == "level":
-                level = text
-            elif key == "files":
-                record.files.extend(
-                    RawField(n.strip(), header, place) for n in re.split(r"[;\n]", text) if n.strip()
-                )
-            elif key != "rowNo":
-                record.put(key, text, header, place)
-        is_document = self._is_document(record, level, kind, present)
-        if is_document is None:
-            self.lost += [*record.lost, Unmapped(place, "level", level, Reason.ROW_SKIPPED)]
-        elif is_document:
-            self._document(record, kind)
-        else:
-            self._dossier(record)
-
-    @staticmethod
-    def _is_document(record: RawRecord, level: str, kind: SheetKind, present: set[str]) -> bool | None:
-        if kind is not SheetKind.MIXED:
-            return kind is SheetKind.DOCUMENTS
-        if level:
-            folded = fold(level)
-            if folded.startswith(("ho so", "hs", "dossier", "file")):
-                return False
-            if folded.startswith(("van ban", "vb", "tai lieu", "tl", "document", "doc")):
-                return True
-            return None
-        if "docOrdinal" in present:
-            return "docOrdinal" in record.fields
-        return bool(present & _DOCUMENT_ONLY) and not present & _DOSSIER_ONLY
-
-    def _dossier(self, record: RawRecord) -> None:
-        if not any(k in record.fields for k in ("title", "fileCode", "fileNotation")):
-            shown = "; ".join(f.value for f in record.fields.values())
-            self.lost += [*record.lost, Unmapped(record.where, "title", shown, Reason.ROW_SKIPPED)]
-            return
-        self.dossiers.append(record)
-        self._above = record
-        code, _, _ = file_code_of(record)
-        self._by_code.setdefault(code, record)
-        notation = record.text("fileNotation")
-        if notation:
-            self._by_notation.setdefault(notation, []).append(record)
-
-    def _document(self, record: RawRecord, kind: SheetKind) -> None:
-        link = RawRecord(record.where)
-        for key in _LINK_KEYS:
-            if key in record.fields:
-                link.fields[key] = record.fields.pop(key)
-        if not record.fields and not record.files:
-            shown = "; ".join(f.value for f in link.fields.values())
-            self.lost += [*record.lost, Unmapped(record.where, "subject", shown, Reason.ROW_SKIPPED)]
-            return
-        dossier = self._dossier_of(link, kind)
-        if dossier is None:
-            code, _, _ = file_code_of(link)
-            self.lost += [*record.lost, Unmapped(record.where, "fileCode", code, Reason.NO_DOSSIER)]
-            return
-        dossier.documents.append(record)
-
-    def _dossier_of(self, link: RawRecord, kind: SheetKind) -> RawRecord | None:
-        """The dossier a document's code names; without a code, the dossier row above it on a
-        mixed sheet, or on a document sheet the only dossier there is (never a guess among several)."""
-        if link.fields:
-            code, _, _ = file_code_of(link)
-            if code in self._by_code:
-                return self._by_code[code]
-            same = self._by_notation.get(link.text("fileNotation") or code, [])
-            if not same:  # one side has the whole mã hồ sơ, the other only its end
-                same = [
-                    d for c, d in self._by_code.items() if code.endswith(f".{c}") or c.endswith(f".{code}")
-                ]
-            return same[0] if len(same) == 1 else None
-        if kind is SheetKind.MIXED:
-            return self._above
-        return self.dossiers[0] if len(self.dossiers) == 1 else None
 
 
 def read_muc_luc(
@@ -297,7 +81,7 @@ def read_muc_luc(
             in another encoding), ``legacy.no_header`` (no row with mục lục headers).
     """
     label = where or path.name
-    catalogue = _Catalogue(label, headers or load_headers())
+    catalogue = Catalogue(label, headers or load_headers())
     if path.suffix.lower() == ".csv":
         _read_csv(path, label, catalogue)
     else:
@@ -418,7 +202,7 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _read_xlsx(path: Path, label: str, catalogue: _Catalogue) -> None:
+def _read_xlsx(path: Path, label: str, catalogue: Catalogue) -> None:
     book = _open_workbook(path, label)
     formulas_book = _open_workbook(path, label, data_only=False)
     formula_cells: list[str] = []
@@ -442,7 +226,7 @@ def _read_xlsx(path: Path, label: str, catalogue: _Catalogue) -> None:
                 formulas = formulas_book[sheet.name].iter_rows(min_row=1, values_only=True)
                 merged = _with_formulas(values, formulas, sheet.name, formula_cells)
                 readers += [merged, values, formulas]
-                rows = _Rows(merged)
+                rows = Rows(merged)
                 catalogue.read(sheet.name, rows, sheet.kind, sheet.header_row)
     except LegacyError:
         raise
@@ -506,7 +290,7 @@ def _csv_refusal(label: str, line: int, code: str, problem: str) -> None:
     raise LegacyError(message, code="legacy.not_utf8", path=label, params={"file": label, "line": line})
 
 
-def _read_csv(path: Path, label: str, catalogue: _Catalogue) -> None:
+def _read_csv(path: Path, label: str, catalogue: Catalogue) -> None:
     try:
         _check_csv_bytes(path, label)
     except OSError as exc:
@@ -520,7 +304,7 @@ def _read_csv(path: Path, label: str, catalogue: _Catalogue) -> None:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             sample = fh.read(SNIFF_CHARS)
             fh.seek(0)
-            catalogue.read("", _Rows(csv.reader(fh, delimiter=_delimiter(sample))), SheetKind.MIXED)
+            catalogue.read("", Rows(csv.reader(fh, delimiter=_delimiter(sample))), SheetKind.MIXED)
     except csv.Error as exc:  # a NUL byte, a cell over the csv module's size limit
         raise LegacyError(
             f"{label} is not a readable CSV file: {exc}",
@@ -601,4 +385,4 @@ def _header_like(cells: Sequence[str], headers: HeaderTable) -> bool:
         headers.column(c, SheetKind.MIXED) or headers.column(c, SheetKind.DOSSIERS) if c else None
         for c in cells
     ]
-    return _is_header([k for k in keys if k not in (None, "rowNo", "noElement")], minimum=3)
+    return is_header([k for k in keys if k not in (None, "rowNo", "noElement")], minimum=3)

@@ -30,7 +30,8 @@ from preservation.tt05.codes import (
     package_code_problem,
     shipped_code_rules,
 )
-from preservation.tt05.ead import ParsedDescription, check_description, parse_description
+from preservation.tt05.ead import ParsedDescription, parse_description
+from preservation.tt05.ead_check import check_description
 from preservation.tt05.model import (
     PACKAGE_VARIANT,
     Description,

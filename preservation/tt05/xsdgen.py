@@ -8,7 +8,7 @@ statement of what ``kholuu`` accepts, and let us validate the files we write.
 
 XSD 1.0 cannot say "mandatory when another element has value x" (Phụ lục III: ``paperFileCode``
 when ``confidenceLevel`` = 02) nor reject 31/02/2020: such elements are optional here, with an
-``xs:documentation`` saying which condition :func:`preservation.tt05.ead.check_description`
+``xs:documentation`` saying which condition :func:`preservation.tt05.ead_check.check_description`
 enforces. Regenerate after editing the tables::
 
     python -m preservation.tt05.xsdgen --write

@@ -18,7 +18,8 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 from lxml import etree
 
-from preservation.tt05.ead import ParsedDescription, check_description
+from preservation.tt05.ead import ParsedDescription
+from preservation.tt05.ead_check import check_description
 from preservation.tt05.legacy_headers import load_headers
 from preservation.tt05.legacy_nd30 import detect_legacy, read_nd30
 from preservation.tt05.mapping import (

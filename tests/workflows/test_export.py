@@ -28,7 +28,8 @@ from preservation.aip import folder_name
 from preservation.csip import validate_package
 from preservation.findings import Severity
 from preservation.fixity import digest_file
-from preservation.tt05.ead import check_description, parse_description, validate_xsd
+from preservation.tt05.ead import parse_description, validate_xsd
+from preservation.tt05.ead_check import check_description
 from preservation.tt05.model import Description, DocumentKind, DocumentRecord, RecordSet, doc_code
 from preservation.tt05.sip import build_sip
 from preservation.tt05.tables import Tables, Variant, load_tables

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.csip import validate_package
 from preservation.findings import Severity
-from preservation.tt05.ead import check_description, parse_description, validate_xsd, write_description
+from preservation.tt05.ead import parse_description, validate_xsd, write_description
+from preservation.tt05.ead_check import check_description
 from preservation.tt05.model import Description, PackageType, RecordSet, doc_code
 from preservation.tt05.tables import Tables, Variant, load_tables
 from repository.catalog.models import Aip, File, JobStatus

@@ -16,7 +16,8 @@ from datetime import datetime
 
 from preservation.errors import ErrorKind
 from preservation.events import Agent, Event, EventType, Outcome
-from preservation.tt05.ead import ParsedDescription, check_description
+from preservation.tt05.ead import ParsedDescription
+from preservation.tt05.ead_check import check_description
 from preservation.tt05.mapping import map_code
 from preservation.tt05.model import Description
 from preservation.tt05.tables import Tables, Variant

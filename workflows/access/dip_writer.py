@@ -26,11 +26,11 @@ from preservation.premis import PremisDocument, PremisIntellectualEntity, premis
 from preservation.tt05.archival import SCHEMA_NAMES, description_file_name
 from preservation.tt05.ead import (
     ParsedDescription,
-    check_description,
     schema_path,
     validate_xsd,
     write_description,
 )
+from preservation.tt05.ead_check import check_description
 from preservation.tt05.model import Description, DocumentKind, doc_code
 from preservation.tt05.tables import Tables, Variant
 from repository import __version__

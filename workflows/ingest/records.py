@@ -26,7 +26,8 @@ from preservation.fixity import digest_file
 from preservation.names import FileName
 from preservation.package import MetadataFile, MetadataRole, Submission
 from preservation.tt05.archival import SCHEMA_NAMES, to_archival
-from preservation.tt05.ead import check_description, parse_description, validate_xsd, write_description
+from preservation.tt05.ead import parse_description, validate_xsd, write_description
+from preservation.tt05.ead_check import check_description
 from preservation.tt05.model import Description, DocumentRecord, RecordSet
 from preservation.tt05.package import Tt05Reading, check_mets, load_package_rules, read_records
 from preservation.tt05.sip import schema_path
