@@ -12,7 +12,6 @@ operator.
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from repository.catalog.records import (
     RetentionSchedule,
     SourceAgency,
 )
+from workflows.custody.retrieve import login_name
 
 
 class DayType(click.ParamType[date]):
@@ -57,12 +57,7 @@ BY_OPTION = click.option("--by", "by", default=None, help="Who records the decis
 
 
 def _by(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        return "unknown"
+    return by or login_name()
 
 
 def _start(as_json: bool) -> App:

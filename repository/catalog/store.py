@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
@@ -23,19 +25,28 @@ def agent_fingerprint(agent: Agent) -> str:
 
 
 def agent_row(session: Session, agent: Agent) -> models.Agent:
+    """The agent's row, created on first use. Processes that start at once (six ingests, an audit
+    beside an ingest) may all meet a new agent: the insert skips a row another transaction holds
+    (``ON CONFLICT DO NOTHING``, waiting for it on PostgreSQL), so no process fails on the unique
+    fingerprint, as a select-then-insert did."""
     fingerprint = agent_fingerprint(agent)
-    row = session.scalars(select(models.Agent).where(models.Agent.fingerprint == fingerprint)).one_or_none()
-    if row is None:
-        row = models.Agent(
+    query = select(models.Agent).where(models.Agent.fingerprint == fingerprint)
+    row = session.scalars(query).one_or_none()
+    if row is not None:
+        return row
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(models.Agent)
+        .values(
             fingerprint=fingerprint,
             name=agent.name,
             version=agent.version,
             type=agent.type.value,
             note=agent.note,
         )
-        session.add(row)
-        session.flush()
-    return row
+        .on_conflict_do_nothing(index_elements=["fingerprint"])
+    )
+    return session.scalars(query).one()
 
 
 def add_events(
