@@ -409,6 +409,7 @@ class _Builder:
             format=self.inp.formats.get(f.uuid),
             characterizations=tuple(self.inp.characterizations.get(f.uuid, ())),
             representation_uuid=rep_uuid,
+            derived_from=f.derived_from,
         )
 
     def _header(self, objid: str, label: str) -> Header:

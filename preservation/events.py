@@ -35,6 +35,8 @@ class EventType(StrEnum):
     ACCESSION = "accession"
     INGESTION_END = "ingestion end"
     DISSEMINATION = "dissemination"  # a copy made for use outside the repository (export, DIP)
+    NORMALIZATION = "normalization"  # a preservation or access copy made at ingest (docs/planning.md)
+    MIGRATION = "migration"  # a new copy made later because the format policy changed
 
     @property
     def uri(self) -> str:
@@ -59,6 +61,8 @@ _EVENT_TYPE_URIS: dict[EventType, str] = {
     EventType.ACCESSION: "https://id.loc.gov/vocabulary/preservation/eventType/acc",
     EventType.INGESTION_END: "https://id.loc.gov/vocabulary/preservation/eventType/ing",
     EventType.DISSEMINATION: "https://id.loc.gov/vocabulary/preservation/eventType/dis",
+    EventType.NORMALIZATION: "https://id.loc.gov/vocabulary/preservation/eventType/nor",
+    EventType.MIGRATION: "https://id.loc.gov/vocabulary/preservation/eventType/mig",
 }
 
 

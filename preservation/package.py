@@ -95,6 +95,12 @@ class PayloadFile:
         path: where the bytes are in quarantine.
         digests: computed on the way into quarantine.
         representation: ``rep1`` for folders and bags; the SIP's own names for E-ARK SIPs.
+            A derivative goes to ``<source representation>-<purpose>`` (``rep1-preservation``).
+        derived_from: for a derivative made by preservation planning, the uuid of the file it was
+            made from (PREMIS derivation relationship, ``has source``); empty for submitted files.
+        action: for a derivative, the fingerprint of the policy action that made it
+            (:meth:`preservation.planning.model.Action.fingerprint`), so a later policy change can
+            tell which derivatives are stale.
     """
 
     name: FileName
@@ -102,6 +108,8 @@ class PayloadFile:
     digests: Digests
     representation: str = "rep1"
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    derived_from: str = ""
+    action: str = ""
 
     @property
     def size(self) -> int:

@@ -57,6 +57,7 @@ class PremisFile:
     format: FormatIdentification | None = None
     characterizations: tuple[Characterization, ...] = ()
     representation_uuid: str = ""
+    derived_from: str = ""  # uuid of the source file of a derivative (relationship "derivation")
 
 
 @dataclass(frozen=True)
@@ -124,18 +125,20 @@ def _object(root: etree._Element, xsi_type: str) -> etree._Element:
     return obj
 
 
-def _relationship(obj: etree._Element, subtype: str, related: Iterable[tuple[str, str]]) -> None:
+_RELATIONSHIP_TYPES = {
+    "structural": "http://id.loc.gov/vocabulary/preservation/relationshipType/str",
+    "derivation": "http://id.loc.gov/vocabulary/preservation/relationshipType/der",
+}
+
+
+def _relationship(
+    obj: etree._Element, subtype: str, related: Iterable[tuple[str, str]], kind: str = "structural"
+) -> None:
     items = list(related)
     if not items:
         return
     rel = _e(obj, "relationship")
-    _e(
-        rel,
-        "relationshipType",
-        "structural",
-        authority="relationshipType",
-        valueURI="http://id.loc.gov/vocabulary/preservation/relationshipType/str",
-    )
+    _e(rel, "relationshipType", kind, authority="relationshipType", valueURI=_RELATIONSHIP_TYPES[kind])
     _e(rel, "relationshipSubType", subtype)
     for kind, value in items:
         ident = _e(rel, "relatedObjectIdentifier")
@@ -186,6 +189,9 @@ def _file(root: etree._Element, f: PremisFile) -> None:
     _e(obj, "originalName", f.original_name)
     if f.representation_uuid:
         _relationship(obj, "is included in", [(UUID_TYPE, f.representation_uuid)])
+    if f.derived_from:
+        # PREMIS 3 relationshipType "derivation", subtype "has source": the file it was made from.
+        _relationship(obj, "has source", [(UUID_TYPE, f.derived_from)], kind="derivation")
 
 
 def _format(parent: etree._Element, ident: FormatIdentification | None) -> None:

@@ -48,6 +48,7 @@ class FileRole(StrEnum):
     ORIGINAL = "original"  # payload, as submitted
     METADATA = "metadata"  # submitted metadata kept in the AIP
     PACKAGE = "package"  # METS, PREMIS, schemas written by us
+    DERIVATIVE = "derivative"  # a preservation or access copy made by a policy action
 
 
 class Agent(Base):
@@ -194,6 +195,10 @@ class File(Base):
     uuid: Mapped[str | None] = mapped_column(String(36), index=True)
     role: Mapped[FileRole] = mapped_column(enum_column(FileRole))
     representation: Mapped[str | None] = mapped_column(String(200))
+    derived_from: Mapped[str | None] = mapped_column(String(36), index=True)
+    """uuid of the source file of a derivative (preservation or access copy); NULL for originals."""
+    action: Mapped[str | None] = mapped_column(String(40))
+    """fingerprint of the policy action that made a derivative (``kholuu migrate`` compares it)."""
     aip_path: Mapped[str] = mapped_column(Text)
     path_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     path: Mapped[str | None] = mapped_column(Text)

@@ -255,6 +255,10 @@ def _insert_aip(
             row.role = FileRole.ORIGINAL
             row.uuid = payload.uuid
             row.representation = payload.representation
+            row.derived_from = payload.derived_from or None
+            row.action = payload.action or None
+            if payload.derived_from:
+                row.role = FileRole.DERIVATIVE
             row.path_raw = payload.name.raw
             row.path = payload.name.text
             row.path_nfc = payload.name.normalized
