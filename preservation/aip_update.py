@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from preservation import xsd
-from preservation.aip import md_type, mime_type
+from preservation.aip_layout import md_type, mime_type
 from preservation.csip import validate_package
 from preservation.errors import ErrorKind, PreservationError, SchemaValidationError
 from preservation.events import Agent, Event, EventType, Outcome
@@ -171,7 +171,7 @@ def add_descriptive_metadata(
             mimetype=mime_type(rel),
             created=datetime.fromtimestamp(mtime, UTC),
             mdtype=mdtype,
-            other_mdtype="SUBMITTED" if mdtype == "OTHER" else "",  # as aip.py's _other_mdtype
+            other_mdtype="SUBMITTED" if mdtype == "OTHER" else "",  # as aip_layout.other_mdtype
         )
         _edit_mets(mets, ref, premis_digests, when, zone)
         if FACTS_PATH in extra:

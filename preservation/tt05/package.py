@@ -409,7 +409,7 @@ def _code_finding(problem: CodeProblem, where: str, file: str, value: str) -> Fi
     )
 
 
-def _match(description_name: str, kind: DocumentKind, payload: dict[str, str]) -> list[str]:
+def _match(description_name: str, kind: DocumentKind, payload: Mapping[str, str]) -> list[str]:
     base = nfc(PurePosixPath(description_name).name)
     prefix = next(p for p, k in _KIND_PREFIX.items() if k is kind)
     key = base[len(prefix) : -len(".xml")]
