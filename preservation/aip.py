@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from preservation import xsd
+from preservation.aip_layout import XML_MIME, md_type, metadata_target, mime_type, other_mdtype, payload_mime
 from preservation.characteristics import Characterization
 from preservation.errors import ChecksumMismatchError, InvalidPackageError, SchemaValidationError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
@@ -40,7 +41,7 @@ from preservation.facts import FACTS_MDTYPE, FACTS_PATH, PackageFacts, facts_jso
 from preservation.fixity import Digests, copy_and_digest, digest_file
 from preservation.formats import FormatIdentification
 from preservation.mets import Header, IdSource, Ref, representation_mets, root_mets, write
-from preservation.package import MetadataFile, MetadataRole, PayloadFile, Submission
+from preservation.package import MetadataRole, PayloadFile, Submission
 from preservation.premis import (
     PremisDocument,
     PremisFile,
@@ -49,7 +50,7 @@ from preservation.premis import (
     premis_document,
 )
 
-XML_MIME = "application/xml"
+PACKAGE_PREMIS = "metadata/preservation/PREMIS.xml"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,15 @@ def build_aip(inp: AipInput, staging: Path) -> BuiltAip:
 
 
 class _Builder:
+    """One AIP being written.
+
+    Every file enters the package through :meth:`_copy` or :meth:`_write_xml`, which claim its path
+    (two files on one path refuse the package) and record its digests and date in ``manifest`` /
+    ``created``; a METS reference (:meth:`_ref`) can only be made from that record, so METS never
+    states a checksum the bytes on disk do not have. A new kind of content (derived files, another
+    representation) is one more copy step in :meth:`build` plus the references to it.
+    """
+
     def __init__(self, inp: AipInput, folder: Path, zone: ZoneInfo, objid: str) -> None:
         self.inp = inp
         self.folder = folder
@@ -139,6 +149,10 @@ class _Builder:
         self.created: dict[str, datetime] = {}
         self.now = datetime.now(UTC)
         self.meta_info = {m.name.text: (m.role, m.representation) for m in inp.submission.metadata}
+        self.payload_paths: dict[str, str] = {}
+        """Payload uuid → path in the package, filled as the payload is copied."""
+        self.metadata_paths: dict[str, str] = {}
+        """Submitted metadata name → path in the package, filled as the metadata is copied."""
 
     def _role(self, name: str) -> MetadataRole:
         return self.meta_info[name][0]
@@ -220,140 +234,163 @@ class _Builder:
     # ------------------------------------------------------------------ build
 
     def build(self) -> BuiltAip:
-        sub = self.inp.submission
-        payload_paths: dict[str, str] = {}
-        for f in sub.payload:
+        """The package in the order that keeps every reference true: the files first, then the
+        representations' PREMIS and METS that point at them, the package PREMIS (which names the
+        representations), and the package METS last, when every file it lists has its digest."""
+        self._copy_payload()
+        self._copy_metadata()
+        self._copy_schemas()
+        reps = {
+            name: PremisRepresentation(str(uuid_mod.uuid4()), name, self.inp.aip_id)
+            for name in self.inp.submission.representations
+        }
+        file_events, package_events = self._events_by_representation(reps)
+        rep_mets = [(name, self._representation(name, rep, file_events[name])) for name, rep in reps.items()]
+        creation = self._creation_event(len(reps))
+        self._write_package_premis(list(reps.values()), [*package_events, creation])
+        if self.inp.facts is not None:
+            self._write_facts(self.inp.facts, self.metadata_paths)
+        self._write_root_mets(rep_mets)
+        return BuiltAip(
+            aip_id=self.inp.aip_id,
+            folder=self.folder,
+            objid=self.objid,
+            manifest=dict(sorted(self.manifest.items())),
+            payload_paths=self.payload_paths,
+            metadata_paths=self.metadata_paths,
+            creation_event=creation,
+        )
+
+    def _copy_payload(self) -> None:
+        for f in self.inp.submission.payload:
             rel = f"representations/{f.representation}/data/{f.name.text}"
             self._copy(f.path, rel, f.digests, f.name.text)
-            payload_paths[f.uuid] = rel
-        metadata_paths: dict[str, str] = {}
-        for m in sub.metadata:
+            self.payload_paths[f.uuid] = rel
+
+    def _copy_metadata(self) -> None:
+        for m in self.inp.submission.metadata:
             rel = metadata_target(m)
             self._copy(m.path, rel, m.digests, m.name.text)
-            metadata_paths[m.name.text] = rel
+            self.metadata_paths[m.name.text] = rel
+
+    def _copy_schemas(self) -> None:
+        """Every schema METS and PREMIS use, and those the package's own metadata needs, so the
+        package validates without a network (CSIP: schemas/)."""
         for schema_file in xsd.schema_files():
             self._copy(schema_file, f"schemas/{schema_file.name}", None, schema_file.name)
         for name, schema_file in self.inp.extra_schemas:
             self._copy(schema_file, f"schemas/{name}", None, name)
 
-        reps = {
-            name: PremisRepresentation(str(uuid_mod.uuid4()), name, self.inp.aip_id)
-            for name in sub.representations
-        }
-        payload_ids = {f.uuid: f for f in sub.payload}
+    def _events_by_representation(
+        self, reps: Mapping[str, PremisRepresentation]
+    ) -> tuple[dict[str, list[Event]], list[Event]]:
+        """An event about one payload file goes into its representation's PREMIS; every other
+        event (the package, several files) into the package PREMIS."""
+        payload = {f.uuid: f for f in self.inp.submission.payload}
         file_events: dict[str, list[Event]] = {name: [] for name in reps}
         package_events: list[Event] = []
         for event in self.inp.events:
-            if len(event.objects) == 1 and event.objects[0] in payload_ids:
-                file_events[payload_ids[event.objects[0]].representation].append(event)
+            if len(event.objects) == 1 and event.objects[0] in payload:
+                file_events[payload[event.objects[0]].representation].append(event)
             else:
                 package_events.append(event)
+        return file_events, package_events
 
-        rep_mets: list[tuple[str, Ref]] = []
-        for name, rep in reps.items():
-            rep_mets.append(
-                (name, self._representation(name, rep, payload_paths, file_events[name], metadata_paths))
-            )
-
-        creation = Event(
+    def _creation_event(self, representations: int) -> Event:
+        return Event(
             type=EventType.INFORMATION_PACKAGE_CREATION,
             outcome=Outcome.SUCCESS,
             detail="AIP built from the submission in the E-ARK CSIP 2.0.4 structure of TT 05/2025/TT-BNV "
             "(METS 1.12, PREMIS 3, SHA-256 on every file)",
             detail_code="ingest.aip_built",
             outcome_detail=(
-                f"{len(sub.payload)} payload files in {len(reps)} representation(s); package {self.objid}"
+                f"{len(self.inp.submission.payload)} payload files in {representations} representation(s); "
+                f"package {self.objid}"
             ),
             agents=(self._software(),),
             objects=(self.inp.aip_id,),
             datetime=datetime.now(UTC),
         )
+
+    def _write_package_premis(self, reps: list[PremisRepresentation], events: list[Event]) -> None:
         premis_root = premis_document(
             PremisDocument(
                 entity=PremisIntellectualEntity(self.inp.aip_id, self.inp.label),
-                representations=list(reps.values()),
+                representations=reps,
                 files=[],
-                events=[*package_events, creation],
+                events=events,
                 agents=[*self.inp.agents, self._software()],
                 timezone=self.zone,
             )
         )
-        self._write_xml(premis_root, "metadata/preservation/PREMIS.xml", "premis")
-        if self.inp.facts is not None:
-            self._write_facts(self.inp.facts, metadata_paths)
+        self._write_xml(premis_root, PACKAGE_PREMIS, "premis")
 
-        descriptive = [
-            self._ref(rel, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel))
-            for name, rel in metadata_paths.items()
-            if self._role(name) is MetadataRole.DESCRIPTIVE and not self._rep(name)
+    # ------------------------------------------------------------------ package METS
+
+    def _write_root_mets(self, rep_mets: list[tuple[str, Ref]]) -> None:
+        tree = root_mets(
+            self._header(self.objid, self.inp.label),
+            ids=self.ids,
+            descriptive=self._submitted_refs(MetadataRole.DESCRIPTIVE),
+            digiprov=self._digiprov_refs(),
+            source=self._source_refs(),
+            documentation=[
+                self._ref(rel, mimetype=mime_type(rel))
+                for rel in self._package_level(MetadataRole.DOCUMENTATION)
+            ],
+            schemas=[self._ref(rel) for rel in sorted(self.manifest) if rel.startswith("schemas/")],
+            representations=rep_mets,
+        )
+        self._write_xml(tree, "METS.xml", "mets")
+
+    def _package_level(self, role: MetadataRole) -> list[str]:
+        """Package paths of the submitted metadata of ``role`` that belongs to no representation."""
+        return [
+            rel
+            for name, rel in self.metadata_paths.items()
+            if self._role(name) is role and not self._rep(name)
         ]
-        digiprov = [self._ref("metadata/preservation/PREMIS.xml", mdtype="PREMIS")]
+
+    def _submitted_refs(self, role: MetadataRole) -> list[Ref]:
+        return [
+            self._ref(rel, mimetype=mime_type(rel), mdtype=md_type(rel), other=other_mdtype(rel))
+            for rel in self._package_level(role)
+        ]
+
+    def _digiprov_refs(self) -> list[Ref]:
+        """Our PREMIS first, then the facts file (when written), then submitted preservation metadata."""
+        digiprov = [self._ref(PACKAGE_PREMIS, mdtype="PREMIS")]
         if FACTS_PATH in self.manifest:
             digiprov.append(self._ref(FACTS_PATH, mimetype="application/json", other=FACTS_MDTYPE))
-        digiprov += [
-            self._ref(rel, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel))
-            for name, rel in metadata_paths.items()
-            if self._role(name) is MetadataRole.PRESERVATION and not self._rep(name)
-        ]
-        source = [
+        return digiprov + self._submitted_refs(MetadataRole.PRESERVATION)
+
+    def _source_refs(self) -> list[Ref]:
+        """The SIP's packaging files (whichever representation they came with) and other metadata."""
+        return [
             self._ref(
                 rel,
                 mimetype=mime_type(rel),
                 other="SUBMISSION" if self._role(name) is MetadataRole.SUBMISSION else "OTHER",
             )
-            for name, rel in metadata_paths.items()
+            for name, rel in self.metadata_paths.items()
             if self._role(name) is MetadataRole.SUBMISSION
             or (self._role(name) is MetadataRole.OTHER and not self._rep(name))
         ]
-        documentation = [
-            self._ref(rel, mimetype=mime_type(rel))
-            for name, rel in metadata_paths.items()
-            if self._role(name) is MetadataRole.DOCUMENTATION and not self._rep(name)
-        ]
-        schemas = [self._ref(rel) for rel in sorted(self.manifest) if rel.startswith("schemas/")]
-        header = self._header(self.objid, self.inp.label)
-        tree = root_mets(
-            header,
-            ids=self.ids,
-            descriptive=descriptive,
-            digiprov=digiprov,
-            source=source,
-            documentation=documentation,
-            schemas=schemas,
-            representations=rep_mets,
-        )
-        self._write_xml(tree, "METS.xml", "mets")
-        return BuiltAip(
-            aip_id=self.inp.aip_id,
-            folder=self.folder,
-            objid=self.objid,
-            manifest=dict(sorted(self.manifest.items())),
-            payload_paths=payload_paths,
-            metadata_paths=metadata_paths,
-            creation_event=creation,
-        )
 
-    def _representation(
-        self,
-        name: str,
-        rep: PremisRepresentation,
-        payload_paths: dict[str, str],
-        events: list[Event],
-        metadata_paths: dict[str, str],
-    ) -> Ref:
-        sub = self.inp.submission
+    # ------------------------------------------------------------------ representations
+
+    def _representation(self, name: str, rep: PremisRepresentation, events: list[Event]) -> Ref:
+        """Write the PREMIS and the METS of one representation; return the reference to its METS."""
         base = f"representations/{name}/"
-        files = [f for f in sub.payload if f.representation == name]
-        premis_files = [self._premis_file(f, payload_paths[f.uuid], rep.uuid) for f in files]
+        files = [f for f in self.inp.submission.payload if f.representation == name]
         premis_rel = f"{base}metadata/preservation/PREMIS_{name}.xml"
-        agents = [a for e in events for a in e.agents]
         tree = premis_document(
             PremisDocument(
                 entity=None,
                 representations=[rep],
-                files=premis_files,
+                files=[self._premis_file(f, self.payload_paths[f.uuid], rep.uuid) for f in files],
                 events=events,
-                agents=agents,
+                agents=[a for e in events for a in e.agents],
                 timezone=self.zone,
             )
         )
@@ -363,22 +400,11 @@ class _Builder:
             (
                 self._role(meta_name),
                 self._ref(
-                    rel, base=base, mimetype=mime_type(rel), mdtype=md_type(rel), other=_other_mdtype(rel)
+                    rel, base=base, mimetype=mime_type(rel), mdtype=md_type(rel), other=other_mdtype(rel)
                 ),
             )
-            for meta_name, rel in metadata_paths.items()
+            for meta_name, rel in self.metadata_paths.items()
             if self._rep(meta_name) == name and self._role(meta_name) is not MetadataRole.SUBMISSION
-        ]
-        data = [
-            Ref(
-                id=f"ID-{f.uuid}",
-                href=payload_paths[f.uuid][len(base) :],
-                size=f.size,
-                sha256=f.digests.sha256,
-                mimetype=_payload_mime(self.inp.formats.get(f.uuid)),
-                created=self.created[payload_paths[f.uuid]],
-            )
-            for f in files
         ]
         tree = representation_mets(
             self._header(name, ""),
@@ -391,11 +417,22 @@ class _Builder:
                 if role not in (MetadataRole.PRESERVATION, MetadataRole.DESCRIPTIVE)
             ],
             descriptive=[ref for role, ref in rep_meta if role is MetadataRole.DESCRIPTIVE],
-            data=data,
+            data=[self._data_ref(f, base) for f in files],
         )
         rel = f"{base}METS.xml"
         self._write_xml(tree, rel, "mets")
         return self._ref(rel)
+
+    def _data_ref(self, f: PayloadFile, base: str) -> Ref:
+        rel = self.payload_paths[f.uuid]
+        return Ref(
+            id=f"ID-{f.uuid}",
+            href=rel[len(base) :],
+            size=f.size,
+            sha256=f.digests.sha256,
+            mimetype=payload_mime(self.inp.formats.get(f.uuid)),
+            created=self.created[rel],
+        )
 
     def _premis_file(self, f: PayloadFile, rel: str, rep_uuid: str) -> PremisFile:
         return PremisFile(
@@ -431,56 +468,3 @@ class _Builder:
     def _software(self) -> Agent:
         p = self.inp.profile
         return Agent(name=p.creator_name, version=p.creator_version, type=AgentType.SOFTWARE)
-
-
-def metadata_target(m: MetadataFile) -> str:
-    """Where a submitted non-payload file goes in the package (see the module docstring)."""
-    name = m.name.text
-    prefix = ""
-    rest = name
-    if m.representation is not None:
-        prefix = f"representations/{m.representation}/"
-        rest = name.removeprefix(prefix)
-    if m.role is MetadataRole.SUBMISSION:
-        return f"metadata/other/submission/{name}"
-    if m.role is MetadataRole.DESCRIPTIVE:
-        return f"{prefix}metadata/descriptive/{rest.removeprefix('metadata/descriptive/')}"
-    if m.role is MetadataRole.PRESERVATION:
-        return f"{prefix}metadata/preservation/submission/{rest.removeprefix('metadata/preservation/')}"
-    if m.role is MetadataRole.DOCUMENTATION:
-        return f"{prefix}documentation/{rest.removeprefix('documentation/')}"
-    if m.role is MetadataRole.SCHEMA:
-        return f"{prefix}schemas/submission/{rest.removeprefix('schemas/')}"
-    return f"{prefix}metadata/other/{rest.removeprefix('metadata/other/').removeprefix('metadata/')}"
-
-
-def mime_type(rel: str) -> str:
-    lower = rel.lower()
-    if lower.endswith((".xml", ".xsd")):
-        return XML_MIME
-    if lower.endswith(".txt"):
-        return "text/plain"
-    if lower.endswith(".pdf"):
-        return "application/pdf"
-    return "application/octet-stream"
-
-
-def md_type(rel: str) -> str:
-    lower = rel.lower().rsplit("/", 1)[-1]
-    if "premis" in lower:
-        return "PREMIS"
-    if lower.startswith("ead"):
-        return "EAD"
-    if lower in {"dc.xml", "dublincore.xml"}:
-        return "DC"
-    return "OTHER"
-
-
-def _other_mdtype(rel: str) -> str:
-    return "" if md_type(rel) != "OTHER" else "SUBMITTED"
-
-
-def _payload_mime(ident: FormatIdentification | None) -> str:
-    if ident is not None and ident.chosen.mime:
-        return ident.chosen.mime.split(",")[0].strip()
-    return "application/octet-stream"

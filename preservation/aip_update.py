@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from preservation import xsd
-from preservation.aip import md_type, mime_type
+from preservation.aip_layout import md_type, mime_type
 from preservation.csip import validate_package
 from preservation.errors import ErrorKind, PreservationError, SchemaValidationError
 from preservation.events import Agent, Event, EventType, Outcome
@@ -119,60 +119,30 @@ def add_descriptive_metadata(
     when = now if now is not None else datetime.now(UTC)
     if when.tzinfo is None:
         raise ValueError("now must carry a time zone")
-    name = from_text(source.name).text
-    check_component(name.encode("utf-8"), where=source.name)
-    rel = f"{DESCRIPTIVE}/{name}"
-    _refuse_existing(folder, name, rel)
-    if not source.is_file():
-        raise FileNotFoundError(f"no such metadata file: {source}")
-
+    rel = _target(folder, source)
     mets = _parse(folder / METS_REL)
     premis = _parse(folder / PREMIS_REL)
     stage_parent = Path(tempfile.mkdtemp(prefix=".aip-update-", dir=folder.parent))
     try:
         stage = stage_parent / folder.name  # CSIPSTR2: the folder name is the OBJID
         _mirror(folder, stage, skip={METS_REL, PREMIS_REL})
-        target = stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with source.open("rb") as src, target.open("xb") as dst:
-            added = copy_and_digest(src, dst)
-        mtime = source.stat().st_mtime
-        os.utime(target, (mtime, mtime))
-
-        extra: dict[str, Digests] = {}
-        if facts is not None and not (folder / FACTS_PATH).exists():
-            (stage / FACTS_PATH).write_bytes(facts)
-            extra[FACTS_PATH] = digest_file(stage / FACTS_PATH)
-
+        added, created = _copy_in(source, stage / rel)
+        extra = _add_facts(folder, stage, facts)
         dmd_id = _new_id(mets)
-        event = Event(
-            type=MODIFICATION_EVENT,
-            outcome=Outcome.SUCCESS,
-            detail=f"Descriptive metadata {rel} added"
-            + (f"; package facts file {FACTS_PATH} added from the catalog" if extra else "")
-            + (f"; reason: {reason}" if reason else ""),
-            outcome_detail=f"sha256:{added.sha256}, {added.size} bytes; METS dmdSec {dmd_id}",
-            detail_code="update.metadata_added_facts" if extra else "update.metadata_added",
-            detail_params={"file": rel, "reason": reason or "—"},
-            agents=(agent,),
-            objects=(_aip_id(mets),),
-            datetime=when,
+        event = _modification_event(
+            rel,
+            added,
+            dmd_id,
+            facts_added=bool(extra),
+            reason=reason,
+            agent=agent,
+            aip=_aip_id(mets),
+            when=when,
         )
         _add_events(premis, [*since, event], zone)
         write(premis, str(stage / PREMIS_REL))
         premis_digests = digest_file(stage / PREMIS_REL)
-
-        mdtype = _descriptive_mdtype(rel, target)
-        ref = Ref(
-            id=dmd_id,
-            href=rel,
-            size=added.size,
-            sha256=added.sha256,
-            mimetype=mime_type(rel),
-            created=datetime.fromtimestamp(mtime, UTC),
-            mdtype=mdtype,
-            other_mdtype="SUBMITTED" if mdtype == "OTHER" else "",  # as aip.py's _other_mdtype
-        )
+        ref = _descriptive_ref(dmd_id, rel, stage / rel, added, created)
         _edit_mets(mets, ref, premis_digests, when, zone)
         if FACTS_PATH in extra:
             _add_digiprov(mets, _facts_ref(_new_id(mets), extra[FACTS_PATH], when), when, zone)
@@ -183,6 +153,76 @@ def add_descriptive_metadata(
     finally:
         shutil.rmtree(stage_parent, ignore_errors=True)
     return MetadataUpdate(folder=folder, changed=dict(sorted(changed.items())), event=event)
+
+
+def _target(folder: Path, source: Path) -> str:
+    """The new file's path in the AIP, after the name and the source are known to be acceptable."""
+    name = from_text(source.name).text
+    check_component(name.encode("utf-8"), where=source.name)
+    rel = f"{DESCRIPTIVE}/{name}"
+    _refuse_existing(folder, name, rel)
+    if not source.is_file():
+        raise FileNotFoundError(f"no such metadata file: {source}")
+    return rel
+
+
+def _copy_in(source: Path, target: Path) -> tuple[Digests, datetime]:
+    """Byte for byte, digested on the way, with the source's modification time (the mdRef CREATED)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as src, target.open("xb") as dst:
+        added = copy_and_digest(src, dst)
+    mtime = source.stat().st_mtime
+    os.utime(target, (mtime, mtime))
+    return added, datetime.fromtimestamp(mtime, UTC)
+
+
+def _add_facts(folder: Path, stage: Path, facts: bytes | None) -> dict[str, Digests]:
+    """The facts file, for a package that has none (the facts of a package do not change)."""
+    if facts is None or (folder / FACTS_PATH).exists():
+        return {}
+    (stage / FACTS_PATH).write_bytes(facts)
+    return {FACTS_PATH: digest_file(stage / FACTS_PATH)}
+
+
+def _modification_event(
+    rel: str,
+    added: Digests,
+    dmd_id: str,
+    *,
+    facts_added: bool,
+    reason: str,
+    agent: Agent,
+    aip: str,
+    when: datetime,
+) -> Event:
+    """PREMIS 3 'metadata modification': the file, its digest and the dmdSec that references it."""
+    return Event(
+        type=MODIFICATION_EVENT,
+        outcome=Outcome.SUCCESS,
+        detail=f"Descriptive metadata {rel} added"
+        + (f"; package facts file {FACTS_PATH} added from the catalog" if facts_added else "")
+        + (f"; reason: {reason}" if reason else ""),
+        outcome_detail=f"sha256:{added.sha256}, {added.size} bytes; METS dmdSec {dmd_id}",
+        detail_code="update.metadata_added_facts" if facts_added else "update.metadata_added",
+        detail_params={"file": rel, "reason": reason or "—"},
+        agents=(agent,),
+        objects=(aip,),
+        datetime=when,
+    )
+
+
+def _descriptive_ref(dmd_id: str, rel: str, target: Path, added: Digests, created: datetime) -> Ref:
+    mdtype = _descriptive_mdtype(rel, target)
+    return Ref(
+        id=dmd_id,
+        href=rel,
+        size=added.size,
+        sha256=added.sha256,
+        mimetype=mime_type(rel),
+        created=created,
+        mdtype=mdtype,
+        other_mdtype="SUBMITTED" if mdtype == "OTHER" else "",  # as aip_layout.other_mdtype
+    )
 
 
 # ---------------------------------------------------------------------- checks and reading

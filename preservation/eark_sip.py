@@ -81,11 +81,7 @@ def read_eark_sip(tree: ReceivedTree) -> Submission:
         InvalidPackageError: ``eark.mets_not_well_formed``, ``eark.not_csip``, ``eark.missing_file``.
         UnsafePackageError: ``eark.href_escapes`` for a reference leaving the package.
     """
-    root = tree.root
-    files = {f.name.raw: f for f in tree.files}
-    by_nfc = {f.name.normalized: f for f in tree.files}
-    findings: list[Finding] = []
-    root_doc = parse_mets(root / "METS.xml", "METS.xml")
+    root_doc = parse_mets(tree.root / "METS.xml", "METS.xml")
     hdr = root_doc.find("mets:metsHdr", NS)
     package_type = hdr.get(f"{{{CSIP_NS}}}OAISPACKAGETYPE") if hdr is not None else None
     if package_type is None:
@@ -94,6 +90,28 @@ def read_eark_sip(tree: ReceivedTree) -> Submission:
             code="eark.not_csip",
             path="METS.xml",
         )
+    refs, mets_files = _all_references(tree, root_doc)
+    payload, metadata, uuid_of = _split_files(tree, mets_files)
+    supplied, findings = _supplied_checksums(refs, uuid_of)
+    findings += _unreferenced(tree, refs, mets_files)
+    mets = root_doc.getroot()
+    return Submission(
+        kind=PackageKind.EARK_SIP,
+        tree=tree,
+        payload=tuple(sorted(payload, key=lambda p: (p.representation, p.name.raw))),
+        metadata=tuple(metadata),
+        supplied=tuple(supplied),
+        label=mets.get("LABEL") or mets.get("OBJID") or tree.source_name,
+        info=_header_info(mets, hdr, package_type),
+        findings=tuple(findings),
+    )
+
+
+def _all_references(tree: ReceivedTree, root_doc: etree._ElementTree) -> tuple[list[_Reference], set[bytes]]:
+    """The references of the root METS and of every ``representations/<rep>/METS.xml``, and the
+    raw names of those METS files (they are the SIP's packaging, not content)."""
+    files = {f.name.raw: f for f in tree.files}
+    by_nfc = {f.name.normalized: f for f in tree.files}
     refs = _references(root_doc, "METS.xml", files, by_nfc)
     mets_files = {b"METS.xml"}
     for f in tree.files:
@@ -102,7 +120,15 @@ def read_eark_sip(tree: ReceivedTree) -> Submission:
             where = f.name.text
             mets_files.add(f.name.raw)
             refs.extend(_references(parse_mets(f.path, where), where, files, by_nfc))
+    return refs, mets_files
 
+
+def _split_files(
+    tree: ReceivedTree, mets_files: set[bytes]
+) -> tuple[list[PayloadFile], list[MetadataFile], dict[bytes, str]]:
+    """``representations/<rep>/data/…`` is payload; everything else is metadata of a role read
+    from its folder, the METS files being submission metadata. The third value maps a payload
+    file's raw path in the package to its uuid."""
     payload: list[PayloadFile] = []
     metadata: list[MetadataFile] = []
     uuid_of: dict[bytes, str] = {}
@@ -124,11 +150,16 @@ def read_eark_sip(tree: ReceivedTree) -> Submission:
             metadata.append(_meta(f, _role(parts[2:]), readable(parts[1])))
         else:
             metadata.append(_meta(f, _role(parts), None))
+    return payload, metadata, uuid_of
 
+
+def _supplied_checksums(
+    refs: list[_Reference], uuid_of: dict[bytes, str]
+) -> tuple[list[SuppliedChecksum], list[Finding]]:
+    """Every CHECKSUM a METS states, for ingest to verify; a type we cannot compute is a warning."""
     supplied: list[SuppliedChecksum] = []
-    referenced: set[bytes] = set()
+    findings: list[Finding] = []
     for ref in refs:
-        referenced.add(ref.target)
         if not ref.checksum:
             continue
         algorithm = CHECKSUM_TYPES.get((ref.checksum_type or "").upper())
@@ -151,17 +182,27 @@ def read_eark_sip(tree: ReceivedTree) -> Submission:
                 source=ref.mets,
             )
         )
-    for f in tree.files:
-        if f.name.raw not in referenced and f.name.raw not in mets_files:
-            findings.append(
-                Finding(
-                    code="eark.unreferenced_file",
-                    severity=Severity.WARNING,
-                    where=f.name.text,
-                    message="the file is in the package but no METS refers to it",
-                )
-            )
-    mets = root_doc.getroot()
+    return supplied, findings
+
+
+def _unreferenced(tree: ReceivedTree, refs: list[_Reference], mets_files: set[bytes]) -> list[Finding]:
+    referenced = {ref.target for ref in refs}
+    return [
+        Finding(
+            code="eark.unreferenced_file",
+            severity=Severity.WARNING,
+            where=f.name.text,
+            message="the file is in the package but no METS refers to it",
+        )
+        for f in tree.files
+        if f.name.raw not in referenced and f.name.raw not in mets_files
+    ]
+
+
+def _header_info(
+    mets: etree._Element, hdr: etree._Element | None, package_type: str
+) -> tuple[tuple[str, str], ...]:
+    """What the METS header says about the package, for the submission's info (empty values left out)."""
     info = [
         ("OBJID", mets.get("OBJID", "")),
         ("TYPE", mets.get("TYPE", "")),
@@ -174,16 +215,7 @@ def read_eark_sip(tree: ReceivedTree) -> Submission:
             name = agent.findtext("mets:name", default="", namespaces=NS)
             note = agent.findtext("mets:note", default="", namespaces=NS)
             info.append((f"agent {agent.get('ROLE', '')}", f"{name} {note}".strip()))
-    return Submission(
-        kind=PackageKind.EARK_SIP,
-        tree=tree,
-        payload=tuple(sorted(payload, key=lambda p: (p.representation, p.name.raw))),
-        metadata=tuple(metadata),
-        supplied=tuple(supplied),
-        label=mets.get("LABEL") or mets.get("OBJID") or tree.source_name,
-        info=tuple((k, v) for k, v in info if v),
-        findings=tuple(findings),
-    )
+    return tuple((k, v) for k, v in info if v)
 
 
 def _meta(f: ReceivedFile, role: MetadataRole, representation: str | None) -> MetadataFile:

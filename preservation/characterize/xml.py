@@ -129,19 +129,7 @@ class XmlCharacterizer:
         try:
             doc = etree.parse(str(path), hardened_parser())
         except etree.XMLSyntaxError as exc:
-            line, col = exc.position if exc.position else (exc.lineno or 0, 0)
-            limit = _limit_code(str(exc))
-            if limit is not None:
-                return self._result(
-                    Validity.COULD_NOT_CHECK,
-                    [Finding(limit, Severity.WARNING, f"{path.name}:{line}:{col}", str(exc))],
-                    {},
-                )
-            return self._result(
-                Validity.INVALID,
-                [Finding("xml.not_well_formed", Severity.ERROR, f"{path.name}:{line}:{col}", str(exc))],
-                {},
-            )
+            return self._not_parsed(path, exc)
         root = doc.getroot()
         qname = etree.QName(root)
         props: dict[str, PropertyValue] = {
@@ -155,55 +143,14 @@ class XmlCharacterizer:
         if not locations:
             return self._result(Validity.VALID, [], props)
         props["schema_location"] = " ".join(f"{ns} {loc}".strip() for ns, loc in locations)
-        resolved: list[tuple[str, Path]] = []
-        for ns, loc in locations:
-            local = self._locate(ns, loc, path)
-            if local is None:
-                return self._result(
-                    Validity.COULD_NOT_CHECK,
-                    [
-                        Finding(
-                            "xml.schema_unavailable",
-                            Severity.WARNING,
-                            path.name,
-                            f"schema {loc!r} for namespace {ns or '(none)'} is not available offline",
-                        )
-                    ],
-                    props,
-                )
-            resolved.append((ns, local))
+        resolved = self._resolve(locations, path)
+        if isinstance(resolved, Finding):
+            return self._result(Validity.COULD_NOT_CHECK, [resolved], props)
         resolver = _ConfinedResolver(self._roots(path))
         try:
             schema = _compile(resolved, resolver)
         except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
-            if resolver.refused:
-                url, reason = resolver.refused[0]
-                return self._result(
-                    Validity.COULD_NOT_CHECK,
-                    [
-                        Finding(
-                            "xml.schema_outside_package",
-                            Severity.WARNING,
-                            path.name,
-                            f"the declared schema reads {url!r}, {reason}: not read, so the file is not "
-                            "schema-validated",
-                            {"location": url, "reason": reason},
-                        )
-                    ],
-                    props,
-                )
-            return self._result(
-                Validity.COULD_NOT_CHECK,
-                [
-                    Finding(
-                        "xml.schema_unavailable",
-                        Severity.WARNING,
-                        path.name,
-                        f"the declared schema cannot be used: {exc}",
-                    )
-                ],
-                props,
-            )
+            return self._result(Validity.COULD_NOT_CHECK, [_schema_unusable(path, exc, resolver)], props)
         if schema.validate(doc):
             props["schema_validated"] = True
             return self._result(Validity.VALID, [], props)
@@ -212,6 +159,37 @@ class XmlCharacterizer:
             for e in list(cast(Iterable[etree._LogEntry], schema.error_log))[:MAX_FINDINGS]
         ]
         return self._result(Validity.INVALID, findings, props)
+
+    def _not_parsed(self, path: Path, exc: etree.XMLSyntaxError) -> Characterization:
+        """Not well-formed is invalid; refused by one of libxml2's protective limits is not checked."""
+        line, col = exc.position if exc.position else (exc.lineno or 0, 0)
+        limit = _limit_code(str(exc))
+        if limit is not None:
+            return self._result(
+                Validity.COULD_NOT_CHECK,
+                [Finding(limit, Severity.WARNING, f"{path.name}:{line}:{col}", str(exc))],
+                {},
+            )
+        return self._result(
+            Validity.INVALID,
+            [Finding("xml.not_well_formed", Severity.ERROR, f"{path.name}:{line}:{col}", str(exc))],
+            {},
+        )
+
+    def _resolve(self, locations: list[tuple[str, str]], path: Path) -> list[tuple[str, Path]] | Finding:
+        """The local file of every declared schema, or the finding for the first that is only online."""
+        resolved: list[tuple[str, Path]] = []
+        for ns, loc in locations:
+            local = self._locate(ns, loc, path)
+            if local is None:
+                return Finding(
+                    "xml.schema_unavailable",
+                    Severity.WARNING,
+                    path.name,
+                    f"schema {loc!r} for namespace {ns or '(none)'} is not available offline",
+                )
+            resolved.append((ns, local))
+        return resolved
 
     def _roots(self, document: Path) -> list[Path]:
         """Where schemas may be read from: the package (or, with no package, the document's own
@@ -246,6 +224,26 @@ def _declared_schemas(root: etree._Element) -> list[tuple[str, str]]:
     if nons:
         out.append(("", nons.strip()))
     return out
+
+
+def _schema_unusable(path: Path, exc: Exception, resolver: _ConfinedResolver) -> Finding:
+    """Why a declared schema could not be compiled: a read the confined resolver refused, or the
+    schema itself."""
+    if resolver.refused:
+        url, reason = resolver.refused[0]
+        return Finding(
+            "xml.schema_outside_package",
+            Severity.WARNING,
+            path.name,
+            f"the declared schema reads {url!r}, {reason}: not read, so the file is not schema-validated",
+            {"location": url, "reason": reason},
+        )
+    return Finding(
+        "xml.schema_unavailable",
+        Severity.WARNING,
+        path.name,
+        f"the declared schema cannot be used: {exc}",
+    )
 
 
 def _compile(schemas: list[tuple[str, Path]], resolver: _ConfinedResolver) -> etree.XMLSchema:

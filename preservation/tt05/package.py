@@ -11,10 +11,10 @@ name or its name without extension, after NFC; a description or data file left o
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -42,7 +42,7 @@ from preservation.tt05.model import (
     RecordSource,
     Unmapped,
 )
-from preservation.tt05.tables import DEFAULT_DIR, Tables, Variant
+from preservation.tt05.tables import Tables, Variant
 
 PACKAGE_DESCRIPTION = "metadata/descriptive/EAD.xml"
 #: Written by :mod:`preservation.tt05.sip` when a package was converted from a legacy export.
@@ -163,74 +163,18 @@ def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt0
         return None
     top = package_description(submission)
     if top is None:
-        where = document_descriptions(submission)[0].name.text
-        finding = Finding(
-            code="description.missing_package_description",
-            severity=Severity.ERROR,
-            where=PACKAGE_DESCRIPTION,
-            message=f"the package carries TT 05 document descriptions ({where}…) "
-            f"but no {PACKAGE_DESCRIPTION}",
-            params={"file": PACKAGE_DESCRIPTION, "example": where},
-        )
-        empty = RecordSet(PackageType.SIP_HOSO, Description(Variant.HOSO_SIP, PACKAGE_DESCRIPTION, {}), ())
-        return Tt05Reading(records=empty, findings=(finding,), description_files=())
-    first = parse_description(top.path, Variant.HOSO_SIP, top.name.text)
-    ptype = package_type(submission, first)
-    variant = PACKAGE_VARIANT[ptype]
-    parsed = first if variant is Variant.HOSO_SIP else parse_description(top.path, variant, top.name.text)
+        return _without_package_description(submission)
+    ptype, parsed = _parse_package_description(submission, top)
     findings: list[Finding] = list(check_description(parsed, tables, intake=intake))
-    used: list[MetadataFile] = [top]
     unknown: dict[str, Mapping[str, str]] = {}
     if parsed.unknown_values:
         unknown[top.name.text] = parsed.unknown_values
-
-    payload_by_rep: dict[str, dict[str, str]] = {}
-    for p in submission.payload:
-        payload_by_rep.setdefault(p.representation, {})[nfc(p.name.text)] = p.name.text
-    claimed: set[tuple[str, str]] = set()
-    documents: list[DocumentRecord] = []
-    for m in sorted(submission.metadata, key=lambda x: x.name.raw):
-        kind = document_kind(m.name.text)
-        if kind is None or m.representation is None or m.role is not MetadataRole.DESCRIPTIVE:
-            continue
-        used.append(m)
-        doc = parse_description(m.path, _document_variant(kind, ptype), m.name.text)
-        findings.extend(check_description(doc, tables, intake=intake))
-        if doc.unknown_values:
-            unknown[m.name.text] = doc.unknown_values
-        files = _match(m.name.text, kind, payload_by_rep.get(m.representation, {}))
-        if not files:
-            findings.append(
-                Finding(
-                    code="description.document_without_file",
-                    severity=Severity.ERROR,
-                    where=m.name.text,
-                    message="no data file of the representation matches this document description's name",
-                    params={"file": m.name.text, "representation": m.representation},
-                )
-            )
-        claimed.update((m.representation, f) for f in files)
-        documents.append(
-            DocumentRecord(
-                kind=kind,
-                description=doc.description,
-                data_files=tuple(files),
-                representation=m.representation,
-            )
-        )
-    for rep, names in payload_by_rep.items():
-        for nfc_name, name in names.items():
-            if (rep, name) not in claimed:
-                findings.append(
-                    Finding(
-                        code="description.file_without_description",
-                        severity=Severity.WARNING,
-                        where=f"representations/{rep}/data/{name}",
-                        message="no EAD_doc/EAD_pic/EAD_media description names this data file",
-                        params={"file": f"representations/{rep}/data/{nfc_name}"},
-                    )
-                )
-    if ptype.is_dossier and not documents:
+    payload = _payload_by_representation(submission)
+    docs = _read_documents(submission, ptype, payload, tables, intake=intake)
+    findings.extend(docs.findings)
+    unknown.update(docs.unknown)
+    findings.extend(_files_without_description(payload, docs.records))
+    if ptype.is_dossier and not docs.records:
         findings.append(
             Finding(
                 code="description.no_documents",
@@ -240,29 +184,136 @@ def read_records(submission: Submission, tables: Tables, *, intake: bool) -> Tt0
                 params={"file": top.name.text},
             )
         )
-    findings.extend(_package_checks(ptype, top.name.text, parsed.description, documents))
-    total = parsed.description.get("totalDoc")
-    if total.isdigit() and documents and int(total) != len(documents):
-        findings.append(
-            Finding(
-                code="description.total_mismatch",
-                severity=Severity.WARNING,
-                where=f"{top.name.text}#totalDoc",
-                message=f"totalDoc says {total} documents, the package describes {len(documents)}",
-                params={"file": top.name.text, "declared": total, "found": len(documents)},
-            )
-        )
+    findings.extend(_package_checks(ptype, top.name.text, parsed.description, docs.records))
+    findings.extend(_total_mismatch(top.name.text, parsed.description, docs.records))
     source, unmapped = _legacy(submission)
     records = RecordSet(
         package_type=ptype,
         package=parsed.description,
-        documents=tuple(documents),
+        documents=tuple(docs.records),
         source=source,
         unmapped=unmapped,
     )
     return Tt05Reading(
-        records=records, findings=tuple(findings), description_files=tuple(used), unknown=unknown
+        records=records, findings=tuple(findings), description_files=(top, *docs.files), unknown=unknown
     )
+
+
+def _without_package_description(submission: Submission) -> Tt05Reading:
+    """Document descriptions without the package's ``EAD.xml``: one error and nothing else, since
+    neither the package type nor the document variants can be known."""
+    where = document_descriptions(submission)[0].name.text
+    finding = Finding(
+        code="description.missing_package_description",
+        severity=Severity.ERROR,
+        where=PACKAGE_DESCRIPTION,
+        message=f"the package carries TT 05 document descriptions ({where}…) but no {PACKAGE_DESCRIPTION}",
+        params={"file": PACKAGE_DESCRIPTION, "example": where},
+    )
+    empty = RecordSet(PackageType.SIP_HOSO, Description(Variant.HOSO_SIP, PACKAGE_DESCRIPTION, {}), ())
+    return Tt05Reading(records=empty, findings=(finding,), description_files=())
+
+
+def _parse_package_description(
+    submission: Submission, top: MetadataFile
+) -> tuple[PackageType, ParsedDescription]:
+    """The package type needs a first parse (with the hồ sơ table) to see which elements are there;
+    the description is then parsed again with its own variant's table when that differs."""
+    first = parse_description(top.path, Variant.HOSO_SIP, top.name.text)
+    ptype = package_type(submission, first)
+    variant = PACKAGE_VARIANT[ptype]
+    parsed = first if variant is Variant.HOSO_SIP else parse_description(top.path, variant, top.name.text)
+    return ptype, parsed
+
+
+def _payload_by_representation(submission: Submission) -> dict[str, dict[str, str]]:
+    """Per representation: NFC name → name as received (descriptions are matched after NFC)."""
+    payload_by_rep: dict[str, dict[str, str]] = {}
+    for p in submission.payload:
+        payload_by_rep.setdefault(p.representation, {})[nfc(p.name.text)] = p.name.text
+    return payload_by_rep
+
+
+class _Documents(NamedTuple):
+    records: list[DocumentRecord]
+    findings: list[Finding]
+    files: list[MetadataFile]
+    unknown: dict[str, Mapping[str, str]]
+
+
+def _read_documents(
+    submission: Submission,
+    ptype: PackageType,
+    payload: Mapping[str, Mapping[str, str]],
+    tables: Tables,
+    *,
+    intake: bool,
+) -> _Documents:
+    """Every document description, parsed, checked and matched to its data files."""
+    out = _Documents([], [], [], {})
+    for m in sorted(submission.metadata, key=lambda x: x.name.raw):
+        kind = document_kind(m.name.text)
+        if kind is None or m.representation is None or m.role is not MetadataRole.DESCRIPTIVE:
+            continue
+        out.files.append(m)
+        doc = parse_description(m.path, _document_variant(kind, ptype), m.name.text)
+        out.findings.extend(check_description(doc, tables, intake=intake))
+        if doc.unknown_values:
+            out.unknown[m.name.text] = doc.unknown_values
+        files = _match(m.name.text, kind, payload.get(m.representation, {}))
+        if not files:
+            out.findings.append(
+                Finding(
+                    code="description.document_without_file",
+                    severity=Severity.ERROR,
+                    where=m.name.text,
+                    message="no data file of the representation matches this document description's name",
+                    params={"file": m.name.text, "representation": m.representation},
+                )
+            )
+        out.records.append(
+            DocumentRecord(
+                kind=kind,
+                description=doc.description,
+                data_files=tuple(files),
+                representation=m.representation,
+            )
+        )
+    return out
+
+
+def _files_without_description(
+    payload: Mapping[str, Mapping[str, str]], documents: Sequence[DocumentRecord]
+) -> list[Finding]:
+    """A data file no description names is kept, with a warning: the agency may have forgotten one."""
+    claimed = {(d.representation, f) for d in documents for f in d.data_files}
+    return [
+        Finding(
+            code="description.file_without_description",
+            severity=Severity.WARNING,
+            where=f"representations/{rep}/data/{name}",
+            message="no EAD_doc/EAD_pic/EAD_media description names this data file",
+            params={"file": f"representations/{rep}/data/{nfc_name}"},
+        )
+        for rep, names in payload.items()
+        for nfc_name, name in names.items()
+        if (rep, name) not in claimed
+    ]
+
+
+def _total_mismatch(where: str, package: Description, documents: Sequence[DocumentRecord]) -> list[Finding]:
+    total = package.get("totalDoc")
+    if not (total.isdigit() and documents and int(total) != len(documents)):
+        return []
+    return [
+        Finding(
+            code="description.total_mismatch",
+            severity=Severity.WARNING,
+            where=f"{where}#totalDoc",
+            message=f"totalDoc says {total} documents, the package describes {len(documents)}",
+            params={"file": where, "declared": total, "found": len(documents)},
+        )
+    ]
 
 
 def check_records(records: RecordSet, tables: Tables, *, intake: bool) -> list[Finding]:
@@ -275,65 +326,6 @@ def check_records(records: RecordSet, tables: Tables, *, intake: bool) -> list[F
         _package_checks(records.package_type, records.package.path, records.package, list(records.documents))
     )
     return findings
-
-
-@dataclass(frozen=True)
-class PackageRules:
-    """``config/tt05/package_rules.toml``: which CSIP MUSTs refuse a TT 05 package, and the one
-    checksum type it may use."""
-
-    refuse_csip: frozenset[str]
-    checksum_type: str
-
-
-def load_package_rules(folder: Path = DEFAULT_DIR) -> PackageRules:
-    with (folder / "package_rules.toml").open("rb") as fh:
-        raw = tomllib.load(fh)
-    return PackageRules(refuse_csip=frozenset(raw["refuse_csip"]), checksum_type=raw["checksum_type"])
-
-
-_METS = "{http://www.loc.gov/METS/}"
-
-
-def check_mets(root: Path, rules: PackageRules, csip_findings: Sequence[Finding]) -> list[Finding]:
-    """The package rules of a TT 05 package, on its METS files: the CSIP MUSTs of ``rules`` (from
-    the CSIP findings already made for the package) and SHA-256 on every file and mdRef."""
-    out = [
-        Finding(
-            code="description.csip_rule",
-            severity=Severity.ERROR,
-            where=f.where,
-            message=f"{f.code}: {f.message}",
-            params={"requirement": f.code, "file": f.where, "problem": f.message},
-        )
-        for f in csip_findings
-        if f.severity is Severity.ERROR and f.code in rules.refuse_csip
-    ]
-    for mets in [root / "METS.xml", *sorted(root.glob("representations/*/METS.xml"))]:
-        rel = mets.relative_to(root).as_posix()
-        try:
-            tree = etree.parse(
-                str(mets), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-            )
-        except (etree.XMLSyntaxError, OSError):
-            continue  # the CSIP findings already say so
-        for el in tree.getroot().iter(f"{_METS}file", f"{_METS}mdRef"):
-            kind = el.get("CHECKSUMTYPE")
-            if kind is not None and kind != rules.checksum_type:
-                out.append(
-                    Finding(
-                        code="description.checksum_type",
-                        severity=Severity.ERROR,
-                        where=f"{rel}:{el.sourceline}",
-                        message=f"CHECKSUMTYPE {kind!r}; TT 05 packages use {rules.checksum_type}",
-                        params={
-                            "file": f"{rel}:{el.sourceline}",
-                            "value": kind,
-                            "expected": rules.checksum_type,
-                        },
-                    )
-                )
-    return out
 
 
 def _package_checks(
@@ -417,7 +409,7 @@ def _code_finding(problem: CodeProblem, where: str, file: str, value: str) -> Fi
     )
 
 
-def _match(description_name: str, kind: DocumentKind, payload: dict[str, str]) -> list[str]:
+def _match(description_name: str, kind: DocumentKind, payload: Mapping[str, str]) -> list[str]:
     base = nfc(PurePosixPath(description_name).name)
     prefix = next(p for p, k in _KIND_PREFIX.items() if k is kind)
     key = base[len(prefix) : -len(".xml")]

@@ -69,108 +69,178 @@ def build_sip(
     ``created`` and ``ids`` exist for reproducible samples; by default now and fresh UUIDs.
     """
     objid = objid or f"uuid-{str(uuid.uuid4()).upper()}"
-    software_version = software_version or _version()
     folder = out_parent / objid
     if folder.exists():
         raise InvalidPackageError(f"{folder} already exists", code="description.sip_exists", path=str(folder))
-    zone = ZoneInfo(timezone)
-    now = created or datetime.now(UTC)
-    ids = ids or IdSource()
+    sip = _SipWriter(
+        folder=folder,
+        objid=objid,
+        now=created or datetime.now(UTC),
+        ids=ids or IdSource(),
+        label=label,
+        submitter=submitter,
+        software=software,
+        software_version=software_version or _version(),
+        zone=ZoneInfo(timezone),
+    )
     folder.mkdir(parents=True)
+    _describe(records.package, tables, folder / _PACKAGE_EAD)
+    variants = {records.package.variant}
+    rep_refs = [
+        (rep, sip.write_representation(rep, docs, files, tables, variants))
+        for rep, docs in _by_representation(records.documents)
+    ]
+    schema_refs = sip.copy_schemas(variants)
+    documentation, source_refs = sip.copy_extra(extra)
+    sip.write_root_mets(schema_refs, documentation, source_refs, rep_refs)
+    return folder
 
-    def ref(rel: str, base: str = "", mdtype: str = "OTHER", mimetype: str = "application/xml") -> Ref:
-        d = digest_file(folder / rel)
+
+_PACKAGE_EAD = "metadata/descriptive/EAD.xml"
+
+
+def _by_representation(documents: Sequence[DocumentRecord]) -> list[tuple[str, list[DocumentRecord]]]:
+    """Documents grouped by representation, representations in name order (each gets one METS)."""
+    by_rep: dict[str, list[DocumentRecord]] = {}
+    for doc in documents:
+        by_rep.setdefault(doc.representation, []).append(doc)
+    return sorted(by_rep.items())
+
+
+@dataclass(frozen=True)
+class _SipWriter:
+    """One SIP folder being written.
+
+    Every file is referenced right after it is written, so its size and SHA-256 in METS are those of
+    the bytes on disk; the root and representation METS share one header shape and one ID source
+    (a fixed one makes the sample SIP byte-identical run after run).
+    """
+
+    folder: Path
+    objid: str
+    now: datetime
+    ids: IdSource
+    label: str
+    submitter: str
+    software: str
+    software_version: str
+    zone: ZoneInfo
+
+    def ref(self, rel: str, base: str = "", mdtype: str = "OTHER", mimetype: str = "application/xml") -> Ref:
+        d = digest_file(self.folder / rel)
         return Ref(
-            id=ids.new(),
+            id=self.ids.new(),
             href=rel[len(base) :],
             size=d.size,
             sha256=d.sha256,
             mimetype=mimetype,
-            created=now,
+            created=self.now,
             mdtype=mdtype,
         )
 
-    def header(name: str) -> Header:
+    def header(self, name: str) -> Header:
         return Header(
             objid=name,
-            label=label if name == objid else "",
+            label=self.label if name == self.objid else "",
             profile=SIP_PROFILE,
             content_category="Mixed",
-            created=now,
-            software=software,
-            software_version=software_version,
-            organization=submitter,
-            zone=zone,
+            created=self.now,
+            software=self.software,
+            software_version=self.software_version,
+            organization=self.submitter,
+            zone=self.zone,
             content_information_type="OTHER",
             other_content_information_type="TT 05/2025/TT-BNV",
             package_type="SIP",
         )
 
-    package_rel = "metadata/descriptive/EAD.xml"
-    _describe(records.package, tables, folder / package_rel)
-    variants = {records.package.variant}
-    by_rep: dict[str, list[DocumentRecord]] = {}
-    for doc in records.documents:
-        by_rep.setdefault(doc.representation, []).append(doc)
-    rep_refs: list[tuple[str, Ref]] = []
-    for rep, docs in sorted(by_rep.items()):
+    def write_representation(
+        self,
+        rep: str,
+        docs: Sequence[DocumentRecord],
+        files: Mapping[tuple[str, str], Path],
+        tables: Tables,
+        variants: set[Variant],
+    ) -> Ref:
+        """Copy the data and write the document descriptions of one representation, then its METS;
+        return the reference to that METS. The variants described are added to ``variants``."""
         base = f"representations/{rep}/"
         data: list[Ref] = []
         descriptive: list[Ref] = []
         taken: set[str] = set()
         for doc in docs:
-            for name in doc.data_files:
-                source = files.get((rep, name))
-                if source is None:
-                    raise InvalidPackageError(
-                        f"no bytes given for data file {rep}/{name}",
-                        code="description.sip_missing_file",
-                        path=name,
-                    )
-                target = folder / base / "data" / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
-                data.append(ref(f"{base}data/{name}", base, mimetype="application/octet-stream"))
+            data.extend(self._copy_data(rep, base, doc, files))
             file_name = description_file_name(doc.kind, doc.data_files[0] if doc.data_files else "x", taken)
             taken.add(file_name)
             rel = f"{base}metadata/descriptive/{file_name}"
-            _describe(doc.description, tables, folder / rel)
+            _describe(doc.description, tables, self.folder / rel)
             variants.add(doc.description.variant)
-            descriptive.append(ref(rel, base, mdtype="EAD"))
+            descriptive.append(self.ref(rel, base, mdtype="EAD"))
         tree = representation_mets(
-            header(rep), ids=ids, digiprov=[], other_metadata=[], data=data, descriptive=descriptive
+            self.header(rep), ids=self.ids, digiprov=[], other_metadata=[], data=data, descriptive=descriptive
         )
-        write(tree, str(folder / base / "METS.xml"))
-        rep_refs.append((rep, ref(f"{base}METS.xml")))
+        write(tree, str(self.folder / base / "METS.xml"))
+        return self.ref(f"{base}METS.xml")
 
-    schema_refs: list[Ref] = []
-    for schema_file in xsd.schema_files():
-        if schema_file.name.lower().startswith("premis"):
-            continue
-        shutil.copyfile(schema_file, _mk(folder, f"schemas/{schema_file.name}"))
-        schema_refs.append(ref(f"schemas/{schema_file.name}"))
-    for name in sorted({SCHEMA_NAMES[v] for v in variants}):
-        variant = next(v for v in variants if SCHEMA_NAMES[v] == name)
-        shutil.copyfile(schema_path(variant), _mk(folder, f"schemas/{name}"))
-        schema_refs.append(ref(f"schemas/{name}"))
-    documentation: list[Ref] = []
-    source_refs: list[Ref] = []
-    for item in extra:
-        shutil.copyfile(item.source, _mk(folder, item.rel))
-        r = ref(item.rel, mimetype=_mime(item.rel))
-        (documentation if item.rel.startswith("documentation/") else source_refs).append(r)
-    tree = root_mets(
-        header(objid),
-        ids=ids,
-        descriptive=[ref(package_rel, mdtype="EAD")],
-        digiprov=[],
-        source=source_refs,
-        documentation=documentation,
-        schemas=schema_refs,
-        representations=rep_refs,
-    )
-    write(tree, str(folder / "METS.xml"))
-    return folder
+    def _copy_data(
+        self, rep: str, base: str, doc: DocumentRecord, files: Mapping[tuple[str, str], Path]
+    ) -> list[Ref]:
+        refs: list[Ref] = []
+        for name in doc.data_files:
+            source = files.get((rep, name))
+            if source is None:
+                raise InvalidPackageError(
+                    f"no bytes given for data file {rep}/{name}",
+                    code="description.sip_missing_file",
+                    path=name,
+                )
+            shutil.copyfile(source, _mk(self.folder, f"{base}data/{name}"))
+            refs.append(self.ref(f"{base}data/{name}", base, mimetype="application/octet-stream"))
+        return refs
+
+    def copy_schemas(self, variants: set[Variant]) -> list[Ref]:
+        """The METS/XLink schemas we ship (not PREMIS: a SIP carries no PREMIS) and the TT 05 XSD
+        of every description variant used, so the package validates offline."""
+        refs: list[Ref] = []
+        for schema_file in xsd.schema_files():
+            if schema_file.name.lower().startswith("premis"):
+                continue
+            shutil.copyfile(schema_file, _mk(self.folder, f"schemas/{schema_file.name}"))
+            refs.append(self.ref(f"schemas/{schema_file.name}"))
+        for name in sorted({SCHEMA_NAMES[v] for v in variants}):
+            variant = next(v for v in variants if SCHEMA_NAMES[v] == name)
+            shutil.copyfile(schema_path(variant), _mk(self.folder, f"schemas/{name}"))
+            refs.append(self.ref(f"schemas/{name}"))
+        return refs
+
+    def copy_extra(self, extra: Sequence[ExtraFile]) -> tuple[list[Ref], list[Ref]]:
+        """Copy the extra files; return (documentation, other source metadata) references."""
+        documentation: list[Ref] = []
+        source_refs: list[Ref] = []
+        for item in extra:
+            shutil.copyfile(item.source, _mk(self.folder, item.rel))
+            r = self.ref(item.rel, mimetype=_mime(item.rel))
+            (documentation if item.rel.startswith("documentation/") else source_refs).append(r)
+        return documentation, source_refs
+
+    def write_root_mets(
+        self,
+        schemas: list[Ref],
+        documentation: list[Ref],
+        source: list[Ref],
+        representations: list[tuple[str, Ref]],
+    ) -> None:
+        tree = root_mets(
+            self.header(self.objid),
+            ids=self.ids,
+            descriptive=[self.ref(_PACKAGE_EAD, mdtype="EAD")],
+            digiprov=[],
+            source=source,
+            documentation=documentation,
+            schemas=schemas,
+            representations=representations,
+        )
+        write(tree, str(self.folder / "METS.xml"))
 
 
 def _version() -> str:

@@ -355,13 +355,13 @@ from pathlib import Path
 from repository.catalog.db import make_engine, session_factory
 from repository.settings import load_settings
 from repository.storage.locations import open_locations
-import workflows.ingest.steps as steps
+import workflows.ingest.virus_step as virus_step
 from workflows.ingest.pipeline import ingest
 
 home, url, sip = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 settings = load_settings(home, environ={}, overrides={"catalog": {"url": url}})
 open_locations(settings, initialize=True)
-steps.virus_check = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGTERM)
+virus_step.virus_check = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGTERM)
 result = ingest(settings, session_factory(make_engine(url)), sip)
 print(result.job_id, result.status.value)
 """

@@ -56,7 +56,7 @@ _SUBMITTED_METADATA = (
     ("documentation/", "documentation/"),
     ("schemas/submission/", "schemas/"),
 )
-"""AIP folder -> submission folder of submitted metadata (inverse of ``preservation.aip.metadata_target``)."""
+"""AIP folder -> submission folder of submitted metadata (inverse of ``aip_layout.metadata_target``)."""
 
 
 class RebuildError(KholuuError):

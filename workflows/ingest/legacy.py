@@ -29,7 +29,7 @@ from preservation.errors import InvalidPackageError
 from preservation.findings import Severity
 from preservation.tt05.legacy_nd30 import detect_legacy, read_nd30
 from preservation.tt05.mapping import LegacyImport
-from preservation.tt05.model import Unmapped
+from preservation.tt05.model import RecordSet, Unmapped
 from preservation.tt05.muc_luc import read_muc_luc
 from preservation.tt05.package import check_records
 from preservation.tt05.sip import ExtraFile, build_sip
@@ -116,6 +116,38 @@ def convert_legacy(
             (``conversion.orphan_files``), records whose files are missing (``conversion.missing_files``),
             no hồ sơ at all (``conversion.empty``), or hồ sơ that break TT 05 rules (``conversion.invalid``).
     """
+    export = _read_export(folder, tables)
+    _refuse_incomplete(export)
+    check_conversion(export.result, tables, intake=intake)
+    out.mkdir(parents=True, exist_ok=True)
+    sips: list[Path] = []
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        report = Path(tmp) / REPORT_NAME
+        _write_report(report, export)
+        for dossier in export.result.dossiers:
+            sips.append(_write_sip(dossier.records, export, report, out, tables, software_version))
+    return LegacyConversion(
+        kind=export.kind,
+        metadata_file=export.metadata_name,
+        sips=tuple(sips),
+        dossier_codes=tuple(d.records.package.get("fileCode") for d in export.result.dossiers),
+        unmapped=export.result.unmapped,
+    )
+
+
+@dataclass(frozen=True)
+class _Export:
+    """A legacy export as read: its kind, its metadata file, its files (NFC path → path) and the
+    records mapped onto TT 05."""
+
+    kind: str
+    metadata_path: Path
+    metadata_name: str
+    files: dict[str, Path]
+    result: LegacyImport
+
+
+def _read_export(folder: Path, tables: Tables) -> _Export:
     found = detect(folder)
     if found is None:
         raise InvalidPackageError(
@@ -129,6 +161,13 @@ def convert_legacy(
     names = [n for n in files if n != metadata_name]
     reader = read_nd30 if kind == "nd30" else read_muc_luc
     result: LegacyImport = reader(metadata_path, tables, names, where=metadata_name)
+    return _Export(kind, metadata_path, metadata_name, files, result)
+
+
+def _refuse_incomplete(export: _Export) -> None:
+    """Records and files must match both ways: no hồ sơ, a file no record names, or a record whose
+    file is missing refuses the whole export (a file left out would be lost without a word)."""
+    result, metadata_name = export.result, export.metadata_name
     if not result.dossiers:
         raise InvalidPackageError(
             f"{metadata_name} describes no hồ sơ", code="conversion.empty", path=metadata_name
@@ -150,54 +189,52 @@ def convert_legacy(
             path=metadata_name,
             params={"files": ", ".join(missing), "count": len(missing)},
         )
-    check_conversion(result, tables, intake=intake)
-    out.mkdir(parents=True, exist_ok=True)
-    sips: list[Path] = []
-    codes: list[str] = []
-    with tempfile.TemporaryDirectory(dir=out) as tmp:
-        report = Path(tmp) / REPORT_NAME
-        report.write_text(
-            json.dumps(
-                {
-                    "source": "nd30-xml" if kind == "nd30" else "muc-luc",
-                    "metadata_file": metadata_name,
-                    "unmapped": [
-                        {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
-                        for u in result.unmapped
-                    ],
-                },
-                ensure_ascii=False,
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
-        for dossier in result.dossiers:
-            records = dossier.records
-            data = {
-                (doc.representation, name): files[unicodedata.normalize("NFC", name)]
-                for doc in records.documents
-                for name in doc.data_files
-            }
-            sip = build_sip(
-                records,
-                data,
-                out,
-                tables,
-                label=records.package.get("title"),
-                software_version=software_version,
-                extra=(
-                    ExtraFile(f"documentation/{REPORT_NAME}", report),
-                    ExtraFile(f"metadata/other/legacy/{metadata_name}", metadata_path),
-                ),
-            )
-            sips.append(sip)
-            codes.append(records.package.get("fileCode"))
-    return LegacyConversion(
-        kind=kind,
-        metadata_file=metadata_name,
-        sips=tuple(sips),
-        dossier_codes=tuple(codes),
-        unmapped=result.unmapped,
+
+
+def _write_report(report: Path, export: _Export) -> None:
+    """The mapping report every SIP of the export carries: what could not be carried over."""
+    report.write_text(
+        json.dumps(
+            {
+                "source": "nd30-xml" if export.kind == "nd30" else "muc-luc",
+                "metadata_file": export.metadata_name,
+                "unmapped": [
+                    {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
+                    for u in export.result.unmapped
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+
+
+def _write_sip(
+    records: RecordSet,
+    export: _Export,
+    report: Path,
+    out: Path,
+    tables: Tables,
+    software_version: str | None,
+) -> Path:
+    """One hồ sơ's SIP, with the export's metadata file and the mapping report."""
+    data = {
+        (doc.representation, name): export.files[unicodedata.normalize("NFC", name)]
+        for doc in records.documents
+        for name in doc.data_files
+    }
+    return build_sip(
+        records,
+        data,
+        out,
+        tables,
+        label=records.package.get("title"),
+        software_version=software_version,
+        extra=(
+            ExtraFile(f"documentation/{REPORT_NAME}", report),
+            ExtraFile(f"metadata/other/legacy/{export.metadata_name}", export.metadata_path),
+        ),
     )
 
 

@@ -30,7 +30,7 @@ from preservation.events import Agent, Event
 from repository.catalog.models import CopyStatus, Job, JobStatus
 from repository.settings import Settings
 from repository.storage.copyset import CopySet, NewVersion, PublishedCopy
-from workflows.ingest import claims, steps
+from workflows.ingest import claims, steps, virus_step
 from workflows.ingest import records as records_step
 from workflows.ingest.aip_creation import build
 from workflows.ingest.registration import register
@@ -118,7 +118,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         tree = run("quarantine", steps.quarantine, source, aip_id)
         submission = run("package validation", steps.read_package, tree, aip_id)
         reading = run("descriptive metadata validation", records_step.describe, submission, aip_id)
-        run("virus check", steps.virus_check, submission, aip_id)
+        run("virus check", virus_step.virus_check, submission, aip_id)
         run("message digest calculation", steps.message_digests, submission)
         run("supplied checksums", steps.supplied_checksums, submission)
         identity = run(

@@ -29,7 +29,8 @@ from preservation.tt05.archival import SCHEMA_NAMES, to_archival
 from preservation.tt05.ead import parse_description, validate_xsd, write_description
 from preservation.tt05.ead_check import check_description
 from preservation.tt05.model import Description, DocumentRecord, RecordSet
-from preservation.tt05.package import Tt05Reading, check_mets, load_package_rules, read_records
+from preservation.tt05.package import Tt05Reading, read_records
+from preservation.tt05.package_rules import check_mets, load_package_rules
 from preservation.tt05.sip import schema_path
 from preservation.tt05.tables import Tables, shipped_tables
 from repository.catalog.records import Dossier
