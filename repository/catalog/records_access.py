@@ -357,23 +357,7 @@ def change_access(
             params={"mode": to_mode, "modes": list(mode_codes())},
         )
     record = _target(session, dossier_id, document_id)
-    documents: list[Document] = []
-    if cascade:
-        if not isinstance(record, Dossier):
-            raise RecordsError(
-                code="records.cascade_needs_dossier",
-                message="only a dossier's change can be applied to its documents",
-                params={},
-            )
-        before, after = mode_rank(record.mode), mode_rank(to_mode)
-        if before is not None and after is not None and after > before:
-            raise RecordsError(
-                code="records.cascade_stricter",
-                message=f"a change to a stricter mode ({record.mode} → {to_mode}) is not applied to "
-                "the documents: decide each document's mode on its own",
-                params={"from_mode": record.mode, "to_mode": to_mode},
-            )
-        documents = stricter_documents(session, record.id, to_mode)
+    documents = _cascaded_documents(session, record, to_mode) if cascade else []
     if record.mode == to_mode and not documents:
         raise RecordsError(
             code="records.mode_unchanged",
@@ -384,25 +368,71 @@ def change_access(
     targets: list[Dossier | Document] = [record] if record.mode != to_mode else []
     changes: list[AccessChange] = []
     for target in [*targets, *documents]:
-        is_dossier = isinstance(target, Dossier)
         changes.append(
-            AccessChange(
-                dossier_id=target.id if is_dossier else None,
-                document_id=None if is_dossier else target.id,
-                from_mode=target.mode,
-                to_mode=to_mode,
-                decision_number=_nfc(decision_number),
+            _apply_change(
+                target,
+                to_mode,
+                decision_number=decision_number,
                 decision_date=decision_date,
-                reason=_nfc(reason),
-                recorded_at=moment,
-                recorded_by=by,
+                reason=reason,
+                by=by,
+                at=moment,
             )
         )
-        target.mode = to_mode
-        target.elements = {**target.elements, "mode": to_mode}  # a new dict: JSON columns track assignment
     session.add_all(changes)
     session.flush()
     return changes
+
+
+def _cascaded_documents(session: Session, record: Dossier | Document, to_mode: str) -> list[Document]:
+    """The documents a cascading change brings to ``to_mode``: the dossier's stricter ones.
+
+    Raises:
+        RecordsError: ``records.cascade_needs_dossier``, ``records.cascade_stricter``.
+    """
+    if not isinstance(record, Dossier):
+        raise RecordsError(
+            code="records.cascade_needs_dossier",
+            message="only a dossier's change can be applied to its documents",
+            params={},
+        )
+    before, after = mode_rank(record.mode), mode_rank(to_mode)
+    if before is not None and after is not None and after > before:
+        raise RecordsError(
+            code="records.cascade_stricter",
+            message=f"a change to a stricter mode ({record.mode} → {to_mode}) is not applied to "
+            "the documents: decide each document's mode on its own",
+            params={"from_mode": record.mode, "to_mode": to_mode},
+        )
+    return stricter_documents(session, record.id, to_mode)
+
+
+def _apply_change(
+    target: Dossier | Document,
+    to_mode: str,
+    *,
+    decision_number: str,
+    decision_date: date,
+    reason: str,
+    by: str,
+    at: datetime,
+) -> AccessChange:
+    """The decision's event for ``target``, with the mode it had; ``target`` then has ``to_mode``."""
+    is_dossier = isinstance(target, Dossier)
+    change = AccessChange(
+        dossier_id=target.id if is_dossier else None,
+        document_id=None if is_dossier else target.id,
+        from_mode=target.mode,
+        to_mode=to_mode,
+        decision_number=_nfc(decision_number),
+        decision_date=decision_date,
+        reason=_nfc(reason),
+        recorded_at=at,
+        recorded_by=by,
+    )
+    target.mode = to_mode
+    target.elements = {**target.elements, "mode": to_mode}  # a new dict: JSON columns track assignment
+    return change
 
 
 def access_changes(session: Session) -> list[AccessChange]:

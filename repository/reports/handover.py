@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -100,6 +101,12 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str)
     return node
 
 
+class _Text(Protocol):
+    """A text of the ``transfer.handover`` message section, in the page's language."""
+
+    def __call__(self, key: str, **params: object) -> str: ...
+
+
 def render_html(handover: Handover, *, language: str = "vi", pdf_sha256: str | None = None) -> str:
     """A self-contained page (inline CSS, no script, no external resource).
 
@@ -110,21 +117,26 @@ def render_html(handover: Handover, *, language: str = "vi", pdf_sha256: str | N
             without it.
     """
     t = Translator(language)
-    tables = _tables()
 
     def tr(key: str, **params: object) -> str:
         return t.text(f"transfer.handover.{key}", params)
 
-    zone = ZoneInfo(handover.timezone)
-    decided = handover.decided_at.astimezone(zone)
-    received = handover.received_at.astimezone(zone)
     root = etree.Element("html", lang=language)
     head = _el(root, "head")
     _el(head, "meta", charset="utf-8")
     _el(head, "title", f"{tr('title')} — {handover.agency_name}")
     _el(head, "style", _CSS)
     body = _el(root, "body")
+    _letterhead(body, handover, tr)
+    _statement(body, handover, tr)
+    _dossier_table(body, handover, tr, language)
+    _signatures(body, handover, tr)
+    _footer(body, handover, tr, pdf_sha256)
+    return etree.tostring(root, method="html", encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
 
+
+def _letterhead(body: etree._Element, handover: Handover, tr: _Text) -> None:
+    """The archive on the left, the national motto on the right."""
     top = _el(body, "div", class_="head")
     left = _el(top, "div")
     _el(left, "b", handover.archive_name.upper(), data_field="archive_name")
@@ -134,6 +146,12 @@ def render_html(handover: Handover, *, language: str = "vi", pdf_sha256: str | N
     _el(right, "b", tr("nation"))
     _el(right, "span", tr("motto"), class_="motto")
 
+
+def _statement(body: etree._Element, handover: Handover, tr: _Text) -> None:
+    """The title and the paragraphs above the list: who gave, who received, when, what."""
+    zone = ZoneInfo(handover.timezone)
+    decided = handover.decided_at.astimezone(zone)
+    received = handover.received_at.astimezone(zone)
     _el(body, "h1", tr("title"))
     _el(body, "p", tr("subtitle", package=handover.package_name), class_="sub")
     _el(
@@ -160,44 +178,60 @@ def render_html(handover: Handover, *, language: str = "vi", pdf_sha256: str | N
         tr("decided", when=decided.strftime("%d/%m/%Y %H:%M"), by=handover.decided_by),
         data_field="decided",
     )
-    total_docs = sum(d.documents for d in handover.dossiers)
-    total_pages = sum(d.pages or 0 for d in handover.dossiers)
+    total_docs, total_pages = _totals(handover)
     _el(body, "p", tr("content", dossiers=len(handover.dossiers), documents=total_docs, pages=total_pages))
 
+
+def _totals(handover: Handover) -> tuple[int, int]:
+    """(documents, pages) over every hồ sơ; a hồ sơ without a page count counts none."""
+    return sum(d.documents for d in handover.dossiers), sum(d.pages or 0 for d in handover.dossiers)
+
+
+def _dossier_table(body: etree._Element, handover: Handover, tr: _Text, language: str) -> None:
+    """The list of hồ sơ, one row each, and the totals."""
+    tables = _tables()
     table = _el(body, "table", data_table="dossiers", data_rows=str(len(handover.dossiers)))
     head_row = _el(_el(table, "thead"), "tr")
     for col in COLUMNS:
         _el(head_row, "th", tr(f"col.{col}"))
     tbody = _el(table, "tbody")
     for number, d in enumerate(handover.dossiers, start=1):
-        row = _el(tbody, "tr", data_row=d.code)
-        dates = " – ".join(x for x in (d.start_date, d.end_date) if x)
-        cells: Sequence[tuple[str, str, str]] = (
-            ("no", str(number), "num"),
-            ("code", d.code, "code"),
-            ("title", d.title, ""),
-            ("dates", dates, ""),
-            (
-                "maintenance",
-                tables.label("maintenance", d.maintenance, language) if d.maintenance else "",
-                "",
-            ),
-            ("mode", tables.label("mode", d.mode, language) if d.mode else "", ""),
-            ("documents", str(d.documents), "num"),
-            ("pages", "" if d.pages is None else str(d.pages), "num"),
-        )
-        for col, text, css in cells:
-            attrs = {"data_field": col}
-            if css:
-                attrs["class_"] = css
-            if col in ("maintenance", "mode"):
-                attrs["data_value"] = d.maintenance if col == "maintenance" else d.mode
-            _el(row, "td", text, **attrs)
+        _dossier_row(_el(tbody, "tr", data_row=d.code), number, d, tables, language)
+    total_docs, total_pages = _totals(handover)
     total = _el(_el(table, "tfoot"), "tr")
     _el(total, "th", tr("total"), colspan="6")
     _el(total, "td", str(total_docs), class_="num", data_field="documents_total")
     _el(total, "td", str(total_pages), class_="num", data_field="pages_total")
 
+
+def _dossier_row(row: etree._Element, number: int, d: HandoverDossier, tables: Tables, language: str) -> None:
+    """The cells of one hồ sơ; code list values shown by their label, the code kept in ``data-value``."""
+    dates = " – ".join(x for x in (d.start_date, d.end_date) if x)
+    cells: Sequence[tuple[str, str, str]] = (
+        ("no", str(number), "num"),
+        ("code", d.code, "code"),
+        ("title", d.title, ""),
+        ("dates", dates, ""),
+        (
+            "maintenance",
+            tables.label("maintenance", d.maintenance, language) if d.maintenance else "",
+            "",
+        ),
+        ("mode", tables.label("mode", d.mode, language) if d.mode else "", ""),
+        ("documents", str(d.documents), "num"),
+        ("pages", "" if d.pages is None else str(d.pages), "num"),
+    )
+    for col, text, css in cells:
+        attrs = {"data_field": col}
+        if css:
+            attrs["class_"] = css
+        if col in ("maintenance", "mode"):
+            attrs["data_value"] = d.maintenance if col == "maintenance" else d.mode
+        _el(row, "td", text, **attrs)
+
+
+def _signatures(body: etree._Element, handover: Handover, tr: _Text) -> None:
+    """The number of copies, then a signature block for the giver and one for the receiver."""
     _el(body, "p", tr("copies"))
     sign = _el(body, "div", class_="sign")
     for key, name in (("sign_giver", ""), ("sign_receiver", handover.received_by)):
@@ -208,12 +242,14 @@ def render_html(handover: Handover, *, language: str = "vi", pdf_sha256: str | N
         if name:
             _el(block, "p", name)
 
+
+def _footer(body: etree._Element, handover: Handover, tr: _Text, pdf_sha256: str | None) -> None:
+    """The transfer and AIP identifiers, and the issued PDF's digest when there is one."""
     footer = _el(body, "div", class_="footer")
     _el(footer, "p", tr("footer", transfer=handover.transfer_id, aip=handover.aip_id))
     if pdf_sha256:
         p = _el(footer, "p", f"{tr('pdf_digest')}: ")
         _el(p, "span", pdf_sha256, class_="digest", data_field="pdf_sha256")
-    return etree.tostring(root, method="html", encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
 
 
 def render_pdf(

@@ -22,6 +22,7 @@ from preservation.fixity import Digests
 from repository.catalog.models import CopyStatus
 from repository.storage.errors import BackendUnavailable, StorageError
 from repository.storage.locations import Location
+from repository.storage.ocfl import PutResult
 
 log = logging.getLogger("kholuu.storage.copies")
 
@@ -104,41 +105,21 @@ def publish(
 ) -> Publication:
     """Publish ``new`` everywhere under the one policy (:meth:`CopySet.publish`); ``heads``: the
     version each reachable location holds (only read for a version after the first)."""
-    version, expected = new.number, new.expected
+    version = new.number
     created = new.created or datetime.now(UTC)  # one version time: the copies' inventories are identical
     out = Publication(version)
     written: list[Location] = []
     try:
         for loc in locations:
-            if version > 1 and loc.name not in heads:
-                _queue(aip_id, out, loc, "cannot be reached", agent)
+            not_now = _why_queued(aip_id, loc, heads, version)
+            if not_now is not None:
+                _queue(aip_id, out, loc, not_now, agent)
                 continue
-            head = heads.get(loc.name, 0)
-            if version > 1 and head < version - 1:  # it missed a version: sync lands every version in order
-                _queue(aip_id, out, loc, f"holds v{head}, not v{version - 1}", agent)
-                continue
-            if version > 1 and head > version - 1:
-                raise StorageError(
-                    f"{loc.name} already holds v{head} of {aip_id}, not v{version - 1}",
-                    code="ocfl.concurrent_update",
-                    key=aip_id,
-                    location=loc.name,
-                )
             if progress is not None:
-                progress.start(f"storage: {loc.name}", len(expected))
+                progress.start(f"storage: {loc.name}", len(new.expected))
             written.append(loc)  # withdrawn on failure, even one raised after its publish
             try:
-                loc.store.initialize()
-                result = loc.store.put_version(
-                    aip_id,
-                    new.folder,
-                    deposit_id=new.deposit_id,
-                    message=new.message,
-                    user_name=new.user_name,
-                    user_address=new.user_address,
-                    created=created,
-                    expected=expected,
-                )
+                result = _put_version(loc, aip_id, new, created)
             except BackendUnavailable as exc:
                 written.remove(loc)
                 _queue(aip_id, out, loc, str(exc), agent)
@@ -157,19 +138,7 @@ def publish(
             out.copies.append(
                 PublishedCopy(loc.name, result.object_path, CopyStatus.STORED, loc.required, now)
             )
-            out.events.append(
-                Event(
-                    type=EventType.REPLICATION,
-                    outcome=Outcome.SUCCESS,
-                    detail=f"AIP written as OCFL object version v{result.version} to storage location "
-                    f"{loc.name!r} ({loc.role}); every file read back and verified (SHA-512, SHA-256)",
-                    detail_code="storage.written",
-                    detail_params={"version": result.version, "location": loc.name, "role": loc.role},
-                    outcome_detail=f"{len(result.state)} files at {result.object_path}",
-                    agents=(agent,),
-                    objects=(aip_id,),
-                )
-            )
+            out.events.append(_written_event(aip_id, loc, result, agent))
         if not out.stored:
             raise BackendUnavailable(
                 "no storage location could be reached: "
@@ -181,6 +150,58 @@ def publish(
         withdraw(aip_id, locations, version, deposit_id=new.deposit_id, written=written)
         raise
     return out
+
+
+def _why_queued(aip_id: str, loc: Location, heads: Mapping[str, int], version: int) -> str | None:
+    """Why ``loc`` gets a queued copy of ``version`` instead of the version itself (None: write it).
+
+    Raises:
+        StorageError: ``ocfl.concurrent_update`` when ``loc`` already holds this version or a later one.
+    """
+    if version == 1:
+        return None
+    if loc.name not in heads:
+        return "cannot be reached"
+    head = heads[loc.name]
+    if head < version - 1:  # it missed a version: sync lands every version in order
+        return f"holds v{head}, not v{version - 1}"
+    if head > version - 1:
+        raise StorageError(
+            f"{loc.name} already holds v{head} of {aip_id}, not v{version - 1}",
+            code="ocfl.concurrent_update",
+            key=aip_id,
+            location=loc.name,
+        )
+    return None
+
+
+def _put_version(loc: Location, aip_id: str, new: NewVersion, created: datetime) -> PutResult:
+    """Write ``new`` to ``loc``, every file read back and verified against ``new.expected``."""
+    loc.store.initialize()
+    return loc.store.put_version(
+        aip_id,
+        new.folder,
+        deposit_id=new.deposit_id,
+        message=new.message,
+        user_name=new.user_name,
+        user_address=new.user_address,
+        created=created,
+        expected=new.expected,
+    )
+
+
+def _written_event(aip_id: str, loc: Location, result: PutResult, agent: Agent) -> Event:
+    return Event(
+        type=EventType.REPLICATION,
+        outcome=Outcome.SUCCESS,
+        detail=f"AIP written as OCFL object version v{result.version} to storage location "
+        f"{loc.name!r} ({loc.role}); every file read back and verified (SHA-512, SHA-256)",
+        detail_code="storage.written",
+        detail_params={"version": result.version, "location": loc.name, "role": loc.role},
+        outcome_detail=f"{len(result.state)} files at {result.object_path}",
+        agents=(agent,),
+        objects=(aip_id,),
+    )
 
 
 def _queue(aip_id: str, out: Publication, loc: Location, reason: str, agent: Agent) -> None:

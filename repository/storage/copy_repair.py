@@ -46,74 +46,101 @@ def repair_finding(
     """
     if not location.config.repair:
         return RepairOutcome.REPAIR_OFF, None, None
-    object_key = join_key(ROOT_PREFIX, location.store.object_path(aip_id))
-    path = finding.where
     if finding.kind is DamageKind.UNEXPECTED:
-        aside = join_key(LOST_AND_FOUND, run_id, location.store.object_path(aip_id), path)
-        try:
-            with location.backend.open_read(join_key(object_key, path)) as fh:
-                location.backend.write_atomic(aside, fh)
-            location.backend.delete(join_key(object_key, path))
-        except StorageError as exc:
-            log.warning(
-                "could not move aside %s of %s at %s: %s",
-                path,
-                aip_id,
-                location.name,
-                exc,
-                extra={
-                    "kholuu": {"event": "repair", "aip_id": aip_id, "location": location.name, "path": path}
-                },
-            )
-            return RepairOutcome.NONE, None, None
-        event = Event(
-            type=EventType.RECOVERY,
-            outcome=Outcome.SUCCESS,
-            detail=f"File {path!r}, not in the OCFL inventory of the copy in {location.name!r}, moved out of "
-            f"the object to {aside}",
-            detail_code="repair.moved_aside",
-            detail_params={"path": path, "location": location.name, "aside": aside},
-            agents=(agent,),
-            objects=(aip_id,),
-        )
-        return RepairOutcome.MOVED_ASIDE, None, event
+        return _move_aside(location, aip_id, finding.where, run_id=run_id, agent=agent)
     if finding.kind is not DamageKind.CORRUPT and finding.kind is not DamageKind.MISSING:
         return RepairOutcome.NONE, None, None  # a contradiction between records: a person must look
     for source in sources:
         try:
-            if not agrees_with_catalog(source, aip_id, recorded):
+            if not _rewrite_from(source, location, aip_id, finding.where, recorded, run_id=run_id):
                 continue
-            if path == "":
-                location.store.replicate_from(source.store, aip_id, deposit_id=f"repair-{run_id}")
-            else:
-                keys = _keys_to_rewrite(source, aip_id, path)
-                if not keys:
-                    continue
-                for key, wanted in keys:
-                    source_key = join_key(ROOT_PREFIX, source.store.object_path(aip_id), key)
-                    with source.backend.open_read(source_key) as fh:
-                        location.backend.write_atomic(
-                            join_key(object_key, key), fh, expected={"sha512": wanted}
-                        )
         except StorageError as exc:  # the source is down or damaged too: try the next
             if isinstance(exc, BackendUnavailable) and exc.location == location.name:
                 raise  # not the source: the location being repaired is gone
-            log.info("repair of %s %s from %s failed: %s", aip_id, path, source.name, exc)
+            log.info("repair of %s %s from %s failed: %s", aip_id, finding.where, source.name, exc)
             continue
-        kind = str(finding.kind).capitalize()
-        event = Event(
-            type=EventType.RECOVERY,
-            outcome=Outcome.SUCCESS,
-            detail=f"{kind} file {path!r} of the copy in {location.name!r} replaced "
-            f"from {source.name!r}; the bytes matched the recorded SHA-512 before and after the write",
-            outcome_detail=finding.message,
-            agents=(agent,),
-            objects=(aip_id,),
-            detail_code=f"repair.replaced_{finding.kind}",
-            detail_params={"path": path, "location": location.name, "source": source.name},
-        )
-        return RepairOutcome.REPAIRED, source.name, event
+        return RepairOutcome.REPAIRED, source.name, _replaced_event(location, source, aip_id, finding, agent)
     return RepairOutcome.NO_GOOD_COPY, None, None
+
+
+def _move_aside(
+    location: Location, aip_id: str, path: str, *, run_id: str, agent: Agent
+) -> tuple[RepairOutcome, str | None, Event | None]:
+    """Move a file the inventory does not list out of the object, to this run's lost-and-found."""
+    object_key = join_key(ROOT_PREFIX, location.store.object_path(aip_id))
+    aside = join_key(LOST_AND_FOUND, run_id, location.store.object_path(aip_id), path)
+    try:
+        with location.backend.open_read(join_key(object_key, path)) as fh:
+            location.backend.write_atomic(aside, fh)
+        location.backend.delete(join_key(object_key, path))
+    except StorageError as exc:
+        log.warning(
+            "could not move aside %s of %s at %s: %s",
+            path,
+            aip_id,
+            location.name,
+            exc,
+            extra={"kholuu": {"event": "repair", "aip_id": aip_id, "location": location.name, "path": path}},
+        )
+        return RepairOutcome.NONE, None, None
+    event = Event(
+        type=EventType.RECOVERY,
+        outcome=Outcome.SUCCESS,
+        detail=f"File {path!r}, not in the OCFL inventory of the copy in {location.name!r}, moved out of "
+        f"the object to {aside}",
+        detail_code="repair.moved_aside",
+        detail_params={"path": path, "location": location.name, "aside": aside},
+        agents=(agent,),
+        objects=(aip_id,),
+    )
+    return RepairOutcome.MOVED_ASIDE, None, event
+
+
+def _rewrite_from(
+    source: Location,
+    location: Location,
+    aip_id: str,
+    path: str,
+    recorded: Sequence[Recorded],
+    *,
+    run_id: str,
+) -> bool:
+    """Rewrite ``path`` (``""``: the whole object) in ``location`` from ``source``; False when
+    ``source`` is no good copy to repair it from (it disagrees with the catalog, or lacks the file).
+
+    Raises:
+        StorageError: reading ``source`` or writing ``location`` failed (a digest included).
+    """
+    if not agrees_with_catalog(source, aip_id, recorded):
+        return False
+    if path == "":
+        location.store.replicate_from(source.store, aip_id, deposit_id=f"repair-{run_id}")
+        return True
+    keys = _keys_to_rewrite(source, aip_id, path)
+    object_key = join_key(ROOT_PREFIX, location.store.object_path(aip_id))
+    for key, wanted in keys:
+        source_key = join_key(ROOT_PREFIX, source.store.object_path(aip_id), key)
+        with source.backend.open_read(source_key) as fh:
+            location.backend.write_atomic(join_key(object_key, key), fh, expected={"sha512": wanted})
+    return bool(keys)
+
+
+def _replaced_event(
+    location: Location, source: Location, aip_id: str, finding: Finding, agent: Agent
+) -> Event:
+    path = finding.where
+    kind = str(finding.kind).capitalize()
+    return Event(
+        type=EventType.RECOVERY,
+        outcome=Outcome.SUCCESS,
+        detail=f"{kind} file {path!r} of the copy in {location.name!r} replaced "
+        f"from {source.name!r}; the bytes matched the recorded SHA-512 before and after the write",
+        outcome_detail=finding.message,
+        agents=(agent,),
+        objects=(aip_id,),
+        detail_code=f"repair.replaced_{finding.kind}",
+        detail_params={"path": path, "location": location.name, "source": source.name},
+    )
 
 
 def agrees_with_catalog(source: Location, aip_id: str, recorded: Sequence[Recorded]) -> bool:

@@ -101,7 +101,29 @@ def verify_object(
     except (IntegrityError, KeyError, TypeError, AttributeError) as exc:
         found.add("ocfl.inventory_invalid", INVENTORY, f"root inventory unreadable: {exc}", "E033")
         return found.items
-    expected = {OBJECT_DECLARATION[0], INVENTORY, SIDECAR}
+    expected = _check_inventories(backend, object_key, keys, version_names, head, digest, found)
+    work = _content_to_hash(inventory, manifest, only)
+    expected |= {content_path for content_path, _ in work}
+    for (content_path, wanted), got in zip(work, _hash_all(backend, object_key, work, keys), strict=True):
+        _report_content(content_path, wanted, got, found)
+    for extra in sorted(keys - expected):
+        if not extra.startswith(ALLOWED_FOLDERS):
+            found.add("ocfl.unexpected_file", extra, "file not in the inventory", "E023")
+    return found.items
+
+
+def _check_inventories(
+    backend: Backend,
+    object_key: str,
+    keys: set[str],
+    version_names: list[str],
+    head: str,
+    digest: str,
+    found: _Findings,
+) -> set[str]:
+    """Check the object declaration, the root inventory's sidecar (``digest``: the root
+    inventory's SHA-512) and each version's inventory and sidecar; the keys these account for."""
+    accounted = {OBJECT_DECLARATION[0], INVENTORY, SIDECAR}
     if OBJECT_DECLARATION[0] not in keys:
         found.add("ocfl.missing_file", OBJECT_DECLARATION[0], "object declaration is missing", "E003")
     _check_sidecar(backend, object_key, "", digest, keys, found)
@@ -116,13 +138,20 @@ def verify_object(
                 severity=Severity.WARNING,
             )
             continue
-        expected |= {version_inventory, f"{vname}/{SIDECAR}"}
+        accounted |= {version_inventory, f"{vname}/{SIDECAR}"}
         version_digest = digest_key(backend, join_key(object_key, version_inventory)).sha512
         _check_sidecar(backend, object_key, vname, version_digest, keys, found)
         if vname == head and version_digest != digest:
             found.add(
                 "ocfl.head_inventory_differs", version_inventory, "differs from the root inventory", "E064"
             )
+    return accounted
+
+
+def _content_to_hash(
+    inventory: Any, manifest: dict[str, list[str]], only: str | None
+) -> list[tuple[str, dict[str, str]]]:
+    """(content path, algorithm -> digest it must have) for every content file, in manifest order."""
     fixity = {
         FIXITY_HASHLIB[alg]: fixity_of(inventory, alg)
         for alg in (inventory.get("fixity") or {})
@@ -131,31 +160,33 @@ def verify_object(
     work: list[tuple[str, dict[str, str]]] = []
     for sha512, paths in sorted(manifest.items()):
         for content_path in paths:
-            expected.add(content_path)
             wanted = {"sha512": sha512} | {
                 alg: table[content_path].lower() for alg, table in fixity.items() if content_path in table
             }
             if only is not None and only in wanted:
                 wanted = {only: wanted[only]}
             work.append((content_path, wanted))
-    # Reading and hashing release the GIL: files are checked in parallel so that every core hashes
-    # and the audit runs at the speed of the storage, not of one core's SHA-512 + SHA-256.
-    # Files go to the threads in batches: handing a thread one small file costs more (lock and GIL
-    # hand-offs, ~80 µs measured here) than hashing a 64 KiB file, so thousands of small files
-    # one by one ran at half the speed of a single thread (bench/bench_audit.py local, small).
+    return work
+
+
+def _hash_all(
+    backend: Backend, object_key: str, work: list[tuple[str, dict[str, str]]], keys: set[str]
+) -> list[Digests | str]:
+    """Each work item's digests (or why there are none), in the order of ``work``.
+
+    Reading and hashing release the GIL: files are checked in parallel so that every core hashes
+    and the audit runs at the speed of the storage, not of one core's SHA-512 + SHA-256.
+    Files go to the threads in batches: handing a thread one small file costs more (lock and GIL
+    hand-offs, ~80 µs measured here) than hashing a 64 KiB file, so thousands of small files
+    one by one ran at half the speed of a single thread (bench/bench_audit.py local, small).
+    """
     size = max(1, min(BATCH_FILES, len(work) // (VERIFY_WORKERS * 4)))
     batches = [work[i : i + size] for i in range(0, len(work), size)]
     with ThreadPoolExecutor(max_workers=VERIFY_WORKERS) as pool:
         done = pool.map(
             lambda batch: [_digest_content(backend, object_key, item, keys) for item in batch], batches
         )
-        digests = [d for batch in done for d in batch]
-    for (content_path, wanted), got in zip(work, digests, strict=True):
-        _report_content(content_path, wanted, got, found)
-    for extra in sorted(keys - expected):
-        if not extra.startswith(ALLOWED_FOLDERS):
-            found.add("ocfl.unexpected_file", extra, "file not in the inventory", "E023")
-    return found.items
+        return [d for batch in done for d in batch]
 
 
 def _digest_content(

@@ -31,10 +31,11 @@ from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from preservation.aip_update import add_descriptive_metadata
+from preservation.aip_update import MetadataUpdate, add_descriptive_metadata
 from preservation.errors import KholuuError
 from preservation.events import Agent, Event
 from preservation.facts import FACTS_PATH, PackageFacts, RecordsRegistration, facts_json
+from preservation.fixity import Digests
 from preservation.names import nfc
 from repository.catalog import store
 from repository.catalog.models import (
@@ -51,7 +52,7 @@ from repository.catalog.models import (
 from repository.catalog.models import Event as EventRow
 from repository.catalog.records import Dossier, Transfer
 from repository.settings import Settings
-from repository.storage.copyset import CopySet, NewVersion, NoGoodCopy, aip_status
+from repository.storage.copyset import CopySet, NewVersion, NoGoodCopy, Publication, aip_status
 from repository.storage.errors import StorageError
 from workflows.jobs.envelope import JobSpec, Workflow, run_job, workflow_agent
 from workflows.jobs.recovery import recover_interrupted
@@ -130,6 +131,28 @@ def software_agent() -> Agent:
     return workflow_agent(Workflow.UPDATE)
 
 
+@dataclass(frozen=True)
+class _Current:
+    """The update's job and the AIP's current version, as the catalog records them."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    job_id: str
+    aip_id: str
+    version: int
+    files: dict[str, File]
+
+
+@dataclass(frozen=True)
+class _Built:
+    """The next version, built in the work folder from a verified copy of the current one."""
+
+    new: NewVersion
+    update: MetadataUpdate
+    added: str
+    since: list[Event]
+
+
 def _update(
     settings: Settings,
     sessions: sessionmaker[Session],
@@ -141,93 +164,124 @@ def _update(
     source: Path,
     reason: str,
 ) -> UpdateResult:
+    """Read the verified current version, build the next one from it, publish it through
+    CopySet, register it in the catalog (which withdraws it again if registering fails)."""
+    at = _Current(settings, sessions, job_id, aip_id, current, old_files)
     copies = CopySet.of(settings, aip_id)
+    folder = settings.work_dir / job_id / "aip"
+    exported = _read_current(at, copies, folder, holders)
+    agent = software_agent()
+    built = _build(at, folder, exported, source, reason, agent)
+    publication = _publish(at, copies, built.new, agent)
+    status = _register(at, copies, built, publication, source)
+    return UpdateResult(
+        aip_id=aip_id,
+        version=built.new.number,
+        added=built.added,
+        status=status.value,
+        locations=publication.stored,
+        pending=publication.pending,
+        events=[built.update.event, *publication.events],
+    )
+
+
+def _read_current(at: _Current, copies: CopySet, folder: Path, holders: set[str]) -> dict[str, Digests]:
+    """Export the current version into ``folder`` from the first location whose copy matches its
+    inventory and the catalog; the manifest it read (path -> digests).
+
+    Raises:
+        UpdateError: ``update.storage_ahead`` when a location holds a later version than the
+            catalog knows; ``update.no_source`` when no good copy can be read.
+    """
     heads = copies.heads()
     for name, head in heads.items():
-        if head > current:
+        if head > at.version:
             raise UpdateError(
-                f"location {name} holds version v{head} of {aip_id}, the catalog knows v{current} "
+                f"location {name} holds version v{head} of {at.aip_id}, the catalog knows v{at.version} "
                 "(an update was interrupted after publishing): rebuild the catalog from that location first",
                 code="update.storage_ahead",
-                params={"location": name, "head": head, "catalog": current},
+                params={"location": name, "head": head, "catalog": at.version},
             )
     sources = [loc.name for loc in copies.locations if loc.name in holders and loc.name in heads]
     if not sources:
         raise UpdateError(
-            f"no location holding v{current} of {aip_id} can be reached",
+            f"no location holding v{at.version} of {at.aip_id} can be reached",
             code="update.no_source",
-            params={"aip_id": aip_id},
+            params={"aip_id": at.aip_id},
         )
-    folder = settings.work_dir / job_id / "aip"
     try:
         _, exported = copies.read_verified(
-            folder, version=current, expected={p: f.sha256 for p, f in old_files.items()}, holders=sources
+            folder,
+            version=at.version,
+            expected={p: f.sha256 for p, f in at.files.items()},
+            holders=sources,
         )
     except NoGoodCopy as exc:
         raise UpdateError(
             f"no good copy of the current version could be read: {exc}",
             code="update.no_source",
-            params={"aip_id": aip_id},
+            params={"aip_id": at.aip_id},
         ) from exc
-    agent = software_agent()
-    since = _events_since(sessions, aip_id)
+    return exported
+
+
+def _build(
+    at: _Current, folder: Path, exported: dict[str, Digests], source: Path, reason: str, agent: Agent
+) -> _Built:
+    """Apply the change to the exported copy (new file, METS and PREMIS edited and validated);
+    the PREMIS takes the AIP's events the package did not carry yet."""
+    since = _events_since(at.sessions, at.aip_id)
     update = add_descriptive_metadata(
         folder,
         source,
         agent=agent,
-        zone=ZoneInfo(settings.package.timezone),
+        zone=ZoneInfo(at.settings.package.timezone),
         reason=reason,
         since=since,
-        facts=_missing_facts(sessions, aip_id, old_files),
+        facts=_missing_facts(at.sessions, at.aip_id, at.files),
     )
     added = next(p for p in update.changed if p.startswith("metadata/descriptive/"))
-    manifest = {**exported, **update.changed}
-    version = current + 1
+    new = NewVersion(
+        folder,
+        at.version + 1,
+        {**exported, **update.changed},
+        deposit_id=at.job_id,
+        message=f"Metadata update: {added} (job {at.job_id})" + (f": {reason}" if reason else ""),
+        user_name=at.settings.archive.name,
+        user_address=at.settings.archive.address,
+    )
+    return _Built(new, update, added, since)
+
+
+def _publish(at: _Current, copies: CopySet, new: NewVersion, agent: Agent) -> Publication:
+    """Publish under CopySet's one failure policy; ``update.not_written`` when it fails."""
     try:
-        new = NewVersion(
-            folder,
-            version,
-            manifest,
-            deposit_id=job_id,
-            message=f"Metadata update: {added} (job {job_id})" + (f": {reason}" if reason else ""),
-            user_name=settings.archive.name,
-            user_address=settings.archive.address,
-        )
-        publication = copies.publish(new, agent=agent)
+        return copies.publish(new, agent=agent)
     except StorageError as exc:
         raise UpdateError(
             f"the new version could not be written: {exc}",
             code="update.not_written",
-            params={"aip_id": aip_id},
+            params={"aip_id": at.aip_id},
         ) from exc
-    events = [update.event, *publication.events]
-    written, pending = publication.stored, publication.pending
+
+
+def _register(
+    at: _Current, copies: CopySet, built: _Built, publication: Publication, source: Path
+) -> AipStatus:
+    """Record the new version, its files, copies and events, and complete the job, in one
+    transaction; on any failure the version is withdrawn from every location, so that storage
+    never holds a version the catalog does not know. The AIP's status after the update."""
+    version = built.new.number
     now = datetime.now(UTC)
     try:
-        with sessions.begin() as session:
-            aip = session.get(Aip, aip_id, options=[selectinload(Aip.copies)])
+        with at.sessions.begin() as session:
+            aip = session.get(Aip, at.aip_id, options=[selectinload(Aip.copies)])
             assert aip is not None
             aip.current_version = version
             aip.versions.append(
-                AipVersion(number=version, created_at=now, message=f"Metadata update: {added}")
+                AipVersion(number=version, created_at=now, message=f"Metadata update: {built.added}")
             )
-            for path, digests in sorted(manifest.items()):
-                old = old_files.get(path)
-                row = _copy_file(old, version) if old is not None and path not in update.changed else None
-                if row is None:
-                    row = File(
-                        version=version,
-                        aip_path=path,
-                        size=digests.size,
-                        sha256=digests.sha256,
-                        sha512=digests.sha512,
-                        role=FileRole.METADATA if path == added else FileRole.PACKAGE,
-                    )
-                    if path == added:
-                        row.path = source.name
-                        row.path_raw = os.fsencode(source.name)
-                        row.path_nfc = nfc(source.name)
-                aip.files.append(row)
+            aip.files.extend(_version_files(at.files, built, source))
             for c in publication.copies:
                 aip.copies.append(
                     Copy(
@@ -242,33 +296,60 @@ def _update(
             session.flush()
             aip.status = aip_status(aip.copies, copies.required, version)
             status = aip.status
-            store.add_events(session, [update.event], job_id=job_id, aip_id=aip_id, in_package=True)
-            carried = [e.identifier for e in since]
-            for start in range(0, len(carried), 500):
-                session.execute(
-                    sql_update(EventRow)
-                    .where(EventRow.identifier.in_(carried[start : start + 500]))
-                    .values(in_package=True)
-                )
-            store.add_events(session, events[1:], job_id=job_id, aip_id=aip_id)
-            job = session.get(Job, job_id)
-            assert job is not None
-            job.status = JobStatus.COMPLETED
-            job.ended_at = now
-            job.file_count = len(update.changed)
-            job.total_bytes = sum(d.size for d in update.changed.values())
+            _record_events(session, at, built, publication.events)
+            _complete_job(session, at.job_id, now, built.update.changed)
     except BaseException:
-        copies.withdraw(version, deposit_id=job_id)  # never a stored version the catalog does not know
+        copies.withdraw(version, deposit_id=at.job_id)  # never a stored version the catalog does not know
         raise
-    return UpdateResult(
-        aip_id=aip_id,
-        version=version,
-        added=added,
-        status=status.value,
-        locations=written,
-        pending=pending,
-        events=events,
-    )
+    return status
+
+
+def _version_files(old_files: dict[str, File], built: _Built, source: Path) -> list[File]:
+    """The catalog's file rows of the new version: an unchanged file carries its row over, a new
+    or rewritten one gets a fresh row (the added metadata file with its original name)."""
+    version, changed = built.new.number, built.update.changed
+    rows = []
+    for path, digests in sorted(built.new.expected.items()):
+        old = old_files.get(path)
+        row = _copy_file(old, version) if old is not None and path not in changed else None
+        if row is None:
+            row = File(
+                version=version,
+                aip_path=path,
+                size=digests.size,
+                sha256=digests.sha256,
+                sha512=digests.sha512,
+                role=FileRole.METADATA if path == built.added else FileRole.PACKAGE,
+            )
+            if path == built.added:
+                row.path = source.name
+                row.path_raw = os.fsencode(source.name)
+                row.path_nfc = nfc(source.name)
+        rows.append(row)
+    return rows
+
+
+def _record_events(session: Session, at: _Current, built: _Built, replication: list[Event]) -> None:
+    """The modification event (in the package), the carried events marked ``in_package``, then
+    the replication events of the copies."""
+    store.add_events(session, [built.update.event], job_id=at.job_id, aip_id=at.aip_id, in_package=True)
+    carried = [e.identifier for e in built.since]
+    for start in range(0, len(carried), 500):
+        session.execute(
+            sql_update(EventRow)
+            .where(EventRow.identifier.in_(carried[start : start + 500]))
+            .values(in_package=True)
+        )
+    store.add_events(session, replication, job_id=at.job_id, aip_id=at.aip_id)
+
+
+def _complete_job(session: Session, job_id: str, now: datetime, changed: dict[str, Digests]) -> None:
+    job = session.get(Job, job_id)
+    assert job is not None
+    job.status = JobStatus.COMPLETED
+    job.ended_at = now
+    job.file_count = len(changed)
+    job.total_bytes = sum(d.size for d in changed.values())
 
 
 def _events_since(sessions: sessionmaker[Session], aip_id: str) -> list[Event]:
