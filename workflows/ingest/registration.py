@@ -19,7 +19,7 @@ from preservation.aip import BuiltAip
 from preservation.characteristics import Characterization
 from preservation.events import Event, EventType, Outcome
 from preservation.formats import FormatIdentification
-from preservation.package import Submission
+from preservation.package import PayloadFile, Submission
 from preservation.tt05.model import RecordSet
 from preservation.tt05.package import Tt05Reading
 from repository.catalog import store
@@ -250,28 +250,9 @@ def _insert_aip(
         payload = payload_by_path.get(aip_path)
         meta = metadata_by_path.get(aip_path)
         if payload is not None:
-            ident = formats.get(payload.uuid)
-            chars = characterizations.get(payload.uuid, [])
-            row.role = FileRole.ORIGINAL
-            row.uuid = payload.uuid
-            row.representation = payload.representation
-            row.derived_from = payload.derived_from or None
-            row.action = payload.action or None
-            if payload.derived_from:
-                row.role = FileRole.DERIVATIVE
-            row.path_raw = payload.name.raw
-            row.path = payload.name.text
-            row.path_nfc = payload.name.normalized
-            if ident is not None:
-                m = ident.chosen
-                row.puid = m.puid
-                row.format_name = m.name or None
-                row.format_version = m.version or None
-                row.mime = m.mime or None
-                row.identification_basis = m.basis or None
-                row.identification_warning = m.warning or None
-            row.validity = overall_validity(chars)
-            row.characteristics = [char_json(c) for c in chars]
+            _describe_payload(
+                row, payload, formats.get(payload.uuid), characterizations.get(payload.uuid, [])
+            )
         elif meta is not None:
             row.role = FileRole.METADATA
             row.path_raw = meta.name.raw
@@ -292,6 +273,30 @@ def _insert_aip(
     aip.status = aip_status(aip.copies, {c.location for c in copies if c.required}, 1)
     session.add(aip)
     session.flush()
+
+
+def _describe_payload(
+    row: File, payload: PayloadFile, ident: FormatIdentification | None, chars: list[Characterization]
+) -> None:
+    """A payload file's row: an original as submitted, or a derivative with its source and action."""
+    row.role = FileRole.DERIVATIVE if payload.derived_from else FileRole.ORIGINAL
+    row.uuid = payload.uuid
+    row.representation = payload.representation
+    row.derived_from = payload.derived_from or None
+    row.action = payload.action or None
+    row.path_raw = payload.name.raw
+    row.path = payload.name.text
+    row.path_nfc = payload.name.normalized
+    if ident is not None:
+        m = ident.chosen
+        row.puid = m.puid
+        row.format_name = m.name or None
+        row.format_version = m.version or None
+        row.mime = m.mime or None
+        row.identification_basis = m.basis or None
+        row.identification_warning = m.warning or None
+    row.validity = overall_validity(chars)
+    row.characteristics = [char_json(c) for c in chars]
 
 
 def overall_validity(chars: list[Characterization]) -> str:
