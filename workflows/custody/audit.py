@@ -56,6 +56,7 @@ from repository.settings import Settings
 from repository.storage.copyset import CopySet
 from repository.storage.errors import NotFound, StorageError
 from repository.storage.locations import Location, open_locations
+from repository.storage.stored_objects import StoredObjects
 from workflows.custody.audit_copy import audit_copy
 from workflows.custody.audit_record import could_not_check, finish_run
 from workflows.custody.audit_report import AuditReport, CopyResult
@@ -280,7 +281,7 @@ def _unregistered(
     found: list[dict[str, Any]] = []
     for name in held:
         try:
-            stray = [o for o in locations[name].store.list_objects() if o not in known]
+            stray = [o for o in StoredObjects(locations[name]).ids() if o not in known]
         except StorageError as exc:
             log.warning("audit %s: could not list the objects of %s: %s", run_id, name, exc)
             continue
