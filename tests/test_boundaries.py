@@ -164,3 +164,37 @@ def test_workflows_build_no_storage_keys() -> None:
                     f"{path.relative_to(ROOT)} imports {a.name}" for a in node.names if a.name in OCFL_KEYS
                 )
     assert bad == []
+
+
+def _storage_imports(tree: ast.AST) -> Iterator[str]:
+    """Modules of ``repository.storage`` a file imports (``from repository.storage import ocfl``
+    names the module ``repository.storage.ocfl``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.startswith("repository.storage"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("repository.storage"):
+            yield str(node.module)
+            yield from (f"{node.module}.{a.name}" for a in node.names)
+
+
+def test_workflows_read_no_ocfl_directly() -> None:
+    """Workflows reach stored AIPs through CopySet (copies the catalog knows) and StoredObjects
+    (what a location holds, for the rebuild): no OCFL module, and no location's OCFL store or
+    backend (``location.store.…``, ``location.backend.…``)."""
+    bad = []
+    for path in sorted((ROOT / "workflows").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        where = path.relative_to(ROOT)
+        bad.extend(
+            f"{where} imports {name}"
+            for name in _storage_imports(tree)
+            if name.removeprefix("repository.storage.").startswith("ocfl")
+        )
+        bad.extend(
+            f"{where}:{node.lineno} uses .{node.value.attr}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr in ("store", "backend")
+        )
+    assert bad == []

@@ -175,7 +175,7 @@ def aip_verify(aip_id: str, as_json: bool) -> None:
                 f"  {t.label('location')} {loc.name}: {loc.files} {t.label('files')}, {loc.bytes} B — {state}"
             )
             for p in loc.problems:
-                click.echo(f"    - {p['code']} {p['path']}: {p['message']}")
+                click.echo(f"    - {p.code} {p.where}: {p.message}")
     if not report.ok:
         raise SystemExit(EXIT_FAILED)
 

@@ -60,13 +60,13 @@ def audit(mode: str, location: str | None, limit: int | None, budget_gb: float |
         click.echo(t.text("cli.audit.summary", data))
         for copy in report.copies:
             click.echo(f"  {copy.aip_id} v{copy.version} @ {copy.location}: {copy.outcome}")
-            for p in copy.problems:
+            for p in copy.as_dict()["problems"]:
                 source = f" <- {p['repaired_from']}" if p.get("repaired_from") else ""
                 click.echo(f"    - {p['kind']} {p['path']}: {p.get('repair', '')}{source}")
         for name in report.busy:
             click.echo(t.text("cli.audit.busy", {"location": name}), err=True)
         for stray in report.unregistered:
-            click.echo(t.text("audit.unregistered_object", stray), err=True)
+            click.echo(t.text("audit.unregistered_object", stray.as_dict()), err=True)
     if not report.ok:
         raise SystemExit(EXIT_FAILED)
 

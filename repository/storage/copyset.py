@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -79,6 +80,7 @@ __all__ = [
     "Publication",
     "PublishedCopy",
     "Recorded",
+    "Unfinished",
     "aip_status",
     "finding_dict",
 ]
@@ -120,6 +122,14 @@ class CopyCheck:
     location: str
     outcome: CheckOutcome
     findings: list[Finding] = field(default_factory=list)
+
+
+class Unfinished(StrEnum):
+    """What a job that died may have left of its AIP in storage (:meth:`CopySet.roll_back`)."""
+
+    NOTHING = "nothing"  # its AIP is registered (or it has none): only its deposits are left
+    OBJECT = "object"  # an ingest that never registered its AIP: the object, whole or in part
+    VERSION = "version"  # an update: a version it did not commit, or a stale root sidecar
 
 
 class NoGoodCopy(StorageError):
@@ -177,6 +187,30 @@ class CopySet:
         """Remove ``version``, published but never registered, from every location, and the
         deposits it left; returns (and logs) what could not be removed, raises nothing."""
         return copy_publish.withdraw(self.aip_id, self.locations, version, deposit_id=deposit_id)
+
+    def roll_back(self, deposit_id: str, unfinished: Unfinished) -> list[str]:
+        """Undo, in every location, what a job that died left: its deposits, and ``unfinished``.
+
+        :attr:`Unfinished.OBJECT` removes the object (nothing registered it, so nothing
+        preserved is lost); :attr:`Unfinished.VERSION` finishes or undoes an interrupted update
+        (:meth:`OcflStore.recover_object`: a committed version keeps its inventory, an
+        uncommitted version folder goes). Returns the locations that could not be reached: the
+        job must be rolled back again later, since their half-written keys are still there.
+
+        Raises:
+            StorageError: anything but an unreachable location (a refused delete, say).
+        """
+        unreachable: list[str] = []
+        for loc in self.locations:
+            try:
+                loc.store.discard_deposit(deposit_id)
+                if self.aip_id and unfinished is Unfinished.VERSION:
+                    loc.store.recover_object(self.aip_id)
+                elif self.aip_id and unfinished is Unfinished.OBJECT:
+                    loc.store.remove_object(self.aip_id)
+            except BackendUnavailable:
+                unreachable.append(loc.name)
+        return unreachable
 
     def land(
         self, target: str, sources: Sequence[str], *, version: int, stale_deposits: Iterable[str] = ()

@@ -158,6 +158,11 @@ class OcflReader:
         stat = self.backend.stat(self._key(object_id, content_path))
         return stat.size if stat is not None else None
 
+    def open_content(self, object_id: str, content_path: str) -> BinaryIO:
+        """A stream of one content file (path relative to the object root, as the inventory's
+        manifest names it); the caller checks it against the inventory it already holds."""
+        return self.backend.open_read(self._key(object_id, content_path))
+
     def open_file(self, object_id: str, logical_path: str, version: int | None = None) -> BinaryIO:
         """A stream of one file of a version. Raises NotFound ``ocfl.no_such_path``."""
         content_path = self.version_state(object_id, version).get(logical_path)

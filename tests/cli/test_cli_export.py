@@ -22,6 +22,8 @@ from preservation.tt05.tables import load_tables
 from repository.catalog.db import make_engine, session_factory
 from repository.catalog.records import Dossier
 from repository.catalog.records_store import restrict
+from tests.conftest import HeadSchema
+from tests.data_folder import DataFolders, data_folders
 from tests.tt05 import FILE_CODE, build_sample_sip
 from tests.workflows.test_export import DOCUMENTS, OPEN_PDF
 
@@ -77,22 +79,38 @@ class Kholuu:
             engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def cli_dossier(
+    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
+) -> Iterator[DataFolders[str]]:
+    """A data folder initialised and filled by the command line (``kholuu init``, ``kholuu ingest``)
+    with the four-document dossier of the workflow tests, document 4 restricted; once per session
+    and backend."""
+
+    def build(home: Path, database_url: str) -> str:
+        kholuu = Kholuu(home, database_url)
+        assert kholuu("init", "--json").exit_code == 0
+        sip = build_sample_sip(
+            home.parent,
+            load_tables(),
+            data={name: content for name, (_, _, content) in DOCUMENTS.items()},
+            documents={
+                i: {"mode": mode, "subject": subject}
+                for i, (mode, subject, _) in enumerate(DOCUMENTS.values())
+            },
+        )
+        aip_id = str(kholuu.json("ingest", str(sip))["aip_id"])
+        kholuu.restrict(ordinal=4)
+        return aip_id
+
+    yield from data_folders(tmp_path_factory, head_schema, "cli-export-dossier", build)
+
+
 @pytest.fixture
-def stored(home: Path, database_url: str, tmp_path: Path) -> Iterator[tuple[Kholuu, str]]:
-    """An initialised data folder holding the four-document dossier of the workflow tests."""
-    kholuu = Kholuu(home, database_url)
-    assert kholuu("init", "--json").exit_code == 0
-    sip = build_sample_sip(
-        tmp_path,
-        load_tables(),
-        data={name: content for name, (_, _, content) in DOCUMENTS.items()},
-        documents={
-            i: {"mode": mode, "subject": subject} for i, (mode, subject, _) in enumerate(DOCUMENTS.values())
-        },
-    )
-    aip_id = kholuu.json("ingest", str(sip))["aip_id"]
-    kholuu.restrict(ordinal=4)
-    yield kholuu, aip_id
+def stored(cli_dossier: DataFolders[str], database_url: str, tmp_path: Path) -> tuple[Kholuu, str]:
+    """This test's own copy of that data folder and catalog."""
+    copy = cli_dossier.copy(database_url, tmp_path / "home")
+    return Kholuu(copy.home, database_url), copy.value
 
 
 DIP_OPTIONS = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,13 +35,18 @@ from preservation.tt05.model import Description, DocumentKind, DocumentRecord, R
 from preservation.tt05.sip import build_sip
 from preservation.tt05.tables import Tables, Variant, load_tables
 from repository.catalog import store
+from repository.catalog.db import make_engine, session_factory
 from repository.catalog.models import Aip, File, JobStatus
 from repository.catalog.records import Document, Dossier
 from repository.catalog.records_store import restrict
-from repository.settings import Settings
+from repository.settings import Settings, load_settings
+from repository.storage.locations import open_locations
+from tests.conftest import HeadSchema
+from tests.data_folder import DataFolders, data_folders
 from tests.tt05 import FILE_CODE, TITLE, build_sample_sip, dossier_records, valid_values
 from tests.workflows.conftest import Ingest
 from workflows.access.export import AccessRequest, ErrorKind, ExportError, ExportFormat, export_aip
+from workflows.ingest.pipeline import IngestOptions, ingest
 
 METS = {"mets": "http://www.loc.gov/METS/", "csip": "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"}
 DIP_PROFILE = "https://earkdip.dilcis.eu/profile/E-ARK-DIP.xml"
@@ -106,14 +112,41 @@ def tables() -> Tables:
     return load_tables()
 
 
+@pytest.fixture(scope="session")
+def ingested_dossier(
+    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
+) -> Iterator[DataFolders[tuple[str, Path]]]:
+    """The four-document dossier ingested (document 4 restricted) once per session and backend."""
+
+    def build(home: Path, database_url: str) -> tuple[str, Path]:
+        settings = load_settings(home, environ={}, overrides={"catalog": {"url": database_url}})
+        engine = make_engine(database_url)
+        try:
+            head_schema.install(engine)
+            sessions = session_factory(engine)
+            open_locations(settings, initialize=True)
+            options = IngestOptions()
+            aip_id, sip = build_and_ingest(
+                lambda path: ingest(settings, sessions, path, options=options), home.parent, load_tables()
+            )
+            restrict_document(sessions, aip_id, 4)
+        finally:
+            engine.dispose()
+        return aip_id, sip
+
+    yield from data_folders(tmp_path_factory, head_schema, "export-dossier", build)
+
+
 @pytest.fixture
 def stored(
-    run_ingest: Ingest, ready: tuple[Settings, sessionmaker[Session]], tmp_path: Path, tables: Tables
-) -> Stored:
-    settings, sessions = ready
-    aip_id, sip = build_and_ingest(run_ingest, tmp_path, tables)
-    restrict_document(sessions, aip_id, 4)
-    return Stored(settings, sessions, aip_id, sip)
+    ingested_dossier: DataFolders[tuple[str, Path]], database_url: str, tmp_path: Path
+) -> Iterator[Stored]:
+    """A copy of the ingested dossier's data folder and catalog, this test's own to change."""
+    copy = ingested_dossier.copy(database_url, tmp_path / "home")
+    settings = load_settings(copy.home, environ={}, overrides={"catalog": {"url": database_url}})
+    engine = make_engine(database_url)
+    yield Stored(settings, session_factory(engine), *copy.value)
+    engine.dispose()
 
 
 def unzip(archive: Path, into: Path) -> Path:

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -34,18 +35,20 @@ from preservation.premis import (
     premis_document,
 )
 from preservation.premis_read import PremisReadError, identification_basis, read_premis
-from repository.catalog.db import make_engine, session_factory, upgrade
+from repository.catalog.db import make_engine, session_factory
 from repository.catalog.models import Aip, AipStatus, JobStatus
 from repository.catalog.models import Event as EventRow
-from repository.settings import CatalogSettings, Settings, StorageLocation, StorageSettings
+from repository.settings import CatalogSettings, Settings, StorageLocation, StorageSettings, load_settings
 from repository.storage.locations import open_locations
 from repository.storage.ocfl_inventory import json_bytes, sidecar_bytes
-from tests.conftest import SAMPLES, cli_env, postgres_schema, run_cli
+from tests.conftest import SAMPLES, HeadSchema, cli_env, postgres_schema, run_cli
+from tests.data_folder import DataFolders, data_folders
 from tests.workflows.conftest import Ingest
 from tests.workflows.test_ingest import assert_ocfl_valid, storage_root, with_second_location
 from workflows.custody.rebuild import RebuildOutcome, rebuild_catalog
 from workflows.custody.replication import sync_pending
 from workflows.custody.verify import verify_aip
+from workflows.ingest.pipeline import ingest
 
 SAMPLE_NAMES = ("sip-folder-quyet-dinh", "sip-bag-cong-van", "sip-zip-bao-cao.zip")
 Catalog = tuple[Settings, sessionmaker[Session]]
@@ -64,26 +67,66 @@ def _another_database(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def fresh(ready: Catalog, database_url: str, tmp_path: Path) -> Iterator[Catalog]:
-    """The same data folder and storage, with a brand-new empty catalog."""
-    settings, _ = ready
+@contextmanager
+def _fresh(settings: Settings, database_url: str, tmp_path: Path, head: HeadSchema) -> Iterator[Catalog]:
+    """The same data folder and storage, with a brand-new empty catalog (at the head schema)."""
     with _another_database(database_url, tmp_path) as url:
         engine = make_engine(url)
-        upgrade(engine)
+        head.install(engine)
         yield dataclasses.replace(settings, catalog=CatalogSettings(url=url)), session_factory(engine)
         engine.dispose()
 
 
 @pytest.fixture
-def samples(run_ingest: Ingest) -> list[str]:
-    ids = []
-    for name in SAMPLE_NAMES:
-        result = run_ingest(SAMPLES / name)
-        assert result.status is JobStatus.COMPLETED, result.error
-        assert result.aip_id is not None
-        ids.append(result.aip_id)
-    return sorted(ids)
+def fresh(ready: Catalog, database_url: str, tmp_path: Path, head_schema: HeadSchema) -> Iterator[Catalog]:
+    with _fresh(ready[0], database_url, tmp_path, head_schema) as catalog:
+        yield catalog
+
+
+@pytest.fixture(scope="session")
+def ingested_samples(
+    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
+) -> Iterator[DataFolders[list[str]]]:
+    """The three samples ingested once per session and backend (ids sorted)."""
+
+    def build(home: Path, database_url: str) -> list[str]:
+        settings = _settings(home, database_url)
+        engine = make_engine(database_url)
+        try:
+            head_schema.install(engine)
+            open_locations(settings, initialize=True)
+            results = [ingest(settings, session_factory(engine), SAMPLES / name) for name in SAMPLE_NAMES]
+        finally:
+            engine.dispose()
+        assert all(r.status is JobStatus.COMPLETED and r.aip_id for r in results), [r.error for r in results]
+        return sorted(str(r.aip_id) for r in results)
+
+    yield from data_folders(tmp_path_factory, head_schema, "rebuild-samples", build)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """This test's own copy of the ingested samples (``ready``), and an empty catalog beside it."""
+
+    ids: list[str]
+    ready: Catalog
+    fresh: Catalog
+
+
+@pytest.fixture
+def samples(
+    ingested_samples: DataFolders[list[str]], database_url: str, tmp_path: Path, head_schema: HeadSchema
+) -> Iterator[Samples]:
+    copy = ingested_samples.copy(database_url, tmp_path / "home")
+    settings = _settings(copy.home, database_url)
+    engine = make_engine(database_url)
+    with _fresh(settings, database_url, tmp_path, head_schema) as fresh:
+        yield Samples(copy.value, (settings, session_factory(engine)), fresh)
+    engine.dispose()
+
+
+def _settings(home: Path, database_url: str) -> Settings:
+    return load_settings(home, environ={}, overrides={"catalog": {"url": database_url}})
 
 
 # ---------------------------------------------------------------------------------- snapshot
@@ -172,19 +215,20 @@ def _characteristics(value: list[Any] | None) -> list[Any] | None:
 # ---------------------------------------------------------------------------------- rebuild
 
 
-def test_rebuild_reproduces_the_catalog(samples: list[str], ready: Catalog, fresh: Catalog) -> None:
-    settings, sessions = ready
-    new_settings, new_sessions = fresh
+def test_rebuild_reproduces_the_catalog(samples: Samples) -> None:
+    settings, sessions = samples.ready
+    new_settings, new_sessions = samples.fresh
+    ids = samples.ids
     before = snapshot(sessions)
-    assert sorted(before) == samples and all(a["events"] for a in before.values())
+    assert sorted(before) == ids and all(a["events"] for a in before.values())
 
     report = rebuild_catalog(new_settings, new_sessions, "primary")
 
     assert report.totals == {"added": 3, "replaced": 0, "skipped": 0, "failed": 0}, report.as_dict()
-    assert [o.object_id for o in report.objects] == samples
+    assert [o.object_id for o in report.objects] == ids
     assert all(o.notes == () and o.copies == {"primary": "stored"} for o in report.objects)
     after = snapshot(new_sessions)
-    for aip_id in samples:
+    for aip_id in ids:
         for part in ("aip", "files", "copies", "events"):
             assert after[aip_id][part] == before[aip_id][part], (aip_id, part)
     assert {a["aip"]["package_kind"] for a in after.values()} == {"folder", "bagit"}
@@ -199,7 +243,7 @@ def test_rebuild_reproduces_the_catalog(samples: list[str], ready: Catalog, fres
     # * events recorded after the package was written (AIP validation, replication, accession,
     #   ingestion end) and the job rows: only the old catalog had them.
     with sessions() as old, new_sessions() as new:
-        for aip_id in samples:
+        for aip_id in ids:
             was, now = old.get(Aip, aip_id), new.get(Aip, aip_id)
             assert was is not None and now is not None
             inventory = open_locations(settings)[0].store.inventory(aip_id)
@@ -225,16 +269,14 @@ def test_rebuild_reproduces_the_catalog(samples: list[str], ready: Catalog, fres
     again = rebuild_catalog(new_settings, new_sessions, "primary")
     assert again.totals == {"added": 0, "replaced": 0, "skipped": 3, "failed": 0}
     assert snapshot(new_sessions) == after
-    assert all(verify_aip(new_settings, new_sessions, aip_id).ok for aip_id in samples)  # usable as is
+    assert all(verify_aip(new_settings, new_sessions, aip_id).ok for aip_id in ids)  # usable as is
 
 
-def test_damaged_objects_are_reported_and_the_others_added(
-    samples: list[str], ready: Catalog, fresh: Catalog
-) -> None:
-    settings, _ = ready
-    new_settings, new_sessions = fresh
+def test_damaged_objects_are_reported_and_the_others_added(samples: Samples) -> None:
+    settings, _ = samples.ready
+    new_settings, new_sessions = samples.fresh
     store = open_locations(settings)[0].store
-    premis_damaged, sidecar_damaged, healthy = samples
+    premis_damaged, sidecar_damaged, healthy = samples.ids
     premis = (
         storage_root(settings)
         / store.object_path(premis_damaged)
@@ -260,8 +302,8 @@ def test_damaged_objects_are_reported_and_the_others_added(
         assert {e.aip_id for e in s.scalars(select(EventRow))} == {healthy}
 
 
-def test_replace_recreates_rows_and_keeps_catalog_only_events(samples: list[str], ready: Catalog) -> None:
-    settings, sessions = ready
+def test_replace_recreates_rows_and_keeps_catalog_only_events(samples: Samples) -> None:
+    settings, sessions = samples.ready
     before = snapshot(sessions)
     with sessions() as s:
         catalog_only = {
@@ -273,7 +315,7 @@ def test_replace_recreates_rows_and_keeps_catalog_only_events(samples: list[str]
 
     assert report.totals == {"added": 0, "replaced": 3, "skipped": 0, "failed": 0}
     after = snapshot(sessions)
-    for aip_id in samples:
+    for aip_id in samples.ids:
         for part in ("aip", "files", "copies", "events"):
             assert after[aip_id][part] == before[aip_id][part], (aip_id, part)
     with sessions() as s:

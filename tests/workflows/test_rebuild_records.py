@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
@@ -31,10 +33,11 @@ from repository.catalog.records_store import find_dossier
 from repository.settings import Settings, load_settings
 from repository.storage.locations import Location, open_locations
 from tests import s3 as s3test
-from tests.conftest import write_home_config
+from tests.conftest import HeadSchema, write_home_config
+from tests.data_folder import DataFolders, data_folders
 from tests.tt05 import DATA, FILE_CODE, ORGAN_ID, build_sample_sip, dossier_records, write_sip
 from tests.workflows.test_ingest import storage_root
-from tests.workflows.test_rebuild import _another_database, fresh  # noqa: F401  (the fixture)
+from tests.workflows.test_rebuild import _another_database, _fresh
 from tests.workflows.test_s3_locations import bucket  # noqa: F401  (the fixture)
 from workflows.custody.rebuild import rebuild_catalog
 from workflows.ingest.pipeline import IngestOptions, ingest
@@ -57,10 +60,46 @@ def journaled(ready: Catalog) -> Catalog:
     return settings, attach_journal(sessions, settings)
 
 
+@pytest.fixture(scope="session")
+def records_home(
+    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
+) -> Iterator[DataFolders[str]]:
+    """A data folder holding everything the archive decides about records (:func:`_home_with_records`,
+    every change journaled), built once per session and backend; returns the transfer's id."""
+
+    def build(home: Path, database_url: str) -> str:
+        settings = load_settings(home, environ={}, overrides={"catalog": {"url": database_url}})
+        engine = make_engine(database_url)
+        try:
+            head_schema.install(engine)
+            open_locations(settings, initialize=True)
+            sessions = attach_journal(session_factory(engine), settings)
+            return _home_with_records(settings, sessions, home.parent, load_tables())
+        finally:
+            engine.dispose()
+
+    yield from data_folders(tmp_path_factory, head_schema, "records-home", build)
+
+
+@dataclass(frozen=True)
+class WithRecords:
+    """This test's copy of that data folder (``journaled``), and a lost catalog beside it (``lost``)."""
+
+    journaled: Catalog
+    lost: Catalog
+
+
 @pytest.fixture
-def lost(fresh: Catalog) -> Catalog:  # noqa: F811  (the imported fixture)
-    """The same data folder and storage with a brand-new empty catalog (the old one is lost)."""
-    return fresh[0], attach_journal(fresh[1], fresh[0])
+def with_records(
+    records_home: DataFolders[str], database_url: str, tmp_path: Path, head_schema: HeadSchema
+) -> Iterator[WithRecords]:
+    copy = records_home.copy(database_url, tmp_path / "home")
+    settings = load_settings(copy.home, environ={}, overrides={"catalog": {"url": database_url}})
+    engine = make_engine(database_url)
+    with _fresh(settings, database_url, tmp_path, head_schema) as (new_settings, new_sessions):
+        journaled = (settings, attach_journal(session_factory(engine), settings))
+        yield WithRecords(journaled, (new_settings, attach_journal(new_sessions, new_settings)))
+    engine.dispose()
 
 
 def records_tables(sessions: sessionmaker[Session]) -> dict[str, list[dict[str, Any]]]:
@@ -136,18 +175,15 @@ def _home_with_records(
     return transfer_id
 
 
-def test_rebuild_restores_every_records_table(
-    journaled: Catalog, lost: Catalog, tmp_path: Path, tt05_tables: Tables
-) -> None:
-    settings, sessions = journaled
-    _home_with_records(settings, sessions, tmp_path, tt05_tables)
+def test_rebuild_restores_every_records_table(with_records: WithRecords) -> None:
+    _, sessions = with_records.journaled
     before = records_tables(sessions)
     for name in ("fonds", "source_agency", "transfer_plan", "transfer", "dossier", "document"):
         assert before[name], name
     for name in ("document_file", "access_restriction", "access_change", "declared_total"):
         assert before[name], name
 
-    new_settings, new_sessions = lost
+    new_settings, new_sessions = with_records.lost
     report = rebuild_catalog(new_settings, new_sessions, "primary")
 
     assert report.totals["added"] == 2 and report.totals["failed"] == 0, report.as_dict()
@@ -172,12 +208,9 @@ def _entry(location: Location, key: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
-def test_the_journal_is_in_every_location_and_holds_the_declassification(
-    journaled: Catalog, tmp_path: Path, tt05_tables: Tables
-) -> None:
+def test_the_journal_is_in_every_location_and_holds_the_declassification(with_records: WithRecords) -> None:
     """Issue 11 item 2: a declassification is not only in the catalog: storage holds it."""
-    settings, sessions = journaled
-    _home_with_records(settings, sessions, tmp_path, tt05_tables)
+    settings, _ = with_records.journaled
     (location,) = open_locations(settings)
     keys = list(location.backend.iter_keys(JOURNAL_PREFIX))
     assert keys == sorted(keys) and len(keys) >= 5
@@ -206,13 +239,11 @@ def test_a_change_no_location_takes_is_not_committed(journaled: Catalog, tmp_pat
         assert s.scalars(select(SourceAgency)).all() == []
 
 
-def test_a_damaged_aip_loses_only_its_own_records(
-    journaled: Catalog, lost: Catalog, tmp_path: Path, tt05_tables: Tables
-) -> None:
+def test_a_damaged_aip_loses_only_its_own_records(with_records: WithRecords) -> None:
     """An AIP that cannot be rebuilt takes only its own records with it (skipped and counted); a
     journal entry that cannot be read is reported; everything else comes back."""
-    settings, sessions = journaled
-    _home_with_records(settings, sessions, tmp_path, tt05_tables)
+    settings, sessions = with_records.journaled
+    lost = with_records.lost
     before = records_tables(sessions)
     with sessions() as s:
         damaged = find_dossier(s, SECOND_CODE).aip_id

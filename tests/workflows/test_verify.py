@@ -51,7 +51,9 @@ def test_verify_reports_deleted_object_as_failed(
     report = verify_aip(settings, sessions, aip_id)
 
     assert (report.outcome, report.ok) == ("failed", False)
-    assert problems(report.locations[0].problems) == [("missing", "ocfl.object_not_found", "")]
+    assert problems(report.as_dict()["locations"][0]["problems"]) == [
+        ("missing", "ocfl.object_not_found", "")
+    ]
     assert status(sessions, aip_id) is AipStatus.DEGRADED
 
 
@@ -66,7 +68,9 @@ def test_verify_reports_missing_inventory_as_failed(
     report = verify_aip(settings, sessions, aip_id)
 
     assert report.outcome == "failed"
-    assert problems(report.locations[0].problems) == [("missing", "ocfl.missing_file", "inventory.json")]
+    assert problems(report.as_dict()["locations"][0]["problems"]) == [
+        ("missing", "ocfl.missing_file", "inventory.json")
+    ]
 
 
 def test_verify_and_audit_report_the_same_findings(
@@ -90,8 +94,8 @@ def test_verify_and_audit_report_the_same_findings(
 
     (copy,) = audited.copies
     assert verified.outcome == copy.outcome == "failed"
-    assert problems(verified.locations[0].problems) == problems(copy.problems)
-    assert problems(copy.problems) == [
+    assert problems(verified.as_dict()["locations"][0]["problems"]) == problems(copy.as_dict()["problems"])
+    assert problems(copy.as_dict()["problems"]) == [
         ("corrupt", "ocfl.digest_mismatch", content),
         ("unexpected", "ocfl.unexpected_file", "stray.txt"),
     ]

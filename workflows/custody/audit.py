@@ -56,9 +56,10 @@ from repository.settings import Settings
 from repository.storage.copyset import CopySet
 from repository.storage.errors import NotFound, StorageError
 from repository.storage.locations import Location, open_locations
+from repository.storage.stored_objects import StoredObjects
 from workflows.custody.audit_copy import audit_copy
 from workflows.custody.audit_record import could_not_check, finish_run
-from workflows.custody.audit_report import AuditReport, CopyResult
+from workflows.custody.audit_report import AuditReport, CopyResult, Unregistered
 from workflows.custody.incidents import acknowledge_incident, incident_dict
 from workflows.custody.leases import recently_audited, release_lease, renew_lease, take_lease
 from workflows.jobs.envelope import JobSpec, Workflow, run_job, workflow_agent
@@ -262,7 +263,7 @@ def _unregistered(
     held: list[str],
     run_id: str,
     now: datetime,
-) -> list[dict[str, Any]]:
+) -> list[Unregistered]:
     """Objects a location holds that the catalog does not know and no running job is writing.
 
     Recovery removes what a dead job left before the audit starts; what is still here is a leftover
@@ -277,28 +278,28 @@ def _unregistered(
                 select(Job.aip_id).where(Job.status == JobStatus.RUNNING, Job.aip_id.is_not(None))
             )
         }
-    found: list[dict[str, Any]] = []
+    found: list[Unregistered] = []
     for name in held:
         try:
-            stray = [o for o in locations[name].store.list_objects() if o not in known]
+            stray = [o for o in StoredObjects(locations[name]).ids() if o not in known]
         except StorageError as exc:
             log.warning("audit %s: could not list the objects of %s: %s", run_id, name, exc)
             continue
         for object_id in sorted(stray):
-            found.append({"location": name, "object_id": object_id, "code": "audit.unregistered_object"})
+            found.append(Unregistered(name, object_id))
     if found:
         with sessions.begin() as session:
             for item in found:
                 session.add(
                     AuditFinding(
                         run_id=run_id,
-                        aip_id=item["object_id"],
+                        aip_id=item.object_id,
                         version=0,
-                        location=item["location"],
+                        location=item.location,
                         path="",
                         kind="unregistered",
-                        code="audit.unregistered_object",
-                        message=f"location {item['location']!r} holds object {item['object_id']}, which the "
+                        code=item.code,
+                        message=f"location {item.location!r} holds object {item.object_id}, which the "
                         "catalog does not know (an interrupted job's leftover, or an AIP the catalog lost)",
                         detected_at=now,
                         repair="none",

@@ -17,11 +17,11 @@ from preservation.events import Event
 from preservation.findings import CheckOutcome
 from repository.catalog.models import Copy, CopyStatus, File, Job, JobStatus
 from repository.settings import Settings
-from repository.storage.copyset import CopySet, Recorded, finding_dict
+from repository.storage.copyset import CopySet, Recorded
 from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import Location
 from workflows.custody.audit_record import could_not_check, record_check
-from workflows.custody.audit_report import CopyResult
+from workflows.custody.audit_report import CopyResult, Problem, Repair
 
 
 def audit_copy(
@@ -68,7 +68,6 @@ def audit_copy(
     if checked.outcome is CheckOutcome.PASSED:
         record_check(sessions, run_id, result, [], agent, now, required=copies.required, repaired_events=[])
         return result
-    findings: list[dict[str, Any]] = []
     repaired_events: list[Event] = []
     sources = copies.good_sources(name, holders)
     try:
@@ -76,30 +75,21 @@ def audit_copy(
             outcome, source, event = copies.repair(
                 name, finding, sources=sources, recorded=recorded, run_id=run_id, agent=agent
             )
-            findings.append(
-                {**finding_dict(finding), "repair": outcome, "repaired_from": source, "event": event}
-            )
+            result.problems.append(Problem(finding, Repair(outcome, source, event)))
             if event is not None:
                 repaired_events.append(event)
     except BackendUnavailable as exc:  # the audited location went away during the repair
-        result.problems = [{k: v for k, v in f.items() if k != "event"} for f in findings]
         return could_not_check(sessions, run_id, result, agent, now, exc.code, str(exc),
                                 required=copies.required, events=repaired_events)  # fmt: skip
     after = copies.check(name, recorded, version=version, probe=False)
     if after.outcome is CheckOutcome.COULD_NOT_CHECK and after.findings[0].code != "audit.object_changed":
         why = after.findings[0]
-        result.problems = [{k: v for k, v in f.items() if k != "event"} for f in findings]
         return could_not_check(sessions, run_id, result, agent, now, why.code, why.message,
                                 required=copies.required, events=repaired_events)  # fmt: skip
-    remaining = [finding_dict(f) for f in after.findings] if after.outcome is CheckOutcome.FAILED else []
-    result.problems = [
-        {k: v for k, v in f.items() if k != "event"}
-        | {"event_id": f["event"].identifier if f["event"] else None}
-        for f in findings
-    ]
+    remaining = after.findings if after.outcome is CheckOutcome.FAILED else []
     result.outcome = CheckOutcome.REPAIRED if after.outcome is CheckOutcome.PASSED else CheckOutcome.FAILED
     record_check(
-        sessions, run_id, result, findings, agent, now,
+        sessions, run_id, result, result.problems, agent, now,
         required=copies.required, repaired_events=repaired_events, remaining=remaining,
     )  # fmt: skip
     return result

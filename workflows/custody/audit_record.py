@@ -9,7 +9,7 @@ every path out of a check, including "could not check", ends here in one transac
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.events import Event, EventType, Outcome
-from preservation.findings import CheckOutcome, DamageKind, RepairOutcome
+from preservation.findings import CheckOutcome, DamageKind, Finding, RepairOutcome, Severity
 from repository.catalog import store
 from repository.catalog.models import Aip, AipStatus, AuditFinding, AuditRun, Copy, Incident
 from repository.storage.copyset import aip_status
-from workflows.custody.audit_report import AuditReport, CopyResult
+from workflows.custody.audit_report import AuditReport, CopyResult, Problem
 
 UNREPAIRED = (RepairOutcome.NO_GOOD_COPY, RepairOutcome.REPAIR_OFF, RepairOutcome.NONE)
 """Repair outcomes that leave damage for a person: an incident is opened if the damage remains."""
@@ -47,9 +47,8 @@ def could_not_check(
 ) -> CopyResult:
     result.outcome = CheckOutcome.COULD_NOT_CHECK
     result.files = result.bytes = 0
-    result.problems.append(
-        {"code": code, "path": "", "kind": DamageKind.UNAVAILABLE.value, "message": message}
-    )
+    why = Finding(code, Severity.ERROR, "", message, kind=DamageKind.UNAVAILABLE)
+    result.problems.append(Problem(why))
     record_check(sessions, run_id, result, [], agent, now, required=required, repaired_events=events or [])
     return result
 
@@ -61,24 +60,27 @@ def record_check(
     sessions: sessionmaker[Session],
     run_id: str,
     result: CopyResult,
-    findings: list[dict[str, Any]],
+    findings: Sequence[Problem],
     agent: Any,
     now: datetime,
     *,
     required: Collection[str],
     repaired_events: list[Event],
-    remaining: list[dict[str, Any]] | None = None,
+    remaining: Sequence[Finding] = (),
 ) -> None:
-    """Record one checked copy in one transaction: its events, findings, incidents, copy row and run."""
+    """Record one checked copy in one transaction: its events, findings, incidents, copy row and run.
+
+    ``findings`` are the problems the check found and the repairs tried (each one an audit
+    finding row); ``remaining`` what the check after the repairs still found."""
     check = _fixity_event(result, findings, agent, now)
     with sessions.begin() as session:
         store.add_events(session, [check, *repaired_events], aip_id=result.aip_id)
-        _add_findings(session, run_id, result, findings, remaining or [], now)
+        _add_findings(session, run_id, result, findings, remaining, now)
         _update_copy(session, result, required, now)
         _count_in_run(session, run_id, result, findings)
 
 
-def _fixity_event(result: CopyResult, findings: list[dict[str, Any]], agent: Any, now: datetime) -> Event:
+def _fixity_event(result: CopyResult, findings: Sequence[Problem], agent: Any, now: datetime) -> Event:
     """The PREMIS ``fixity check`` event of one copy, its outcome detail summing up what was found."""
     outcome = {
         CheckOutcome.PASSED: Outcome.SUCCESS,
@@ -92,11 +94,8 @@ def _fixity_event(result: CopyResult, findings: list[dict[str, Any]], agent: Any
     )
     summary = {
         CheckOutcome.PASSED: f"{result.files} files, {result.bytes} bytes: no problem",
-        CheckOutcome.COULD_NOT_CHECK: "; ".join(p["message"] for p in result.problems),
-    }.get(
-        result.outcome,
-        "; ".join(f"{f['kind']} {f['path']}: {f['repair']}" for f in findings),
-    )
+        CheckOutcome.COULD_NOT_CHECK: "; ".join(p.finding.message for p in result.problems),
+    }.get(result.outcome, "; ".join(f"{_kind(p.finding)} {p.finding.where}: {_repair(p)}" for p in findings))
     return Event(
         type=EventType.FIXITY_CHECK,
         outcome=outcome,
@@ -110,43 +109,53 @@ def _fixity_event(result: CopyResult, findings: list[dict[str, Any]], agent: Any
     )
 
 
+def _kind(f: Finding) -> str:
+    """A copy finding's kind as the records write it (a finding of no kind is damage)."""
+    return str(f.kind or DamageKind.CORRUPT)
+
+
+def _repair(p: Problem) -> RepairOutcome:
+    return p.repair.outcome if p.repair is not None else RepairOutcome.NOT_TRIED
+
+
 def _add_findings(
     session: Session,
     run_id: str,
     result: CopyResult,
-    findings: list[dict[str, Any]],
-    remaining: list[dict[str, Any]],
+    findings: Sequence[Problem],
+    remaining: Sequence[Finding],
     now: datetime,
 ) -> None:
     """One finding per problem, and an incident for each one still there after an unsuccessful repair."""
-    remaining_paths = {p["path"] for p in remaining}
-    for f in findings:
-        event = f["event"]
+    remaining_paths = {f.where for f in remaining}
+    for p in findings:
+        f, repair = p.finding, p.repair
+        event = repair.event if repair is not None else None
         session.add(
             AuditFinding(
                 run_id=run_id,
                 aip_id=result.aip_id,
                 version=result.version,
                 location=result.location,
-                path=f["path"],
-                kind=f["kind"],
-                code=f["code"],
-                message=f["message"],
+                path=f.where,
+                kind=_kind(f),
+                code=f.code,
+                message=f.message,
                 detected_at=now,
-                repair=f["repair"],
-                repaired_from=f["repaired_from"],
+                repair=_repair(p).value,
+                repaired_from=repair.source if repair is not None else None,
                 event_id=event.identifier if event is not None else None,
             )
         )
-        if f["path"] in remaining_paths and f["repair"] in UNREPAIRED:
+        if f.where in remaining_paths and _repair(p) in UNREPAIRED:
             session.add(
                 Incident(
                     aip_id=result.aip_id,
                     location=result.location,
-                    path=f["path"],
-                    kind=f["kind"],
-                    code=f["code"],
-                    message=f["message"],
+                    path=f.where,
+                    kind=_kind(f),
+                    code=f.code,
+                    message=f.message,
                     opened_at=now,
                     run_id=run_id,
                     status="open",
@@ -173,7 +182,7 @@ def _update_copy(session: Session, result: CopyResult, required: Collection[str]
         aip.status = aip_status(copies, required, aip.current_version)
 
 
-def _count_in_run(session: Session, run_id: str, result: CopyResult, findings: list[dict[str, Any]]) -> None:
+def _count_in_run(session: Session, run_id: str, result: CopyResult, findings: Sequence[Problem]) -> None:
     """Add this copy to the audit run's counters."""
     run = session.get(AuditRun, run_id)
     assert run is not None
@@ -182,7 +191,7 @@ def _count_in_run(session: Session, run_id: str, result: CopyResult, findings: l
     run.bytes_checked += result.bytes
     run.failures += len(findings)
     run.repaired += sum(
-        1 for f in findings if f["repair"] in (RepairOutcome.REPAIRED, RepairOutcome.MOVED_ASIDE)
+        1 for p in findings if _repair(p) in (RepairOutcome.REPAIRED, RepairOutcome.MOVED_ASIDE)
     )
     run.could_not_check += 1 if result.outcome is CheckOutcome.COULD_NOT_CHECK else 0
 

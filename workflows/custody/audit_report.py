@@ -2,6 +2,8 @@
 
 Kept apart from :mod:`workflows.custody.audit` (which runs the audit) because the alerts, the CLI and
 the recording of each check read these results without needing the machinery that produces them.
+Inside, every problem is a typed :class:`preservation.findings.Finding` with what the audit did
+about it (:class:`Repair`); ``as_dict`` is the one place that turns them into the report's JSON.
 """
 
 from __future__ import annotations
@@ -9,7 +11,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from preservation.findings import CheckOutcome
+from preservation.events import Event
+from preservation.findings import CheckOutcome, Finding, RepairOutcome
+from repository.storage.copyset import finding_dict
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What the audit did about one finding: the outcome, the location repaired from, the event."""
+
+    outcome: RepairOutcome
+    source: str | None = None
+    event: Event | None = None  # the PREMIS ``recovery`` event of a repair
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a copy and, when the audit tried to repair it, the repair."""
+
+    finding: Finding
+    repair: Repair | None = None
+
+    def as_dict(self, *, event: bool = True) -> dict[str, Any]:
+        out = finding_dict(self.finding)
+        if self.repair is not None:
+            out |= {"repair": self.repair.outcome.value, "repaired_from": self.repair.source}
+            if event:
+                out["event_id"] = self.repair.event.identifier if self.repair.event else None
+        return out
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    """An object a location holds that the catalog does not know (``audit.unregistered_object``)."""
+
+    location: str
+    object_id: str
+    code: str = "audit.unregistered_object"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"location": self.location, "object_id": self.object_id, "code": self.code}
 
 
 @dataclass
@@ -20,9 +61,11 @@ class CopyResult:
     outcome: CheckOutcome
     files: int = 0
     bytes: int = 0
-    problems: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        # a copy that could not be checked again after its repairs lists them without their events
+        event = self.outcome is not CheckOutcome.COULD_NOT_CHECK
         return {
             "aip_id": self.aip_id,
             "version": self.version,
@@ -30,7 +73,7 @@ class CopyResult:
             "outcome": self.outcome.value,
             "files": self.files,
             "bytes": self.bytes,
-            "problems": self.problems,
+            "problems": [p.as_dict(event=event) for p in self.problems],
         }
 
 
@@ -42,7 +85,7 @@ class AuditReport:
     copies: list[CopyResult] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
     incidents: int = 0
-    unregistered: list[dict[str, Any]] = field(default_factory=list)
+    unregistered: list[Unregistered] = field(default_factory=list)
     """Objects in storage the catalog does not know (a full audit lists every object)."""
 
     @property
@@ -67,9 +110,9 @@ class AuditReport:
             "bytes": sum(c.bytes for c in self.copies),
             "incidents_opened": self.incidents,
             "busy_locations": self.busy,
-            "unregistered_objects": self.unregistered,
+            "unregistered_objects": [u.as_dict() for u in self.unregistered],
             "copies": [c.as_dict() for c in self.copies],
         }
 
 
-__all__ = ["AuditReport", "CopyResult"]
+__all__ = ["AuditReport", "CopyResult", "Problem", "Repair", "Unregistered"]

@@ -41,8 +41,9 @@ from repository.catalog.models import Aip, Copy, CopyStatus
 from repository.catalog.models import Event as EventRow
 from repository.settings import Settings
 from repository.storage.copyset import aip_status
-from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
-from repository.storage.locations import Location, open_locations
+from repository.storage.errors import BackendUnavailable, NotFound, StorageError
+from repository.storage.locations import open_locations
+from repository.storage.stored_objects import CopyMatch, StoredObjects
 from workflows.custody.rebuild_read import PACKAGE_PREMIS, ObjectPlan, RebuildError, read_object
 from workflows.jobs.envelope import Workflow, workflow_agent
 
@@ -137,26 +138,35 @@ def rebuild_catalog(
         StorageError: the location itself cannot be listed (e.g. BackendUnavailable).
     """
     locations = open_locations(settings)
-    source = next((loc for loc in locations if loc.name == location), None)
-    if source is None:
+    if location not in {loc.name for loc in locations}:
         raise NotFound(
             f"no storage location {location!r} is configured",
             code="rebuild.location_unknown",
             key=location,
             location=location,
         )
-    others = [loc for loc in locations if loc is not source]
+    stores = [StoredObjects(loc) for loc in locations]
+    source = next(s for s in stores if s.name == location)
+    others = _Others([s for s in stores if s is not source], {loc.name for loc in locations if loc.required})
     report = RebuildReport(location=location, replace=replace)
-    for object_id in sorted(source.store.list_objects()):
+    for object_id in source.ids():
         report.objects.append(_rebuild_object(sessions, source, others, object_id, report, replace))
     report.records = replay_journal(settings, sessions)
     return report
 
 
+@dataclass(frozen=True)
+class _Others:
+    """The other configured locations, and which locations are required (for the AIP status)."""
+
+    stores: list[StoredObjects]
+    required: set[str]
+
+
 def _rebuild_object(
     sessions: sessionmaker[Session],
-    source: Location,
-    others: list[Location],
+    source: StoredObjects,
+    others: _Others,
     object_id: str,
     report: RebuildReport,
     replace: bool,
@@ -165,16 +175,8 @@ def _rebuild_object(
         if not replace and session.get(Aip, object_id) is not None:
             return ObjectReport(object_id, RebuildOutcome.SKIPPED, message="already in the catalog")
     try:
-        try:
-            plan = read_object(source, object_id)
-        except (KeyError, TypeError, AttributeError) as exc:  # an inventory not shaped as OCFL 1.1 says
-            raise IntegrityError(
-                f"the inventory of {object_id} is malformed: {exc!r}",
-                code="ocfl.inventory_invalid",
-                key=object_id,
-                location=source.name,
-            ) from exc
-        _add_copies(plan, source, others, report.unreachable)
+        plan = read_object(source, object_id)
+        _add_copies(plan, others, report.unreachable)
         with sessions.begin() as session:
             outcome = _write(session, plan, replace=replace, source=source.name)
     except (StorageError, PreservationError, RebuildError, SQLAlchemyError) as exc:
@@ -194,63 +196,41 @@ def _rebuild_object(
 # ------------------------------------------------------------------------------------ copies
 
 
-def _add_copies(
-    plan: ObjectPlan, source: Location, others: list[Location], unreachable: dict[str, str]
-) -> None:
-    """This location's copy, and every other location's copy of the same object version.
+def _add_copies(plan: ObjectPlan, others: _Others, unreachable: dict[str, str]) -> None:
+    """This location's copy, and every other location's copy of the same object version
+    (:meth:`StoredObjects.compare`: the same root inventory, or the same but for the versions'
+    ``created`` times, since ingest writes each location's inventory separately)."""
+    stored = plan.stored
 
-    The same object means the same root inventory; ingest writes each location's inventory
-    separately, so the version blocks' ``created`` times may differ by a second or so, and an
-    inventory that differs only there is the same content.
-    """
-
-    def copy(location: Location, status: CopyStatus, inventory: dict[str, Any] | None = None) -> Copy:
-        written = None
-        if inventory is not None:
-            written = datetime.fromisoformat(inventory["versions"][inventory["head"]]["created"])
+    def copy(location: str, status: CopyStatus, object_path: str, written: datetime | None) -> Copy:
         return Copy(
-            version=plan.head,
-            location=location.name,
-            status=status,
-            object_path=location.store.object_path(plan.aip_id),
-            written_at=written,
+            version=plan.head, location=location, status=status, object_path=object_path, written_at=written
         )
 
-    plan.copies.append(copy(source, CopyStatus.STORED, plan.inventory))
-    for loc in others:
-        if loc.name in unreachable:
+    plan.copies.append(
+        copy(stored.location, CopyStatus.STORED, stored.object_path, stored.versions[-1].created)
+    )
+    for other in others.stores:
+        if other.name in unreachable:
             continue
         try:
-            inventory, digest = loc.store.verified_inventory(plan.aip_id)
+            found = other.compare(stored)
         except BackendUnavailable as exc:
-            unreachable[loc.name] = str(exc)
+            unreachable[other.name] = str(exc)
             continue
-        except NotFound:
-            plan.copies.append(copy(loc, CopyStatus.PENDING))
-            plan.notes.append(f"copies: {loc.name} does not hold the object; copy queued")
-            continue
-        except StorageError as exc:
-            inventory, digest = {}, f"damaged ({exc.code})"
-        if digest == plan.inventory_digest:
-            plan.copies.append(copy(loc, CopyStatus.STORED, inventory))
-        elif _timeless(inventory) == _timeless(plan.inventory):
-            plan.copies.append(copy(loc, CopyStatus.STORED, inventory))
-            plan.notes.append(f"copies: {loc.name} holds the same versions, written at other times")
+        if found.match is CopyMatch.ABSENT:
+            plan.copies.append(copy(other.name, CopyStatus.PENDING, found.object_path, None))
+            plan.notes.append(f"copies: {other.name} does not hold the object; copy queued")
+        elif found.match is CopyMatch.DIFFERENT:
+            plan.notes.append(
+                f"copies: {other.name} holds a different copy ({found.digest[:16]}…), not recorded"
+            )
         else:
-            plan.notes.append(f"copies: {loc.name} holds a different copy ({digest[:16]}…), not recorded")
+            plan.copies.append(copy(other.name, CopyStatus.STORED, found.object_path, found.written_at))
+            if found.match is CopyMatch.SAME_VERSIONS:
+                plan.notes.append(f"copies: {other.name} holds the same versions, written at other times")
     # an unreachable location is not recorded, and says nothing about the copies: not counted
-    required = {loc.name for loc in (source, *others) if loc.required and loc.name not in unreachable}
-    plan.fields["status"] = aip_status(plan.copies, required, plan.head)
-
-
-def _timeless(inventory: dict[str, Any]) -> dict[str, Any]:
-    versions = inventory.get("versions") or {}
-    return {
-        **inventory,
-        "versions": {
-            name: {k: v for k, v in block.items() if k != "created"} for name, block in versions.items()
-        },
-    }
+    plan.fields["status"] = aip_status(plan.copies, others.required - set(unreachable), plan.head)
 
 
 # ------------------------------------------------------------------------------------ writing

@@ -32,20 +32,12 @@ from preservation.premis_read import (
     read_premis,
 )
 from repository.catalog.models import AipStatus, AipVersion, Copy, File, FileRole
-from repository.storage.errors import IntegrityError, NotFound
-from repository.storage.locations import Location
-from repository.storage.ocfl_inventory import (
-    fixity_of,
-    head_number,
-    logical_state,
-    version_number,
-)
+from repository.storage.stored_objects import StoredObject, StoredObjects
 from workflows.ingest.registration import char_json, overall_validity
 
 UNKNOWN = "unknown"
 """What an ingest fact the package does not state is recorded as."""
 ROOT_METS = "METS.xml"
-ROOT_INVENTORY = "inventory.json"  # the path a RebuildError names for the OCFL object's own record
 PACKAGE_PREMIS = "metadata/preservation/PREMIS.xml"
 _REP_PREMIS = re.compile(r"representations/(?P<rep>[^/]+)/metadata/preservation/PREMIS_(?P=rep)\.xml")
 _PAYLOAD = re.compile(r"representations/(?P<rep>[^/]+)/data/.+", re.DOTALL)
@@ -81,8 +73,7 @@ class ObjectPlan:
     files: list[File]
     events: list[Event]
     notes: list[str]
-    inventory: dict[str, Any]
-    inventory_digest: str
+    stored: StoredObject  # the object as the location holds it (versions, files, inventory digest)
     copies: list[Copy] = field(default_factory=list)
 
     @property
@@ -90,14 +81,11 @@ class ObjectPlan:
         return self.versions[-1].number
 
 
-def read_object(source: Location, object_id: str) -> ObjectPlan:
+def read_object(source: StoredObjects, object_id: str) -> ObjectPlan:
     """Read and cross-check everything the rows need; raises on any damage or contradiction."""
-    inventory, digest = source.store.verified_inventory(object_id)
-    if inventory.get("id") != object_id:
-        raise RebuildError(object_id, ROOT_INVENTORY, f"inventory id is {inventory.get('id')!r}")
-    head = head_number(inventory)
-    sizes: dict[str, int] = {}
-    read = [_read_version(source, object_id, inventory, number, sizes) for number in range(1, head + 1)]
+    stored = source.read(object_id)
+    head = stored.head
+    read = [_read_version(source, stored, number) for number in range(1, head + 1)]
     events = {e.identifier: e for v in read for doc in (v.package, *v.reps) for e in doc.to_events()}
     notes: list[str] = []
     created_at = _creation_time(read[0].package, object_id)
@@ -126,7 +114,7 @@ def read_object(source: Location, object_id: str) -> ObjectPlan:
     )
     ordered = sorted(events.values(), key=lambda e: (e.datetime, e.identifier))
     versions = [v.row for v in read]
-    return ObjectPlan(object_id, fields, versions, files, ordered, notes, inventory, digest)
+    return ObjectPlan(object_id, fields, versions, files, ordered, notes, stored)
 
 
 @dataclass
@@ -142,20 +130,14 @@ class _Version:
     files: list[File]
 
 
-def _read_version(
-    source: Location, object_id: str, inventory: dict[str, Any], number: int, sizes: dict[str, int]
-) -> _Version:
-    names = {version_number(name): name for name in inventory["versions"]}
-    block = inventory["versions"].get(names.get(number, "")) or {}
-    try:
-        created = datetime.fromisoformat(str(block.get("created")))
-    except ValueError:
-        raise RebuildError(
-            object_id, ROOT_INVENTORY, f"version v{number} has no valid created time"
-        ) from None
-    state, sha512_of = logical_state(inventory, number, object_id)
-    sha256_of = fixity_of(inventory, "sha256")
-    read = _VersionReader(source, object_id, number, sha512_of)
+def _read_version(source: StoredObjects, stored: StoredObject, number: int) -> _Version:
+    object_id = stored.aip_id
+    version = stored.version(number)
+    state = version.files
+
+    def read(path: str) -> bytes:
+        return source.read_file(stored, number, path)
+
     mets = _mets_header(read(ROOT_METS), object_id)
     facts = _facts(read(FACTS_PATH), object_id) if FACTS_PATH in state else None
     package = read_premis(read(PACKAGE_PREMIS), PACKAGE_PREMIS)
@@ -166,25 +148,13 @@ def _read_version(
         where = "the stored version" if path in in_state else "PREMIS"
         raise RebuildError(object_id, path, f"only in {where} of v{number}")
     files: list[File] = []
-    for path, content in sorted(state.items()):
-        if content not in sizes:
-            size = source.store.content_size(object_id, content)
-            if size is None:
-                raise NotFound(
-                    f"content file {content} of {object_id} is missing",
-                    code="ocfl.missing_file",
-                    key=content,
-                    location=source.name,
-                )
-            sizes[content] = size
-        if content not in sha256_of:
-            raise RebuildError(object_id, path, f"no sha256 fixity for {content}")
+    for path, stored_file in sorted(state.items()):
         row = File(
             version=number,
             aip_path=path,
-            size=sizes[content],
-            sha256=sha256_of[content].lower(),
-            sha512=sha512_of[path],
+            size=stored_file.size,
+            sha256=stored_file.sha256,
+            sha512=stored_file.sha512,
             role=FileRole.PACKAGE,
         )
         if path in originals:
@@ -196,33 +166,8 @@ def _read_version(
         ):
             row.role = FileRole.METADATA
         files.append(row)
-    version = AipVersion(number=number, created_at=created, message=str(block.get("message", "")))
-    return _Version(version, mets, facts, package, reps, originals, files)
-
-
-class _VersionReader:
-    """Whole small files of one version, checked against the inventory's SHA-512 before use."""
-
-    def __init__(self, source: Location, object_id: str, version: int, sha512_of: dict[str, str]) -> None:
-        self.source, self.object_id, self.version, self.sha512_of = source, object_id, version, sha512_of
-
-    def __call__(self, path: str) -> bytes:
-        with self.source.store.open_file(self.object_id, path, self.version) as fh:
-            data = fh.read()
-        found, wanted = hashlib.sha512(data).hexdigest(), self.sha512_of[path]
-        if found != wanted:
-            raise IntegrityError(
-                f"{path} of {self.object_id} v{self.version}: stored sha512 is {found}, "
-                f"the inventory says {wanted}",
-                code="ocfl.digest_mismatch",
-                key=path,
-                location=self.source.name,
-                algorithm="sha512",
-                expected=wanted,
-                found=found,
-                params={"object_id": self.object_id, "version": self.version},
-            )
-        return data
+    row_version = AipVersion(number=number, created_at=version.created, message=version.message)
+    return _Version(row_version, mets, facts, package, reps, originals, files)
 
 
 def _mets_header(data: bytes, object_id: str) -> tuple[str, str, datetime | None]:

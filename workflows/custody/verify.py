@@ -36,7 +36,16 @@ class LocationReport:
     outcome: CheckOutcome = CheckOutcome.PASSED
     files: int = 0
     bytes: int = 0
-    problems: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": self.outcome.value,
+            "files": self.files,
+            "bytes": self.bytes,
+            "problems": [finding_dict(f) for f in self.problems],
+        }
 
 
 @dataclass
@@ -68,16 +77,7 @@ class VerifyReport:
             "event": self.event_id,
             "files": sum(loc.files for loc in self.locations),
             "bytes": sum(loc.bytes for loc in self.locations),
-            "locations": [
-                {
-                    "name": loc.name,
-                    "outcome": loc.outcome.value,
-                    "files": loc.files,
-                    "bytes": loc.bytes,
-                    "problems": loc.problems,
-                }
-                for loc in self.locations
-            ],
+            "locations": [loc.as_dict() for loc in self.locations],
         }
 
 
@@ -101,16 +101,16 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
         if status is CopyStatus.PENDING:
             loc_report.outcome = CheckOutcome.COULD_NOT_CHECK
             message = f"the copy in {name!r} is queued, not yet written (storage sync)"
-            loc_report.problems.append(finding_dict(_unavailable("verify.copy_pending", message)))
+            loc_report.problems.append(_unavailable("verify.copy_pending", message))
             continue
         if busy is not None:  # an update of this AIP is being written: its keys are in motion
             loc_report.outcome = CheckOutcome.COULD_NOT_CHECK
             message = f"job {busy} is writing this AIP; check it again when the job has ended"
-            loc_report.problems.append(finding_dict(_unavailable("audit.object_busy", message)))
+            loc_report.problems.append(_unavailable("audit.object_busy", message))
             continue
         checked = copy_set.check(name, recorded, version=version)
         loc_report.outcome = checked.outcome
-        loc_report.problems = [finding_dict(f) for f in checked.findings]
+        loc_report.problems = list(checked.findings)
         if checked.outcome is not CheckOutcome.COULD_NOT_CHECK:
             loc_report.files = len(current)
             loc_report.bytes = sum(r.size for r in current)
@@ -130,7 +130,7 @@ def verify_aip(settings: Settings, sessions: sessionmaker[Session], aip_id: str)
         detail_params={"locations": ", ".join(loc.name for loc in report.locations)},
         outcome_detail="; ".join(
             f"{loc.name}: {loc.outcome} ({loc.files} files"
-            + (", " + ", ".join(f"{p['code']} {p['path']}" for p in loc.problems) if loc.problems else "")
+            + (", " + ", ".join(f"{p.code} {p.where}" for p in loc.problems) if loc.problems else "")
             + ")"
             for loc in report.locations
         ),

@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from repository.catalog.models import Aip, AuditRun, Job, JobStatus
 from repository.settings import Settings
-from repository.storage.errors import BackendUnavailable
-from repository.storage.locations import open_locations
+from repository.storage.copyset import CopySet, Unfinished
 
 
 def _is_dead(lock_path: Path) -> bool:
@@ -115,17 +114,11 @@ def roll_back_storage(settings: Settings, sessions: sessionmaker[Session], job: 
     """
     if job.kind not in ("ingest", "update"):
         return True
-    registered = job.kind == "ingest" and _registered(sessions, job)
-    for location in open_locations(settings):
-        try:
-            location.store.discard_deposit(job.id)
-            if job.aip_id and job.kind == "update":
-                location.store.recover_object(job.aip_id)
-            elif job.aip_id and not registered:
-                location.store.remove_object(job.aip_id)
-        except BackendUnavailable:
-            return False
-    return True
+    if job.kind == "update":
+        unfinished = Unfinished.VERSION
+    else:
+        unfinished = Unfinished.NOTHING if _registered(sessions, job) else Unfinished.OBJECT
+    return not CopySet.of(settings, job.aip_id or "").roll_back(job.id, unfinished)
 
 
 def _registered(sessions: sessionmaker[Session], job: Job) -> bool:
