@@ -111,14 +111,17 @@ def parse_file(path: Path, source: Source) -> Layer:
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"not valid TOML: {exc}", file=path, code="policy.not_toml") from exc
-    except OSError as exc:
         raise PolicyError(
-            f"cannot be read: {exc.strerror or exc}", file=path, code="policy.unreadable"
+            f"not valid TOML: {exc}", file=path, code="policy.not_toml", params={"problem": str(exc)}
+        ) from exc
+    except OSError as exc:
+        problem = str(exc.strerror or exc)
+        raise PolicyError(
+            f"cannot be read: {problem}", file=path, code="policy.unreadable", params={"problem": problem}
         ) from exc
     for key in raw:
         if key not in _TOP_KEYS:
-            raise PolicyError("unknown key", file=path, field=key, code="policy.unknown_key")
+            raise PolicyError("unknown key", file=path, entry="—", field=key, code="policy.unknown_key")
     parameters = _parse_parameters(path, _table(path, "—", "parameters", raw.get("parameters", {})))
     actions: dict[str, Action] = {}
     for name, table in _table(path, "—", "actions", raw.get("actions", {})).items():
@@ -128,6 +131,7 @@ def parse_file(path: Path, source: Source) -> Layer:
                 "an action name is letters, digits, '-', '_' or '.', and not 'none'",
                 file=path,
                 entry=entry,
+                field="—",
                 code="policy.bad_value",
                 params={"value": name, "allowed": "[A-Za-z0-9_.-]"},
             )
