@@ -145,101 +145,44 @@ def test_override_redefines_an_action_everywhere_and_removes_one(
     )
 
 
-#: an action table that is fine, for the cases that break one of its fields
+#: a format entry, and an action table that is fine, for the cases that break one of their fields
+F = '[formats."fmt/40"]\n'
 X = '[actions.x]\ntool = "image"\noutput_puid = "fmt/11"\noutput_extension = "png"\n'
-PANDOC = '{ tool = "pandoc", output_puid = "fmt/477", output_extension = "pdf" }'
+PANDOC = X.replace("[actions.x]", '[formats."fmt/40".preservation]').replace('"image"', '"pandoc"')
+NO_TOOL = F + 'preservation = { output_puid = "fmt/477", output_extension = "pdf" }'
+U, W, V = "policy.unknown_key", "policy.wrong_type", "policy.bad_value"
 
 # (override text, error code, entry, field) — the override is the file named in every case
 BAD = [
-    ('colour = "red"\n', "policy.unknown_key", "—", "colour"),
-    ('[formats."fmt/40"]\ncolour = "red"\n', "policy.unknown_key", "fmt/40", "colour"),
-    ('[formats."fmt/40"]\nrisk = 3\n', "policy.wrong_type", "fmt/40", "risk"),
-    ('[formats."fmt/40"]\nrisk = "extreme"\n', "policy.bad_value", "fmt/40", "risk"),
-    ('[formats."fmt/40"]\nmedia = "paper"\n', "policy.bad_value", "fmt/40", "media"),
-    ('[formats."fmt/40"]\naccepted = { tt99 = true }\n', "policy.unknown_key", "fmt/40", "accepted.tt99"),
-    ('[formats."fmt/40"]\naccepted = { tt02 = "yes" }\n', "policy.wrong_type", "fmt/40", "accepted.tt02"),
-    ('[formats."fmt/40"]\nocr = 1\n', "policy.wrong_type", "fmt/40", "ocr"),
-    (
-        '[formats."fmt/40"]\naccepted = { tt05 = true }\n',
-        "policy.accepted_with_action",
-        "fmt/40",
-        "preservation",
-    ),
-    (
-        '[formats."fmt/40"]\npreservation = "no-such-action"\n',
-        "policy.unknown_action",
-        "fmt/40",
-        "preservation",
-    ),
-    ('[formats."fmt/40"]\npreservation = 7\n', "policy.wrong_type", "fmt/40", "preservation"),
-    ('[formats."pdf"]\nname = "PDF"\n', "policy.bad_puid", "pdf", "—"),
-    ('[formats."fmt/0"]\nname = "Zero"\n', "policy.bad_puid", "fmt/0", "—"),
-    ('[formats."fmt/1234"]\nrisk = "low"\n', "policy.missing_field", "fmt/1234", "name"),
-    (
-        f'[formats."fmt/40"]\npreservation = {PANDOC}\n',
-        "policy.unknown_tool",
-        "fmt/40",
-        "preservation.tool",
-    ),
-    (
-        '[formats."fmt/40"]\npreservation = { output_puid = "fmt/477", output_extension = "pdf" }\n',
-        "policy.missing_field",
-        "fmt/40",
-        "preservation.tool",
-    ),
-    (
-        X + 'checks = ["opens", "smell"]\n',
-        "policy.unknown_check",
-        "actions.x",
-        "checks[1]",
-    ),
-    (
-        '[actions.x]\ntool = "image"\noutput_puid = "png"\noutput_extension = "png"\n',
-        "policy.bad_puid",
-        "actions.x",
-        "output_puid",
-    ),
-    (
-        '[actions.x]\ntool = "image"\noutput_puid = "fmt/11"\noutput_extension = ".png"\n',
-        "policy.bad_value",
-        "actions.x",
-        "output_extension",
-    ),
-    (
-        X.replace('"image"', '"command"') + 'args = ["conv", "{input}"]\n',
-        "policy.bad_value",
-        "actions.x",
-        "args",
-    ),
-    (
-        X + "text_similarity = 1.5\n",
-        "policy.bad_value",
-        "actions.x",
-        "text_similarity",
-    ),
-    (
-        X + "memory_mb = 512.5\n",
-        "policy.wrong_type",
-        "actions.x",
-        "memory_mb",
-    ),
-    (
-        X + "speed = 2\n",
-        "policy.unknown_key",
-        "actions.x",
-        "speed",
-    ),
-    (
-        '[actions.none]\ntool = "image"\noutput_puid = "fmt/11"\noutput_extension = "png"\n',
-        "policy.bad_value",
-        "actions.none",
-        "—",
-    ),
-    ('[parameters]\naudio_min_kbps = "128"\n', "policy.wrong_type", "parameters", "audio_min_kbps"),
-    ("[parameters]\naudio_min_kbps = 0\n", "policy.bad_value", "parameters", "audio_min_kbps"),
-    ("[parameters]\nbit_depth = 8\n", "policy.unknown_key", "parameters", "bit_depth"),
-    ("formats = 3\n", "policy.wrong_type", "—", "formats"),
-    ("[formats\n", "policy.not_toml", "—", "—"),
+    ('colour = "red"', U, "—", "colour"),
+    (F + 'colour = "red"', U, "fmt/40", "colour"),
+    (F + "risk = 3", W, "fmt/40", "risk"),
+    (F + 'risk = "extreme"', V, "fmt/40", "risk"),
+    (F + 'media = "paper"', V, "fmt/40", "media"),
+    (F + "accepted = { tt99 = true }", U, "fmt/40", "accepted.tt99"),
+    (F + 'accepted = { tt02 = "yes" }', W, "fmt/40", "accepted.tt02"),
+    (F + "ocr = 1", W, "fmt/40", "ocr"),
+    (F + "accepted = { tt05 = true }", "policy.accepted_with_action", "fmt/40", "preservation"),
+    (F + 'preservation = "no-such-action"', "policy.unknown_action", "fmt/40", "preservation"),
+    (F + "preservation = 7", W, "fmt/40", "preservation"),
+    ('[formats."pdf"]\nname = "PDF"', "policy.bad_puid", "pdf", "—"),
+    ('[formats."fmt/0"]\nname = "Zero"', "policy.bad_puid", "fmt/0", "—"),
+    ('[formats."fmt/1234"]\nrisk = "low"', "policy.missing_field", "fmt/1234", "name"),
+    (PANDOC, "policy.unknown_tool", "fmt/40", "preservation.tool"),
+    (NO_TOOL, "policy.missing_field", "fmt/40", "preservation.tool"),
+    (X + 'checks = ["opens", "smell"]', "policy.unknown_check", "actions.x", "checks[1]"),
+    (X.replace('"fmt/11"', '"png"'), "policy.bad_puid", "actions.x", "output_puid"),
+    (X.replace('= "png"', '= ".png"'), V, "actions.x", "output_extension"),
+    (X.replace('"image"', '"command"') + 'args = ["conv", "{input}"]', V, "actions.x", "args"),
+    (X + "text_similarity = 1.5", V, "actions.x", "text_similarity"),
+    (X + "memory_mb = 512.5", W, "actions.x", "memory_mb"),
+    (X + "speed = 2", U, "actions.x", "speed"),
+    (X.replace("actions.x", "actions.none"), V, "actions.none", "—"),
+    ('[parameters]\naudio_min_kbps = "128"', W, "parameters", "audio_min_kbps"),
+    ("[parameters]\naudio_min_kbps = 0", V, "parameters", "audio_min_kbps"),
+    ("[parameters]\nbit_depth = 8", U, "parameters", "bit_depth"),
+    ("formats = 3", W, "—", "formats"),
+    ("[formats", "policy.not_toml", "—", "—"),
 ]
 
 
