@@ -34,7 +34,11 @@ def size(*paths: Path) -> int:
 
 
 def test_check_and_diff_count_the_held_files(env: dict[str, str], tmp_path: Path) -> None:
-    for sample in (QUYET_DINH, SAMPLES / "sip-bag-cong-van"):
+    own = tmp_path / "sip-la"  # a format no engine knows, beside plain text
+    own.mkdir()
+    (own / "du-lieu.qzx").write_bytes(bytes(range(7, 256)) * 9)
+    (own / "ghi-chu.txt").write_text("Ghi chú về hồ sơ.\n", encoding="utf-8")
+    for sample in (QUYET_DINH, SAMPLES / "sip-bag-cong-van", own):
         assert kholuu_json("ingest", str(sample), env=env)["status"] == "stored"
 
     report = kholuu_json("policy", "check", env=env)
@@ -52,15 +56,20 @@ def test_check_and_diff_count_the_held_files(env: dict[str, str], tmp_path: Path
         and tiff["preservation"] is None
         and tiff["access"]["output_puid"] == "fmt/43"
     )
-    payload = [*QUYET_DINH.iterdir(), *CONG_VAN.iterdir()]
+    unknown = rows[None]  # not assessed: right after high risk, so first here
+    assert report["formats"][0] is unknown and report["formats"][1]["puid"] == "fmt/18"
+    assert (unknown["files"], unknown["bytes"], unknown["risk"]) == (1, 249 * 9, "unknown")
+    assert not unknown["in_policy"] and unknown["accepted"] == {"tt05": None, "tt02": None}
+    assert rows["x-fmt/111"]["accepted"]["tt05"] and rows["x-fmt/111"]["files"] == 1
+    payload = [*QUYET_DINH.iterdir(), *CONG_VAN.iterdir(), *own.iterdir()]
     assert (report["files"], report["bytes"]) == (len(payload), size(*payload))
-    assert report["formats"][0]["puid"] == "fmt/18"  # the only medium risk: first
-    assert all(row["in_policy"] for row in report["formats"])
+    assert all(row["in_policy"] for row in report["formats"] if row["puid"])
 
     text = run_cli("policy", "check", env=env)
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0].startswith("Formats held")
+    assert lines[2].split()[:4] == ["(unidentified)", "—", "not", "assessed"]
     pdf_line = next(line for line in lines if line.startswith("fmt/18 "))
     assert pdf_line.split()[-7:] == [
         "yes",
