@@ -38,6 +38,14 @@ FIELDS += ("ocr", "unacceptable")
 _FORMAT_KEYS = ("name", "risk", "media", "accepted", "preservation", "access", "ocr", "unacceptable")
 _TOP_KEYS = ("parameters", "actions", "formats")
 _DEFAULT_CHECKS = Action(tool="", output_puid="", output_extension="").checks
+#: The numeric fields of an action: (type, minimum, maximum or None).
+_LIMITS: dict[str, tuple[type, float, float | None]] = {
+    "timeout": (float, 1.0, None),  # seconds
+    "memory_mb": (int, 16, None),
+    "page_tolerance": (int, 0, None),
+    "duration_tolerance": (float, 0.0, None),  # seconds
+    "text_similarity": (float, 0.0, 1.0),
+}
 
 
 class Source(StrEnum):
@@ -267,10 +275,25 @@ def parse_action(path: Path, entry: str, prefix: str, table: Mapping[str, Any]) 
         raise _bad_value(
             path, entry, prefix + "args", list(args), "an argument list naming {input} and {output}"
         )
-    checks = []
-    for i, raw in enumerate(
-        _list(path, entry, prefix + "checks", table.get("checks", [c.value for c in _DEFAULT_CHECKS]))
-    ):
+    checks = _checks(path, entry, prefix, table.get("checks", [c.value for c in _DEFAULT_CHECKS]))
+    numbers = {
+        key: _number(path, entry, prefix + key, table[key], kind, minimum=low, maximum=high)
+        for key, (kind, low, high) in _LIMITS.items()
+        if key in table
+    }
+    return Action(
+        tool=tool,
+        output_puid=output_puid,
+        output_extension=extension,
+        args=args,
+        checks=checks,
+        **numbers,
+    )
+
+
+def _checks(path: Path, entry: str, prefix: str, value: Any) -> tuple[Check, ...]:
+    out: list[Check] = []
+    for i, raw in enumerate(_list(path, entry, prefix + "checks", value)):
         name = _text(path, entry, f"{prefix}checks[{i}]", raw)
         if name not in {c.value for c in Check}:
             raise PolicyError(
@@ -281,26 +304,8 @@ def parse_action(path: Path, entry: str, prefix: str, table: Mapping[str, Any]) 
                 code="policy.unknown_check",
                 params={"value": name, "allowed": ", ".join(c.value for c in Check)},
             )
-        checks.append(Check(name))
-    numbers: dict[str, Any] = {}
-    limits: dict[str, tuple[type, float, float | None]] = {
-        "timeout": (float, 1.0, None),
-        "memory_mb": (int, 16, None),
-        "page_tolerance": (int, 0, None),
-        "duration_tolerance": (float, 0.0, None),
-        "text_similarity": (float, 0.0, 1.0),
-    }
-    for key, (kind, low, high) in limits.items():
-        if key in table:
-            numbers[key] = _number(path, entry, prefix + key, table[key], kind, minimum=low, maximum=high)
-    return Action(
-        tool=tool,
-        output_puid=output_puid,
-        output_extension=extension,
-        args=args,
-        checks=tuple(checks),
-        **numbers,
-    )
+        out.append(Check(name))
+    return tuple(out)
 
 
 def _text(path: Path, entry: str, field: str, value: Any, *, empty: bool = False) -> str:
