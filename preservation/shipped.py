@@ -4,7 +4,8 @@ Both folders sit at the top of the source tree (the design card keeps config as 
 code), and a wheel carries them as the packages ``kholuu_config`` and ``kholuu_migrations``
 (``pyproject.toml`` maps those names onto the folders). A source checkout finds them beside the
 packages; an installed program finds them through the import system. One function decides, so
-that settings, message catalogs, TT 05 tables and migrations never disagree about where they are.
+that settings, message catalogs, TT 05 tables, the format policy and migrations never disagree about
+where they are.
 """
 
 from __future__ import annotations

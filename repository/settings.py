@@ -208,6 +208,14 @@ class RecordsSettings:
 
 
 @dataclass(frozen=True)
+class PlanningSettings:
+    """Preservation planning (config/defaults.toml ``[planning]``): where the local format policy
+    override is, relative to the data folder unless absolute."""
+
+    policy_override: str = "planning/formats.toml"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved. ``home`` is absolute; relative paths inside are resolved
     against it by :meth:`path`."""
@@ -226,6 +234,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     records: RecordsSettings = field(default_factory=RecordsSettings)
+    planning: PlanningSettings = field(default_factory=PlanningSettings)
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path: absolute stays, relative is under the data folder."""

@@ -36,6 +36,7 @@ from preservation.errors import (
 from preservation.facts import FactsError
 from preservation.mets_read import MetsReadError
 from preservation.package import SuppliedChecksum
+from preservation.planning.policy import PolicyError
 from preservation.premis_read import PremisReadError
 from preservation.supplied import SuppliedCheck, raise_on_mismatch
 from preservation.tt05.ead import DescriptionWriteError
@@ -87,6 +88,7 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     DescriptionWriteError: lambda: DescriptionWriteError("cannot write", path="EAD.xml"),
     LegacyError: lambda: LegacyError("not a spreadsheet", path="muc-luc.xlsx"),
     TablesError: lambda: TablesError("bad tables", path="config/tt05"),
+    PolicyError: lambda: PolicyError("expected text", file="formats.toml", entry="fmt/40", field="name"),
     CatalogError: lambda: CatalogError("the catalog cannot be used"),
     NotFoundError: lambda: NotFoundError("AIP", "uuid-1234"),
     RecordsError: lambda: RecordsError(
@@ -196,7 +198,7 @@ _CODE_FIRST = {"TransferError": None, "RecordsError": 2, "RecordNotFoundError": 
 #: Keyword arguments the error classes turn into params themselves.
 _IMPLIED = {"path": "path", "key": "key", "location": "location", "algorithm": "algorithm"}
 _IMPLIED |= {"expected": "expected", "found": "found", "tool": "tool", "exit_code": "exit_code"}
-_IMPLIED |= {"stderr": "stderr"}
+_IMPLIED |= {"stderr": "stderr", "file": "file", "entry": "entry", "field": "field"}
 
 
 def _raise_sites() -> Iterator[tuple[str, str, set[str]]]:

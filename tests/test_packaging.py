@@ -1,5 +1,5 @@
-"""A wheel-installed ``kholuu`` works: it finds its defaults, message catalogs, TT 05 tables,
-migrations, schemas and web templates without the source tree (issue 10, "Packaging").
+"""A wheel-installed ``kholuu`` works: it finds its defaults, message catalogs, TT 05 tables, format
+policy, migrations, schemas and web templates without the source tree (issue 10, "Packaging").
 
 The wheel is built without build isolation (setuptools and wheel are test dependencies, so no
 download is needed) and installed with ``--no-deps`` into a fresh venv whose dependencies come from
@@ -95,6 +95,11 @@ def test_wheel_installed_kholuu_inits_and_ingests(installed: Path, tmp_path: Pat
     shown = _run([str(installed / "kholuu"), "aip", "show", aip["aip_id"], "--json"], cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["status"] == "stored"
+    # The format policy is shipped data too: the PDF held has the installed policy's entry.
+    check = _run([str(installed / "kholuu"), "policy", "check", "--json"], cwd=tmp_path, env=env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    pdf = next(f for f in json.loads(check.stdout)["formats"] if f["puid"] == "fmt/18")
+    assert pdf["in_policy"] and pdf["preservation"]["output_puid"] == "fmt/477"
     # Vietnamese texts come from the installed catalogs.
     vi = {**env, "KHOLUU_LANG": "vi"}
     missing = _run([str(installed / "kholuu"), "aip", "show", "uuid-00000000"], cwd=tmp_path, env=vi)
