@@ -206,11 +206,15 @@ def check_pages(source: Path, output: Path, action: Action, identify: object, op
     expected, how = page_count(source)
     if expected is None:
         return CheckResult(
-            Check.PAGES, True, f"{produced} pages; source page count unknown ({how}): not compared"
+            Check.PAGES, True, f"{_pages(produced)}; source page count unknown ({how}): not compared"
         )
     passed = abs(produced - expected) <= action.page_tolerance
     tolerance = f", tolerance {action.page_tolerance}" if action.page_tolerance else ""
-    return CheckResult(Check.PAGES, passed, f"{produced} pages, source {expected} ({how}{tolerance})")
+    return CheckResult(Check.PAGES, passed, f"{_pages(produced)}, source {expected} ({how}{tolerance})")
+
+
+def _pages(count: int) -> str:
+    return f"{count} page" if count == 1 else f"{count} pages"
 
 
 def duration(path: Path) -> float | None:
