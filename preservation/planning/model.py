@@ -131,3 +131,6 @@ class Conversion:
     checks: tuple[CheckResult, ...] = ()
     stderr: str = ""
     message: str = ""  # one line a person understands: why it failed, or what was produced
+    message_code: str = ""  # the message's code in config/messages ([planning.convert]), for i18n
+    message_params: dict[str, str] = field(default_factory=dict)  # the values the code's text names
+    isolation: str = ""  # what the sandbox enforced, e.g. "no network, own PID namespace, memory 2048 MB"
