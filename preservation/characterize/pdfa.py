@@ -59,6 +59,17 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 """Every check, in the order findings are reported; the names go into ``pdfa_checks_passed``."""
 
 
+def _needs_repair(path: Path) -> bool:
+    """qpdf opens a damaged file by rebuilding its cross-reference table; refused that, it fails."""
+    try:
+        with pikepdf.open(path, attempt_recovery=False):
+            return False
+    except pikepdf.PdfError:
+        return True
+    except pikepdf.PasswordError:
+        return False
+
+
 class PdfaCharacterizer:
     name = "pdfa"
 
@@ -72,17 +83,19 @@ class PdfaCharacterizer:
         """None when the file makes no PDF/A claim or cannot be opened (the ``pdf`` result says why)."""
         try:
             pdf = pikepdf.open(path)
-        except (pikepdf.PdfError, OSError, ValueError):
-            return None
+        except (pikepdf.PdfError, pikepdf.PasswordError, OSError, ValueError):
+            return None  # the pdf result says why
         with pdf:
             claim = read_claim(pdf)
             if claim is None:
                 return None
-            return self.check(pdf, claim, path.name)
+            return self.check(pdf, claim, path.name, damaged=_needs_repair(path))
 
-    def check(self, pdf: pikepdf.Pdf, claim: Claim, where: str) -> Characterization:
+    def check(self, pdf: pikepdf.Pdf, claim: Claim, where: str, *, damaged: bool = False) -> Characterization:
         failures: list[tuple[str, Failure]] = []
         passed: list[str] = []
+        if damaged:  # ISO 19005-1 6.1.4, -2 6.1.4: a cross-reference table that reads as written
+            failures.append(("syntax", Failure("damaged", "its cross-reference table is damaged", {})))
         for name, check in CHECKS:
             found = check(pdf, claim)
             if found:
