@@ -466,7 +466,9 @@ def _check(settings: Settings) -> None:
         if getattr(records, key) < 0:
             raise SettingsError(f"records.{key}", "must not be negative", "settings")
     if settings.characterization.office_load not in set(OfficeLoad):
-        raise SettingsError("characterization.office_load", f"must be one of {', '.join(OfficeLoad)}", "settings")
+        raise SettingsError(
+            "characterization.office_load", f"must be one of {', '.join(OfficeLoad)}", "settings"
+        )
     for validator in settings.characterization.external:
         for key, problem in validator.problems():
             raise SettingsError(f"characterization.external.{validator.name}.{key}", problem, "settings")

@@ -34,7 +34,11 @@ def document_xml(text: str) -> str:
 
 def make_docx(path: Path, text: str = "Công văn số 01", *, parts: dict[str, str] | None = None) -> Path:
     """A DOCX Word and LibreOffice open; ``parts`` replaces or adds parts (a value of "" drops it)."""
-    content = {"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": RELS, "word/document.xml": document_xml(text)}
+    content = {
+        "[Content_Types].xml": CONTENT_TYPES,
+        "_rels/.rels": RELS,
+        "word/document.xml": document_xml(text),
+    }
     content.update(parts or {})
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in content.items():

@@ -103,14 +103,28 @@ def _check_lines(t: Any, characteristics: list[dict[str, Any]]) -> list[str]:
     lines: list[str] = []
     for c in characteristics:
         props = c.get("properties", {})
-        measures = {k[5:]: v for k, v in props.items() if k.startswith("tt05_") and not k.endswith("_minimum")}
+        measures = {
+            k[5:]: v for k, v in props.items() if k.startswith("tt05_") and not k.endswith("_minimum")
+        }
         if "pdfa_claim" in props and c["validator"] == "pdfa":
-            lines.append(t.text("cli.aip.pdfa", {"claim": props["pdfa_claim"], "result": props.get("pdfa_result"),
-                                                 "checks": props.get("pdfa_checks_passed") or "—"}))  # fmt: skip
+            lines.append(
+                t.text(
+                    "cli.aip.pdfa",
+                    {
+                        "claim": props["pdfa_claim"],
+                        "result": props.get("pdfa_result"),
+                        "checks": props.get("pdfa_checks_passed") or "—",
+                    },
+                )
+            )
         if measures:
-            lines.append(t.text("cli.aip.tt05", {"measures": ", ".join(f"{k} {v}" for k, v in measures.items())}))
+            lines.append(
+                t.text("cli.aip.tt05", {"measures": ", ".join(f"{k} {v}" for k, v in measures.items())})
+            )
         if c["findings"] or c["validity"] not in ("valid",):
-            lines.append(t.text("cli.aip.file_check", {"validator": c["validator"], "validity": c["validity"]}))
+            lines.append(
+                t.text("cli.aip.file_check", {"validator": c["validator"], "validity": c["validity"]})
+            )
         for finding in c["findings"]:
             params = {"path": finding["where"], "detail": finding["message"], **finding.get("params", {})}
             try:

@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 
 from preservation.characteristics import Characterization, PropertyValue, Validity
+from preservation.characterize.tt05_parameters import av_measures
 from preservation.errors import ToolError
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
-from preservation.characterize.tt05_parameters import av_measures
 from preservation.planning.parameters import TechnicalParameters
 from preservation.tools import run_tool
 
@@ -47,7 +47,11 @@ class AvCharacterizer:
     name = "av"
 
     def __init__(
-        self, *, ffprobe: str = "ffprobe", timeout: float = 120.0, parameters: TechnicalParameters | None = None
+        self,
+        *,
+        ffprobe: str = "ffprobe",
+        timeout: float = 120.0,
+        parameters: TechnicalParameters | None = None,
     ) -> None:
         self.ffprobe = ffprobe
         self.parameters = parameters or TechnicalParameters()

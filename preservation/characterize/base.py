@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Protocol
 
 from preservation.characteristics import Characterization, Validity
+from preservation.characterize.external import ExternalValidator
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
-from preservation.characterize.external import ExternalValidator
 from preservation.planning.parameters import TechnicalParameters
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -83,9 +83,7 @@ def characterize(
     return [r for r in results if r is not None]
 
 
-def guarded(
-    c: Characterizer, path: Path, fmt: FormatMatch, timeout: float | None
-) -> Characterization | None:
+def guarded(c: Characterizer, path: Path, fmt: FormatMatch, timeout: float | None) -> Characterization | None:
     """One characterizer on one file, its exceptions and its hangs turned into findings.
 
     The work runs in a daemon thread so that the caller can stop waiting; a thread blocked inside

@@ -121,5 +121,7 @@ class ExternalCharacterizer:
         self, validity: Validity, path: Path, code: str, text: str, props: dict[str, PropertyValue]
     ) -> Characterization:
         severity = Severity.ERROR if validity is Validity.INVALID else Severity.WARNING
-        finding = Finding(code, severity, path.name, f"{self.config.name}: {text}", {"validator": self.config.name})
+        finding = Finding(
+            code, severity, path.name, f"{self.config.name}: {text}", {"validator": self.config.name}
+        )
         return Characterization(self.config.name, self.agent, validity, (finding,), props)

@@ -15,10 +15,10 @@ import PIL
 from PIL import Image, UnidentifiedImageError
 
 from preservation.characteristics import Characterization, PropertyValue, Validity
+from preservation.characterize.tt05_parameters import image_measures
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
-from preservation.characterize.tt05_parameters import image_measures
 from preservation.planning.parameters import TechnicalParameters
 
 FULL_DECODE_MAX_PIXELS = 50_000_000

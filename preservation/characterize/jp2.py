@@ -37,7 +37,9 @@ class Jp2Characterizer:
         result = jpylyzer_main.checkOneFile(str(path), "jp2")
         success = (result.findtext("statusInfo/success") or "").strip() == "True"
         if not success:
-            text = (result.findtext("statusInfo/failureMessage") or "jpylyzer could not read the file").strip()
+            text = (
+                result.findtext("statusInfo/failureMessage") or "jpylyzer could not read the file"
+            ).strip()
             return Characterization(
                 "jp2",
                 self.agent,
@@ -46,13 +48,19 @@ class Jp2Characterizer:
             )
         valid = (result.findtext("isValid") or "").strip() == "True"
         findings = [
-            Finding("jp2.test_failed", Severity.ERROR, path.name, f"{box}: {test}", {"box": box, "test": test})
+            Finding(
+                "jp2.test_failed", Severity.ERROR, path.name, f"{box}: {test}", {"box": box, "test": test}
+            )
             for box, test in _failed_tests(result.find("tests"))
         ][:MAX_FINDINGS]
         if not valid and not findings:
             findings.append(Finding("jp2.test_failed", Severity.ERROR, path.name, "jpylyzer: not valid JP2"))
         return Characterization(
-            "jp2", self.agent, Validity.VALID if valid else Validity.INVALID, tuple(findings), _properties(result)
+            "jp2",
+            self.agent,
+            Validity.VALID if valid else Validity.INVALID,
+            tuple(findings),
+            _properties(result),
         )
 
 

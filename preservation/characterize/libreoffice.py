@@ -16,7 +16,7 @@ import tempfile
 import weakref
 from pathlib import Path
 
-from preservation.characteristics import Characterization, Validity
+from preservation.characteristics import Characterization, PropertyValue, Validity
 from preservation.characterize.office_formats import office_format
 from preservation.errors import ToolError
 from preservation.events import Agent
@@ -75,7 +75,11 @@ class LibreOfficeLoader:
             try:
                 run = run_tool("LibreOffice", argv, timeout=self.timeout, cwd=out_dir, kill_group=True)
             except ToolError as exc:
-                code = "office.libreoffice_missing" if exc.code == "tool.missing" else "office.libreoffice_timeout"
+                code = (
+                    "office.libreoffice_missing"
+                    if exc.code == "tool.missing"
+                    else "office.libreoffice_timeout"
+                )
                 return Validity.COULD_NOT_CHECK, Finding(code, Severity.WARNING, path.name, str(exc))
             produced = [p for p in out_dir.iterdir() if p.is_file() and p.stat().st_size > 0]
         if produced:
@@ -117,5 +121,5 @@ class LibreOfficeCharacterizer:
         office = office_format(fmt)
         assert office is not None
         validity, finding = self.loader.load(path, office.filter, office.output)
-        props = {"filter": office.filter}
+        props: dict[str, PropertyValue] = {"filter": office.filter}
         return Characterization("libreoffice", self.agent, validity, (finding,) if finding else (), props)

@@ -83,11 +83,16 @@ def _ole(path: Path, family: Family, report: BinaryReport) -> None:
                         read += len(chunk)
                 if read < ole.get_size(entry):  # olefile hands out a short stream on a cut file
                     name = "/".join(part.lstrip("\x01\x05") for part in entry)
-                    report.error("office.ole_damaged", where, f"the {name} stream is cut short ({read} of "
-                                 f"{ole.get_size(entry)} bytes)")  # fmt: skip
+                    report.error(
+                        "office.ole_damaged",
+                        where,
+                        f"the {name} stream is cut short ({read} of {ole.get_size(entry)} bytes)",
+                    )
                     return
     except (OSError, ValueError, struct.error, IndexError, TypeError) as exc:
-        report.error("office.ole_damaged", where, f"the OLE2 structure is damaged: {exc}".replace(str(path), where))
+        report.error(
+            "office.ole_damaged", where, f"the OLE2 structure is damaged: {exc}".replace(str(path), where)
+        )
 
 
 def _stream_start(stream: str, head: bytes, report: BinaryReport, where: str) -> None:
@@ -99,18 +104,28 @@ def _stream_start(stream: str, head: bytes, report: BinaryReport, where: str) ->
     if stream == "WordDocument":
         ident, flags = struct.unpack_from("<H", head, 0)[0], struct.unpack_from("<H", head, 10)[0]
         if ident not in (0xA5EC, 0xA5DC):
-            report.error("office.part_damaged", where, f"the WordDocument stream does not start with a FIB ({ident:#06x})")
+            report.error(
+                "office.part_damaged",
+                where,
+                f"the WordDocument stream does not start with a FIB ({ident:#06x})",
+            )
         elif flags & 0x0100:
             report.encrypted = True
     elif stream in ("Workbook", "Book"):
         record = struct.unpack_from("<H", head, 0)[0]
         if record not in (0x0809, 0x0409, 0x0209, 0x0009):
-            report.error("office.part_damaged", where, f"the {stream} stream does not start with a BOF record")
+            report.error(
+                "office.part_damaged", where, f"the {stream} stream does not start with a BOF record"
+            )
         length = struct.unpack_from("<H", head, 2)[0]
         if len(head) >= 4 + length + 2 and struct.unpack_from("<H", head, 4 + length)[0] == 0x002F:
             report.encrypted = True
     elif stream == "PowerPoint Document" and struct.unpack_from("<H", head, 2)[0] != 0x03E8:
-        report.error("office.part_damaged", where, "the PowerPoint Document stream does not start with a document record")
+        report.error(
+            "office.part_damaged",
+            where,
+            "the PowerPoint Document stream does not start with a document record",
+        )
 
 
 def _rtf(path: Path, family: Family, report: BinaryReport) -> None:
@@ -197,11 +212,17 @@ def _wordperfect(path: Path, family: Family, report: BinaryReport) -> None:
     with path.open("rb") as fh:
         head = fh.read(16)
     if len(head) < 16 or head[:4] != b"\xffWPC":
-        report.error("office.wordperfect_damaged", where, "the file does not start with the WordPerfect prefix")
+        report.error(
+            "office.wordperfect_damaged", where, "the file does not start with the WordPerfect prefix"
+        )
         return
     pointer = struct.unpack_from("<I", head, 4)[0]
     if not 16 <= pointer <= size:
-        report.error("office.wordperfect_damaged", where, f"the document area pointer ({pointer}) lies outside the file")
+        report.error(
+            "office.wordperfect_damaged",
+            where,
+            f"the document area pointer ({pointer}) lies outside the file",
+        )
 
 
 _JET = (b"Standard Jet DB\x00", b"Standard ACE DB\x00")
@@ -218,4 +239,6 @@ def _access(path: Path, family: Family, report: BinaryReport) -> None:
         return
     page = 2048 if head[0x14] == 0 else 4096
     if size < 2 * page or size % page:
-        report.error("office.access_damaged", where, f"{size} bytes is not a whole number of {page}-byte pages")
+        report.error(
+            "office.access_damaged", where, f"{size} bytes is not a whole number of {page}-byte pages"
+        )

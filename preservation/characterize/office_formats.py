@@ -44,7 +44,9 @@ class OfficeFormat:
 
 _P = OfficeFormat
 FORMATS: dict[str, OfficeFormat] = {
-    **dict.fromkeys(("fmt/412", "fmt/523", "fmt/597", "fmt/599"), _P(Family.OOXML, "MS Word 2007 XML", "txt")),
+    **dict.fromkeys(
+        ("fmt/412", "fmt/523", "fmt/597", "fmt/599"), _P(Family.OOXML, "MS Word 2007 XML", "txt")
+    ),
     **dict.fromkeys(("fmt/214", "fmt/445", "fmt/598"), _P(Family.OOXML, "Calc MS Excel 2007 XML", "csv")),
     **dict.fromkeys(
         ("fmt/215", "fmt/487", "fmt/629", "fmt/630", "fmt/631"),
@@ -61,13 +63,20 @@ FORMATS: dict[str, OfficeFormat] = {
     **dict.fromkeys(("fmt/126", "fmt/125"), _P(Family.OLE_POWERPOINT, "MS PowerPoint 97", "pdf")),
     "x-fmt/88": _P(Family.OLE_POWERPOINT, "", "", parser_checks_content=False),
     **dict.fromkeys(
-        ("fmt/45", "fmt/50", "fmt/52", "fmt/53", "fmt/355", "fmt/969"), _P(Family.RTF, "Rich Text Format", "txt")
+        ("fmt/45", "fmt/50", "fmt/52", "fmt/53", "fmt/355", "fmt/969"),
+        _P(Family.RTF, "Rich Text Format", "txt"),
     ),
     **dict.fromkeys(
-        ("x-fmt/44", "x-fmt/393", "x-fmt/394"), _P(Family.WORDPERFECT, "WordPerfect", "txt", parser_checks_content=False)
+        ("x-fmt/44", "x-fmt/393", "x-fmt/394"),
+        _P(Family.WORDPERFECT, "WordPerfect", "txt", parser_checks_content=False),
     ),
-    **dict.fromkeys(("x-fmt/114", "x-fmt/115", "x-fmt/117"), _P(Family.LOTUS, "Lotus", "csv", parser_checks_content=False)),
-    **dict.fromkeys(("x-fmt/238", "x-fmt/239", "x-fmt/240", "x-fmt/241"), _P(Family.ACCESS, "", "", parser_checks_content=False)),
+    **dict.fromkeys(
+        ("x-fmt/114", "x-fmt/115", "x-fmt/117"), _P(Family.LOTUS, "Lotus", "csv", parser_checks_content=False)
+    ),
+    **dict.fromkeys(
+        ("x-fmt/238", "x-fmt/239", "x-fmt/240", "x-fmt/241"),
+        _P(Family.ACCESS, "", "", parser_checks_content=False),
+    ),
 }
 """PRONOM id → format. PowerPoint 4.0 (x-fmt/88, a ``PP40`` stream) has no import filter in
 LibreOffice and no parser here beyond the OLE2 container."""

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote
 
 from lxml import etree
@@ -63,11 +64,15 @@ def check_package(path: Path, family: Family) -> PackageReport:
             if len(infos) > MAX_ENTRIES:
                 raise TooLarge(f"{len(infos)} entries (limit {MAX_ENTRIES})")
             parsed = _read_entries(archive, infos, report, name)
-            {Family.OOXML: _ooxml, Family.ODF: _odf, Family.EPUB: _epub}[family](archive, parsed, report, name)
+            {Family.OOXML: _ooxml, Family.ODF: _odf, Family.EPUB: _epub}[family](
+                archive, parsed, report, name
+            )
     except TooLarge as exc:
         report.too_large = str(exc)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        report.error("office.zip_damaged", name, f"not a readable ZIP package: {exc}".replace(str(path), name))
+        report.error(
+            "office.zip_damaged", name, f"not a readable ZIP package: {exc}".replace(str(path), name)
+        )
     return report
 
 
@@ -92,7 +97,7 @@ def _read_entries(
             with archive.open(info) as stream:
                 if is_xml:
                     counter = _Counting(stream, total)
-                    ok = _parse_xml(counter, report, f"{where}:{info.filename}")
+                    ok = _parse_xml(counter, report, where, info.filename)
                     total = counter.total
                     parsed[info.filename] = ok
                 else:
@@ -104,8 +109,7 @@ def _read_entries(
         except TooLarge:
             raise
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-            report.error("office.part_damaged", f"{where}:{info.filename}", f"{info.filename}: {exc}",
-                         part=info.filename)  # fmt: skip
+            report.error("office.part_damaged", where, f"{info.filename}: {exc}", part=info.filename)
             parsed[info.filename] = False
     return parsed
 
@@ -113,7 +117,7 @@ def _read_entries(
 class _Counting:
     """A file-like reader that counts what it hands out and stops at the size limit."""
 
-    def __init__(self, stream: zipfile.ZipExtFile, total: int) -> None:
+    def __init__(self, stream: IO[bytes], total: int) -> None:
         self.stream = stream
         self.total = total
 
@@ -125,7 +129,7 @@ class _Counting:
         return data
 
 
-def _parse_xml(stream: _Counting, report: PackageReport, where: str) -> bool:
+def _parse_xml(stream: _Counting, report: PackageReport, where: str, part: str) -> bool:
     try:
         for _, element in etree.iterparse(
             stream, events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
@@ -133,7 +137,7 @@ def _parse_xml(stream: _Counting, report: PackageReport, where: str) -> bool:
             element.clear(keep_tail=False)
         return True
     except etree.XMLSyntaxError as exc:
-        report.error("office.xml_damaged", where, f"{where.split(':', 1)[1]} is not well-formed XML: {exc}")
+        report.error("office.xml_damaged", where, f"{part} is not well-formed XML: {exc}", part=part)
         return False
 
 
@@ -155,7 +159,9 @@ def _require(parsed: dict[str, bool | None], name: str, report: PackageReport, w
     return bool(parsed[name])
 
 
-def _ooxml(archive: zipfile.ZipFile, parsed: dict[str, bool | None], report: PackageReport, where: str) -> None:
+def _ooxml(
+    archive: zipfile.ZipFile, parsed: dict[str, bool | None], report: PackageReport, where: str
+) -> None:
     """ECMA-376 Part 2 (OPC) §10.1.2: ``[Content_Types].xml``; §9.3: the package relationships
     ``_rels/.rels`` name the main part (``officeDocument``), which must exist."""
     if archive.NameToInfo.get("EncryptionInfo") is not None:
@@ -171,8 +177,12 @@ def _ooxml(archive: zipfile.ZipFile, parsed: dict[str, bool | None], report: Pac
         if r.get("Type", "").endswith("/officeDocument")
     ]
     if not targets:
-        report.error("office.part_missing", where, "no officeDocument relationship names the main part",
-                     part="officeDocument")  # fmt: skip
+        report.error(
+            "office.part_missing",
+            where,
+            "no officeDocument relationship names the main part",
+            part="officeDocument",
+        )
         return
     _require(parsed, unquote(targets[0]).lstrip("/"), report, where)
 
@@ -188,17 +198,25 @@ def _odf(archive: zipfile.ZipFile, parsed: dict[str, bool | None], report: Packa
     _require(parsed, "content.xml", report, where)
 
 
-def _epub(archive: zipfile.ZipFile, parsed: dict[str, bool | None], report: PackageReport, where: str) -> None:
+def _epub(
+    archive: zipfile.ZipFile, parsed: dict[str, bool | None], report: PackageReport, where: str
+) -> None:
     """EPUB OCF 3.0 §3.3: ``mimetype`` first, stored, ``application/epub+zip``;
     ``META-INF/container.xml`` names the package document (OPF), whose manifest items exist."""
     _mimetype(archive, report, where, lambda value: value == "application/epub+zip")
     if not _require(parsed, "META-INF/container.xml", report, where):
         return
     container = _xml(archive, "META-INF/container.xml")
-    rootfiles = [r.get("full-path", "") for r in container.iter(f"{{{CONTAINER_NS}}}rootfile")] if container is not None else []
+    rootfiles = (
+        [r.get("full-path", "") for r in container.iter(f"{{{CONTAINER_NS}}}rootfile")]
+        if container is not None
+        else []
+    )
     if not rootfiles or not _require(parsed, rootfiles[0], report, where):
         if not rootfiles:
-            report.error("office.part_missing", where, "container.xml names no package document", part="rootfile")
+            report.error(
+                "office.part_missing", where, "container.xml names no package document", part="rootfile"
+            )
         return
     opf = _xml(archive, rootfiles[0])
     base = posixpath.dirname(rootfiles[0])
@@ -211,7 +229,9 @@ def _epub(archive: zipfile.ZipFile, parsed: dict[str, bool | None], report: Pack
             report.error("office.part_missing", where, f"the manifest item {target} is missing", part=target)
 
 
-def _mimetype(archive: zipfile.ZipFile, report: PackageReport, where: str, accept: Callable[[str], bool]) -> None:
+def _mimetype(
+    archive: zipfile.ZipFile, report: PackageReport, where: str, accept: Callable[[str], bool]
+) -> None:
     info = archive.NameToInfo.get("mimetype")
     if info is None:
         report.error("office.part_missing", where, "the mimetype entry is missing", part="mimetype")

@@ -14,11 +14,11 @@ from pathlib import Path
 import pikepdf
 
 from preservation.characteristics import Characterization, PropertyValue, Validity
+from preservation.characterize.pdf_layers import PageLayers, page_layers
+from preservation.characterize.tt05_parameters import Measures, colour_depth, resolution, text_layer
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
-from preservation.characterize.pdf_layers import PageLayers, page_layers
-from preservation.characterize.tt05_parameters import Measures, colour_depth, resolution, text_layer
 from preservation.planning.parameters import TechnicalParameters
 
 PDF_PUIDS = frozenset(

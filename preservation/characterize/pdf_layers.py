@@ -73,8 +73,8 @@ def page_layers(pdf: pikepdf.Pdf) -> PageLayers:
 
 def _walk(content: pikepdf.Object, resources: pikepdf.Object | None, seen: _Page, depth: int) -> None:
     mode = 0
-    for operands, operator in pikepdf.parse_content_stream(content, _OPERATORS):
-        op = str(operator)
+    for instruction in pikepdf.parse_content_stream(content, _OPERATORS):
+        operands, op = list(instruction.operands), str(instruction.operator)
         if op == "Tr" and operands:
             mode = int(operands[0])
         elif op in _TEXT_OPERATORS and _has_text(operands):

@@ -1,16 +1,16 @@
 """PDF/A: the claim in XMP checked against what we can check without veraPDF.
 
 A PDF that says ``pdfaid:part``/``pdfaid:conformance`` in its XMP is checked for the ISO 19005
-requirements that pikepdf and lxml can see (each check's clause in :data:`CHECKS`): the XMP is
-there and parses and its identification is well formed; no encryption; every font embedded; no
-JavaScript or forbidden actions; an OutputIntent with an ICC profile where device colour is used;
-no transparency in PDF/A-1; ToUnicode maps for levels A and U (and PDF/A-4); a structure tree,
-MarkInfo, standard structure types and language tags for level A; embedded files as each part allows; annotation flags and appearances. A claim that
-fails one is "invalid" (the file is not what it says it is) with a finding per failure; a claim
-that passes them is "valid" *for these checks only*: veraPDF checks several hundred rules (the
-rest of the fonts' internals, colour spaces in depth, structure semantics, the XMP schemas). A
-PDF without a claim gets no PDF/A result at all. docs/planning.md "Validation" lists what is
-not caught and how to plug veraPDF in.
+requirements that pikepdf and lxml can see (each check's clause in :data:`CHECKS`): the XMP is there
+and parses and its identification is well formed; no encryption; every font embedded; no JavaScript
+or forbidden actions; an OutputIntent with an ICC profile where device colour is used; no
+transparency in PDF/A-1; ToUnicode maps for levels A and U (and PDF/A-4); a structure tree,
+MarkInfo, standard structure types and language tags for level A; embedded files as each part
+allows; annotation flags and appearances. A claim that fails one is "invalid" (the file is not what
+it says it is) with a finding per failure; a claim that passes them is "valid" *for these checks
+only*: veraPDF checks several hundred rules (the rest of the fonts' internals, colour spaces in
+depth, structure semantics, the XMP schemas). A PDF without a claim gets no PDF/A result at all.
+docs/planning.md "Validation" lists what is not caught and how to plug veraPDF in.
 """
 
 from __future__ import annotations

@@ -62,6 +62,10 @@ def parse_xmp(data: bytes) -> etree._Element | None:
         return None
 
 
+def _strings(result: object) -> list[str]:
+    return [str(r) for r in result] if isinstance(result, list) else []
+
+
 def read_claim(pdf: pikepdf.Pdf) -> Claim | None:
     """The claim from the catalog's XMP (element or attribute form), None when there is none."""
     data = xmp_bytes(pdf)
@@ -76,8 +80,8 @@ def read_claim(pdf: pikepdf.Pdf) -> Claim | None:
         return Claim(int(part), "", raw_part=part)
     values: dict[str, str] = {}
     for key in ("part", "conformance", "rev"):
-        found = root.xpath(f"//*[local-name()='{key}' and namespace-uri()='{PDFAID}']/text()")
-        found = found or root.xpath(f"//@*[local-name()='{key}' and namespace-uri()='{PDFAID}']")
+        found = _strings(root.xpath(f"//*[local-name()='{key}' and namespace-uri()='{PDFAID}']/text()"))
+        found = found or _strings(root.xpath(f"//@*[local-name()='{key}' and namespace-uri()='{PDFAID}']"))
         if found:
             values[key] = str(found[0]).strip()
     raw = values.get("part", "")

@@ -7,7 +7,7 @@ import re
 import pikepdf
 
 from preservation.characterize.pdfa_claim import Claim, Failure
-from preservation.characterize.pdfa_objects import STANDARD_STRUCTURE_TYPES, annotations, fonts
+from preservation.characterize.pdfa_objects import STANDARD_STRUCTURE_TYPES, annotation_dicts, fonts
 
 MAX_NAMED = 8
 MAX_STRUCTURE_ELEMENTS = 100_000
@@ -45,11 +45,21 @@ def check_unicode(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
             unmapped.append(name)
     out = []
     if unmapped:
-        out.append(Failure("no_unicode_map", f"fonts without a Unicode map: {_named(unmapped)}",
-                           {"fonts": _named(unmapped)}))  # fmt: skip
+        out.append(
+            Failure(
+                "no_unicode_map",
+                f"fonts without a Unicode map: {_named(unmapped)}",
+                {"fonts": _named(unmapped)},
+            )
+        )
     if bad:
-        out.append(Failure("bad_unicode_map", f"fonts map codes to U+0000, U+FEFF or U+FFFE: {_named(bad)}",
-                           {"fonts": _named(bad)}))  # fmt: skip
+        out.append(
+            Failure(
+                "bad_unicode_map",
+                f"fonts map codes to U+0000, U+FEFF or U+FFFE: {_named(bad)}",
+                {"fonts": _named(bad)},
+            )
+        )
     return out
 
 
@@ -123,14 +133,20 @@ def check_structure(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
     root = pdf.Root
     out: list[Failure] = []
     mark = root.get("/MarkInfo")
-    if not isinstance(mark, pikepdf.Dictionary) or mark.get("/Marked") is not True:
+    if not isinstance(mark, pikepdf.Dictionary) or not (
+        isinstance(marked := mark.get("/Marked"), bool) and marked
+    ):
         out.append(Failure("not_tagged", "the catalog's MarkInfo does not say Marked true", {}))
     tree = root.get("/StructTreeRoot")
     if not isinstance(tree, pikepdf.Dictionary):
         out.append(Failure("not_tagged", "it has no structure tree (StructTreeRoot)", {}))
         tree = pikepdf.Dictionary()
     role_map = tree.get("/RoleMap")
-    roles = {str(k)[1:]: str(v)[1:] for k, v in role_map.items()} if isinstance(role_map, pikepdf.Dictionary) else {}
+    roles = (
+        {str(k)[1:]: str(v)[1:] for k, v in role_map.items()}
+        if isinstance(role_map, pikepdf.Dictionary)
+        else {}
+    )
     unknown: list[str] = []
     langs: list[str] = []
     if not _language_tag(root.get("/Lang")):
@@ -142,11 +158,21 @@ def check_structure(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
         if not _language_tag(element.get("/Lang")):
             langs.append(str(element.Lang))
     if unknown:
-        out.append(Failure("structure_type", f"structure types neither standard nor role-mapped: {_named(unknown)}",
-                           {"types": _named(unknown)}))  # fmt: skip
+        out.append(
+            Failure(
+                "structure_type",
+                f"structure types neither standard nor role-mapped: {_named(unknown)}",
+                {"types": _named(unknown)},
+            )
+        )
     if langs:
-        out.append(Failure("language", f"Lang values that are not language tags: {_named(langs)}",
-                           {"values": _named(langs)}))  # fmt: skip
+        out.append(
+            Failure(
+                "language",
+                f"Lang values that are not language tags: {_named(langs)}",
+                {"values": _named(langs)},
+            )
+        )
     return out
 
 
@@ -188,7 +214,9 @@ def check_embedded_files(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
     its stream a MIME Subtype."""
     specs = _embedded_file_specs(pdf)
     if claim.part == 4 and claim.conformance == "F" and not _has_embedded_files_tree(pdf):
-        return [Failure("embedded_file", "PDF/A-4f needs at least one file in the EmbeddedFiles name tree", {})]
+        return [
+            Failure("embedded_file", "PDF/A-4f needs at least one file in the EmbeddedFiles name tree", {})
+        ]
     if not specs:
         return []
     if claim.part == 1:
@@ -211,8 +239,13 @@ def check_embedded_files(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
             problems.append(f"{name} (no {', '.join(missing)})")
     if not problems:
         return []
-    return [Failure("embedded_file", f"embedded files break PDF/A-{claim.part}: {_named(problems)}",
-                    {"files": _named(problems)})]  # fmt: skip
+    return [
+        Failure(
+            "embedded_file",
+            f"embedded files break PDF/A-{claim.part}: {_named(problems)}",
+            {"files": _named(problems)},
+        )
+    ]
 
 
 def _has_embedded_files_tree(pdf: pikepdf.Pdf) -> bool:
@@ -241,10 +274,10 @@ def _embedded_file_specs(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Dictionary
         for name, spec in pikepdf.NameTree(tree).items():
             if isinstance(spec, pikepdf.Dictionary):
                 out.append((str(name), spec))
-    for annot in annotations(pdf):
-        spec = annot.get("/FS")
-        if annot.get("/Subtype") == pikepdf.Name.FileAttachment and isinstance(spec, pikepdf.Dictionary):
-            out.append((str(spec.get("/UF", spec.get("/F", "attachment"))), spec))
+    for annot in annotation_dicts(pdf):
+        attached = annot.get("/FS")
+        if annot.get("/Subtype") == pikepdf.Name.FileAttachment and isinstance(attached, pikepdf.Dictionary):
+            out.append((str(attached.get("/UF", attached.get("/F", "attachment"))), attached))
     return out
 
 
@@ -266,7 +299,7 @@ def check_annotations(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
     kinds: list[str] = []
     flags: list[str] = []
     appearance: list[str] = []
-    for annot in annotations(pdf):
+    for annot in annotation_dicts(pdf):
         subtype = str(annot.get("/Subtype", "/?"))
         if subtype in forbidden:
             kinds.append(subtype[1:])
@@ -285,13 +318,25 @@ def check_annotations(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
             appearance.append(subtype[1:])
     out = []
     if kinds:
-        out.append(Failure("annotation", f"forbidden annotation types: {_named(kinds)}", {"types": _named(kinds)}))
+        out.append(
+            Failure("annotation", f"forbidden annotation types: {_named(kinds)}", {"types": _named(kinds)})
+        )
     if flags:
-        out.append(Failure("annotation", f"annotations that do not print or are hidden: {_named(flags)}",
-                           {"types": _named(flags)}))  # fmt: skip
+        out.append(
+            Failure(
+                "annotation",
+                f"annotations that do not print or are hidden: {_named(flags)}",
+                {"types": _named(flags)},
+            )
+        )
     if appearance:
-        out.append(Failure("annotation", f"annotations without a single normal appearance (AP N): {_named(appearance)}",
-                           {"types": _named(appearance)}))  # fmt: skip
+        out.append(
+            Failure(
+                "annotation",
+                f"annotations without a single normal appearance (AP N): {_named(appearance)}",
+                {"types": _named(appearance)},
+            )
+        )
     return out
 
 

@@ -16,13 +16,19 @@ MAX_CONTENT_STREAMS = 5000
 STANDARD_STRUCTURE_TYPES = frozenset(
     """Document Part Art Sect Div BlockQuote Caption TOC TOCI Index NonStruct Private P H H1 H2 H3 H4
     H5 H6 L LI Lbl LBody Table TR TH TD THead TBody TFoot Span Quote Note Reference BibEntry Code
-    Link Annot Ruby RB RT RP Warichu WT WP Figure Formula Form""".split()
+    Link Annot Ruby RB RT RP Warichu WT WP Figure Formula Form""".split()  # noqa: SIM905
 )
 """ISO 32000-1 §14.8.4 standard structure types (PDF/A-1a 6.8.3.4, PDF/A-2a 6.7.3.4)."""
 
 _DEVICE = {"/DeviceRGB": "DeviceRGB", "/DeviceCMYK": "DeviceCMYK", "/DeviceGray": "DeviceGray"}
-_OPERATOR_SPACE = {"rg": "DeviceRGB", "RG": "DeviceRGB", "k": "DeviceCMYK", "K": "DeviceCMYK",
-                   "g": "DeviceGray", "G": "DeviceGray"}  # fmt: skip
+_OPERATOR_SPACE = {
+    "rg": "DeviceRGB",
+    "RG": "DeviceRGB",
+    "k": "DeviceCMYK",
+    "K": "DeviceCMYK",
+    "g": "DeviceGray",
+    "G": "DeviceGray",
+}
 _DEFAULTS = {"DeviceRGB": "/DefaultRGB", "DeviceCMYK": "/DefaultCMYK", "DeviceGray": "/DefaultGray"}
 
 
@@ -87,7 +93,9 @@ def _dict_values(maybe: pikepdf.Object | None) -> list[pikepdf.Object]:
 
 def _page_annotations(page: pikepdf.Page) -> list[pikepdf.Dictionary]:
     annots = page.obj.get("/Annots")
-    return [a for a in annots if isinstance(a, pikepdf.Dictionary)] if isinstance(annots, pikepdf.Array) else []
+    return (
+        [a for a in annots if isinstance(a, pikepdf.Dictionary)] if isinstance(annots, pikepdf.Array) else []
+    )
 
 
 def _appearance_streams(annot: pikepdf.Dictionary) -> list[pikepdf.Stream]:
@@ -101,7 +109,7 @@ def _appearance_streams(annot: pikepdf.Dictionary) -> list[pikepdf.Stream]:
     return out
 
 
-def annotations(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+def annotation_dicts(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
     for page in pdf.pages:
         yield from _page_annotations(page)
 
@@ -126,7 +134,7 @@ def device_colours(pdf: pikepdf.Pdf) -> set[str]:
     for res in resource_dicts(pdf):
         spaces = res.get("/ColorSpace")
         if isinstance(spaces, pikepdf.Dictionary):
-            defaults.update(str(k) for k in spaces.keys() if str(k).startswith("/Default"))
+            defaults.update(str(k) for k in spaces if str(k).startswith("/Default"))
             for space in spaces.values():
                 used.update(_spaces_in(space))
         for holder in (*_dict_values(res.get("/XObject")), *_dict_values(res.get("/Shading"))):
@@ -137,8 +145,8 @@ def device_colours(pdf: pikepdf.Pdf) -> set[str]:
             instructions = pikepdf.parse_content_stream(content, "rg RG k K g G cs CS")
         except (pikepdf.PdfError, TypeError, ValueError):
             continue
-        for operands, operator in instructions:
-            op = str(operator)
+        for instruction in instructions:
+            operands, op = list(instruction.operands), str(instruction.operator)
             if op in _OPERATOR_SPACE:
                 used.add(_OPERATOR_SPACE[op])
             elif operands and str(operands[0]) in _DEVICE:

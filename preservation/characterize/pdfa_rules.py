@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pikepdf
 
 from preservation.characterize.pdfa_claim import LEVELS, Claim, Failure, parse_xmp, xmp_bytes
-from preservation.characterize.pdfa_objects import annotations, device_colours, fonts, resource_dicts
+from preservation.characterize.pdfa_objects import annotation_dicts, device_colours, fonts, resource_dicts
 
 MAX_NAMED = 8
 
@@ -24,8 +24,14 @@ def check_identification(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
     out: list[Failure] = []
     allowed = LEVELS.get(claim.part)
     if allowed is None or claim.raw_conformance not in allowed:
-        out.append(Failure("identification", f"pdfaid part {claim.raw_part!r} with conformance "
-                           f"{claim.raw_conformance!r} is not a PDF/A level", {}))  # fmt: skip
+        out.append(
+            Failure(
+                "identification",
+                f"pdfaid part {claim.raw_part!r} with conformance "
+                f"{claim.raw_conformance!r} is not a PDF/A level",
+                {},
+            )
+        )
     if claim.part == 4 and not re.fullmatch(r"\d{4}", claim.rev):
         out.append(Failure("identification", "PDF/A-4 needs pdfaid:rev (a year)", {}))
     version = pdf.pdf_version
@@ -105,15 +111,20 @@ def check_actions(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
             found.add(str(kind)[1:])
     if not found:
         return []
-    return [Failure("forbidden_action", f"it has forbidden actions: {', '.join(sorted(found))}",
-                    {"actions": ", ".join(sorted(found))})]  # fmt: skip
+    return [
+        Failure(
+            "forbidden_action",
+            f"it has forbidden actions: {', '.join(sorted(found))}",
+            {"actions": ", ".join(sorted(found))},
+        )
+    ]
 
 
 def _actions(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
     open_action = pdf.Root.get("/OpenAction")
     if isinstance(open_action, pikepdf.Dictionary):
         yield open_action
-    for annot in annotations(pdf):
+    for annot in annotation_dicts(pdf):
         for key in ("/A",):
             action = annot.get(key)
             if isinstance(action, pikepdf.Dictionary):
@@ -121,8 +132,7 @@ def _actions(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
         additional = annot.get("/AA")
         if isinstance(additional, pikepdf.Dictionary):
             yield from (a for a in additional.values() if isinstance(a, pikepdf.Dictionary))
-    for outline_action in _outline_actions(pdf):
-        yield outline_action
+    yield from _outline_actions(pdf)
 
 
 def _outline_actions(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
@@ -165,12 +175,22 @@ def check_output_intent(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
         return []
     if not found:
         spaces = ", ".join(sorted(used))
-        return [Failure("output_intent", f"it uses device colour ({spaces}) without a PDF/A OutputIntent",
-                        {"spaces": spaces})]  # fmt: skip
+        return [
+            Failure(
+                "output_intent",
+                f"it uses device colour ({spaces}) without a PDF/A OutputIntent",
+                {"spaces": spaces},
+            )
+        ]
     wrong = [s for s, n in (("DeviceRGB", 3), ("DeviceCMYK", 4)) if s in used and n not in components]
     if wrong:
-        return [Failure("output_intent", f"it uses {', '.join(wrong)} but the OutputIntent is another colour model",
-                        {"spaces": ", ".join(wrong)})]  # fmt: skip
+        return [
+            Failure(
+                "output_intent",
+                f"it uses {', '.join(wrong)} but the OutputIntent is another colour model",
+                {"spaces": ", ".join(wrong)},
+            )
+        ]
     return []
 
 
@@ -203,8 +223,13 @@ def check_transparency(pdf: pikepdf.Pdf, claim: Claim) -> list[Failure]:
                 found.add("transparency group")
     if not found:
         return []
-    return [Failure("transparency", f"PDF/A-1 forbids transparency: {', '.join(sorted(found))}",
-                    {"kinds": ", ".join(sorted(found))})]  # fmt: skip
+    return [
+        Failure(
+            "transparency",
+            f"PDF/A-1 forbids transparency: {', '.join(sorted(found))}",
+            {"kinds": ", ".join(sorted(found))},
+        )
+    ]
 
 
 def _values(maybe: pikepdf.Object | None) -> list[pikepdf.Dictionary]:

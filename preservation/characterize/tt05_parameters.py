@@ -191,7 +191,9 @@ def _stream_rate(stream: Mapping[str, Any]) -> int | None:
     return rate or None
 
 
-def text_layer(image_pages: int, image_pages_without_text: int, text_pages: int, pages: int, where: str) -> Measures:
+def text_layer(
+    image_pages: int, image_pages_without_text: int, text_pages: int, pages: int, where: str
+) -> Measures:
     """PDF "hai lớp" (TT 05 Điều 8): every page that carries a scanned image also carries text.
 
     A PDF without page images passes when it has text at all (a born-digital document); a PDF

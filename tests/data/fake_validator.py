@@ -8,7 +8,8 @@ it); anything else prints nothing and exits 3 (no verdict).
 import sys
 import time
 
-data = open(sys.argv[-1], "rb").read()
+with open(sys.argv[-1], "rb") as fh:
+    data = fh.read()
 if b"slow" in data:
     time.sleep(60)
 if b"good" in data:

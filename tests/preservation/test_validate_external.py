@@ -19,8 +19,13 @@ PDF = FormatMatch("fmt/276", mime="application/pdf")
 
 
 def validator(**changes: object) -> ExternalValidator:
-    fields: dict[str, object] = {"name": "fake", "argv": (sys.executable, str(SCRIPT), "{input}"), "puids": ("fmt/276",),
-                                 "timeout_seconds": 20.0, "version": "1.0"}  # fmt: skip
+    fields: dict[str, object] = {
+        "name": "fake",
+        "argv": (sys.executable, str(SCRIPT), "{input}"),
+        "puids": ("fmt/276",),
+        "timeout_seconds": 20.0,
+        "version": "1.0",
+    }
     fields.update(changes)
     return ExternalValidator(**fields)  # type: ignore[arg-type]
 
@@ -58,15 +63,21 @@ def test_missing_program_is_could_not_check(tmp_path: Path) -> None:
 
 
 def test_applies_only_to_its_formats() -> None:
-    (c,) = [c for c in characterizers(CharacterizeOptions(external=(validator(mime_types=("image/tiff",)),)))
-            if c.name == "fake"]  # fmt: skip
+    (c,) = [
+        c
+        for c in characterizers(CharacterizeOptions(external=(validator(mime_types=("image/tiff",)),)))
+        if c.name == "fake"
+    ]
     assert c.applies(PDF) and c.applies(FormatMatch("fmt/353", mime="image/tiff"))
     assert not c.applies(FormatMatch("fmt/11", mime="image/png"))
 
 
 def test_configured_from_kholuu_toml(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    entry = f'[[characterization.external]]\nname = "verapdf"\nargv = ["{SCRIPT}", "{{input}}"]\npuids = ["fmt/95"]\n'
+    entry = (
+        '[[characterization.external]]\nname = "verapdf"\n'
+        f'argv = ["{SCRIPT}", "{{input}}"]\npuids = ["fmt/95"]\n'
+    )
     write_home_config(home, entry)
     (configured,) = load_settings(home, environ={}).characterization.external
     assert configured.argv == (str(SCRIPT), "{input}") and configured.valid_exit_codes == (0,)

@@ -16,8 +16,8 @@ from preservation.characterize import (
     OfficeCharacterizer,
     characterize,
     characterizers,
+    office_package,
 )
-from preservation.characterize import office_package
 from preservation.formats import FormatMatch
 from tests.conftest import CORPUS
 from tests.office_files import flip_byte_in, make_docx
@@ -80,7 +80,9 @@ def test_truncated_docx_is_invalid(tmp_path: Path) -> None:
 
 
 def test_changed_byte_fails_the_crc(tmp_path: Path) -> None:
-    damaged = flip_byte_in(make_docx(tmp_path / "a.docx", "x" * 400), "word/document.xml", tmp_path / "b.docx")
+    damaged = flip_byte_in(
+        make_docx(tmp_path / "a.docx", "x" * 400), "word/document.xml", tmp_path / "b.docx"
+    )
     r = check(damaged, DOCX)
     assert r.validity is Validity.INVALID
     assert codes(r)[0] in {"office.part_damaged", "office.xml_damaged"}

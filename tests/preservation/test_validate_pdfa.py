@@ -54,7 +54,9 @@ def pdfa(path: Path) -> Characterization:
     return result
 
 
-@pytest.mark.parametrize("path", [p for p in CASES if p.name not in KNOWN_MISSES], ids=lambda p: p.name[19:-4])
+@pytest.mark.parametrize(
+    "path", [p for p in CASES if p.name not in KNOWN_MISSES], ids=lambda p: p.name[19:-4]
+)
 def test_verapdf_corpus_agreement(path: Path) -> None:
     r = pdfa(path)
     expected = Validity.VALID if "-pass-" in path.name else Validity.INVALID
@@ -73,8 +75,11 @@ def _pdf_with_text(path: Path, *, claim: str | None, font: str = "Helvetica", js
     pdf.add_blank_page(page_size=(595, 842))
     page = pdf.pages[0]
     page.obj.Resources = pikepdf.Dictionary(
-        Font=pikepdf.Dictionary(F1=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                                                      BaseFont=pikepdf.Name("/" + font)))  # fmt: skip
+        Font=pikepdf.Dictionary(
+            F1=pikepdf.Dictionary(
+                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name("/" + font)
+            )
+        )
     )
     page.obj.Contents = pdf.make_stream(b"BT /F1 12 Tf 72 720 Td (Cong van) Tj ET")
     if js:
@@ -97,7 +102,9 @@ def test_claim_and_result_are_separate_characteristics(tmp_path: Path) -> None:
     assert messages["pdfa.font_not_embedded"] == "claims PDF/A-1B but fonts not embedded: Helvetica"
     assert "JavaScript" in messages["pdfa.forbidden_action"]
     assert "pdfa.output_intent" not in messages  # black text set no device colour
-    assert "fonts" in r.properties["pdfa_checks_failed"] and "encryption" in r.properties["pdfa_checks_passed"]
+    assert (
+        "fonts" in r.properties["pdfa_checks_failed"] and "encryption" in r.properties["pdfa_checks_passed"]
+    )
 
 
 def test_no_claim_no_pdfa_result(tmp_path: Path) -> None:
@@ -117,11 +124,21 @@ def _scan(path: Path, pixels: tuple[int, int], *, ocr: bool, mode: str = "RGB") 
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(595.3, 841.9))
     page = pdf.pages[0]
-    image = pdf.make_stream(buffer.getvalue(), Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image,
-                            Width=pixels[0], Height=pixels[1], BitsPerComponent=8, Filter=pikepdf.Name.DCTDecode,
-                            ColorSpace=pikepdf.Name.DeviceRGB if mode == "RGB" else pikepdf.Name.DeviceGray)  # fmt: skip
-    fonts = pikepdf.Dictionary(F1=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                                                     BaseFont=pikepdf.Name.Helvetica))  # fmt: skip
+    image = pdf.make_stream(
+        buffer.getvalue(),
+        Type=pikepdf.Name.XObject,
+        Subtype=pikepdf.Name.Image,
+        Width=pixels[0],
+        Height=pixels[1],
+        BitsPerComponent=8,
+        Filter=pikepdf.Name.DCTDecode,
+        ColorSpace=pikepdf.Name.DeviceRGB if mode == "RGB" else pikepdf.Name.DeviceGray,
+    )
+    fonts = pikepdf.Dictionary(
+        F1=pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
     page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image), Font=fonts)
     content = b"q 595.3 0 0 841.9 0 0 cm /Im0 Do Q"
     if ocr:
@@ -140,7 +157,11 @@ def _pdf_props(path: Path) -> dict[str, object]:
 def test_hai_lop_scan_with_ocr_text_at_200_dpi_passes(tmp_path: Path) -> None:
     p = _pdf_props(_scan(tmp_path / "scan.pdf", (1654, 2339), ocr=True))
     assert (p["tt05_text_layer"], p["ocr_text_pages"], p["tt05_resolution"], p["tt05_colour_depth"]) == (
-        "pass", 1, "pass", "pass")  # fmt: skip
+        "pass",
+        1,
+        "pass",
+        "pass",
+    )
     assert p["scan_dpi"] == 200.0 and p["codes"] == []
 
 

@@ -79,10 +79,33 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, args in {
         "low.mp3": ["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-b:a", "64k"],
         "high.mp3": ["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-b:a", "192k"],
-        "low.mp4": ["-f", "lavfi", "-i", "testsrc=duration=0.5:size=320x240:rate=25", "-b:v", "300k", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
-        "high.mp4": ["-f", "lavfi", "-i", "testsrc=duration=0.5:size=320x240:rate=25", "-vf", "noise=alls=40:allf=t",
-                     "-b:v", "2500k", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],  # noise: the encoder cannot go below the rate
-    }.items():  # fmt: skip
+        "low.mp4": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=0.5:size=320x240:rate=25",
+            "-b:v",
+            "300k",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+        "high.mp4": [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=0.5:size=320x240:rate=25",
+            "-vf",
+            "noise=alls=40:allf=t",
+            "-b:v",
+            "2500k",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ],  # noise: the encoder cannot go below the rate
+    }.items():
         made[name] = folder / name
         subprocess.run([FFMPEG, "-v", "error", "-y", *args, str(made[name])], check=True, timeout=60)
     return made
@@ -90,11 +113,19 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize(
     ("name", "kind", "level"),
-    [("low.mp3", "audio", "below"), ("high.mp3", "audio", "pass"), ("low.mp4", "video", "below"),
-     ("high.mp4", "video", "pass")],
-)  # fmt: skip
+    [
+        ("low.mp3", "audio", "below"),
+        ("high.mp3", "audio", "pass"),
+        ("low.mp4", "video", "below"),
+        ("high.mp4", "video", "pass"),
+    ],
+)
 def test_audio_and_video_bit_rates(media: dict[str, Path], name: str, kind: str, level: str) -> None:
-    fmt = FormatMatch("fmt/134", mime="audio/mpeg") if kind == "audio" else FormatMatch("fmt/199", mime="video/mp4")
+    fmt = (
+        FormatMatch("fmt/134", mime="audio/mpeg")
+        if kind == "audio"
+        else FormatMatch("fmt/199", mime="video/mp4")
+    )
     r = one(media[name], fmt)
     assert r.validity is Validity.VALID
     assert r.properties[f"tt05_{kind}_bit_rate"] == level
@@ -102,8 +133,15 @@ def test_audio_and_video_bit_rates(media: dict[str, Path], name: str, kind: str,
 
 
 def test_audio_floor_is_configurable(media: dict[str, Path]) -> None:
-    r = one(media["high.mp3"], FormatMatch("fmt/134"), CharacterizeOptions(parameters=TechnicalParameters(audio_kbps=1500)))
-    assert (r.properties["tt05_audio_bit_rate"], r.properties["tt05_audio_bit_rate_minimum"]) == ("below", 1500)
+    r = one(
+        media["high.mp3"],
+        FormatMatch("fmt/134"),
+        CharacterizeOptions(parameters=TechnicalParameters(audio_kbps=1500)),
+    )
+    assert (r.properties["tt05_audio_bit_rate"], r.properties["tt05_audio_bit_rate_minimum"]) == (
+        "below",
+        1500,
+    )
 
 
 def test_jp2_validated_by_jpylyzer(tmp_path: Path) -> None:
