@@ -17,10 +17,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from preservation.characterize import ExternalValidator, OfficeLoad
 from preservation.errors import ErrorKind, KholuuError
 from preservation.safepath import UnpackLimits
 from preservation.shipped import shipped_dir
+from preservation.validation_config import ExternalValidator, OfficeLoad
 
 CONFIG_DIR = shipped_dir("config")
 DEFAULTS_FILE = CONFIG_DIR / "defaults.toml"

@@ -11,14 +11,15 @@ a file no characterizer understands is "not checked", never "valid".
 
 from preservation.characterize.av import AvCharacterizer
 from preservation.characterize.base import CharacterizeOptions, Characterizer, characterize
-from preservation.characterize.external import ExternalCharacterizer, ExternalValidator
+from preservation.characterize.external import ExternalCharacterizer
 from preservation.characterize.image import ImageCharacterizer
 from preservation.characterize.jp2 import Jp2Characterizer
 from preservation.characterize.libreoffice import LibreOfficeCharacterizer, LibreOfficeLoader
-from preservation.characterize.office import OfficeCharacterizer, OfficeLoad
+from preservation.characterize.office import OfficeCharacterizer
 from preservation.characterize.pdf import PdfCharacterizer
 from preservation.characterize.pdfa import PdfaCharacterizer
 from preservation.characterize.xml import XmlCharacterizer
+from preservation.validation_config import ExternalValidator, OfficeLoad
 
 
 def characterizers(options: CharacterizeOptions) -> list[Characterizer]:

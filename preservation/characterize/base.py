@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Protocol
 
 from preservation.characteristics import Characterization, Validity
-from preservation.characterize.external import ExternalValidator
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
 from preservation.planning.parameters import TechnicalParameters
+from preservation.validation_config import ExternalValidator
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
 

@@ -14,7 +14,6 @@ framing that is fine says nothing: the result is left to LibreOffice's load
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import olefile
@@ -27,14 +26,9 @@ from preservation.characterize.office_package import check_package
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
+from preservation.validation_config import OfficeLoad
 
 _PACKAGES = {Family.OOXML, Family.ODF, Family.EPUB}
-
-
-class OfficeLoad(StrEnum):
-    PARSER = "parser"
-    LIBREOFFICE = "libreoffice"
-    BOTH = "both"
 
 
 class OfficeCharacterizer:
