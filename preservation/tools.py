@@ -6,7 +6,9 @@ answer "failed, but why?": the command, the exit code and the tail of stderr.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,36 +51,47 @@ def run_tool(
     *,
     timeout: float | None = None,
     cwd: Path | None = None,
+    kill_group: bool = False,
 ) -> ToolRun:
     """Run ``argv`` and capture its output; never raises for a non-zero exit (callers decide).
+
+    ``kill_group`` runs the program in a session of its own and, past ``timeout``, kills the whole
+    process group: LibreOffice's ``soffice`` starts ``soffice.bin`` as a child, which would
+    outlive a kill of the launcher alone.
 
     Raises:
         ToolError: when the program is missing or exceeds ``timeout`` seconds.
     """
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             list(argv),
-            capture_output=True,
-            timeout=timeout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd=cwd,
-            check=False,
+            start_new_session=kill_group,
         )
     except FileNotFoundError as exc:
         raise ToolError(
             f"{tool} is not installed ({argv[0]} not found)", tool=tool, code="tool.missing"
         ) from exc
-    except subprocess.TimeoutExpired as exc:
-        stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if kill_group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+        _, err = proc.communicate()
         raise ToolError(
             f"{tool} did not finish within {timeout} s",
             tool=tool,
-            stderr=excerpt(stderr),
+            stderr=excerpt(err.decode("utf-8", "replace")),
             code="tool.timeout",
-        ) from exc
+        ) from None
     return ToolRun(
         tool=tool,
         argv=tuple(argv),
         exit_code=proc.returncode,
-        stdout=proc.stdout.decode("utf-8", "surrogateescape"),
-        stderr=proc.stderr.decode("utf-8", "replace"),
+        stdout=out.decode("utf-8", "surrogateescape"),
+        stderr=err.decode("utf-8", "replace"),
     )

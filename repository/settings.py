@@ -20,6 +20,7 @@ from typing import Any
 from preservation.errors import ErrorKind, KholuuError
 from preservation.safepath import UnpackLimits
 from preservation.shipped import shipped_dir
+from preservation.validation_config import ExternalValidator, OfficeLoad
 
 CONFIG_DIR = shipped_dir("config")
 DEFAULTS_FILE = CONFIG_DIR / "defaults.toml"
@@ -97,6 +98,10 @@ class CharacterizationSettings:
     ffprobe: str = "ffprobe"
     ffprobe_timeout_seconds: float = 120.0
     timeout_seconds: float = 300.0
+    office_load: str = "parser"
+    soffice: str = "soffice"
+    soffice_timeout_seconds: float = 120.0
+    external: tuple[ExternalValidator, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -469,6 +474,13 @@ def _check(settings: Settings) -> None:
                 "transfer_deadline_years", "programme_deadline_years"):  # fmt: skip
         if getattr(records, key) < 0:
             raise SettingsError(f"records.{key}", "must not be negative", "settings")
+    if settings.characterization.office_load not in set(OfficeLoad):
+        raise SettingsError(
+            "characterization.office_load", f"must be one of {', '.join(OfficeLoad)}", "settings"
+        )
+    for validator in settings.characterization.external:
+        for key, problem in validator.problems():
+            raise SettingsError(f"characterization.external.{validator.name}.{key}", problem, "settings")
     if not any(loc.required for loc in settings.storage.locations):
         raise SettingsError("storage.locations", "at least one location must be required", "settings")
     try:

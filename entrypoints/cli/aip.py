@@ -16,6 +16,7 @@ from entrypoints.errors import (
     EXIT_FAILED,
 )
 from repository.catalog import queries
+from repository.i18n import UnfilledPlaceholder
 
 # --------------------------------------------------------------------------- aip
 
@@ -87,11 +88,51 @@ def aip_show(aip_id: str, as_json: bool) -> None:
             continue
         fmt = f"{f['puid']} {f['format_name'] or ''} {f['format_version'] or ''}".strip()
         click.echo(f"    {f['path']}  {f['size']} B  sha256:{f['sha256']}  {fmt}  [{f['validity']}]")
+        for line in _check_lines(t, f["characteristics"]):
+            click.echo(f"      {line}")
     click.echo(f"  {t.label('events')}: {len(detail['events'])}")
     for e in detail["events"]:
         if len(e["objects"]) == 1 and e["objects"][0] != detail["aip_id"]:
             continue  # per-file events: see --json
         click.echo(f"    {e['datetime']}  {e['type']:<30} {e['outcome']:<8} {e['detail_text']}")
+
+
+def _check_lines(t: Any, characteristics: list[dict[str, Any]]) -> list[str]:
+    """What each validator said about a file, beyond "valid": its findings, the PDF/A claim and
+    its result, and the TT 05/2025 parameters (pass / below / not stated / unknown)."""
+    lines: list[str] = []
+    for c in characteristics:
+        props = c.get("properties", {})
+        measures = {
+            k[5:]: v for k, v in props.items() if k.startswith("tt05_") and not k.endswith("_minimum")
+        }
+        if "pdfa_claim" in props and c["validator"] == "pdfa":
+            lines.append(
+                t.text(
+                    "cli.aip.pdfa",
+                    {
+                        "claim": props["pdfa_claim"],
+                        "result": props.get("pdfa_result"),
+                        "checks": props.get("pdfa_checks_passed") or "—",
+                    },
+                )
+            )
+        if measures:
+            lines.append(
+                t.text("cli.aip.tt05", {"measures": ", ".join(f"{k} {v}" for k, v in measures.items())})
+            )
+        if c["findings"] or c["validity"] not in ("valid",):
+            lines.append(
+                t.text("cli.aip.file_check", {"validator": c["validator"], "validity": c["validity"]})
+            )
+        for finding in c["findings"]:
+            params = {"path": finding["where"], "detail": finding["message"], **finding.get("params", {})}
+            try:
+                text = t.text(finding["code"], params, default=finding["message"])
+            except UnfilledPlaceholder:  # a stored finding whose code's text wants other values
+                text = f"{finding['where']}: {finding['message']}"
+            lines.append(f"  - {text}")
+    return lines
 
 
 def _supersession(session: Any, dossier: Any) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Audio and video: ffprobe reads the container and streams; errors mean damage.
 
-TT 05/2025 Điều 8 sets bit-rate floors for digitised audio and video (vn-standards.md §2.1); the
-bit rate recorded here is what a later policy check compares against.
+TT 05/2025 Điều 8 sets bit-rate floors for digitised audio and video (vn-standards.md §2.1): each
+file's audio and video bit rates are measured against them (``tt05_parameters``), reported and
+never a reason to call the file invalid.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import json
 from pathlib import Path
 
 from preservation.characteristics import Characterization, PropertyValue, Validity
+from preservation.characterize.tt05_parameters import av_measures
 from preservation.errors import ToolError
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
+from preservation.planning.parameters import TechnicalParameters
 from preservation.tools import run_tool
 
 AV_PUIDS = frozenset(
@@ -43,8 +46,15 @@ AV_PUIDS = frozenset(
 class AvCharacterizer:
     name = "av"
 
-    def __init__(self, *, ffprobe: str = "ffprobe", timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        *,
+        ffprobe: str = "ffprobe",
+        timeout: float = 120.0,
+        parameters: TechnicalParameters | None = None,
+    ) -> None:
         self.ffprobe = ffprobe
+        self.parameters = parameters or TechnicalParameters()
         self.timeout = timeout
         self._agent: Agent | None = None
 
@@ -119,4 +129,9 @@ class AvCharacterizer:
                 (Finding("av.damaged", Severity.ERROR, path.name, message, {"exit_code": run.exit_code}),),
                 props,
             )
-        return Characterization("av", self.agent, Validity.VALID, (), props)
+        container_bps = props.get("bit_rate")
+        measured, remarks = av_measures(
+            streams, container_bps if isinstance(container_bps, int) else None, self.parameters, path.name
+        )
+        props.update(measured)
+        return Characterization("av", self.agent, Validity.VALID, tuple(remarks), props)

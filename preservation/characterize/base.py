@@ -23,6 +23,8 @@ from preservation.characteristics import Characterization, Validity
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
+from preservation.planning.parameters import TechnicalParameters
+from preservation.validation_config import ExternalValidator
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
 
@@ -37,6 +39,10 @@ class CharacterizeOptions:
         resolved only inside this folder.
     timeout: seconds one characterizer may spend on one file before the file is reported "could
         not check" (``characterize.timeout``).
+    parameters: the TT 05 technical floors files are measured against.
+    office_load: ``parser``, ``libreoffice`` or ``both`` (see :mod:`preservation.characterize.office`).
+    soffice: the LibreOffice program; soffice_timeout: seconds before one load is stopped.
+    external: the deployer's own validators (:mod:`preservation.characterize.external`).
     """
 
     ffprobe: str = "ffprobe"
@@ -44,14 +50,22 @@ class CharacterizeOptions:
     xml_schema_catalog: Mapping[str, Path] = field(default_factory=dict)
     xml_search_root: Path | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    parameters: TechnicalParameters = field(default_factory=TechnicalParameters)
+    office_load: str = "parser"
+    soffice: str = "soffice"
+    soffice_timeout: float = 120.0
+    external: tuple[ExternalValidator, ...] = ()
 
 
 class Characterizer(Protocol):
+    """``applies`` decides from the identification; ``characterize`` may return None when it
+    has nothing to say about this file after all (a PDF that makes no PDF/A claim)."""
+
     name: str
 
     def applies(self, fmt: FormatMatch) -> bool: ...
 
-    def characterize(self, path: Path, fmt: FormatMatch) -> Characterization: ...
+    def characterize(self, path: Path, fmt: FormatMatch) -> Characterization | None: ...
 
 
 def characterize(
@@ -65,10 +79,11 @@ def characterize(
 
     Never raises for a file's content: see the module docstring. ``timeout`` None means no limit.
     """
-    return [guarded(c, path, fmt, timeout) for c in chosen if c.applies(fmt)]
+    results = (guarded(c, path, fmt, timeout) for c in chosen if c.applies(fmt))
+    return [r for r in results if r is not None]
 
 
-def guarded(c: Characterizer, path: Path, fmt: FormatMatch, timeout: float | None) -> Characterization:
+def guarded(c: Characterizer, path: Path, fmt: FormatMatch, timeout: float | None) -> Characterization | None:
     """One characterizer on one file, its exceptions and its hangs turned into findings.
 
     The work runs in a daemon thread so that the caller can stop waiting; a thread blocked inside
@@ -76,7 +91,7 @@ def guarded(c: Characterizer, path: Path, fmt: FormatMatch, timeout: float | Non
     its result is discarded). The schema resolver of the XML characterizer is what keeps that from
     happening on hostile input; this limit is the safety net behind it.
     """
-    box: dict[str, Characterization | BaseException] = {}
+    box: dict[str, Characterization | BaseException | None] = {}
 
     def work() -> None:
         try:
@@ -122,7 +137,7 @@ def guarded(c: Characterizer, path: Path, fmt: FormatMatch, timeout: float | Non
             ),
         )
     result = box["result"]
-    assert isinstance(result, Characterization)
+    assert result is None or isinstance(result, Characterization)
     return result
 
 

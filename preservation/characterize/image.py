@@ -15,9 +15,11 @@ import PIL
 from PIL import Image, UnidentifiedImageError
 
 from preservation.characteristics import Characterization, PropertyValue, Validity
+from preservation.characterize.tt05_parameters import image_measures
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
+from preservation.planning.parameters import TechnicalParameters
 
 FULL_DECODE_MAX_PIXELS = 50_000_000
 IMAGE_PUIDS = frozenset(
@@ -75,8 +77,9 @@ _DAMAGE = (
 class ImageCharacterizer:
     name = "image"
 
-    def __init__(self) -> None:
+    def __init__(self, *, parameters: TechnicalParameters | None = None) -> None:
         self.agent = Agent(name="Pillow", version=PIL.__version__)
+        self.parameters = parameters or TechnicalParameters()
 
     def applies(self, fmt: FormatMatch) -> bool:
         return fmt.puid in IMAGE_PUIDS or (fmt.mime.startswith("image/") and fmt.mime not in _NOT_PILLOW)
@@ -119,7 +122,9 @@ class ImageCharacterizer:
             text = (str(exc) or type(exc).__name__).replace(str(path), path.name)
             findings.append(Finding("image.damaged", Severity.ERROR, path.name, text))
             return Characterization("image", self.agent, Validity.INVALID, tuple(findings), props)
-        return Characterization("image", self.agent, Validity.VALID, tuple(findings), props)
+        measured, remarks = image_measures(props, self.parameters, path.name)
+        props.update(measured)
+        return Characterization("image", self.agent, Validity.VALID, tuple(findings + remarks), props)
 
     @staticmethod
     def _properties(im: Image.Image) -> dict[str, PropertyValue]:

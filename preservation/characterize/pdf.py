@@ -1,9 +1,10 @@
 """PDF validation and characterization with pikepdf (qpdf).
 
 qpdf's structure check finds damaged cross-reference tables, broken object streams and bad
-content; we keep every problem it reports. The PDF/A claim (XMP ``pdfaid``) is recorded as a claim
-only: TT 05/2025 wants PDF/A for digitised records, and a claim is what a later veraPDF check
-will verify.
+content; we keep every problem it reports. The PDF/A claim (XMP ``pdfaid``) is recorded here as a
+claim; :mod:`preservation.characterize.pdfa` checks it. The TT 05/2025 Điều 8 parameters of a
+digitised document are measured here too (:mod:`preservation.characterize.pdf_layers`): the
+text layer of "hai lớp", and the resolution and colour depth of page scans.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from pathlib import Path
 import pikepdf
 
 from preservation.characteristics import Characterization, PropertyValue, Validity
+from preservation.characterize.pdf_layers import PageLayers, page_layers
+from preservation.characterize.tt05_parameters import Measures, colour_depth, resolution, text_layer
 from preservation.events import Agent
 from preservation.findings import Finding, Severity
 from preservation.formats import FormatMatch
+from preservation.planning.parameters import TechnicalParameters
 
 PDF_PUIDS = frozenset(
     {
@@ -61,10 +65,11 @@ MAX_FINDINGS = 50
 class PdfCharacterizer:
     name = "pdf"
 
-    def __init__(self) -> None:
+    def __init__(self, *, parameters: TechnicalParameters | None = None) -> None:
         self.agent = Agent(
             name="pikepdf", version=f"{pikepdf.__version__} (qpdf {pikepdf.__libqpdf_version__})"
         )
+        self.parameters = parameters or TechnicalParameters()
 
     def applies(self, fmt: FormatMatch) -> bool:
         return fmt.mime == "application/pdf" or fmt.puid in PDF_PUIDS
@@ -114,8 +119,11 @@ class PdfCharacterizer:
                 problems = pdf.check_pdf_syntax()
             except pikepdf.PdfError as exc:
                 problems = [str(exc)]
+            measured, remarks = _tt05_measures(page_layers(pdf), self.parameters, path.name)
+        props.update(measured)
         where = str(path)
         findings = [_classify(p.replace(where, path.name), path.name) for p in problems[:MAX_FINDINGS]]
+        findings.extend(remarks)
         if len(problems) > MAX_FINDINGS:
             props["syntax_problems"] = len(problems)
         damaged = any(f.severity is Severity.ERROR for f in findings)
@@ -125,6 +133,26 @@ class PdfCharacterizer:
         self, validity: Validity, findings: list[Finding], props: dict[str, PropertyValue]
     ) -> Characterization:
         return Characterization("pdf", self.agent, validity, tuple(findings), props)
+
+
+def _tt05_measures(layers: PageLayers, params: TechnicalParameters, where: str) -> Measures:
+    """Text layer always; resolution and colour depth when some page is a scan."""
+    props, findings = text_layer(
+        layers.image_pages, layers.image_pages_without_text, layers.text_pages, layers.pages, where
+    )
+    if layers.invisible_text_pages:
+        props["ocr_text_pages"] = layers.invisible_text_pages
+    if layers.pages_read < layers.pages:
+        props["pages_read"] = layers.pages_read
+    if layers.scan_dpi is not None:
+        props["scan_dpi"] = round(layers.scan_dpi, 1)
+        for p, f in (
+            resolution(layers.scan_dpi, params, where),
+            colour_depth(layers.scan_bits, layers.scan_grey, params, where),
+        ):
+            props.update(p)
+            findings.extend(f)
+    return props, findings
 
 
 _LINEARIZATION_HINTS = ("linearized", "hint table", "shared identifier", "shared object", "linearization")

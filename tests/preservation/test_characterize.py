@@ -31,7 +31,8 @@ def run_all(path: Path, search_root: Path | None = None):  # type: ignore[no-unt
 
 
 def test_valid_pdfa_claim() -> None:
-    (r,) = run_all(HORRORS / "text_only_pdfa1b.pdf")
+    r, pdfa = run_all(HORRORS / "text_only_pdfa1b.pdf")
+    assert pdfa.validator == "pdfa" and pdfa.properties["pdfa_claim"] == "1B"
     assert r.validator == "pdf"
     assert r.validity is Validity.VALID
     assert r.properties["pages"] == 1
@@ -46,7 +47,8 @@ def test_linearization_quirks_are_warnings_not_damage() -> None:
 
 
 def test_damaged_pdf_is_invalid() -> None:
-    (r,) = run_all(HORRORS / "corruptionOneByteMissing.pdf")
+    r, pdfa = run_all(HORRORS / "corruptionOneByteMissing.pdf")
+    assert pdfa.validity is Validity.INVALID and [f.code for f in pdfa.findings] == ["pdfa.damaged"]
     assert r.validity is Validity.INVALID
     assert any(f.code == "pdf.syntax" and "damaged" in f.message for f in r.findings)
     assert all(str(HORRORS) not in f.message for f in r.findings)  # no absolute paths in findings
@@ -56,7 +58,7 @@ def test_truncated_pdf(tmp_path: Path) -> None:
     src = (HORRORS / "text_only_pdfa1b.pdf").read_bytes()
     broken = tmp_path / "truncated.pdf"
     broken.write_bytes(src[: len(src) // 3])
-    (r,) = characterize(broken, PDF, characterizers(CharacterizeOptions()))
+    r, *_ = characterize(broken, PDF, characterizers(CharacterizeOptions()))
     assert r.validity is Validity.INVALID
     assert r.findings and r.findings[0].code in {"pdf.damaged", "pdf.syntax"}
 

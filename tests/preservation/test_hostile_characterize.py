@@ -199,12 +199,14 @@ def test_item18_a_hanging_characterizer_is_stopped_by_the_time_limit(tmp_path: P
 def test_item05_every_characterizer_over_the_whole_corpus() -> None:
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and not p.is_symlink())
     assert len(files) > 1000
-    chosen = characterizers(CharacterizeOptions(timeout=60))
-    av = chosen[-1]
-    formats = [FORMATS["pdf"], FORMATS["png"], XML]
+    by_name = {c.name: c for c in characterizers(CharacterizeOptions(timeout=60))}
+    chosen = [by_name[n] for n in ("pdf", "pdfa", "image", "jp2", "xml", "office")]
+    av = by_name["av"]
+    formats = [FORMATS["pdf"], FORMATS["png"], XML, FormatMatch("x-fmt/392"), FormatMatch("fmt/412"),
+               FormatMatch("fmt/40"), FormatMatch("fmt/45"), FormatMatch("x-fmt/114")]  # fmt: skip
     crashed: list[tuple[str, str]] = []
     for path in files:
-        results = [r for fmt in formats for r in characterize(path, fmt, chosen[:3])]
+        results = [r for fmt in formats for r in characterize(path, fmt, chosen)]
         if path.suffix.lower() in {".wav", ".mp3", ".mp4", ".avi", ".mov", ".ogg", ".flac", ".mkv", ".webm"}:
             results.extend(characterize(path, FORMATS["wav"], [av]))
         crashed += [

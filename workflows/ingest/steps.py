@@ -324,6 +324,10 @@ def validate_files(
             ffprobe_timeout=c.ffprobe_timeout_seconds,
             xml_search_root=submission.tree.root,
             timeout=c.timeout_seconds,
+            office_load=c.office_load,
+            soffice=c.soffice,
+            soffice_timeout=c.soffice_timeout_seconds,
+            external=c.external,
         )
     )
     ctx.progress.start("validation", len(submission.payload))

@@ -1,0 +1,125 @@
+"""Opening a document in LibreOffice, headless, as the check that it loads.
+
+The file is converted to a throwaway format (text, CSV or PDF, the cheapest export of its kind)
+with the import filter forced (``--infilter``): without it LibreOffice falls back to importing
+anything as plain text, and a load proves nothing. LibreOffice runs in a profile folder of its
+own (never the user's), without macros (the default security level runs none unsigned), with
+the launcher and its ``soffice.bin`` killed as a group past the time limit. No output file, or
+"source file could not be loaded", is invalid; a missing program or a timeout is "could not
+check". A first run creates the profile (a few seconds more); later runs reuse it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+from preservation.characteristics import Characterization, PropertyValue, Validity
+from preservation.characterize.office_formats import office_format
+from preservation.errors import ToolError
+from preservation.events import Agent
+from preservation.findings import Finding, Severity
+from preservation.formats import FormatMatch
+from preservation.tools import run_tool
+
+
+class LibreOfficeLoader:
+    """Runs the load check; shared by the characterizer and anything else that must open a file."""
+
+    def __init__(self, soffice: str = "soffice", timeout: float = 120.0) -> None:
+        self.soffice = soffice
+        self.timeout = timeout
+        self._profile: Path | None = None
+        self._agent: Agent | None = None
+
+    @property
+    def agent(self) -> Agent:
+        if self._agent is None:
+            try:
+                run = run_tool("LibreOffice", [self.soffice, "--version"], timeout=60, kill_group=True)
+                words = run.stdout.split()
+                version = words[1] if len(words) > 1 and words[0] == "LibreOffice" else "unknown"
+            except ToolError:
+                version = "missing"
+            self._agent = Agent(name="LibreOffice", version=version)
+        return self._agent
+
+    def _profile_dir(self) -> Path:
+        if self._profile is None:
+            self._profile = Path(tempfile.mkdtemp(prefix="kholuu-lo-profile-"))
+            weakref.finalize(self, shutil.rmtree, self._profile, True)
+        return self._profile
+
+    def load(self, path: Path, import_filter: str, output: str) -> tuple[Validity, Finding | None]:
+        """Validity and, unless valid, the finding that says why."""
+        with tempfile.TemporaryDirectory(prefix="kholuu-lo-") as work:
+            out_dir = Path(work)
+            argv = [
+                self.soffice,
+                f"-env:UserInstallation={self._profile_dir().as_uri()}",
+                "--headless",
+                "--invisible",
+                "--nologo",
+                "--norestore",
+                "--nodefault",
+                "--nolockcheck",
+                f"--infilter={import_filter}",
+                "--convert-to",
+                output,
+                "--outdir",
+                str(out_dir),
+                str(path),
+            ]
+            try:
+                run = run_tool("LibreOffice", argv, timeout=self.timeout, cwd=out_dir, kill_group=True)
+            except ToolError as exc:
+                code = (
+                    "office.libreoffice_missing"
+                    if exc.code == "tool.missing"
+                    else "office.libreoffice_timeout"
+                )
+                return Validity.COULD_NOT_CHECK, Finding(code, Severity.WARNING, path.name, str(exc))
+            produced = [p for p in out_dir.iterdir() if p.is_file() and p.stat().st_size > 0]
+        if produced:
+            return Validity.VALID, None
+        said = " ".join(
+            line for line in (run.stdout + "\n" + run.stderr).splitlines() if "javaldx" not in line
+        ).strip()
+        said = said.replace(str(path), path.name) or f"exit code {run.exit_code}, no output"
+        return Validity.INVALID, Finding(
+            "office.not_loaded",
+            Severity.ERROR,
+            path.name,
+            f"LibreOffice could not load it with the {import_filter} filter: {said}",
+            {"filter": import_filter},
+        )
+
+
+class LibreOfficeCharacterizer:
+    """The load check as a characterizer. ``families`` limits it to the formats no parser covers
+    (the default, ``office_load = "parser"``); None loads every format LibreOffice imports."""
+
+    name = "libreoffice"
+
+    def __init__(self, loader: LibreOfficeLoader, *, only_without_parser: bool = True) -> None:
+        self.loader = loader
+        self.only_without_parser = only_without_parser
+
+    @property
+    def agent(self) -> Agent:
+        return self.loader.agent
+
+    def applies(self, fmt: FormatMatch) -> bool:
+        office = office_format(fmt)
+        if office is None or not office.filter:
+            return False
+        return not (self.only_without_parser and office.parser_checks_content)
+
+    def characterize(self, path: Path, fmt: FormatMatch) -> Characterization:
+        office = office_format(fmt)
+        assert office is not None
+        validity, finding = self.loader.load(path, office.filter, office.output)
+        props: dict[str, PropertyValue] = {"filter": office.filter}
+        return Characterization("libreoffice", self.agent, validity, (finding,) if finding else (), props)
