@@ -118,6 +118,8 @@ def check_opens(source: Path, output: Path, action: Action, identify: object, op
             Check.OPENS, False, f"no parser for .{ext} outputs here: remove 'opens' from the action"
         )
     found = guarded(chosen, output, FormatMatch(action.output_puid), CHECK_TIMEOUT)
+    if found is None:
+        return CheckResult(Check.OPENS, False, f"{chosen.name} gave no result for the output")
     problems = "; ".join(f.message for f in found.findings)[:300]
     passed = found.validity is Validity.VALID
     detail = f"{found.agent.identifier}: {found.validity.value}" + (f" ({problems})" if problems else "")
@@ -219,7 +221,7 @@ def _pages(count: int) -> str:
 
 def duration(path: Path) -> float | None:
     found = guarded(AvCharacterizer(), path, FormatMatch("unknown"), CHECK_TIMEOUT)
-    value = found.properties.get("duration")
+    value = found.properties.get("duration") if found is not None else None
     return float(value) if isinstance(value, int | float) else None
 
 
