@@ -186,3 +186,8 @@ class Submission:
     @property
     def payload_bytes(self) -> int:
         return sum(f.size for f in self.payload)
+
+    @property
+    def originals(self) -> tuple[PayloadFile, ...]:
+        """The submitted content files, without the derivatives preservation planning added."""
+        return tuple(f for f in self.payload if not f.derived_from)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from preservation.errors import ErrorKind, KholuuError
+from preservation.planning.policy_file import REGULATIONS
 from preservation.safepath import UnpackLimits
 from preservation.shipped import shipped_dir
 from preservation.validation_config import ExternalValidator, OfficeLoad
@@ -218,6 +219,8 @@ class PlanningSettings:
     override is, relative to the data folder unless absolute."""
 
     policy_override: str = "planning/formats.toml"
+    normalize: bool = True
+    regulation: str = "tt05"
 
 
 @dataclass(frozen=True)
@@ -474,6 +477,8 @@ def _check(settings: Settings) -> None:
                 "transfer_deadline_years", "programme_deadline_years"):  # fmt: skip
         if getattr(records, key) < 0:
             raise SettingsError(f"records.{key}", "must not be negative", "settings")
+    if settings.planning.regulation not in REGULATIONS:
+        raise SettingsError("planning.regulation", f"must be one of {', '.join(REGULATIONS)}", "settings")
     if settings.characterization.office_load not in set(OfficeLoad):
         raise SettingsError(
             "characterization.office_load", f"must be one of {', '.join(OfficeLoad)}", "settings"

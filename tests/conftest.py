@@ -123,10 +123,14 @@ def s3_gateway_in_use(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
-def write_home_config(home: Path, extra: str = "") -> None:
+def write_home_config(home: Path, extra: str = "", *, normalize: bool = False) -> None:
+    """A test data folder's kholuu.toml. Normalization (LibreOffice, Ghostscript, FFmpeg: seconds a
+    file) is off unless a test asks for it: the tests of preservation planning do, and
+    tests/test_samples.py runs the shipped samples with the shipped defaults."""
     home.mkdir(parents=True, exist_ok=True)
+    planning = "" if normalize or "[planning]" in extra else "[planning]\nnormalize = false\n"
     (home / "kholuu.toml").write_text(
-        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n' + extra,
+        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n' + planning + extra,
         encoding="utf-8",
     )
 

@@ -57,6 +57,7 @@ from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
 from workflows.custody.update import UpdateError
 from workflows.jobs.runner import Refusal, StepFailed
+from workflows.planning.normalize import UnacceptableFormatError
 from workflows.records.transfers import KINDS, TransferError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +89,7 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     DescriptionWriteError: lambda: DescriptionWriteError("cannot write", path="EAD.xml"),
     LegacyError: lambda: LegacyError("not a spreadsheet", path="muc-luc.xlsx"),
     TablesError: lambda: TablesError("bad tables", path="config/tt05"),
+    UnacceptableFormatError: lambda: UnacceptableFormatError("a.wpd", "x-fmt/44", "LibreOffice failed"),
     PolicyError: lambda: PolicyError("expected text", file="formats.toml", entry="fmt/40", field="name"),
     CatalogError: lambda: CatalogError("the catalog cannot be used"),
     NotFoundError: lambda: NotFoundError("AIP", "uuid-1234"),

@@ -143,6 +143,18 @@ def _ingest_payload(result: Any) -> dict[str, Any]:
         "bytes": result.bytes,
         "locations": result.locations,
         "pending": result.pending,
+        "derivatives": result.derivatives,
+        "conversions_failed": [
+            {
+                "file": c.source.name,
+                "purpose": c.purpose.value,
+                "outcome": c.outcome.value,
+                "tool": c.tool_name,
+                "message": c.message,
+                "stderr": c.stderr,
+            }
+            for c in result.failed_conversions
+        ],
         "events": [_event_json(e) for e in result.events],
     }
 
@@ -156,6 +168,14 @@ def _echo_stored(app: App, result: Any) -> None:
         click.echo(f"  {t.label('location')} {name}: {obj}")
     for name, reason in result.pending.items():
         click.echo(t.text("cli.ingest.pending", {"location": name, "reason": reason}), err=True)
+    if result.derivatives:
+        click.echo(t.text("cli.ingest.derivatives", {"count": result.derivatives}))
+    for c in result.failed_conversions:
+        why = t.text(c.message_code, c.message_params) if c.message_code else c.message
+        click.echo(t.text(
+                "cli.ingest.conversion_failed",
+                {"purpose": t.text(f"policy.purpose.{c.purpose.value}", {}), "why": why},
+            ), err=True)
 
 
 def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") -> None:

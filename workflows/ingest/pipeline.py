@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.aip import BuiltAip
 from preservation.events import Agent, Event
+from preservation.planning.model import Conversion
 from repository.catalog.models import CopyStatus, Job, JobStatus
 from repository.settings import Settings
 from repository.storage.copyset import CopySet, NewVersion, PublishedCopy
@@ -36,6 +37,7 @@ from workflows.ingest.aip_creation import build
 from workflows.ingest.registration import register
 from workflows.jobs.envelope import JobSpec, Workflow, run_job, workflow_agent
 from workflows.jobs.runner import Progress, StepContext, StepFailed, StepRunner
+from workflows.planning.normalize import normalize
 
 
 def software_agent() -> Agent:
@@ -72,6 +74,16 @@ class IngestResult:
     pending: dict[str, str] = field(default_factory=dict)
     quarantine: str | None = None
     error: StepFailed | None = None
+    conversions: list[Conversion] = field(default_factory=list)
+    """What normalization did, file by file (failed ones included: the original was kept)."""
+
+    @property
+    def derivatives(self) -> int:
+        return sum(1 for c in self.conversions if c.output is not None)
+
+    @property
+    def failed_conversions(self) -> list[Conversion]:
+        return [c for c in self.conversions if c.output is None]
 
 
 StoredCopy = PublishedCopy
@@ -135,6 +147,9 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         if reading is not None:
             prepared = run("descriptive metadata conversion", records_step.prepare, submission, reading)
             submission = prepared.submission
+        normalized = run("normalization", normalize, submission, formats, characterizations)
+        submission = normalized.submission
+        formats, characterizations = normalized.formats, normalized.characterizations
         built = run(
             "information package creation",
             build,
@@ -168,9 +183,10 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         job_id=ctx.job_id,
         status=JobStatus.COMPLETED,
         aip_id=aip_id,
-        files=len(submission.payload),
-        bytes=submission.payload_bytes,
+        files=len(submission.originals),
+        bytes=sum(f.size for f in submission.originals),
         events=list(ctx.events),
+        conversions=normalized.conversions,
         locations={c.location: c.object_path for c in copies if c.status is CopyStatus.STORED},
         pending={c.location: c.reason for c in copies if c.status is CopyStatus.PENDING},
     )
