@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +49,11 @@ def run_tool(
     *,
     timeout: float | None = None,
     cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ToolRun:
     """Run ``argv`` and capture its output; never raises for a non-zero exit (callers decide).
+    ``env`` replaces the environment when given (a private HOME and TMPDIR for tools that write
+    there).
 
     Raises:
         ToolError: when the program is missing or exceeds ``timeout`` seconds.
@@ -61,6 +64,7 @@ def run_tool(
             capture_output=True,
             timeout=timeout,
             cwd=cwd,
+            env=dict(env) if env is not None else None,
             check=False,
         )
     except FileNotFoundError as exc:
