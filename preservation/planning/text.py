@@ -230,11 +230,15 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
-def _iterparse(source: IO[bytes], *, html: bool = False) -> Iterator[tuple[str, etree._Element]]:
+def _iterparse(
+    source: IO[bytes], *, html: bool = False, encoding: str | None = None
+) -> Iterator[tuple[str, etree._Element]]:
     # no network, no DTDs, no entity expansion: a hostile document reads as its characters only
     parser_args: dict[str, object] = {"events": ("start", "end"), "huge_tree": False}
     if html:
         parser_args["html"] = True
+        if encoding:
+            parser_args["encoding"] = encoding
     else:
         parser_args.update(resolve_entities=False, no_network=True, load_dtd=False)
     yield from etree.iterparse(source, **parser_args)
@@ -286,7 +290,10 @@ def read_markup(path: Path, buffer: TextBuffer, *, html: bool) -> None:
     """Every text node of an HTML or XML document (HTML without scripts, styles and head)."""
     skipping = 0
     with path.open("rb") as fh:
-        for event, el in _iterparse(fh, html=html):
+        declared = b"charset" in fh.read(4096).lower()
+        fh.seek(0)
+        # an HTML file that names no charset is read as UTF-8 (HTML5), not as Latin-1 (lxml's default)
+        for event, el in _iterparse(fh, html=html, encoding=None if declared else "utf-8"):
             tag = str(el.tag).lower() if isinstance(el.tag, str) else ""
             if html and tag in _SKIPPED_HTML:
                 skipping += 1 if event == "start" else -1
