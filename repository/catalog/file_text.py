@@ -4,7 +4,8 @@ One row per payload file of an AIP that has text: the text as extracted or recog
 most ``[planning] max_text_bytes``), how it was obtained and, for OCR, Tesseract's mean word
 confidence. ``text_folded`` is the same text in :func:`preservation.planning.text.search_form`
 (no diacritics, đ → d, case-folded, words separated by single spaces), the column the full-text
-index covers: on PostgreSQL a GIN index over ``to_tsvector('simple', text_folded)``, on SQLite an
+index covers: on PostgreSQL a GIN index over the stored generated column ``file_text_fts_vector``
+(``to_tsvector('simple', text_folded)``), on SQLite an
 FTS5 table kept in step by triggers (migration ``0006_file_text``; :mod:`repository.catalog.search`
 reads both).
 
@@ -27,7 +28,8 @@ from repository.catalog.models import File
 
 FTS_PREFIX = "file_text_fts"
 """Names of the full-text index objects the migration creates outside the models (the SQLite FTS5
-table and its shadow tables, the PostgreSQL GIN index); schema comparisons skip them."""
+table, its shadow tables and triggers; the PostgreSQL tsvector column and its GIN index); schema
+comparisons skip them."""
 
 
 class FileText(Base):

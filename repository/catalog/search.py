@@ -225,7 +225,7 @@ def _tsquery(query: Query) -> str:
 def _file_select(query: Query, visible: Visibility, engine: str) -> Select[Any]:
     columns = (FileText, File.path, File.aip_path)
     if engine == "postgresql":
-        vector = func.to_tsvector(literal_column("'simple'::regconfig"), FileText.text_folded)
+        vector: Any = literal_column("file_text.file_text_fts_vector")  # to_tsvector("simple", text_folded)
         tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(query))
         score: Any = func.ts_rank(vector, tsquery)
         stmt = select(*columns, score.label("score")).where(vector.op("@@")(tsquery))
