@@ -123,10 +123,12 @@ def s3_gateway_in_use(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
-def write_home_config(home: Path, extra: str = "") -> None:
+def write_home_config(home: Path, extra: str = "", *, ocr: bool = False) -> None:
+    """A data folder's kholuu.toml for tests: EICAR-only virus signatures, and OCR off unless a
+    test asks for it (OCRmyPDF takes seconds a page; only the OCR tests pay for it)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "kholuu.toml").write_text(
-        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n' + extra,
+        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n[planning]\nocr = {str(ocr).lower()}\n' + extra,
         encoding="utf-8",
     )
 

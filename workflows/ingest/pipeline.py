@@ -30,7 +30,7 @@ from preservation.events import Agent, Event
 from repository.catalog.models import CopyStatus, Job, JobStatus
 from repository.settings import Settings
 from repository.storage.copyset import CopySet, NewVersion, PublishedCopy
-from workflows.ingest import claims, steps, virus_step
+from workflows.ingest import claims, steps, text_step, virus_step
 from workflows.ingest import records as records_step
 from workflows.ingest.aip_creation import build
 from workflows.ingest.registration import register
@@ -131,6 +131,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         )
         formats = run("format identification", steps.identify, submission)
         characterizations = run("validation", steps.validate_files, submission, formats)
+        texts = run("text extraction", text_step.extract_texts, submission, formats)
         prepared = None
         if reading is not None:
             prepared = run("descriptive metadata conversion", records_step.prepare, submission, reading)
@@ -160,6 +161,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
             organ_id=options.organ_id,
             transfer_id=options.transfer_id,
             supersedes=identity.supersedes,
+            texts=texts,
         )
     except StepFailed as failure:
         return _failed(ctx, failure, aip_id)
