@@ -7,10 +7,12 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from repository.catalog import (
+    file_text,  # noqa: F401  (the text of payload files for search, 0006)
     models,  # noqa: F401  (registers the tables on Base.metadata)
     records,  # noqa: F401  (the archival description tables, 0003)
 )
 from repository.catalog.base import Base
+from repository.catalog.file_text import include_in_comparison
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +24,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_comparison,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -10,7 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +52,11 @@ def run_tool(
     timeout: float | None = None,
     cwd: Path | None = None,
     kill_group: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> ToolRun:
     """Run ``argv`` and capture its output; never raises for a non-zero exit (callers decide).
+    ``env`` replaces the environment when given (a private HOME and TMPDIR for tools that write
+    there).
 
     ``kill_group`` runs the program in a session of its own and, past ``timeout``, kills the whole
     process group: LibreOffice's ``soffice`` starts ``soffice.bin`` as a child, which would
@@ -69,6 +72,7 @@ def run_tool(
             stderr=subprocess.PIPE,
             cwd=cwd,
             start_new_session=kill_group,
+            env=dict(env) if env is not None else None,
         )
     except FileNotFoundError as exc:
         raise ToolError(

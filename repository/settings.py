@@ -9,6 +9,7 @@ misspelt setting that is silently ignored is how archives lose the guarantee the
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -216,11 +217,22 @@ class RecordsSettings:
 @dataclass(frozen=True)
 class PlanningSettings:
     """Preservation planning (config/defaults.toml ``[planning]``): where the local format policy
-    override is, relative to the data folder unless absolute."""
+    override is, relative to the data folder unless absolute.
+    Text and OCR: ``text_extraction`` keeps each payload file's text for search; ``ocr`` OCRs scans
+    and images of text (``ocrmypdf -l <ocr_languages>``) into PDF/A with a text layer."""
 
     policy_override: str = "planning/formats.toml"
     normalize: bool = True
     regulation: str = "tt05"
+    text_extraction: bool = True
+    max_text_bytes: int = 2 * 1024 * 1024
+    text_timeout_seconds: float = 300.0
+    ocr: bool = True
+    ocr_languages: str = "vie"
+    ocr_timeout_seconds: float = 900.0
+    ocr_max_pages: int = 50
+    ocr_image_dpi: int = 300
+    ocr_min_confidence: float = 40.0
 
 
 @dataclass(frozen=True)
@@ -312,6 +324,7 @@ def load_settings(
     sections = {name: _build(cls, merged.get(name, {}), name) for name, cls in _SECTIONS.items()}
     settings = Settings(home=home_path, **sections)
     _check(settings)
+    _check_planning(settings.planning)
     return settings
 
 
@@ -496,3 +509,22 @@ def _check(settings: Settings) -> None:
         raise SettingsError(
             "package.timezone", f"unknown time zone {settings.package.timezone!r}", "settings"
         ) from exc
+
+
+_OCR_LANGUAGES = re.compile(r"[a-z_]+(\+[a-z_]+)*")
+
+
+def _check_planning(planning: PlanningSettings) -> None:
+    """Planning values that would fail later, at a file, are refused at start."""
+    if not _OCR_LANGUAGES.fullmatch(planning.ocr_languages):
+        raise SettingsError(
+            "planning.ocr_languages",
+            "Tesseract language codes joined by '+', e.g. 'vie' or 'vie+eng'",
+            "settings",
+        )
+    for key, least in (("max_text_bytes", 1024), ("ocr_max_pages", 1), ("ocr_image_dpi", 50)):
+        if getattr(planning, key) < least:
+            raise SettingsError(f"planning.{key}", f"must be at least {least}", "settings")
+    for key in ("text_timeout_seconds", "ocr_timeout_seconds"):
+        if getattr(planning, key) <= 0:
+            raise SettingsError(f"planning.{key}", "must be more than 0 seconds", "settings")

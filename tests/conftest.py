@@ -123,14 +123,17 @@ def s3_gateway_in_use(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
-def write_home_config(home: Path, extra: str = "", *, normalize: bool = False) -> None:
-    """A test data folder's kholuu.toml. Normalization (LibreOffice, Ghostscript, FFmpeg: seconds a
-    file) is off unless a test asks for it: the tests of preservation planning do, and
-    tests/test_samples.py runs the shipped samples with the shipped defaults."""
+def write_home_config(
+    home: Path, extra: str = "", *, ocr: bool = False, normalize: bool = False, planning: str = ""
+) -> None:
+    """A data folder's kholuu.toml for tests: EICAR-only virus signatures, and OCR and normalization
+    off unless a test asks for them (OCRmyPDF takes seconds a page, LibreOffice, Ghostscript and
+    FFmpeg seconds a file; only the tests of preservation planning pay for them). ``planning``:
+    more ``[planning]`` keys."""
     home.mkdir(parents=True, exist_ok=True)
-    planning = "" if normalize or "[planning]" in extra else "[planning]\nnormalize = false\n"
     (home / "kholuu.toml").write_text(
-        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n' + planning + extra,
+        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n'
+        f"[planning]\nocr = {str(ocr).lower()}\nnormalize = {str(normalize).lower()}\n{planning}" + extra,
         encoding="utf-8",
     )
 

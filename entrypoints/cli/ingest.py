@@ -172,10 +172,13 @@ def _echo_stored(app: App, result: Any) -> None:
         click.echo(t.text("cli.ingest.derivatives", {"count": result.derivatives}))
     for c in result.failed_conversions:
         why = t.text(c.message_code, c.message_params) if c.message_code else c.message
-        click.echo(t.text(
+        click.echo(
+            t.text(
                 "cli.ingest.conversion_failed",
                 {"purpose": t.text(f"policy.purpose.{c.purpose.value}", {}), "why": why},
-            ), err=True)
+            ),
+            err=True,
+        )
 
 
 def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") -> None:

@@ -22,6 +22,7 @@ from entrypoints.cli import kpi as _kpi_commands  # noqa: F401
 from entrypoints.cli import policy as _policy_commands  # noqa: F401
 from entrypoints.cli import records as _records_commands  # noqa: F401
 from entrypoints.cli import records_access as _records_access_commands  # noqa: F401
+from entrypoints.cli import search as _search_commands  # noqa: F401
 from entrypoints.cli import serve as _serve_commands  # noqa: F401
 from entrypoints.cli import storage as _storage_commands  # noqa: F401
 from entrypoints.cli import transfers as _transfer_commands  # noqa: F401

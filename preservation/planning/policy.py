@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from preservation.planning.model import Action, FormatPolicy, Purpose, Risk
+from preservation.planning.parameters import TechnicalParameters
 from preservation.planning.policy_file import (
     DEFAULT_FILE,
     FIELDS,
@@ -36,7 +37,6 @@ from preservation.planning.policy_file import (
     Layer,
     PolicyError,
     Source,
-    TechnicalParameters,
     parse_file,
     puid_order,
 )

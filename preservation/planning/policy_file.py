@@ -18,6 +18,7 @@ from typing import Any
 
 from preservation.errors import ErrorKind, PreservationError
 from preservation.planning.model import Action, Check, Risk
+from preservation.planning.parameters import TechnicalParameters
 from preservation.shipped import shipped_dir
 
 DEFAULT_FILE = shipped_dir("config") / "planning" / "formats.toml"
@@ -54,21 +55,6 @@ class Source(StrEnum):
     SHIPPED = "shipped"  # config/planning/formats.toml
     OVERRIDE = "override"  # the data folder's override
     DEFAULT = "default"  # neither file sets it: the model's default
-
-
-@dataclass(frozen=True)
-class TechnicalParameters:
-    """The TT 05/2025 Điều 8 technical parameters (vn-standards.md §2.1): minimum resolution of
-    digitised text, maps and drawings, and photographs (dpi), colour depth (bits per pixel), and
-    video and audio bit rates (kbps). The audio figure is disputed (128 or 1500 kbps): the shipped
-    file explains its choice and an override may change it."""
-
-    text_min_dpi: int = 200
-    map_min_dpi: int = 300
-    photo_min_dpi: int = 200
-    min_colour_depth: int = 24
-    video_min_kbps: int = 1500
-    audio_min_kbps: int = 128
 
 
 class PolicyError(PreservationError):

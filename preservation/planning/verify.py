@@ -30,7 +30,7 @@ from preservation.characterize.xml import XmlCharacterizer, hardened_parser
 from preservation.formats import FormatMatch
 from preservation.planning.model import Action, Check, CheckResult
 from preservation.planning.sandbox import SandboxOptions
-from preservation.planning.text import extract_text, similarity, words
+from preservation.planning.text_compare import extract_text, similarity, words
 
 CHECK_TIMEOUT = 300.0  # seconds one parser may spend on one output
 

@@ -65,6 +65,17 @@ def _public_document() -> ColumnElement[bool]:
     )
 
 
+def public_dossier() -> ColumnElement[bool]:
+    """A hồ sơ a reader may see online: mức độ tiếp cận 01 and not on the list of tiếp cận có
+    điều kiện (the condition ``search_records(public_only=True)`` and ``kholuu search --public`` use)."""
+    return _public_dossier()
+
+
+def public_document() -> ColumnElement[bool]:
+    """A tài liệu a reader may see online (its hồ sơ too: join :class:`Dossier`)."""
+    return _public_document()
+
+
 def search_records(
     session: Session,
     text: str,

@@ -45,7 +45,9 @@ def test_shipped_policy_normalises_word_files_and_keeps_pdfa(shipped: PolicyRegi
     assert tiff is not None and tiff.accepted["tt05"] and tiff.ocr
     assert tiff.access is not None and tiff.access.output_puid == "fmt/43"
     assert shipped.get("fmt/999999") is None
-    assert shipped.parameters == TechnicalParameters(200, 300, 200, 24, 1500, 128)
+    assert shipped.parameters == TechnicalParameters(
+        text_dpi=200, map_dpi=300, photo_dpi=200, colour_depth=24, video_kbps=1500, audio_kbps=128
+    )
 
 
 def test_every_output_is_a_format_the_policy_accepts(shipped: PolicyRegistry) -> None:
@@ -85,7 +87,7 @@ def test_override_changes_a_field_and_keeps_the_others(tmp_path: Path, shipped: 
         access = "image-jpeg"
 
         [parameters]
-        audio_min_kbps = 1500
+        audio_kbps = 1500
         """,
     )
     doc, before = registry.get("fmt/40"), shipped.get("fmt/40")
@@ -103,9 +105,9 @@ def test_override_changes_a_field_and_keeps_the_others(tmp_path: Path, shipped: 
     local = registry.get("fmt/1234")
     assert local is not None and local.risk is Risk.UNKNOWN and local.accepted == {}
     assert local.access is not None and local.access.output_puid == "fmt/43"
-    assert registry.parameters.audio_min_kbps == 1500 and registry.parameters.video_min_kbps == 1500
-    assert registry.parameter_sources()["audio_min_kbps"] is Source.OVERRIDE
-    assert registry.parameter_sources()["text_min_dpi"] is Source.SHIPPED
+    assert registry.parameters.audio_kbps == 1500 and registry.parameters.video_kbps == 1500
+    assert registry.parameter_sources()["audio_kbps"] is Source.OVERRIDE
+    assert registry.parameter_sources()["text_dpi"] is Source.SHIPPED
     assert registry.files == (DEFAULT_FILE, tmp_path / "formats.toml")
     # a new risk is not a new policy for the files; a new action is
     assert registry.fingerprint("fmt/40") != shipped.fingerprint("fmt/40")  # tt02 changed
@@ -178,8 +180,8 @@ BAD = [
     (X + "memory_mb = 512.5", W, "actions.x", "memory_mb"),
     (X + "speed = 2", U, "actions.x", "speed"),
     (X.replace("actions.x", "actions.none"), V, "actions.none", "—"),
-    ('[parameters]\naudio_min_kbps = "128"', W, "parameters", "audio_min_kbps"),
-    ("[parameters]\naudio_min_kbps = 0", V, "parameters", "audio_min_kbps"),
+    ('[parameters]\naudio_kbps = "128"', W, "parameters", "audio_kbps"),
+    ("[parameters]\naudio_kbps = 0", V, "parameters", "audio_kbps"),
     ("[parameters]\nbit_depth = 8", U, "parameters", "bit_depth"),
     ("formats = 3", W, "—", "formats"),
     ("[formats", "policy.not_toml", "—", "—"),

@@ -31,7 +31,7 @@ from preservation.planning.model import Conversion
 from repository.catalog.models import CopyStatus, Job, JobStatus
 from repository.settings import Settings
 from repository.storage.copyset import CopySet, NewVersion, PublishedCopy
-from workflows.ingest import claims, steps, virus_step
+from workflows.ingest import claims, steps, text_step, virus_step
 from workflows.ingest import records as records_step
 from workflows.ingest.aip_creation import build
 from workflows.ingest.registration import register
@@ -143,6 +143,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         )
         formats = run("format identification", steps.identify, submission)
         characterizations = run("validation", steps.validate_files, submission, formats)
+        texts = run("text extraction", text_step.extract_texts, submission, formats)
         prepared = None
         if reading is not None:
             prepared = run("descriptive metadata conversion", records_step.prepare, submission, reading)
@@ -175,6 +176,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
             organ_id=options.organ_id,
             transfer_id=options.transfer_id,
             supersedes=identity.supersedes,
+            texts=texts,
         )
     except StepFailed as failure:
         return _failed(ctx, failure, aip_id)

@@ -10,6 +10,7 @@ catalog rebuilt from storage reads the same file rows through :func:`char_json`)
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +21,10 @@ from preservation.characteristics import Characterization
 from preservation.events import Event, EventType, Outcome
 from preservation.formats import FormatIdentification
 from preservation.package import PayloadFile, Submission
+from preservation.planning.text import ExtractedText
 from preservation.tt05.model import RecordSet
 from preservation.tt05.package import Tt05Reading
-from repository.catalog import store
+from repository.catalog import file_text, store
 from repository.catalog.models import (
     Aip,
     AipStatus,
@@ -53,6 +55,7 @@ def register(
     organ_id: str = "",
     transfer_id: str = "",
     supersedes: str = "",
+    texts: Mapping[str, ExtractedText] | None = None,
 ) -> None:
     """One transaction: the AIP, its files and copies, its hồ sơ/tài liệu records, its events, and
     the end of the job. With ``supersedes`` the new hồ sơ replaces the held one and takes over what
@@ -70,6 +73,7 @@ def register(
                 session, ctx, submission, built, formats, characterizations, copies, payload_digest, now
             )
             session.flush()
+            file_text.add_texts(session, aip_id, 1, texts or {}, now)  # the files' text, for search
             if records is not None:
                 accession = _register_records(
                     session,

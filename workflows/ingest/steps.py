@@ -29,6 +29,7 @@ from preservation.submission import read_submission
 from preservation.supplied import raise_on_mismatch, verify_supplied
 from repository.settings import Settings
 from workflows.jobs.runner import Refusal, StepContext
+from workflows.planning.policy import load_policy
 
 HASHLIB_AGENT = Agent(
     name="Python hashlib",
@@ -328,6 +329,7 @@ def validate_files(
             soffice=c.soffice,
             soffice_timeout=c.soffice_timeout_seconds,
             external=c.external,
+            parameters=load_policy(ctx.settings).parameters,
         )
     )
     ctx.progress.start("validation", len(submission.payload))

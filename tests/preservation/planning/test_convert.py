@@ -29,7 +29,7 @@ from preservation.identify.siegfried import SiegfriedEngine
 from preservation.planning.convert import convert
 from preservation.planning.model import Action, Check, Conversion, ConversionOutcome, Purpose
 from preservation.planning.sandbox import Sandbox, SandboxOptions
-from preservation.planning.text import extract_text, words
+from preservation.planning.text_compare import extract_text, words
 from preservation.planning.verify import check_pdfa, duration
 from repository.i18n import Translator
 from tests.conftest import CORPUS
