@@ -123,6 +123,21 @@ def s3_gateway_in_use(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def module_catalog(request: pytest.FixtureRequest, root: Path) -> Iterator[str]:
+    """The catalog URL for a module-scoped fixture parametrized ``["sqlite", "postgresql"]``: a
+    SQLite file under ``root``, or a PostgreSQL schema of its own (skipped, saying why, when the
+    server cannot be used)."""
+    if request.param == "postgresql":
+        problem = postgres_problem()
+        if problem:
+            pytest.skip(reason=f"PostgreSQL leg skipped: {problem}")
+        with postgres_schema() as url:
+            yield url
+        return
+    yield f"sqlite:///{root / 'catalog.sqlite3'}"
+
+
 def write_home_config(
     home: Path, extra: str = "", *, ocr: bool = False, normalize: bool = False, planning: str = ""
 ) -> None:

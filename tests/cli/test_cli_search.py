@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from tests.conftest import CORPUS, cli_env, postgres_problem, postgres_schema, run_cli, write_home_config
+from tests.conftest import CORPUS, cli_env, module_catalog, run_cli, write_home_config
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 SCANNED_PDF_LINES = ("Quyết định thành lập Ủy ban nhân dân", "tỉnh An Giang năm 1976")
@@ -53,14 +53,8 @@ def ingested(
 ) -> Iterator[dict[str, Any]]:
     """A data folder with OCR on, one ingest of the scans and documents above; its env and result."""
     root = tmp_path_factory.mktemp("ocr")
-    if request.param == "postgresql":
-        problem = postgres_problem()
-        if problem:
-            pytest.skip(reason=f"PostgreSQL leg skipped: {problem}")
-        with postgres_schema() as url:
-            yield _ingest(root, url)
-        return
-    yield _ingest(root, f"sqlite:///{root / 'catalog.sqlite3'}")
+    with module_catalog(request, root) as url:
+        yield _ingest(root, url)
 
 
 def _ingest(root: Path, url: str) -> dict[str, Any]:

@@ -148,7 +148,7 @@ def _run(ctx: StepContext, source: Path, aip_id: str, options: IngestOptions) ->
         if reading is not None:
             prepared = run("descriptive metadata conversion", records_step.prepare, submission, reading)
             submission = prepared.submission
-        normalized = run("normalization", normalize, submission, formats, characterizations)
+        normalized = run("normalization", normalize, submission, formats, characterizations, texts)
         submission = normalized.submission
         formats, characterizations = normalized.formats, normalized.characterizations
         built = run(

@@ -19,8 +19,9 @@ because the archive has said it will not keep that format as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from preservation.characteristics import Characterization
@@ -32,9 +33,12 @@ from preservation.identify.base import get_engine
 from preservation.names import FileName
 from preservation.package import PayloadFile, Submission
 from preservation.planning.convert import convert
-from preservation.planning.model import Conversion, ConversionOutcome, FormatPolicy, Purpose
+from preservation.planning.model import Action, Check, Conversion, ConversionOutcome, FormatPolicy, Purpose
 from preservation.planning.policy import PolicyRegistry
+from preservation.planning.text import ExtractedText
+from preservation.planning.verify import verify
 from repository.catalog.models import JobError
+from repository.settings import PlanningSettings
 from workflows.ingest import steps
 from workflows.jobs.runner import ErrorRecord, StepContext, job_error_row
 from workflows.planning.policy import load_policy
@@ -75,52 +79,118 @@ def normalize(
     submission: Submission,
     formats: dict[str, FormatIdentification],
     characterizations: dict[str, list[Characterization]],
+    texts: Mapping[str, ExtractedText] | None = None,
 ) -> Normalized:
-    """Make, verify and add the derivatives the policy asks for (see the module docstring)."""
+    """Make, verify and add the derivatives the policy asks for (see the module docstring).
+
+    ``texts`` are the text extraction step's results: a scan it OCR'd left a PDF/A with a text
+    layer ("PDF/A hai lớp", TT 05/2025 Điều 8), which becomes the scan's preservation copy once
+    verified, in place of the policy's preservation action."""
     result = Normalized(submission, dict(formats), dict(characterizations))
     planning = ctx.settings.planning
     if not planning.normalize:
         return result
-    policy = load_policy(ctx.settings)
-    engine = get_engine(ctx.settings.identification.engine)
-
-    def identify(path: Path) -> str | None:
-        return engine.identify([path])[path].chosen.puid
-
-    wanted = list(_wanted(submission, formats, policy, planning.regulation))
+    run = _Run(ctx, result)
+    by_uuid = {f.uuid: f for f in submission.originals}
+    for uuid, extracted in (texts or {}).items():
+        if extracted.ocr_pdf is not None and uuid in by_uuid:
+            run.keep(by_uuid[uuid], adopt_ocr_pdf(by_uuid[uuid], extracted, run.identify), None)
+    wanted = [
+        (source, fmt_policy, purpose)
+        for source, fmt_policy, purpose in _wanted(submission, formats, load_policy(ctx.settings), planning)
+        if not (purpose is Purpose.PRESERVATION and source.uuid in run.preserved_as)
+    ]
     ctx.progress.start(STEP, len(wanted))
-    made: list[PayloadFile] = []
-    preserved_as: dict[str, str] = {}  # source uuid -> PUID of its verified preservation copy
     for source, fmt_policy, purpose in wanted:
-        out_dir = ctx.work_dir / "derivatives" / source.uuid / purpose.value
         action = fmt_policy.action(purpose)
         assert action is not None  # _wanted yields only purposes with an action
-        if purpose is Purpose.ACCESS and preserved_as.get(source.uuid) == action.output_puid:
+        if purpose is Purpose.ACCESS and run.preserved_as.get(source.uuid) == action.output_puid:
             # The preservation copy already is what readers get: one file serves both.
             ctx.progress.advance(source.name.text)
             continue
-        conversion = convert(source.path, action, purpose, out_dir, identify=identify)
-        result.conversions.append(conversion)
-        derivative = _derivative(source, conversion) if conversion.output is not None else None
-        ctx.record(_event(ctx, source, conversion, derivative))
-        if derivative is not None:
-            made.append(derivative)
-            if purpose is Purpose.PRESERVATION:
-                preserved_as[source.uuid] = action.output_puid
-        else:
-            _record_failure(ctx, source, fmt_policy, conversion)
+        out_dir = ctx.work_dir / "derivatives" / source.uuid / purpose.value
+        run.keep(source, convert(source.path, action, purpose, out_dir, identify=run.identify), fmt_policy)
         ctx.progress.advance(source.name.text)
     ctx.progress.finish()
-    if made:
-        _characterize(ctx, result, made)
+    if run.made:
+        _characterize(ctx, result, run.made)
     return result
+
+
+class _Run:
+    """One normalization: what was made, and the PUID of each source's verified preservation copy."""
+
+    def __init__(self, ctx: StepContext, result: Normalized) -> None:
+        self.ctx = ctx
+        self.result = result
+        self.made: list[PayloadFile] = []
+        self.preserved_as: dict[str, str] = {}
+        self._engine = get_engine(ctx.settings.identification.engine)
+
+    def identify(self, path: Path) -> str | None:
+        return self._engine.identify([path])[path].chosen.puid
+
+    def keep(self, source: PayloadFile, conversion: Conversion, fmt_policy: FormatPolicy | None) -> None:
+        """Record the conversion (its event; a job error when it failed); keep a verified output."""
+        self.result.conversions.append(conversion)
+        derivative = _derivative(source, conversion) if conversion.output is not None else None
+        self.ctx.record(_event(self.ctx, source, conversion, derivative))
+        if derivative is None:
+            puid = self.result.formats[source.uuid].chosen.puid
+            _record_failure(self.ctx, source, puid, fmt_policy, conversion)
+            return
+        self.made.append(derivative)
+        if conversion.purpose is Purpose.PRESERVATION:
+            self.preserved_as[source.uuid] = conversion.action.output_puid
+
+
+OCR_ACTION = Action(
+    tool="ocrmypdf",
+    output_puid="fmt/477",
+    output_extension="pdf",
+    checks=(Check.OPENS, Check.FORMAT, Check.PDFA),
+)
+"""What the text extraction step's OCR produced (``ocrmypdf --output-type pdfa-2``) and how it is
+verified before it is kept as the scan's preservation copy."""
+
+
+def adopt_ocr_pdf(
+    source: PayloadFile, extracted: ExtractedText, identify: Callable[[Path], str | None]
+) -> Conversion:
+    """The OCR'd PDF/A of a scan, verified like any conversion's output (it opens, is PDF/A-2,
+    declares it and embeds its fonts; a PDF source keeps its page count)."""
+    assert extracted.ocr_pdf is not None
+    pages = (Check.PAGES,) if source.path.suffix.lower() == ".pdf" else ()
+    action = replace(OCR_ACTION, checks=OCR_ACTION.checks + pages)
+    started = datetime.now(UTC)
+    results = verify(source.path, extracted.ocr_pdf, action, identify=identify)
+    passed = all(c.passed for c in results)
+    tool, version = next(iter(extracted.tools), ("ocrmypdf", ""))
+    failed = "; ".join(f"{c.check.value}: {c.detail}" for c in results if not c.passed)
+    return Conversion(
+        source=source.path,
+        purpose=Purpose.PRESERVATION,
+        action=action,
+        outcome=ConversionOutcome.SUCCESS if passed else ConversionOutcome.FAILED,
+        output=extracted.ocr_pdf if passed else None,
+        tool_name=tool,
+        tool_version=version,
+        started=started,
+        ended=datetime.now(UTC),
+        checks=results,
+        message=(
+            f"{source.name.text} made PDF/A with an OCR text layer, every check passed"
+            if passed
+            else f"the OCR'd PDF of {source.name.text} failed verification: {failed}"
+        ),
+    )
 
 
 def _wanted(
     submission: Submission,
     formats: dict[str, FormatIdentification],
     policy: PolicyRegistry,
-    regulation: str,
+    planning: PlanningSettings,
 ) -> Sequence[tuple[PayloadFile, FormatPolicy, Purpose]]:
     """The conversions to run: each original with a policy, for each purpose that has an action;
     no preservation copy of a format already accepted for preservation."""
@@ -132,7 +202,7 @@ def _wanted(
         for purpose in Purpose:
             if fmt_policy.action(purpose) is None:
                 continue
-            if purpose is Purpose.PRESERVATION and fmt_policy.accepted.get(regulation, False):
+            if purpose is Purpose.PRESERVATION and fmt_policy.accepted.get(planning.regulation, False):
                 continue
             out.append((f, fmt_policy, purpose))
     return out
@@ -185,7 +255,7 @@ def _event(
 
 
 def _record_failure(
-    ctx: StepContext, source: PayloadFile, policy: FormatPolicy, conversion: Conversion
+    ctx: StepContext, source: PayloadFile, puid: str, policy: FormatPolicy | None, conversion: Conversion
 ) -> None:
     """The original stays; the operator learns why from ``kholuu job show``. An unacceptable
     format whose preservation copy failed stops the ingest."""
@@ -198,15 +268,15 @@ def _record_failure(
         params={
             "purpose": conversion.purpose.value,
             "outcome": conversion.outcome.value,
-            "puid": policy.puid,
+            "puid": puid,
             "target": conversion.action.output_puid,
         },
     )
     row: JobError = job_error_row(ctx.job_id, STEP, record)
     with ctx.sessions.begin() as session:
         session.add(row)
-    if policy.unacceptable and conversion.purpose is Purpose.PRESERVATION:
-        raise UnacceptableFormatError(source.name.text, policy.puid, conversion.message)
+    if policy is not None and policy.unacceptable and conversion.purpose is Purpose.PRESERVATION:
+        raise UnacceptableFormatError(source.name.text, puid, conversion.message)
 
 
 def _characterize(ctx: StepContext, result: Normalized, made: list[PayloadFile]) -> None:

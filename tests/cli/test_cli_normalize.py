@@ -1,0 +1,204 @@
+"""Normalization at ingest: each file gets the copies its format policy names, verified, linked to
+its source in PREMIS; a failed or timed-out conversion keeps the original and says why.
+
+One real ingest per database backend, shared by the module. Its submission: a DOCX from the format
+corpus (LibreOffice makes the PDF/A-2b preservation copy, which also serves readers), a TIFF made
+here (Pillow makes the JPEG access copy; TIFF itself is accepted under TT 05), a WAV made with
+FFmpeg whose access action the data folder's policy override replaces by a program that fails, and
+a PNG whose access action the override replaces by a program that never finishes (time limit 1 s).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from PIL import Image
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from repository.catalog.models import Event, File, FileRole, JobError
+from tests.conftest import CORPUS, cli_env, module_catalog, run_cli, write_home_config
+
+DOCX = CORPUS / "format-corpus" / "fully-featured-pdf" / "PDF-Sample-Document-Fully-Featured-Layout.docx"
+PREMIS = "{http://www.loc.gov/premis/v3}"
+
+FAILING = 'import sys; sys.stderr.write("converter broke: no codec for this file\\n"); sys.exit(3)'
+HANGING = "import time; time.sleep(60)"
+
+
+def override(root: Path) -> str:
+    """The data folder's policy override: WAV's access copy by a failing program, PNG's by a
+    hanging one, and the TT 05 resolution floors raised to 400 dpi (the TIFF below has 300)."""
+    return f"""
+[parameters]
+photo_dpi = 400
+text_dpi = 400
+
+[formats."fmt/141".access]
+tool = "command"
+output_puid = "fmt/134"
+output_extension = "mp3"
+args = ['{sys.executable}', '-c', '{FAILING}', '{{input}}', '{{output}}']
+checks = ["opens"]
+timeout = 30.0
+
+[formats."fmt/11".access]
+tool = "command"
+output_puid = "fmt/43"
+output_extension = "jpg"
+args = ['{sys.executable}', '-c', '{HANGING}', '{{input}}', '{{output}}']
+checks = ["opens"]
+timeout = 1.0
+"""
+
+
+def make_sip(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    shutil.copyfile(DOCX, folder / "Tờ trình.docx")
+    Image.new("RGB", (300, 200), (180, 40, 40)).save(folder / "ảnh.tif", dpi=(300, 300))
+    Image.new("RGB", (60, 40), (0, 90, 0)).save(folder / "logo.png")
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2",
+            str(folder / "ghi âm.wav"),
+        ],
+        check=True,
+    )
+    return folder
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def ingested(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("normalize")
+    with module_catalog(request, root) as url:
+        yield _ingest(root, url)
+
+
+def _ingest(root: Path, url: str) -> dict[str, Any]:
+    home = root / "home"
+    write_home_config(home, normalize=True)
+    (home / "planning").mkdir()
+    (home / "planning" / "formats.toml").write_text(override(root), encoding="utf-8")
+    env = cli_env(home, url)
+    assert run_cli("init", "--json", env=env).returncode == 0
+    r = run_cli("ingest", str(make_sip(root / "sip")), "--json", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads(r.stdout)
+    engine = create_engine(url)
+    with Session(engine) as s:
+        files = {f.aip_path: f for f in s.scalars(select(File).where(File.aip_id == result["aip_id"]))}
+        events = list(s.scalars(select(Event).where(Event.type == "normalization")))
+        errors = list(s.scalars(select(JobError).where(JobError.job_id == result["job_id"])))
+        facts = {
+            "files": {
+                p: (f.role, f.representation, f.puid, f.derived_from, f.action, f.uuid)
+                for p, f in files.items()
+            },
+            "characteristics": {p: f.characteristics for p, f in files.items()},
+            "events": [(e.outcome, e.outcome_detail, e.detail) for e in events],
+            "errors": [(e.code, e.path, e.tool, e.stderr, e.params) for e in errors],
+        }
+    engine.dispose()
+    return {"env": env, "home": home, "result": result, **facts}
+
+
+def rep_path(rep: str, name: str) -> str:
+    return f"representations/{rep}/data/{name}"
+
+
+def test_each_file_gets_what_its_policy_names(ingested: dict[str, Any]) -> None:
+    files = ingested["files"]
+    originals = {p: v for p, v in files.items() if v[0] is FileRole.ORIGINAL}
+    derivatives = {p: v for p, v in files.items() if v[0] is FileRole.DERIVATIVE}
+    assert len(originals) == 4
+    assert ingested["result"]["files"] == 4  # the report counts what was submitted
+    docx = files[rep_path("rep1", "Tờ trình.docx")]
+    tif = files[rep_path("rep1", "ảnh.tif")]
+    # the DOCX: one PDF/A-2b preservation copy, no second PDF for access (it serves both)
+    pdfa = derivatives[rep_path("rep1-preservation", "Tờ trình.docx.pdf")]
+    assert (pdfa[1], pdfa[2], pdfa[3]) == ("rep1-preservation", "fmt/477", docx[5])
+    assert pdfa[4]  # the action's fingerprint, for migration
+    assert rep_path("rep1-access", "Tờ trình.docx.pdf") not in files
+    # the TIFF is accepted under TT 05: no preservation copy, a JPEG access copy
+    jpeg = derivatives[rep_path("rep1-access", "ảnh.tif.jpg")]
+    assert (jpeg[2], jpeg[3]) == ("fmt/43", tif[5])
+    assert not any(p.startswith("representations/rep1-preservation/data/ảnh") for p in files)
+    assert set(derivatives) == {
+        rep_path("rep1-preservation", "Tờ trình.docx.pdf"),
+        rep_path("rep1-access", "ảnh.tif.jpg"),
+    }
+    assert ingested["result"]["derivatives"] == 2
+
+
+def test_a_failed_and_a_timed_out_conversion_keep_the_original_and_say_why(ingested: dict[str, Any]) -> None:
+    files = ingested["files"]
+    assert rep_path("rep1", "ghi âm.wav") in files and rep_path("rep1", "logo.png") in files
+    failed = {c["file"]: c for c in ingested["result"]["conversions_failed"]}
+    assert failed["ghi âm.wav"]["outcome"] == "failed"
+    assert "converter broke" in failed["ghi âm.wav"]["stderr"]
+    assert failed["logo.png"]["outcome"] == "timed out"
+    errors = {e[1]: e for e in ingested["errors"]}
+    assert errors["ghi âm.wav"][0] == "planning.conversion_failed"
+    assert "converter broke" in (errors["ghi âm.wav"][3] or "")
+    assert errors["logo.png"][4]["outcome"] == "timed out"
+    outcomes = sorted(e[0] for e in ingested["events"])
+    assert outcomes.count("failure") == 2 and outcomes.count("success") == 2
+    # kholuu job show lists both, with the tool's own words
+    shown = run_cli("job", "show", ingested["result"]["job_id"], env=ingested["env"])
+    assert shown.returncode == 0
+    assert "converter broke" in shown.stdout and "logo.png" in shown.stdout
+
+
+def test_the_stored_premis_links_each_copy_to_its_source_with_the_tool(ingested: dict[str, Any]) -> None:
+    home: Path = ingested["home"]
+    aip = ingested["result"]["aip_id"]
+    premis_files = list((home / "storage").rglob("PREMIS_rep1-preservation.xml"))
+    premis_files = [p for p in premis_files if aip in str(p)]
+    assert premis_files, "the preservation representation has its PREMIS"
+    tree = etree.parse(str(premis_files[-1]))
+    docx_uuid = ingested["files"][rep_path("rep1", "Tờ trình.docx")][5]
+    rels = tree.findall(f".//{PREMIS}relationship")
+    derivation = [r for r in rels if r.findtext(f"{PREMIS}relationshipType") == "derivation"]
+    assert derivation and derivation[0].findtext(f"{PREMIS}relationshipSubType") == "has source"
+    assert derivation[0].findtext(f".//{PREMIS}relatedObjectIdentifierValue") == docx_uuid
+    root_premis = [p for p in (home / "storage").rglob("PREMIS*.xml") if aip in str(p)]
+    text = "".join(p.read_text(encoding="utf-8") for p in root_premis)
+    assert "normalization" in text and "LibreOffice" in text
+
+
+def test_the_override_parameters_reach_validation(ingested: dict[str, Any]) -> None:
+    """400 dpi floors in the data folder's policy: the 300 dpi TIFF is reported below them."""
+    chars = ingested["characteristics"][rep_path("rep1", "ảnh.tif")]
+    props = next(c["properties"] for c in chars if "tt05_resolution" in c["properties"])
+    assert props["tt05_resolution"] == "below"
+    assert 400 in props.values()
+
+
+def test_normalization_off_stores_originals_only(tmp_path: Path, database_url: str) -> None:
+    home = tmp_path / "home"
+    write_home_config(home)  # normalize = false
+    env = cli_env(home, database_url)
+    assert run_cli("init", "--json", env=env).returncode == 0
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    Image.new("RGB", (30, 20), (1, 2, 3)).save(sip / "a.tif")
+    r = run_cli("ingest", str(sip), "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["derivatives"] == 0 and out["conversions_failed"] == []
