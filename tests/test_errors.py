@@ -21,6 +21,7 @@ import preservation
 import repository
 import workflows
 from entrypoints.errors import ANSWERS, SystemFailure, exit_code, http_status
+from entrypoints.reports.errors import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
 from entrypoints.web.params import BadParameter
 from preservation.container import ContainerLimitError
 from preservation.errors import (
@@ -47,7 +48,6 @@ from repository.catalog.models import JobStatus
 from repository.catalog.queries import NotFoundError
 from repository.catalog.records_store import RecordNotFoundError, RecordsError
 from repository.i18n import Translator, UnfilledPlaceholder, placeholders, strict, template
-from repository.reports.errors import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
 from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError

@@ -17,10 +17,10 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.reports.errors import ChromiumNotFound
+from entrypoints.reports.handover import Handover, HandoverDossier, render_html
 from repository.catalog.records import Transfer
 from repository.catalog.records_store import add_agency
-from repository.reports.errors import ChromiumNotFound
-from repository.reports.handover import Handover, HandoverDossier, render_html
 from repository.settings import Settings
 from tests.workflows.test_transfers import at, make_aip, make_dossier
 from workflows.records import handover as ho

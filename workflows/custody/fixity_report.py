@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.reports.errors import ReportPeriodError
 from preservation.events import EventType, Outcome
 from repository.catalog.copy_state import copy_state
 from repository.catalog.models import (
@@ -48,8 +49,8 @@ from repository.catalog.models import (
     Event,
     Incident,
 )
-from repository.reports.errors import ReportPeriodError
-from repository.reports.fixity_data import (
+from repository.settings import Settings
+from workflows.custody.fixity_data import (
     CopyRow,
     DayRow,
     FailureRow,
@@ -60,7 +61,6 @@ from repository.reports.fixity_data import (
     Summary,
     report_digest,
 )
-from repository.settings import Settings
 
 HOLDING_STATUSES = (AipStatus.STORED, AipStatus.DEGRADED)
 COULD_NOT_CHECK = "could not check"

@@ -3,7 +3,7 @@
 The last step of a transfer: the biên bản is printed to PDF and the SHA-256 of every printed copy
 is kept on the transfer (``handover_prints``; ``handover_digest`` is the latest), since a copy once
 handed over must stay provable after a reprint. Here the data is gathered from the catalog and the
-print recorded; :mod:`repository.reports.handover` renders it. Apart from
+print recorded; :mod:`entrypoints.reports.handover` renders it. Apart from
 :mod:`workflows.records.transfers` because printing needs neither the steps' rules nor their
 checks, only an accepted transfer.
 
@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from repository.catalog.records import Dossier, Transfer, TransferStatus
-from repository.reports.handover import (
+from entrypoints.reports.handover import (
     Handover,
     HandoverDossier,
     render_html,
@@ -30,6 +29,7 @@ from repository.reports.handover import (
     sha256_hex,
     write_atomic,
 )
+from repository.catalog.records import Dossier, Transfer, TransferStatus
 from repository.settings import Settings
 from workflows.records.transfers import TransferError, get_transfer
 

@@ -7,7 +7,7 @@ lưu trữ, mức độ tiếp cận, số tài liệu, số trang, vn-standards
 come from ``config/tt05/codelists.toml`` through :func:`preservation.tt05.tables.shipped_tables`.
 
 The data is gathered by ``workflows.records.handover.handover_data``; here it is only rendered. The PDF
-is printed by headless Chromium with :func:`repository.reports.printing.print_pdf` (the same
+is printed by headless Chromium with :func:`entrypoints.reports.printing.print_pdf` (the same
 printer as the fixity report). A PDF cannot carry its own digest, so the SHA-256 of the PDF is
 stored on the transfer and printed in the footer of the HTML rendering, which is the copy that
 proves which PDF was issued. Chromium stamps the print time into the PDF (to the second), so a
@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from entrypoints.reports.printing import print_pdf, write_atomic
 from preservation.tt05.tables import Tables, shipped_tables
 from repository.i18n import Translator
-from repository.reports.printing import print_pdf, write_atomic
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def render_pdf(
     """The biên bản printed by headless Chromium.
 
     Raises:
-        ChromiumNotFound, PdfFailed: see :func:`repository.reports.printing.print_pdf`.
+        ChromiumNotFound, PdfFailed: see :func:`entrypoints.reports.printing.print_pdf`.
     """
     return print_pdf(render_html(handover, language=language), chromium=chromium, timeout=timeout)
 

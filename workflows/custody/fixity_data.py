@@ -1,7 +1,7 @@
 """The fixity audit report's data and its digest, apart from any rendering.
 
 The builder (:func:`workflows.custody.fixity_report.build_fixity_report`) fills these rows from the
-catalog; the renderings (:mod:`repository.reports.fixity`, :mod:`repository.reports.fixity_html`) read
+catalog; the renderings (:mod:`entrypoints.reports.fixity`, :mod:`entrypoints.reports.fixity_html`) read
 them. The digest (SHA-256 of the canonical JSON of the data) lives here with the data so that every
 rendering, and anyone holding the JSON export, computes it the same way. The tables' columns and the
 cell text (:func:`raw`) are here too: the CSV and the HTML must show the same values.

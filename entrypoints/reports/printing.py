@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from repository.reports.errors import ChromiumNotFound, PdfFailed
+from entrypoints.reports.errors import ChromiumNotFound, PdfFailed
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

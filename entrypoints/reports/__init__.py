@@ -10,9 +10,9 @@ live in ``workflows``; this package only shapes and renders).
 
 from __future__ import annotations
 
-from repository.reports.errors import ChromiumNotFound, PdfFailed, ReportError
-from repository.reports.fixity import ReportFormat, render
-from repository.reports.fixity_data import FixityReport, document_digest, report_digest
+from entrypoints.reports.errors import ChromiumNotFound, PdfFailed, ReportError
+from entrypoints.reports.fixity import ReportFormat, render
+from workflows.custody.fixity_data import FixityReport, document_digest, report_digest
 
 __all__ = [
     "ChromiumNotFound",
