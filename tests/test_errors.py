@@ -21,7 +21,7 @@ import preservation
 import repository
 import workflows
 from entrypoints.errors import ANSWERS, SystemFailure, exit_code, http_status
-from entrypoints.reports.errors import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
+from entrypoints.reports.errors import ChromiumNotFound, PdfFailed, ReportError
 from entrypoints.web.params import BadParameter
 from preservation.container import ContainerLimitError
 from preservation.errors import (
@@ -52,6 +52,7 @@ from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from workflows.access.errors import ExportError
+from workflows.custody.fixity_data import ReportPeriodError
 from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
 from workflows.custody.update import UpdateError

@@ -179,7 +179,7 @@ def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, 
     """Fixity report: what was checked in the period, % of holdings within the cycle, copies and
     where, every failure and its repair, open incidents, a plot; it states its own digest."""
     from entrypoints.reports import ReportFormat, render
-    from entrypoints.reports.errors import ReportPeriodError
+    from workflows.custody.fixity_data import ReportPeriodError
     from workflows.custody.fixity_report import fixity_report_for, report_now, report_period
 
     app = current_app()

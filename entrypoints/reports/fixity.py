@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 from entrypoints.reports.fixity_html import render_html
 from entrypoints.reports.fixity_labels import Labels
-from entrypoints.reports.printing import print_pdf, write_atomic
+from entrypoints.reports.printing import print_pdf
+from preservation.atomic_file import write_atomic
 from workflows.custody.fixity_data import (
     COPY_COLUMNS,
     FAILURE_COLUMNS,

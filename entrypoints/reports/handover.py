@@ -18,50 +18,16 @@ to the agency must stay provable.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from entrypoints.reports.printing import print_pdf, write_atomic
+from entrypoints.reports.printing import print_pdf
 from preservation.tt05.tables import Tables, shipped_tables
 from repository.i18n import Translator
-
-
-@dataclass(frozen=True)
-class HandoverDossier:
-    """One hồ sơ in the list: dates as the description wrote them, codes as received."""
-
-    code: str
-    title: str
-    start_date: str
-    end_date: str
-    maintenance: str
-    mode: str
-    documents: int
-    pages: int | None
-
-
-@dataclass(frozen=True)
-class Handover:
-    transfer_id: str
-    archive_name: str
-    archive_id: str
-    organ_id: str
-    agency_name: str
-    package_name: str
-    plan_reference: str | None
-    received_at: datetime
-    received_by: str
-    decided_at: datetime
-    decided_by: str
-    aip_id: str
-    timezone: str
-    dossiers: tuple[HandoverDossier, ...]
-
+from workflows.records.handover import Handover
 
 _CSS = """
 body { font-family: "DejaVu Serif", "Noto Serif", "Times New Roman", serif; font-size: 11pt;
@@ -227,16 +193,21 @@ def render_pdf(
     return print_pdf(render_html(handover, language=language), chromium=chromium, timeout=timeout)
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class ChromiumPrinter:
+    """The :class:`workflows.records.handover.HandoverPrinter` the entry points give
+    :func:`workflows.records.handover.issue_handover`: the page of :func:`render_html`, printed to
+    PDF by headless Chromium. The workflow records what was issued; rendering stays here, with
+    the entry points that own presentation."""
+
+    chromium: str | None = None
+    timeout: float = 120.0
+
+    def pdf(self, handover: Handover, *, language: str) -> bytes:
+        return render_pdf(handover, language=language, chromium=self.chromium, timeout=self.timeout)
+
+    def html(self, handover: Handover, *, language: str, pdf_sha256: str) -> str:
+        return render_html(handover, language=language, pdf_sha256=pdf_sha256)
 
 
-__all__ = [
-    "COLUMNS",
-    "Handover",
-    "HandoverDossier",
-    "render_html",
-    "render_pdf",
-    "sha256_hex",
-    "write_atomic",
-]
+__all__ = ["COLUMNS", "ChromiumPrinter", "render_html", "render_pdf"]

@@ -26,12 +26,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, render_template
 from markupsafe import Markup
 
-from entrypoints.reports.errors import ReportPeriodError
 from entrypoints.reports.fixity import ReportFormat, render
 from entrypoints.reports.fixity_html import render_html
 from entrypoints.web.context import context, translator
 from entrypoints.web.params import BadParameter, check_language, day, link, moment
-from workflows.custody.fixity_data import FixityReport
+from workflows.custody.fixity_data import FixityReport, ReportPeriodError
 from workflows.custody.fixity_report import fixity_report_for, report_now, report_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

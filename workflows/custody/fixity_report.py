@@ -36,7 +36,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
-from entrypoints.reports.errors import ReportPeriodError
 from preservation.events import EventType, Outcome
 from repository.catalog.copy_state import copy_state
 from repository.catalog.models import (
@@ -57,6 +56,7 @@ from workflows.custody.fixity_data import (
     FixityReport,
     IncidentRow,
     ObjectRow,
+    ReportPeriodError,
     RunRow,
     Summary,
     report_digest,
