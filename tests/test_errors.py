@@ -56,6 +56,7 @@ from workflows.custody.fixity_data import ReportPeriodError
 from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
 from workflows.custody.update import UpdateError
+from workflows.ingest.errors import IngestRequestError
 from workflows.jobs.runner import Refusal, StepFailed
 from workflows.records.transfers import KINDS, TransferError
 
@@ -122,6 +123,9 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     IntegrityError: lambda: IntegrityError("damaged", key="k", location="primary", algorithm="sha512"),
     BackendUnavailable: lambda: BackendUnavailable("unmounted", location="primary"),
     BadParameter: lambda: BadParameter("web.bad_year", "bad year", {"name": "year", "value": "x"}),
+    IngestRequestError: lambda: IngestRequestError(
+        "conversion.transfer_many", "one package per transfer", params={"count": 2, "transfer": "t-1"}
+    ),
     ExportError: lambda: ExportError("exists", code="export.out_exists", kind=ErrorKind.USAGE, path="/o.zip"),
     RebuildError: lambda: RebuildError("uuid-1", "METS.xml", "no OBJID"),
     RetrieveError: lambda: RetrieveError("could not copy"),
