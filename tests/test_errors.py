@@ -21,6 +21,7 @@ import preservation
 import repository
 import workflows
 from entrypoints.errors import ANSWERS, SystemFailure, exit_code, http_status
+from entrypoints.reports.errors import ChromiumNotFound, PdfFailed, ReportError
 from entrypoints.web.params import BadParameter
 from preservation.container import ContainerLimitError
 from preservation.errors import (
@@ -48,14 +49,15 @@ from repository.catalog.models import JobStatus
 from repository.catalog.queries import NotFoundError
 from repository.catalog.records_store import RecordNotFoundError, RecordsError
 from repository.i18n import Translator, UnfilledPlaceholder, placeholders, strict, template
-from repository.reports.errors import ChromiumNotFound, PdfFailed, ReportError, ReportPeriodError
 from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from workflows.access.errors import ExportError
+from workflows.custody.fixity_data import ReportPeriodError
 from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
 from workflows.custody.update import UpdateError
+from workflows.ingest.errors import IngestRequestError
 from workflows.jobs.runner import Refusal, StepFailed
 from workflows.planning.normalize import UnacceptableFormatError
 from workflows.records.transfers import KINDS, TransferError
@@ -125,6 +127,9 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     IntegrityError: lambda: IntegrityError("damaged", key="k", location="primary", algorithm="sha512"),
     BackendUnavailable: lambda: BackendUnavailable("unmounted", location="primary"),
     BadParameter: lambda: BadParameter("web.bad_year", "bad year", {"name": "year", "value": "x"}),
+    IngestRequestError: lambda: IngestRequestError(
+        "conversion.transfer_many", "one package per transfer", params={"count": 2, "transfer": "t-1"}
+    ),
     ExportError: lambda: ExportError("exists", code="export.out_exists", kind=ErrorKind.USAGE, path="/o.zip"),
     RebuildError: lambda: RebuildError("uuid-1", "METS.xml", "no OBJID"),
     RetrieveError: lambda: RetrieveError("could not copy"),

@@ -54,11 +54,14 @@ def aip_list(as_json: bool) -> None:
 @handles_errors
 def aip_show(aip_id: str, as_json: bool) -> None:
     """Show an AIP: its files (path, size, SHA-256, PUID, format) and its PREMIS events."""
+    from workflows.records.aip_records import records_of
+
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
         detail = queries.aip_detail(session, queries.resolve_aip_id(session, aip_id))
-        detail["records"] = _records_of(session, detail["aip_id"])
+        carried = records_of(session, detail["aip_id"], language=app.settings.ui.language)
+        detail["records"] = [r.as_dict() for r in carried]
     t = app.t
     for e in detail["events"]:
         e["detail_text"] = t.event_detail(e["detail_code"], e["detail_params"], e["detail"])
@@ -133,63 +136,6 @@ def _check_lines(t: Any, characteristics: list[dict[str, Any]]) -> list[str]:
                 text = f"{finding['where']}: {finding['message']}"
             lines.append(f"  - {text}")
     return lines
-
-
-def _supersession(session: Any, dossier: Any) -> dict[str, Any]:
-    """Which AIP holds this hồ sơ now if a re-submission replaced it, and which AIPs it replaced
-    (``kholuu ingest --supersedes``)."""
-    from sqlalchemy import select
-
-    from repository.catalog.records import Dossier
-
-    later = session.get(Dossier, dossier.superseded_by_id) if dossier.superseded_by_id else None
-    earlier = session.scalars(select(Dossier.aip_id).where(Dossier.superseded_by_id == dossier.id)).all()
-    return {"superseded_by": later.aip_id if later else None, "supersedes": sorted(earlier)}
-
-
-def _records_of(session: Any, aip_id: str) -> list[dict[str, Any]]:
-    """The hồ sơ and tài liệu an AIP carries (TT 05 packages), with code-list labels."""
-    from preservation.tt05.tables import shipped_tables as tt05_tables
-    from repository.catalog.records_store import dossiers_for_aip
-
-    dossiers = dossiers_for_aip(session, aip_id)
-    if not dossiers:
-        return []
-    tables = tt05_tables()
-    lang = current_app().settings.ui.language
-    out = []
-    for d in dossiers:
-        out.append(
-            {
-                "code": d.code,
-                "title": d.title,
-                "package_type": d.package_type,
-                "source": d.source,
-                "maintenance": d.maintenance,
-                "maintenance_label": tables.label("maintenance", d.maintenance, lang),
-                "mode": d.mode,
-                "mode_label": tables.label("mode", d.mode, lang),
-                "start_date": d.start_date,
-                "end_date": d.end_date,
-                "description_path": d.description_path,
-                **_supersession(session, d),
-                "documents": [
-                    {
-                        "ordinal": doc.ordinal,
-                        "kind": doc.kind,
-                        "doc_code": doc.doc_code,
-                        "title": doc.title,
-                        "issued_date": doc.issued_date,
-                        "mode": doc.mode,
-                        "mode_label": tables.label("mode", doc.mode, lang),
-                        "description_path": doc.description_path,
-                        "files": [f.path for f in doc.files],
-                    }
-                    for doc in d.documents
-                ],
-            }
-        )
-    return out
 
 
 @aip.command("verify")

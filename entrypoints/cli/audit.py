@@ -178,8 +178,8 @@ def report() -> None:
 def report_fixity(fmt: str, since: datetime, until: datetime | None, out: Path, as_json: bool) -> None:
     """Fixity report: what was checked in the period, % of holdings within the cycle, copies and
     where, every failure and its repair, open incidents, a plot; it states its own digest."""
-    from repository.reports import ReportFormat, render
-    from repository.reports.errors import ReportPeriodError
+    from entrypoints.reports import ReportFormat, render
+    from workflows.custody.fixity_data import ReportPeriodError
     from workflows.custody.fixity_report import fixity_report_for, report_now, report_period
 
     app = current_app()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -21,9 +20,12 @@ from entrypoints.errors import (
     EXIT_USAGE,
     exit_code,
 )
-from repository import __version__
-from repository.catalog import queries
+from preservation.errors import PreservationError
 from repository.catalog.models import JobStatus
+
+if TYPE_CHECKING:
+    from workflows.ingest.legacy_ingest import ConvertedExport, DossierIngest
+    from workflows.ingest.pipeline import IngestOptions
 
 # --------------------------------------------------------------------------- ingest
 
@@ -62,7 +64,7 @@ def ingest(
     zip, tar, tar.gz). A folder holding an NĐ 30/2020 XML export or a mục lục spreadsheet is
     converted to one TT 05 SIP_hoso per hồ sơ, and each is ingested."""
     from workflows.ingest.legacy import detect
-    from workflows.ingest.pipeline import IngestOptions
+    from workflows.ingest.preflight import checked_options
 
     app = current_app()
     app.json_output = as_json
@@ -74,28 +76,22 @@ def ingest(
             params={"path": str(path)},
             path=str(path),
         )
-    if transfer_id:
-        transfer_id, transfer_agency = _open_transfer(app, transfer_id)
-        organ_id = organ_id or transfer_agency  # the transfer says whose records these are
-    if organ_id:
-        from repository.catalog.records_store import check_agency
-
-        with app.sessions() as session:
-            check_agency(session, organ_id)  # before anything is read: a typo must not cost an ingest
-    if supersedes:
-        with app.sessions() as session:
-            supersedes = queries.resolve_aip_id(session, supersedes)  # a typo stops it here
-    options = IngestOptions(
-        allow_duplicate=allow_duplicate, organ_id=organ_id, transfer_id=transfer_id, supersedes=supersedes
-    )
+    with app.sessions() as session:  # before anything is read: a typo must not cost an ingest
+        options = checked_options(
+            session,
+            allow_duplicate=allow_duplicate,
+            organ_id=organ_id,
+            transfer_id=transfer_id,
+            supersedes=supersedes,
+        )
     if detect(path) is not None:
-        _ingest_legacy(app, path, options, transfer_id)
+        _ingest_legacy(app, path, options)
         return
     result = _run_ingest(app, path, options)
     if result.status is JobStatus.COMPLETED:
         payload = _ingest_payload(result)
-        if transfer_id:
-            payload["transfer"] = transfer_id
+        if options.transfer_id:
+            payload["transfer"] = options.transfer_id
         if as_json:
             app.emit(payload)
         else:
@@ -104,34 +100,16 @@ def ingest(
     _report_failure(app, result)
 
 
-def _open_transfer(app: App, transfer_id: str) -> tuple[str, str]:
-    """The full id of an undecided transfer and its agency's mã định danh, checked before anything
-    is ingested."""
-    from workflows.records import transfers as tr
-
-    with app.sessions() as session:
-        transfer = tr.get_transfer(session, transfer_id)
-        if transfer.status in tr.DECIDED:
-            app.fail(
-                "transfer.already_decided",
-                f"transfer {transfer.id} was already {transfer.status.value}",
-                EXIT_REFUSED,
-                params={
-                    "transfer": transfer.id,
-                    "status": transfer.status.value,
-                    "decided_at": transfer.decided_at.isoformat() if transfer.decided_at else None,
-                    "by": transfer.decided_by,
-                },
-            )
-        return transfer.id, transfer.agency.organ_id if transfer.agency is not None else ""
-
-
 def _run_ingest(app: App, path: Path, options: Any) -> Any:
     from workflows.ingest.pipeline import ingest as run_ingest
 
+    return run_ingest(app.settings, app.sessions, path, options=options, progress=_progress(app))
+
+
+def _progress(app: App) -> TerminalProgress | None:
+    """A bar on a terminal; nothing with ``--json`` or when stderr is a file or a pipe."""
     show_bar = not app.json_output and sys.stderr.isatty()
-    progress = TerminalProgress(sys.stderr) if show_bar else None
-    return run_ingest(app.settings, app.sessions, path, options=options, progress=progress)
+    return TerminalProgress(sys.stderr) if show_bar else None
 
 
 def _ingest_payload(result: Any) -> dict[str, Any]:
@@ -181,131 +159,94 @@ def _echo_stored(app: App, result: Any) -> None:
         )
 
 
-def _ingest_legacy(app: App, path: Path, options: Any, transfer_id: str = "") -> None:
-    """Convert a legacy export (one SIP_hoso per hồ sơ) and ingest each; report every unmapped field."""
-    import shutil
-    import uuid as uuid_mod
+def _ingest_legacy(app: App, path: Path, options: IngestOptions) -> None:
+    """Run :func:`workflows.ingest.legacy_ingest.ingest_legacy` and render it: as it goes in text
+    (every unmapped field, then each hồ sơ), one object at the end with ``--json``."""
+    from workflows.ingest.legacy_ingest import ingest_legacy
 
-    from preservation.errors import PreservationError
-    from preservation.tt05.tables import shipped_tables as tt05_tables
-    from workflows.ingest.legacy import convert_legacy
-
-    t = app.t
-    out = app.settings.conversion_dir / str(uuid_mod.uuid4())
+    observer = None if app.json_output else _LegacyText(app)
     try:
-        try:
-            conversion = convert_legacy(
-                path,
-                out,
-                tt05_tables(),
-                software_version=__version__,
-                intake=app.settings.records.intake_only_permanent,
-            )
-        except PreservationError as exc:
-            if not app.json_output:
-                for p in exc.params.get("problems", []):
-                    text = t.text(p["code"], {**p, "path": p["path"]}, default=p["message"])
-                    click.echo(f"  - [{p.get('dossier', '')}] {p['code']} {p['path']}: {text}", err=True)
-            app.fail_with(exc)
-        unmapped = [
-            {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
-            for u in conversion.unmapped
-        ]
-        if transfer_id and len(conversion.sips) > 1:
-            app.fail(
-                "conversion.transfer_many",
-                "a transfer tracks one package; this export holds several hồ sơ",
-                EXIT_USAGE,
-                params={"count": len(conversion.sips), "transfer": transfer_id},
-            )
-        if options.supersedes and len(conversion.sips) > 1:
-            app.fail(
-                "conversion.supersedes_many",
-                "--supersedes names the AIP of one hồ sơ; this export holds several",
-                EXIT_USAGE,
-                params={"count": len(conversion.sips), "aip_id": options.supersedes},
-            )
-        if not app.json_output:
-            click.echo(
-                t.text(
-                    "cli.ingest.legacy_text.converted",
-                    {
-                        "kind": conversion.kind,
-                        "file": conversion.metadata_file,
-                        "count": len(conversion.sips),
-                    },
-                )
-            )
-            if unmapped:
-                click.echo(t.text("cli.ingest.legacy_text.unmapped", {"count": len(unmapped)}))
-                for u in unmapped:
-                    why = t.text(f"legacy.reason.{u['reason']}", default=u["reason"])
-                    click.echo(f"  - {u['where']}: {u['field']} = {u['value']!r} ({why})")
-        results = []
-        failed = []
-        for code, sip in zip(conversion.dossier_codes, conversion.sips, strict=True):
-            origin = f"{path.resolve()} ({conversion.metadata_file}, {code})"
-            result = _run_ingest(app, sip, dataclasses.replace(options, converted_from=origin))
-            entry = {
-                "dossier": code,
-                **(
-                    _ingest_payload(result)
-                    if result.status is JobStatus.COMPLETED
-                    else {
-                        "status": result.status.value,
-                        "job_id": result.job_id,
-                        "errors": [
-                            {
-                                "code": r.code,
-                                "path": r.path,
-                                "message": t.text(
-                                    r.code,
-                                    {"message": r.message, **r.params, "path": r.path},
-                                    default=r.message,
-                                ),
-                            }
-                            for r in (result.error.records if result.error else [])
-                        ],
-                    }
-                ),
+        outcome = ingest_legacy(
+            app.settings, app.sessions, path, options, observer=observer, progress=_progress(app)
+        )
+    except PreservationError as exc:
+        if not app.json_output and exc.code.startswith("conversion."):
+            _echo_conversion_problems(app, exc)
+        app.fail_with(exc)
+    unmapped = [
+        {"where": u.where, "field": u.field, "value": u.value, "reason": u.reason}
+        for u in outcome.export.unmapped
+    ]
+    results = [_dossier_json(app, d) for d in outcome.dossiers]
+    if outcome.failed:
+        app.fail(
+            "conversion.dossiers_failed",
+            f"{len(outcome.failed)} of {len(results)} hồ sơ were not stored",
+            EXIT_REFUSED,
+            params={"failed": len(outcome.failed), "total": len(results)},
+            extra={"legacy": outcome.export.kind, "unmapped": unmapped, "dossiers": results},
+        )
+    if app.json_output:
+        app.emit(
+            {
+                "legacy": outcome.export.kind,
+                "metadata_file": outcome.export.metadata_file,
+                "unmapped": unmapped,
+                "dossiers": results,
             }
-            results.append(entry)
-            if result.status is JobStatus.COMPLETED:
-                if not app.json_output:
-                    click.echo(f"[{code}]")
-                    _echo_stored(app, result)
-            else:
-                failed.append(entry)
-                if not app.json_output:
-                    click.echo(
-                        f"[{code}] "
-                        + t.text(
-                            f"cli.ingest.{result.status.value}",
-                            {"job_id": result.job_id, "step": result.error.step if result.error else ""},
-                        ),
-                        err=True,
-                    )
-                    for e in entry["errors"]:
-                        click.echo(f"  - {e['code']} [{e['path'] or ''}]: {e['message']}", err=True)
-        if app.json_output and not failed:
-            app.emit(
-                {
-                    "legacy": conversion.kind,
-                    "metadata_file": conversion.metadata_file,
-                    "unmapped": unmapped,
-                    "dossiers": results,
-                }
-            )
-        if failed:
-            app.fail(
-                "conversion.dossiers_failed",
-                f"{len(failed)} of {len(results)} hồ sơ were not stored",
-                EXIT_REFUSED,
-                params={"failed": len(failed), "total": len(results)},
-                extra={"legacy": conversion.kind, "unmapped": unmapped, "dossiers": results},
-            )
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+        )
+
+
+def _echo_conversion_problems(app: App, exc: PreservationError) -> None:
+    """Each hồ sơ's problem under the TT 05 rules (``conversion.invalid``), before the error."""
+    for p in exc.params.get("problems", []):
+        text = app.t.text(p["code"], {**p, "path": p["path"]}, default=p["message"])
+        click.echo(f"  - [{p.get('dossier', '')}] {p['code']} {p['path']}: {text}", err=True)
+
+
+def _dossier_json(app: App, one: DossierIngest) -> dict[str, Any]:
+    result = one.result
+    if one.stored:
+        return {"dossier": one.dossier, **_ingest_payload(result)}
+    errors = [
+        {
+            "code": r.code,
+            "path": r.path,
+            "message": _record_text(app, r),
+        }
+        for r in (result.error.records if result.error else [])
+    ]
+    return {"dossier": one.dossier, "status": result.status.value, "job_id": result.job_id, "errors": errors}
+
+
+class _LegacyText:
+    """The text rendering of a legacy ingest as it goes: the conversion and its unmapped fields
+    on stdout, each hồ sơ stored on stdout, each one not stored on stderr with its errors."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def converted(self, export: ConvertedExport) -> None:
+        t = self.app.t
+        params = {"kind": export.kind, "file": export.metadata_file, "count": len(export.dossier_codes)}
+        click.echo(t.text("cli.ingest.legacy_text.converted", params))
+        if export.unmapped:
+            click.echo(t.text("cli.ingest.legacy_text.unmapped", {"count": len(export.unmapped)}))
+            for u in export.unmapped:
+                why = t.text(f"legacy.reason.{u.reason}", default=u.reason)
+                click.echo(f"  - {u.where}: {u.field} = {u.value!r} ({why})")
+
+    def ingested(self, one: DossierIngest) -> None:
+        result = one.result
+        if one.stored:
+            click.echo(f"[{one.dossier}]")
+            _echo_stored(self.app, result)
+            return
+        step = result.error.step if result.error else ""
+        text = self.app.t.text(f"cli.ingest.{result.status.value}", {"job_id": result.job_id, "step": step})
+        click.echo(f"[{one.dossier}] " + text, err=True)
+        for e in _dossier_json(self.app, one)["errors"]:
+            click.echo(f"  - {e['code']} [{e['path'] or ''}]: {e['message']}", err=True)
 
 
 def _event_json(e: Any) -> dict[str, Any]:
@@ -321,6 +262,13 @@ def _event_json(e: Any) -> dict[str, Any]:
     }
 
 
+def _record_text(app: App, record: Any) -> str:
+    """An error record of a failed step, in the user's language (its English text when the code
+    has none)."""
+    params = {"message": record.message, **record.params, "path": record.path}
+    return app.t.text(record.code, params, default=record.message)
+
+
 def _report_failure(app: App, result: Any) -> NoReturn:
     from workflows.jobs.runner import StepFailed
 
@@ -329,9 +277,7 @@ def _report_failure(app: App, result: Any) -> NoReturn:
         {
             "step": failure.step,
             "code": r.code,
-            "message": app.t.text(
-                r.code, {"message": r.message, **r.params, "path": r.path}, default=r.message
-            ),
+            "message": _record_text(app, r),
             "path": r.path,
             "tool": r.tool,
             "exit_code": r.exit_code,

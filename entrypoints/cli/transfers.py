@@ -341,13 +341,21 @@ def transfer_handover(
 ) -> None:
     """Print the biên bản giao nhận of an accepted transfer to PDF and record its SHA-256 (every
     printed copy's digest is kept: see ``transfer show``)."""
+    from entrypoints.reports.handover import ChromiumPrinter
     from workflows.records.handover import issue_handover
 
     app = current_app()
     app.json_output = as_json
     with app.sessions.begin() as session:
         result = issue_handover(
-            session, app.settings, transfer_id, out, html_out=html_out, language=doc_lang, by=by
+            session,
+            app.settings,
+            transfer_id,
+            out,
+            printer=ChromiumPrinter(),
+            html_out=html_out,
+            language=doc_lang,
+            by=by,
         )
     data = result.as_dict()
     if as_json:

@@ -18,7 +18,7 @@ from flask import request, url_for
 from entrypoints.web.context import context, requested_language, translator
 from preservation.errors import ErrorKind, KholuuError
 from repository.i18n import LANGUAGES
-from repository.reports.fixity_data import raw
+from workflows.custody.fixity_data import raw
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}")

@@ -2,7 +2,7 @@
 page and as the files ``kholuu report fixity`` writes.
 
 The report is built by :func:`workflows.custody.fixity_report.fixity_report_for` and rendered by
-:mod:`repository.reports.fixity`, exactly as the command line does: the page embeds the body of
+:mod:`entrypoints.reports.fixity`, exactly as the command line does: the page embeds the body of
 the very HTML the command writes, and ``/reports/fixity.<html|csv|json|pdf>`` answers with the
 bytes ``render`` writes. The digest covers the moment the report was made, so the page's download
 links carry that moment (``generated_at``): the files then match the page, and the command's
@@ -26,12 +26,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, render_template
 from markupsafe import Markup
 
+from entrypoints.reports.fixity import ReportFormat, render
+from entrypoints.reports.fixity_html import render_html
 from entrypoints.web.context import context, translator
 from entrypoints.web.params import BadParameter, check_language, day, link, moment
-from repository.reports.errors import ReportPeriodError
-from repository.reports.fixity import ReportFormat, render
-from repository.reports.fixity_data import FixityReport
-from repository.reports.fixity_html import render_html
+from workflows.custody.fixity_data import FixityReport, ReportPeriodError
 from workflows.custody.fixity_report import fixity_report_for, report_now, report_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

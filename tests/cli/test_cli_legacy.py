@@ -186,3 +186,23 @@ def test_item11_muc_luc_csv_with_a_nul_byte_is_refused_not_ingested_as_a_plain_f
     assert "muc-luc.csv, line 4" in error["message"]
     assert dossiers(database_url) == []
     assert json.loads(kholuu("aip", "list", "--json", env=env).stdout)["aips"] == []
+
+
+def test_a_transfer_or_supersedes_names_one_dossier(env: dict[str, str], database_url: str) -> None:  # noqa: F811
+    """Both are refused as the operator's mistake (exit 2) before any hồ sơ is ingested."""
+    stored = json.loads(kholuu("ingest", str(SAMPLES / "sip-bag-cong-van"), "--json", env=env).stdout)
+    many = kholuu("ingest", str(SAMPLES / "legacy-nd30-so-noi-vu"), "--supersedes", stored["aip_id"], env=env)
+    assert many.returncode == 2 and "holds 2" in many.stderr, many.stderr
+    assert kholuu("records", "agency", "add", "000.00.27.H02", "Sở Nội vụ", "--json", env=env).returncode == 0
+    receipt = kholuu("transfer", "receive", "000.00.27.H02", "p.zip", "--by", "Thu", "--json", env=env)
+    transfer = json.loads(receipt.stdout)["transfer_id"]
+    r = kholuu(
+        "ingest", str(SAMPLES / "legacy-nd30-so-noi-vu"), "--transfer", transfer[:8], "--json", env=env
+    )
+    assert r.returncode == 2
+    error = json.loads(r.stdout)["error"]
+    assert (error["code"], error["params"]) == (
+        "conversion.transfer_many",
+        {"count": 2, "transfer": transfer},
+    )
+    assert dossiers(database_url) == []

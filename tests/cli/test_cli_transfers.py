@@ -194,7 +194,7 @@ def test_a_reprint_within_the_same_second_is_reported(
 ) -> None:
     """Chromium stamps the print time to the second: two prints within one second are the same
     bytes. The second is still a reprint, and the operator is told so (it once said nothing)."""
-    from workflows.records import handover as ho
+    from entrypoints.reports import handover as ho
 
     printed: list[bytes] = []
 

@@ -20,6 +20,9 @@ from lxml import html as lxml_html
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.reports.errors import ChromiumNotFound
+from entrypoints.reports.fixity import render, render_csv, render_json
+from entrypoints.reports.fixity_html import render_html
 from repository import i18n
 from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.catalog.models import (
@@ -34,16 +37,13 @@ from repository.catalog.models import (
     Job,
     JobStatus,
 )
-from repository.reports.errors import ChromiumNotFound
-from repository.reports.fixity import render, render_csv, render_json
-from repository.reports.fixity_data import DayRow, FixityReport, Summary, document_digest, raw, report_digest
-from repository.reports.fixity_html import render_html
 from repository.settings import load_settings
 from repository.storage.backend import join_key
 from repository.storage.locations import open_locations
 from repository.storage.ocfl import ROOT_PREFIX
 from tests.conftest import SAMPLES, write_home_config
 from workflows.custody.audit import AuditOptions, run_audit
+from workflows.custody.fixity_data import DayRow, FixityReport, Summary, document_digest, raw, report_digest
 from workflows.custody.fixity_report import build_fixity_report
 from workflows.ingest.pipeline import ingest
 

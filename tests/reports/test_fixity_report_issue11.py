@@ -16,9 +16,9 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.reports.fixity_html import render_html
 from entrypoints.web import create_app
 from repository.i18n import Translator
-from repository.reports.fixity_html import render_html
 from repository.settings import Settings
 from tests.conftest import cli_env
 from tests.reports.test_fixity_report import C, build, seed

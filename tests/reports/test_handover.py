@@ -17,15 +17,16 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.reports.errors import ChromiumNotFound
+from entrypoints.reports.handover import ChromiumPrinter, render_html
 from repository.catalog.records import Transfer
 from repository.catalog.records_store import add_agency
-from repository.reports.errors import ChromiumNotFound
-from repository.reports.handover import Handover, HandoverDossier, render_html
 from repository.settings import Settings
 from tests.workflows.test_transfers import at, make_aip, make_dossier
 from workflows.records import handover as ho
 from workflows.records import transfer_lists as tl
 from workflows.records import transfers as tr
+from workflows.records.handover import Handover, HandoverDossier
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
@@ -75,7 +76,14 @@ def test_handover_pdf(
     out, page = tmp_path / "bien-ban.pdf", tmp_path / "bien-ban.html"
     with sessions.begin() as s:
         issued = ho.issue_handover(
-            s, settings, accepted, out, html_out=page, by="Trần Thị Thu", at=at(2025, 3, 21)
+            s,
+            settings,
+            accepted,
+            out,
+            printer=ChromiumPrinter(),
+            html_out=page,
+            by="Trần Thị Thu",
+            at=at(2025, 3, 21),
         )
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF-")
@@ -106,7 +114,9 @@ def test_handover_pdf(
     assert doc.xpath("//td[@data-field='pages_total']/text()") == ["30"]
 
     with sessions.begin() as s:  # printed again: a new PDF, a new digest, the old one reported
-        again = ho.issue_handover(s, settings, accepted, out, language="en", at=at(2025, 3, 22))
+        again = ho.issue_handover(
+            s, settings, accepted, out, printer=ChromiumPrinter(), language="en", at=at(2025, 3, 22)
+        )
     assert again.previous_sha256 == issued.sha256
     assert again.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
     # both printed copies stay provable: every digest is kept, the latest is handover_digest
@@ -130,7 +140,8 @@ def test_handover_without_chromium_changes_nothing(
     settings: Settings, sessions: sessionmaker[Session], accepted: str, tmp_path: Path
 ) -> None:
     with sessions.begin() as s, pytest.raises(ChromiumNotFound):
-        ho.issue_handover(s, settings, accepted, tmp_path / "x.pdf", chromium="no-such-chromium-kholuu")
+        missing = ChromiumPrinter(chromium="no-such-chromium-kholuu")
+        ho.issue_handover(s, settings, accepted, tmp_path / "x.pdf", printer=missing)
     with sessions() as s:
         row = s.get_one(Transfer, accepted)
         assert (row.handover_digest, row.handover_prints) == ("", [])

@@ -35,17 +35,17 @@ from lxml import html as lxml_html
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.reports.printing import run_chromium
 from entrypoints.web import create_app
 from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.catalog.models import AuditFinding, AuditRun, Copy, CopyStatus, Incident
 from repository.catalog.records_store import add_agency, set_declared_total
 from repository.i18n import Translator
-from repository.reports.fixity_data import raw
-from repository.reports.printing import run_chromium
 from repository.settings import Settings, load_settings
 from repository.storage.locations import open_locations
 from tests.conftest import KHOLUU, cli_env, run_cli, write_home_config
 from tests.workflows.test_transfers import at, make_aip, make_dossier, make_transfer
+from workflows.custody.fixity_data import raw
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(

@@ -48,19 +48,19 @@ from repository.catalog.models import (
     Event,
     Incident,
 )
-from repository.reports.errors import ReportPeriodError
-from repository.reports.fixity_data import (
+from repository.settings import Settings
+from workflows.custody.fixity_data import (
     CopyRow,
     DayRow,
     FailureRow,
     FixityReport,
     IncidentRow,
     ObjectRow,
+    ReportPeriodError,
     RunRow,
     Summary,
     report_digest,
 )
-from repository.settings import Settings
 
 HOLDING_STATUSES = (AipStatus.STORED, AipStatus.DEGRADED)
 COULD_NOT_CHECK = "could not check"

@@ -3,7 +3,8 @@
 The last step of a transfer: the biên bản is printed to PDF and the SHA-256 of every printed copy
 is kept on the transfer (``handover_prints``; ``handover_digest`` is the latest), since a copy once
 handed over must stay provable after a reprint. Here the data is gathered from the catalog and the
-print recorded; :mod:`repository.reports.handover` renders it. Apart from
+print recorded. Rendering is presentation, the entry points' (:mod:`entrypoints.reports.handover`):
+they hand it in as a :class:`HandoverPrinter`, so that no workflow imports a renderer. Apart from
 :mod:`workflows.records.transfers` because printing needs neither the steps' rules nor their
 checks, only an accepted transfer.
 
@@ -12,26 +13,71 @@ Functions take a session and never commit (style guide item 20): the CLI frames 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from preservation.atomic_file import write_atomic
 from repository.catalog.records import Dossier, Transfer, TransferStatus
-from repository.reports.handover import (
-    Handover,
-    HandoverDossier,
-    render_html,
-    render_pdf,
-    sha256_hex,
-    write_atomic,
-)
 from repository.settings import Settings
 from workflows.records.transfers import TransferError, get_transfer
+
+
+@dataclass(frozen=True)
+class HandoverDossier:
+    """One hồ sơ in the list: dates as the description wrote them, codes as received."""
+
+    code: str
+    title: str
+    start_date: str
+    end_date: str
+    maintenance: str
+    mode: str
+    documents: int
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What the biên bản shows (:func:`handover_data`); times in UTC, shown in ``timezone``."""
+
+    transfer_id: str
+    archive_name: str
+    archive_id: str
+    organ_id: str
+    agency_name: str
+    package_name: str
+    plan_reference: str | None
+    received_at: datetime
+    received_by: str
+    decided_at: datetime
+    decided_by: str
+    aip_id: str
+    timezone: str
+    dossiers: tuple[HandoverDossier, ...]
+
+
+class HandoverPrinter(Protocol):
+    """How the biên bản is rendered: given by the entry point (presentation is theirs), so that
+    this workflow keeps only what the archive must prove, the digest of every printed copy."""
+
+    def pdf(self, handover: Handover, *, language: str) -> bytes:
+        """The PDF to hand over and sign.
+
+        Raises:
+            KholuuError: the PDF could not be made (no printer, printer failed).
+        """
+        ...
+
+    def html(self, handover: Handover, *, language: str, pdf_sha256: str) -> str:
+        """The HTML page whose footer states the PDF's digest."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -130,15 +176,14 @@ def issue_handover(
     transfer_id: str,
     out: Path,
     *,
+    printer: HandoverPrinter,
     html_out: Path | None = None,
     language: str = "vi",
     by: str = "",
     at: datetime | None = None,
-    chromium: str | None = None,
-    timeout: float = 120.0,
 ) -> HandoverIssued:
-    """Print the biên bản giao nhận to ``out`` (PDF by headless Chromium), record its SHA-256 on
-    the transfer, and with ``html_out`` also write the HTML whose footer states that digest.
+    """Print the biên bản giao nhận to ``out`` (the PDF of ``printer``), record its SHA-256 on the
+    transfer, and with ``html_out`` also write the HTML whose footer states that digest.
 
     Printing again makes a new PDF (Chromium stamps the time in it, to the second) with a new
     digest, the same one within the same second: a reprint is any print after the first. Every
@@ -147,16 +192,17 @@ def issue_handover(
     after a reprint. The previous digest is returned so that the caller can say so.
 
     Raises:
-        TransferError: ``transfer.not_found``, ``transfer.not_accepted``, ChromiumNotFound, PdfFailed,
-            ``transfer.bad_input`` (``at`` without a time zone).
+        TransferError: ``transfer.not_found``, ``transfer.not_accepted``, ``transfer.bad_input``
+            (``at`` without a time zone); and what ``printer.pdf`` raises (ChromiumNotFound,
+            PdfFailed), before anything is recorded.
     """
     if at is not None and at.tzinfo is None:
         raise TransferError(
             "transfer.bad_input", "the print time needs a time zone", params={"problem": "at"}
         )
     data = handover_data(session, settings, transfer_id)
-    pdf = render_pdf(data, language=language, chromium=chromium, timeout=timeout)
-    digest = sha256_hex(pdf)
+    pdf = printer.pdf(data, language=language)
+    digest = hashlib.sha256(pdf).hexdigest()
     # the row is locked while the history is extended: two prints at once both stay in it
     transfer = session.scalars(
         select(Transfer)
@@ -179,8 +225,15 @@ def issue_handover(
     session.flush()  # recorded before the files appear: a failed write rolls the digest back
     write_atomic(out, pdf)
     if html_out is not None:
-        write_atomic(html_out, render_html(data, language=language, pdf_sha256=digest).encode("utf-8"))
+        write_atomic(html_out, printer.html(data, language=language, pdf_sha256=digest).encode("utf-8"))
     return HandoverIssued(transfer.id, out, digest, previous, len(data.dossiers), html_out, tuple(prints))
 
 
-__all__ = ["HandoverIssued", "handover_data", "issue_handover"]
+__all__ = [
+    "Handover",
+    "HandoverDossier",
+    "HandoverIssued",
+    "HandoverPrinter",
+    "handover_data",
+    "issue_handover",
+]

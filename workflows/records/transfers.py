@@ -220,7 +220,7 @@ def link_ingest(session: Session, transfer_id: str, job_id: str | None, aip_id: 
             ``transfer.agency_mismatch`` (dossiers of another agency than the transfer's).
     """
     transfer = get_transfer(session, transfer_id)
-    _undecided(transfer)
+    require_undecided(transfer)
     aip = session.get(Aip, aip_id)
     if aip is None:
         raise TransferError("transfer.aip_not_found", f"no AIP {aip_id!r}", params={"aip": aip_id})
@@ -252,7 +252,7 @@ def link_ingest(session: Session, transfer_id: str, job_id: str | None, aip_id: 
     )
     session.refresh(transfer)
     if linked.rowcount != 1:
-        _undecided(transfer)
+        require_undecided(transfer)
         raise _already_linked(transfer.id, transfer.aip_id or "", aip.id)
     session.execute(update(Dossier).where(Dossier.aip_id == aip.id).values(accepted_at=None))
     session.flush()
@@ -340,7 +340,7 @@ def decide(
             ``transfer.bad_input`` (no decider named).
     """
     transfer = get_transfer(session, transfer_id)
-    _undecided(transfer)
+    require_undecided(transfer)
     reason = reason.strip()
     if not by.strip():
         raise TransferError("transfer.bad_input", "who decided must be named", params={"problem": "by"})
@@ -368,7 +368,7 @@ def decide(
     )
     if decided.rowcount != 1:  # another session decided between our read and our write
         session.refresh(transfer)
-        _undecided(transfer)
+        require_undecided(transfer)
         raise TransferError(
             "transfer.not_found", f"no transfer {transfer.id!r}", params={"transfer": transfer.id}
         )
@@ -416,7 +416,13 @@ def _check_acceptable(session: Session, settings: Settings, transfer: Transfer) 
             )
 
 
-def _undecided(transfer: Transfer) -> None:
+def require_undecided(transfer: Transfer) -> None:
+    """A decision is never overwritten: every step after the decision, and an ingest under the
+    transfer (:func:`workflows.ingest.preflight.open_transfer`), stops here.
+
+    Raises:
+        TransferError: ``transfer.already_decided``, with when and by whom.
+    """
     if transfer.status in DECIDED:
         decided = transfer.decided_at.isoformat() if transfer.decided_at else None
         raise TransferError("transfer.already_decided",
@@ -438,4 +444,5 @@ __all__ = [
     "get_transfer",
     "link_ingest",
     "receive",
+    "require_undecided",
 ]

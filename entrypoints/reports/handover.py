@@ -7,7 +7,7 @@ lưu trữ, mức độ tiếp cận, số tài liệu, số trang, vn-standards
 come from ``config/tt05/codelists.toml`` through :func:`preservation.tt05.tables.shipped_tables`.
 
 The data is gathered by ``workflows.records.handover.handover_data``; here it is only rendered. The PDF
-is printed by headless Chromium with :func:`repository.reports.printing.print_pdf` (the same
+is printed by headless Chromium with :func:`entrypoints.reports.printing.print_pdf` (the same
 printer as the fixity report). A PDF cannot carry its own digest, so the SHA-256 of the PDF is
 stored on the transfer and printed in the footer of the HTML rendering, which is the copy that
 proves which PDF was issued. Chromium stamps the print time into the PDF (to the second), so a
@@ -18,51 +18,17 @@ to the agency must stay provable.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from entrypoints.reports.printing import print_pdf
 from preservation.tt05.tables import Tables, shipped_tables
 from repository.i18n import Translator
-from repository.reports.printing import print_pdf, write_atomic
-
-
-@dataclass(frozen=True)
-class HandoverDossier:
-    """One hồ sơ in the list: dates as the description wrote them, codes as received."""
-
-    code: str
-    title: str
-    start_date: str
-    end_date: str
-    maintenance: str
-    mode: str
-    documents: int
-    pages: int | None
-
-
-@dataclass(frozen=True)
-class Handover:
-    transfer_id: str
-    archive_name: str
-    archive_id: str
-    organ_id: str
-    agency_name: str
-    package_name: str
-    plan_reference: str | None
-    received_at: datetime
-    received_by: str
-    decided_at: datetime
-    decided_by: str
-    aip_id: str
-    timezone: str
-    dossiers: tuple[HandoverDossier, ...]
-
+from workflows.records.handover import Handover, HandoverDossier
 
 _CSS = """
 body { font-family: "DejaVu Serif", "Noto Serif", "Times New Roman", serif; font-size: 11pt;
@@ -258,21 +224,26 @@ def render_pdf(
     """The biên bản printed by headless Chromium.
 
     Raises:
-        ChromiumNotFound, PdfFailed: see :func:`repository.reports.printing.print_pdf`.
+        ChromiumNotFound, PdfFailed: see :func:`entrypoints.reports.printing.print_pdf`.
     """
     return print_pdf(render_html(handover, language=language), chromium=chromium, timeout=timeout)
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class ChromiumPrinter:
+    """The :class:`workflows.records.handover.HandoverPrinter` the entry points give
+    :func:`workflows.records.handover.issue_handover`: the page of :func:`render_html`, printed to
+    PDF by headless Chromium. The workflow records what was issued; rendering stays here, with
+    the entry points that own presentation."""
+
+    chromium: str | None = None
+    timeout: float = 120.0
+
+    def pdf(self, handover: Handover, *, language: str) -> bytes:
+        return render_pdf(handover, language=language, chromium=self.chromium, timeout=self.timeout)
+
+    def html(self, handover: Handover, *, language: str, pdf_sha256: str) -> str:
+        return render_html(handover, language=language, pdf_sha256=pdf_sha256)
 
 
-__all__ = [
-    "COLUMNS",
-    "Handover",
-    "HandoverDossier",
-    "render_html",
-    "render_pdf",
-    "sha256_hex",
-    "write_atomic",
-]
+__all__ = ["COLUMNS", "ChromiumPrinter", "render_html", "render_pdf"]

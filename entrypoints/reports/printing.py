@@ -1,5 +1,5 @@
-"""Printing a report page to PDF with headless Chromium, and writing a report file atomically:
-shared by the fixity audit report and the handover report (one way to print, one way to write).
+"""Printing a report page to PDF with headless Chromium, shared by the fixity audit report and the
+handover report (one way to print). Files are written by :func:`preservation.atomic_file.write_atomic`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from repository.reports.errors import ChromiumNotFound, PdfFailed
+from entrypoints.reports.errors import ChromiumNotFound, PdfFailed
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -98,18 +97,4 @@ def print_pdf(html: str, *, chromium: str | None = None, timeout: float = 120.0)
     return data
 
 
-def write_atomic(out: Path, data: bytes) -> None:
-    """Temporary file beside ``out`` (created with the umask's permissions), fsync, rename."""
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-__all__ = ["CHROMIUM_NAMES", "find_chromium", "print_pdf", "run_chromium", "write_atomic"]
+__all__ = ["CHROMIUM_NAMES", "find_chromium", "print_pdf", "run_chromium"]

@@ -8,8 +8,8 @@ was done about it, and the incidents still open. The data is built from the cata
 the HTML, CSV and JSON renderings show the same values, and each carries the report's digest
 (SHA-256 of the canonical JSON of the data) so that a printed copy can be matched to the system.
 
-The data and its digest are in :mod:`repository.reports.fixity_data`, the HTML page in
-:mod:`repository.reports.fixity_html`, PDF printing in :mod:`repository.reports.printing`; this
+The data and its digest are in :mod:`workflows.custody.fixity_data`, the HTML page in
+:mod:`entrypoints.reports.fixity_html`, PDF printing in :mod:`entrypoints.reports.printing`; this
 module is the one entry point that writes any of the four formats.
 """
 
@@ -22,7 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from repository.reports.fixity_data import (
+from entrypoints.reports.fixity_html import render_html
+from entrypoints.reports.fixity_labels import Labels
+from entrypoints.reports.printing import print_pdf
+from preservation.atomic_file import write_atomic
+from workflows.custody.fixity_data import (
     COPY_COLUMNS,
     FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
@@ -34,9 +38,6 @@ from repository.reports.fixity_data import (
     report_digest,
     row_values,
 )
-from repository.reports.fixity_html import render_html
-from repository.reports.fixity_labels import Labels
-from repository.reports.printing import print_pdf, write_atomic
 
 ReportFormat = Literal["html", "csv", "json", "pdf"]
 

@@ -1,10 +1,12 @@
 """The fixity audit report's data and its digest, apart from any rendering.
 
 The builder (:func:`workflows.custody.fixity_report.build_fixity_report`) fills these rows from the
-catalog; the renderings (:mod:`repository.reports.fixity`, :mod:`repository.reports.fixity_html`) read
-them. The digest (SHA-256 of the canonical JSON of the data) lives here with the data so that every
-rendering, and anyone holding the JSON export, computes it the same way. The tables' columns and the
-cell text (:func:`raw`) are here too: the CSV and the HTML must show the same values.
+catalog; the renderings (:mod:`entrypoints.reports.fixity`, :mod:`entrypoints.reports.fixity_html`)
+read them. The digest (SHA-256 of the canonical JSON of the data) lives here with the data so that
+every rendering, and anyone holding the JSON export, computes it the same way. The tables' columns
+and the cell text (:func:`raw`) are here too: the CSV and the HTML must show the same values. The
+data lives in ``workflows/`` and the renderings in ``entrypoints/``, so that building a report never
+loads a renderer, and the web app and the command line render the same data.
 """
 
 from __future__ import annotations
@@ -15,6 +17,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
+
+from preservation.errors import ErrorKind, KholuuError
+
+
+class ReportPeriodError(KholuuError):
+    """The period asked for cannot be reported on: longer than ``[audit] report_max_days``
+    (``report.period_too_long``), or a day outside what a date and time can hold
+    (``report.bad_period``). The reader's mistake: exit 2 on the command line, 400 on the web."""
+
+    kind = ErrorKind.USAGE
+
+    def __init__(self, message: str, *, code: str, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, params=params)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -247,6 +263,7 @@ __all__ = [
     "FixityReport",
     "IncidentRow",
     "ObjectRow",
+    "ReportPeriodError",
     "RunRow",
     "Summary",
     "copy_rows",

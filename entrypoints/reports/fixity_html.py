@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from repository.reports.fixity_data import (
+from entrypoints.reports.fixity_labels import ENGLISH, Labels
+from workflows.custody.fixity_data import (
     COPY_COLUMNS,
     FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
@@ -24,7 +25,6 @@ from repository.reports.fixity_data import (
     raw,
     row_values,
 )
-from repository.reports.fixity_labels import ENGLISH, Labels
 
 _CSS = """
 body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; font-size: 10pt; color: #111;
