@@ -14,9 +14,11 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from lxml import etree
@@ -25,7 +27,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from repository.catalog.models import Event, File, FileRole, JobError
-from tests.conftest import CORPUS, cli_env, module_catalog, run_cli, write_home_config
+from tests.conftest import CORPUS, SAMPLES, cli_env, module_catalog, run_cli, write_home_config
 
 DOCX = CORPUS / "format-corpus" / "fully-featured-pdf" / "PDF-Sample-Document-Fully-Featured-Layout.docx"
 PREMIS = "{http://www.loc.gov/premis/v3}"
@@ -202,3 +204,32 @@ def test_normalization_off_stores_originals_only(tmp_path: Path, database_url: s
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["derivatives"] == 0 and out["conversions_failed"] == []
+
+
+def test_a_dip_gives_readers_the_copies_made_for_them_with_a_vietnamese_index(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The TT 05 sample's PDFs get PDF/A copies and its photo a JPEG at ingest; its DIP carries
+    those, not the originals, and documentation/muc-luc.html lists each released document."""
+    home = tmp_path / "home"
+    write_home_config(home, normalize=True)
+    env = cli_env(home, database_url)
+    assert run_cli("init", "--json", env=env).returncode == 0
+    r = run_cli("ingest", str(SAMPLES / "sip-tt05-hoso-so-hoa.zip"), "--json", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    aip = json.loads(r.stdout)["aip_id"]
+    out = tmp_path / "dip.zip"
+    args = ("--request-id", "YC-1", "--request-date", "07/12/2026", "--purpose", "01")
+    r = run_cli("export", aip, "--format", "tt05-dip", "--out", str(out), *args, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        data = [n for n in names if "/data/" in n]
+        # readers get the copies made for them: PDF/A for the PDFs, a JPEG for the PNG photo
+        assert data and not any("/representations/rep1/" in n for n in data)
+        assert any(n.endswith(".pdf.pdf") and "/rep1-preservation/" in n for n in data)
+        assert any(n.endswith(".png.jpg") and "/rep1-access/" in n for n in data)
+        index = zf.read(next(n for n in names if n.endswith("documentation/muc-luc.html"))).decode("utf-8")
+    assert 'lang="vi"' in index and "Mục lục gói thông tin truy cập" in index
+    for n in data:
+        assert "../" + n.split("/", 1)[1] in unquote(index)

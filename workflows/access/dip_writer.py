@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from lxml import etree
 
 from preservation import xsd
 from preservation.aip import folder_name
@@ -35,6 +38,7 @@ from preservation.tt05.model import Description, DocumentKind, doc_code
 from preservation.tt05.tables import Tables, Variant
 from repository import __version__
 from repository.catalog.records import Document, Dossier
+from repository.i18n import Translator
 from repository.settings import Settings
 from workflows.access.access_rules import Selection, document_code
 from workflows.access.errors import ExportError, errors_of, finding_detail
@@ -63,6 +67,22 @@ class StoredFile:
     uuid: str | None
     representation: str | None
     mime: str | None
+    derived_from: str = ""  # a derivative's source file uuid (preservation planning)
+
+
+def access_copies(files: Mapping[str, StoredFile]) -> dict[str, StoredFile]:
+    """For each original (by uuid), what a reader gets: its access copy (``<rep>-access``), else a
+    preservation copy (``<rep>-preservation``: an office document made PDF/A serves readers too),
+    else nothing (the original itself goes). docs/planning.md "Normalization at ingest"."""
+    best: dict[str, StoredFile] = {}
+    for f in files.values():
+        if not f.derived_from or not f.representation:
+            continue
+        rank = 0 if f.representation.endswith("-access") else 1
+        held = best.get(f.derived_from)
+        if held is None or rank < (0 if (held.representation or "").endswith("-access") else 1):
+            best[f.derived_from] = f
+    return best
 
 
 def dip_description(dossier: Dossier, document: Document, tables: Tables, path: str) -> Description:
@@ -109,6 +129,7 @@ class DipWriter:
         self.zone = zone
         self.ids = IdSource()
         self.digests: dict[str, str] = {}
+        self.index: list[tuple[str, str, str]] = []  # (document code, title, file in the DIP)
 
     def write(
         self,
@@ -134,6 +155,7 @@ class DipWriter:
         variants = {request.variant}
         reps = self._released(staged, version, files, selection, variants)
         rep_refs = self._representations(reps)
+        documentation = [self._index_page(request)]
         self._premis(request, event)
         schema_refs = [self._copy(p, f"schemas/{p.name}") for p in xsd.schema_files()]
         for name in sorted({SCHEMA_NAMES[v] for v in variants}):
@@ -145,7 +167,7 @@ class DipWriter:
             descriptive=[self._ref(REQUEST_PATH, mdtype="EAD")],
             digiprov=[self._ref(PREMIS_PATH, mdtype="PREMIS")],
             source=[],
-            documentation=[],
+            documentation=documentation,
             schemas=schema_refs,
             representations=rep_refs,
         )
@@ -170,6 +192,7 @@ class DipWriter:
         to ``variants`` (their schemas go into the package).
         """
         by_uuid = {f.uuid: f for f in files.values() if f.uuid}
+        readers_copy = access_copies(files)
         reps: dict[str, tuple[list[Ref], list[Ref]]] = {}  # rep -> (data, descriptive)
         taken: dict[str, set[str]] = {}
         moved: set[str] = set()
@@ -187,7 +210,14 @@ class DipWriter:
                             "version": version,
                         },
                     )
-                stored.append((link.path, f))
+                stored.append((link.path, readers_copy.get(link.file_uuid, f)))
+                self.index.append(
+                    (
+                        document_code(document),
+                        str(document.title or ""),
+                        readers_copy.get(link.file_uuid, f).path,
+                    )
+                )
             rep = stored[0][1].representation if stored and stored[0][1].representation else "rep1"
             data_refs, desc_refs = reps.setdefault(rep, ([], []))
             for _, f in stored:
@@ -236,6 +266,36 @@ class DipWriter:
         )
         self._check_xml(premis, PREMIS_PATH, "premis")
         self._write_tree(premis, PREMIS_PATH)
+
+    def _index_page(self, request: Description) -> Ref:
+        """``documentation/muc-luc.html``: what a reader opens first, in Vietnamese: each released
+        document, its title, and a link to the copy to read (the access copy where there is one)."""
+        t = Translator("vi")
+        html = etree.Element("html", lang="vi")
+        head = etree.SubElement(html, "head")
+        etree.SubElement(head, "meta", charset="utf-8")
+        etree.SubElement(head, "title").text = t.text(
+            "dip.index.title", {"request": request.get("requestID")}
+        )
+        body = etree.SubElement(html, "body")
+        etree.SubElement(body, "h1").text = t.text("dip.index.title", {"request": request.get("requestID")})
+        etree.SubElement(body, "p").text = t.text("dip.index.intro", {"count": len(self.index)})
+        table = etree.SubElement(body, "table", border="1")
+        row = etree.SubElement(table, "tr")
+        for key in ("code", "title_column", "file"):
+            etree.SubElement(row, "th").text = t.text(f"dip.index.{key}", {})
+        for code, title, path in self.index:
+            row = etree.SubElement(table, "tr")
+            etree.SubElement(row, "td").text = code
+            etree.SubElement(row, "td").text = title
+            link = etree.SubElement(etree.SubElement(row, "td"), "a", href="../" + quote(path))
+            link.text = path.rsplit("/", 1)[-1]
+        rel = "documentation/muc-luc.html"
+        target = self.folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"<!DOCTYPE html>\n" + etree.tostring(html, encoding="utf-8", method="html"))
+        ref = self._ref(rel)
+        return replace(ref, mimetype="text/html")
 
     def _label(self, request: Description) -> str:
         return f"DIP {request.get('requestID')}"

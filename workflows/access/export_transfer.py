@@ -102,7 +102,12 @@ def fetch(
         aip = session.get(Aip, aip_id)
         assert aip is not None  # copy_aip found it
         rows = session.scalars(select(File).where(File.aip_id == aip_id, File.version == number)).all()
-        files = {r.aip_path: StoredFile(r.aip_path, r.sha256, r.uuid, r.representation, r.mime) for r in rows}
+        files = {
+            r.aip_path: StoredFile(
+                r.aip_path, r.sha256, r.uuid, r.representation, r.mime, r.derived_from or ""
+            )
+            for r in rows
+        }
         objid, package_kind = aip.objid, aip.package_kind
     folder = Path(str(fetched["path"]))
     staged = set(tree(folder))
