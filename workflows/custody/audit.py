@@ -126,7 +126,6 @@ def due_copies(
 def run_audit(settings: Settings, sessions: sessionmaker[Session], options: AuditOptions) -> AuditReport:
     """Audit the copies the options select, as one job (kind ``audit``); returns what was found and done."""
     recover_interrupted(settings, sessions)  # a crashed job must not leave its AIP "busy" for ever
-    now = options.now or datetime.now(UTC)
     run_id = str(uuid.uuid4())
     holder = f"{socket.gethostname()}:{os.getpid()}:{run_id[:8]}"
     locations = {loc.name: loc for loc in open_locations(settings)}
@@ -141,7 +140,7 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
     wanted = [options.location] if options.location else list(locations)
     held: list[str] = []
     for name in wanted:
-        if take_lease(sessions, name, holder, run_id, now, settings.audit.lease_seconds):
+        if take_lease(sessions, name, holder, run_id, datetime.now(UTC), settings.audit.lease_seconds):
             held.append(name)
         else:
             report.busy.append(name)
@@ -153,6 +152,9 @@ def run_audit(settings: Settings, sessions: sessionmaker[Session], options: Audi
         held = [name for name in held if name not in recent]
     if not held and options.trigger == "scheduler":
         return report  # another scheduler process has this slot: nothing to record
+    # The run starts once it holds its leases: a run that waited for another's lease must not
+    # record a start before that run's end (two schedulers, one slot).
+    now = options.now or datetime.now(UTC)
     spec = JobSpec(
         kind=Workflow.AUDIT,
         source=options.location or "all locations",
