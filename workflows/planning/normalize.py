@@ -245,7 +245,10 @@ def _event(
         type=EventType.NORMALIZATION,
         outcome=outcome,
         detail=f"{purpose} copy as {conversion.action.output_puid} with {conversion.tool_name}",
-        detail_code=f"planning.normalized.{purpose}",
+        detail_code={
+            "preservation": "planning.normalized.preservation",
+            "access": "planning.normalized.access",
+        }[purpose],
         detail_params={"puid": conversion.action.output_puid, "tool": conversion.tool_name},
         outcome_detail=detail,
         agents=(tool_agent(conversion), ctx.software),
