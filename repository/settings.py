@@ -233,6 +233,9 @@ class PlanningSettings:
     ocr_max_pages: int = 50
     ocr_image_dpi: int = 300
     ocr_min_confidence: float = 40.0
+    migrate_schedule: str = ""
+    """Cron expression (minute hour day month weekday, ``[audit] timezone``) on which ``kholuu
+    scheduler`` runs ``kholuu migrate``; empty: never (an operator runs it after a policy change)."""
 
 
 @dataclass(frozen=True)
@@ -528,3 +531,7 @@ def _check_planning(planning: PlanningSettings) -> None:
     for key in ("text_timeout_seconds", "ocr_timeout_seconds"):
         if getattr(planning, key) <= 0:
             raise SettingsError(f"planning.{key}", "must be more than 0 seconds", "settings")
+    if planning.migrate_schedule and len(planning.migrate_schedule.split()) != 5:
+        raise SettingsError(
+            "planning.migrate_schedule", "a cron expression of five fields, e.g. '0 2 * * 6'", "settings"
+        )
