@@ -533,5 +533,5 @@ def _check_planning(planning: PlanningSettings) -> None:
             raise SettingsError(f"planning.{key}", "must be more than 0 seconds", "settings")
     if planning.migrate_schedule and len(planning.migrate_schedule.split()) != 5:
         raise SettingsError(
-            "planning.migrate_schedule", "a cron expression of five fields, e.g. '0 2 * * 6'", "settings"
+            "planning.migrate_schedule", "a cron expression of five fields, e.g. '0 2 * * sat'", "settings"
         )

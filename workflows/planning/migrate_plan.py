@@ -139,7 +139,7 @@ def plan(
     if aip_id is not None:
         query = query.where(Aip.id == aip_id)
     by_aip: dict[str, tuple[int, list[File]]] = {}
-    for row, version in session.execute(query).tuples():
+    for row, version in session.execute(query):
         by_aip.setdefault(row.aip_id, (version, []))[1].append(row)
     items: list[Wanted] = []
     for held, (version, files) in by_aip.items():
