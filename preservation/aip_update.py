@@ -26,41 +26,43 @@ the new file, then PREMIS.xml, then METS.xml last, each by one rename.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from urllib.parse import unquote
 
 from lxml import etree
 
-from preservation import xsd
+from preservation.aip_edit import (
+    METS_REL,
+    NS,
+    PREMIS_REL,
+    add_events,
+    aip_object_id,
+    invalid,
+    mark_revised,
+    mirror,
+    new_id,
+    parse,
+    set_ref_digests,
+    validate,
+)
 from preservation.aip_layout import md_type, mime_type
-from preservation.csip import validate_package
-from preservation.errors import ErrorKind, PreservationError, SchemaValidationError
+from preservation.errors import ErrorKind, PreservationError
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.facts import FACTS_MDTYPE, FACTS_PATH
-from preservation.findings import Finding, errors
 from preservation.fixity import Digests, copy_and_digest, digest_file, iter_blocks
-from preservation.mets import METS_NS, XLINK_NS, IdSource, Ref, md_section, write
+from preservation.mets import Ref, md_section, write
 from preservation.names import check_component, from_text, nfc
-from preservation.premis import PREMIS_NS, PremisDocument, iso, premis_document
 
-METS_REL = "METS.xml"
-PREMIS_REL = "metadata/preservation/PREMIS.xml"
 DESCRIPTIVE = "metadata/descriptive"
 
 MODIFICATION_EVENT = EventType.METADATA_MODIFICATION
 
 EAD_NAMESPACES = frozenset({"", "urn:isbn:1-931666-22-9", "http://ead3.archivists.org/schema/"})
 """Root namespaces of EAD 2002 (DTD and XSD flavours) and EAD3."""
-
-_NS = {"mets": METS_NS, "premis": PREMIS_NS}
-_HREF = f"{{{XLINK_NS}}}href"
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -120,15 +122,15 @@ def add_descriptive_metadata(
     if when.tzinfo is None:
         raise ValueError("now must carry a time zone")
     rel = _target(folder, source)
-    mets = _parse(folder / METS_REL)
-    premis = _parse(folder / PREMIS_REL)
+    mets = parse(folder / METS_REL)
+    premis = parse(folder / PREMIS_REL)
     stage_parent = Path(tempfile.mkdtemp(prefix=".aip-update-", dir=folder.parent))
     try:
         stage = stage_parent / folder.name  # CSIPSTR2: the folder name is the OBJID
-        _mirror(folder, stage, skip={METS_REL, PREMIS_REL})
+        mirror(folder, stage, skip={METS_REL, PREMIS_REL})
         added, created = _copy_in(source, stage / rel)
         extra = _add_facts(folder, stage, facts)
-        dmd_id = _new_id(mets)
+        dmd_id = new_id(mets)
         event = _modification_event(
             rel,
             added,
@@ -136,18 +138,18 @@ def add_descriptive_metadata(
             facts_added=bool(extra),
             reason=reason,
             agent=agent,
-            aip=_aip_id(mets),
+            aip=aip_object_id(mets),
             when=when,
         )
-        _add_events(premis, [*since, event], zone)
+        add_events(premis, [*since, event], zone)
         write(premis, str(stage / PREMIS_REL))
         premis_digests = digest_file(stage / PREMIS_REL)
         ref = _descriptive_ref(dmd_id, rel, stage / rel, added, created)
         _edit_mets(mets, ref, premis_digests, when, zone)
         if FACTS_PATH in extra:
-            _add_digiprov(mets, _facts_ref(_new_id(mets), extra[FACTS_PATH], when), when, zone)
+            _add_digiprov(mets, _facts_ref(new_id(mets), extra[FACTS_PATH], when), when, zone)
         write(mets, str(stage / METS_REL))
-        _validate(stage)
+        validate(stage)
         changed = {METS_REL: digest_file(stage / METS_REL), PREMIS_REL: premis_digests, rel: added, **extra}
         _commit(stage, folder, [rel, *extra], stage_parent / "PREMIS.previous")
     finally:
@@ -242,38 +244,6 @@ def _refuse_existing(folder: Path, name: str, rel: str) -> None:
         )
 
 
-def _invalid(message: str, problems: list[dict[str, object]] | None = None) -> SchemaValidationError:
-    return SchemaValidationError(message, code="aip.update_invalid", params={"problems": problems or []})
-
-
-def _parse(path: Path) -> etree._ElementTree:
-    """Parsed without blank text, so that pretty printing indents what we insert like the rest."""
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=True
-    )
-    try:
-        return etree.parse(str(path), parser)
-    except (OSError, etree.XMLSyntaxError) as exc:
-        raise _invalid(f"cannot read {path.name} of the AIP: {exc}") from exc
-
-
-def _aip_id(mets: etree._ElementTree) -> str:
-    """The AIP id in the ``uuid-<uuid>`` form package-level PREMIS events link to (aip.py)."""
-    objid = mets.getroot().get("OBJID", "")
-    match = _UUID.search(objid)
-    if match is None:
-        raise _invalid(f"METS OBJID {objid!r} holds no UUID to link the event to")
-    return f"uuid-{match.group(0)}"
-
-
-def _new_id(mets: etree._ElementTree) -> str:
-    used = {el.get("ID") for el in mets.getroot().iter() if isinstance(el.tag, str)}
-    ids = IdSource()
-    while (candidate := ids.new()) in used:
-        pass
-    return candidate
-
-
 def _descriptive_mdtype(rel: str, path: Path) -> str:
     """aip.py's name rules, except that an ``.xml`` file is EAD exactly when its root element is."""
     mdtype = md_type(rel)
@@ -307,64 +277,19 @@ def _root_is_ead(path: Path) -> bool:
 # ---------------------------------------------------------------------- editing
 
 
-def _add_events(premis: etree._ElementTree, events: Sequence[Event], zone: tzinfo) -> None:
-    """Insert the events after the last event (or object), and their agents after the last agent
-    when the document does not know them: PREMIS 3 orders object+, event*, agent*, rights*."""
-    root = premis.getroot()
-    held = {
-        v.text for v in root.iterfind("premis:event/premis:eventIdentifier/premis:eventIdentifierValue", _NS)
-    }
-    events = [e for e in events if e.identifier not in held]
-    known = {
-        v.text for v in root.iterfind("premis:agent/premis:agentIdentifier/premis:agentIdentifierValue", _NS)
-    }
-    fresh = premis_document(
-        PremisDocument(
-            entity=None, representations=[], files=[], events=list(events), agents=[], timezone=zone
-        )
-    ).getroot()
-    new_events = fresh.findall("premis:event", _NS)
-    new_agents = [
-        a
-        for a in fresh.findall("premis:agent", _NS)
-        if a.findtext("premis:agentIdentifier/premis:agentIdentifierValue", namespaces=_NS) not in known
-    ]
-    if len(new_events) != len(events):
-        raise _invalid("the PREMIS writer did not produce the events asked for")
-    anchors = root.findall("premis:event", _NS) or root.findall("premis:object", _NS)
-    if not anchors:
-        raise _invalid(f"{PREMIS_REL} has no object")
-    anchor = anchors[-1]
-    for element in new_events:
-        anchor.addnext(element)
-        anchor = element
-    after = root.findall("premis:agent", _NS)
-    anchor = after[-1] if after else anchor
-    for element in new_agents:
-        anchor.addnext(element)
-        anchor = element
-
-
 def _edit_mets(mets: etree._ElementTree, ref: Ref, premis: Digests, when: datetime, zone: tzinfo) -> None:
     root = mets.getroot()
-    header = root.find("mets:metsHdr", _NS)
-    meta = root.find("mets:structMap[@LABEL='CSIP']/mets:div/mets:div[@LABEL='Metadata']", _NS)
-    premis_refs = [
-        r
-        for r in root.iterfind("mets:amdSec/mets:digiprovMD/mets:mdRef", _NS)
-        if unquote(r.get(_HREF, "")).removeprefix("./") == PREMIS_REL
-    ]
-    if header is None or meta is None or not premis_refs:
-        raise _invalid("the root METS lacks its metsHdr, its Metadata division or its PREMIS mdRef")
-    header.set("LASTMODDATE", iso(when, zone))  # CSIP8
-    header.set("RECORDSTATUS", "REVISED")
+    header = root.find("mets:metsHdr", NS)
+    meta = root.find("mets:structMap[@LABEL='CSIP']/mets:div/mets:div[@LABEL='Metadata']", NS)
+    if header is None or meta is None:
+        raise invalid("the root METS lacks its metsHdr or its Metadata division")
+    if not set_ref_digests(mets, "mets:amdSec/mets:digiprovMD/mets:mdRef", PREMIS_REL, premis):
+        raise invalid("the root METS lacks its PREMIS mdRef")
+    mark_revised(mets, when, zone)  # CSIP8
     md_section(root, "dmdSec", ref, when, zone)  # appended last, moved into place below
     section = root[-1]
-    (root.findall("mets:dmdSec", _NS)[:-1] or [header])[-1].addnext(section)  # METS: dmdSec after hdr
+    (root.findall("mets:dmdSec", NS)[:-1] or [header])[-1].addnext(section)  # METS: dmdSec after hdr
     meta.set("DMDID", " ".join([*(meta.get("DMDID") or "").split(), ref.id]))  # CSIP92
-    for r in premis_refs:
-        r.set("SIZE", str(premis.size))
-        r.set("CHECKSUM", premis.sha256.upper())
 
 
 def _facts_ref(ident: str, digests: Digests, when: datetime) -> Ref:
@@ -383,44 +308,15 @@ def _facts_ref(ident: str, digests: Digests, when: datetime) -> Ref:
 def _add_digiprov(mets: etree._ElementTree, ref: Ref, when: datetime, zone: tzinfo) -> None:
     """A digiprovMD after the amdSec's last one (METS: sourceMD before digiprovMD), in ADMID."""
     root = mets.getroot()
-    amd = root.find("mets:amdSec", _NS)
-    meta = root.find("mets:structMap[@LABEL='CSIP']/mets:div/mets:div[@LABEL='Metadata']", _NS)
+    amd = root.find("mets:amdSec", NS)
+    meta = root.find("mets:structMap[@LABEL='CSIP']/mets:div/mets:div[@LABEL='Metadata']", NS)
     if amd is None or meta is None:
-        raise _invalid("the root METS lacks its amdSec or its Metadata division")
+        raise invalid("the root METS lacks its amdSec or its Metadata division")
     md_section(amd, "digiprovMD", ref, when, zone)
     meta.set("ADMID", " ".join([*(meta.get("ADMID") or "").split(), ref.id]))  # CSIP91
 
 
 # ---------------------------------------------------------------------- staging and commit
-
-
-def _mirror(folder: Path, stage: Path, *, skip: set[str]) -> None:
-    """Hard-link every file except ``skip`` into ``stage`` (copy where links are not possible)."""
-    for dirpath, _dirs, files in os.walk(folder):
-        here = Path(dirpath)
-        into = stage / here.relative_to(folder)
-        into.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            if (here / name).relative_to(folder).as_posix() in skip:
-                continue
-            try:
-                os.link(here / name, into / name)
-            except OSError:
-                shutil.copy2(here / name, into / name)
-
-
-def _validate(stage: Path) -> None:
-    schemas: tuple[tuple[str, xsd.SchemaName], ...] = ((METS_REL, "mets"), (PREMIS_REL, "premis"))
-    problems: list[tuple[str, Finding]] = [
-        (rel, f) for rel, schema in schemas for f in xsd.validate(stage / rel, schema)
-    ]
-    problems += [("", f) for f in errors(validate_package(stage, expected_type="AIP"))]
-    if problems:
-        texts = [f"{f.code} {rel}{' ' if rel else ''}{f.where}: {f.message}" for rel, f in problems]
-        raise _invalid(
-            f"the updated AIP would not be valid ({len(texts)} problem(s)): " + "; ".join(texts[:5]),
-            [{**f.as_dict(), "file": rel} for rel, f in problems],
-        )
 
 
 def _commit(stage: Path, folder: Path, added: list[str], backup: Path) -> None:

@@ -177,9 +177,7 @@ def root_mets(
     rep_groups: list[tuple[str, str, Ref]] = []
     for name, ref in representations:
         gid = ids.new()
-        group = _m(file_sec, "fileGrp", ID=gid, USE=f"Representations/{name}")  # CSIP114
-        _content_type(group, h)  # CSIP62-63
-        _file(group, ref, h.zone)
+        _representation_group(file_sec, name, ref, gid, root, h.zone)
         rep_groups.append((name, gid, ref))
     struct = _m(root, "structMap", ID=ids.new(), TYPE="PHYSICAL", LABEL="CSIP")  # CSIP80-83
     top = _m(struct, "div", ID=ids.new(), LABEL=h.objid)  # CSIP84-86
@@ -192,13 +190,51 @@ def root_mets(
         div = _m(top, "div", ID=ids.new(), LABEL=label)  # CSIP93-100
         _m(div, "fptr", FILEID=gid)  # CSIP116, CSIP118
     for name, gid, ref in rep_groups:
-        div = _m(top, "div", ID=ids.new(), LABEL=f"Representations/{name}")  # CSIP105-107
-        mptr = _m(div, "mptr", LOCTYPE="URL")  # CSIP109, CSIP112
-        mptr.set(f"{{{XLINK_NS}}}type", "simple")  # CSIP111
-        mptr.set(f"{{{XLINK_NS}}}href", _href(ref.href))  # CSIP110
-        mptr.set(f"{{{XLINK_NS}}}title", gid)  # CSIP108: the file group's ID
-        _m(div, "fptr", FILEID=gid)  # CSIP108
+        _representation_div(top, name, ref, gid, ids.new())
     return etree.ElementTree(root)
+
+
+def _representation_group(
+    file_sec: etree._Element, name: str, ref: Ref, gid: str, root: etree._Element, zone: tzinfo | None
+) -> None:
+    group = _m(file_sec, "fileGrp", ID=gid, USE=f"Representations/{name}")  # CSIP114
+    for attr in ("CONTENTINFORMATIONTYPE", "OTHERCONTENTINFORMATIONTYPE"):  # CSIP62-63, as the package
+        value = root.get(f"{{{CSIP_NS}}}{attr}")
+        if value:
+            group.set(f"{{{CSIP_NS}}}{attr}", value)
+    _file(group, ref, zone)
+
+
+def _representation_div(top: etree._Element, name: str, ref: Ref, gid: str, div_id: str) -> None:
+    div = _m(top, "div", ID=div_id, LABEL=f"Representations/{name}")  # CSIP105-107
+    mptr = _m(div, "mptr", LOCTYPE="URL")  # CSIP109, CSIP112
+    mptr.set(f"{{{XLINK_NS}}}type", "simple")  # CSIP111
+    mptr.set(f"{{{XLINK_NS}}}href", _href(ref.href))  # CSIP110
+    mptr.set(f"{{{XLINK_NS}}}title", gid)  # CSIP108: the file group's ID
+    _m(div, "fptr", FILEID=gid)  # CSIP108
+
+
+def add_representation(
+    root: etree._Element, name: str, ref: Ref, *, group_id: str, div_id: str, zone: tzinfo | None
+) -> None:
+    """Add a representation to an existing package METS (a later AIP version): its file group
+    after the last one (CSIP114) and its division, with the ``mptr`` to its METS, after the last
+    division of the CSIP structural map (CSIP105-112).
+
+    Raises:
+        ValueError: the document has no fileSec or no CSIP structural map.
+    """
+    file_sec = root.find(f"{{{METS_NS}}}fileSec")
+    top = root.find(f"{{{METS_NS}}}structMap[@LABEL='CSIP']/{{{METS_NS}}}div")
+    if file_sec is None or top is None:
+        raise ValueError("the package METS has no fileSec or no CSIP structMap")
+    _representation_group(file_sec, name, ref, group_id, root, zone)
+    _representation_div(top, name, ref, group_id, div_id)
+
+
+def add_file(group: etree._Element, ref: Ref, zone: tzinfo | None) -> None:
+    """One ``file`` with its ``FLocat`` appended to a file group (CSIP67-79)."""
+    _file(group, ref, zone)
 
 
 def representation_mets(

@@ -396,3 +396,7 @@ def _check_planning(planning: PlanningSettings) -> None:
     for key in ("text_timeout_seconds", "ocr_timeout_seconds"):
         if getattr(planning, key) <= 0:
             raise SettingsError(f"planning.{key}", "must be more than 0 seconds", "settings")
+    if planning.migrate_schedule and len(planning.migrate_schedule.split()) != 5:
+        raise SettingsError(
+            "planning.migrate_schedule", "a cron expression of five fields, e.g. '0 2 * * sat'", "settings"
+        )

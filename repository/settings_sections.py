@@ -190,3 +190,6 @@ class PlanningSettings:
     ocr_max_pages: int = 50
     ocr_image_dpi: int = 300
     ocr_min_confidence: float = 40.0
+    migrate_schedule: str = ""
+    """Cron expression (minute hour day month weekday, ``[audit] timezone``) on which ``kholuu
+    scheduler`` runs ``kholuu migrate``; empty: never (an operator runs it after a policy change)."""

@@ -235,3 +235,41 @@ def aip_add_metadata(aip_id: str, file: Path, reason: str, as_json: bool) -> Non
         click.echo(app.t.text("cli.aip.updated", result.as_dict()))
         for name, reason_text in result.pending.items():
             click.echo(app.t.text("cli.ingest.pending", {"location": name, "reason": reason_text}), err=True)
+
+
+@aip.command("history")
+@click.argument("aip_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def aip_history(aip_id: str, as_json: bool) -> None:
+    """The versions of an AIP: when, why, by which job, what each changed, and its events."""
+    from repository.catalog.history import aip_history as history
+
+    app = current_app()
+    app.json_output = as_json
+    with app.sessions() as session:
+        data = history(session, queries.resolve_aip_id(session, aip_id))
+    t = app.t
+    for v in data["versions"]:
+        for e in v["events"]:
+            e["detail_text"] = t.event_detail(e["detail_code"], e["detail_params"], e["detail"])
+    if as_json:
+        app.emit(data)
+        return
+    click.echo(f"{data['aip_id']}  {data['label']}")
+    for v in data["versions"]:
+        mark = "*" if v["current"] else " "
+        click.echo(f"{mark} v{v['number']}  {v['created_at']}  {v['message']}")
+        if v["job_id"]:
+            click.echo(f"    {t.text('cli.aip.history_job', v)}")
+        for rep, change in v["changes"].items():
+            for kind in ("added", "removed", "modified"):
+                for path in change[kind]:
+                    click.echo(f"    {t.text(f'cli.aip.history_{kind}', {'rep': rep, 'path': path})}")
+            for pair in change["replaced"]:
+                click.echo(f"    {t.text('cli.aip.history_replaced', {'rep': rep, **pair})}")
+        for e in v["events"]:
+            agents = ", ".join(f"{a['name']} {a['version']}".strip() for a in e["agents"])
+            click.echo(
+                f"      {e['datetime']}  {e['type']:<22} {e['outcome']:<8} {e['detail_text']} [{agents}]"
+            )

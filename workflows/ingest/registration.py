@@ -254,9 +254,7 @@ def _insert_aip(
         payload = payload_by_path.get(aip_path)
         meta = metadata_by_path.get(aip_path)
         if payload is not None:
-            _describe_payload(
-                row, payload, formats.get(payload.uuid), characterizations.get(payload.uuid, [])
-            )
+            describe_payload(row, payload, formats.get(payload.uuid), characterizations.get(payload.uuid, []))
         elif meta is not None:
             row.role = FileRole.METADATA
             row.path_raw = meta.name.raw
@@ -279,7 +277,7 @@ def _insert_aip(
     session.flush()
 
 
-def _describe_payload(
+def describe_payload(
     row: File, payload: PayloadFile, ident: FormatIdentification | None, chars: list[Characterization]
 ) -> None:
     """A payload file's row: an original as submitted, or a derivative with its source and action."""

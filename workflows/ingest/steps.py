@@ -23,7 +23,7 @@ from preservation.events import Agent, Event, EventType, Outcome
 from preservation.findings import Finding, Severity
 from preservation.formats import UNIDENTIFIED, FormatIdentification
 from preservation.identify import get_engine
-from preservation.package import Container, PackageKind, ReceivedTree, Submission
+from preservation.package import Container, PackageKind, PayloadFile, ReceivedTree, Submission
 from preservation.quarantine import receive
 from preservation.submission import read_submission
 from preservation.supplied import raise_on_mismatch, verify_supplied
@@ -263,9 +263,16 @@ def payload_digest(submission: Submission) -> str:
 
 
 def identify(ctx: StepContext, submission: Submission) -> dict[str, FormatIdentification]:
+    return identify_files(ctx, submission.payload)
+
+
+def identify_files(ctx: StepContext, payload: Sequence[PayloadFile]) -> dict[str, FormatIdentification]:
+    """Identify each file's format (and cross-check it when configured); one PREMIS ``format
+    identification`` event per file. Used for submitted files and for the copies preservation
+    planning makes (normalization, migration)."""
     settings = ctx.settings.identification
     engine = get_engine(settings.engine, workers=settings.workers)
-    paths = [f.path for f in submission.payload]
+    paths = [f.path for f in payload]
     ctx.progress.start("format identification", len(paths))
     results: dict[Path, FormatIdentification] = {}
     for batch in _batches(paths, 200):
@@ -276,7 +283,7 @@ def identify(ctx: StepContext, submission: Submission) -> dict[str, FormatIdenti
     second = get_engine(settings.cross_check) if settings.cross_check else None
     second_results = second.identify(paths) if second else {}
     out: dict[str, FormatIdentification] = {}
-    for f in submission.payload:
+    for f in payload:
         ident = results[f.path]
         out[f.uuid] = ident
         m = ident.chosen
@@ -315,6 +322,14 @@ def validate_files(
     ctx: StepContext, submission: Submission, formats: dict[str, FormatIdentification]
 ) -> dict[str, list[Characterization]]:
     """Validate and characterize every file a well-kept library understands."""
+    return validate_payload(ctx, submission.payload, formats, submission.tree.root)
+
+
+def validate_payload(
+    ctx: StepContext, payload: Sequence[PayloadFile], formats: dict[str, FormatIdentification], root: Path
+) -> dict[str, list[Characterization]]:
+    """Validate and characterize ``payload`` (``root``: where an XML file's schemas are looked
+    for); one PREMIS ``validation`` event per result."""
     out: dict[str, list[Characterization]] = {}
     if not ctx.settings.characterization.enabled:
         return out
@@ -323,7 +338,7 @@ def validate_files(
         CharacterizeOptions(
             ffprobe=c.ffprobe,
             ffprobe_timeout=c.ffprobe_timeout_seconds,
-            xml_search_root=submission.tree.root,
+            xml_search_root=root,
             timeout=c.timeout_seconds,
             office_load=c.office_load,
             soffice=c.soffice,
@@ -332,8 +347,8 @@ def validate_files(
             parameters=load_policy(ctx.settings).parameters,
         )
     )
-    ctx.progress.start("validation", len(submission.payload))
-    for f in submission.payload:
+    ctx.progress.start("validation", len(payload))
+    for f in payload:
         results = characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
         out[f.uuid] = results
         for r in results:

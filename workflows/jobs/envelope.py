@@ -1,12 +1,12 @@
 """The job envelope: how every long action of Kho Lưu starts, fails and ends.
 
-An ingest, a metadata update (``kholuu aip add-metadata``), an audit run, a storage sync and an
-export each run inside :func:`run_job`. The envelope gives the action what it must not build by
-hand: a ``job`` row (kind, source, process, host), an exclusive lock that the kernel drops when the
-process dies, a private working folder ``work/<job>/`` (staging, fetched copies, tool temporary
-folders such as ClamAV's), the step runner with its ``job_step`` rows, and the action's own PREMIS
-agent (:func:`workflow_agent`): a fixity check names the audit, a queued copy the replication, an
-export the export, never the ingest.
+An ingest, a metadata update (``kholuu aip add-metadata``), a migration (``kholuu migrate``), an
+audit run, a storage sync and an export each run inside :func:`run_job`. The envelope gives the
+action what it must not build by hand: a ``job`` row (kind, source, process, host), an exclusive
+lock that the kernel drops when the process dies, a private working folder ``work/<job>/`` (staging,
+fetched copies, tool temporary folders such as ClamAV's), the step runner with its ``job_step``
+rows, and the action's own PREMIS agent (:func:`workflow_agent`): a fixity check names the audit, a
+queued copy the replication, an export the export, never the ingest.
 
 Failure model: roll back and start again
 =========================================
@@ -96,6 +96,7 @@ class Workflow(StrEnum):
     EXPORT = "export"
     FETCH = "fetch"
     REBUILD = "rebuild"
+    MIGRATION = "migration"
 
 
 def workflow_agent(workflow: Workflow) -> Agent:

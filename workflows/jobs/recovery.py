@@ -5,7 +5,10 @@ replication, export) holds an exclusive ``flock`` on ``work/<job>.lock``; the ke
 the process dies, however it dies. So a job the catalog calls ``running`` whose lock can be taken
 is dead. Rolling it back means: an OCFL object published for its AIP but never registered is
 removed, its deposits and staging are deleted, its partial quarantine copy is deleted, and the
-job is marked ``interrupted``; an update's uncommitted version folder is removed the same way.
+job is marked ``interrupted``; an update's uncommitted version folder is removed the same way, and a
+migration's version is withdrawn even when it was committed in storage, as long as the catalog
+never registered it (the migration is planned again from the catalog, which still says the
+previous version is current, and the next ``kholuu migrate`` makes it anew).
 Every dead job's working folder goes with it, and with it the temporary folders of the tools it
 ran (ClamAV's among them). A job that died after its registration committed is complete: the
 catalog transaction that says ``stored`` is the same one that ends the job.
@@ -88,6 +91,13 @@ def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) ->
         elif job.kind == "update":
             row.error_code = "ingest.interrupted"
             row.error_message = f"process {row.pid} on {row.hostname} stopped before the update finished"
+        elif job.kind == "migration":
+            row.error_code = "job.interrupted"
+            row.error_message = (
+                f"process {row.pid} on {row.hostname} stopped before the migration finished; the "
+                "version it was making was withdrawn, the previous version stays current: run it again"
+            )
+            row.error_params = {"reason": f"process {row.pid} stopped"}
         else:
             row.error_code = "job.interrupted"
             row.error_message = (
@@ -109,22 +119,53 @@ def roll_back_storage(settings: Settings, sessions: sessionmaker[Session], job: 
     * ingest: its deposits are discarded and its object, if published but not registered, removed;
     * update: its deposits are discarded and any version folder it did not commit removed (a
       version whose root inventory was written stays; the next update stops on it and says so);
+    * migration: as an update, then the version it was making (``options["version"]``) is
+      withdrawn where it was committed, unless the catalog registered it (or another update or
+      migration of the AIP is running, whose version it may be: then later);
     * other kinds (audit, replication, export) publish nothing that is not either complete or
       inside their working folder: nothing to undo here.
     """
-    if job.kind not in ("ingest", "update"):
+    if job.kind not in ("ingest", "update", "migration"):
         return True
-    if job.kind == "update":
+    if job.kind in ("update", "migration"):
         unfinished = Unfinished.VERSION
     else:
         unfinished = Unfinished.NOTHING if _registered(sessions, job) else Unfinished.OBJECT
-    return not CopySet.of(settings, job.aip_id or "").roll_back(job.id, unfinished)
+    copies = CopySet.of(settings, job.aip_id or "")
+    if copies.roll_back(job.id, unfinished):
+        return False
+    version = int((job.options or {}).get("version", 0)) if job.kind == "migration" else 0
+    if version > 1 and not _version_registered(sessions, job.aip_id or "", version):
+        if _another_job_on(sessions, job):
+            return False  # that version may be the other job's, on its way to registration: later
+        return not copies.withdraw(version, deposit_id=job.id)
+    return True
 
 
 def _registered(sessions: sessionmaker[Session], job: Job) -> bool:
     """An ingest that died after its registration committed is complete."""
     with sessions() as session:
         return job.aip_id is not None and session.get(Aip, job.aip_id) is not None
+
+
+def _version_registered(sessions: sessionmaker[Session], aip_id: str, version: int) -> bool:
+    """A migration that died after its registration committed is complete (it never does: the
+    registration ends the job in the same transaction; this guards the withdrawal)."""
+    with sessions() as session:
+        aip = session.get(Aip, aip_id)
+        return aip is None or aip.current_version >= version
+
+
+def _another_job_on(sessions: sessionmaker[Session], job: Job) -> bool:
+    """Another job that may publish a version of the same AIP is running (on any machine)."""
+    with sessions() as session:
+        others = select(Job.id).where(
+            Job.aip_id == job.aip_id,
+            Job.id != job.id,
+            Job.status == JobStatus.RUNNING,
+            Job.kind.in_(("update", "migration")),
+        )
+        return session.scalars(others).first() is not None
 
 
 def _remove_orphan_work(settings: Settings, sessions: sessionmaker[Session]) -> None:

@@ -1,12 +1,14 @@
-"""Scheduled fixity audits (``kholuu scheduler``): APScheduler with its job store in the catalog.
+"""Scheduled fixity audits and migration (``kholuu scheduler``): APScheduler, job store in the catalog.
 
 Each ``[[audit.schedules]]`` entry becomes one job (``audit:<location>``) with a cron or interval
-trigger. The jobs, and when each runs next, live in the catalog database (APScheduler's SQLAlchemy
-job store, table ``apscheduler_jobs``), so the schedule survives restarts and a run missed while
-the process was down is made up once (coalesced) when it comes back. Several scheduler processes
-may share one catalog: a job takes the location's lease before it reads anything (see
-:mod:`workflows.custody.audit`), and a location another process audited within the same slot is left
-alone, so the same audit never runs twice.
+trigger; ``[planning] migrate_schedule``, when set, one more (``planning:migrate``: the whole
+``kholuu migrate``, :func:`workflows.planning.migrate.scheduled_migration`). The jobs, and when each
+runs next, live in the catalog database (APScheduler's SQLAlchemy job store, table
+``apscheduler_jobs``), so the schedule survives restarts and a run missed while the process was down
+is made up once (coalesced) when it comes back. Several scheduler processes may share one catalog: a
+job takes the location's lease before it reads anything (see :mod:`workflows.custody.audit`), and a
+location another process audited within the same slot is left alone, so the same audit never runs
+twice.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from repository.settings import AuditSchedule, Settings
 
 log = logging.getLogger("kholuu.scheduler")
 JOB_PREFIX = "audit:"
+MIGRATION_JOB = "planning:migrate"
 START_ATTEMPTS = 3
 
 
@@ -46,7 +49,8 @@ def build_scheduler(settings: Settings, *, background: bool = False) -> BaseSche
 
 
 def install_jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
-    """Add or update one job per schedule; remove audit jobs no longer configured. Returns job ids."""
+    """Add or update one job per schedule (and the migration's); remove the jobs no longer
+    configured. Returns job ids."""
     zone = ZoneInfo(settings.audit.timezone)
     wanted: list[str] = []
     for schedule in settings.audit.schedules:
@@ -66,8 +70,18 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
                 "gap_seconds": _gap(schedule),
             },
         )
+    if settings.planning.migrate_schedule:
+        wanted.append(MIGRATION_JOB)
+        scheduler.add_job(
+            scheduled_migration,
+            CronTrigger.from_crontab(settings.planning.migrate_schedule, timezone=zone),
+            id=MIGRATION_JOB,
+            name="migration by the format policy",
+            replace_existing=True,
+            kwargs={"home": str(settings.home)},
+        )
     for job in scheduler.get_jobs():
-        if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
+        if (job.id.startswith(JOB_PREFIX) or job.id == MIGRATION_JOB) and job.id not in wanted:
             job.remove()
     return wanted
 
@@ -131,6 +145,13 @@ def scheduled_audit(
         return report.as_dict()
     finally:
         engine.dispose()
+
+
+def scheduled_migration(home: str) -> dict[str, Any]:
+    """The migration job (module-level, like :func:`scheduled_audit`, for the job store)."""
+    from workflows.planning.migrate import scheduled_migration as run
+
+    return run(home)
 
 
 def _trigger(schedule: AuditSchedule, zone: ZoneInfo) -> CronTrigger | IntervalTrigger:

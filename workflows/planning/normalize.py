@@ -133,13 +133,13 @@ class _Run:
     def keep(self, source: PayloadFile, conversion: Conversion, fmt_policy: FormatPolicy | None) -> None:
         """Record the conversion (its event; a job error when it failed); keep a verified output."""
         self.result.conversions.append(conversion)
-        derivative = _derivative(source, conversion) if conversion.output is not None else None
-        self.ctx.record(_event(self.ctx, source, conversion, derivative))
-        if derivative is None:
+        made = derivative(source, conversion) if conversion.output is not None else None
+        self.ctx.record(_event(self.ctx, source, conversion, made))
+        if made is None:
             puid = self.result.formats[source.uuid].chosen.puid
             _record_failure(self.ctx, source, puid, fmt_policy, conversion)
             return
-        self.made.append(derivative)
+        self.made.append(made)
         if conversion.purpose is Purpose.PRESERVATION:
             self.preserved_as[source.uuid] = conversion.action.output_puid
 
@@ -214,7 +214,9 @@ def derivative_name(source: FileName, extension: str) -> FileName:
     return FileName(source.raw + b"." + extension.lstrip(".").encode("ascii"))
 
 
-def _derivative(source: PayloadFile, conversion: Conversion) -> PayloadFile:
+def derivative(source: PayloadFile, conversion: Conversion) -> PayloadFile:
+    """The verified output of ``conversion`` as a payload file of its own representation
+    (``<source representation>-<purpose>``), linked to its source and the action that made it."""
     assert conversion.output is not None
     return PayloadFile(
         name=derivative_name(source.name, conversion.action.output_extension),
