@@ -68,7 +68,7 @@ def _print_plan(app: App, plan: dict[str, Any], dry_run: bool) -> None:
                 {
                     "file": f["file"],
                     "puid": f["puid"],
-                    "purpose": f["purpose"],
+                    "purpose": t.text(f"policy.purpose.{f['purpose']}", {}),
                     "tool": action["tool"],
                     "target": action["output_puid"],
                     "why": _why(app, f["why"]),
@@ -87,7 +87,8 @@ def _print_results(app: App, data: dict[str, Any]) -> None:
         for made in result["made"]:
             click.echo(f"  + {made['copy']} ({made['tool']} {made['tool_version']})")
         for failed in result["failed"]:
-            click.echo(t.text("cli.migrate.failed_file", failed), err=True)
+            shown = {**failed, "purpose": t.text(f"policy.purpose.{failed['purpose']}", {})}
+            click.echo(t.text("cli.migrate.failed_file", shown), err=True)
         if result["error"] is not None:
             error = result["error"]
             text = t.text(error["code"], error["params"], default=error["message"])
