@@ -109,7 +109,20 @@ def _copy_schema(source_url: str, target_url: str, head: HeadSchema) -> None:
             ordered = [t.name for t in Base.metadata.sorted_tables]  # parents first: FKs hold per row
             tables = sorted(found, key=lambda t: (ordered.index(t) if t in ordered else len(ordered), t))
             for table in tables:
-                conn.exec_driver_sql(f'INSERT INTO "{target}"."{table}" SELECT * FROM "{source}"."{table}"')
+                # a generated column (the search vector of file_text) is computed, never inserted
+                columns = ", ".join(
+                    f'"{c}"'
+                    for c in conn.execute(
+                        text(
+                            "SELECT column_name FROM information_schema.columns WHERE table_schema = :s "
+                            "AND table_name = :t AND is_generated = 'NEVER' ORDER BY ordinal_position"
+                        ),
+                        {"s": source, "t": table},
+                    ).scalars()
+                )
+                conn.exec_driver_sql(
+                    f'INSERT INTO "{target}"."{table}" ({columns}) SELECT {columns} FROM "{source}"."{table}"'
+                )
             serials = conn.execute(
                 text(
                     "SELECT table_name, column_name, pg_get_serial_sequence("
