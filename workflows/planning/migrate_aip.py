@@ -33,6 +33,7 @@ from preservation.aip import folder_name
 from preservation.aip_migrate import Derivative, Migrated, migrate_representations
 from preservation.characteristics import Characterization
 from preservation.events import Event, EventType, Outcome
+from preservation.fixity import Digests
 from preservation.formats import FormatIdentification
 from preservation.identify.base import get_engine
 from preservation.names import FileName
@@ -147,7 +148,7 @@ def migrate_aip(
     return result
 
 
-def _read(ctx: StepContext, aip_id: str, planned: int) -> tuple[Current, Path, dict[str, Any]]:
+def _read(ctx: StepContext, aip_id: str, planned: int) -> tuple[Current, Path, dict[str, Digests]]:
     """The current version as the plan saw it, exported from a verified copy."""
     version, files, holders = load_current(ctx.sessions, aip_id)
     if version != planned:
@@ -165,7 +166,11 @@ def _read(ctx: StepContext, aip_id: str, planned: int) -> tuple[Current, Path, d
 
 
 def _convert(
-    ctx: StepContext, folder: Path, exported: dict[str, Any], rows: dict[str, File], items: Sequence[Wanted]
+    ctx: StepContext,
+    folder: Path,
+    exported: dict[str, Digests],
+    rows: dict[str, File],
+    items: Sequence[Wanted],
 ) -> _Made:
     """Run each planned conversion; keep the verified outputs, record every outcome."""
     engine = get_engine(ctx.settings.identification.engine)
@@ -271,7 +276,7 @@ def _nothing_made(ctx: StepContext, aip_id: str, failed: int) -> None:
 
 
 def _build(
-    ctx: StepContext, at: Current, folder: Path, exported: dict[str, Any], made: _Made
+    ctx: StepContext, at: Current, folder: Path, exported: dict[str, Digests], made: _Made
 ) -> tuple[NewVersion, Migrated, list[Event]]:
     """The next version, from the exported current one; its PREMIS takes this job's events and
     the AIP's events the package did not carry yet."""
