@@ -73,7 +73,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One second of tone and test picture, at bit rates on either side of the floors (a plain
     test picture encodes far below the rate asked; noise keeps it far above)."""
     if FFMPEG is None:
-        pytest.skip("ffmpeg not installed")
+        pytest.skip(reason="ffmpeg is not installed (scripts/bootstrap installs it): no audio/video samples")
     folder = tmp_path_factory.mktemp("media")
     made = {}
     for name, args in {

@@ -338,7 +338,8 @@ def test_the_sandbox_has_no_network_and_says_when_it_cannot_isolate(tmp_path: Pa
             open_net = box.run([sys.executable, str(script), port, "out"], timeout=20, memory_mb=0)
             connected = (box.work / "out").exists()
     if not isolated.isolation.network:
-        pytest.skip(f"network namespaces not available here: {isolated.isolation.note}")
+        why = isolated.isolation.note or "unshare --net could not create one"
+        pytest.skip(reason=f"no network namespace on this machine ({why}): isolation cannot be shown")
     assert isolated.exit_code != 0 and "Network is unreachable" in isolated.stderr
     assert open_net.exit_code == 0 and connected
     assert not open_net.isolation.network
