@@ -139,7 +139,9 @@ def export(
     if result.decision:
         codes = [r.code for r in result.restricted]
         click.echo(t.text("cli.export.decision", {"decision": result.decision, "codes": codes or "—"}))
-    if result.dip_id:
+    if result.whole_aip:
+        click.echo(t.text("cli.export.whole_aip", {"decision": result.approved_conditional}))
+    elif result.dip_id:
         click.echo(t.text("cli.export.released", {"count": len(result.released)}))
         for code in result.released:
             click.echo(f"  + {code}")

@@ -233,3 +233,39 @@ def test_a_dip_gives_readers_the_copies_made_for_them_with_a_vietnamese_index(
     assert 'lang="vi"' in index and "Mục lục gói thông tin truy cập" in index
     for n in data:
         assert "../" + n.split("/", 1)[1] in unquote(index)
+
+
+def test_an_undescribed_aip_is_released_whole_only_under_a_decision(
+    ingested: dict[str, Any], tmp_path: Path
+) -> None:
+    """The folder SIP has no TT 05 descriptions: its DIP is refused without the archive's
+    decision, naming why and what to add; with it, every original's reader's copy goes (the PDF/A
+    of the DOCX, the JPEG of the TIFF; the WAV and PNG whose conversions failed go as they are)."""
+    env, aip = ingested["env"], ingested["result"]["aip_id"]
+    out = tmp_path / "dip.zip"
+    args = ("--request-id", "YC-2", "--request-date", "07/12/2026", "--purpose", "01", "--json")
+    r = run_cli("export", aip, "--format", "tt05-dip", "--out", str(out), *args, env=env)
+    error = json.loads(r.stdout)["error"]
+    assert r.returncode != 0 and error["code"] == "export.undescribed_needs_approval"
+    assert "--approved-conditional" in error["message"] and not out.exists()
+
+    r = run_cli(
+        "export", aip, "--format", "tt05-dip", "--out", str(out), *args,
+        "--approved-conditional", "QĐ 12/QĐ-LTLS", env=env,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["whole_aip"] is True
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        data = sorted(n.split("/representations/", 1)[1] for n in names if "/data/" in n)
+        index = unquote(zf.read(next(n for n in names if n.endswith("muc-luc.html"))).decode("utf-8"))
+        premis = zf.read(next(n for n in names if n.endswith("metadata/preservation/PREMIS.xml")))
+    assert data == [
+        "rep1-access/data/ảnh.tif.jpg",
+        "rep1-preservation/data/Tờ trình.docx.pdf",
+        "rep1/data/ghi âm.wav",
+        "rep1/data/logo.png",
+    ], data
+    for name in data:
+        assert f"../representations/{name}" in index
+    assert "QĐ 12/QĐ-LTLS" in premis.decode("utf-8") and b"the whole AIP" in premis

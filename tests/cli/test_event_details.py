@@ -128,8 +128,8 @@ def test_every_event_detail_code_has_texts_with_the_same_placeholders() -> None:
             used.update(
                 re.findall(r'(?:\}|_FIXITY_CODES)\.get\(\s*[^,)]+,\s*"([a-z0-9_]+\.[a-z0-9_.]+)"\)', source)
             )
-            for ternary in re.findall(r'detail_code="([a-z0-9_.]+)" if .*? else "([a-z0-9_.]+)"', source):
-                used.update(ternary)
+            for ternary in re.findall(r'detail_code=(".*? if .*)', source):  # chained ternaries too
+                used.update(_LITERAL.findall(ternary))
     used.update({"repair.replaced_corrupt", "repair.replaced_missing"})  # built from the damage kind
     assert {"audit.fixity_passed", "verify.fixity_failed", "ingest.accession", "fetch.copied_out"} <= used
     for code in sorted(used):

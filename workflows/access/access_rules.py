@@ -45,8 +45,12 @@ class Withheld:
 
 @dataclass(frozen=True)
 class Selection:
+    """What a DIP releases. ``whole_aip``: the AIP has no TT 05 descriptions, so there are no
+    documents to decide on one by one; it is released whole, under the archive's decision."""
+
     released: tuple[tuple[Dossier, Document], ...]
     withheld: tuple[Withheld, ...]
+    whole_aip: bool = False
 
 
 def document_code(document: Document) -> str:
@@ -62,9 +66,14 @@ def select_documents(session: Session, aip_id: str, *, approved: bool) -> Select
     điều kiện (an active :class:`AccessRestriction` on the document or its hồ sơ; Luật Lưu trữ
     2024 khoản 4 Điều 25, vn-standards.md §3.3) is released until that restriction is lifted.
 
+    An AIP without TT 05 descriptions (a legacy or plain E-ARK SIP) has no mức độ tiếp cận to read:
+    nobody has yet judged it open. It is released whole, and only under the archive's decision
+    (``approved``, the number of the decision approving the request; Luật Lưu trữ 2024 Điều 25-26:
+    access beyond the open records is the archive head's to approve), never by default.
+
     Raises:
-        ExportError: ``catalog.not_found`` (no such AIP), ``export.no_records`` (the AIP carries
-            no TT 05 descriptions, so there is nothing to decide on).
+        ExportError: ``catalog.not_found`` (no such AIP), ``export.undescribed_needs_approval``
+            (refused: the AIP carries no TT 05 descriptions and the request has no approval).
     """
     if session.get(Aip, aip_id) is None:
         raise ExportError(
@@ -75,10 +84,14 @@ def select_documents(session: Session, aip_id: str, *, approved: bool) -> Select
         )
     dossiers = _records(session, aip_id)
     if not dossiers:
+        if approved:
+            return Selection((), (), whole_aip=True)
         raise ExportError(
-            f"AIP {aip_id} has no hồ sơ or tài liệu in the catalog; a DIP needs them",
-            code="export.no_records",
-            kind=ErrorKind.USAGE,
+            f"AIP {aip_id} has no TT 05 descriptions (hồ sơ, tài liệu), so nothing records that its "
+            "files are open; it can be released only under the archive's decision approving the "
+            "request (--approved-conditional DECISION)",
+            code="export.undescribed_needs_approval",
+            kind=ErrorKind.REFUSED,
             params={"aip_id": aip_id},
         )
     on_dossier, on_document = _active_restrictions(session, dossiers)

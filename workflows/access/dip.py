@@ -66,23 +66,38 @@ def dip_event(
     a requester must not learn what was kept back; the catalog copy (``full``) names them."""
     approval = request.approved_conditional.strip()
     released = ", ".join(document_code(d) for _, d in selection.released)
+    if selection.whole_aip:
+        released = "the whole AIP (it has no TT 05 descriptions)"
     lines = [f"access request {request.request_id}; released: {released}"]
-    if approval:
+    if approval and selection.whole_aip:
+        lines.append(f"release of the undescribed AIP approved by decision {approval}")
+    elif approval:
         lines.append(f"conditional access (mức độ tiếp cận 02) approved by decision {approval}")
     if full and selection.withheld:
         lines.append("withheld: " + "; ".join(f"{w.code} ({w.reason})" for w in selection.withheld))
     return Event(
         type=EventType.DISSEMINATION,
         outcome=Outcome.SUCCESS,
-        detail="DIP built for an access request (TT 05/2025 Phụ lục V): documents of mức độ tiếp cận "
-        "01 not on the list of tài liệu tiếp cận có điều kiện"
-        + (", and 02 documents under the archive's approval" if approval else ""),
-        detail_code="dip.approved" if approval else "dip.public",
+        detail=_detail(selection, approval),
+        detail_code="dip.whole" if selection.whole_aip else "dip.approved" if approval else "dip.public",
         detail_params={"request": request.request_id, "approval": approval or ""},
         outcome_detail="\n".join(lines),
         agents=(software_agent(),),
         objects=(aip_id, dip_id),
         datetime=now,
+    )
+
+
+def _detail(selection: Selection, approval: str) -> str:
+    if selection.whole_aip:
+        return (
+            "DIP built for an access request (TT 05/2025 Phụ lục V): the whole AIP, which has no "
+            "TT 05 descriptions, under the archive's decision"
+        )
+    return (
+        "DIP built for an access request (TT 05/2025 Phụ lục V): documents of mức độ tiếp cận "
+        "01 not on the list of tài liệu tiếp cận có điều kiện"
+        + (", and 02 documents under the archive's approval" if approval else "")
     )
 
 

@@ -68,6 +68,7 @@ class StoredFile:
     representation: str | None
     mime: str | None
     derived_from: str = ""  # a derivative's source file uuid (preservation planning)
+    role: str = ""  # the catalog's FileRole value: original, metadata, package, derivative
 
 
 def access_copies(files: Mapping[str, StoredFile]) -> dict[str, StoredFile]:
@@ -191,6 +192,8 @@ class DipWriter:
         Returns rep -> (data references, descriptive references); adds each description's variant
         to ``variants`` (their schemas go into the package).
         """
+        if selection.whole_aip:
+            return self._whole_aip(staged, files)
         by_uuid = {f.uuid: f for f in files.values() if f.uuid}
         readers_copy = access_copies(files)
         reps: dict[str, tuple[list[Ref], list[Ref]]] = {}  # rep -> (data, descriptive)
@@ -233,6 +236,22 @@ class DipWriter:
             self._description(description, self.folder / rel)
             variants.add(description.variant)
             desc_refs.append(self._ref(rel, f"representations/{rep}/", mdtype="EAD"))
+        return reps
+
+    def _whole_aip(
+        self, staged: Path, files: Mapping[str, StoredFile]
+    ) -> dict[str, tuple[list[Ref], list[Ref]]]:
+        """An AIP without TT 05 descriptions, released whole (access_rules.Selection.whole_aip):
+        each original payload file's reader's copy, by representation, and no per-document EAD
+        (there is none to clone; the request's EAD.xml still describes the DIP)."""
+        readers_copy = access_copies(files)
+        reps: dict[str, tuple[list[Ref], list[Ref]]] = {}
+        for original in sorted((f for f in files.values() if f.role == "original"), key=lambda f: f.path):
+            f = readers_copy.get(original.uuid or "", original)
+            rep = f.representation or "rep1"
+            reps.setdefault(rep, ([], []))[0].append(self._data(staged, f, rep))
+            name = original.path.rsplit("/", 1)[-1]
+            self.index.append((name, "", f.path))
         return reps
 
     def _representations(self, reps: dict[str, tuple[list[Ref], list[Ref]]]) -> list[tuple[str, Ref]]:

@@ -85,6 +85,7 @@ class ExportResult:
     bytes: int
     event_id: str
     dip_id: str = ""
+    whole_aip: bool = False  # a DIP of an AIP without TT 05 descriptions, released whole
     released: tuple[str, ...] = ()
     withheld: tuple[Withheld, ...] = ()
     approved_conditional: str = ""
@@ -104,6 +105,7 @@ class ExportResult:
             "bytes": self.bytes,
             "event_id": self.event_id,
             "dip_id": self.dip_id or None,
+            "whole_aip": self.whole_aip,
             "released": list(self.released),
             "withheld": [w.as_dict() for w in self.withheld],
             "approved_conditional": self.approved_conditional or None,
@@ -186,6 +188,7 @@ def export_aip(
         bytes=size,
         event_id=event.identifier,
         dip_id=dip_id,
+        whole_aip=bool(dip and dip.selection.whole_aip),
         released=tuple(document_code(d) for _, d in dip.selection.released) if dip else (),
         withheld=dip.selection.withheld if dip else (),
         approved_conditional=request.approved_conditional.strip() if request else "",
@@ -241,7 +244,7 @@ def _dip_request(
     request_description = request_to_description(request, tables)
     with sessions() as session:
         selection = select_documents(session, aip_id, approved=bool(request.approved_conditional.strip()))
-    if not selection.released:
+    if not selection.released and not selection.whole_aip:
         raise ExportError(
             f"nothing in AIP {aip_id} may be released to this requester",
             code="export.nothing_to_release",

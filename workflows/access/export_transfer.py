@@ -104,7 +104,7 @@ def fetch(
         rows = session.scalars(select(File).where(File.aip_id == aip_id, File.version == number)).all()
         files = {
             r.aip_path: StoredFile(
-                r.aip_path, r.sha256, r.uuid, r.representation, r.mime, r.derived_from or ""
+                r.aip_path, r.sha256, r.uuid, r.representation, r.mime, r.derived_from or "", r.role.value
             )
             for r in rows
         }
