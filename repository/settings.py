@@ -23,6 +23,7 @@ from preservation.planning.policy_file import REGULATIONS
 from preservation.safepath import UnpackLimits
 from preservation.shipped import shipped_dir
 from preservation.validation_config import OfficeLoad
+from repository.crontab import CronError, apscheduler_fields
 from repository.settings_sections import (
     DEADLINE_BASES,
     DECLARED_UNITS,
@@ -343,6 +344,7 @@ def _check(settings: Settings) -> None:
             raise SettingsError(
                 f"audit.schedules.{schedule.location}", "give either cron or interval_seconds", "settings"
             )
+        _check_cron(f"audit.schedules.{schedule.location}.cron", schedule.cron)
     records = settings.records
     if records.deadline_basis not in DEADLINE_BASES:
         raise SettingsError(
@@ -396,7 +398,14 @@ def _check_planning(planning: PlanningSettings) -> None:
     for key in ("text_timeout_seconds", "ocr_timeout_seconds"):
         if getattr(planning, key) <= 0:
             raise SettingsError(f"planning.{key}", "must be more than 0 seconds", "settings")
-    if planning.migrate_schedule and len(planning.migrate_schedule.split()) != 5:
-        raise SettingsError(
-            "planning.migrate_schedule", "a cron expression of five fields, e.g. '0 2 * * sat'", "settings"
-        )
+    _check_cron("planning.migrate_schedule", planning.migrate_schedule)
+
+
+def _check_cron(key: str, expression: str) -> None:
+    """A cron expression as crontab(5) reads it (weekday 0 or 7 = Sunday; repository.crontab)."""
+    if not expression:
+        return
+    try:
+        apscheduler_fields(expression)
+    except CronError as exc:
+        raise SettingsError(key, f"{exc} (e.g. '0 2 * * 6' or '0 2 * * sat')", "settings") from exc

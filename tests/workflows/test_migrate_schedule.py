@@ -43,3 +43,5 @@ def test_without_a_schedule_no_migration_job_and_a_bad_one_is_refused(home: Path
     assert scheduler.get_job(MIGRATION_JOB) is None
     with pytest.raises(SettingsError, match=r"planning\.migrate_schedule"):
         load_settings(home, environ={}, overrides={"planning": {"migrate_schedule": "every saturday"}})
+    with pytest.raises(SettingsError, match=r"planning\.migrate_schedule.*0-7"):
+        load_settings(home, environ={}, overrides={"planning": {"migrate_schedule": "0 2 * * 8"}})

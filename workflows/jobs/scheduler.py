@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from repository.crontab import apscheduler_fields
 from repository.settings import AuditSchedule, Settings
 
 log = logging.getLogger("kholuu.scheduler")
@@ -74,7 +75,7 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
         wanted.append(MIGRATION_JOB)
         scheduler.add_job(
             scheduled_migration,
-            CronTrigger.from_crontab(settings.planning.migrate_schedule, timezone=zone),
+            CronTrigger.from_crontab(apscheduler_fields(settings.planning.migrate_schedule), timezone=zone),
             id=MIGRATION_JOB,
             name="migration by the format policy",
             replace_existing=True,
@@ -156,7 +157,7 @@ def scheduled_migration(home: str) -> dict[str, Any]:
 
 def _trigger(schedule: AuditSchedule, zone: ZoneInfo) -> CronTrigger | IntervalTrigger:
     if schedule.cron:
-        return CronTrigger.from_crontab(schedule.cron, timezone=zone)
+        return CronTrigger.from_crontab(apscheduler_fields(schedule.cron), timezone=zone)
     return IntervalTrigger(seconds=schedule.interval_seconds, timezone=zone)
 
 
