@@ -206,6 +206,7 @@ class _Reader:
             raise self.fail(f"file {uuid} has size {size_text!r}")
         puid, name, version, note = self.format(chars)
         included = self.related(obj, "is included in")
+        sources = self.related(obj, "has source")
         identified_by = None
         if note.startswith(_IDENTIFIED_BY):
             identified_by = note[len(_IDENTIFIED_BY) :].split("; ", 1)[0]
@@ -222,6 +223,7 @@ class _Reader:
             identified_by=identified_by,
             original_name=self.text(obj, "premis:originalName"),
             representation_uuid=included[0] if included else None,
+            derived_from=sources[0] if sources else "",
             characterizations=tuple(
                 self.characterization(c)
                 for c in chars.iterfind("premis:objectCharacteristicsExtension/kl:characterization", _NS)

@@ -67,6 +67,7 @@ class FileRecord:
         identified_by: the agent named by ``identified by <agent>`` at the start of the note.
         original_name: ``originalName``: the submitted name as text (NFD stays NFD).
         representation_uuid: the UUID of the representation the file ``is included in``.
+        derived_from: for a preservation or access copy, the UUID of the file it was made from.
     """
 
     uuid: str
@@ -82,6 +83,7 @@ class FileRecord:
     original_name: str
     representation_uuid: str | None
     characterizations: tuple[CharacterizationRecord, ...] = ()
+    derived_from: str = ""  # a derivative's source file (relationship derivation / has source)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,16 @@ def module_catalog(request: pytest.FixtureRequest, root: Path) -> Iterator[str]:
     yield f"sqlite:///{root / 'catalog.sqlite3'}"
 
 
+@contextmanager
+def another_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database on the same backend as ``database_url`` (as tests/conftest.py makes one)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}"
+        return
+    with postgres_schema("kholuu_r") as url:
+        yield url
+
+
 def write_home_config(
     home: Path, extra: str = "", *, ocr: bool = False, normalize: bool = False, planning: str = ""
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from entrypoints.cli.app import current_app, handles_errors, main
+from entrypoints.cli.app import EXIT_FAILED, current_app, handles_errors, main
 from repository.catalog.search import EVERYTHING, PUBLIC, SearchHit, SearchPage, search
 
 
@@ -83,3 +83,31 @@ def search_command(words: tuple[str, ...], limit: int, offset: int, public_only:
         click.echo(f"   {hit.snippet}")
     if page.more:
         click.echo(t.text("cli.search.more", {"offset": offset + limit}))
+
+
+@main.command("reindex")
+@click.option("--aip", "aip_id", default=None, metavar="ID", help="Only this AIP.")
+@click.option("--ocr", is_flag=True, help="OCR the scans that have no OCR'd copy (slow).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handles_errors
+def reindex_command(aip_id: str | None, ocr: bool, as_json: bool) -> None:
+    """Extract again, from storage, the search text of files that have none (after
+    rebuild-catalog, or for AIPs stored before text extraction)."""
+    from repository.catalog import queries
+    from workflows.planning.reindex import reindex
+
+    app = current_app()
+    app.json_output = as_json
+    if aip_id is not None:
+        with app.sessions() as session:
+            aip_id = queries.resolve_aip_id(session, aip_id)
+    report = reindex(app.settings, app.sessions, aip_id=aip_id, ocr=ocr)
+    data = report.as_dict()
+    if as_json:
+        app.emit(data)
+    else:
+        click.echo(app.t.text("cli.reindex.done", {**data, "failed": len(report.failed)}))
+        for failure in report.failed:
+            click.echo(f"  - {failure['aip_id']} {failure['path'] or ''}: {failure['message']}", err=True)
+    if not report.ok:
+        raise SystemExit(EXIT_FAILED)

@@ -26,8 +26,18 @@ from PIL import Image
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from repository.catalog.file_text import FileText
 from repository.catalog.models import Event, File, FileRole, JobError
-from tests.conftest import CORPUS, SAMPLES, cli_env, module_catalog, run_cli, write_home_config
+from tests.conftest import (
+    CORPUS,
+    SAMPLES,
+    HeadSchema,
+    another_database,
+    cli_env,
+    module_catalog,
+    run_cli,
+    write_home_config,
+)
 
 DOCX = CORPUS / "format-corpus" / "fully-featured-pdf" / "PDF-Sample-Document-Fully-Featured-Layout.docx"
 PREMIS = "{http://www.loc.gov/premis/v3}"
@@ -269,3 +279,41 @@ def test_an_undescribed_aip_is_released_whole_only_under_a_decision(
     for name in data:
         assert f"../representations/{name}" in index
     assert "QĐ 12/QĐ-LTLS" in premis.decode("utf-8") and b"the whole AIP" in premis
+
+
+def texts(url: str) -> dict[str, str]:
+    engine = create_engine(url)
+    with Session(engine) as s:
+        found = {t.file_uuid: t.text_folded for t in s.scalars(select(FileText))}
+    engine.dispose()
+    return found
+
+
+def test_a_rebuilt_catalog_knows_each_copy_its_source_and_action(
+    ingested: dict[str, Any], tmp_path: Path, head_schema: HeadSchema
+) -> None:
+    """The catalog lost: ``kholuu rebuild-catalog`` reads back from storage which files are copies,
+    of what (PREMIS derivation relationship) and made by which policy action (the fingerprint in the
+    normalization event), so ``kholuu migrate`` still knows which copies are current."""
+    env = ingested["env"]
+    with another_database(env["KHOLUU_DATABASE_URL"], tmp_path) as fresh:
+        engine = create_engine(fresh)
+        head_schema.install(engine)
+        engine.dispose()
+        rebuilt_env = {**env, "KHOLUU_DATABASE_URL": fresh}
+        r = run_cli("rebuild-catalog", "--location", "primary", "--json", env=rebuilt_env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert texts(fresh) == {}  # derived data, not in the AIP: read again by kholuu reindex
+        r = run_cli("reindex", "--json", env=rebuilt_env)
+        assert r.returncode == 0 and json.loads(r.stdout)["texts"] == 1, r.stdout + r.stderr
+        assert texts(fresh) == texts(env["KHOLUU_DATABASE_URL"]) != {}  # the DOCX's, as at ingest
+        engine = create_engine(fresh)
+        with Session(engine) as s:
+            rebuilt = {
+                f.aip_path: (f.role, f.representation, f.puid, f.derived_from, f.action, f.uuid)
+                for f in s.scalars(select(File).where(File.aip_id == ingested["result"]["aip_id"]))
+            }
+        engine.dispose()
+    copies = {p: row for p, row in ingested["files"].items() if row[0] is FileRole.DERIVATIVE}
+    assert len(copies) == 2 and all(row[4] for row in copies.values())  # the PDF/A and the JPEG
+    assert rebuilt == ingested["files"]

@@ -17,7 +17,11 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import create_engine, delete, select
+from sqlalchemy.orm import Session
 
+from repository.catalog.file_text import FileText
+from repository.catalog.models import File
 from tests.conftest import CORPUS, cli_env, module_catalog, run_cli, write_home_config
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -134,3 +138,23 @@ def test_human_output_is_vietnamese_and_public_search_shows_nothing_undescribed(
     assert "Không tìm thấy" in nothing.stdout
     empty = run_cli("search", '" "', "--json", env=env)
     assert empty.returncode == 2 and json.loads(empty.stdout)["error"]["code"] == "search.empty_query"
+
+
+def test_reindex_reads_the_text_again_and_ocrs_scans_only_when_asked(ingested: dict[str, Any]) -> None:
+    """Texts lost from the catalog (as after rebuild-catalog) come back with ``kholuu reindex``: a
+    scan without an OCR'd copy stays without text unless ``--ocr`` says to read it again."""
+    env = ingested["env"]
+    engine = create_engine(env["KHOLUU_DATABASE_URL"])
+    try:
+        with Session(engine) as s, s.begin():
+            tif = s.scalars(select(File.uuid).where(File.path == "ban-do-scan.tif")).one()
+            s.execute(delete(FileText).where(FileText.file_uuid == tif))
+        assert paths(search_json(env, "da nang")) == set()
+        plain = json.loads(run_cli("reindex", "--json", env=env).stdout)
+        assert (plain["ok"], plain["files"], plain["texts"]) == (True, 1, 0)
+    finally:  # the module's other tests expect the text back
+        again = run_cli("reindex", "--ocr", "--json", env=env)
+        engine.dispose()
+    assert again.returncode == 0 and json.loads(again.stdout)["texts"] == 1, again.stdout + again.stderr
+    hit = search_json(env, "da nang")["hits"][0]
+    assert (hit["path"], hit["method"]) == ("ban-do-scan.tif", "ocr") and hit["confidence"] > 80

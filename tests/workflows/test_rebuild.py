@@ -41,7 +41,7 @@ from repository.catalog.models import Event as EventRow
 from repository.settings import CatalogSettings, Settings, StorageLocation, StorageSettings, load_settings
 from repository.storage.locations import open_locations
 from repository.storage.ocfl_inventory import json_bytes, sidecar_bytes
-from tests.conftest import SAMPLES, HeadSchema, cli_env, postgres_schema, run_cli
+from tests.conftest import SAMPLES, HeadSchema, another_database, cli_env, run_cli
 from tests.data_folder import DataFolders, data_folders
 from tests.workflows.conftest import Ingest
 from tests.workflows.test_ingest import assert_ocfl_valid, storage_root, with_second_location
@@ -58,19 +58,9 @@ Catalog = tuple[Settings, sessionmaker[Session]]
 
 
 @contextmanager
-def _another_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database on the same backend as ``database_url`` (as tests/conftest.py makes one)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}"
-        return
-    with postgres_schema("kholuu_r") as url:
-        yield url
-
-
-@contextmanager
 def _fresh(settings: Settings, database_url: str, tmp_path: Path, head: HeadSchema) -> Iterator[Catalog]:
     """The same data folder and storage, with a brand-new empty catalog (at the head schema)."""
-    with _another_database(database_url, tmp_path) as url:
+    with another_database(database_url, tmp_path) as url:
         engine = make_engine(url)
         head.install(engine)
         yield dataclasses.replace(settings, catalog=CatalogSettings(url=url)), session_factory(engine)

@@ -18,7 +18,7 @@ from typing import Any
 from preservation.aip_update import DESCRIPTIVE
 from preservation.characteristics import Characterization, Validity
 from preservation.errors import KholuuError
-from preservation.events import Agent, Event, EventType
+from preservation.events import Agent, Event, EventType, Outcome
 from preservation.facts import FACTS_PATH, FactsError, PackageFacts, read_facts
 from preservation.findings import Finding, Severity
 from preservation.mets_read import MetsReadError, read_mets
@@ -158,7 +158,7 @@ def _read_version(source: StoredObjects, stored: StoredObject, number: int) -> _
             role=FileRole.PACKAGE,
         )
         if path in originals:
-            _original(row, *originals[path], reps, object_id)
+            _original(row, *originals[path], [package, *reps], object_id)
         elif not (
             path in (PACKAGE_PREMIS, FACTS_PATH)
             or _REP_PREMIS.fullmatch(path)
@@ -215,6 +215,9 @@ def _original(row: File, rep: str, f: FileRecord, reps: list[PremisRecords], obj
         if stored != premis:
             raise RebuildError(object_id, row.aip_path, f"{what} is {stored} in storage, {premis} in PREMIS")
     row.role = FileRole.ORIGINAL
+    if f.derived_from:
+        row.role, row.derived_from = FileRole.DERIVATIVE, f.derived_from
+        row.action = _action(f.uuid, reps)
     row.uuid = f.uuid
     row.representation = rep
     row.path = f.original_name
@@ -239,6 +242,18 @@ def _original(row: File, rep: str, f: FileRecord, reps: list[PremisRecords], obj
         raise PremisReadError(row.aip_path, f"characterization of {f.uuid}: {exc}") from None
     row.validity = overall_validity(chars)
     row.characteristics = [char_json(c) for c in chars]
+
+
+def _action(uuid: str, reps: list[PremisRecords]) -> str | None:
+    """The fingerprint of the policy action that made a derivative, from the successful
+    normalization or migration event that names it (None for copies made before it was recorded:
+    ``kholuu migrate`` then treats them as made by an older action)."""
+    made = (EventType.NORMALIZATION.value, EventType.MIGRATION.value)
+    for doc in reps:
+        for e in doc.events:
+            if e.type in made and e.outcome == Outcome.SUCCESS.value and uuid in e.objects[1:2]:
+                return e.detail_params.get("action") or None
+    return None
 
 
 def _creation_time(package: PremisRecords, object_id: str) -> datetime | None:

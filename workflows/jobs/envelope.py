@@ -97,6 +97,7 @@ class Workflow(StrEnum):
     FETCH = "fetch"
     REBUILD = "rebuild"
     MIGRATION = "migration"
+    REINDEX = "reindex"
 
 
 def workflow_agent(workflow: Workflow) -> Agent:

@@ -234,7 +234,8 @@ def _event(ctx: StepContext, item: Wanted, conversion: Conversion, made: Payload
             "puid": conversion.action.output_puid,
             "tool": conversion.tool_name,
             "why": item.why.value,
-        },
+        }
+        | ({"action": conversion.action.fingerprint()} if made is not None else {}),
         outcome_detail=detail,
         agents=(tool_agent(conversion), ctx.software),
         objects=objects,

@@ -251,7 +251,10 @@ def _event(
             "preservation": "planning.normalized.preservation",
             "access": "planning.normalized.access",
         }[purpose],
-        detail_params={"puid": conversion.action.output_puid, "tool": conversion.tool_name},
+        # the action's fingerprint goes into the AIP so that a rebuilt catalog still knows which
+        # policy action made the copy (kholuu migrate compares it)
+        detail_params={"puid": conversion.action.output_puid, "tool": conversion.tool_name}
+        | ({"action": conversion.action.fingerprint()} if derivative is not None else {}),
         outcome_detail=detail,
         agents=(tool_agent(conversion), ctx.software),
         objects=(source.uuid,) if derivative is None else (source.uuid, derivative.uuid),
