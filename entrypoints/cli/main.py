@@ -12,6 +12,7 @@ in ``entrypoints/errors.py``, which the web app reads too.
 from __future__ import annotations
 
 # Each command group registers itself on ``main`` when imported; nothing imports this module back.
+from entrypoints.cli import accounts as _account_commands  # noqa: F401
 from entrypoints.cli import aip as _aip_commands  # noqa: F401
 from entrypoints.cli import audit as _audit_commands  # noqa: F401
 from entrypoints.cli import export as _export_commands  # noqa: F401
