@@ -29,5 +29,8 @@ from entrypoints.cli import serve as _serve_commands  # noqa: F401
 from entrypoints.cli import storage as _storage_commands  # noqa: F401
 from entrypoints.cli import transfers as _transfer_commands  # noqa: F401
 from entrypoints.cli.app import main
+from entrypoints.cli.rules import apply_rules
+
+apply_rules(main)  # every command registered above: checked against the rule table before it runs
 
 __all__ = ["main"]
