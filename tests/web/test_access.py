@@ -307,3 +307,24 @@ def test_session_key_is_made_once_owner_only_and_refused_when_others_can_read_it
         load_secret_key(settings.home)
     assert raised.value.params == {"path": str(key_file), "mode": "0644"}
     assert re.search("chmod 600", EN.text(raised.value.code, raised.value.params))
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_throttle_counts_the_forwarded_address_only_behind_a_trusted_proxy(
+    settings: Settings, sessions: sessionmaker[Session], staff: dict[Role, str], proxies: int
+) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from repository.catalog.accounts import LoginFailure
+
+    behind = replace(settings, access=replace(settings.access, trusted_proxies=proxies))
+    client = create_app(behind, sessions).test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    token = csrf_token(client)
+    data = {"login": staff[Role.AUDITOR], "password": "sai mật khẩu", "csrf_token": token}
+    assert client.post("/login", data=data, headers=forwarded).status_code == 401
+    with sessions() as s:
+        (address,) = s.scalars(select(LoginFailure.address)).all()
+    assert address == ("203.0.113.7" if proxies else "127.0.0.1")  # never a claim nobody vouches for
