@@ -19,6 +19,7 @@ A public page (the catalog, search, OAI-PMH) is declared ``@allow(Role.PUBLIC)``
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -103,14 +104,23 @@ def _identify() -> Actor | Response:
                 return authenticate_token(db, token, address=_address())
         except TokenRefusedError as exc:
             return _api_answer(401, exc.code, exc.params)
-    login, stamp = session.get("login"), session.get("stamp")
-    if isinstance(login, str) and isinstance(stamp, str):
+    login, stamp, since = session.get("login"), session.get("stamp"), session.get("since")
+    if isinstance(login, str) and isinstance(stamp, str) and _fresh(since):
         with sessions() as db:
             actor = session_actor(db, login, stamp, channel=channel, address=_address())
         if actor is not None:
             return actor
-        session.clear()  # disabled, or the password changed since: log in again
+    if "login" in session:
+        session.clear()  # expired, disabled, or the password changed since: log in again
     return Actor(name="", role=Role.PUBLIC, channel=channel, address=_address())
+
+
+def _fresh(since: object) -> bool:
+    """Whether a session opened at ``since`` (seconds since the epoch) is younger than
+    ``[access] session_hours``: a session ends that long after login, however busy (the cookie's
+    own expiry moves on with each request)."""
+    hours = context().settings.access.session_hours
+    return isinstance(since, int | float) and 0 <= time.time() - since < hours * 3600
 
 
 def _api_answer(status: int, code: str, params: Mapping[str, Any] | None = None) -> Response:

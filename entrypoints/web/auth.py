@@ -11,6 +11,7 @@ log anyone out.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session
@@ -89,6 +90,7 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
     session.clear()
     session.permanent = True
     session["login"], session["stamp"], session["name"] = done.actor.name, done.stamp, done.display_name
+    session["since"] = int(time.time())
     return redirect(_safe_next(next_target, done.actor.role) or _landing(done.actor.role))
 
 

@@ -328,3 +328,15 @@ def test_the_throttle_counts_the_forwarded_address_only_behind_a_trusted_proxy(
     with sessions() as s:
         (address,) = s.scalars(select(LoginFailure.address)).all()
     assert address == ("203.0.113.7" if proxies else "127.0.0.1")  # never a claim nobody vouches for
+
+
+def test_a_session_ends_session_hours_after_login_however_busy(app: Flask, staff: dict[Role, str]) -> None:
+    import time
+
+    client = app.test_client()
+    log_in(client, staff[Role.ADMINISTRATOR])
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as cookie:
+        cookie["since"] = int(time.time()) - 8 * 3600 - 1  # logged in more than [access] session_hours ago
+    assert client.get("/").status_code == 302
+    assert client.get_cookie("kholuu_session") is None  # the session was cleared, not kept

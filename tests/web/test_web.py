@@ -263,6 +263,7 @@ def test_healthz_is_503_when_the_catalog_cannot_be_reached(settings: Settings, u
         client = create_app(settings, session_factory(engine)).test_client()
         with client.session_transaction() as cookie:  # a session: its user is looked up
             cookie["login"], cookie["stamp"] = ADMIN, "2026-01-01T00:00:00+00:00"
+            cookie["since"] = int(time.time())
         r = client.get("/healthz")
         assert r.status_code == 503 and r.json is not None
         assert (r.json["status"], r.json["catalog"]) == ("unavailable", "unreachable")
