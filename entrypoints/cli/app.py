@@ -35,7 +35,7 @@ from entrypoints.errors import (
 )
 from preservation.errors import KholuuError
 from repository import __version__
-from repository.actor import Role
+from repository.actor import Actor, Role, cli_actor
 from repository.catalog.db import catalog_problem, check_current, make_engine, session_factory
 from repository.catalog.journal import attach_journal
 from repository.catalog.records_store import Problem, RecordsError
@@ -98,6 +98,11 @@ class App:
             )
         check_current(self.engine, where=home)
         return attach_journal(session_factory(self.engine), self.settings)
+
+    def actor(self, by: str | None = None) -> Actor:
+        """Who runs this command: the OS user on this host, in the role of ``--role``, acting for
+        ``--by`` when given (``repository.actor.cli_actor``)."""
+        return cli_actor(by, role=self.role)
 
     def catalog_where(self) -> str:
         """The catalog as the user knows it: its file, or its URL without the password."""

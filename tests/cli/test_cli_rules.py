@@ -115,3 +115,10 @@ def test_real_runs_in_narrower_roles(tmp_path: Path, database_url: str) -> None:
     assert run_cli("--role", "records_officer", "kpi", "--json", env=env).returncode == 3
     assert run_cli("--role", "reader_services", "kpi", "--json", env=env).returncode == 0
     assert run_cli("--role", "public", "aip", "list", env=env).returncode == 2  # not a role to act in
+
+
+def test_the_actor_of_a_command_has_its_role_and_the_person_it_acts_for() -> None:
+    actor = App(home_option=None, language_option="en", role=Role.AUDITOR).actor("Nguyễn Văn A")
+    assert (actor.role, actor.channel.value, actor.on_behalf) == (Role.AUDITOR, "cli", "Nguyễn Văn A")
+    assert actor.signature().startswith("Nguyễn Văn A (via ")
+    assert App(home_option=None, language_option=None).actor().role is Role.ADMINISTRATOR
