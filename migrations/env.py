@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from repository.catalog import (
+    accounts,  # noqa: F401  (staff accounts, API tokens, failed logins, 0008)
     file_text,  # noqa: F401  (the text of payload files for search, 0006)
     models,  # noqa: F401  (registers the tables on Base.metadata)
     records,  # noqa: F401  (the archival description tables, 0003)

@@ -28,6 +28,7 @@ from repository.settings_sections import (
     DEADLINE_BASES,
     DECLARED_UNITS,
     LOCATION_ROLES,
+    AccessSettings,
     AlertSettings,
     ArchiveSettings,
     AuditSchedule,
@@ -56,6 +57,7 @@ __all__ = [
     "ENV_PREFIX",
     "HOME_CONFIG_NAME",
     "LOCATION_ROLES",
+    "AccessSettings",
     "AlertSettings",
     "ArchiveSettings",
     "AuditSchedule",
@@ -124,6 +126,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     records: RecordsSettings = field(default_factory=RecordsSettings)
     planning: PlanningSettings = field(default_factory=PlanningSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path: absolute stays, relative is under the data folder."""
@@ -317,7 +320,20 @@ def _parse_env(text: str, hint: Any, key: str, source: str) -> Any:
     raise SettingsError(key, "cannot be set from the environment; use the config file", source)
 
 
+def _check_access(access: AccessSettings) -> None:
+    for name in ("login_window_seconds", "login_max_failures", "login_max_failures_per_address",
+                 "password_min_length", "argon2_time_cost", "argon2_memory_kib", "argon2_parallelism",
+                 "session_hours"):  # fmt: skip
+        if getattr(access, name) < 1:
+            raise SettingsError(f"access.{name}", "must be at least 1", "settings")
+    if access.argon2_memory_kib < 8 * access.argon2_parallelism:
+        raise SettingsError("access.argon2_memory_kib", "argon2 needs at least 8 KiB per lane", "settings")
+    if access.trusted_proxies < 0:
+        raise SettingsError("access.trusted_proxies", "must be 0 or more", "settings")
+
+
 def _check(settings: Settings) -> None:
+    _check_access(settings.access)
     if settings.ui.language not in {"vi", "en"}:
         raise SettingsError("ui.language", f"must be 'vi' or 'en', not {settings.ui.language!r}", "settings")
     if not settings.storage.locations:

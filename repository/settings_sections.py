@@ -18,6 +18,22 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """Accounts, login and sessions of the web app (``[access]``, docs/web.md)."""
+
+    login_window_seconds: int = 900
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    password_min_length: int = 12
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    session_hours: int = 8
+    cookie_secure: bool = False
+    trusted_proxies: int = 0
+
+
+@dataclass(frozen=True)
 class CatalogSettings:
     url: str = ""
 

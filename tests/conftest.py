@@ -262,7 +262,7 @@ class CliRun:
     stderr: str
 
 
-def run_cli(*args: str, env: Mapping[str, str]) -> CliRun:
+def run_cli(*args: str, env: Mapping[str, str], input: str | None = None) -> CliRun:
     """Run ``kholuu ARGS`` in this process (click's ``CliRunner``) with exactly the environment
     ``env``, as ``subprocess.run([KHOLUU, *args], env=env)`` would, about 50 times faster.
 
@@ -270,10 +270,11 @@ def run_cli(*args: str, env: Mapping[str, str]) -> CliRun:
     (a subprocess would not see them either), and the environment is restored afterwards. An
     exception the command does not handle ends the run with exit code 1 and its traceback on
     stderr, as the interpreter does. Use a real process (:data:`KHOLUU`) only where the test must
-    see one: a kill, a signal, a terminal, ``serve``, or two commands running at once."""
+    see one: a kill, a signal, a terminal, ``serve``, or two commands running at once. ``input``
+    is what the command reads on standard input (a password typed at a prompt)."""
     overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KHOLUU_")}
     overrides.update(env)
-    result = CliRunner().invoke(cli.main, list(args), env=overrides, catch_exceptions=True)
+    result = CliRunner().invoke(cli.main, list(args), env=overrides, catch_exceptions=True, input=input)
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         assert result.exc_info is not None

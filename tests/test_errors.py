@@ -23,6 +23,7 @@ import workflows
 from entrypoints.errors import ANSWERS, SystemFailure, exit_code, http_status
 from entrypoints.reports.errors import ChromiumNotFound, PdfFailed, ReportError
 from entrypoints.web.params import BadParameter
+from entrypoints.web.secret import SecretKeyError
 from preservation.container import ContainerLimitError
 from preservation.errors import (
     ChecksumMismatchError,
@@ -53,6 +54,13 @@ from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from workflows.access.errors import ExportError
+from workflows.accounts.errors import (
+    AccountError,
+    AccountNotFoundError,
+    LoginRefusedError,
+    LoginThrottledError,
+    TokenRefusedError,
+)
 from workflows.custody.fixity_data import ReportPeriodError
 from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
@@ -137,6 +145,14 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     StepFailed: lambda: StepFailed("validate", JobStatus.FAILED, TypeError("Missing dimensions"), []),
     TransferError: lambda: TransferError("transfer.not_found", "no transfer", params={"transfer": "t-1"}),
     UpdateError: lambda: UpdateError("could not update"),
+    AccountError: lambda: AccountError(
+        "short", code="account.weak_password", params={"minimum": 12, "length": 5}
+    ),
+    AccountNotFoundError: lambda: AccountNotFoundError("no user", params={"login": "lan"}),
+    LoginRefusedError: lambda: LoginRefusedError("wrong password"),
+    LoginThrottledError: lambda: LoginThrottledError(300),
+    TokenRefusedError: lambda: TokenRefusedError("revoked"),
+    SecretKeyError: lambda: SecretKeyError("readable", params={"path": "/h/web-secret.key", "mode": "0644"}),
 }
 
 

@@ -35,6 +35,7 @@ from entrypoints.errors import (
 )
 from preservation.errors import KholuuError
 from repository import __version__
+from repository.actor import Actor, Role, cli_actor
 from repository.catalog.db import catalog_problem, check_current, make_engine, session_factory
 from repository.catalog.journal import attach_journal
 from repository.catalog.records_store import Problem, RecordsError
@@ -66,6 +67,7 @@ class App:
     home_option: str | None
     language_option: str | None
     json_output: bool = False
+    role: Role = Role.ADMINISTRATOR
 
     @cached_property
     def settings(self) -> Settings:
@@ -96,6 +98,11 @@ class App:
             )
         check_current(self.engine, where=home)
         return attach_journal(session_factory(self.engine), self.settings)
+
+    def actor(self, by: str | None = None) -> Actor:
+        """Who runs this command: the OS user on this host, in the role of ``--role``, acting for
+        ``--by`` when given (``repository.actor.cli_actor``)."""
+        return cli_actor(by, role=self.role)
 
     def catalog_where(self) -> str:
         """The catalog as the user knows it: its file, or its URL without the password."""
@@ -194,11 +201,19 @@ def _records_problems(app: App, exc: RecordsError) -> tuple[dict[str, Any], dict
     "--home", "home", metavar="DIR", help="Data folder (default: $KHOLUU_HOME, else ./kholuu-data)."
 )
 @click.option("--lang", "language", type=click.Choice(["vi", "en"]), help="Language of messages.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role if r is not Role.PUBLIC]),
+    envvar="KHOLUU_ROLE",
+    default=Role.ADMINISTRATOR.value,
+    show_default=True,
+    help="Act in this role: a command the role may not run is refused (entrypoints/cli/rules.py).",
+)
 @click.version_option(__version__, prog_name="kholuu")
 @click.pass_context
-def main(ctx: click.Context, home: str | None, language: str | None) -> None:
+def main(ctx: click.Context, home: str | None, language: str | None, role: str) -> None:
     """Kho Lưu — kho lưu trữ số: ingest, store and verify archival packages."""
-    ctx.obj = App(home_option=home, language_option=language)
+    ctx.obj = App(home_option=home, language_option=language, role=Role(role))
     ctx.call_on_close(ctx.obj.close)
 
 

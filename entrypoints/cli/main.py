@@ -12,6 +12,7 @@ in ``entrypoints/errors.py``, which the web app reads too.
 from __future__ import annotations
 
 # Each command group registers itself on ``main`` when imported; nothing imports this module back.
+from entrypoints.cli import accounts as _account_commands  # noqa: F401
 from entrypoints.cli import aip as _aip_commands  # noqa: F401
 from entrypoints.cli import audit as _audit_commands  # noqa: F401
 from entrypoints.cli import export as _export_commands  # noqa: F401
@@ -28,5 +29,8 @@ from entrypoints.cli import serve as _serve_commands  # noqa: F401
 from entrypoints.cli import storage as _storage_commands  # noqa: F401
 from entrypoints.cli import transfers as _transfer_commands  # noqa: F401
 from entrypoints.cli.app import main
+from entrypoints.cli.rules import apply_rules
+
+apply_rules(main)  # every command registered above: checked against the rule table before it runs
 
 __all__ = ["main"]

@@ -2,9 +2,9 @@
 process.
 
 waitress is a production WSGI server (a pool of worker threads behind one event loop); Flask's
-development server is never used. The app is read-only and has no authentication yet, so the
-default address is loopback (docs/web.md). SIGTERM and SIGINT stop the server, let the requests
-and a running audit finish, and exit 0.
+development server is never used. Staff log in (docs/web.md); the default address is loopback,
+and a deployment puts a TLS-terminating reverse proxy in front. SIGTERM and SIGINT stop the
+server, let the requests and a running audit finish, and exit 0.
 """
 
 from __future__ import annotations

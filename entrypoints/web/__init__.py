@@ -1,7 +1,10 @@
-"""The web app of Kho Lưu: the QĐ 458 dashboard, the fixity report for auditors, a health check.
+"""The web app of Kho Lưu: the QĐ 458 dashboard, the fixity report for auditors, a health check,
+and logging in (staff accounts, roles, API tokens: issue 13).
 
-Read-only in this version, and with no authentication yet: ``kholuu serve`` binds to loopback by
-default and docs/web.md says what a deployment must put in front of it. The app is built by
+Every endpoint declares the roles that may use it (``entrypoints/web/access.py``); an endpoint
+without a rule is refused. Sessions are signed cookies (HttpOnly, SameSite=Lax, Secure when
+``[access] cookie_secure``) under a key kept in the data folder (``entrypoints/web/secret.py``);
+every form POST carries a CSRF token (Flask-WTF). The app is built by
 :func:`create_app` around settings loaded once at the entry point and a catalog session factory
 (style guide item 16): nothing is read at import time and there is no module-level app, so
 ``kholuu serve`` and each test build their own. ``kholuu serve`` runs it under waitress; Flask's
@@ -16,16 +19,21 @@ applies it.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from entrypoints.errors import http_status
+from entrypoints.web.access import guard
 from entrypoints.web.context import EXTENSION, WebContext, translator
 from entrypoints.web.params import BadParameter, link, template_helpers
+from entrypoints.web.secret import load_secret_key
 from preservation.errors import ErrorKind, KholuuError
 from repository.settings import Settings
 
@@ -37,7 +45,7 @@ SECURITY_HEADERS = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no address leaves the site
     # The figures are the catalog's as of the request: never show a stale copy.
     "Cache-Control": "no-store",
 }
@@ -53,11 +61,14 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     Returns:
         A WSGI app; serve it with waitress (``kholuu serve``), never Flask's development server.
     """
-    from entrypoints.web import dashboard, health, reports
+    from entrypoints.web import auth, dashboard, health, reports
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
     app.extensions[EXTENSION] = WebContext(settings=settings, sessions=sessions)
+    _configure_sessions(app, settings)
+    app.before_request(guard)  # before every blueprint's own checks: who, and whether allowed
+    app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(health.bp)
@@ -65,6 +76,27 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.after_request(_security_headers)
     _register_error_handlers(app)
     return app
+
+
+def _configure_sessions(app: Flask, settings: Settings) -> None:
+    """Signed session cookies and CSRF tokens under the data folder's key; the client address
+    from ``X-Forwarded-For`` only through as many proxies as ``[access] trusted_proxies`` says."""
+    access = settings.access
+    app.secret_key = load_secret_key(settings.home)
+    app.config.update(
+        SESSION_COOKIE_NAME="kholuu_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=access.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=access.session_hours),
+        WTF_CSRF_CHECK_DEFAULT=False,  # access.guard checks every cookie-authenticated write
+        WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session
+        WTF_CSRF_SSL_STRICT=False,  # no Referer check: SameSite=Lax and the token suffice
+    )
+    CSRFProtect(app)
+    if access.trusted_proxies:
+        n = access.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
 
 def _security_headers(response: Response) -> Response:
@@ -88,10 +120,15 @@ def _register_error_handlers(app: Flask) -> None:
             log.error("%s: %s", exc.code, exc)
         return page(http_status(exc), exc.code, exc.params, str(exc))
 
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError) -> tuple[str, int]:
+        log.warning("CSRF check failed: %s", exc.description)
+        return page(400, "web.auth.csrf_failed", {}, "the form has expired; reload the page")
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
         status = exc.code or 500
-        code = "web.not_found" if status == 404 else "web.http_error"
+        code = {404: "web.not_found", 403: "web.forbidden"}.get(status, "web.http_error")
         return page(status, code, {"status": status, "name": exc.name}, exc.description or exc.name)
 
     @app.errorhandler(SQLAlchemyError)

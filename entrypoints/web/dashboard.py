@@ -19,6 +19,7 @@ from flask import Blueprint, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from entrypoints.web.access import STAFF_PAGES, allow
 from entrypoints.web.context import context, translator
 from entrypoints.web.params import check_language, day, year
 from repository.catalog.models import Aip, AipStatus, Incident
@@ -67,6 +68,7 @@ class Holdings:
 
 
 @bp.get("/")
+@allow(*STAFF_PAGES)
 def index() -> str:
     ctx = context()
     settings = ctx.settings

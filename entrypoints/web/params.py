@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import request, url_for
 
+from entrypoints.web.access import current_actor, may
 from entrypoints.web.context import context, requested_language, translator
 from preservation.errors import ErrorKind, KholuuError
 from repository.i18n import LANGUAGES
@@ -135,6 +136,8 @@ def template_helpers() -> dict[str, Any]:
         "number": number,
         "raw": raw,
         "archive_name": settings.archive.name or t.text("web.unnamed_archive"),
+        "actor": current_actor(),
+        "may": may,
     }
 
 

@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from entrypoints.reports.fixity import ReportFormat, render
 from entrypoints.reports.fixity_html import render_html
+from entrypoints.web.access import FIXITY_READERS, allow
 from entrypoints.web.context import context, translator
 from entrypoints.web.params import BadParameter, check_language, day, link, moment
 from workflows.custody.fixity_data import FixityReport, ReportPeriodError
@@ -105,6 +106,7 @@ def _split(page: str) -> tuple[str, Markup]:
 
 
 @bp.get("/fixity")
+@allow(*FIXITY_READERS)
 def fixity() -> Response:
     report, since, until = _report()
     style, body = _split(render_html(report, language=translator().language))
@@ -123,6 +125,7 @@ def fixity() -> Response:
 
 
 @bp.get("/fixity.<any(html, csv, json, pdf):fmt>")
+@allow(*FIXITY_READERS)
 def fixity_file(fmt: str) -> Response:
     """The report as ``kholuu report fixity --format FMT`` writes it, byte for byte."""
     report, since, until = _report()

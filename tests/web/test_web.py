@@ -1,8 +1,9 @@
-"""The web app: status codes, headers and 400 pages through Flask's test client; the dashboard and
-the fixity report as headless Chromium renders them from a real ``kholuu serve`` (waitress) on
-loopback, checked against figures computed by hand and against ``kholuu report fixity``; the
-downloads byte for byte equal to the command's files; ``serve --scheduler`` auditing on a
-one-second schedule while it serves, and stopping cleanly on SIGTERM. SQLite and PostgreSQL."""
+"""The web app: status codes, headers and 400 pages through Flask's test client (logged in as an
+administrator); the dashboard and the fixity report as headless Chromium (Playwright, logged in
+through the form) renders them from a real ``kholuu serve`` (waitress) on loopback, checked
+against figures computed by hand and against ``kholuu report fixity``; the downloads byte for
+byte equal to the command's files; ``serve --scheduler`` auditing on a one-second schedule while
+it serves, and stopping cleanly on SIGTERM. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -35,16 +36,20 @@ from lxml import html as lxml_html
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from entrypoints.reports.printing import run_chromium
 from entrypoints.web import create_app
+from repository.actor import Role
 from repository.catalog.db import make_engine, session_factory, upgrade
 from repository.catalog.models import AuditFinding, AuditRun, Copy, CopyStatus, Incident
 from repository.catalog.records_store import add_agency, set_declared_total
 from repository.i18n import Translator
 from repository.settings import Settings, load_settings
 from repository.storage.locations import open_locations
+from tests.accounts import FAST_ARGON2, PASSWORD
 from tests.conftest import KHOLUU, cli_env, run_cli, write_home_config
+from tests.web.browser import chromium, dom, fetch, signed_in
+from tests.web.test_access import log_in
 from tests.workflows.test_transfers import at, make_aip, make_dossier, make_transfer
+from workflows.accounts.users import create_user
 from workflows.custody.fixity_data import raw
 
 CHROMIUM = shutil.which("chromium")
@@ -53,6 +58,7 @@ needs_chromium = pytest.mark.skipif(
 )
 A, B = "H49.01", "H49.02"
 YEAR, ON = 2021, date(2025, 6, 30)
+ADMIN = "quan.tri"
 AIP = "uuid-web00000-0000-4000-8000-000000000001"
 AIP_B2 = "uuid-web00000-0000-4000-8000-000000000002"
 PERIOD = {"since": "2026-03-01", "until": "2026-03-11"}
@@ -146,8 +152,18 @@ def app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, settings: Settings, sessions: sessionmaker[Session]) -> FlaskClient:
+    """A client logged in as an administrator."""
+    add_administrator(sessions, settings)
+    client = app.test_client()
+    assert log_in(client, ADMIN).status_code == 302
+    return client
+
+
+def add_administrator(sessions: sessionmaker[Session], settings: Settings) -> None:
+    with sessions.begin() as s:
+        create_user(s, settings.access, login=ADMIN, display_name="Quản trị", role=Role.ADMINISTRATOR,
+                    password=PASSWORD)  # fmt: skip
 
 
 def cli_reports(home: Path, database_url: str, *formats: str) -> dict[str, tuple[bytes, str]]:
@@ -245,6 +261,9 @@ def test_healthz_is_503_when_the_catalog_cannot_be_reached(settings: Settings, u
     engine = make_engine(url)
     try:
         client = create_app(settings, session_factory(engine)).test_client()
+        with client.session_transaction() as cookie:  # a session: its user is looked up
+            cookie["login"], cookie["stamp"] = ADMIN, "2026-01-01T00:00:00+00:00"
+            cookie["since"] = int(time.time())
         r = client.get("/healthz")
         assert r.status_code == 503 and r.json is not None
         assert (r.json["status"], r.json["catalog"]) == ("unavailable", "unreachable")
@@ -347,11 +366,6 @@ class Served:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
 
-    def dom(self, path: str) -> Any:
-        """The DOM headless Chromium built from the page (no script: the figures are markup)."""
-        out = run_chromium(["--dump-dom", self.base + path.lstrip("/")], timeout=60)
-        return lxml_html.document_fromstring(out.decode("utf-8"))
-
 
 @contextmanager
 def serving(env: dict[str, str], *options: str) -> Iterator[Served]:
@@ -432,20 +446,25 @@ def test_dashboard_and_fixity_page_in_chromium_from_kholuu_serve(
     settings: Settings, sessions: sessionmaker[Session], home: Path, database_url: str
 ) -> None:
     seed(sessions, settings)
-    with serving(cli_env(home, database_url, KHOLUU_LANG="vi")) as served:
-        dom = served.dom(f"/?year={YEAR}&on={ON.isoformat()}")
+    add_administrator(sessions, settings)
+    with (
+        serving(cli_env(home, database_url, KHOLUU_LANG="vi")) as served,
+        chromium() as browser,
+        signed_in(browser, served.base, ADMIN, PASSWORD) as page,
+    ):
+        dashboard = dom(page, served.base, f"/?year={YEAR}&on={ON.isoformat()}")
         data = json.loads(cli_reports(home, database_url, "json")["json"][0])
         query = "&".join(f"{k}={v}" for k, v in PERIOD.items())
         pinned = urllib.parse.quote(data["generated_at"])
-        report = served.dom(f"/reports/fixity?{query}&generated_at={pinned}")
-        status, body = served.get("/reports/fixity.csv?since=bad")
+        report = dom(page, served.base, f"/reports/fixity?{query}&generated_at={pinned}")
+        status, body = fetch(page, served.base, "/reports/fixity.csv?since=bad")
         assert status == 400 and "không phải một ngày" in body.decode("utf-8")
 
-    assert dom.xpath("string(//*[@data-archive-name])") == settings.archive.name
-    kpis = dom.xpath("//section[@data-year]")[0]
+    assert dashboard.xpath("string(//*[@data-archive-name])") == settings.archive.name
+    kpis = dashboard.xpath("//section[@data-year]")[0]
     assert (kpis.get("data-year"), kpis.get("data-on")) == ("2021", "2025-06-30")
     for scope, expected in EXPECTED.items():
-        shown = _rows(dom, scope)
+        shown = _rows(dashboard, scope)
         for key, (num, den, pct, basis, note) in expected.items():
             got = shown[key]
             assert got[:4] == (num, den, pct, basis), (scope, key)
@@ -454,11 +473,11 @@ def test_dashboard_and_fixity_page_in_chromium_from_kholuu_serve(
             assert got[5] == VI.text(f"kpi.basis.{basis}")  # the visible marker: "ước tính" for a proxy
             shown_pct = "—" if pct is None else f"{pct:g}".replace(".", ",") + " %"
             assert got[6] == shown_pct, (scope, key)
-    assert _rows(dom, A)[("K1", "dossiers")][5] == "cơ quan kê khai"
-    assert _rows(dom, "overall")[("K1", "dossiers")][5] == "ước tính"
-    proxies = dom.xpath("//section[@data-scope='overall']//tr[@data-basis='proxy']/@data-kpi")
+    assert _rows(dashboard, A)[("K1", "dossiers")][5] == "cơ quan kê khai"
+    assert _rows(dashboard, "overall")[("K1", "dossiers")][5] == "ước tính"
+    proxies = dashboard.xpath("//section[@data-scope='overall']//tr[@data-basis='proxy']/@data-kpi")
     assert sorted(set(proxies)) == ["K1", "K3"]
-    counts = {dd.get("data-count"): int(dd.get("data-value")) for dd in dom.xpath("//dd[@data-count]")}
+    counts = {dd.get("data-count"): int(dd.get("data-value")) for dd in dashboard.xpath("//dd[@data-count]")}
     assert counts == {"aips": 2, "aips_degraded": 0, "dossiers": 4, "documents": 1, "open_incidents": 1}
 
     # the fixity page: the same figures and digest as the command's JSON for the same period
@@ -488,7 +507,7 @@ def test_dashboard_and_fixity_page_in_chromium_from_kholuu_serve(
 def test_serve_with_scheduler_audits_while_serving_and_stops_on_sigterm(
     home: Path, database_url: str
 ) -> None:
-    write_home_config(home, '[[audit.schedules]]\nlocation = "primary"\ninterval_seconds = 1\n')
+    write_home_config(home, FAST_ARGON2 + '[[audit.schedules]]\nlocation = "primary"\ninterval_seconds = 1\n')
     env = cli_env(home, database_url)
     settings = load_settings(home, environ=env)
     engine = make_engine(database_url)
@@ -501,11 +520,11 @@ def test_serve_with_scheduler_audits_while_serving_and_stops_on_sigterm(
             runs: list[AuditRun] = []
             while not runs:
                 assert time.monotonic() < deadline, "no scheduled audit ran:\n" + "".join(served.stderr)
-                assert served.get("/healthz")[0] == 200 and served.get("/")[0] == 200  # still answering
+                assert served.get("/healthz")[0] == 200 and served.get("/login")[0] == 200  # still answering
                 with sessions() as s:
                     runs = list(s.scalars(select(AuditRun).where(AuditRun.trigger == "scheduler")))
                 time.sleep(0.2)
-            assert served.get("/reports/fixity")[0] == 200
+            assert served.get("/reports/fixity")[0] == 200  # the login page it is sent to
             with sessions() as s:
                 assert s.execute(text("select id from apscheduler_jobs")).scalars().all() == ["audit:primary"]
             started = time.monotonic()
