@@ -68,6 +68,7 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "records retention list": DESCRIPTION,
     "records retention load": ADMIN,
     "records search": DESCRIPTION,
+    "reindex": CUSTODY,  # writes search text into the catalog from storage
     "report fixity": READERS,
     "scheduler": ADMIN,
     "search": DESCRIPTION,
