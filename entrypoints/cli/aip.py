@@ -192,6 +192,7 @@ def aip_fetch(
 ) -> None:
     """Copy the stored AIP folder out to OUT/<AIP folder>, verifying every file; recorded as a
     PREMIS dissemination event naming who took it."""
+    from repository.actor import cli_actor
     from workflows.custody.retrieve import fetch_aip
 
     app = current_app()
@@ -207,6 +208,7 @@ def aip_fetch(
         location=location,
         by=by,
         reason=reason,
+        actor=cli_actor(by),
     )
     if as_json:
         app.emit(result)

@@ -107,18 +107,19 @@ def incident_list(show_all: bool, as_json: bool) -> None:
 
 @incident.command("ack")
 @click.argument("incident_id", type=int)
-@click.option("--by", "by", required=True, help="Who has looked at it.")
+@click.option("--by", "by", default=None, help="Who has looked at it (default: the OS user).")
 @click.option("--note", default="", help="What was found or decided.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-def incident_ack(incident_id: int, by: str, note: str, as_json: bool) -> None:
+def incident_ack(incident_id: int, by: str | None, note: str, as_json: bool) -> None:
     """Acknowledge an incident: it stays in the record, no longer open."""
+    from repository.actor import cli_actor
     from workflows.custody.audit import acknowledge_incident
 
     app = current_app()
     app.json_output = as_json
     try:
-        row = acknowledge_incident(app.sessions, incident_id, by=by, note=note)
+        row = acknowledge_incident(app.sessions, incident_id, actor=cli_actor(by), note=note)
     except LookupError:
         app.fail("catalog.not_found", f"no incident {incident_id}", EXIT_NOT_FOUND,
                  params={"kind": "incident", "id": incident_id})  # fmt: skip

@@ -66,7 +66,7 @@ FORMATS = ("tt05-aip", "tt05-dip", "bagit")
     "by",
     default="",
     metavar="NAME",
-    help="Who makes the export (default: login name); kept in the event.",
+    help="Who makes the export (default: the OS user, who is recorded anyway); kept in the event.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
@@ -92,8 +92,8 @@ def export(
     """Write AIP_ID as a ZIP: tt05-aip (the AIP as stored), tt05-dip (a DIP for an access request,
     only what the requester may see) or bagit (a BagIt bag). Every file is verified on the way.
     tt05-aip and bagit need --recipient; an AIP with Mật or restricted records also --decision."""
+    from repository.actor import cli_actor
     from workflows.access.export import AccessRequest, ExportError, ExportFormat, export_aip
-    from workflows.custody.retrieve import login_name
 
     app = current_app()
     app.json_output = as_json
@@ -124,7 +124,7 @@ def export(
             request=request,
             recipient=recipient,
             decision=decision,
-            by=by.strip() or login_name(),
+            actor=cli_actor(by),
         )
     except ExportError as exc:
         _fail(app, exc)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from entrypoints.cli import app as cli
 from entrypoints.cli.main import main
+from repository.actor import cli_actor
 from repository.catalog.db import make_engine, session_factory
 from tests.catalog.test_records import (
     DOC_DECISION,
@@ -368,7 +369,8 @@ def test_declared_totals(kholuu: Kholuu, tmp_path: Path) -> None:
         "--by",
         "chuyên viên",
     )["declared"]
-    assert (declared["value"], declared["source"]) == (1200, "entered by chuyên viên")
+    signature = cli_actor("chuyên viên").signature()
+    assert (declared["value"], declared["source"]) == (1200, f"entered by {signature}")
     csv_file = tmp_path / "so-lieu.csv"
     csv_file.write_text(
         "organ_id,year,metric,value\n000.00.00.H01,2024,online_access,1\n000.00.00.H01,2024,online_access,2\n",
