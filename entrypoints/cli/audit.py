@@ -37,6 +37,8 @@ from repository.catalog.db import upgrade
 def audit(mode: str, location: str | None, limit: int | None, budget_gb: float | None, as_json: bool) -> None:
     """Fixity audit: re-read stored copies, find corrupt, missing and unexpected files, repair them
     from a good copy, open an incident when there is none."""
+    from repository.actor import cli_actor
+    from repository.catalog.auditlog import record_action
     from workflows.custody.alerts import send_alerts
     from workflows.custody.audit import AuditOptions, run_audit
 
@@ -50,6 +52,9 @@ def audit(mode: str, location: str | None, limit: int | None, budget_gb: float |
         limit=limit,
         budget_bytes=int(budget_gb * 1e9) if budget_gb else None,
     )
+    with app.sessions.begin() as session:  # before the run, so the anchor it writes holds this row
+        params = {"mode": mode, "location": location, "limit": limit, "budget_gb": budget_gb}
+        record_action(session, cli_actor(), "audit.run", location or "", params)
     report = run_audit(app.settings, app.sessions, options)
     alert = send_alerts(app.settings, app.sessions, report)
     data = report.as_dict() | {"alert": alert}

@@ -92,6 +92,10 @@ def auditlog_verify(as_json: bool) -> None:
     problems = [*report.chain.problems, *report.problems]
     for p, shown in zip(problems, [*data["chain_problems"], *data["anchor_problems"]], strict=True):
         shown["text"] = t.text(p.code, p.params, default=p.message)
+    if report.first is not None:
+        data["first_problem"]["text"] = t.text(
+            report.first.code, report.first.params, default=report.first.message
+        )
     if as_json:
         app.emit(data)
     else:
