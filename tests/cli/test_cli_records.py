@@ -232,6 +232,20 @@ def test_search_restrict_lift_and_declassify(with_records: Kholuu) -> None:
     assert (back["from_mode"], back["to_mode"], back["target"]["code"]) == ("03", "01", DOC_DECISION)
     assert kholuu.json("records", "search", "quyet dinh phe duyet", "--public")["count"] == 1
 
+    # each decision is a row of the staff audit log, signed like its *_by column (issue 13)
+    assert restricted["recorded_by"] == cli_actor("lưu trữ viên").signature()
+    assert lifted["lifted_by"] == cli_actor().signature()
+    logged = kholuu.json("auditlog", "show", "--action", "restriction")["entries"]
+    logged += kholuu.json("auditlog", "show", "--action", "access")["entries"]
+    assert [(e["action"], e["target"], e["on_behalf"], e["params"]["decision_number"]) for e in logged] == [
+        ("restriction.add", DOSSIER_CODE, "lưu trữ viên", "12/QĐ-LTLS"),
+        ("restriction.lift", DOSSIER_CODE, None, "12/QĐ-LTLS"),
+        ("access.change", DOC_DECISION, None, "5/QĐ"),
+        ("access.change", DOC_DECISION, None, "40/QĐ-GM"),
+    ]  # the refused lifts left none
+    assert logged[1]["params"]["lifted_decision"] == "30/QĐ-LTLS"
+    assert {e["actor"] for e in logged} == {cli_actor().name}
+
 
 def _register(kholuu: Kholuu, **kwargs: str) -> str:
     """Register the An Giang dossier (again) in a new AIP; returns the AIP id."""
