@@ -10,6 +10,7 @@ import click
 from entrypoints.cli.app import (
     current_app,
     handles_errors,
+    log_action,
     main,
 )
 from entrypoints.errors import (
@@ -207,6 +208,7 @@ def aip_fetch(
         location=location,
         by=by,
         reason=reason,
+        actor=current_app().actor(by),
     )
     if as_json:
         app.emit(result)
@@ -229,6 +231,8 @@ def aip_add_metadata(aip_id: str, file: Path, reason: str, as_json: bool) -> Non
     with app.sessions() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
     result = add_metadata(app.settings, app.sessions, resolved, file, reason=reason)
+    params = {"file": file.name, "reason": reason, "version": result.version, "status": result.status}
+    log_action(app, "aip.add_metadata", resolved, params)
     if as_json:
         app.emit(result.as_dict())
     else:

@@ -36,6 +36,7 @@ from entrypoints.errors import (
 from preservation.errors import KholuuError
 from repository import __version__
 from repository.actor import Actor, Role, cli_actor
+from repository.catalog.auditlog import record_action
 from repository.catalog.db import catalog_problem, check_current, make_engine, session_factory
 from repository.catalog.journal import attach_journal
 from repository.catalog.records_store import Problem, RecordsError
@@ -53,6 +54,7 @@ __all__ = [
     "App",
     "current_app",
     "handles_errors",
+    "log_action",
     "main",
 ]
 
@@ -215,6 +217,15 @@ def main(ctx: click.Context, home: str | None, language: str | None, role: str) 
     """Kho Lưu — kho lưu trữ số: ingest, store and verify archival packages."""
     ctx.obj = App(home_option=home, language_option=language, role=Role(role))
     ctx.call_on_close(ctx.obj.close)
+
+
+def log_action(app: App, action: str, target: str, params: dict[str, Any], *, by: str | None = None) -> None:
+    """The staff audit log's row of an action a workflow committed in transactions of its own (an
+    ingest, a migration, a storage sync): written right after it, by the operator's OS user
+    (acting for ``by``). Decisions the command writes itself go in their own transaction
+    instead (:func:`repository.catalog.auditlog.record_action`)."""
+    with app.sessions.begin() as session:
+        record_action(session, app.actor(by), action, target, params)
 
 
 def current_app() -> App:

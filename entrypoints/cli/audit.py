@@ -37,6 +37,7 @@ from repository.catalog.db import upgrade
 def audit(mode: str, location: str | None, limit: int | None, budget_gb: float | None, as_json: bool) -> None:
     """Fixity audit: re-read stored copies, find corrupt, missing and unexpected files, repair them
     from a good copy, open an incident when there is none."""
+    from repository.catalog.auditlog import record_action
     from workflows.custody.alerts import send_alerts
     from workflows.custody.audit import AuditOptions, run_audit
 
@@ -50,6 +51,9 @@ def audit(mode: str, location: str | None, limit: int | None, budget_gb: float |
         limit=limit,
         budget_bytes=int(budget_gb * 1e9) if budget_gb else None,
     )
+    with app.sessions.begin() as session:  # before the run, so the anchor it writes holds this row
+        params = {"mode": mode, "location": location, "limit": limit, "budget_gb": budget_gb}
+        record_action(session, current_app().actor(), "audit.run", location or "", params)
     report = run_audit(app.settings, app.sessions, options)
     alert = send_alerts(app.settings, app.sessions, report)
     data = report.as_dict() | {"alert": alert}
@@ -107,18 +111,18 @@ def incident_list(show_all: bool, as_json: bool) -> None:
 
 @incident.command("ack")
 @click.argument("incident_id", type=int)
-@click.option("--by", "by", required=True, help="Who has looked at it.")
+@click.option("--by", "by", default=None, help="Who has looked at it (default: the OS user).")
 @click.option("--note", default="", help="What was found or decided.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-def incident_ack(incident_id: int, by: str, note: str, as_json: bool) -> None:
+def incident_ack(incident_id: int, by: str | None, note: str, as_json: bool) -> None:
     """Acknowledge an incident: it stays in the record, no longer open."""
     from workflows.custody.audit import acknowledge_incident
 
     app = current_app()
     app.json_output = as_json
     try:
-        row = acknowledge_incident(app.sessions, incident_id, by=by, note=note)
+        row = acknowledge_incident(app.sessions, incident_id, actor=current_app().actor(by), note=note)
     except LookupError:
         app.fail("catalog.not_found", f"no incident {incident_id}", EXIT_NOT_FOUND,
                  params={"kind": "incident", "id": incident_id})  # fmt: skip

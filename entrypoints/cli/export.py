@@ -66,7 +66,7 @@ FORMATS = ("tt05-aip", "tt05-dip", "bagit")
     "by",
     default="",
     metavar="NAME",
-    help="Who makes the export (default: login name); kept in the event.",
+    help="Who makes the export (default: the OS user, who is recorded anyway); kept in the event.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
@@ -93,7 +93,6 @@ def export(
     only what the requester may see) or bagit (a BagIt bag). Every file is verified on the way.
     tt05-aip and bagit need --recipient; an AIP with Mật or restricted records also --decision."""
     from workflows.access.export import AccessRequest, ExportError, ExportFormat, export_aip
-    from workflows.custody.retrieve import login_name
 
     app = current_app()
     app.json_output = as_json
@@ -124,7 +123,7 @@ def export(
             request=request,
             recipient=recipient,
             decision=decision,
-            by=by.strip() or login_name(),
+            actor=current_app().actor(by),
         )
     except ExportError as exc:
         _fail(app, exc)

@@ -12,6 +12,7 @@ from entrypoints.cli.app import (
     App,
     current_app,
     handles_errors,
+    log_action,
     main,
 )
 from entrypoints.cli.progress import TerminalProgress
@@ -88,6 +89,7 @@ def ingest(
         _ingest_legacy(app, path, options)
         return
     result = _run_ingest(app, path, options)
+    log_action(app, "ingest.run", result.aip_id or str(path), _logged(path, options, result))
     if result.status is JobStatus.COMPLETED:
         payload = _ingest_payload(result)
         if options.transfer_id:
@@ -98,6 +100,20 @@ def ingest(
             _echo_stored(app, result)
         return
     _report_failure(app, result)
+
+
+def _logged(path: Path, options: Any, result: Any) -> dict[str, Any]:
+    """What the audit log keeps of an ingest: what was submitted, under which transfer, the outcome."""
+    return {
+        "path": str(path),
+        "status": result.status.value,
+        "job_id": result.job_id,
+        "aip_id": result.aip_id,
+        "agency": options.organ_id or None,
+        "transfer": options.transfer_id or None,
+        "supersedes": options.supersedes or None,
+        "error": result.error.code if result.error else None,
+    }
 
 
 def _run_ingest(app: App, path: Path, options: Any) -> Any:
@@ -178,6 +194,9 @@ def _ingest_legacy(app: App, path: Path, options: IngestOptions) -> None:
         for u in outcome.export.unmapped
     ]
     results = [_dossier_json(app, d) for d in outcome.dossiers]
+    for one in outcome.dossiers:
+        params = _logged(path, options, one.result) | {"dossier": one.dossier, "legacy": outcome.export.kind}
+        log_action(app, "ingest.run", one.result.aip_id or one.dossier, params)
     if outcome.failed:
         app.fail(
             "conversion.dossiers_failed",

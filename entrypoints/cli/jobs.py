@@ -95,6 +95,7 @@ def job_clean(job_id: str) -> None:
     """Delete the quarantine copy kept for a failed or refused job."""
     import shutil
 
+    from repository.catalog.auditlog import record_action
     from repository.catalog.models import Job
 
     app = current_app()
@@ -106,6 +107,9 @@ def job_clean(job_id: str) -> None:
                 "cli.job.running", f"job {row.id} is still running", EXIT_USAGE, params={"job_id": row.id}
             )
         if row.quarantine_path:
+            record_action(
+                session, current_app().actor(), "job.clean", row.id, {"quarantine": row.quarantine_path}
+            )
             shutil.rmtree(row.quarantine_path, ignore_errors=True)
             row.quarantine_path = None
     click.echo(app.t.text("cli.job.cleaned", {"job_id": job_id}))

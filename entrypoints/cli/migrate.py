@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from entrypoints.cli.app import EXIT_FAILED, App, current_app, handles_errors, main
+from entrypoints.cli.app import EXIT_FAILED, App, current_app, handles_errors, log_action, main
 from entrypoints.cli.progress import TerminalProgress
 from repository.catalog import queries
 
@@ -38,6 +38,9 @@ def migrate(puid: str | None, aip_id: str | None, dry_run: bool, as_json: bool) 
         progress=TerminalProgress(sys.stderr) if show_bar else None,
     )
     data = report.as_dict()
+    if not dry_run:
+        keys = ("made", "failed", "versions", "aips_failed")
+        log_action(app, "aip.migrate", aip_id or "", {"puid": puid} | {k: data.get(k) for k in keys})
     if as_json:
         app.emit(data)
     else:

@@ -6,8 +6,9 @@ Every write runs in one transaction framed here; the rules live in
 :mod:`repository.catalog.records_store`, errors are mapped to messages and exit codes by
 :func:`entrypoints.cli.main.handles_errors`. Records are addressed by their code as received (mã hồ sơ,
 mã tài liệu); a code held by several AIPs (a re-ingest, a package resubmitted after a rejection)
-is narrowed with ``--aip``. Decisions record who took them: ``--by``, else the login name of the
-operator.
+is narrowed with ``--aip``. Decisions record who took them (:func:`repository.actor.cli_actor`: the
+operator's OS user, acting for ``--by`` if given) in their ``*_by`` columns, and every change is a
+row of the staff audit log written in the same transaction (:mod:`repository.catalog.auditlog`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from entrypoints.cli.app import App, current_app, handles_errors, main
 from repository.catalog import records_store as store
+from repository.catalog.auditlog import record_action
 from repository.catalog.records import (
     DeclaredTotal,
     Document,
@@ -30,7 +32,6 @@ from repository.catalog.records import (
     RetentionSchedule,
     SourceAgency,
 )
-from workflows.custody.retrieve import login_name
 
 
 class DayType(click.ParamType[date]):
@@ -53,11 +54,9 @@ class DayType(click.ParamType[date]):
 
 DAY = DayType()
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-BY_OPTION = click.option("--by", "by", default=None, help="Who records the decision (default: login name).")
-
-
-def _by(by: str | None) -> str:
-    return by or login_name()
+BY_OPTION = click.option(
+    "--by", "by", default=None, help="Who takes the decision (default: the OS user, who is recorded anyway)."
+)
 
 
 def _start(as_json: bool) -> App:
@@ -182,6 +181,7 @@ def fonds_add(code: str, name: str, status: str, date_range: str, notes: str, as
             session, code, name, status=FondsStatus(status), date_range=date_range, notes=notes
         )
         data = _fonds_json(row)
+        record_action(session, current_app().actor(), "fonds.add", code, data)
     if as_json:
         app.emit({"fonds": data})
     else:
@@ -241,6 +241,7 @@ def agency_add(
             in_scope=not out_of_scope,
         )
         data = _agency_json(row)
+        record_action(session, current_app().actor(), "agency.add", organ_id, data)
     if as_json:
         app.emit({"agency": data})
     else:
@@ -280,6 +281,13 @@ def agency_import(csv_file: Path, as_json: bool) -> None:
     app = _start(as_json)
     with app.sessions.begin() as session:
         count = store.import_agencies_csv(session, csv_file)
+        record_action(
+            session,
+            current_app().actor(),
+            "agency.import",
+            csv_file.name,
+            {"path": str(csv_file), "count": count},
+        )
     data = {"imported": count, "path": str(csv_file)}
     if as_json:
         app.emit(data)
@@ -304,6 +312,8 @@ def retention_load(file: Path, as_json: bool) -> None:
     app = _start(as_json)
     with app.sessions.begin() as session:
         data = _schedule_json(store.load_retention_schedule(session, file))
+        params = {"path": str(file), "name": data["name"], "items": len(data["items"])}
+        record_action(session, current_app().actor(), "retention.load", data["code"], params)
     if as_json:
         app.emit({"schedule": data})
     else:
@@ -353,11 +363,20 @@ def declared() -> None:
 def declared_set(organ_id: str, year: int, metric: str, value: int, by: str | None, as_json: bool) -> None:
     """Record that agency ORGAN_ID declared VALUE for METRIC in YEAR (replaces an earlier figure)."""
     app = _start(as_json)
+    actor = current_app().actor(by)
     with app.sessions.begin() as session:
         row = store.set_declared_total(
-            session, organ_id=organ_id, year=year, metric=metric, value=value, source=f"entered by {_by(by)}"
+            session,
+            organ_id=organ_id,
+            year=year,
+            metric=metric,
+            value=value,
+            source=f"entered by {actor.signature()}",
         )
         data = _declared_json(session, row)
+        record_action(
+            session, actor, "declared.set", organ_id, {"year": year, "metric": metric, "value": value}
+        )
     if as_json:
         app.emit({"declared": data})
     else:
@@ -373,6 +392,8 @@ def declared_import(csv_file: Path, as_json: bool) -> None:
     app = _start(as_json)
     with app.sessions.begin() as session:
         count = store.import_declared_totals_csv(session, csv_file)
+        params = {"path": str(csv_file), "count": count}
+        record_action(session, current_app().actor(), "declared.import", csv_file.name, params)
     data = {"imported": count, "path": str(csv_file)}
     if as_json:
         app.emit(data)

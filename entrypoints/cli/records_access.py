@@ -15,10 +15,12 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from entrypoints.cli.app import handles_errors
-from entrypoints.cli.records import BY_OPTION, DAY, JSON_OPTION, _by, _start, records
+from entrypoints.cli.app import current_app, handles_errors
+from entrypoints.cli.records import BY_OPTION, DAY, JSON_OPTION, _start, records
+from repository.actor import Actor
 from repository.catalog import queries
 from repository.catalog import records_store as store
+from repository.catalog.auditlog import record_action
 from repository.catalog.records import AccessChange, AccessRestriction, Document, Dossier
 
 
@@ -66,6 +68,15 @@ def _change_json(session: Session, c: AccessChange) -> dict[str, Any]:
         "recorded_at": c.recorded_at.isoformat(),
         "recorded_by": c.recorded_by,
     }
+
+
+def _log(session: Session, actor: Actor, action: str, data: dict[str, Any]) -> None:
+    """The decision's row in the staff audit log, in the decision's transaction: the record's code
+    as target, the decision (number, date, reason, modes) as parameters."""
+    target = data["target"]
+    params = {k: v for k, v in data.items() if k not in ("target", "recorded_by", "lifted_by")}
+    params |= {"kind": target["kind"], "aip_id": target["aip_id"]}
+    record_action(session, actor, action, target["code"], params)
 
 
 # --------------------------------------------------------------------------- access
@@ -119,6 +130,7 @@ def restrict_command(
 ) -> None:
     """Put a dossier or a document on the list of tài liệu tiếp cận có điều kiện (Luật Lưu trữ 2024)."""
     app = _start(as_json)
+    actor = current_app().actor(by)
     with app.sessions.begin() as session:
         record = _resolve(session, dossier_code, document_code, aip)
         dossier_id, document_id = _ids(record)
@@ -130,9 +142,10 @@ def restrict_command(
             decision_date=decision_date,
             reason=reason,
             review_date=review_date,
-            by=_by(by),
+            by=actor.signature(),
         )
         data = _restriction_json(session, row)
+        _log(session, actor, "restriction.add", data)
     if as_json:
         app.emit({"restriction": data})
     else:
@@ -189,16 +202,18 @@ def lift_command(
     """Lift restriction RESTRICTION_ID by a dated decision; the entry stays in the record. The list
     as of a day (``restrictions --on``) follows the decision's date, not the day it was entered."""
     app = _start(as_json)
+    actor = current_app().actor(by)
     with app.sessions.begin() as session:
         row = store.lift_restriction(
             session,
             restriction_id,
             decision_number=decision_number,
             decision_date=decision_date,
-            by=_by(by),
+            by=actor.signature(),
             at=datetime.now(UTC),
         )
         data = _restriction_json(session, row)
+        _log(session, actor, "restriction.lift", data)
     if as_json:
         app.emit({"restriction": data})
     else:
@@ -238,6 +253,7 @@ def declassify_command(
     stricter than the dossier's new mode, the command says how many.
     """
     app = _start(as_json)
+    actor = current_app().actor(by)
     with app.sessions.begin() as session:
         record = _resolve(session, dossier_code, document_code, aip)
         dossier_id, document_id = _ids(record)
@@ -249,10 +265,12 @@ def declassify_command(
             decision_number=decision_number,
             decision_date=decision_date,
             reason=reason,
-            by=_by(by),
+            by=actor.signature(),
             cascade=cascade,
         )
         rows = [_change_json(session, c) for c in changes]
+        for change in rows:
+            _log(session, actor, "access.change", change)
         stricter = store.stricter_documents(session, record.id, to_mode) if dossier_id is not None else []
         code = record.code if isinstance(record, Dossier) else record.doc_code
     kind = "dossier" if dossier_id is not None else "document"

@@ -37,6 +37,8 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "aip show": READERS,
     "aip verify": READERS,  # records a fixity check, changes no holding
     "audit": CUSTODY,  # repairs copies
+    "auditlog show": READERS,
+    "auditlog verify": READERS,
     "export": CUSTODY | {S},  # a DIP for an access request
     "incident ack": CUSTODY,
     "incident list": READERS,

@@ -16,6 +16,7 @@ from entrypoints.cli.app import (
     App,
     current_app,
     handles_errors,
+    log_action,
     main,
 )
 from repository.catalog import queries
@@ -153,6 +154,8 @@ def storage_add(
         health.credentials = {"found": found, "recorded": found}
     _write_location(settings, entry)
     queued = [] if no_fill else queue_copies(new_settings, app.sessions, name)
+    params = {"backend": entry.backend, "required": entry.required, "queued": len(queued)}
+    log_action(app, "storage.add", name, params)
     payload = {"location": health.as_dict(), "queued": len(queued), "config": str(settings.config_file)}
     if as_json:
         app.emit(payload)
@@ -180,6 +183,9 @@ def storage_sync(aip_id: str | None, as_json: bool) -> None:
             aip_id = queries.resolve_aip_id(session, aip_id)
     outcomes = sync_pending(app.settings, app.sessions, aip_id=aip_id)
     left = [o for o in outcomes if o.outcome != "stored"]
+    if outcomes:
+        copies = [f"{o.aip_id} v{o.version} -> {o.location}: {o.outcome}" for o in outcomes]
+        log_action(app, "storage.sync", aip_id or "", {"copies": copies})
     if as_json:
         app.emit({"ok": not left, "copies": [o.as_dict() for o in outcomes]})
     else:
@@ -259,6 +265,9 @@ def rebuild_catalog_command(location: str, replace_rows: bool, as_json: bool) ->
     upgrade(app.engine)
     report = rebuild_catalog(app.settings, app.sessions, location, replace=replace_rows)
     data = report.as_dict()
+    log_action(
+        app, "catalog.rebuild", location, {"replace": replace_rows, "objects": len(data.get("objects", []))}
+    )
     if as_json:
         app.emit(data)
     else:

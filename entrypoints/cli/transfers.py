@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.orm import Session
 
 from entrypoints.cli.app import (
     EXIT_USAGE,
@@ -23,7 +25,9 @@ from entrypoints.cli.app import (
     handles_errors,
     main,
 )
+from repository.actor import Actor
 from repository.catalog import queries
+from repository.catalog.auditlog import record_action
 
 DAY = click.DateTime(["%Y-%m-%d"])
 MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
@@ -38,6 +42,14 @@ def archive_moment(app: App, moment: datetime | None) -> datetime:
     """A time typed without a zone, read at the archive (TT 05: +07:00); now when none."""
     zone = ZoneInfo(app.settings.package.timezone)
     return moment.replace(tzinfo=zone) if moment else datetime.now(UTC)
+
+
+def _log(
+    session: Session, actor: Actor, action: str, target: object, data: dict[str, Any], *keys: str
+) -> None:
+    """The step's row in the staff audit log, in the step's transaction (``keys``: what of ``data``
+    the row keeps)."""
+    record_action(session, actor, action, str(target), {k: data.get(k) for k in keys})
 
 
 # --------------------------------------------------------------------------- transfer
@@ -83,6 +95,8 @@ def transfer_plan(
             notes=notes,
         )
         data = plan_dict(result.plan) | {"findings": [f.as_dict() for f in result.findings]}
+        keys = ("organ_id", "reference", "registered_on", "planned_on", "expected_dossiers")
+        _log(session, current_app().actor(), "transfer.plan", data["plan_id"], data, *keys)
     if as_json:
         app.emit(data)
         return
@@ -105,6 +119,9 @@ def transfer_reply(plan_id: int, on: datetime | None, notes: str, as_json: bool)
     app.json_output = as_json
     with app.sessions.begin() as session:
         data = plan_dict(reply_plan(session, plan_id, on.date() if on else archive_today(app), notes=notes))
+        _log(
+            session, current_app().actor(), "transfer.reply", plan_id, data, "organ_id", "replied_on", "notes"
+        )
     if as_json:
         app.emit(data)
     else:
@@ -115,13 +132,18 @@ def transfer_reply(plan_id: int, on: datetime | None, notes: str, as_json: bool)
 @transfer.command("receive")
 @click.argument("organ_id")
 @click.argument("package_name")
-@click.option("--by", "by", required=True, help="Who received the package.")
+@click.option("--by", "by", default=None, help="Who received the package (default: the OS user).")
 @click.option("--at", "at", type=MOMENT, default=None, help="When (archive time; default: now).")
 @click.option("--plan", "plan_reference", default=None, help="The agency's plan reference, if any.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
 def transfer_receive(
-    organ_id: str, package_name: str, by: str, at: datetime | None, plan_reference: str | None, as_json: bool
+    organ_id: str,
+    package_name: str,
+    by: str | None,
+    at: datetime | None,
+    plan_reference: str | None,
+    as_json: bool,
 ) -> None:
     """Record that an agency's package arrived; prints the confirmation and decision deadlines."""
     from workflows.records.transfer_lists import transfer_dict
@@ -129,6 +151,7 @@ def transfer_receive(
 
     app = current_app()
     app.json_output = as_json
+    actor = current_app().actor(by)
     with app.sessions.begin() as session:
         row = receive(
             session,
@@ -136,10 +159,12 @@ def transfer_receive(
             organ_id=organ_id,
             package_name=package_name,
             received_at=archive_moment(app, at),
-            by=by,
+            by=actor.signature(),
             plan_reference=plan_reference,
         )
         data = transfer_dict(row)
+        keys = ("organ_id", "package_name", "received_at", "plan_reference")
+        _log(session, actor, "transfer.receive", row.id, data, *keys)
     if as_json:
         app.emit(data)
     else:
@@ -160,6 +185,9 @@ def transfer_confirm(transfer_id: str, at: datetime | None, as_json: bool) -> No
     app.json_output = as_json
     with app.sessions.begin() as session:
         data = transfer_dict(confirm_receipt(session, transfer_id, at=archive_moment(app, at)))
+        _log(
+            session, current_app().actor(), "transfer.confirm", transfer_id, data, "organ_id", "confirmed_at"
+        )
     if as_json:
         app.emit(data)
     else:
@@ -182,6 +210,9 @@ def transfer_link(transfer_id: str, aip_id: str, job_id: str | None, as_json: bo
     with app.sessions.begin() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
         data = transfer_dict(link_ingest(session, transfer_id, job_id, resolved))
+        _log(
+            session, current_app().actor(), "transfer.link", transfer_id, data, "organ_id", "aip_id", "job_id"
+        )
     if as_json:
         app.emit(data)
     else:
@@ -191,11 +222,13 @@ def transfer_link(transfer_id: str, aip_id: str, job_id: str | None, as_json: bo
 @transfer.command("decide")
 @click.argument("transfer_id")
 @click.option("--accept/--reject", "accept", default=None, help="The decision.")
-@click.option("--by", "by", required=True, help="Who decided.")
+@click.option("--by", "by", default=None, help="Who decided (default: the OS user).")
 @click.option("--reason", default="", help="Why (required when rejecting).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
-def transfer_decide(transfer_id: str, accept: bool | None, by: str, reason: str, as_json: bool) -> None:
+def transfer_decide(
+    transfer_id: str, accept: bool | None, by: str | None, reason: str, as_json: bool
+) -> None:
     """Accept (the AIP must be stored) or reject (with --reason) a transfer; a decision is final."""
     from sqlalchemy import func, select
 
@@ -207,14 +240,17 @@ def transfer_decide(transfer_id: str, accept: bool | None, by: str, reason: str,
     app.json_output = as_json
     if accept is None:
         app.fail("cli.transfer.accept_or_reject", "give --accept or --reject", EXIT_USAGE)
+    actor = current_app().actor(by)
     with app.sessions.begin() as session:
-        row = decide(session, app.settings, transfer_id, accept=accept, by=by, reason=reason)
+        row = decide(session, app.settings, transfer_id, accept=accept, by=actor.signature(), reason=reason)
         dossiers = (
             session.scalar(select(func.count()).select_from(Dossier).where(Dossier.aip_id == row.aip_id))
             if row.aip_id
             else 0
         )
         data = transfer_dict(row) | {"dossiers": dossiers}
+        action = "transfer.accept" if accept else "transfer.reject"
+        _log(session, actor, action, transfer_id, data, "organ_id", "aip_id", "decision_reason", "dossiers")
     if as_json:
         app.emit(data)
     else:
@@ -333,11 +369,13 @@ def transfer_overdue(on: datetime | None, as_json: bool) -> None:
     show_default=True,
     help="Language of the biên bản itself (the signed record is Vietnamese; en is a working copy).",
 )
-@click.option("--by", "by", default="", help="Who printed it (kept with its SHA-256).")
+@click.option(
+    "--by", "by", default=None, help="Who printed it (kept with its SHA-256; default: the OS user)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handles_errors
 def transfer_handover(
-    transfer_id: str, out: Path, html_out: Path | None, doc_lang: str, by: str, as_json: bool
+    transfer_id: str, out: Path, html_out: Path | None, doc_lang: str, by: str | None, as_json: bool
 ) -> None:
     """Print the biên bản giao nhận of an accepted transfer to PDF and record its SHA-256 (every
     printed copy's digest is kept: see ``transfer show``)."""
@@ -346,6 +384,7 @@ def transfer_handover(
 
     app = current_app()
     app.json_output = as_json
+    actor = current_app().actor(by)
     with app.sessions.begin() as session:
         result = issue_handover(
             session,
@@ -355,9 +394,10 @@ def transfer_handover(
             printer=ChromiumPrinter(),
             html_out=html_out,
             language=doc_lang,
-            by=by,
+            by=actor.signature(),
         )
-    data = result.as_dict()
+        data = result.as_dict()
+        _log(session, actor, "transfer.handover", transfer_id, data, "path", "sha256", "previous_sha256")
     if as_json:
         app.emit(data)
         return

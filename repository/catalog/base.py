@@ -7,7 +7,8 @@ datetimes there and comparisons would silently differ between the two backends).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import Enum as Enum_
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -42,6 +43,18 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def json_value(value: Any) -> Any:
+    """A column value as JSON has it: enums by value, times in UTC and days as ISO 8601 text; any
+    other value unchanged (the catalog journal's rows, the audit log's parameters)."""
+    if isinstance(value, Enum_):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def enum_column(enum: type[StrEnum], length: int = 20) -> Enum:

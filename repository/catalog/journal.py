@@ -46,7 +46,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import Enum
 from typing import IO, Any
 
 from sqlalchemy import Date, Table, delete, event, func, insert, inspect, select, text, update
@@ -55,7 +54,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from repository.catalog import records as _records  # noqa: F401  (the tables below are defined there)
-from repository.catalog.base import Base, UtcDateTime
+from repository.catalog.base import Base, UtcDateTime, json_value
 from repository.catalog.models import Aip
 from repository.settings import Settings
 from repository.storage.backend import Backend, join_key
@@ -175,18 +174,8 @@ def _transaction_end(session: Session, transaction: SessionTransaction) -> None:
 # ------------------------------------------------------------------------------------ writing
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _row(table: Table, row: Any) -> dict[str, Any]:
-    return {c.name: _encode(row._mapping[c]) for c in table.columns}
+    return {c.name: json_value(row._mapping[c]) for c in table.columns}
 
 
 @dataclass
@@ -275,7 +264,7 @@ class _Writer:
                     {
                         "table": name,
                         "op": "delete",
-                        "key": {c.name: _encode(v) for c, v in zip(pk, key, strict=True)},
+                        "key": {c.name: json_value(v) for c, v in zip(pk, key, strict=True)},
                     }
                 )
             else:

@@ -408,3 +408,29 @@ class IngestClaim(Base):
     # the completed ingest this one took the claim over from (kholuu ingest --supersedes): it gets
     # the claim back if this one fails, since its AIP still holds the payload or record
     previous_job_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class AuditLogEntry(Base):
+    """One staff action in the append-only, hash-chained audit log (issue 13; ISO 16363 3.3.5,
+    4.6.1.1: the repository records who did what, when and from where).
+
+    ``hash`` is the SHA-256 of the row's canonical serialization, which includes ``prev_hash`` (the
+    hash of row ``seq - 1``; 64 zeros for the first row), so editing, deleting or reordering a row
+    breaks the chain (:mod:`repository.catalog.auditlog`). ``seq`` as the key and the unique
+    ``prev_hash`` make a fork impossible even if two writers raced past the append lock.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[Timestamp] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)  # login name, OS user, scheduler
+    on_behalf: Mapped[str] = mapped_column(String(200))  # the CLI's --by; "" otherwise
+    role: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))  # client address (web) or host name (CLI)
+    action: Mapped[str] = mapped_column(String(60), index=True)  # e.g. transfer.receive
+    target: Mapped[str] = mapped_column(Text)  # AIP id, record code, transfer id...
+    params: Mapped[str] = mapped_column(Text)  # canonical JSON, as hashed
+    prev_hash: Mapped[Sha256] = mapped_column(unique=True)
+    hash: Mapped[Sha256] = mapped_column(unique=True)

@@ -15,11 +15,14 @@ from typing import Any
 
 import ocfl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from repository.actor import Actor, Channel, Role
+from repository.catalog.auditlog import read_entries, record_action
+from repository.catalog.auditlog_anchor import read_anchors, verify_log
 from repository.catalog.db import make_engine, session_factory, upgrade
-from repository.catalog.models import AuditFinding, AuditRun, Copy, Event, Incident
+from repository.catalog.models import AuditFinding, AuditLogEntry, AuditRun, Copy, Event, Incident
 from repository.settings import Settings, StorageLocation, StorageSettings, load_settings
 from repository.storage.backend import join_key
 from repository.storage.locations import Location, open_locations
@@ -177,8 +180,13 @@ def test_no_good_copy_opens_an_incident_until_acknowledged(
 
         aip = s.get(Aip, aip_id)
         assert aip is not None and aip.status.value == "degraded"
-    closed = acknowledge_incident(sessions, first, by="Nguyễn Văn A", note="bản giấy còn, số hóa lại")
-    assert closed["status"] == "acknowledged" and closed["acknowledged_by"] == "Nguyễn Văn A"
+    actor = Actor(name="van.a", role=Role.PRESERVATION_OFFICER, channel=Channel.WEB, address="10.0.0.9")
+    closed = acknowledge_incident(sessions, first, actor=actor, note="bản giấy còn, số hóa lại")
+    assert closed["status"] == "acknowledged" and closed["acknowledged_by"] == "van.a"
+    with sessions() as s:
+        (logged,) = read_entries(s, action="incident.acknowledge")
+    assert (logged.actor, logged.address, logged.target) == ("van.a", "10.0.0.9", str(first))
+    assert logged.params["note"] == "bản giấy còn, số hóa lại"
 
 
 def test_due_picks_the_oldest_checks_first_and_respects_the_cycle(
@@ -309,3 +317,30 @@ def test_a_missing_bucket_is_could_not_check_not_every_object_missing(
     assert problems(outcome["second"])[0]["code"] == "storage.no_bucket"
     with sessions() as s:
         assert list(s.scalars(select(Incident))) == []
+
+
+def test_every_audit_run_anchors_the_audit_log_head_in_each_location(
+    setup: tuple[Settings, sessionmaker[Session]],
+) -> None:
+    """The staff audit log's head goes to every location with each run (local disk and S3), and a
+    tail deleted from the catalog afterwards is caught by it (issue 13)."""
+    settings, sessions = setup
+    actor = Actor(name="lan", role=Role.ADMINISTRATOR, channel=Channel.CLI)
+    for n in range(3):
+        with sessions.begin() as s:
+            record_action(s, actor, "restriction.add", f"HS-{n}")
+    report = audit(settings, sessions)
+    anchored = report.as_dict()["audit_log_anchor"]
+    assert (anchored["seq"], anchored["written"], anchored["failed"]) == (3, ["primary", "second"], {})
+    anchors, unreachable, _ = read_anchors(settings)
+    assert {(a.location, a.seq, a.run_id) for a in anchors} == {
+        ("primary", 3, report.run_id),
+        ("second", 3, report.run_id),
+    }
+    assert not unreachable
+    with sessions.begin() as s:
+        s.execute(delete(AuditLogEntry).where(AuditLogEntry.seq == 3))
+    with sessions() as s:
+        verified = verify_log(settings, s)
+    assert verified.chain.ok and not verified.ok
+    assert verified.first is not None and verified.first.code == "auditlog.anchor_beyond_head"

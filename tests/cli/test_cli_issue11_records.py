@@ -254,6 +254,11 @@ def test_issue11_item23_fetch_of_restricted_records_needs_a_name_and_a_reason(
     kholuu.json("export", aip_id, "--format", "bagit", *transfer, "--out", str(tmp_path / "bag.zip"))
     exports = _events(kholuu.database_url, aip_id, "dissemination")
     assert len(exports) == 2 and any("Trần Thị Mai" in e for e in exports)
+    fetches = kholuu.json("auditlog", "show", "--action", "aip.fetch", "--target", aip_id)["entries"]
+    assert [(e["on_behalf"], e["params"]["reason"]) for e in fetches] == [("Lê Văn Tâm", "Kiểm tra bảo quản")]
+    (exported,) = kholuu.json("auditlog", "show", "--action", "export", "--actor", "Trần Thị Mai")["entries"]
+    assert (exported["action"], exported["target"]) == ("export.bagit", aip_id)
+    assert exported["params"]["decision"] == "9/QĐ" and exported["channel"] == "cli"
 
 
 def test_issue11_item23_fetch_of_public_records_is_recorded(kholuu: Kholuu, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from entrypoints.cli import app as cli
 from entrypoints.cli.main import main
+from repository.actor import cli_actor
 from repository.catalog.db import make_engine, session_factory
 from tests.catalog.test_records import (
     DOC_DECISION,
@@ -231,6 +232,20 @@ def test_search_restrict_lift_and_declassify(with_records: Kholuu) -> None:
     assert (back["from_mode"], back["to_mode"], back["target"]["code"]) == ("03", "01", DOC_DECISION)
     assert kholuu.json("records", "search", "quyet dinh phe duyet", "--public")["count"] == 1
 
+    # each decision is a row of the staff audit log, signed like its *_by column (issue 13)
+    assert restricted["recorded_by"] == cli_actor("lưu trữ viên").signature()
+    assert lifted["lifted_by"] == cli_actor().signature()
+    logged = kholuu.json("auditlog", "show", "--action", "restriction")["entries"]
+    logged += kholuu.json("auditlog", "show", "--action", "access")["entries"]
+    assert [(e["action"], e["target"], e["on_behalf"], e["params"]["decision_number"]) for e in logged] == [
+        ("restriction.add", DOSSIER_CODE, "lưu trữ viên", "12/QĐ-LTLS"),
+        ("restriction.lift", DOSSIER_CODE, None, "12/QĐ-LTLS"),
+        ("access.change", DOC_DECISION, None, "5/QĐ"),
+        ("access.change", DOC_DECISION, None, "40/QĐ-GM"),
+    ]  # the refused lifts left none
+    assert logged[1]["params"]["lifted_decision"] == "30/QĐ-LTLS"
+    assert {e["actor"] for e in logged} == {cli_actor().name}
+
 
 def _register(kholuu: Kholuu, **kwargs: str) -> str:
     """Register the An Giang dossier (again) in a new AIP; returns the AIP id."""
@@ -368,7 +383,8 @@ def test_declared_totals(kholuu: Kholuu, tmp_path: Path) -> None:
         "--by",
         "chuyên viên",
     )["declared"]
-    assert (declared["value"], declared["source"]) == (1200, "entered by chuyên viên")
+    signature = cli_actor("chuyên viên").signature()
+    assert (declared["value"], declared["source"]) == (1200, f"entered by {signature}")
     csv_file = tmp_path / "so-lieu.csv"
     csv_file.write_text(
         "organ_id,year,metric,value\n000.00.00.H01,2024,online_access,1\n000.00.00.H01,2024,online_access,2\n",

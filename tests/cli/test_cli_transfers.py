@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from entrypoints.cli import app as cli
 from entrypoints.cli.main import main
+from repository.actor import cli_actor
 from repository.catalog.db import make_engine, session_factory
 from repository.catalog.records_store import add_agency, set_declared_total
 from tests.workflows.test_transfers import at, make_aip, make_dossier
@@ -143,8 +144,18 @@ def test_transfer_from_plan_to_decision(kholuu: Kholuu, tmp_path: Path) -> None:
     assert (decided["status"], decided["dossiers"], decided["decided_by"]) == (
         "accepted",
         2,
-        "Phạm Văn Quyết",
+        cli_actor("Phạm Văn Quyết").signature(),  # the person, and the OS user who typed it
     )
+    logged = kholuu.json("auditlog", "show", "--action", "transfer")["entries"]
+    assert [(e["action"], e["on_behalf"]) for e in logged] == [
+        ("transfer.plan", None),
+        ("transfer.reply", None),
+        ("transfer.receive", "Trần Thị Thu"),
+        ("transfer.link", None),
+        ("transfer.receive", "Trần Thị Thu"),
+        ("transfer.accept", "Phạm Văn Quyết"),
+    ]  # the refused steps left no row
+    assert logged[-1]["target"] == tid and logged[-1]["params"]["aip_id"] == AIP
     twice = kholuu.json("transfer", "decide", tid, "--reject", "--by", "X", "--reason", "y", code=3)
     assert twice["error"]["code"] == "transfer.already_decided"
     assert (
@@ -184,7 +195,7 @@ def test_handover_command(kholuu: Kholuu, tmp_path: Path) -> None:
     assert again.exit_code == 0 and "Đã in lại" in again.output and issued["sha256"] in again.output
     prints = kholuu.json("transfer", "show", tid)["handover_prints"]
     assert [p["sha256"] for p in prints] == [issued["sha256"], hashlib.sha256(out.read_bytes()).hexdigest()]
-    assert [p["by"] for p in prints] == ["Thu", ""]
+    assert [p["by"] for p in prints] == [cli_actor("Thu").signature(), cli_actor().signature()]
     shown = kholuu("transfer", "show", tid, lang="vi")
     assert shown.exit_code == 0 and "bản in 1" in shown.output and "bản in 2" in shown.output
 

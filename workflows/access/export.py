@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -47,6 +48,8 @@ from preservation.errors import ErrorKind
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.tt05.model import Description
 from preservation.tt05.tables import Tables, shipped_tables
+from repository.actor import Actor
+from repository.catalog.auditlog import record_action
 from repository.settings import Settings
 from workflows.access.access_rules import Selection, Withheld, document_code, select_documents
 from workflows.access.dip import AccessRequest, dip_event, request_to_description, software_agent
@@ -132,6 +135,7 @@ def export_aip(
     recipient: str | None = None,
     decision: str | None = None,
     by: str = "",
+    actor: Actor | None = None,
 ) -> ExportResult:
     """Write ``out`` (a ZIP) with the AIP version in the form ``fmt``.
 
@@ -145,6 +149,9 @@ def export_aip(
             required when the AIP holds any, refused for ``tt05-dip``.
         by: who makes the export: named in the catalog's dissemination event, with the person as
             an agent (issue 11 item 23: every path out of storage records who took what).
+        actor: who is behind the command (the CLI's OS user acting for ``by``, the web user):
+            its signature is the event's ``by``, and the export is a row of the staff audit log
+            (``export.aip``, ``export.dip``, ``export.bagit``) written with the event.
 
     Raises:
         ExportError: every failure; nothing is left under ``out``. ``export.restricted_content``
@@ -174,9 +181,25 @@ def export_aip(
             dip_id = ""
             source, expected, strict = _transfer_package(settings, fmt, fetched, staging, now, zone)
             event = _export_event(fmt, aip_id, fetched, out, now, transfer)
-        if by.strip():
-            event = _taken_by(event, unicodedata.normalize("NFC", by.strip()))
-        files, size = zip_and_publish(source, expected, strict, out, sessions, aip_id, event, now, zone)
+        who = actor.signature() if actor is not None else by.strip()
+        if who:
+            event = _taken_by(event, unicodedata.normalize("NFC", who))
+        audit = None
+        if actor is not None:
+            params = {
+                "format": fmt.value,
+                "version": fetched.version,
+                "out": str(out),
+                "event_id": event.identifier,
+                "dip_id": dip_id or None,
+                "recipient": transfer.recipient if transfer else None,
+                "decision": transfer.decision if transfer else None,
+                "request_id": request.request_id if request else None,
+            }
+            audit = _audit_row(actor, _ACTIONS[fmt], aip_id, params)
+        files, size = zip_and_publish(
+            source, expected, strict, out, sessions, aip_id, event, now, zone, audit
+        )
     return ExportResult(
         format=fmt,
         aip_id=aip_id,
@@ -196,6 +219,18 @@ def export_aip(
         decision=transfer.decision if transfer else "",
         restricted=transfer.restricted if transfer else (),
     )
+
+
+_ACTIONS = {
+    ExportFormat.TT05_AIP: "export.aip",
+    ExportFormat.TT05_DIP: "export.dip",
+    ExportFormat.BAGIT: "export.bagit",
+}
+
+
+def _audit_row(actor: Actor, action: str, aip_id: str, params: dict[str, Any]) -> Callable[[Session], object]:
+    """The export's row of the staff audit log, written in the transaction of its event."""
+    return lambda session: record_action(session, actor, action, aip_id, params)
 
 
 def _check_form(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -60,9 +60,11 @@ def zip_and_publish(
     event: Event,
     now: datetime,
     zone: tzinfo,
+    audit: Callable[[Session], object] | None = None,
 ) -> tuple[int, int]:
     """ZIP ``source`` (as the top folder) under a temporary name beside ``out``, then record the
-    event and rename in one step: the ZIP gets its final name only with its event committed."""
+    event and rename in one step: the ZIP gets its final name only with its event committed.
+    ``audit`` writes the export's row of the staff audit log in that same transaction."""
     temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.part")
     published = False
     try:
@@ -72,6 +74,8 @@ def zip_and_publish(
             os.fsync(fh.fileno())
         with sessions.begin() as session:
             store.add_events(session, [event], aip_id=aip_id)
+            if audit is not None:
+                audit(session)
             check_target(out)
             os.replace(temp, out)
             published = True

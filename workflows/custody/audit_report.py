@@ -87,6 +87,8 @@ class AuditReport:
     incidents: int = 0
     unregistered: list[Unregistered] = field(default_factory=list)
     """Objects in storage the catalog does not know (a full audit lists every object)."""
+    audit_log_anchor: dict[str, Any] | None = None
+    """The staff audit log's head written to storage after the run (``AnchorWrite.as_dict``)."""
 
     @property
     def ok(self) -> bool:
@@ -111,6 +113,7 @@ class AuditReport:
             "incidents_opened": self.incidents,
             "busy_locations": self.busy,
             "unregistered_objects": [u.as_dict() for u in self.unregistered],
+            "audit_log_anchor": self.audit_log_anchor,
             "copies": [c.as_dict() for c in self.copies],
         }
 

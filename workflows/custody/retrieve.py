@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from preservation.aip import folder_name
 from preservation.errors import ErrorKind, KholuuError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
+from repository.actor import Actor
 from repository.catalog import store
+from repository.catalog.auditlog import record_action
 from repository.catalog.models import Aip, CopyStatus
 from repository.catalog.records import AccessRestriction, Dossier
 from repository.catalog.records_store import PUBLIC_MODE
@@ -91,6 +93,7 @@ def fetch_aip(
     location: str | None = None,
     by: str = "",
     reason: str = "",
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Copy the AIP version out to ``out``, verified, and record who took it.
 
@@ -98,6 +101,9 @@ def fetch_aip(
         by: who takes the copy (default: the login name); required, with ``reason``, when the AIP
             holds a record that is not public.
         reason: why (kept in the event).
+        actor: who is behind the command (the CLI's OS user acting for ``by``, the web user): the
+            event names its signature, and the fetch is a row of the staff audit log written with
+            the event, in one transaction.
 
     Raises:
         RetrieveError: ``fetch.restricted_content`` (refused: non-public records and no ``by`` or
@@ -118,10 +124,15 @@ def fetch_aip(
             params={"aip_id": aip_id, "count": len(restricted), "codes": ", ".join(restricted)},
         )
     copied = copy_aip(settings, sessions, aip_id, out, version=version, location=location)
-    result = copied | {"by": named or login_name(), "reason": why, "restricted": restricted}
+    who = actor.signature() if actor is not None else named or login_name()
+    result = copied | {"by": who, "reason": why, "restricted": restricted}
     event = _fetch_event(result)
     with sessions.begin() as session:
         store.add_events(session, [event], aip_id=aip_id)
+        if actor is not None:
+            keys = ("version", "location", "path", "files", "reason", "restricted")
+            params = {k: result[k] for k in keys} | {"event_id": event.identifier}
+            record_action(session, actor, "aip.fetch", aip_id, params)
     return result | {"event_id": event.identifier}
 
 
