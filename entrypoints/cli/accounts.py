@@ -15,6 +15,7 @@ import click
 from entrypoints.cli.app import EXIT_USAGE, App, current_app, handles_errors, main
 from repository.actor import Role
 from repository.catalog.accounts import ApiToken, UserAccount
+from repository.catalog.auditlog import record_action
 from workflows.accounts import tokens, users
 
 STAFF_ROLES = [r.value for r in users.STAFF_ROLES]
@@ -98,6 +99,8 @@ def user_add(
             agency=agency,
         )
         shown = _user_row(row)
+        params = {"role": role, "agency": agency, "display_name": display_name}
+        record_action(session, app.actor(), "user.add", row.login, params)
     if as_json:
         app.emit({"user": shown})
         return
@@ -128,6 +131,7 @@ def _set_active(login: str, active: bool) -> None:
     app = current_app()
     with app.sessions.begin() as session:
         folded = users.set_active(session, login, active).login
+        record_action(session, app.actor(), "user.enable" if active else "user.disable", folded, {})
     click.echo(app.t.text("cli.user.enabled" if active else "cli.user.disabled", {"login": folded}))
 
 
@@ -159,6 +163,7 @@ def user_passwd(login: str, password_stdin: bool) -> None:
     password = _password(app, password_stdin)
     with app.sessions.begin() as session:
         folded = users.set_password(session, app.settings.access, login, password).login
+        record_action(session, app.actor(), "user.passwd", folded, {})  # never the password
     click.echo(app.t.text("cli.user.password_set", {"login": folded}))
 
 
@@ -181,6 +186,7 @@ def token_issue(login: str, label: str, as_json: bool) -> None:
     app.json_output = as_json
     with app.sessions.begin() as session:
         issued = tokens.issue_token(session, login, label)
+        record_action(session, app.actor(), "token.issue", issued.login, {"id": issued.id, "label": label})
     if as_json:
         app.emit({"id": issued.id, "login": issued.login, "label": issued.label, "token": issued.token})
         return
@@ -196,6 +202,7 @@ def token_revoke(token_id: int) -> None:
     app = current_app()
     with app.sessions.begin() as session:
         tokens.revoke_token(session, token_id)
+        record_action(session, app.actor(), "token.revoke", str(token_id), {"id": token_id})
     click.echo(app.t.text("cli.token.revoked", {"id": token_id}))
 
 

@@ -57,6 +57,10 @@ def test_user_add_list_disable_enable_and_passwd(env: dict[str, str]) -> None:
     assert changed.returncode == 0 and changed.stdout.strip() == EN.text(
         "cli.user.password_set", {"login": "lan.nguyen"}
     )
+    log = json.loads(kholuu("auditlog", "show", "--json", env=env).stdout)
+    rows = [(r["action"], r["target"]) for r in log["entries"]]
+    assert rows == [(f"user.{a}", "lan.nguyen") for a in ("add", "disable", "enable", "passwd")], rows
+    assert new not in json.dumps(log) and PASSWORD not in json.dumps(log)
     settings = load_settings(Path(env["KHOLUU_HOME"]), environ=env)
     engine = make_engine(settings.database_url)
     try:
