@@ -12,6 +12,7 @@ log anyone out.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session
@@ -22,7 +23,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from entrypoints.web.access import STAFF, allow, current_actor, rule_for
 from entrypoints.web.context import context
 from entrypoints.web.params import check_language, link
-from repository.actor import Role
+from repository.actor import Actor, Channel, Role
+from repository.catalog.auditlog import record_action
 from workflows.accounts.errors import LoginRefusedError, LoginThrottledError
 from workflows.accounts.users import authenticate
 
@@ -76,10 +78,15 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
     settings = context().settings
     problem: LoginRefusedError | LoginThrottledError | None = None
     with context().sessions.begin() as db:  # committed on a refusal too: the failure is counted
+        address = request.remote_addr or ""
         try:
-            done = authenticate(db, settings.access, name, password, address=request.remote_addr or "")
+            done = authenticate(db, settings.access, name, password, address=address)
         except (LoginRefusedError, LoginThrottledError) as exc:
             problem = exc
+            anonymous = Actor(name=name.strip()[:200], role=Role.PUBLIC, channel=Channel.WEB, address=address)
+            record_action(db, anonymous, "user.login_refused", anonymous.name, {"reason": exc.code})
+        else:
+            record_action(db, replace(done.actor, address=address), "user.login", done.actor.name, {})
     if problem is not None:
         headers = {}
         status = 401
@@ -97,6 +104,10 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
 @bp.post("/logout")
 @allow(Role.PUBLIC)
 def logout() -> BaseResponse:
+    actor = current_actor()
+    if actor.role is not Role.PUBLIC:
+        with context().sessions.begin() as db:
+            record_action(db, actor, "user.logout", actor.name, {})
     session.clear()
     return redirect(link("auth.login"))
 

@@ -340,3 +340,29 @@ def test_a_session_ends_session_hours_after_login_however_busy(app: Flask, staff
         cookie["since"] = int(time.time()) - 8 * 3600 - 1  # logged in more than [access] session_hours ago
     assert client.get("/").status_code == 302
     assert client.get_cookie("kholuu_session") is None  # the session was cleared, not kept
+
+
+def test_sign_ins_refusals_and_sign_outs_are_in_the_staff_audit_log(
+    app: Flask, staff: dict[Role, str], sessions: sessionmaker[Session]
+) -> None:
+    from repository.catalog.auditlog import read_entries, verify_chain
+
+    client = app.test_client()
+    assert log_in(client, staff[Role.AUDITOR], password="sai mật khẩu").status_code == 401
+    assert log_in(client, staff[Role.AUDITOR]).status_code == 302
+    token = csrf_token_of_page(client, "/account")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    with sessions() as s:
+        rows = [(e.action, e.actor, e.role, e.channel) for e in read_entries(s)]
+        assert verify_chain(s).ok
+    assert rows[-3:] == [
+        ("user.login_refused", "kiem.toan", "public", "web"),
+        ("user.login", "kiem.toan", "auditor", "web"),
+        ("user.logout", "kiem.toan", "auditor", "web"),
+    ]
+    assert not any("sai mật khẩu" in str(v) for row in rows for v in row)
+
+
+def csrf_token_of_page(client: FlaskClient, path: str) -> str:
+    page: Any = lxml_html.document_fromstring(client.get(path).data)
+    return str(page.xpath("string(//input[@name='csrf_token']/@value)"))
