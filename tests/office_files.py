@@ -56,3 +56,58 @@ def flip_byte_in(path: Path, member: str, out: Path) -> Path:
     data[start + info.compress_size // 2] ^= 0xFF
     out.write_bytes(bytes(data))
     return out
+
+
+_ODF = "urn:oasis:names:tc:opendocument:xmlns"
+_LIBRARY_DTD = '<!DOCTYPE {0} PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "{1}">'
+
+
+def make_macro_odt(path: Path, marker: Path, text: str = "Tài liệu có macro") -> Path:
+    """An ODF text document whose StarBasic macro, bound to the document's load event
+    (``dom:load``), writes ``marker``: if it exists after a conversion, a macro ran."""
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{_ODF}:office:1.0" '
+        f'xmlns:text="{_ODF}:text:1.0" xmlns:script="{_ODF}:script:1.0" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" office:version="1.2"><office:scripts>'
+        '<office:event-listeners><script:event-listener script:language="ooo:script" '
+        'script:event-name="dom:load" xlink:type="simple" xlink:href="vnd.sun.star.script:'
+        'Standard.Module1.Main?language=Basic&amp;location=document"/></office:event-listeners>'
+        f"</office:scripts><office:body><office:text><text:p>{text}</text:p></office:text>"
+        "</office:body></office:document-content>"
+    )
+    module = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        + _LIBRARY_DTD.format("script:module", "module.dtd")
+        + '<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" '
+        'script:language="StarBasic">Sub Main\n  Dim n As Integer\n  n = FreeFile()\n'
+        f'  Open "{marker}" For Output As #n\n  Print #n, "macro ran"\n  Close #n\nEnd Sub\n'
+        "</script:module>"
+    )
+    library = "http://openoffice.org/2000/library"
+    parts = {
+        "content.xml": content,
+        "Basic/script-lc.xml": '<?xml version="1.0" encoding="UTF-8"?>'
+        + _LIBRARY_DTD.format("library:libraries", "libraries.dtd")
+        + f'<library:libraries xmlns:library="{library}" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<library:library library:name="Standard" library:link="false"/></library:libraries>',
+        "Basic/Standard/script-lb.xml": '<?xml version="1.0" encoding="UTF-8"?>'
+        + _LIBRARY_DTD.format("library:library", "library.dtd")
+        + f'<library:library xmlns:library="{library}" library:name="Standard" library:readonly="false" '
+        'library:passwordprotected="false"><library:element library:name="Module1"/></library:library>',
+        "Basic/Standard/Module1.xml": module,
+    }
+    entries = "".join(
+        f'<manifest:file-entry manifest:full-path="{name}" manifest:media-type="text/xml"/>' for name in parts
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        f'xmlns:manifest="{_ODF}:manifest:1.0" manifest:version="1.2"><manifest:file-entry '
+        'manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+        f"{entries}</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
+        for name, data in parts.items():
+            z.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path

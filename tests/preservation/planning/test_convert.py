@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import wave
+import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,12 +34,14 @@ from preservation.planning.text_compare import extract_text, words
 from preservation.planning.verify import check_pdfa, duration
 from repository.i18n import Translator
 from tests.conftest import CORPUS
+from tests.office_files import make_macro_odt
 
 FORMATS = CORPUS / "format-corpus"
 PDFA = (Check.OPENS, Check.FORMAT, Check.PAGES, Check.TEXT, Check.PDFA)
 PDFA_2B = "fmt/477"
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 NO_NAMESPACES = SandboxOptions(unshare="/nonexistent/unshare")
+MACRO_MARKER = "MACRO_RAN"
 Identify = Callable[[Path], str | None]
 
 
@@ -82,7 +85,11 @@ def _made_files(folder: Path) -> dict[str, Path]:
     )  # fmt: skip
     truncated = folder / "truncated.docx"
     truncated.write_bytes(_docx().read_bytes()[:3000])
-    return {"xlsx": xlsx, "scan": scan, "photo": photo, "wav": sound, "mp4": film, "truncated": truncated}
+    macro = make_macro_odt(folder / "co-macro.odt", folder / MACRO_MARKER)
+    return {
+        "xlsx": xlsx, "scan": scan, "photo": photo, "wav": sound, "mp4": film, "truncated": truncated,
+        "macro": macro,
+    }  # fmt: skip
 
 
 def _docx() -> Path:
@@ -133,6 +140,7 @@ def results(
         "wav": (made["wav"], Action("ffmpeg", "fmt/134", "mp3", checks=av)),
         "mp4": (made["mp4"], Action("ffmpeg", "fmt/199", "mp4", checks=av)),
         "truncated": (made["truncated"], Action("libreoffice", PDFA_2B, "pdf", checks=PDFA)),
+        "macro": (made["macro"], Action("libreoffice", PDFA_2B, "pdf", checks=PDFA)),
         "gs_rejects": (
             FORMATS / "pdf-handbuilt-test-corpus" / "T01_006_header-invalid-syntax-no-pdf.pdf",
             Action("ghostscript", PDFA_2B, "pdf", checks=PDFA),
@@ -147,7 +155,7 @@ def results(
         return name, (case, convert(source, action, purpose, case.out_dir, identify=identify))
 
     # the slow ones first, so that three workers finish together
-    order = sorted(cases, key=lambda n: n not in ("ocr", "docx", "doc", "odt", "xlsx"))
+    order = sorted(cases, key=lambda n: n not in ("ocr", "docx", "doc", "odt", "xlsx", "macro"))
     with ThreadPoolExecutor(max_workers=3) as pool:
         return dict(pool.map(run, order))
 
@@ -197,6 +205,22 @@ def test_text_is_kept_and_measured(results: dict[str, tuple[Case, Conversion]]) 
     assert ods.outcome is ConversionOutcome.SUCCESS and ods.output is not None
     assert ods.output.suffix == ".ods"
     assert {"phông", "lưu", "trữ", "ủy", "ban"} <= set(words(extract_text(ods.output) or ""))
+
+
+def test_a_documents_macro_never_runs_during_conversion(results: dict[str, tuple[Case, Conversion]]) -> None:
+    """The ODT's load event calls a StarBasic macro that would write a file next to it. The
+    conversion succeeds, and no file appears. The sandbox's LibreOffice profile disables macros
+    (sandbox.LIBREOFFICE_SETTINGS). LibreOffice 7.4's headless conversion did not run this macro
+    even with a permissive profile when tried by hand, so the profile is a second line. This test
+    is the guard against a LibreOffice or a profile change that would run it."""
+    case, conversion = results["macro"]
+    assert conversion.outcome is ConversionOutcome.SUCCESS, conversion.message
+    with zipfile.ZipFile(case.source) as z:  # the document really carries the bound macro
+        assert (
+            "dom:load" in z.read("content.xml").decode()
+            and "Open " in z.read("Basic/Standard/Module1.xml").decode()
+        )
+    assert not (case.source.parent / MACRO_MARKER).exists()
 
 
 def test_ghostscript_embeds_the_fonts_the_source_lacked(results: dict[str, tuple[Case, Conversion]]) -> None:
