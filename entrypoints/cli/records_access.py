@@ -9,7 +9,7 @@ this module; the rules live in :mod:`repository.catalog.records_store`.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -17,67 +17,11 @@ from sqlalchemy.orm import Session
 
 from entrypoints.cli.app import current_app, handles_errors
 from entrypoints.cli.records import BY_OPTION, DAY, JSON_OPTION, _start, records
-from repository.actor import Actor
 from repository.catalog import queries
 from repository.catalog import records_store as store
-from repository.catalog.auditlog import record_action
-from repository.catalog.records import AccessChange, AccessRestriction, Document, Dossier
-
-
-def _target_of(session: Session, row: AccessRestriction | AccessChange) -> dict[str, Any]:
-    if row.dossier_id is not None:
-        dossier = session.get(Dossier, row.dossier_id)
-        assert dossier is not None
-        return {"kind": "dossier", "code": dossier.code, "title": dossier.title, "aip_id": dossier.aip_id}
-    document = session.get(Document, row.document_id)
-    assert document is not None
-    return {
-        "kind": "document",
-        "code": document.doc_code,
-        "title": document.title,
-        "aip_id": document.dossier.aip_id,
-    }
-
-
-def _restriction_json(session: Session, r: AccessRestriction) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "target": _target_of(session, r),
-        "decision_number": r.decision_number,
-        "decision_date": r.decision_date.isoformat(),
-        "reason": r.reason,
-        "review_date": r.review_date.isoformat() if r.review_date else None,
-        "recorded_at": r.recorded_at.isoformat(),
-        "recorded_by": r.recorded_by,
-        "lifted_on": r.lifted_on.isoformat() if r.lifted_on else None,
-        "lifted_at": r.lifted_at.isoformat() if r.lifted_at else None,
-        "lifted_decision": r.lifted_decision or None,
-        "lifted_by": r.lifted_by or None,
-    }
-
-
-def _change_json(session: Session, c: AccessChange) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "target": _target_of(session, c),
-        "from_mode": c.from_mode,
-        "to_mode": c.to_mode,
-        "decision_number": c.decision_number,
-        "decision_date": c.decision_date.isoformat(),
-        "reason": c.reason,
-        "recorded_at": c.recorded_at.isoformat(),
-        "recorded_by": c.recorded_by,
-    }
-
-
-def _log(session: Session, actor: Actor, action: str, data: dict[str, Any]) -> None:
-    """The decision's row in the staff audit log, in the decision's transaction: the record's code
-    as target, the decision (number, date, reason, modes) as parameters."""
-    target = data["target"]
-    params = {k: v for k, v in data.items() if k not in ("target", "recorded_by", "lifted_by")}
-    params |= {"kind": target["kind"], "aip_id": target["aip_id"]}
-    record_action(session, actor, action, target["code"], params)
-
+from repository.catalog.records import Document, Dossier
+from workflows.records import access_decisions as decisions
+from workflows.records.access_decisions import restriction_json
 
 # --------------------------------------------------------------------------- access
 
@@ -101,11 +45,6 @@ def _resolve(
     return store.resolve_target(
         session, dossier_code=dossier_code, document_code=document_code, aip_id=aip_id
     )
-
-
-def _ids(record: Dossier | Document) -> tuple[int | None, int | None]:
-    """(dossier_id, document_id) of the record a decision is about."""
-    return (record.id, None) if isinstance(record, Dossier) else (None, record.id)
 
 
 @records.command("restrict")
@@ -133,19 +72,9 @@ def restrict_command(
     actor = current_app().actor(by)
     with app.sessions.begin() as session:
         record = _resolve(session, dossier_code, document_code, aip)
-        dossier_id, document_id = _ids(record)
-        row = store.restrict(
-            session,
-            dossier_id=dossier_id,
-            document_id=document_id,
-            decision_number=decision_number,
-            decision_date=decision_date,
-            reason=reason,
-            review_date=review_date,
-            by=actor.signature(),
+        data = decisions.restrict(
+            session, actor, record, decisions.Decision(decision_number, decision_date, reason), review_date
         )
-        data = _restriction_json(session, row)
-        _log(session, actor, "restriction.add", data)
     if as_json:
         app.emit({"restriction": data})
     else:
@@ -166,7 +95,7 @@ def restrictions_command(on: date | None, due_review: bool, as_json: bool) -> No
             found = store.restrictions_due_for_review(session, today)
         else:
             found = store.active_restrictions(session, on=on)
-        rows = [_restriction_json(session, r) for r in found]
+        rows = [restriction_json(session, r) for r in found]
     if as_json:
         app.emit(
             {
@@ -204,16 +133,9 @@ def lift_command(
     app = _start(as_json)
     actor = current_app().actor(by)
     with app.sessions.begin() as session:
-        row = store.lift_restriction(
-            session,
-            restriction_id,
-            decision_number=decision_number,
-            decision_date=decision_date,
-            by=actor.signature(),
-            at=datetime.now(UTC),
+        data = decisions.lift(
+            session, actor, restriction_id, decisions.Decision(decision_number, decision_date)
         )
-        data = _restriction_json(session, row)
-        _log(session, actor, "restriction.lift", data)
     if as_json:
         app.emit({"restriction": data})
     else:
@@ -256,21 +178,15 @@ def declassify_command(
     actor = current_app().actor(by)
     with app.sessions.begin() as session:
         record = _resolve(session, dossier_code, document_code, aip)
-        dossier_id, document_id = _ids(record)
-        changes = store.change_access(
+        dossier_id = record.id if isinstance(record, Dossier) else None
+        rows = decisions.declassify(
             session,
-            dossier_id=dossier_id,
-            document_id=document_id,
-            to_mode=to_mode,
-            decision_number=decision_number,
-            decision_date=decision_date,
-            reason=reason,
-            by=actor.signature(),
+            actor,
+            record,
+            to_mode,
+            decisions.Decision(decision_number, decision_date, reason),
             cascade=cascade,
         )
-        rows = [_change_json(session, c) for c in changes]
-        for change in rows:
-            _log(session, actor, "access.change", change)
         stricter = store.stricter_documents(session, record.id, to_mode) if dossier_id is not None else []
         code = record.code if isinstance(record, Dossier) else record.doc_code
     kind = "dossier" if dossier_id is not None else "document"
