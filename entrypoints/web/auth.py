@@ -37,6 +37,7 @@ PAGES = {
     "dashboard.index": "web.nav.dashboard",
     "reports.fixity": "web.nav.fixity",
     "incidents.index": "web.nav.incidents",
+    "restrictions.index": "web.nav.restrictions",
 }
 """The staff pages the account page links to, with their names' message codes."""
 

@@ -4,11 +4,9 @@ user and written to the staff audit log, on both catalogs."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from flask import Flask
-from lxml import html as lxml_html
 from sqlalchemy.orm import Session, sessionmaker
 
 from entrypoints.web import create_app
@@ -16,8 +14,7 @@ from repository.actor import Role
 from repository.catalog.auditlog import read_entries
 from repository.catalog.models import Incident
 from repository.settings import Settings
-from tests.accounts import add_staff
-from tests.web.test_access import any_csrf_token, log_in
+from tests.web.conftest import any_csrf_token, client_as, page
 
 DAMAGED = "representations/rep1/data/Hồ sơ mật/biên bản.pdf"
 
@@ -38,23 +35,6 @@ def incident(sessions: sessionmaker[Session]) -> int:
         s.add(row)
         s.flush()
         return row.id
-
-
-@pytest.fixture
-def staff(settings: Settings, sessions: sessionmaker[Session]) -> dict[Role, str]:
-    return add_staff(sessions, settings)
-
-
-def client_as(app: Flask, staff: dict[Role, str], role: Role) -> Any:
-    client = app.test_client()
-    assert log_in(client, staff[role]).status_code == 302
-    return client
-
-
-def page(client: Any, path: str) -> Any:
-    r = client.get(path)
-    assert r.status_code == 200, r.status_code
-    return lxml_html.document_fromstring(r.data)
 
 
 def test_an_auditor_sees_the_incident_and_cannot_acknowledge_it(

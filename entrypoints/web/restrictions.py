@@ -1,0 +1,96 @@
+"""``/restrictions``: the danh mục tài liệu tiếp cận có điều kiện, and the decisions that change it.
+
+Reading the list is for those who read descriptions (it names restricted records, so never the
+public); putting a record on it or lifting it is reader services' (or an administrator's)
+decision, taken through :mod:`workflows.records.access_decisions` exactly as ``kholuu records
+restrict|lift`` takes it: signed with the logged-in user and written to the staff audit log in the
+decision's transaction. Luật Lưu trữ 2024 Điều 25; vn-standards.md §3.3.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from entrypoints.web.access import allow, current_actor
+from entrypoints.web.context import context
+from entrypoints.web.params import BadParameter, check_language, link
+from repository.actor import Role
+from repository.catalog import records_store as store
+from workflows.records import access_decisions as decisions
+
+bp = Blueprint("restrictions", __name__, url_prefix="/restrictions")
+bp.before_request(check_language)
+
+READERS = (Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER, Role.AUDITOR, Role.READER_SERVICES)
+DECIDERS = (Role.ADMINISTRATOR, Role.READER_SERVICES)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+FIELD_LIMIT = 1000
+
+
+def _text(name: str, *, required: bool = True) -> str:
+    value = unicodedata.normalize("NFC", request.form.get(name, "").strip())[:FIELD_LIMIT]
+    if required and not value:
+        raise BadParameter("web.missing_field", f"{name} is required", {"name": name})
+    return value
+
+
+def _day(name: str, *, required: bool = True) -> date | None:
+    raw = request.form.get(name, "").strip()
+    if not raw and not required:
+        return None
+    try:
+        if not _DAY.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadParameter(
+            "web.bad_date", f"{name}={raw!r} is not a day YYYY-MM-DD", {"name": name, "value": raw}
+        ) from None
+
+
+@bp.get("")
+@allow(*READERS)
+def index() -> str:
+    with context().sessions() as session:
+        rows = [decisions.restriction_json(session, r) for r in store.active_restrictions(session)]
+    may_decide = current_actor().role in DECIDERS
+    return render_template("restrictions.html", rows=rows, may_decide=may_decide)
+
+
+@bp.post("")
+@allow(*DECIDERS)
+def add() -> BaseResponse:
+    kind = request.form.get("kind", "dossier")
+    code = _text("code")
+    decision = decisions.Decision(_text("decision_number"), _required_day("decision_date"), _text("reason"))
+    review = _day("review_date", required=False)
+    aip = _text("aip_id", required=False) or None
+    with context().sessions.begin() as session:
+        record = store.resolve_target(
+            session,
+            dossier_code=code if kind == "dossier" else None,
+            document_code=code if kind == "document" else None,
+            aip_id=aip,
+        )
+        decisions.restrict(session, current_actor(), record, decision, review)
+    return redirect(link("restrictions.index"))
+
+
+@bp.post("/<int:restriction_id>/lift")
+@allow(*DECIDERS)
+def lift(restriction_id: int) -> BaseResponse:
+    decision = decisions.Decision(_text("decision_number"), _required_day("decision_date"))
+    with context().sessions.begin() as session:
+        decisions.lift(session, current_actor(), restriction_id, decision)
+    return redirect(link("restrictions.index"))
+
+
+def _required_day(name: str) -> date:
+    found = _day(name)
+    assert found is not None
+    return found
