@@ -34,14 +34,15 @@ class BadParameter(KholuuError):
         super().__init__(message, code=code, params=params)
 
 
-def _given(name: str) -> str | None:
-    value = request.args.get(name, "").strip()
+def _given(name: str, *, form: bool = False) -> str | None:
+    value = (request.form if form else request.args).get(name, "").strip()
     return value or None
 
 
-def day(name: str) -> date | None:
-    """``name=YYYY-MM-DD`` (a real calendar day), or None when absent."""
-    raw = _given(name)
+def day(name: str, *, form: bool = False) -> date | None:
+    """``name=YYYY-MM-DD`` (a real calendar day) from the query string (``form``: the posted
+    form), or None when absent."""
+    raw = _given(name, form=form)
     if raw is None:
         return None
     try:

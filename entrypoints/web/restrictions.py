@@ -9,7 +9,6 @@ decision's transaction. Luật Lưu trữ 2024 Điều 25; vn-standards.md §3.3
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import date
 
@@ -18,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from entrypoints.web.access import allow, current_actor
 from entrypoints.web.context import context
-from entrypoints.web.params import BadParameter, check_language, link
+from entrypoints.web.params import BadParameter, check_language, day, link
 from repository.actor import Role
 from repository.catalog import records_store as store
 from workflows.records import access_decisions as decisions
@@ -28,7 +27,6 @@ bp.before_request(check_language)
 
 READERS = (Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER, Role.AUDITOR, Role.READER_SERVICES)
 DECIDERS = (Role.ADMINISTRATOR, Role.READER_SERVICES)
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 FIELD_LIMIT = 1000
 
 
@@ -37,20 +35,6 @@ def _text(name: str, *, required: bool = True) -> str:
     if required and not value:
         raise BadParameter("web.missing_field", f"{name} is required", {"name": name})
     return value
-
-
-def _day(name: str, *, required: bool = True) -> date | None:
-    raw = request.form.get(name, "").strip()
-    if not raw and not required:
-        return None
-    try:
-        if not _DAY.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadParameter(
-            "web.bad_date", f"{name}={raw!r} is not a day YYYY-MM-DD", {"name": name, "value": raw}
-        ) from None
 
 
 @bp.get("")
@@ -68,7 +52,7 @@ def add() -> BaseResponse:
     kind = request.form.get("kind", "dossier")
     code = _text("code")
     decision = decisions.Decision(_text("decision_number"), _required_day("decision_date"), _text("reason"))
-    review = _day("review_date", required=False)
+    review = day("review_date", form=True)
     aip = _text("aip_id", required=False) or None
     with context().sessions.begin() as session:
         record = store.resolve_target(
@@ -91,6 +75,7 @@ def lift(restriction_id: int) -> BaseResponse:
 
 
 def _required_day(name: str) -> date:
-    found = _day(name)
-    assert found is not None
+    found = day(name, form=True)
+    if found is None:
+        raise BadParameter("web.missing_field", f"{name} is required", {"name": name})
     return found
