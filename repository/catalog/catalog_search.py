@@ -1,0 +1,301 @@
+"""Search and browse over hồ sơ and tài liệu, with facets: the public catalog's query.
+
+The query language is :func:`repository.catalog.search.parse_query`'s: unquoted words match
+without diacritics and case (``quyet dinh`` finds "Quyết định"), every word must match; a quoted
+phrase must appear as written, diacritics included (case and spacing aside). An empty query
+browses everything visible.
+
+A hồ sơ matches when its description (title, mã hồ sơ) holds every word and phrase. A tài liệu
+matches when its description (title, mã tài liệu, số/ký hiệu) does, or when the text of a payload
+file carrying it (extracted or OCR text, ``file_text``) does. Both are found through full-text
+indexes, never by scanning: PostgreSQL GIN over ``record_fts_vector`` (migration 0008) and
+``file_text_fts_vector`` (0007); SQLite FTS5 ``record_fts_*`` and ``file_text_fts``. A quoted
+phrase is looked up in the index as its folded words in order, then checked in the text as
+written (PostgreSQL ``lower``; SQLite the function ``kholuu_exact``).
+
+What may be seen is the caller's :class:`repository.catalog.search.Visibility`; counts and facets
+are computed over visible rows only, in SQL. Functions take a session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
+
+from repository.catalog.db import EXACT_FUNCTION
+from repository.catalog.file_text import FileText
+from repository.catalog.records import Document, DocumentFile, Dossier, Fonds, SourceAgency
+from repository.catalog.search import Query, Visibility, parse_query
+
+#: Facets, in the order pages show them.
+FACETS = ("type", "fonds", "agency", "year")
+#: The record types: a hồ sơ, or a tài liệu of kind doc (văn bản), pic (ảnh), media (phim, âm thanh).
+RECORD_TYPES = ("dossier", "doc", "pic", "media")
+FACET_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet values a search is narrowed to (None: any)."""
+
+    type: str | None = None
+    fonds: str | None = None  # the phông's code
+    agency: str | None = None  # the source agency's mã định danh
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CatalogHit:
+    """One record found: ``kind`` is ``dossier`` or ``document`` and ``record`` the row."""
+
+    kind: str
+    record: Dossier | Document
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    query: Query | None
+    total: int
+    hits: list[CatalogHit]
+    offset: int
+    limit: int
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+
+def _engine(session: Session) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        return "postgresql"
+    found = session.execute(
+        sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_fts_dossier'")
+    ).first()
+    return "fts5" if found else "like"
+
+
+def _fts5_match(query: Query) -> str:
+    parts = [f'"{w}"' for w in query.words] + [f'"{" ".join(p)}"' for p in query.phrase_words if p]
+    return " AND ".join(parts)
+
+
+def _tsquery(query: Query) -> str:
+    parts = list(query.words) + [" <-> ".join(p) for p in query.phrase_words if p]
+    return " & ".join(f"({p})" for p in parts)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _exact(engine: str, column: Any) -> Any:
+    if engine == "postgresql":
+        return func.regexp_replace(func.lower(column), r"\s+", " ", "g")
+    return getattr(func, EXACT_FUNCTION)(column)
+
+
+def _phrases(engine: str, columns: Sequence[Any], query: Query) -> list[ColumnElement[bool]]:
+    """Each phrase, as written, in one of ``columns``."""
+    return [
+        or_(*[_exact(engine, c).like(f"%{_escape_like(p)}%", escape="\\") for c in columns])
+        for p in query.phrases
+    ]
+
+
+def _index_match(
+    engine: str, table: str, id_column: Any, text_column: Any, query: Query
+) -> ColumnElement[bool]:
+    """``id_column``'s row is in the full-text index ``table`` for every word and phrase."""
+    if engine == "postgresql":
+        name = "file_text_fts_vector" if table == "file_text" else "record_fts_vector"
+        vector: Any = literal_column(f"{table}.{name}")
+        matched: ColumnElement[bool] = vector.op("@@")(
+            func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(query))
+        )
+        return matched
+    if engine == "fts5":
+        fts = "file_text_fts" if table == "file_text" else f"record_fts_{table}"
+        match: Any = bindparam("match", _fts5_match(query), unique=True)
+        rows = sql_text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :match").bindparams(match)
+        found: ColumnElement[bool] = id_column.in_(rows.columns(column("rowid", Integer)))
+        return found
+    padded = " " + text_column + " "
+    terms = [*query.words, *(" ".join(p) for p in query.phrase_words if p)]
+    return and_(*[padded.like(f"% {_escape_like(t)} %", escape="\\") for t in terms])
+
+
+def _dossier_match(engine: str, query: Query | None) -> list[ColumnElement[bool]]:
+    if query is None:
+        return []
+    text = Dossier.title_search + " " + func.lower(Dossier.code)
+    return [
+        _index_match(engine, "dossier", Dossier.id, text, query),
+        *_phrases(engine, (Dossier.title, Dossier.code), query),
+    ]
+
+
+def _document_match(engine: str, query: Query | None, visible: Visibility) -> list[ColumnElement[bool]]:
+    if query is None:
+        return []
+    text = Document.title_search + " " + Document.number_search + " " + func.lower(Document.doc_code)
+    described = and_(
+        _index_match(engine, "document", Document.id, text, query),
+        *_phrases(engine, (Document.title, Document.doc_code, Document.code_notation), query),
+    )
+    in_text = (
+        select(DocumentFile.document_id)
+        .join(FileText, FileText.file_uuid == DocumentFile.file_uuid)
+        .where(
+            _index_match(engine, "file_text", FileText.id, FileText.text_folded, query),
+            *_phrases(engine, (FileText.text,), query),
+            visible.files(),
+        )
+    )
+    return [or_(described, Document.id.in_(in_text))]
+
+
+def _rows(session: Session, query: Query | None, filters: Filters, visible: Visibility) -> Select[Any]:
+    """One row per visible record that matches: kind, id, type and the facet keys."""
+    engine = _engine(session)
+    dossier_columns = (Dossier.fonds_id, Dossier.agency_id, Dossier.year)
+    dossiers = select(
+        literal("dossier").label("kind"),
+        Dossier.id.label("id"),
+        literal("dossier").label("type"),
+        *dossier_columns,
+    ).where(visible.dossiers(), *_dossier_match(engine, query))
+    documents = (
+        select(
+            literal("document").label("kind"),
+            Document.id.label("id"),
+            cast(Document.kind, String).label("type"),
+            *dossier_columns,
+        )
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(visible.documents(), *_document_match(engine, query, visible))
+    )
+    if filters.type is not None:
+        if filters.type == "dossier":
+            documents = documents.where(literal(False))
+        else:
+            dossiers = dossiers.where(literal(False))
+            documents = documents.where(Document.kind == filters.type)
+    conditions = _facet_filters(filters)
+    dossiers, documents = dossiers.where(*conditions), documents.where(*conditions)
+    union = dossiers.union_all(documents).subquery("hits")
+    return select(union)
+
+
+def _facet_filters(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.fonds is not None:
+        conditions.append(Dossier.fonds_id.in_(select(Fonds.id).where(Fonds.code == filters.fonds)))
+    if filters.agency is not None:
+        conditions.append(
+            Dossier.agency_id.in_(select(SourceAgency.id).where(SourceAgency.organ_id == filters.agency))
+        )
+    if filters.year is not None:
+        conditions.append(Dossier.year == filters.year)
+    return conditions
+
+
+def catalog_search(
+    session: Session,
+    text: str,
+    *,
+    visible: Visibility,
+    filters: Filters | None = None,
+    offset: int = 0,
+    limit: int = 20,
+    facets: bool = True,
+) -> CatalogPage:
+    """Visible hồ sơ and tài liệu matching ``text`` (all of them for an empty text), hồ sơ first,
+    each kind in catalog order, ``limit`` from ``offset``; with the total and facet counts.
+
+    Raises:
+        KholuuError: ``search.empty_query`` when ``text`` has quotes or signs but no word.
+    """
+    query = parse_query(text) if text.strip() else None
+    hits_query = _rows(session, query, filters or Filters(), visible).subquery("found")
+    total = int(session.scalar(select(func.count()).select_from(hits_query)) or 0)
+    order = select(hits_query.c.kind, hits_query.c.id).order_by(
+        hits_query.c.kind.desc(),
+        hits_query.c.id,  # "dossier" sorts after "document": desc puts it first
+    )
+    rows = session.execute(order.offset(offset).limit(limit)).all()
+    dossier_ids = [r.id for r in rows if r.kind == "dossier"]
+    document_ids = [r.id for r in rows if r.kind == "document"]
+    loaded: dict[tuple[str, int], Dossier | Document] = {}
+    for dossier in session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids))):
+        loaded[("dossier", dossier.id)] = dossier
+    for document in session.scalars(select(Document).where(Document.id.in_(document_ids))):
+        loaded[("document", document.id)] = document
+    hits = [CatalogHit(r.kind, loaded[(r.kind, r.id)]) for r in rows]
+    counted = _facets(session, hits_query) if facets else {}
+    return CatalogPage(query, total, hits, offset, limit, counted)
+
+
+def _facets(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
+    result: dict[str, list[FacetValue]] = {}
+    types = session.execute(select(hits.c.type, func.count()).group_by(hits.c.type)).all()
+    by_type = {str(t): int(n) for t, n in types}
+    result["type"] = [FacetValue(t, t, by_type[t]) for t in RECORD_TYPES if t in by_type]
+    fonds = session.execute(
+        select(Fonds.code, Fonds.name, func.count())
+        .join(hits, hits.c.fonds_id == Fonds.id)
+        .group_by(Fonds.code, Fonds.name)
+        .order_by(func.count().desc(), Fonds.code)
+        .limit(FACET_LIMIT)
+    ).all()
+    result["fonds"] = [FacetValue(c, n, int(k)) for c, n, k in fonds]
+    agencies = session.execute(
+        select(SourceAgency.organ_id, SourceAgency.name, func.count())
+        .join(hits, hits.c.agency_id == SourceAgency.id)
+        .group_by(SourceAgency.organ_id, SourceAgency.name)
+        .order_by(func.count().desc(), SourceAgency.organ_id)
+        .limit(FACET_LIMIT)
+    ).all()
+    result["agency"] = [FacetValue(c, n, int(k)) for c, n, k in agencies]
+    years = session.execute(
+        select(hits.c.year, func.count())
+        .where(hits.c.year.is_not(None))
+        .group_by(hits.c.year)
+        .order_by(hits.c.year.desc())
+        .limit(FACET_LIMIT)
+    ).all()
+    result["year"] = [FacetValue(str(y), str(y), int(k)) for y, k in years]
+    return result
+
+
+__all__ = [
+    "FACETS",
+    "RECORD_TYPES",
+    "CatalogHit",
+    "CatalogPage",
+    "FacetValue",
+    "Filters",
+    "catalog_search",
+]
