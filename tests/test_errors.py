@@ -53,6 +53,7 @@ from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from workflows.access.errors import ExportError
+from workflows.access.oai import OaiError
 from workflows.custody.fixity_data import ReportPeriodError
 from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
@@ -126,6 +127,7 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     NotFound: lambda: NotFound("absent", key="k", location="primary"),
     IntegrityError: lambda: IntegrityError("damaged", key="k", location="primary", algorithm="sha512"),
     BackendUnavailable: lambda: BackendUnavailable("unmounted", location="primary"),
+    OaiError: lambda: OaiError("badResumptionToken", "expired"),
     BadParameter: lambda: BadParameter("web.bad_year", "bad year", {"name": "year", "value": "x"}),
     IngestRequestError: lambda: IngestRequestError(
         "conversion.transfer_many", "one package per transfer", params={"count": 2, "transfer": "t-1"}

@@ -27,7 +27,7 @@ gets the same "not found" page as for a code that does not exist.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from repository.catalog.file_text import FileText
@@ -149,6 +149,31 @@ def public_documents(session: Session, dossier: Dossier) -> list[Document]:
     )
 
 
+def public_urls(session: Session, offset: int, limit: int) -> list[tuple[str, str | None]]:
+    """Public hồ sơ (``(code, None)``), then public tài liệu (``(dossier code, document key)``), in
+    catalog order, ``limit`` from ``offset``: what a sitemap lists."""
+    dossier_count = int(
+        session.scalar(select(func.count()).select_from(Dossier).where(PUBLIC.dossiers())) or 0
+    )
+    found: list[tuple[str, str | None]] = []
+    if offset < dossier_count:
+        dossiers = (
+            select(Dossier.code).where(PUBLIC.dossiers()).order_by(Dossier.id).offset(offset).limit(limit)
+        )
+        found += [(code, None) for code in session.scalars(dossiers)]
+    if len(found) < limit:
+        documents = (
+            select(Dossier.code, Document.doc_code, Document.ordinal)
+            .join(Document.dossier)
+            .where(PUBLIC.documents())
+            .order_by(Document.id)
+            .offset(max(offset - dossier_count, 0))
+            .limit(limit - len(found))
+        )
+        found += [(code, doc_code or f"#{ordinal}") for code, doc_code, ordinal in session.execute(documents)]
+    return found
+
+
 def document_key(document: Document) -> str:
     """How a tài liệu is named in a public URL: its mã tài liệu, else ``#`` and its ordinal."""
     return document.doc_code or f"#{document.ordinal}"
@@ -170,4 +195,5 @@ __all__ = [
     "public_document",
     "public_documents",
     "public_dossier",
+    "public_urls",
 ]
