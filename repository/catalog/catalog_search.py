@@ -37,6 +37,8 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
+    union,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
@@ -157,11 +159,13 @@ def _dossier_match(engine: str, query: Query | None) -> list[ColumnElement[bool]
     ]
 
 
-def _document_match(engine: str, query: Query | None, visible: Visibility) -> list[ColumnElement[bool]]:
+def _document_match(engine: str, query: Query | None) -> list[ColumnElement[bool]]:
+    """Its description matches, or the text of a file carrying it does: two index lookups whose
+    ids are united, so neither side scans the documents."""
     if query is None:
         return []
     text = Document.title_search + " " + Document.number_search + " " + func.lower(Document.doc_code)
-    described = and_(
+    described = select(Document.id).where(
         _index_match(engine, "document", Document.id, text, query),
         *_phrases(engine, (Document.title, Document.doc_code, Document.code_notation), query),
     )
@@ -171,10 +175,9 @@ def _document_match(engine: str, query: Query | None, visible: Visibility) -> li
         .where(
             _index_match(engine, "file_text", FileText.id, FileText.text_folded, query),
             *_phrases(engine, (FileText.text,), query),
-            visible.files(),
         )
     )
-    return [or_(described, Document.id.in_(in_text))]
+    return [Document.id.in_(union(described, in_text))]
 
 
 def _rows(session: Session, query: Query | None, filters: Filters, visible: Visibility) -> Select[Any]:
@@ -195,7 +198,7 @@ def _rows(session: Session, query: Query | None, filters: Filters, visible: Visi
             *dossier_columns,
         )
         .join(Dossier, Dossier.id == Document.dossier_id)
-        .where(visible.documents(), *_document_match(engine, query, visible))
+        .where(visible.documents(), *_document_match(engine, query))
     )
     if filters.type is not None:
         if filters.type == "dossier":
@@ -240,7 +243,13 @@ def catalog_search(
     """
     query = parse_query(text) if text.strip() else None
     hits_query = _rows(session, query, filters or Filters(), visible).subquery("found")
-    total = int(session.scalar(select(func.count()).select_from(hits_query)) or 0)
+    counted: dict[str, list[FacetValue]] = {}
+    if facets and _engine(session) == "postgresql":
+        total, counted = _facets_in_one_pass(session, hits_query)
+    else:
+        total = int(session.scalar(select(func.count()).select_from(hits_query)) or 0)
+        if facets:
+            counted = _facets(session, hits_query)
     order = select(hits_query.c.kind, hits_query.c.id).order_by(
         hits_query.c.kind.desc(),
         hits_query.c.id,  # "dossier" sorts after "document": desc puts it first
@@ -254,8 +263,62 @@ def catalog_search(
     for document in session.scalars(select(Document).where(Document.id.in_(document_ids))):
         loaded[("document", document.id)] = document
     hits = [CatalogHit(r.kind, loaded[(r.kind, r.id)]) for r in rows]
-    counted = _facets(session, hits_query) if facets else {}
     return CatalogPage(query, total, hits, offset, limit, counted)
+
+
+_GROUPED = ("type", "fonds_id", "agency_id", "year")
+
+
+def _facets_in_one_pass(session: Session, hits: Any) -> tuple[int, dict[str, list[FacetValue]]]:
+    """PostgreSQL: the total and every facet's counts from one scan of the hits (GROUPING SETS)."""
+    columns = [hits.c[name] for name in _GROUPED]
+    rows = session.execute(
+        select(*columns, *[func.grouping(c) for c in columns], func.count()).group_by(
+            func.grouping_sets(*columns, tuple_())
+        )
+    ).all()
+    total = 0
+    counts: dict[str, dict[Any, int]] = {name: {} for name in _GROUPED}
+    for row in rows:
+        values, grouped, count = row[:4], row[4:8], int(row[8])
+        if all(grouped):
+            total = count
+            continue
+        index = list(grouped).index(0)
+        if values[index] is not None:
+            counts[_GROUPED[index]][values[index]] = count
+    return total, _named(session, counts)
+
+
+def _named(session: Session, counts: dict[str, dict[Any, int]]) -> dict[str, list[FacetValue]]:
+    """Facet values with their labels, most frequent first (years newest first)."""
+    result: dict[str, list[FacetValue]] = {}
+    result["type"] = [FacetValue(t, t, counts["type"][t]) for t in RECORD_TYPES if t in counts["type"]]
+    fonds = dict(
+        (i, (c, n))
+        for i, c, n in session.execute(
+            select(Fonds.id, Fonds.code, Fonds.name).where(Fonds.id.in_(list(counts["fonds_id"])))
+        )
+    )
+    result["fonds"] = _top([FacetValue(*fonds[i], k) for i, k in counts["fonds_id"].items() if i in fonds])
+    agencies = dict(
+        (i, (c, n))
+        for i, c, n in session.execute(
+            select(SourceAgency.id, SourceAgency.organ_id, SourceAgency.name).where(
+                SourceAgency.id.in_(list(counts["agency_id"]))
+            )
+        )
+    )
+    result["agency"] = _top(
+        [FacetValue(*agencies[i], k) for i, k in counts["agency_id"].items() if i in agencies]
+    )
+    years = sorted(counts["year"].items(), reverse=True)[:FACET_LIMIT]
+    result["year"] = [FacetValue(str(y), str(y), k) for y, k in years]
+    return result
+
+
+def _top(values: list[FacetValue]) -> list[FacetValue]:
+    return sorted(values, key=lambda v: (-v.count, v.value))[:FACET_LIMIT]
 
 
 def _facets(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
