@@ -149,6 +149,15 @@ def public_documents(session: Session, dossier: Dossier) -> list[Document]:
     )
 
 
+def public_count(session: Session) -> int:
+    """How many hồ sơ and tài liệu are public."""
+    dossiers = session.scalar(select(func.count()).select_from(Dossier).where(PUBLIC.dossiers()))
+    documents = session.scalar(
+        select(func.count()).select_from(Document).join(Document.dossier).where(PUBLIC.documents())
+    )
+    return int(dossiers or 0) + int(documents or 0)
+
+
 def public_urls(session: Session, offset: int, limit: int) -> list[tuple[str, str | None]]:
     """Public hồ sơ (``(code, None)``), then public tài liệu (``(dossier code, document key)``), in
     catalog order, ``limit`` from ``offset``: what a sitemap lists."""
@@ -192,6 +201,7 @@ __all__ = [
     "PUBLIC",
     "PublicRules",
     "document_key",
+    "public_count",
     "public_document",
     "public_documents",
     "public_dossier",
