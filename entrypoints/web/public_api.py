@@ -48,7 +48,9 @@ def search() -> Response:
     return jsonify(
         {
             "query": text,
-            "total": result.total,
+            "total": result.total if result.exact else None,
+            "total_at_least": result.total,  # past COUNT_LIMIT + 1 matches counting stops
+            "exact": result.exact,
             "page": page,
             "page_size": result.limit,
             "hits": [

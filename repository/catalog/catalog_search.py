@@ -35,10 +35,11 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    not_,
     or_,
     select,
     tuple_,
-    union,
+    union_all,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
@@ -53,6 +54,8 @@ FACETS = ("type", "fonds", "agency", "year")
 #: The record types: a hồ sơ, or a tài liệu of kind doc (văn bản), pic (ảnh), media (phim, âm thanh).
 RECORD_TYPES = ("dossier", "doc", "pic", "media")
 FACET_LIMIT = 50
+#: Matches counted exactly; past it a search says "more than" and counts no facets.
+COUNT_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class CatalogPage:
     offset: int
     limit: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    exact: bool = True  # False: more than COUNT_LIMIT matched; total is COUNT_LIMIT + 1, no facets
 
 
 def _engine(session: Session) -> str:
@@ -159,57 +163,84 @@ def _dossier_match(engine: str, query: Query | None) -> list[ColumnElement[bool]
     ]
 
 
-def _document_match(engine: str, query: Query | None) -> list[ColumnElement[bool]]:
-    """Its description matches, or the text of a file carrying it does: two index lookups whose
-    ids are united, so neither side scans the documents."""
-    if query is None:
-        return []
+def _described(engine: str, query: Query) -> ColumnElement[bool]:
+    """A tài liệu whose description holds every word and phrase (the GIN or FTS5 index)."""
     text = Document.title_search + " " + Document.number_search + " " + func.lower(Document.doc_code)
-    described = select(Document.id).where(
+    return and_(
         _index_match(engine, "document", Document.id, text, query),
         *_phrases(engine, (Document.title, Document.doc_code, Document.code_notation), query),
     )
-    in_text = (
-        select(DocumentFile.document_id)
+
+
+def _in_text(engine: str, query: Query) -> Any:
+    """The ids of tài liệu carried by a file whose text holds every word and phrase."""
+    return (
+        select(DocumentFile.document_id.label("document_id"))
         .join(FileText, FileText.file_uuid == DocumentFile.file_uuid)
         .where(
             _index_match(engine, "file_text", FileText.id, FileText.text_folded, query),
             *_phrases(engine, (FileText.text,), query),
         )
+        .distinct()
+        .subquery("in_text")
     )
-    return [Document.id.in_(union(described, in_text))]
 
 
-def _rows(session: Session, query: Query | None, filters: Filters, visible: Visibility) -> Select[Any]:
-    """One row per visible record that matches: kind, id, type and the facet keys."""
+def _parts(session: Session, query: Query | None, filters: Filters, visible: Visibility) -> tuple[Any, Any]:
+    """The matching visible hồ sơ and tài liệu: kind, id, type and the facet keys of each.
+
+    Tài liệu come in two disjoint parts, each driven by its own index so that the database can
+    stop after the first rows: those whose description matches, and those whose description
+    does not but the text of one of their files does.
+    """
     engine = _engine(session)
     dossier_columns = (Dossier.fonds_id, Dossier.agency_id, Dossier.year)
-    dossiers = select(
+    dossiers: Any = select(
         literal("dossier").label("kind"),
         Dossier.id.label("id"),
         literal("dossier").label("type"),
         *dossier_columns,
-    ).where(visible.dossiers(), *_dossier_match(engine, query))
-    documents = (
-        select(
-            literal("document").label("kind"),
-            Document.id.label("id"),
-            cast(Document.kind, String).label("type"),
-            *dossier_columns,
-        )
-        .join(Dossier, Dossier.id == Document.dossier_id)
-        .where(visible.documents(), *_document_match(engine, query))
+    ).where(visible.dossiers())
+    document_columns = (
+        literal("document").label("kind"),
+        Document.id.label("id"),
+        cast(Document.kind, String).label("type"),
+        *dossier_columns,
     )
-    if filters.type is not None:
-        if filters.type == "dossier":
-            documents = documents.where(literal(False))
-        else:
-            dossiers = dossiers.where(literal(False))
-            documents = documents.where(Document.kind == filters.type)
+    dossier_only, document_only = _type_filters(filters.type)
     conditions = _facet_filters(filters)
-    dossiers, documents = dossiers.where(*conditions), documents.where(*conditions)
-    union = dossiers.union_all(documents).subquery("hits")
-    return select(union)
+    dossiers = dossiers.where(*dossier_only, *conditions)
+    described = (
+        select(*document_columns)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(visible.documents(), *document_only, *conditions)
+    )
+    if query is None:
+        return dossiers, described
+    dossiers = dossiers.where(*_dossier_match(engine, query))
+    in_text = _in_text(engine, query)
+    by_text = (
+        select(*document_columns)
+        .select_from(in_text)
+        .join(Document, Document.id == in_text.c.document_id)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(visible.documents(), not_(_described(engine, query)), *document_only, *conditions)
+    )
+    return dossiers, described.where(_described(engine, query)).union_all(by_text)
+
+
+def _type_filters(kind: str | None) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Conditions on hồ sơ and on tài liệu for the ``type`` facet."""
+    if kind is None:
+        return [], []
+    if kind == "dossier":
+        return [], [literal(False)]
+    return [literal(False)], [Document.kind == kind]
+
+
+def _count(session: Session, part: Any, cap: int) -> int:
+    """Rows of ``part``, counted up to ``cap`` + 1 (the database stops there)."""
+    return int(session.scalar(select(func.count()).select_from(part.limit(cap + 1).subquery())) or 0)
 
 
 def _facet_filters(filters: Filters) -> list[ColumnElement[bool]]:
@@ -238,38 +269,56 @@ def catalog_search(
     """Visible hồ sơ and tài liệu matching ``text`` (all of them for an empty text), hồ sơ first,
     each kind in catalog order, ``limit`` from ``offset``; with the total and facet counts.
 
+    Counting stops at :data:`COUNT_LIMIT`: past it the page's ``total`` is ``COUNT_LIMIT + 1``
+    (``exact`` False: "more than 10 000") and facets are not counted, so that a query matching
+    most of a million records costs what one matching ten thousand does.
+
     Raises:
         KholuuError: ``search.empty_query`` when ``text`` has quotes or signs but no word.
     """
     query = parse_query(text) if text.strip() else None
-    hits_query = _rows(session, query, filters or Filters(), visible).subquery("found")
-    counted: dict[str, list[FacetValue]] = {}
-    if facets and _engine(session) == "postgresql":
-        total, counted = _facets_in_one_pass(session, hits_query)
-    else:
-        total = int(session.scalar(select(func.count()).select_from(hits_query)) or 0)
-        if facets:
-            counted = _facets(session, hits_query)
-    order = select(hits_query.c.kind, hits_query.c.id).order_by(
-        hits_query.c.kind.desc(),
-        hits_query.c.id,  # "dossier" sorts after "document": desc puts it first
+    dossiers, documents = _parts(session, query, filters or Filters(), visible)
+    dossier_total = _count(session, dossiers, COUNT_LIMIT)
+    total = dossier_total + (
+        _count(session, documents, COUNT_LIMIT - dossier_total) if dossier_total <= COUNT_LIMIT else 0
     )
-    rows = session.execute(order.offset(offset).limit(limit)).all()
-    dossier_ids = [r.id for r in rows if r.kind == "dossier"]
-    document_ids = [r.id for r in rows if r.kind == "document"]
-    loaded: dict[tuple[str, int], Dossier | Document] = {}
-    for dossier in session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids))):
-        loaded[("dossier", dossier.id)] = dossier
-    for document in session.scalars(select(Document).where(Document.id.in_(document_ids))):
-        loaded[("document", document.id)] = document
-    hits = [CatalogHit(r.kind, loaded[(r.kind, r.id)]) for r in rows]
-    return CatalogPage(query, total, hits, offset, limit, counted)
+    exact = total <= COUNT_LIMIT
+    counted: dict[str, list[FacetValue]] = {}
+    if facets and exact:
+        hits_query = union_all(dossiers, select(documents.subquery("documents"))).subquery("hits")
+        counted = (
+            _facets_in_one_pass(session, hits_query)
+            if _engine(session) == "postgresql"
+            else _facets(session, hits_query)
+        )
+    found: list[CatalogHit] = []
+    if offset < dossier_total:
+        rows = session.scalars(
+            select(Dossier).where(Dossier.id.in_(_ids(dossiers, offset, limit))).order_by(Dossier.id)
+        )
+        found += [CatalogHit("dossier", d) for d in rows]
+    if len(found) < limit and dossier_total <= COUNT_LIMIT:
+        start = max(offset - dossier_total, 0)
+        rows_ = session.scalars(
+            select(Document)
+            .where(Document.id.in_(_ids(documents, start, limit - len(found))))
+            .order_by(Document.id)
+        )
+        found += [CatalogHit("document", d) for d in rows_]
+    return CatalogPage(query, min(total, COUNT_LIMIT + 1), found, offset, limit, counted, exact=exact)
+
+
+def _ids(part: Any, offset: int, limit: int) -> Select[Any]:
+    """A page of the first :data:`COUNT_LIMIT` + 1 ids of ``part``, in id order (all of them, in
+    order, when fewer matched; past the limit, a page of those the database found first)."""
+    found = part.limit(COUNT_LIMIT + 1).subquery("part")
+    return select(found.c.id).order_by(found.c.id).offset(offset).limit(limit)
 
 
 _GROUPED = ("type", "fonds_id", "agency_id", "year")
 
 
-def _facets_in_one_pass(session: Session, hits: Any) -> tuple[int, dict[str, list[FacetValue]]]:
+def _facets_in_one_pass(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
     """PostgreSQL: the total and every facet's counts from one scan of the hits (GROUPING SETS)."""
     columns = [hits.c[name] for name in _GROUPED]
     rows = session.execute(
@@ -277,17 +326,15 @@ def _facets_in_one_pass(session: Session, hits: Any) -> tuple[int, dict[str, lis
             func.grouping_sets(*columns, tuple_())
         )
     ).all()
-    total = 0
     counts: dict[str, dict[Any, int]] = {name: {} for name in _GROUPED}
     for row in rows:
         values, grouped, count = row[:4], row[4:8], int(row[8])
         if all(grouped):
-            total = count
-            continue
+            continue  # the grand total: counted already
         index = list(grouped).index(0)
         if values[index] is not None:
             counts[_GROUPED[index]][values[index]] = count
-    return total, _named(session, counts)
+    return _named(session, counts)
 
 
 def _named(session: Session, counts: dict[str, dict[Any, int]]) -> dict[str, list[FacetValue]]:
@@ -354,6 +401,7 @@ def _facets(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
 
 
 __all__ = [
+    "COUNT_LIMIT",
     "FACETS",
     "RECORD_TYPES",
     "CatalogHit",

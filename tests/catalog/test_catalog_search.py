@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from repository.catalog import catalog_search as catalog_search_module
 from repository.catalog.catalog_search import CatalogPage, Filters, catalog_search
 from repository.catalog.records import Document, Dossier
 from repository.catalog.search import EVERYTHING
@@ -84,3 +85,19 @@ def test_paging_is_stable(sessions: sessionmaker[Session]) -> None:
     assert first.total == second.total == 7 + 2 * 6  # 7 open hồ sơ, 2 public tài liệu in each but one
     seen = codes(first) + codes(second)
     assert len(set(seen)) == 8 and [h.kind for h in first.hits] == ["dossier"] * 4
+
+
+def test_counting_stops_past_the_limit_and_facets_are_then_not_counted(
+    catalog: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_search_module, "COUNT_LIMIT", 3)
+    page = run(catalog, "")  # four public records
+    assert (page.total, page.exact, page.facets) == (4, False, {})
+    assert len(page.hits) == 4 and [h.kind for h in page.hits] == [
+        "dossier",
+        "dossier",
+        "document",
+        "document",
+    ]
+    narrowed = run(catalog, "", filters=Filters(type="dossier"))
+    assert (narrowed.total, narrowed.exact) == (2, True) and narrowed.facets["type"][0].count == 2
