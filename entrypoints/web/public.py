@@ -26,7 +26,14 @@ from werkzeug.wsgi import wrap_file
 
 from entrypoints.web.context import context
 from entrypoints.web.params import BadParameter, check_language
-from repository.catalog.catalog_search import FACETS, RECORD_TYPES, CatalogPage, Filters, catalog_search
+from repository.catalog.catalog_search import (
+    COUNT_LIMIT,
+    FACETS,
+    RECORD_TYPES,
+    CatalogPage,
+    Filters,
+    catalog_search,
+)
 from repository.catalog.records import Document, Dossier, Fonds, SourceAgency
 from repository.catalog.records_core import code_label
 from workflows.access.access_copy import fetch_copy, reader_copies, remove, spool_folder
@@ -59,7 +66,7 @@ PUBLIC_ENDPOINTS = (
     "static",
 )
 PAGE_SIZE = 20
-MAX_PAGE = 500  # deeper pages are refused: narrow the search with facets instead
+MAX_PAGE = COUNT_LIMIT // PAGE_SIZE  # the pages of what is counted; narrow the search to go further
 SITEMAP_SIZE = 50_000  # URLs per sitemap file (sitemaps.org protocol limit)
 #: The viewer's own policy: the browser's PDF viewer and images, nothing else.
 COPY_CSP = (
