@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from repository.catalog import catalog_search as catalog_search_module
 from repository.catalog.catalog_search import CatalogPage, Filters, catalog_search
 from repository.catalog.records import Document, Dossier
-from repository.catalog.search import EVERYTHING
+from repository.catalog.search import EVERYTHING, search
 from tests.public_seed import CLOSED_CODES, OPEN_CODE, secret_words, seed
 from workflows.access.public import PUBLIC
 
@@ -101,3 +101,12 @@ def test_counting_stops_past_the_limit_and_facets_are_then_not_counted(
     ]
     narrowed = run(catalog, "", filters=Filters(type="dossier"))
     assert (narrowed.total, narrowed.exact) == (2, True) and narrowed.facets["type"][0].count == 2
+
+
+def test_file_text_search_under_the_public_rule_hides_closed_files(catalog: sessionmaker[Session]) -> None:
+    """``kholuu search --public`` asks the same rule: the text of a closed tài liệu's file is not found."""
+    with catalog() as s:
+        assert [h.kind for h in search(s, "da nang", visible=PUBLIC).hits] == ["file"]
+        for word in secret_words():
+            assert search(s, word, visible=PUBLIC).hits == [], word
+            assert search(s, word, visible=EVERYTHING).hits, word

@@ -28,7 +28,7 @@ gets the same "not found" page as for a code that does not exist.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from repository.catalog.file_text import FileText
 from repository.catalog.models import Aip, AipStatus
@@ -37,6 +37,7 @@ from repository.catalog.records_core import PUBLIC_MODE, RecordNotFoundError, _n
 
 #: AIP states in which the archive holds the package.
 HELD = (AipStatus.STORED, AipStatus.DEGRADED)
+_HELD_AIP = aliased(Aip, name="held_aip")
 
 
 def _unlifted() -> ColumnElement[bool]:
@@ -52,7 +53,8 @@ class PublicRules:
             Dossier.mode == PUBLIC_MODE,
             Dossier.superseded_by_id.is_(None),
             ~exists().where(AccessRestriction.dossier_id == Dossier.id, _unlifted()),
-            exists().where(Aip.id == Dossier.aip_id, Aip.status.in_(HELD)),
+            # an alias: a query that joins Aip itself (file search) must not correlate this one to it
+            exists().where(_HELD_AIP.id == Dossier.aip_id, _HELD_AIP.status.in_(HELD)),
         )
 
     def own_document(self) -> ColumnElement[bool]:
