@@ -54,6 +54,7 @@ from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
 from workflows.access.errors import ExportError
+from workflows.access.oai import OaiError
 from workflows.accounts.errors import (
     AccountError,
     AccountNotFoundError,
@@ -134,6 +135,7 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     NotFound: lambda: NotFound("absent", key="k", location="primary"),
     IntegrityError: lambda: IntegrityError("damaged", key="k", location="primary", algorithm="sha512"),
     BackendUnavailable: lambda: BackendUnavailable("unmounted", location="primary"),
+    OaiError: lambda: OaiError("badResumptionToken", "expired"),
     BadParameter: lambda: BadParameter("web.bad_year", "bad year", {"name": "year", "value": "x"}),
     IngestRequestError: lambda: IngestRequestError(
         "conversion.transfer_many", "one package per transfer", params={"count": 2, "transfer": "t-1"}

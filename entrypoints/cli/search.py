@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from entrypoints.cli.app import EXIT_FAILED, current_app, handles_errors, main
-from repository.catalog.search import EVERYTHING, PUBLIC, SearchHit, SearchPage, search
+from repository.catalog.search import EVERYTHING, SearchHit, SearchPage, search
+from workflows.access.public import PUBLIC
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:

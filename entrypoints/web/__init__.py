@@ -61,7 +61,17 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     Returns:
         A WSGI app; serve it with waitress (``kholuu serve``), never Flask's development server.
     """
-    from entrypoints.web import auth, dashboard, health, incidents, reports, restrictions
+    from entrypoints.web import (
+        auth,
+        dashboard,
+        health,
+        incidents,
+        oai,
+        public,
+        public_api,
+        reports,
+        restrictions,
+    )
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
@@ -74,6 +84,9 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.register_blueprint(incidents.bp)
     app.register_blueprint(restrictions.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(public_api.bp)
+    app.register_blueprint(oai.bp)
     app.context_processor(template_helpers)
     app.after_request(_security_headers)
     _register_error_handlers(app)

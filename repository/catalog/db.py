@@ -7,6 +7,7 @@ running new code on an old schema fails in ways that are hard to explain to an o
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,18 @@ def catalog_problem(exc: SQLAlchemyError, *, where: str) -> CatalogError:
     return error
 
 
+EXACT_FUNCTION = "kholuu_exact"
+
+
+def exact_text(text: str | None) -> str | None:
+    """NFC, case-folded, white space collapsed: the form a quoted search phrase is compared in
+    (SQLite function ``kholuu_exact``; PostgreSQL uses ``lower`` and ``regexp_replace``)."""
+    if text is None:
+        return None
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    return " ".join(folded.split())
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout (several processes may
     read while an ingest writes)."""
@@ -78,6 +91,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.close()
+            # SQLite's lower() knows ASCII only: quoted search phrases compare in this form instead
+            dbapi_conn.create_function(EXACT_FUNCTION, 1, exact_text, deterministic=True)
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -31,6 +31,9 @@ FTS_PREFIX = "file_text_fts"
 table, its shadow tables and triggers; the PostgreSQL tsvector column and its GIN index); schema
 comparisons skip them."""
 
+RECORD_FTS_PREFIX = "record_fts"
+"""The same for the index over the descriptions of hồ sơ and tài liệu (migration 0010_catalog)."""
+
 
 class FileText(Base):
     """The searchable text of one payload file."""
@@ -57,7 +60,7 @@ class FileText(Base):
 
 def is_index_object(name: str | None) -> bool:
     """Whether ``name`` is one of the full-text index objects the models do not describe."""
-    return bool(name) and str(name).startswith(FTS_PREFIX)
+    return bool(name) and str(name).startswith((FTS_PREFIX, RECORD_FTS_PREFIX))
 
 
 def include_in_comparison(name: str | None, type_: str, parent_names: object) -> bool:

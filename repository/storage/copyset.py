@@ -44,6 +44,7 @@ agent the calling workflow passes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -265,6 +266,43 @@ class CopySet:
         )
 
     # -- checking and repairing --------------------------------------------------------------
+
+    def read_file_verified(
+        self, destination: Path, *, version: int, path: str, sha256: str, holders: Iterable[str]
+    ) -> str:
+        """Copy one file of ``version`` to ``destination`` from the first holder whose bytes have
+        the SHA-256 the catalog recorded (the public catalog's viewer: one file, not the AIP).
+
+        Returns:
+            The location read.
+
+        Raises:
+            NoGoodCopy: every holder was down, lacked the file or gave other bytes.
+        """
+        tried: list[str] = []
+        for name in holders:
+            loc = self.location(name)
+            if loc is None:
+                tried.append(f"{name}: not configured")
+                continue
+            digest = hashlib.sha256()
+            try:
+                with loc.store.open_file(self.aip_id, path, version) as source, destination.open("wb") as out:
+                    while block := source.read(1024 * 1024):
+                        digest.update(block)
+                        out.write(block)
+            except (StorageError, OSError) as exc:
+                tried.append(f"{name}: {exc}")
+                continue
+            if digest.hexdigest() == sha256:
+                return name
+            tried.append(f"{name}: {path} has other bytes than the catalog recorded")
+        destination.unlink(missing_ok=True)
+        raise NoGoodCopy(
+            f"no good copy of {path} in AIP {self.aip_id} v{version}: " + ("; ".join(tried) or "no holder"),
+            key=self.aip_id,
+            params={"aip_id": self.aip_id, "version": version, "problems": "; ".join(tried)},
+        )
 
     def reachable(self, name: str) -> StorageError | None:
         """Why the location cannot be checked now, or None (one cheap request: S3 HEAD bucket)."""

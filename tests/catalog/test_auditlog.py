@@ -189,11 +189,21 @@ APPENDER = textwrap.dedent(
     from repository.catalog.auditlog import record_action
     from repository.catalog.db import make_engine, session_factory
 
-    url, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    from sqlalchemy import func, select
+    from repository.catalog.models import AuditLogEntry
+
+    url, name, other, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     sessions = session_factory(make_engine(url))
     actor = Actor(name=name, role=Role.ADMINISTRATOR, channel=Channel.CLI)
     sys.stdin.readline()  # start together
     for n in range(count):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # never more than one row ahead of the other process,
+            with sessions() as session:  # so the two interleave however loaded the machine is
+                theirs = session.scalar(select(func.count()).where(AuditLogEntry.actor == other))
+            if theirs >= n - 1:
+                break
+            time.sleep(0.002)
         with sessions.begin() as session:
             record_action(session, actor, "ingest.start", f"{name}-{n}")
             time.sleep(0.005)  # hold the transaction open: the other process must wait for it
@@ -208,12 +218,12 @@ def test_two_processes_appending_at_once_do_not_fork(
     count = 40
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", APPENDER, database_url, name, str(count)],
+            [sys.executable, "-c", APPENDER, database_url, name, other, str(count)],
             stdin=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name in ("alpha", "beta")
+        for name, other in (("alpha", "beta"), ("beta", "alpha"))
     ]
     for proc in procs:
         assert proc.stdin is not None

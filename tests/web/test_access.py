@@ -36,7 +36,16 @@ URL_ARGUMENTS: dict[str, Any] = {
     "fmt": "csv",
     "incident_id": 999_999,
     "restriction_id": 999_999,
+    "code": "KHONG-CO-HO-SO",
+    "doc": "KHONG-CO-TAI-LIEU",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "n": 1,
 }
+ENDPOINT_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "public_api.dossier": {"fmt": "jsonld"},
+    "public_api.document": {"fmt": "ttl"},
+}
+"""Where an endpoint's URL variable takes other values than the defaults above."""
 """Values for the route table's URL variables (the stylesheet, the fixity report's format, an
 incident that does not exist: a 404 from the view means the guard let the request through)."""
 
@@ -61,7 +70,8 @@ def url_of(app: Flask, rule: Rule) -> str:
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(rule.endpoint, **{a: URL_ARGUMENTS[a] for a in rule.arguments})
+        values = URL_ARGUMENTS | ENDPOINT_ARGUMENTS.get(rule.endpoint, {})
+        return url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
 
 
 def missing_rules(app: Flask) -> list[str]:

@@ -1,0 +1,415 @@
+"""Search and browse over hồ sơ and tài liệu, with facets: the public catalog's query.
+
+The query language is :func:`repository.catalog.search.parse_query`'s: unquoted words match
+without diacritics and case (``quyet dinh`` finds "Quyết định"), every word must match; a quoted
+phrase must appear as written, diacritics included (case and spacing aside). An empty query
+browses everything visible.
+
+A hồ sơ matches when its description (title, mã hồ sơ) holds every word and phrase. A tài liệu
+matches when its description (title, mã tài liệu, số/ký hiệu) does, or when the text of a payload
+file carrying it (extracted or OCR text, ``file_text``) does. Both are found through full-text
+indexes, never by scanning: PostgreSQL GIN over ``record_fts_vector`` (migration 0008) and
+``file_text_fts_vector`` (0007); SQLite FTS5 ``record_fts_*`` and ``file_text_fts``. A quoted
+phrase is looked up in the index as its folded words in order, then checked in the text as
+written (PostgreSQL ``lower``; SQLite the function ``kholuu_exact``).
+
+What may be seen is the caller's :class:`repository.catalog.search.Visibility`; counts and facets
+are computed over visible rows only, in SQL. Functions take a session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
+
+from repository.catalog.db import EXACT_FUNCTION
+from repository.catalog.file_text import FileText
+from repository.catalog.records import Document, DocumentFile, Dossier, Fonds, SourceAgency
+from repository.catalog.search import Query, Visibility, parse_query
+
+#: Facets, in the order pages show them.
+FACETS = ("type", "fonds", "agency", "year")
+#: The record types: a hồ sơ, or a tài liệu of kind doc (văn bản), pic (ảnh), media (phim, âm thanh).
+RECORD_TYPES = ("dossier", "doc", "pic", "media")
+FACET_LIMIT = 50
+#: Matches counted exactly; past it a search says "more than" and counts no facets.
+COUNT_LIMIT = 1_000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet values a search is narrowed to (None: any)."""
+
+    type: str | None = None
+    fonds: str | None = None  # the phông's code
+    agency: str | None = None  # the source agency's mã định danh
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CatalogHit:
+    """One record found: ``kind`` is ``dossier`` or ``document`` and ``record`` the row."""
+
+    kind: str
+    record: Dossier | Document
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    query: Query | None
+    total: int
+    hits: list[CatalogHit]
+    offset: int
+    limit: int
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    exact: bool = True  # False: more than COUNT_LIMIT matched; total is COUNT_LIMIT + 1, no facets
+
+
+def _engine(session: Session) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        return "postgresql"
+    found = session.execute(
+        sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_fts_dossier'")
+    ).first()
+    return "fts5" if found else "like"
+
+
+def _fts5_match(query: Query) -> str:
+    parts = [f'"{w}"' for w in query.words] + [f'"{" ".join(p)}"' for p in query.phrase_words if p]
+    return " AND ".join(parts)
+
+
+def _tsquery(query: Query) -> str:
+    parts = list(query.words) + [" <-> ".join(p) for p in query.phrase_words if p]
+    return " & ".join(f"({p})" for p in parts)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _exact(engine: str, column: Any) -> Any:
+    if engine == "postgresql":
+        return func.regexp_replace(func.lower(column), r"\s+", " ", "g")
+    return getattr(func, EXACT_FUNCTION)(column)
+
+
+def _phrases(engine: str, columns: Sequence[Any], query: Query) -> list[ColumnElement[bool]]:
+    """Each phrase, as written, in one of ``columns``."""
+    return [
+        or_(*[_exact(engine, c).like(f"%{_escape_like(p)}%", escape="\\") for c in columns])
+        for p in query.phrases
+    ]
+
+
+def _index_match(
+    engine: str, table: str, id_column: Any, text_column: Any, query: Query
+) -> ColumnElement[bool]:
+    """``id_column``'s row is in the full-text index ``table`` for every word and phrase."""
+    if engine == "postgresql":
+        name = "file_text_fts_vector" if table == "file_text" else "record_fts_vector"
+        vector: Any = literal_column(f"{table}.{name}")
+        matched: ColumnElement[bool] = vector.op("@@")(
+            func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(query))
+        )
+        return matched
+    if engine == "fts5":
+        fts = "file_text_fts" if table == "file_text" else f"record_fts_{table}"
+        match: Any = bindparam("match", _fts5_match(query), unique=True)
+        rows = sql_text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :match").bindparams(match)
+        found: ColumnElement[bool] = id_column.in_(rows.columns(column("rowid", Integer)))
+        return found
+    padded = " " + text_column + " "
+    terms = [*query.words, *(" ".join(p) for p in query.phrase_words if p)]
+    return and_(*[padded.like(f"% {_escape_like(t)} %", escape="\\") for t in terms])
+
+
+def _dossier_match(engine: str, query: Query | None) -> list[ColumnElement[bool]]:
+    if query is None:
+        return []
+    text = Dossier.title_search + " " + func.lower(Dossier.code)
+    return [
+        _index_match(engine, "dossier", Dossier.id, text, query),
+        *_phrases(engine, (Dossier.title, Dossier.code), query),
+    ]
+
+
+def _described(engine: str, query: Query) -> ColumnElement[bool]:
+    """A tài liệu whose description holds every word and phrase (the GIN or FTS5 index)."""
+    text = Document.title_search + " " + Document.number_search + " " + func.lower(Document.doc_code)
+    return and_(
+        _index_match(engine, "document", Document.id, text, query),
+        *_phrases(engine, (Document.title, Document.doc_code, Document.code_notation), query),
+    )
+
+
+def _in_text(engine: str, query: Query) -> Any:
+    """The ids of tài liệu carried by a file whose text holds every word and phrase."""
+    return (
+        select(DocumentFile.document_id.label("document_id"))
+        .join(FileText, FileText.file_uuid == DocumentFile.file_uuid)
+        .where(
+            _index_match(engine, "file_text", FileText.id, FileText.text_folded, query),
+            *_phrases(engine, (FileText.text,), query),
+        )
+        .distinct()
+        .subquery("in_text")
+    )
+
+
+def _parts(session: Session, query: Query | None, filters: Filters, visible: Visibility) -> tuple[Any, Any]:
+    """The matching visible hồ sơ and tài liệu: kind, id, type and the facet keys of each.
+
+    Tài liệu come in two disjoint parts, each driven by its own index so that the database can
+    stop after the first rows: those whose description matches, and those whose description
+    does not but the text of one of their files does.
+    """
+    engine = _engine(session)
+    dossier_columns = (Dossier.fonds_id, Dossier.agency_id, Dossier.year)
+    dossiers: Any = select(
+        literal("dossier").label("kind"),
+        Dossier.id.label("id"),
+        literal("dossier").label("type"),
+        *dossier_columns,
+    ).where(visible.dossiers())
+    document_columns = (
+        literal("document").label("kind"),
+        Document.id.label("id"),
+        cast(Document.kind, String).label("type"),
+        *dossier_columns,
+    )
+    dossier_only, document_only = _type_filters(filters.type)
+    conditions = _facet_filters(filters)
+    dossiers = dossiers.where(*dossier_only, *conditions)
+    described = (
+        select(*document_columns)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(visible.documents(), *document_only, *conditions)
+    )
+    if query is None:
+        return dossiers, described
+    dossiers = dossiers.where(*_dossier_match(engine, query))
+    in_text = _in_text(engine, query)
+    by_text = (
+        select(*document_columns)
+        .select_from(in_text)
+        .join(Document, Document.id == in_text.c.document_id)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(visible.documents(), not_(_described(engine, query)), *document_only, *conditions)
+    )
+    return dossiers, described.where(_described(engine, query)).union_all(by_text)
+
+
+def _type_filters(kind: str | None) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Conditions on hồ sơ and on tài liệu for the ``type`` facet."""
+    if kind is None:
+        return [], []
+    if kind == "dossier":
+        return [], [literal(False)]
+    return [literal(False)], [Document.kind == kind]
+
+
+def _count(session: Session, part: Any, cap: int) -> int:
+    """Rows of ``part``, counted up to ``cap`` + 1 (the database stops there)."""
+    return int(session.scalar(select(func.count()).select_from(part.limit(cap + 1).subquery())) or 0)
+
+
+def _facet_filters(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.fonds is not None:
+        conditions.append(Dossier.fonds_id.in_(select(Fonds.id).where(Fonds.code == filters.fonds)))
+    if filters.agency is not None:
+        conditions.append(
+            Dossier.agency_id.in_(select(SourceAgency.id).where(SourceAgency.organ_id == filters.agency))
+        )
+    if filters.year is not None:
+        conditions.append(Dossier.year == filters.year)
+    return conditions
+
+
+def catalog_search(
+    session: Session,
+    text: str,
+    *,
+    visible: Visibility,
+    filters: Filters | None = None,
+    offset: int = 0,
+    limit: int = 20,
+    facets: bool = True,
+) -> CatalogPage:
+    """Visible hồ sơ and tài liệu matching ``text`` (all of them for an empty text), hồ sơ first,
+    each kind in catalog order, ``limit`` from ``offset``; with the total and facet counts.
+
+    Counting stops at :data:`COUNT_LIMIT`: past it the page's ``total`` is ``COUNT_LIMIT + 1``
+    (``exact`` False: "more than 10 000") and facets are not counted, so that a query matching
+    most of a million records costs what one matching ten thousand does.
+
+    Raises:
+        KholuuError: ``search.empty_query`` when ``text`` has quotes or signs but no word.
+    """
+    query = parse_query(text) if text.strip() else None
+    if _engine(session) == "postgresql":
+        # these queries run in tens of milliseconds: compiling them (JIT) would cost more than it saves
+        session.execute(sql_text("SET LOCAL jit = off"))
+    dossiers, documents = _parts(session, query, filters or Filters(), visible)
+    dossier_total = _count(session, dossiers, COUNT_LIMIT)
+    total = dossier_total + (
+        _count(session, documents, COUNT_LIMIT - dossier_total) if dossier_total <= COUNT_LIMIT else 0
+    )
+    exact = total <= COUNT_LIMIT
+    counted: dict[str, list[FacetValue]] = {}
+    if facets and exact:
+        hits_query = union_all(dossiers, select(documents.subquery("documents"))).subquery("hits")
+        counted = (
+            _facets_in_one_pass(session, hits_query)
+            if _engine(session) == "postgresql"
+            else _facets(session, hits_query)
+        )
+    found: list[CatalogHit] = []
+    if offset < dossier_total:
+        rows = session.scalars(
+            select(Dossier).where(Dossier.id.in_(_ids(dossiers, offset, limit))).order_by(Dossier.id)
+        )
+        found += [CatalogHit("dossier", d) for d in rows]
+    if len(found) < limit and dossier_total <= COUNT_LIMIT:
+        start = max(offset - dossier_total, 0)
+        rows_ = session.scalars(
+            select(Document)
+            .where(Document.id.in_(_ids(documents, start, limit - len(found))))
+            .order_by(Document.id)
+        )
+        found += [CatalogHit("document", d) for d in rows_]
+    return CatalogPage(query, min(total, COUNT_LIMIT + 1), found, offset, limit, counted, exact=exact)
+
+
+def _ids(part: Any, offset: int, limit: int) -> Select[Any]:
+    """A page of the first :data:`COUNT_LIMIT` + 1 ids of ``part``, in id order (all of them, in
+    order, when fewer matched; past the limit, a page of those the database found first)."""
+    found = part.limit(COUNT_LIMIT + 1).subquery("part")
+    return select(found.c.id).order_by(found.c.id).offset(offset).limit(limit)
+
+
+_GROUPED = ("type", "fonds_id", "agency_id", "year")
+
+
+def _facets_in_one_pass(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
+    """PostgreSQL: the total and every facet's counts from one scan of the hits (GROUPING SETS)."""
+    columns = [hits.c[name] for name in _GROUPED]
+    rows = session.execute(
+        select(*columns, *[func.grouping(c) for c in columns], func.count()).group_by(
+            func.grouping_sets(*columns, tuple_())
+        )
+    ).all()
+    counts: dict[str, dict[Any, int]] = {name: {} for name in _GROUPED}
+    for row in rows:
+        values, grouped, count = row[:4], row[4:8], int(row[8])
+        if all(grouped):
+            continue  # the grand total: counted already
+        index = list(grouped).index(0)
+        if values[index] is not None:
+            counts[_GROUPED[index]][values[index]] = count
+    return _named(session, counts)
+
+
+def _named(session: Session, counts: dict[str, dict[Any, int]]) -> dict[str, list[FacetValue]]:
+    """Facet values with their labels, most frequent first (years newest first)."""
+    result: dict[str, list[FacetValue]] = {}
+    result["type"] = [FacetValue(t, t, counts["type"][t]) for t in RECORD_TYPES if t in counts["type"]]
+    fonds = dict(
+        (i, (c, n))
+        for i, c, n in session.execute(
+            select(Fonds.id, Fonds.code, Fonds.name).where(Fonds.id.in_(list(counts["fonds_id"])))
+        )
+    )
+    result["fonds"] = _top([FacetValue(*fonds[i], k) for i, k in counts["fonds_id"].items() if i in fonds])
+    agencies = dict(
+        (i, (c, n))
+        for i, c, n in session.execute(
+            select(SourceAgency.id, SourceAgency.organ_id, SourceAgency.name).where(
+                SourceAgency.id.in_(list(counts["agency_id"]))
+            )
+        )
+    )
+    result["agency"] = _top(
+        [FacetValue(*agencies[i], k) for i, k in counts["agency_id"].items() if i in agencies]
+    )
+    years = sorted(counts["year"].items(), reverse=True)[:FACET_LIMIT]
+    result["year"] = [FacetValue(str(y), str(y), k) for y, k in years]
+    return result
+
+
+def _top(values: list[FacetValue]) -> list[FacetValue]:
+    return sorted(values, key=lambda v: (-v.count, v.value))[:FACET_LIMIT]
+
+
+def _facets(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
+    result: dict[str, list[FacetValue]] = {}
+    types = session.execute(select(hits.c.type, func.count()).group_by(hits.c.type)).all()
+    by_type = {str(t): int(n) for t, n in types}
+    result["type"] = [FacetValue(t, t, by_type[t]) for t in RECORD_TYPES if t in by_type]
+    fonds = session.execute(
+        select(Fonds.code, Fonds.name, func.count())
+        .join(hits, hits.c.fonds_id == Fonds.id)
+        .group_by(Fonds.code, Fonds.name)
+        .order_by(func.count().desc(), Fonds.code)
+        .limit(FACET_LIMIT)
+    ).all()
+    result["fonds"] = [FacetValue(c, n, int(k)) for c, n, k in fonds]
+    agencies = session.execute(
+        select(SourceAgency.organ_id, SourceAgency.name, func.count())
+        .join(hits, hits.c.agency_id == SourceAgency.id)
+        .group_by(SourceAgency.organ_id, SourceAgency.name)
+        .order_by(func.count().desc(), SourceAgency.organ_id)
+        .limit(FACET_LIMIT)
+    ).all()
+    result["agency"] = [FacetValue(c, n, int(k)) for c, n, k in agencies]
+    years = session.execute(
+        select(hits.c.year, func.count())
+        .where(hits.c.year.is_not(None))
+        .group_by(hits.c.year)
+        .order_by(hits.c.year.desc())
+        .limit(FACET_LIMIT)
+    ).all()
+    result["year"] = [FacetValue(str(y), str(y), int(k)) for y, k in years]
+    return result
+
+
+__all__ = [
+    "COUNT_LIMIT",
+    "FACETS",
+    "RECORD_TYPES",
+    "CatalogHit",
+    "CatalogPage",
+    "FacetValue",
+    "Filters",
+    "catalog_search",
+]

@@ -1,0 +1,112 @@
+"""The public catalog's search (``repository.catalog.catalog_search`` under
+``workflows.access.public.PUBLIC``) on SQLite FTS5 and PostgreSQL GIN: diacritics, quoted phrases,
+file text, facets over public rows only, paging."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from repository.catalog import catalog_search as catalog_search_module
+from repository.catalog.catalog_search import CatalogPage, Filters, catalog_search
+from repository.catalog.records import Document, Dossier
+from repository.catalog.search import EVERYTHING, search
+from tests.public_seed import CLOSED_CODES, OPEN_CODE, secret_words, seed
+from workflows.access.public import PUBLIC
+
+
+@pytest.fixture
+def catalog(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    seed(sessions)
+    return sessions
+
+
+def run(sessions: sessionmaker[Session], text: str, **kw: object) -> CatalogPage:
+    with sessions() as s:
+        return catalog_search(s, text, visible=PUBLIC, **kw)  # type: ignore[arg-type]
+
+
+def codes(page: CatalogPage) -> list[str]:
+    return [h.record.code if isinstance(h.record, Dossier) else h.record.doc_code or "#" for h in page.hits]
+
+
+def test_words_ignore_diacritics_and_find_titles_codes_and_file_text(catalog: sessionmaker[Session]) -> None:
+    page = run(catalog, "quyet dinh")
+    assert page.total == 1 and page.hits[0].kind == "document"
+    assert isinstance(page.hits[0].record, Document)
+    assert page.hits[0].record.title == "Quyết định phê duyệt dự án đầu tư xây dựng trụ sở"
+    # "Đà Nẵng" is only in the decision's text layer
+    assert [h.record.title for h in run(catalog, "DA NANG").hits] == [page.hits[0].record.title]
+    # a mã tài liệu starts with its mã hồ sơ
+    assert codes(run(catalog, "H49.64.33.2001.160")) == [OPEN_CODE, f"{OPEN_CODE}.0000003"]
+    assert codes(run(catalog, "an giang tru so")) == [OPEN_CODE]  # the hồ sơ's title, every word
+
+
+def test_a_quoted_phrase_must_be_written_as_in_the_record(catalog: sessionmaker[Session]) -> None:
+    assert run(catalog, '"Quyết định phê duyệt"').total == 1
+    assert run(catalog, '"quyết định PHÊ DUYỆT"').total == 1  # case aside
+    assert run(catalog, '"Quyet dinh phe duyet"').total == 0  # diacritics count
+    assert run(catalog, '"phê duyệt Quyết định"').total == 0  # order counts
+    assert run(catalog, '"thành phố Đà Nẵng"').total == 1  # in the file text, as written
+    assert run(catalog, '"thanh pho Da Nang"').total == 0
+
+
+def test_closed_records_are_found_by_operators_and_never_by_the_public(
+    catalog: sessionmaker[Session],
+) -> None:
+    for word in secret_words():
+        assert run(catalog, word).total == 0, word
+        with catalog() as s:
+            assert catalog_search(s, word, visible=EVERYTHING).total >= 1, word
+    for code in CLOSED_CODES:
+        assert run(catalog, code).total == 0
+
+
+def test_browse_counts_and_facets_count_public_records_only(catalog: sessionmaker[Session]) -> None:
+    page = run(catalog, "")
+    # two open hồ sơ; their public tài liệu: decision and photo of the first, none of the second
+    # (its decision is Mật, its photo on the restriction list)
+    assert page.total == 4
+    assert {(f.value, f.count) for f in page.facets["type"]} == {("dossier", 2), ("doc", 1), ("pic", 1)}
+    assert [(f.value, f.label, f.count) for f in page.facets["fonds"]] == [
+        ("AG01", "Phông UBND tỉnh An Giang", 4)
+    ]
+    assert [(f.value, f.count) for f in page.facets["agency"]] == [("H49.64.33", 4)]
+    assert {(f.value, f.count) for f in page.facets["year"]} == {("2001", 3), ("2003", 1)}
+    assert run(catalog, "", filters=Filters(type="pic")).total == 1
+    assert run(catalog, "", filters=Filters(year=2003)).total == 1
+    assert run(catalog, "", filters=Filters(fonds="XX")).total == 0
+    assert run(catalog, "", filters=Filters(agency="H49.64.33", type="dossier")).total == 2
+
+
+def test_paging_is_stable(sessions: sessionmaker[Session]) -> None:
+    seed(sessions, extra_open=5)
+    first, second = run(sessions, "", limit=4), run(sessions, "", limit=4, offset=4)
+    assert first.total == second.total == 7 + 2 * 6  # 7 open hồ sơ, 2 public tài liệu in each but one
+    seen = codes(first) + codes(second)
+    assert len(set(seen)) == 8 and [h.kind for h in first.hits] == ["dossier"] * 4
+
+
+def test_counting_stops_past_the_limit_and_facets_are_then_not_counted(
+    catalog: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_search_module, "COUNT_LIMIT", 3)
+    page = run(catalog, "")  # four public records
+    assert (page.total, page.exact, page.facets) == (4, False, {})
+    assert len(page.hits) == 4 and [h.kind for h in page.hits] == [
+        "dossier",
+        "dossier",
+        "document",
+        "document",
+    ]
+    narrowed = run(catalog, "", filters=Filters(type="dossier"))
+    assert (narrowed.total, narrowed.exact) == (2, True) and narrowed.facets["type"][0].count == 2
+
+
+def test_file_text_search_under_the_public_rule_hides_closed_files(catalog: sessionmaker[Session]) -> None:
+    """``kholuu search --public`` asks the same rule: the text of a closed tài liệu's file is not found."""
+    with catalog() as s:
+        assert [h.kind for h in search(s, "da nang", visible=PUBLIC).hits] == ["file"]
+        for word in secret_words():
+            assert search(s, word, visible=PUBLIC).hits == [], word
+            assert search(s, word, visible=EVERYTHING).hits, word
