@@ -61,7 +61,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     Returns:
         A WSGI app; serve it with waitress (``kholuu serve``), never Flask's development server.
     """
-    from entrypoints.web import auth, dashboard, health, reports
+    from entrypoints.web import auth, dashboard, dissemination, health, reports
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
@@ -72,6 +72,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(dissemination.bp)
     app.context_processor(template_helpers)
     app.after_request(_security_headers)
     _register_error_handlers(app)

@@ -31,7 +31,11 @@ bp.before_request(check_language)
 
 LANDINGS = ("dashboard.index", "reports.fixity", "auth.account")
 """Where a user goes after login when no ``next`` was asked for: the first their role may open."""
-PAGES = {"dashboard.index": "web.nav.dashboard", "reports.fixity": "web.nav.fixity"}
+PAGES = {
+    "dashboard.index": "web.nav.dashboard",
+    "reports.fixity": "web.nav.fixity",
+    "requests.queue": "web.nav.requests",
+}
 """The staff pages the account page links to, with their names' message codes."""
 
 

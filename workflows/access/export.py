@@ -132,6 +132,7 @@ def export_aip(
     recipient: str | None = None,
     decision: str | None = None,
     by: str = "",
+    job_id: str | None = None,
 ) -> ExportResult:
     """Write ``out`` (a ZIP) with the AIP version in the form ``fmt``.
 
@@ -145,6 +146,8 @@ def export_aip(
             required when the AIP holds any, refused for ``tt05-dip``.
         by: who makes the export: named in the catalog's dissemination event, with the person as
             an agent (issue 11 item 23: every path out of storage records who took what).
+        job_id: the job's id, when the caller records it before the job starts (a dissemination
+            request names the job that builds its DIP).
 
     Raises:
         ExportError: every failure; nothing is left under ``out``. ``export.restricted_content``
@@ -162,7 +165,7 @@ def export_aip(
         source_name=out.name,
         options={"format": fmt.value, "out": str(out), "version": version, "location": location},
     )
-    with run_job(settings, sessions, spec) as job:
+    with run_job(settings, sessions, spec, job_id=job_id) as job:
         staging = job.work_dir  # removed by the envelope whatever happens
         staging.mkdir(parents=True)
         fetched = fetch(settings, sessions, aip_id, staging / "aip", version, location)
