@@ -221,19 +221,38 @@ def test_an_expired_link_is_refused_and_expire_deletes_the_dip(stored: Stored) -
         request_build.issue_link(s, done.request_id, now=now())
     assert relink.value.code == "request.link_expired"
 
-    other = submit(stored, stored.aips.described)  # downloaded: its ZIP goes too
+    result = request_build.expire(stored.sessions, now=now())
+    assert result == request_build.Expired((done.request_id,), (done.request_id,))
+    assert not built.path.exists() and row(stored, done.request_id).status is RequestStatus.EXPIRED
+    assert "request.expired" in events(stored, stored.aips.described)
+
+    other = submit(stored, stored.aips.described)  # downloaded: its ZIP goes at the next sweep
     approve(stored, other.request_id)
     kept = request_build.build(stored.settings, stored.sessions, other.request_id, READER_SERVICES)
     assert request_build.complete_download(stored.sessions, other.request_id, now=now())
-
-    result = request_build.expire(stored.sessions, now=now())
-    assert result.expired == (done.request_id,)
-    assert set(result.deleted) == {done.request_id, other.request_id}
-    assert not built.path.exists() and not kept.path.exists()
-    assert row(stored, done.request_id).status is RequestStatus.EXPIRED
-    assert row(stored, other.request_id).status is RequestStatus.DOWNLOADED
-    assert "request.expired" in events(stored, stored.aips.described)
+    assert kept.path.is_file()
+    assert request_build.expire(stored.sessions, now=now()) == request_build.Expired((), (other.request_id,))
+    assert not kept.path.exists() and row(stored, other.request_id).status is RequestStatus.DOWNLOADED
     assert request_build.expire(stored.sessions, now=now()) == request_build.Expired((), ())
+
+
+def test_every_build_sweeps_the_expired_and_a_dead_build_may_be_built_again(stored: Stored) -> None:
+    stale = submit(stored, stored.aips.described)
+    approve(stored, stale.request_id)
+    long_ago = now() - timedelta(hours=stored.settings.access.dip_link_hours + 1)
+    old = request_build.build(
+        stored.settings, stored.sessions, stale.request_id, READER_SERVICES, now=long_ago
+    )
+
+    dead = submit(stored, stored.aips.described)
+    approve(stored, dead.request_id)
+    with stored.sessions.begin() as s:  # as a build killed before its job row was written leaves it
+        killed = s.get(DisseminationRequest, dead.request_id)
+        assert killed is not None
+        killed.status, killed.job_id = RequestStatus.BUILDING, "00000000-0000-0000-0000-000000000000"
+    built = request_build.build(stored.settings, stored.sessions, dead.request_id, READER_SERVICES)
+    assert built.path.is_file() and row(stored, dead.request_id).status is RequestStatus.READY
+    assert row(stored, stale.request_id).status is RequestStatus.EXPIRED and not old.path.exists()
 
 
 def test_a_new_link_replaces_the_old_one(stored: Stored) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from preservation.errors import ErrorKind, KholuuError
 from preservation.fixity import MultiHasher, iter_blocks
 from repository.actor import Actor
+from repository.catalog.models import Job, JobStatus
 from repository.catalog.requests import DisseminationRequest, RequestStatus
 from repository.settings import Settings
 from workflows.access.errors import RequestError
@@ -38,6 +39,7 @@ from workflows.access.requests import (
     record_event,
     secret_hash,
 )
+from workflows.jobs.recovery import recover_interrupted
 
 DIP_FOLDER = "dips"
 
@@ -80,17 +82,21 @@ def build(
     """Build the DIP of an approved (or failed) request and issue its link.
 
     Raises:
-        RequestError: ``request.not_allowed``, ``request.wrong_state``.
+        RequestError: ``request.not_allowed``, ``request.wrong_state`` (``building`` is refused
+            while its job runs; a request whose build job died may be built again).
         KholuuError: the export's own error (``export.*``, ``fetch.*``); the request is then
             ``failed`` with that code, and may be built again.
     """
     check_decider(actor, "build")
+    started = now or datetime.now(UTC)
+    expire(sessions, now=started)  # every build also clears the links and ZIPs past their time
+    recover_interrupted(settings, sessions)  # a build killed half-way is rolled back first
     job_id = str(uuid.uuid4())
     with sessions.begin() as session:
         row = get_request(session, request_id)
-        check_state(row, "built", RequestStatus.APPROVED, RequestStatus.FAILED)
-        row.status, row.job_id, row.failure = RequestStatus.BUILDING, job_id, ""
-        row.updated_at = now or datetime.now(UTC)
+        if row.status is not RequestStatus.BUILDING or _build_running(session, row.job_id):
+            check_state(row, "built", RequestStatus.APPROVED, RequestStatus.FAILED)
+        row.status, row.job_id, row.failure, row.updated_at = RequestStatus.BUILDING, job_id, "", started
         request_id, aip_id = row.id, row.aip_id
         access = AccessRequest(
             request_id=row.id,
@@ -131,6 +137,13 @@ def build(
         row.dip_bytes, row.dip_sha256, row.built_at = out.stat().st_size, digest, done
         row.token_hash, row.expires_at, row.updated_at = secret_hash(token), expires, done
     return Built(request_id, job_id, out, out.stat().st_size, token, expires)
+
+
+def _build_running(session: Session, job_id: str | None) -> bool:
+    """Whether the job that was building a DIP still runs (after recovery: a killed one is
+    ``interrupted``); a request left ``building`` by a dead job may be built again."""
+    job = session.get(Job, job_id) if job_id else None
+    return job is not None and job.status is JobStatus.RUNNING
 
 
 def _failed(sessions: sessionmaker[Session], request_id: str, code: str, now: datetime) -> None:
