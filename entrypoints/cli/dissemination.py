@@ -107,10 +107,7 @@ def list_requests(status: str | None, as_json: bool) -> None:
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
-        query = session.query(DisseminationRequest)
-        if status:
-            query = query.filter(DisseminationRequest.status == RequestStatus(status))
-        rows = [_row(r) for r in query.order_by(DisseminationRequest.submitted_at.desc())]
+        rows = [_row(r) for r in session.scalars(requests.listed(RequestStatus(status) if status else None))]
     if as_json:
         app.emit({"requests": rows, "count": len(rows)})
         return

@@ -35,7 +35,7 @@ from preservation.tt05.tables import shipped_tables
 from repository.actor import Role
 from repository.catalog.requests import DisseminationRequest, RequestStatus
 from workflows.access import request_build, requests
-from workflows.access.requests import DECIDERS, RequestForm, secret_hash
+from workflows.access.requests import DECIDERS, RequestForm, listed, secret_hash
 
 bp = Blueprint("requests", __name__)
 bp.before_request(check_language)
@@ -108,11 +108,7 @@ def queue() -> str:
     wanted = request.args.get("status", "")
     status = RequestStatus(wanted) if wanted in {s.value for s in RequestStatus} else None
     with context().sessions() as session:
-        query = session.query(DisseminationRequest)
-        if status is not None:
-            query = query.filter(DisseminationRequest.status == status)
-        rows = query.order_by(DisseminationRequest.submitted_at.desc()).limit(500).all()
-        shown = [_row(r) for r in rows]
+        shown = [_row(r) for r in session.scalars(listed(status).limit(500))]
     return render_template("request_queue.html", rows=shown, status=status, statuses=list(RequestStatus))
 
 

@@ -67,6 +67,7 @@ def test_reader_services_work_a_request_through_on_the_command_line(stored: Stor
     with stored.sessions() as s:
         row = s.get(DisseminationRequest, request_id)
         assert row is not None and row.token_hash == secret_hash(token)
+        assert row.user_id is None  # an OS user is not an account
 
     other = kholuu(stored, "request", "submit", stored.aips.described, *READER)["request"]["id"]
     no_reason = run_cli("request", "refuse", other, env=stored.env())

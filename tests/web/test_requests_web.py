@@ -178,6 +178,9 @@ def test_an_undescribed_aip_needs_the_decision_number_on_the_web(app: Flask, sto
     )
     assert entered.status_code == 201
     request_id = follow_link(entered).split("/")[2].split("?")[0]
+    with stored.sessions() as s:
+        row = s.get(DisseminationRequest, request_id)
+        assert row is not None and row.submitted_by == "doc.gia" and row.user_id is not None  # the account
     token = csrf_token(staff)
     missing = staff.post(f"/requests/{request_id}/approve", data={"csrf_token": token})
     assert missing.status_code == 409

@@ -26,14 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from preservation.errors import ErrorKind, KholuuError
 from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.tt05.mapping import map_code
 from preservation.tt05.tables import Tables, shipped_tables
-from repository.actor import Actor, Role
+from repository.actor import Actor, Channel, Role
 from repository.catalog import store
 from repository.catalog.accounts import UserAccount
 from repository.catalog.models import Aip
@@ -111,7 +111,7 @@ def submit(session: Session, form: RequestForm, actor: Actor, *, now: datetime) 
     access = _access_request(form, request_id, now)
     request_to_description(access, shipped_tables())  # raises export.bad_request
     key = new_secret()
-    user = session.scalar(select(UserAccount).where(UserAccount.login == actor.name)) if actor.name else None
+    user = _account(session, actor)
     session.add(
         DisseminationRequest(
             id=request_id,
@@ -145,6 +145,14 @@ def submit(session: Session, form: RequestForm, actor: Actor, *, now: datetime) 
         note=f"access request {request_id} received" + (f" from {staff.signature()}" if staff else ""),
     )
     return Submitted(request_id=request_id, aip_id=aip_id, follow_key=key)
+
+
+def _account(session: Session, actor: Actor) -> UserAccount | None:
+    """The account of a logged-in requester (web or API); a CLI actor is an OS user, not an
+    account, even when the names coincide."""
+    if actor.role is Role.PUBLIC or actor.channel not in (Channel.WEB, Channel.API) or not actor.name:
+        return None
+    return session.scalar(select(UserAccount).where(UserAccount.login == actor.name))
 
 
 def _access_request(form: RequestForm, request_id: str, now: datetime) -> AccessRequest:
@@ -200,6 +208,12 @@ def _has_public_records(session: Session, aip_id: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- decide
+
+
+def listed(status: RequestStatus | None = None) -> Select[DisseminationRequest]:
+    """The requests (of one status), newest first: the queue of reader services."""
+    query = select(DisseminationRequest).order_by(DisseminationRequest.submitted_at.desc())
+    return query if status is None else query.where(DisseminationRequest.status == status)
 
 
 def get_request(session: Session, request_id: str) -> DisseminationRequest:
@@ -370,6 +384,7 @@ __all__ = [
     "check_decider",
     "check_state",
     "get_request",
+    "listed",
     "new_secret",
     "record_event",
     "refuse",
