@@ -246,10 +246,18 @@ def test_every_build_sweeps_the_expired_and_a_dead_build_may_be_built_again(stor
 
     dead = submit(stored, stored.aips.described)
     approve(stored, dead.request_id)
-    with stored.sessions.begin() as s:  # as a build killed before its job row was written leaves it
-        killed = s.get(DisseminationRequest, dead.request_id)
-        assert killed is not None
-        killed.status, killed.job_id = RequestStatus.BUILDING, "00000000-0000-0000-0000-000000000000"
+    with stored.sessions.begin() as s:  # a build claimed just now whose job is starting: left alone
+        claimed = s.get(DisseminationRequest, dead.request_id)
+        assert claimed is not None
+        claimed.status, claimed.job_id = RequestStatus.BUILDING, "00000000-0000-0000-0000-000000000000"
+        claimed.updated_at = now()
+    with pytest.raises(RequestError) as busy:
+        request_build.build(stored.settings, stored.sessions, dead.request_id, READER_SERVICES)
+    assert (busy.value.code, busy.value.params["status"]) == ("request.wrong_state", "building")
+    with stored.sessions.begin() as s:  # ... but one whose process died before its job row was written
+        claimed = s.get(DisseminationRequest, dead.request_id)
+        assert claimed is not None
+        claimed.updated_at = now() - request_build.CLAIM_GRACE - timedelta(seconds=1)
     built = request_build.build(stored.settings, stored.sessions, dead.request_id, READER_SERVICES)
     assert built.path.is_file() and row(stored, dead.request_id).status is RequestStatus.READY
     assert row(stored, stale.request_id).status is RequestStatus.EXPIRED and not old.path.exists()

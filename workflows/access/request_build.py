@@ -42,6 +42,9 @@ from workflows.access.requests import (
 from workflows.jobs.recovery import recover_interrupted
 
 DIP_FOLDER = "dips"
+CLAIM_GRACE = timedelta(minutes=5)
+"""How long a request marked ``building`` waits for its job to start before another build may
+take it over."""
 
 
 @dataclass(frozen=True)
@@ -92,22 +95,7 @@ def build(
     expire(sessions, now=started)  # every build also clears the links and ZIPs past their time
     recover_interrupted(settings, sessions)  # a build killed half-way is rolled back first
     job_id = str(uuid.uuid4())
-    with sessions.begin() as session:
-        row = get_request(session, request_id)
-        if row.status is not RequestStatus.BUILDING or _build_running(session, row.job_id):
-            check_state(row, "built", RequestStatus.APPROVED, RequestStatus.FAILED)
-        row.status, row.job_id, row.failure, row.updated_at = RequestStatus.BUILDING, job_id, "", started
-        request_id, aip_id = row.id, row.aip_id
-        access = AccessRequest(
-            request_id=row.id,
-            request_date=row.submitted_at.date().isoformat(),
-            purpose=row.purpose,
-            purpose_content=row.purpose_content,
-            fee_object=row.fee_object,
-            topic=row.topic,
-            note=row.note,
-            approved_conditional=row.decision_number,
-        )
+    request_id, aip_id, access = _claim(sessions, request_id, job_id, started)
     out = dip_path(settings, request_id)
     out.unlink(missing_ok=True)  # a ZIP of an earlier, failed attempt never stands for this one
     try:
@@ -139,11 +127,54 @@ def build(
     return Built(request_id, job_id, out, out.stat().st_size, token, expires)
 
 
-def _build_running(session: Session, job_id: str | None) -> bool:
-    """Whether the job that was building a DIP still runs (after recovery: a killed one is
-    ``interrupted``); a request left ``building`` by a dead job may be built again."""
-    job = session.get(Job, job_id) if job_id else None
-    return job is not None and job.status is JobStatus.RUNNING
+def _claim(
+    sessions: sessionmaker[Session], request_id: str, job_id: str, now: datetime
+) -> tuple[str, str, AccessRequest]:
+    """Mark the request ``building`` under ``job_id``, compare-and-set: of two builds started at
+    once (a double click) exactly one wins, the other gets ``request.wrong_state``."""
+    with sessions.begin() as session:
+        row = get_request(session, request_id)
+        if row.status is not RequestStatus.BUILDING or _build_running(session, row, now):
+            check_state(row, "built", RequestStatus.APPROVED, RequestStatus.FAILED)
+        claimed = session.execute(
+            update(DisseminationRequest)
+            .where(
+                DisseminationRequest.id == row.id,
+                DisseminationRequest.status == row.status,
+                DisseminationRequest.job_id == row.job_id
+                if row.job_id is not None
+                else DisseminationRequest.job_id.is_(None),
+            )
+            .values(status=RequestStatus.BUILDING, job_id=job_id, failure="", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise RequestError(
+                f"request {row.id} is being built by another job",
+                code="request.wrong_state",
+                params={"request": row.id, "status": RequestStatus.BUILDING.value, "action": "built"},
+            )
+        access = AccessRequest(
+            request_id=row.id,
+            request_date=row.submitted_at.date().isoformat(),
+            purpose=row.purpose,
+            purpose_content=row.purpose_content,
+            fee_object=row.fee_object,
+            topic=row.topic,
+            note=row.note,
+            approved_conditional=row.decision_number,
+        )
+        return row.id, row.aip_id, access
+
+
+def _build_running(session: Session, row: DisseminationRequest, now: datetime) -> bool:
+    """Whether the job building a request's DIP still runs. After recovery a killed job is
+    ``interrupted``; a claim whose job row never appeared (the process died in between, or the job
+    is just starting) counts as running for :data:`CLAIM_GRACE`."""
+    job = session.get(Job, row.job_id) if row.job_id else None
+    if job is None:
+        return now - row.updated_at < CLAIM_GRACE
+    return job.status is JobStatus.RUNNING
 
 
 def _failed(sessions: sessionmaker[Session], request_id: str, code: str, now: datetime) -> None:
@@ -292,6 +323,7 @@ def expire(sessions: sessionmaker[Session], *, now: datetime) -> Expired:
 
 
 __all__ = [
+    "CLAIM_GRACE",
     "DIP_FOLDER",
     "Built",
     "Download",
