@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from preservation.tt05.model import doc_code
 from repository.actor import Actor, Channel, Role
 from repository.catalog.models import Event, Job
 from repository.catalog.requests import DisseminationRequest, RequestStatus
@@ -86,12 +87,12 @@ def persons(event: Event) -> list[str]:
 
 def test_a_public_request_is_approved_built_downloaded_once_and_each_step_is_an_event(stored: Stored) -> None:
     aip_id = stored.aips.described
-    done = submit(stored, FILE_CODE, record_codes=[f"{FILE_CODE}.01"])
+    done = submit(stored, FILE_CODE, record_codes=[FILE_CODE])  # the hồ sơ: every document that may leave
     assert done.aip_id == aip_id and done.request_id.startswith("YC-")
     first = row(stored, done.request_id)
     assert first.status is RequestStatus.SUBMITTED and first.submitted_by == "" and first.user_id is None
     assert first.follow_key_hash == requests.secret_hash(done.follow_key) != done.follow_key
-    assert first.purpose == "02" and first.record_codes == [f"{FILE_CODE}.01"]
+    assert first.purpose == "02" and first.record_codes == [FILE_CODE]
 
     with pytest.raises(RequestError) as no_role:  # an auditor reads, decides nothing
         approve(stored, done.request_id, AUDITOR)
@@ -205,6 +206,22 @@ def test_the_conditional_records_need_the_decision_and_a_bad_request_is_refused(
     with zipfile.ZipFile(built.path) as zf:
         released = sorted(n.rsplit("/", 1)[1] for n in zf.namelist() if "/data/" in n)
     assert len(released) == 2 and OPEN_PDF in released  # 01 and 02; never 03 nor the listed one
+
+
+def test_the_documents_a_request_names_are_all_it_releases(stored: Stored) -> None:
+    conditional = submit(stored, stored.aips.described, record_codes=[doc_code(FILE_CODE, 2)])
+    with pytest.raises(RequestError) as needs:  # document 2 is Sử dụng có điều kiện
+        approve(stored, conditional.request_id)
+    assert needs.value.code == "request.decision_required"
+    approve(stored, conditional.request_id, decision=DECISION)
+    built = request_build.build(stored.settings, stored.sessions, conditional.request_id, READER_SERVICES)
+    with zipfile.ZipFile(built.path) as zf:
+        released = [n.rsplit("/", 1)[1] for n in zf.namelist() if "/data/" in n]
+    assert len(released) == 1 and OPEN_PDF not in released  # document 2 alone, not the open one
+    secret = submit(stored, stored.aips.described, READER_SERVICES, record_codes=[doc_code(FILE_CODE, 3)])
+    with pytest.raises(RequestError) as nothing:  # Mật: never, whatever the decision
+        approve(stored, secret.request_id, decision=DECISION)
+    assert nothing.value.code == "request.nothing_to_release"
 
 
 def test_an_expired_link_is_refused_and_expire_deletes_the_dip(stored: Stored) -> None:

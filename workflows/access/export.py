@@ -48,7 +48,7 @@ from preservation.events import Agent, AgentType, Event, EventType, Outcome
 from preservation.tt05.model import Description
 from preservation.tt05.tables import Tables, shipped_tables
 from repository.settings import Settings
-from workflows.access.access_rules import Selection, Withheld, document_code, select_documents
+from workflows.access.access_rules import Selection, Withheld, document_code, narrow, select_documents
 from workflows.access.dip import AccessRequest, dip_event, request_to_description, software_agent
 from workflows.access.dip_writer import DipWriter
 from workflows.access.errors import ExportError
@@ -247,6 +247,7 @@ def _dip_request(
     request_description = request_to_description(request, tables)
     with sessions() as session:
         selection = select_documents(session, aip_id, approved=bool(request.approved_conditional.strip()))
+    selection = narrow(selection, request.documents)
     if not selection.released and not selection.whole_aip:
         raise ExportError(
             f"nothing in AIP {aip_id} may be released to this requester",

@@ -163,6 +163,7 @@ def _claim(
             topic=row.topic,
             note=row.note,
             approved_conditional=row.decision_number,
+            documents=tuple(str(c) for c in row.record_codes),
         )
         return row.id, row.aip_id, access
 

@@ -40,7 +40,7 @@ from repository.catalog.models import Aip
 from repository.catalog.queries import NotFoundError, resolve_aip_id
 from repository.catalog.records import Dossier
 from repository.catalog.requests import DisseminationRequest, RequestStatus
-from workflows.access.access_rules import select_documents
+from workflows.access.access_rules import Selection, narrow, select_documents
 from workflows.access.dip import AccessRequest, request_to_description, software_agent
 from workflows.access.errors import ExportError, RequestError
 
@@ -261,7 +261,7 @@ def approve(
     row = get_request(session, request_id)
     check_state(row, "approved", RequestStatus.SUBMITTED)
     decision = _text(decision)
-    _check_releasable(session, row.aip_id, decision)
+    _check_releasable(session, row.aip_id, decision, [str(c) for c in row.record_codes])
     row.status = RequestStatus.APPROVED
     row.decided_by, row.decided_at, row.decision_number = actor.signature(), now, decision
     row.updated_at = now
@@ -280,9 +280,14 @@ def approve(
     return row
 
 
-def _check_releasable(session: Session, aip_id: str, decision: str) -> None:
+def _check_releasable(session: Session, aip_id: str, decision: str, codes: Sequence[str]) -> None:
+    """What an approval would release: something, or the decision number it needs, or nothing."""
+
+    def releases(approved: bool) -> Selection:
+        return narrow(select_documents(session, aip_id, approved=approved), codes)
+
     try:
-        selection = select_documents(session, aip_id, approved=bool(decision))
+        selection = releases(bool(decision))
     except ExportError as exc:
         if exc.code != "export.undescribed_needs_approval":
             raise
@@ -293,7 +298,7 @@ def _check_releasable(session: Session, aip_id: str, decision: str) -> None:
         ) from exc
     if selection.released or selection.whole_aip:
         return
-    if not decision and select_documents(session, aip_id, approved=True).released:
+    if not decision and releases(True).released:
         raise RequestError(
             f"AIP {aip_id} releases only Sử dụng có điều kiện records: give the decision number",
             code="request.decision_required",
