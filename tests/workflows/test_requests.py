@@ -17,6 +17,7 @@ from preservation.tt05.model import doc_code
 from repository.actor import Actor, Channel, Role
 from repository.catalog.models import Event, Job
 from repository.catalog.requests import DisseminationRequest, RequestStatus
+from repository.settings import SettingsError, load_settings
 from tests.conftest import HeadSchema
 from tests.data_folder import DataFolders
 from tests.dip_requests import FILE_CODE, OPEN_PDF, Holdings, Stored, build_folders, stored_copy
@@ -292,3 +293,12 @@ def test_a_new_link_replaces_the_old_one(stored: Stored) -> None:
     assert old.value.code == "request.link_unknown"
     with stored.sessions() as s:
         assert request_build.open_download(s, token, now=now()).request_id == done.request_id
+
+
+def test_the_link_lifetime_is_a_setting_of_at_least_an_hour(stored: Stored) -> None:
+    assert stored.settings.access.dip_link_hours == 72  # the shipped default
+    environ = {"KHOLUU_ACCESS__DIP_LINK_HOURS": "2", "KHOLUU_DATABASE_URL": stored.database_url}
+    shorter = load_settings(stored.home, environ=environ)
+    assert shorter.access.dip_link_hours == 2
+    with pytest.raises(SettingsError, match=r"access\.dip_link_hours"):
+        load_settings(stored.home, environ={}, overrides={"access": {"dip_link_hours": 0}})
