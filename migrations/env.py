@@ -11,6 +11,7 @@ from repository.catalog import (
     file_text,  # noqa: F401  (the text of payload files for search, 0006)
     models,  # noqa: F401  (registers the tables on Base.metadata)
     records,  # noqa: F401  (the archival description tables, 0003)
+    requests,  # noqa: F401  (dissemination requests, 0011_requests)
 )
 from repository.catalog.base import Base
 from repository.catalog.file_text import include_in_comparison

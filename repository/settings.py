@@ -323,7 +323,7 @@ def _parse_env(text: str, hint: Any, key: str, source: str) -> Any:
 def _check_access(access: AccessSettings) -> None:
     for name in ("login_window_seconds", "login_max_failures", "login_max_failures_per_address",
                  "password_min_length", "argon2_time_cost", "argon2_memory_kib", "argon2_parallelism",
-                 "session_hours"):  # fmt: skip
+                 "session_hours", "dip_link_hours"):  # fmt: skip
         if getattr(access, name) < 1:
             raise SettingsError(f"access.{name}", "must be at least 1", "settings")
     if access.argon2_memory_kib < 8 * access.argon2_parallelism:

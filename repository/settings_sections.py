@@ -31,6 +31,7 @@ class AccessSettings:
     session_hours: int = 8
     cookie_secure: bool = False
     trusted_proxies: int = 0
+    dip_link_hours: int = 72
 
 
 @dataclass(frozen=True)

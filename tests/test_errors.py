@@ -53,7 +53,7 @@ from repository.i18n import Translator, UnfilledPlaceholder, placeholders, stric
 from repository.settings import SettingsError
 from repository.storage.copyset import NoGoodCopy
 from repository.storage.errors import BackendUnavailable, IntegrityError, NotFound, StorageError
-from workflows.access.errors import ExportError
+from workflows.access.errors import ExportError, RequestError
 from workflows.access.oai import OaiError
 from workflows.accounts.errors import (
     AccountError,
@@ -141,6 +141,7 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
         "conversion.transfer_many", "one package per transfer", params={"count": 2, "transfer": "t-1"}
     ),
     ExportError: lambda: ExportError("exists", code="export.out_exists", kind=ErrorKind.USAGE, path="/o.zip"),
+    RequestError: lambda: RequestError("used", code="request.link_used", params={"request": "YC-1"}),
     RebuildError: lambda: RebuildError("uuid-1", "METS.xml", "no OBJID"),
     RetrieveError: lambda: RetrieveError("could not copy"),
     Refusal: lambda: Refusal("declined"),

@@ -16,6 +16,7 @@ from entrypoints.cli import accounts as _account_commands  # noqa: F401
 from entrypoints.cli import aip as _aip_commands  # noqa: F401
 from entrypoints.cli import audit as _audit_commands  # noqa: F401
 from entrypoints.cli import auditlog as _auditlog_commands  # noqa: F401
+from entrypoints.cli import dissemination as _request_commands  # noqa: F401
 from entrypoints.cli import export as _export_commands  # noqa: F401
 from entrypoints.cli import ingest as _ingest_commands  # noqa: F401
 from entrypoints.cli import init as _init_commands  # noqa: F401

@@ -70,7 +70,14 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "records retention list": DESCRIPTION,
     "records retention load": ADMIN,
     "records search": DESCRIPTION,
-    "reindex": CUSTODY,  # writes search text into the catalog from storage
+    "reindex": CUSTODY,
+    "request approve": ACCESS,  # dissemination requests: reader services decide
+    "request build": ACCESS,
+    "request expire": ACCESS | CUSTODY,  # deletes expired DIPs; also the scheduler's
+    "request list": ACCESS | {U},
+    "request refuse": ACCESS,
+    "request show": ACCESS | {U},
+    "request submit": ACCESS,  # on a reader's behalf  # writes search text into the catalog from storage
     "report fixity": READERS,
     "scheduler": ADMIN,
     "search": DESCRIPTION,

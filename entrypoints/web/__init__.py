@@ -64,6 +64,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     from entrypoints.web import (
         auth,
         dashboard,
+        dissemination,
         health,
         incidents,
         oai,
@@ -87,6 +88,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(public_api.bp)
     app.register_blueprint(oai.bp)
+    app.register_blueprint(dissemination.bp)
     app.context_processor(template_helpers)
     app.after_request(_security_headers)
     _register_error_handlers(app)

@@ -38,6 +38,7 @@ PAGES = {
     "reports.fixity": "web.nav.fixity",
     "incidents.index": "web.nav.incidents",
     "restrictions.index": "web.nav.restrictions",
+    "requests.queue": "web.nav.requests",
 }
 """The staff pages the account page links to, with their names' message codes."""
 

@@ -36,6 +36,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from entrypoints.reports.printing import run_chromium
 from entrypoints.web import create_app
 from repository.actor import Role
 from repository.catalog.db import make_engine, session_factory, upgrade
@@ -365,6 +366,11 @@ class Served:
                 return int(r.status), bytes(r.read())
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
+
+    def dom(self, path: str) -> Any:
+        """The DOM headless Chromium built from a public page (no login, no script)."""
+        out = run_chromium(["--dump-dom", self.base + path.lstrip("/")], timeout=60)
+        return lxml_html.document_fromstring(out.decode("utf-8"))
 
 
 @contextmanager

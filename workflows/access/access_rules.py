@@ -57,6 +57,22 @@ def document_code(document: Document) -> str:
     return document.doc_code or f"#{document.ordinal}"
 
 
+def narrow(selection: Selection, codes: Sequence[str]) -> Selection:
+    """Only the documents a request names, by their code or their hồ sơ's; all of them when it
+    names none. The withheld list keeps the named documents (all, when a hồ sơ is named)."""
+    wanted = {c.strip().casefold() for c in codes if c.strip()}
+    if not wanted or selection.whole_aip:
+        return selection
+    released = tuple(
+        (dossier, document)
+        for dossier, document in selection.released
+        if dossier.code.casefold() in wanted or document_code(document).casefold() in wanted
+    )
+    dossier_named = any(d.code.casefold() in wanted for d, _ in selection.released)
+    withheld = tuple(w for w in selection.withheld if dossier_named or w.code.casefold() in wanted)
+    return Selection(released, withheld)
+
+
 def select_documents(session: Session, aip_id: str, *, approved: bool) -> Selection:
     """Which tài liệu of the AIP a requester may receive, and why each other one may not.
 

@@ -36,6 +36,7 @@ class AccessRequest:
     ``purpose`` and ``fee_object`` take the code or its label ("Công vụ", "cong vu");
     ``request_date`` DD/MM/YYYY or YYYY-MM-DD. ``approved_conditional`` is the number of the
     archive's decision approving access to the Sử dụng có điều kiện documents, if any.
+    ``documents``: the codes of the tài liệu (or hồ sơ) asked for; none: every one that may leave.
     """
 
     request_id: str
@@ -46,6 +47,7 @@ class AccessRequest:
     topic: str = ""
     note: str = ""
     approved_conditional: str = ""
+    documents: tuple[str, ...] = ()
 
 
 def software_agent() -> Agent:

@@ -43,3 +43,18 @@ def errors_of(findings: Sequence[Finding]) -> list[Finding]:
 def finding_detail(f: Finding) -> dict[str, Any]:
     """A finding as one entry of :attr:`ExportError.details`."""
     return {"code": f.code, "where": f.where, "message": f.message, "params": dict(f.params)}
+
+
+class RequestError(KholuuError):
+    """A dissemination request step that was refused or failed (``request.*`` codes); nothing
+    changed in the catalog."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        kind: ErrorKind = ErrorKind.REFUSED,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, kind=kind, params=params)

@@ -51,7 +51,7 @@ from preservation.tt05.tables import Tables, shipped_tables
 from repository.actor import Actor
 from repository.catalog.auditlog import record_action
 from repository.settings import Settings
-from workflows.access.access_rules import Selection, Withheld, document_code, select_documents
+from workflows.access.access_rules import Selection, Withheld, document_code, narrow, select_documents
 from workflows.access.dip import AccessRequest, dip_event, request_to_description, software_agent
 from workflows.access.dip_writer import DipWriter
 from workflows.access.errors import ExportError
@@ -136,6 +136,7 @@ def export_aip(
     decision: str | None = None,
     by: str = "",
     actor: Actor | None = None,
+    job_id: str | None = None,
 ) -> ExportResult:
     """Write ``out`` (a ZIP) with the AIP version in the form ``fmt``.
 
@@ -152,6 +153,8 @@ def export_aip(
         actor: who is behind the command (the CLI's OS user acting for ``by``, the web user):
             its signature is the event's ``by``, and the export is a row of the staff audit log
             (``export.aip``, ``export.dip``, ``export.bagit``) written with the event.
+        job_id: the job's id, when the caller records it before the job starts (a dissemination
+            request names the job that builds its DIP).
 
     Raises:
         ExportError: every failure; nothing is left under ``out``. ``export.restricted_content``
@@ -169,7 +172,7 @@ def export_aip(
         source_name=out.name,
         options={"format": fmt.value, "out": str(out), "version": version, "location": location},
     )
-    with run_job(settings, sessions, spec) as job:
+    with run_job(settings, sessions, spec, job_id=job_id) as job:
         staging = job.work_dir  # removed by the envelope whatever happens
         staging.mkdir(parents=True)
         fetched = fetch(settings, sessions, aip_id, staging / "aip", version, location)
@@ -279,6 +282,7 @@ def _dip_request(
     request_description = request_to_description(request, tables)
     with sessions() as session:
         selection = select_documents(session, aip_id, approved=bool(request.approved_conditional.strip()))
+    selection = narrow(selection, request.documents)
     if not selection.released and not selection.whole_aip:
         raise ExportError(
             f"nothing in AIP {aip_id} may be released to this requester",
