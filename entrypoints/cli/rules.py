@@ -39,6 +39,8 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "audit": CUSTODY,  # repairs copies
     "auditlog show": READERS,
     "auditlog verify": READERS,
+    "backup": ADMIN,
+    "check": READERS,  # read-only: names the repairs, runs none
     "export": CUSTODY | {S},  # a DIP for an access request
     "incident ack": CUSTODY,
     "incident list": READERS,
@@ -70,7 +72,8 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "records retention list": DESCRIPTION,
     "records retention load": ADMIN,
     "records search": DESCRIPTION,
-    "reindex": CUSTODY,  # writes search text into the catalog from storage
+    "reindex": CUSTODY,
+    "restore": ADMIN,  # writes search text into the catalog from storage
     "report fixity": READERS,
     "scheduler": ADMIN,
     "search": DESCRIPTION,
