@@ -60,6 +60,7 @@ def dump_catalog(engine: Engine, folder: Path) -> CatalogDump:
         target = folder / "catalog.sqlite3"
         with closing(_sqlite(url)) as source, closing(sqlite3.connect(target)) as copy:
             source.backup(copy)
+        target.chmod(0o600)  # the catalog holds the accounts' password hashes
         return CatalogDump("sqlite", target.name)
     schema = _schema(engine)
     target = folder / "catalog.pgdump"
@@ -68,6 +69,7 @@ def dump_catalog(engine: Engine, folder: Path) -> CatalogDump:
         ["--format=custom", f"--schema={schema}", "--no-owner", "--no-privileges", f"--file={target}"],
         url,
     )
+    target.chmod(0o600)
     return CatalogDump("postgresql", target.name, schema)
 
 

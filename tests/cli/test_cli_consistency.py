@@ -135,6 +135,17 @@ def test_a_copy_missing_from_a_location_is_repaired_by_the_audit(folder: Folder)
     _repair_and_recheck(folder, report)
 
 
+def test_a_copy_row_the_catalog_lost_is_recorded_again_by_a_rebuild(folder: Folder) -> None:
+    aip = folder.ids[0]
+    folder.sql("delete from copy where aip_id = :a and location = 'second'", a=aip)
+    code, report = folder.check()
+    assert code == 1
+    assert _codes(report) == [
+        ("consistency.copy_not_recorded", aip, "kholuu rebuild-catalog --location primary --replace")
+    ]
+    _repair_and_recheck(folder, report)
+
+
 def test_a_stored_file_that_differs_from_the_catalog_is_a_digest_mismatch(folder: Folder) -> None:
     aip = folder.ids[0]
     folder.sql(

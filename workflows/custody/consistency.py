@@ -200,7 +200,7 @@ def _location(
                 "consistency.storage_leftover",
                 Severity.WARNING,
                 name,
-                _clean_command(sessions, kind, name),
+                _clean_command(sessions, kind, name, loc.name),
                 f"{loc.name} holds {kind} {name} left by interrupted work",
                 loc.name,
                 {"kind": kind},
@@ -225,9 +225,10 @@ def _decoded(folder: str) -> str:
     return unquote(folder)
 
 
-def _clean_command(sessions: sessionmaker[Session], kind: str, name: str) -> str:
+def _clean_command(sessions: sessionmaker[Session], kind: str, name: str, location: str) -> str:
     """``kholuu job clean`` of the job that left the debris: a deposit is named after its job; an
-    unpublished object after its AIP, whose newest job left it."""
+    unpublished object after its AIP, whose newest job left it (with no job, ``storage check``
+    lists it and the operator removes the folder: nothing in it was ever committed)."""
     if kind != "objects_without_inventory":
         return f"kholuu job clean {name}"
     aip_id = _decoded(name.rsplit("/", 1)[-1])
@@ -235,7 +236,7 @@ def _clean_command(sessions: sessionmaker[Session], kind: str, name: str) -> str
         job = session.scalar(
             select(Job.id).where(Job.aip_id == aip_id).order_by(Job.started_at.desc()).limit(1)
         )
-    return f"kholuu job clean {job}" if job else "kholuu storage check"
+    return f"kholuu job clean {job}" if job else f"kholuu storage check {location}"
 
 
 def _copies(
@@ -258,25 +259,34 @@ def _copies(
             if not page:
                 return
             current = {a.id: a.current_version for a in page}
-            rows = session.scalars(
-                select(Copy).where(Copy.aip_id.in_(list(current)), Copy.location == stored.name)
-            )
-            copies = {c.aip_id: c for c in rows if c.version == current[c.aip_id]}
+            rows = [
+                c
+                for c in session.scalars(select(Copy).where(Copy.aip_id.in_(list(current))))
+                if c.version == current[c.aip_id]
+            ]
+            copies = {c.aip_id: c for c in rows if c.location == stored.name}
+            holders = {c.aip_id: c.location for c in rows if c.status is CopyStatus.STORED}
         last = page[-1].id
         for aip in page:
             if aip.id in busy:
                 continue  # an update or migration is writing it now
             copy = copies.get(aip.id)
             if copy is None:
-                if required:
-                    yield _finding("copy_not_recorded", aip.id, stored.name, {"version": aip.current_version})
+                if required:  # rebuilt from a location that holds it: stored here, or pending
+                    holder = holders.get(aip.id, stored.name)
+                    yield _finding(
+                        "copy_not_recorded",
+                        aip.id,
+                        stored.name,
+                        {"version": aip.current_version, "holder": holder},
+                    )
                 continue
             yield from _copy(sessions, stored, aip, copy)
 
 
 def _finding(kind: str, aip_id: str, location: str, params: dict[str, Any]) -> Finding:
     repair = {
-        "copy_not_recorded": f"kholuu rebuild-catalog --location {location} --replace",
+        "copy_not_recorded": f"kholuu rebuild-catalog --location {params.get('holder')} --replace",
         "version_ahead": f"kholuu rebuild-catalog --location {location} --replace",
         "copy_status_stale": "kholuu storage sync",
     }.get(kind, f"kholuu audit --all --location {location}")
