@@ -104,6 +104,8 @@ def test_a_clean_data_folder_is_consistent_in_both_languages(folder: Folder) -> 
     done = run_cli("--lang", "vi", "check", "--consistency", env=folder.env)
     assert done.returncode == 0 and "Danh mục và kho lưu khớp nhau" in done.stdout
     assert folder.kholuu("check").returncode == 2  # which check: say it
+    unknown = folder.kholuu("check", "--consistency", "--location", "nowhere", "--json")
+    assert unknown.returncode == 4 and _json(unknown.stdout)["error"]["code"] == "storage.location_unknown"
 
 
 def test_an_object_the_catalog_lost_is_unregistered_and_rebuild_registers_it(folder: Folder) -> None:
@@ -267,3 +269,19 @@ def test_a_tampered_backup_is_refused_naming_the_file(folder: Folder, tmp_path: 
     os.remove(out / "manifest.json")
     missing = folder.kholuu("restore", str(out), "--json")
     assert _json(missing.stdout)["error"]["code"] == "backup.manifest_missing"
+
+
+def test_a_postgresql_backup_needs_pg_dump_and_says_so(folder: Folder, tmp_path: Path) -> None:
+    """Without the PostgreSQL client tools on PATH a PostgreSQL catalog cannot be backed up (a coded
+    error, no backup folder); a SQLite catalog needs no tool."""
+    done = run_cli(
+        "backup", "--out", str(tmp_path / "b"), "--json", env={**folder.env, "PATH": "/nonexistent"}
+    )
+    if folder.database_url.startswith("sqlite"):
+        assert done.returncode == 0, done.stdout
+        assert (tmp_path / "b" / "manifest.json").is_file()
+        return
+    assert done.returncode == 2, done.stdout
+    error = _json(done.stdout)["error"]
+    assert error["code"] == "backup.tool_missing" and error["params"]["tool"] == "pg_dump"
+    assert not (tmp_path / "b").exists() and list(tmp_path.glob(".b.tmp-*")) == []

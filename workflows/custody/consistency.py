@@ -49,11 +49,13 @@ from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 from repository.storage.health import storage_debris
 from repository.storage.locations import Location, open_locations
 from repository.storage.stored_objects import StoredObject, StoredObjects
+from workflows.jobs.envelope import Workflow
 from workflows.jobs.recovery import is_dead
 
 __all__ = ["ConsistencyReport", "Finding", "Severity", "check_consistency", "iter_findings"]
 
 PAGE = 200  # catalog rows read per query
+SYNC_DEPOSIT = "sync-"  # how a storage sync names its deposits (repository.storage.copy_publish)
 
 
 class Severity(StrEnum):
@@ -150,10 +152,16 @@ def _locations(settings: Settings, name: str | None) -> list[Location]:
 
 
 def _running_jobs(sessions: sessionmaker[Session]) -> dict[str, str | None]:
-    """Job id -> AIP id of every running job (their objects and deposits are work in progress)."""
+    """Job id -> AIP id of every running job (their objects and deposits are work in progress);
+    a running storage sync adds ``sync-`` (its deposits are named ``sync-…``, not after the job)."""
     with sessions() as session:
-        rows = session.execute(select(Job.id, Job.aip_id).where(Job.status == JobStatus.RUNNING))
-        return {job_id: aip_id for job_id, aip_id in rows}
+        rows = session.execute(select(Job.id, Job.aip_id, Job.kind).where(Job.status == JobStatus.RUNNING))
+        running: dict[str, str | None] = {}
+        for job_id, aip_id, kind in rows:
+            running[job_id] = aip_id
+            if kind == Workflow.REPLICATION.value:
+                running[SYNC_DEPOSIT] = None
+        return running
 
 
 # ----------------------------------------------------------------------------- one location
@@ -191,8 +199,12 @@ def _location(
         return
     for kind, names in debris.items():
         for name in names:
-            if kind == "staging" and (name in running or name.startswith("probe-")):
-                continue  # a running job's deposit; ``storage check``'s own probe
+            if kind == "staging" and (
+                name in running
+                or name.startswith("probe-")
+                or (name.startswith(SYNC_DEPOSIT) and SYNC_DEPOSIT in running)
+            ):
+                continue  # a running job's deposit (a sync's while one runs); ``storage check``'s probe
             job = name if kind == "staging" else name.rsplit("/", 1)[-1]
             if kind == "objects_without_inventory" and _decoded(job) in busy:
                 continue
