@@ -197,6 +197,7 @@ def _location(
     except BackendUnavailable as exc:
         yield _unreachable(loc.name, exc)
         return
+    debris.pop("unfinished_uploads", None)  # invisible, resumed by the next write of the key
     for kind, names in debris.items():
         for name in names:
             if kind == "staging" and (
