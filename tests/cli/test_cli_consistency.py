@@ -205,6 +205,17 @@ def test_staging_debris_is_found_and_cleaned(folder: Folder) -> None:
     assert not deposit.exists() and not stray.exists()
 
 
+def test_an_edited_audit_log_row_is_a_finding_of_the_check(folder: Folder) -> None:
+    folder.sql("update audit_log set on_behalf = 'Người khác' where seq = 1")
+    code, report = folder.check()
+    assert code == 1
+    assert [(f["code"], f["subject"], f["repair"]) for f in report["findings"]] == [
+        ("auditlog.row_edited", "#1", "kholuu auditlog verify")
+    ]
+    assert report["findings"][0]["text"].startswith("Row 1 of the audit log")
+    assert folder.check("--location", "primary")[0] == 0  # one location: the data folder's log is not read
+
+
 # ------------------------------------------------------------------------------ backup and restore
 
 
