@@ -296,3 +296,32 @@ def test_a_postgresql_backup_needs_pg_dump_and_says_so(folder: Folder, tmp_path:
     error = _json(done.stdout)["error"]
     assert error["code"] == "backup.tool_missing" and error["params"]["tool"] == "pg_dump"
     assert not (tmp_path / "b").exists() and list(tmp_path.glob(".b.tmp-*")) == []
+
+
+def test_a_backup_of_an_older_schema_is_upgraded_when_restored(folder: Folder, tmp_path: Path) -> None:
+    """A backup made by an older Kho Lưu (its catalog one migration behind) restores, is brought to
+    this program's schema, and checks clean."""
+    from alembic import command
+
+    from repository.catalog.db import alembic_config, current_revision, head_revision
+    from workflows.custody.backup import backup
+
+    engine = make_engine(folder.database_url)
+    cfg = alembic_config(folder.database_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")
+    older = current_revision(engine)
+    engine.dispose()
+    assert older is not None and older != head_revision()
+    settings = load_settings(folder.home, environ={}, overrides={"catalog": {"url": folder.database_url}})
+    out = backup(settings, tmp_path / "older", secret_name=SECRET_NAME).folder
+    assert _json((out / "manifest.json").read_text())["schema_revision"] == older
+
+    _empty_the_data_folder(folder)
+    restored = folder.kholuu("restore", str(out), "--json")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    report = _json(restored.stdout)
+    assert (report["schema_from"], report["schema_to"]) == (older, head_revision())
+    listed = _json(folder.kholuu("aip", "list", "--json").stdout)["aips"]
+    assert sorted(a["aip_id"] for a in listed) == folder.ids
