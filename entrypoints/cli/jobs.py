@@ -7,6 +7,7 @@ import click
 from entrypoints.cli.app import (
     current_app,
     handles_errors,
+    log_action,
     main,
 )
 from entrypoints.errors import (
@@ -110,6 +111,7 @@ def job_clean(job_id: str) -> None:
         except NotFoundError:
             if not _leftover_exists(app.settings, job_id):
                 raise
+    logged = False
     with app.sessions.begin() as session:
         row = session.get(Job, job_id)
         if row is not None and row.status is JobStatus.RUNNING:
@@ -123,8 +125,11 @@ def job_clean(job_id: str) -> None:
             )
             shutil.rmtree(row.quarantine_path, ignore_errors=True)
             row.quarantine_path = None
+            logged = True
     if not clean_leftovers(app.settings, app.sessions, job_id):
         app.fail("cli.job.running", f"job {job_id} is still running", EXIT_USAGE, params={"job_id": job_id})
+    if not logged:  # a dead job rolled back, or leftovers removed: an action on the holdings' storage
+        log_action(app, "job.clean", job_id, {"leftovers": True})
     click.echo(app.t.text("cli.job.cleaned", {"job_id": job_id}))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from entrypoints.cli.app import EXIT_FAILED, EXIT_USAGE, App, current_app, handles_errors, main
+from entrypoints.cli.app import EXIT_FAILED, EXIT_USAGE, App, current_app, handles_errors, log_action, main
 from workflows.custody.consistency import ConsistencyReport
 
 
@@ -68,10 +68,15 @@ def backup_command(out: str, as_json: bool) -> None:
     app.json_output = as_json
     app.sessions  # noqa: B018  (the data folder and its catalog must exist and be current)
     report = backup(app.settings, Path(out), secret_name=SECRET_NAME)
+    manifest = report.manifest
+    catalog = manifest["catalog"]
+    log_action(app, "catalog.backup", str(report.folder), {
+        "aips": catalog["aips"], "schema_revision": manifest["schema_revision"],
+        "catalog_sha256": manifest["files"][catalog["file"]]["sha256"],
+    })  # fmt: skip
     if as_json:
         app.emit(report.as_dict())
         return
-    manifest = report.manifest
     values = {
         "folder": str(report.folder),
         "files": len(manifest["files"]),
@@ -98,6 +103,10 @@ def restore_command(folder: Path, force: bool, as_json: bool) -> None:
     report = restore(home, folder, force=force)
     consistency = report.consistency
     assert consistency is not None
+    log_action(app, "catalog.restore", str(report.folder), {
+        "created_at": report.manifest.get("created_at"), "schema_from": report.schema_from,
+        "schema_to": report.schema_to, "findings": len(consistency.findings),
+    })  # fmt: skip
     if as_json:
         data = report.as_dict()
         data["consistency"] = _report_json(app, consistency)

@@ -180,6 +180,7 @@ def test_a_running_job_whose_process_died_is_found_and_cleaned(folder: Folder) -
     assert _codes(report) == [("consistency.dead_job", job, f"kholuu job clean {job}")]
     _repair_and_recheck(folder, report)
     assert not (folder.home / "work" / job).exists()
+    assert _actions(folder)[-1] == ("job.clean", job)
     shown = _json(folder.kholuu("job", "show", job, "--json").stdout)
     assert shown["status"] == "interrupted"
 
@@ -219,6 +220,11 @@ def test_an_edited_audit_log_row_is_a_finding_of_the_check(folder: Folder) -> No
 # ------------------------------------------------------------------------------ backup and restore
 
 
+def _actions(folder: Folder) -> list[tuple[str, str]]:
+    entries = _json(folder.kholuu("auditlog", "show", "--json").stdout)["entries"]
+    return [(e["action"], e["target"]) for e in entries]
+
+
 def _empty_the_data_folder(folder: Folder) -> None:
     """Lose everything but the storage locations: the catalog, the settings, the key, the folders."""
     if folder.database_url.startswith("sqlite"):
@@ -246,6 +252,7 @@ def test_backup_then_restore_into_an_empty_data_folder_is_consistent(folder: Fol
     assert stat.S_IMODE((out / SECRET_NAME).stat().st_mode) == 0o600
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".backup-1")]  # no temporary left
     assert folder.kholuu("backup", "--out", str(out)).returncode == 2  # never over a backup
+    assert _actions(folder)[-1] == ("catalog.backup", str(out))
 
     _empty_the_data_folder(folder)
     restored = folder.kholuu("restore", str(out), "--json")
@@ -255,6 +262,7 @@ def test_backup_then_restore_into_an_empty_data_folder_is_consistent(folder: Fol
     assert (folder.home / SECRET_NAME).read_bytes() == key
     assert stat.S_IMODE((folder.home / SECRET_NAME).stat().st_mode) == 0o600
     assert (folder.home / "kholuu.toml").read_text() == settings_text
+    assert _actions(folder)[-1] == ("catalog.restore", str(out))  # signed in the restored catalog
     assert _json(folder.kholuu("aip", "list", "--json").stdout) == before
     assert folder.check()[0] == 0
     again = folder.kholuu("restore", str(out), "--json")  # the catalog is not empty now
