@@ -45,6 +45,7 @@ from preservation.tt05.ead import DescriptionWriteError
 from preservation.tt05.mapping import LegacyError
 from preservation.tt05.tables import TablesError
 from repository.catalog.db import CatalogError
+from repository.catalog.dump import BackupError
 from repository.catalog.journal import JournalError
 from repository.catalog.models import JobStatus
 from repository.catalog.queries import NotFoundError
@@ -103,6 +104,9 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     UnacceptableFormatError: lambda: UnacceptableFormatError("a.wpd", "x-fmt/44", "LibreOffice failed"),
     PolicyError: lambda: PolicyError("expected text", file="formats.toml", entry="fmt/40", field="name"),
     CatalogError: lambda: CatalogError("the catalog cannot be used"),
+    BackupError: lambda: BackupError(
+        "damaged", code="backup.damaged", params={"file": "kholuu.toml", "problem": "changed", "path": "/b"}
+    ),
     NotFoundError: lambda: NotFoundError("AIP", "uuid-1234"),
     RecordsError: lambda: RecordsError(
         "records.file_invalid", "bad", {"path": "x.csv", "count": 1, "errors": "-"}

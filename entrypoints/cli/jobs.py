@@ -7,6 +7,7 @@ import click
 from entrypoints.cli.app import (
     current_app,
     handles_errors,
+    log_action,
     main,
 )
 from entrypoints.errors import (
@@ -14,6 +15,8 @@ from entrypoints.errors import (
 )
 from repository.catalog import queries
 from repository.catalog.models import JobStatus
+from repository.catalog.queries import NotFoundError
+from repository.settings import Settings
 
 # --------------------------------------------------------------------------- job
 
@@ -92,24 +95,60 @@ def job_show(job_id: str, as_json: bool) -> None:
 @click.argument("job_id")
 @handles_errors
 def job_clean(job_id: str) -> None:
-    """Delete the quarantine copy kept for a failed or refused job."""
+    """Delete the quarantine copy kept for a failed or refused job, and whatever else the job (or a
+    leftover folder of that name) left: a dead running job is rolled back, its staging deposits,
+    working folder and lock are removed (``kholuu check --consistency`` names this repair)."""
     import shutil
 
     from repository.catalog.auditlog import record_action
     from repository.catalog.models import Job
+    from workflows.jobs.recovery import clean_leftovers, is_dead
 
     app = current_app()
+    with app.sessions() as session:
+        try:
+            job_id = queries.resolve_job_id(session, job_id)
+        except NotFoundError:
+            if not _leftover_exists(app.settings, job_id):
+                raise
+    logged = False
     with app.sessions.begin() as session:
-        row = session.get(Job, queries.resolve_job_id(session, job_id))
-        assert row is not None
-        if row.status is JobStatus.RUNNING:
-            app.fail(
-                "cli.job.running", f"job {row.id} is still running", EXIT_USAGE, params={"job_id": row.id}
-            )
-        if row.quarantine_path:
+        row = session.get(Job, job_id)
+        if row is not None and row.status is JobStatus.RUNNING:
+            if not is_dead(app.settings.work_dir / f"{row.id}.lock"):
+                app.fail(
+                    "cli.job.running", f"job {row.id} is still running", EXIT_USAGE, params={"job_id": row.id}
+                )
+        elif row is not None and row.quarantine_path:
             record_action(
                 session, current_app().actor(), "job.clean", row.id, {"quarantine": row.quarantine_path}
             )
             shutil.rmtree(row.quarantine_path, ignore_errors=True)
             row.quarantine_path = None
+            logged = True
+    if not clean_leftovers(app.settings, app.sessions, job_id):
+        app.fail("cli.job.running", f"job {job_id} is still running", EXIT_USAGE, params={"job_id": job_id})
+    if not logged:  # a dead job rolled back, or leftovers removed: an action on the holdings' storage
+        log_action(app, "job.clean", job_id, {"leftovers": True})
     click.echo(app.t.text("cli.job.cleaned", {"job_id": job_id}))
+
+
+def _leftover_exists(settings: Settings, name: str) -> bool:
+    """A folder or lock of that name in the working or quarantine folder (no job row)."""
+    if "/" in name or name in ("", ".", ".."):
+        return False
+    work, quarantine = settings.work_dir, settings.quarantine_dir
+    return any(p.exists() for p in (work / name, work / f"{name}.lock", quarantine / name)) or (
+        _deposit_exists(settings, name)
+    )
+
+
+def _deposit_exists(settings: Settings, name: str) -> bool:
+    from repository.storage.backend import join_key
+    from repository.storage.locations import open_locations
+    from repository.storage.ocfl import DEPOSIT_PREFIX
+
+    for loc in open_locations(settings):
+        if next(iter(loc.backend.iter_keys(join_key(DEPOSIT_PREFIX, name))), None) is not None:
+            return True
+    return False

@@ -23,6 +23,7 @@ from entrypoints.cli import init as _init_commands  # noqa: F401
 from entrypoints.cli import jobs as _job_commands  # noqa: F401
 from entrypoints.cli import kpi as _kpi_commands  # noqa: F401
 from entrypoints.cli import migrate as _migrate_commands  # noqa: F401
+from entrypoints.cli import operations as _operations_commands  # noqa: F401
 from entrypoints.cli import policy as _policy_commands  # noqa: F401
 from entrypoints.cli import records as _records_commands  # noqa: F401
 from entrypoints.cli import records_access as _records_access_commands  # noqa: F401

@@ -39,6 +39,8 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "audit": CUSTODY,  # repairs copies
     "auditlog show": READERS,
     "auditlog verify": READERS,
+    "backup": ADMIN,
+    "check": READERS,  # read-only: names the repairs, runs none
     "export": CUSTODY | {S},  # a DIP for an access request
     "incident ack": CUSTODY,
     "incident list": READERS,
@@ -70,15 +72,16 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "records retention list": DESCRIPTION,
     "records retention load": ADMIN,
     "records search": DESCRIPTION,
-    "reindex": CUSTODY,
+    "reindex": CUSTODY,  # writes search text into the catalog from storage
+    "report fixity": READERS,
     "request approve": ACCESS,  # dissemination requests: reader services decide
     "request build": ACCESS,
     "request expire": ACCESS | CUSTODY,  # deletes expired DIPs; also the scheduler's
     "request list": ACCESS | {U},
     "request refuse": ACCESS,
     "request show": ACCESS | {U},
-    "request submit": ACCESS,  # on a reader's behalf  # writes search text into the catalog from storage
-    "report fixity": READERS,
+    "request submit": ACCESS,  # on a reader's behalf
+    "restore": ADMIN,
     "scheduler": ADMIN,
     "search": DESCRIPTION,
     "serve": ADMIN,

@@ -108,19 +108,33 @@ def check_location(location: Location, *, count_objects: bool = True) -> Locatio
         health.problem(exc.code, f"write/read/delete probe failed: {exc}", exc.params)
         return health
     try:
-        incomplete = location.store.incomplete_objects()
-        if incomplete:
-            health.debris["objects_without_inventory"] = incomplete
-        deposits = sorted({k.split("/")[1] for k in backend.iter_keys(DEPOSIT_PREFIX) if "/" in k})
-        if deposits:
-            health.debris["staging"] = deposits
-        uploads = getattr(backend, "incomplete_uploads", None)
-        if callable(uploads):
-            unfinished = list(uploads())
-            if unfinished:
-                health.debris["unfinished_uploads"] = unfinished
+        health.debris = storage_debris(location)
         if count_objects:
             health.objects = sum(1 for _ in location.store.list_objects())
     except StorageError as exc:
         health.problem(exc.code, str(exc), exc.params)
     return health
+
+
+def storage_debris(location: Location) -> dict[str, list[str]]:
+    """What interrupted work left in a location, by kind (only kinds with something in them):
+    ``objects_without_inventory`` (object folders never published), ``staging`` (deposit folders,
+    named by the job or ``sync-…`` replication that made them) and ``unfinished_uploads`` (S3).
+
+    Raises:
+        StorageError: the location cannot be listed.
+    """
+    backend = location.backend
+    debris: dict[str, list[str]] = {}
+    incomplete = location.store.incomplete_objects()
+    if incomplete:
+        debris["objects_without_inventory"] = incomplete
+    deposits = sorted({k.split("/")[1] for k in backend.iter_keys(DEPOSIT_PREFIX) if "/" in k})
+    if deposits:
+        debris["staging"] = deposits
+    uploads = getattr(backend, "incomplete_uploads", None)
+    if callable(uploads):
+        unfinished = list(uploads())
+        if unfinished:
+            debris["unfinished_uploads"] = unfinished
+    return debris

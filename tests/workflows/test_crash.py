@@ -1,6 +1,9 @@
 """A process killed at any moment (SIGKILL) leaves no half AIP visible and no catalog row that says
 stored; the next run cleans up, and a re-run of the same ingest succeeds.
 
+Right after the kill, ``kholuu check --consistency`` names the dead job and ``kholuu job clean``
+as its repair; after that repair, and after the re-run, the check is clean.
+
 The ingest runs in a real ``kholuu`` process that kills itself at a named point
 (``KHOLUU_KILL_AT``, :data:`workflows.jobs.runner.KILL_AT_ENV`): at the start of a step, or at the
 N-th file a step handles; the re-run is the command in-process."""
@@ -80,6 +83,15 @@ def test_sigkill_at_any_step(point: str, home: Path, database_url: str, tmp_path
         obj = ocfl.Object()
         assert obj.validate(str(inventory.parent)), f"a visible object is not complete: {inventory.parent}"
 
+    # The consistency check names the dead job and the one command that repairs everything it left.
+    found = run_cli("check", "--consistency", "--json", env=env)
+    assert found.returncode == 1, found.stdout + found.stderr
+    findings = {(f["code"], f["subject"], f["repair"]) for f in json.loads(found.stdout)["findings"]}
+    assert ("consistency.dead_job", job_id, f"kholuu job clean {job_id}") in findings
+    assert {repair for _, _, repair in findings} == {f"kholuu job clean {job_id}"}, findings
+    assert run_cli("job", "clean", job_id, env=env).returncode == 0
+    assert run_cli("check", "--consistency", env=env).returncode == 0
+
     # The same ingest again: recovery rolls the dead job back, then the ingest succeeds.
     rerun = run_cli("ingest", str(sip), "--json", env=env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
@@ -96,4 +108,5 @@ def test_sigkill_at_any_step(point: str, home: Path, database_url: str, tmp_path
     assert not deposit.exists() or list(deposit.iterdir()) == []
     assert sorted(p.name for p in (home / "work").iterdir()) == []
     assert not (home / "quarantine" / job_id).exists()
+    assert run_cli("check", "--consistency", env=env).returncode == 0
     engine.dispose()

@@ -27,11 +27,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.catalog.models import Aip, AuditRun, Job, JobStatus
+from repository.catalog.queries import NotFoundError
 from repository.settings import Settings
 from repository.storage.copyset import CopySet, Unfinished
+from repository.storage.errors import BackendUnavailable
+from repository.storage.locations import open_locations
 
 
-def _is_dead(lock_path: Path) -> bool:
+def is_dead(lock_path: Path) -> bool:
+    """Whether the job of this lock file is dead: nobody holds the lock (or there is none)."""
     if not lock_path.exists():
         return True
     with lock_path.open("a") as fh:
@@ -53,7 +57,7 @@ def recover_interrupted(settings: Settings, sessions: sessionmaker[Session]) -> 
     recovered: list[str] = []
     for job in candidates:
         lock = settings.work_dir / f"{job.id}.lock"
-        if not _is_dead(lock):
+        if not is_dead(lock):
             continue
         if not _roll_back(settings, sessions, job):
             continue  # a location is down: the job stays to be rolled back by a later run
@@ -179,7 +183,53 @@ def _remove_orphan_work(settings: Settings, sessions: sessionmaker[Session]) -> 
         if job_id in running:
             continue
         if entry.name.endswith(".lock"):
-            if _is_dead(Path(entry.path)):
+            if is_dead(Path(entry.path)):
                 Path(entry.path).unlink(missing_ok=True)
         elif entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def clean_leftovers(settings: Settings, sessions: sessionmaker[Session], name: str) -> bool:
+    """Remove what the job (or staging folder) ``name`` left behind; False when it is alive.
+
+    A ``running`` job whose lock is free is rolled back as :func:`recover_interrupted` would;
+    a job that ended has its storage deposits discarded (and, for an ingest nothing registered,
+    its published object removed: :func:`roll_back_storage`). A name without a job row (a folder
+    left by a crash before the row was written, a replication's ``sync-…`` deposit) has its
+    deposits discarded in every location. Then ``work/<name>`` and its lock go, and
+    ``quarantine/<name>`` unless the job row keeps it as the quarantine copy of a failed job
+    (``kholuu job clean`` removes that one on purpose). ``kholuu check --consistency`` names
+    this as the repair of every leftover it finds.
+    """
+    if Path(name).name != name or name in ("", ".", ".."):
+        raise NotFoundError("job", name)
+    lock = settings.work_dir / f"{name}.lock"
+    with sessions() as session:
+        job = session.get(Job, name)
+    if job is not None and job.status is JobStatus.RUNNING:
+        if job.hostname != socket.gethostname() or not is_dead(lock):
+            return False  # alive, or another machine's job: only that machine can tell
+        if not _roll_back(settings, sessions, job):
+            raise _unreachable(name)
+    elif job is not None:
+        if not roll_back_storage(settings, sessions, job):
+            raise _unreachable(name)
+    else:
+        CopySet("", open_locations(settings)).roll_back(name, Unfinished.NOTHING)
+    shutil.rmtree(settings.work_dir / name, ignore_errors=True)
+    if is_dead(lock):
+        lock.unlink(missing_ok=True)
+    with sessions() as session:
+        kept = session.scalar(select(Job.quarantine_path).where(Job.id == name))
+    if not kept:
+        shutil.rmtree(settings.quarantine_dir / name, ignore_errors=True)
+    return True
+
+
+def _unreachable(name: str) -> BackendUnavailable:
+    return BackendUnavailable(
+        f"the leftovers of job {name} stay: a storage location cannot be reached now",
+        code="job.leftovers_unreachable",
+        key=name,
+        params={"job_id": name},
+    )
