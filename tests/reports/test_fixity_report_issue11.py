@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from entrypoints.reports.fixity_html import render_html
 from entrypoints.web import create_app
+from repository.actor import Role
 from repository.i18n import Translator
 from repository.settings import Settings
+from tests.accounts import add_staff
 from tests.conftest import cli_env
 from tests.reports.test_fixity_report import C, build, seed
+from tests.web.conftest import client_as
 
 KHOLUU = str(Path(sys.executable).parent / "kholuu")
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,7 +92,7 @@ def test_issue11_item17_web_report_period_is_bounded_and_bad_dates_are_400(
     settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
     seed(sessions)
-    client = create_app(settings, sessions).test_client()
+    client = client_as(create_app(settings, sessions), add_staff(sessions, settings), Role.AUDITOR)
     for url in ("/reports/fixity", "/reports/fixity.json", "/reports/fixity.csv"):
         r = client.get(f"{url}?since=2026-01-01&until=9999-12-31")  # grew the server past 10 GB
         assert _error(r) == (400, "report.period_too_long"), url

@@ -33,11 +33,11 @@ from repository.catalog.records_store import find_dossier
 from repository.settings import Settings, load_settings
 from repository.storage.locations import Location, open_locations
 from tests import s3 as s3test
-from tests.conftest import HeadSchema, write_home_config
+from tests.conftest import HeadSchema, another_database, write_home_config
 from tests.data_folder import DataFolders, data_folders
 from tests.tt05 import DATA, FILE_CODE, ORGAN_ID, build_sample_sip, dossier_records, write_sip
 from tests.workflows.test_ingest import storage_root
-from tests.workflows.test_rebuild import _another_database, _fresh
+from tests.workflows.test_rebuild import _fresh
 from tests.workflows.test_s3_locations import bucket  # noqa: F401  (the fixture)
 from workflows.custody.rebuild import rebuild_catalog
 from workflows.ingest.pipeline import IngestOptions, ingest
@@ -310,7 +310,7 @@ def test_the_journal_on_s3_alone_restores_the_records(
     assert len(list(remote.backend.iter_keys(JOURNAL_PREFIX))) == 2
     assert local.backend.delete_prefix(JOURNAL_PREFIX) == 2
 
-    with _another_database(database_url, tmp_path) as url:
+    with another_database(database_url, tmp_path) as url:
         other = make_engine(url)
         upgrade(other)
         report = replay_journal(settings, session_factory(other))
@@ -335,7 +335,7 @@ def test_the_command_line_journals_and_rebuild_catalog_restores(
     engine.dispose()
     assert [r["organ_id"] for r in before["source_agency"]] == ["000.00.00.H01"]
 
-    with _another_database(database_url, tmp_path) as url:
+    with another_database(database_url, tmp_path) as url:
         data = Kholuu(home, url).json("rebuild-catalog", "--location", "primary")
         assert data["records"]["failed"] == {} and data["records"]["entries"] == 2
         engine = make_engine(url)
