@@ -72,6 +72,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
         public_api,
         reports,
         restrictions,
+        transfers,
     )
 
     app = Flask(__name__)
@@ -84,6 +85,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(restrictions.bp)
+    app.register_blueprint(transfers.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(public_api.bp)

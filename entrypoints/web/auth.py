@@ -31,13 +31,14 @@ from workflows.accounts.users import authenticate
 bp = Blueprint("auth", __name__)
 bp.before_request(check_language)
 
-LANDINGS = ("dashboard.index", "reports.fixity", "auth.account")
+LANDINGS = ("dashboard.index", "reports.fixity", "transfers.index", "auth.account")
 """Where a user goes after login when no ``next`` was asked for: the first their role may open."""
 PAGES = {
     "dashboard.index": "web.nav.dashboard",
     "reports.fixity": "web.nav.fixity",
     "incidents.index": "web.nav.incidents",
     "restrictions.index": "web.nav.restrictions",
+    "transfers.index": "web.nav.transfers",
     "requests.queue": "web.nav.requests",
 }
 """The staff pages the account page links to, with their names' message codes."""

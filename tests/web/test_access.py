@@ -146,6 +146,7 @@ def test_pinned_rules_in_the_route_table(app: Flask) -> None:
         table["restrictions.add"] == table["restrictions.lift"] == {Role.ADMINISTRATOR, Role.READER_SERVICES}
     )
     assert Role.PUBLIC not in (table["restrictions.index"] or ())  # it names restricted records
+    assert table["transfers.index"] == fixity | {Role.RECORDS_OFFICER}  # narrowed to their agency
     assert Role.PUBLIC not in (table["auth.account"] or ()) and Role.PUBLIC not in (
         table["auth.whoami"] or ()
     )
@@ -201,11 +202,11 @@ def test_next_never_leaves_the_site(app: Flask, staff: dict[Role, str], target: 
 def test_next_a_role_may_not_open_lands_on_its_first_page(app: Flask, staff: dict[Role, str]) -> None:
     client = app.test_client()
     r = log_in(client, staff[Role.RECORDS_OFFICER], next="/reports/fixity")
-    assert r.location == "/account"  # a records officer has no dashboard
+    assert r.location == "/transfers"  # a records officer has no dashboard: their agency's transfers
     assert client.get("/reports/fixity").status_code == 403
     page: Any = lxml_html.document_fromstring(client.get("/account").data)
     assert page.xpath("string(//dd[@data-field='agency'])") == "H49.09"
-    assert not page.xpath("//nav[@class='pages']/a")  # no link to a page it would be refused
+    assert page.xpath("//nav[@class='pages']/a/@href") == ["/transfers"]  # none it would be refused
 
 
 def test_cookie_secure_setting(
