@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from entrypoints.web.access import CUSTODY, STAFF_PAGES, allow, current_actor
 from entrypoints.web.context import context, translator
+from entrypoints.web.holdings import event_type
 from entrypoints.web.params import BadParameter, check_language, link
 from repository.catalog import queries
 from workflows.ingest import uploads
@@ -35,6 +36,13 @@ def ingest_queue() -> IngestQueue:
     return cast(IngestQueue, queue)
 
 
+def stop_ingests(app: Flask) -> None:
+    """Let the running ingest end and drop the queued ones (``kholuu serve`` stopping)."""
+    queue = app.extensions.get(QUEUE)
+    if isinstance(queue, IngestQueue):
+        queue.shutdown()
+
+
 def job_status(job_id: str) -> dict[str, Any]:
     """``kholuu job show --json`` with ``progress`` (this process's, while it runs the job); a job
     queued here and not started yet is ``queued``."""
@@ -46,16 +54,7 @@ def job_status(job_id: str) -> dict[str, Any]:
         except queries.NotFoundError:
             if live is None:
                 raise
-            return {
-                "job_id": job_id,
-                "status": "queued",
-                "kind": "ingest",
-                "steps": [],
-                "errors": [],
-                "error": None,
-                "aip_id": None,
-                "progress": live.__dict__,
-            }
+            return _queued(job_id, queue)
         detail = queries.job_detail(session, found)
     live = queue.progress(found)
     detail.pop("events", None)  # kholuu job show --json has them; the page and the poll do not
@@ -65,8 +64,37 @@ def job_status(job_id: str) -> dict[str, Any]:
         if detail["error"]
         else ""
     )
-    detail["progress"] = live.__dict__ if live is not None and detail["status"] == "running" else None
+    for step in detail["steps"]:
+        step["name_text"] = step_name(step["name"])
+        step["status_text"] = t.text(f"web.step_status.{step['status']}")
+    running = live is not None and detail["status"] == "running"
+    detail["progress"] = live.__dict__ if running and live is not None else None
+    detail["progress_text"] = (
+        t.text("web.job.progress", live.__dict__ | {"step": step_name(live.step)})
+        if running and live is not None and live.step
+        else ""
+    )
     return detail
+
+
+def _queued(job_id: str, queue: IngestQueue) -> dict[str, Any]:
+    """A job this process has queued and not started: no catalog row yet."""
+    job_id = job_id.strip().lower()
+    return {
+        "job_id": job_id,
+        "kind": "ingest",
+        "status": "queued",
+        "source_name": queue.source_name(job_id),
+        "aip_id": None,
+        "started_at": None,
+        "ended_at": None,
+        "error": None,
+        "error_text": "",
+        "steps": [],
+        "errors": [],
+        "progress": None,
+        "progress_text": "",
+    }
 
 
 def start_ingest(upload_id: Any, transfer: Any, options: dict[str, Any]) -> str:
@@ -84,6 +112,11 @@ def start_ingest(upload_id: Any, transfer: Any, options: dict[str, Any]) -> str:
     if not isinstance(transfer, str):
         raise BadParameter("web.api.bad_field", "transfer", {"name": "transfer", "value": transfer})
     return ingest_queue().submit(actor, uploads.transfer_source(settings, transfer), **options)
+
+
+def step_name(name: str) -> str:
+    """A job step's name in the reader's language (most are PREMIS event types)."""
+    return translator().text(f"web.step.{name.replace(' ', '_')}", default=event_type(name))
 
 
 @bp.get("/ingest")
@@ -117,4 +150,4 @@ def job(job_id: str) -> str:
     return render_template("job.html", job=job_status(job_id))
 
 
-__all__ = ["bp", "ingest_queue", "job_status", "start_ingest"]
+__all__ = ["bp", "ingest_queue", "job_status", "start_ingest", "stop_ingests"]

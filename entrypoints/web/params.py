@@ -147,6 +147,14 @@ def when(value: str | datetime | None, *, time: bool = True) -> str:
     return moment_.strftime(day_part + (" %H:%M" if time else ""))
 
 
+def term(group: str, value: str | None) -> str:
+    """A term of the catalog (an outcome, a file role, a validity) in the reader's language: the
+    ``web.<group>.<value>`` text, else the term itself."""
+    if not value:
+        return "—"
+    return translator().text(f"web.{group}.{value.replace(' ', '_').replace('-', '_')}", default=value)
+
+
 def template_helpers() -> dict[str, Any]:
     """Names every template can use: ``t`` (coded texts), ``link``, the archive's name, ``number``
     (a figure as the reader writes it) and ``raw`` (as the CSV and ``data-value`` have it)."""
@@ -160,6 +168,7 @@ def template_helpers() -> dict[str, Any]:
         "language_link": language_link,
         "number": number,
         "when": when,
+        "term": term,
         "raw": raw,
         "archive_name": settings.archive.name or t.text("web.unnamed_archive"),
         "actor": current_actor(),
@@ -177,6 +186,7 @@ __all__ = [
     "number",
     "page_number",
     "template_helpers",
+    "term",
     "when",
     "year",
 ]

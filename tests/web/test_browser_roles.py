@@ -23,10 +23,10 @@ VI = Translator("vi")
 DAMAGED = "Địa bạ.pdf"  # the file the seeded audit found corrupt
 FIXITY = f"reports/fixity?since={PERIOD['since']}&until={PERIOD['until']}"
 MAY_SEE: dict[Role, set[str]] = {
-    Role.ADMINISTRATOR: {"dashboard", "fixity"},
-    Role.PRESERVATION_OFFICER: {"dashboard", "fixity"},
-    Role.AUDITOR: {"dashboard", "fixity"},
-    Role.READER_SERVICES: {"dashboard"},
+    Role.ADMINISTRATOR: {"dashboard", "fixity", "aips", "ingest"},
+    Role.PRESERVATION_OFFICER: {"dashboard", "fixity", "aips", "ingest"},
+    Role.AUDITOR: {"dashboard", "fixity", "aips"},
+    Role.READER_SERVICES: {"dashboard", "aips"},
     Role.RECORDS_OFFICER: set(),
 }
 """Written out by hand (not read from the rule table): what the issue says each role may see."""

@@ -160,6 +160,7 @@ def check_aip_page(client: FlaskClient, api: dict[str, Any]) -> None:
     for f in originals:
         (tr,) = page.xpath(f"//tr[@data-file='{f['aip_path']}']")
         assert (f["format_name"] or "—") in tr.text_content()
+        assert VI.text(f"web.validity.{f['validity'].replace(' ', '_')}") in tr.text_content()
     copies = page.xpath("//tr[@data-copy]")
     assert len(copies) == len(api["copies"])
     assert all(VI.text("web.aip.never_checked") in c.text_content() for c in copies)
@@ -167,6 +168,7 @@ def check_aip_page(client: FlaskClient, api: dict[str, Any]) -> None:
     assert {tr.get("data-event") for tr in timeline} >= {"ingestion start", "virus check", "ingestion end"}
     types = {tr.xpath("td")[1].text_content() for tr in timeline}
     assert VI.text("web.event_type.virus_check") in types
+    assert {tr.xpath("td")[2].text_content() for tr in timeline} == {VI.text("web.outcome.success")}
     assert page.xpath("//li[@data-version='1']")
 
 
@@ -281,3 +283,32 @@ def test_ingest_page_and_chunk_streaming_are_for_custody_staff(
     wrong = client.patch(f"/api/v1/uploads/{up['upload_id']}", data=b"ab", headers=officer
                          | {"Content-Range": "bytes 0-5/6"})  # fmt: skip
     assert wrong.status_code == 400 and wrong.json["error"]["code"] == "web.upload.bad_range"
+
+
+@pytest.mark.timeout(400)
+def test_a_transfer_folder_sip_picked_twice_queues_the_second_which_is_refused_as_a_duplicate(
+    app: Flask, staff: dict[Role, str], sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    client = app.test_client()
+    assert log_in(client, staff[Role.PRESERVATION_OFFICER]).status_code == 302
+    page = lxml_html.document_fromstring(client.get("/ingest").data)
+    (token,) = page.xpath("//form[@class='transfer']/input[@name='csrf_token']/@value")
+    jobs = []
+    for _ in range(2):
+        r = client.post("/ingest", data={"csrf_token": token, "transfer": SAMPLE.name})
+        assert r.status_code == 303 and r.location.startswith("/jobs/")
+        jobs.append(r.location.removeprefix("/jobs/"))
+    second = client.get(f"/jobs/{jobs[1]}")  # one ingest at a time: it waits for the first
+    assert second.status_code == 200
+    shown = lxml_html.document_fromstring(second.data)
+    assert shown.xpath("//div[@id='job']/@data-status")[0] in ("queued", "running")
+    assert shown.xpath("//script/@src") == ["/static/job.js"]  # the page follows the job
+    auth = bearer(sessions, staff[Role.PRESERVATION_OFFICER])
+    first = wait_for(client, jobs[0], auth)
+    assert first["status"] == "completed" and first["source_name"] == SAMPLE.name
+    duplicate = wait_for(client, jobs[1], auth)
+    assert duplicate["status"] == "refused" and duplicate["error"]["code"] == "ingest.duplicate"
+    ended = lxml_html.document_fromstring(client.get(f"/jobs/{jobs[1]}").data)
+    assert ended.xpath("//p[@data-error]/text()") == [duplicate["error_text"]]
+    assert not ended.xpath("//script")  # nothing left to follow
+    assert (settings.home / "transfers" / SAMPLE.name).exists()  # the transfer folder's SIP stays

@@ -80,6 +80,7 @@ class IngestQueue:
         self.sessions = sessions
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kholuu-ingest")
         self._progress: dict[str, LiveProgress] = {}
+        self._sources: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def submit(
@@ -101,6 +102,7 @@ class IngestQueue:
         progress = LiveProgress()
         with self._lock:
             self._progress[job_id] = progress
+            self._sources[job_id] = source.name
         log.info("ingest of %s queued as job %s by %s", source.name, job_id, actor.name)
         self._pool.submit(self._run, job_id, source, options, progress, then)
         return job_id
@@ -131,6 +133,11 @@ class IngestQueue:
         with self._lock:
             live = self._progress.get(job_id)
         return live.snapshot() if live is not None else None
+
+    def source_name(self, job_id: str) -> str:
+        """The name of the SIP a job queued here ingests ("" for another process's job)."""
+        with self._lock:
+            return self._sources.get(job_id, "")
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

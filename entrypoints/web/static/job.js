@@ -8,16 +8,12 @@
   const bar = document.getElementById("job-bar");
   const steps = document.getElementById("job-steps");
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, name) { return name in values ? values[name] : ""; });
-  }
-
   function show(job) {
     box.dataset.status = job.status;
     status.textContent = box.dataset["text" + job.status.charAt(0).toUpperCase() + job.status.slice(1)] || job.status;
     const p = job.progress;
-    if (p && p.step) {
-      progress.textContent = " — " + fill(box.dataset.textProgress, p);
+    if (p && job.progress_text) {
+      progress.textContent = " — " + job.progress_text;
       bar.max = Math.max(p.total, 1);
       bar.value = p.done;
     }
@@ -26,7 +22,7 @@
       const li = document.createElement("li");
       li.dataset.step = s.name;
       li.dataset.stepStatus = s.status;
-      li.textContent = s.name + ": " + s.status;
+      li.textContent = s.name_text + ": " + s.status_text;
       steps.appendChild(li);
     }
   }
