@@ -195,14 +195,16 @@ def upload(upload_id: str) -> Response:
     errors=(400, 401, 403, 404, 409),
 )
 def upload_chunk(upload_id: str) -> Response:
+    settings, owner = context().settings, current_actor().name
+    uploads.upload_state(settings, upload_id, owner=owner)  # 404 first: no such upload
     length = request.content_length
     if length is None:
         raise BadParameter("web.upload.no_length", "Content-Length is required", {})
     start = _content_range(length)
     state = uploads.write_chunk(
-        context().settings,
+        settings,
         upload_id,
-        owner=current_actor().name,
+        owner=owner,
         start=start,
         length=length,
         stream=request.stream,

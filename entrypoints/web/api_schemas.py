@@ -27,7 +27,7 @@ def query_int(name: str, description: str, default: int, most: int | None = None
 
 
 PAGING = [
-    query_int("page", "Page number, from 1", 1),
+    query_int("page", "Page number, from 1", 1, 10**9),
     query_int("per_page", "AIPs per page", 50, 200),
     {
         "name": "status",
@@ -107,7 +107,16 @@ JOB = obj(
     errors={"type": "array", "items": {"type": "object"}},
     progress={"oneOf": [PROGRESS, {"type": "null"}]},
 )
-UPLOAD_START = obj({"name": {"type": "string", "minLength": 1}, "size": {"type": "integer", "minimum": 1}})
+UPLOAD_START = obj(
+    {
+        "name": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "The SIP's file name (a path is cut to its last part): .zip, .tar, .tar.gz, .tgz",
+        },
+        "size": {"type": "integer", "minimum": 1, "description": "Bytes; at most [web] upload_max_gb"},
+    }
+)
 UPLOAD = obj(
     {
         "upload_id": STR,
@@ -122,6 +131,7 @@ INGEST_BODY: dict[str, Any] = {
     "type": "object",
     "description": "Exactly one of upload_id (a finished upload) and transfer (a SIP's name in the "
     "transfer folder).",
+    "oneOf": [{"required": ["upload_id"]}, {"required": ["transfer"]}],
     "properties": {
         "upload_id": STR,
         "transfer": STR,

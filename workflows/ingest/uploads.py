@@ -48,6 +48,8 @@ __all__ = [
 SIP_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 """What a browser may upload: a SIP packed in one file (a folder cannot be sent as one)."""
 META = "upload.json"
+NAME_MAX = 200
+"""Longest file name kept, in UTF-8 bytes (file systems stop at 255)."""
 PIECE = 1024 * 1024
 """Bytes read from the request and written to disk at a time."""
 _ID = re.compile(r"[0-9a-f]{32}")
@@ -117,8 +119,13 @@ def _folder(settings: Settings, upload_id: str) -> Path:
 
 def _clean_name(name: str) -> str:
     """The file name alone (a browser may send a path), checked to be a packed SIP."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if not base or base.startswith(".") or not base.lower().endswith(SIP_SUFFIXES) or "\x00" in base:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        length = len(base.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: no file can have that name
+        length = 0
+    bad = not 0 < length <= NAME_MAX or base.startswith(".") or "\x00" in base
+    if bad or not base.lower().endswith(SIP_SUFFIXES):
         raise UploadError(
             f"{name!r} is not a packed SIP",
             code="web.upload.bad_name",
