@@ -5,7 +5,6 @@ schemas). An AIP and a job exist, so the paths that name one are reached too."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,8 @@ from entrypoints.web import create_app
 from repository.actor import Role
 from repository.settings import Settings
 from repository.storage.locations import open_locations
-from tests.accounts import FAST_ARGON2, add_staff
-from tests.conftest import write_home_config
-from tests.web.test_staff import SAMPLE, bearer, wait_for
+from tests.accounts import add_staff
+from tests.web.test_staff import SAMPLE, bearer, transfer_home, wait_for
 
 CHECKS = [
     checks.not_a_server_error,
@@ -39,11 +37,7 @@ schema can say (a period longer than [audit] report_max_days, an agency not in t
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    write_home_config(path, FAST_ARGON2 + '[web]\ntransfer_folder = "transfers"\n')
-    (path / "transfers").mkdir()
-    shutil.copy(SAMPLE, path / "transfers" / SAMPLE.name)
-    return path
+    return transfer_home(tmp_path)
 
 
 @pytest.fixture

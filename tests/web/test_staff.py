@@ -35,14 +35,19 @@ VI = Translator("vi")
 CHUNK = 1000  # the sample is 3 kB: four chunks
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
+def transfer_home(tmp_path: Path) -> Path:
+    """A data folder whose transfer folder holds the sample SIP, with a copy beside (not in) it."""
     path = tmp_path / "home"
     write_home_config(path, FAST_ARGON2 + '[web]\ntransfer_folder = "transfers"\nupload_expiry_hours = 1\n')
     (path / "transfers").mkdir()
     shutil.copy(SAMPLE, path / "transfers" / SAMPLE.name)
     (path / "outside.zip").write_bytes(SAMPLE.read_bytes())
     return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return transfer_home(tmp_path)
 
 
 @pytest.fixture
