@@ -25,7 +25,7 @@ from repository.i18n import Translator
 from repository.settings import Settings
 from repository.storage.locations import open_locations
 from tests.accounts import FAST_ARGON2, add_staff
-from tests.conftest import write_home_config
+from tests.conftest import cli_env, run_cli, write_home_config
 from tests.web.test_access import log_in
 from workflows.accounts.tokens import issue_token
 
@@ -95,7 +95,7 @@ def send(
 
 @pytest.mark.timeout(400)
 def test_a_sip_uploaded_in_chunks_resumes_is_ingested_as_a_job_and_its_aip_page_shows_it(
-    app: Flask, staff: dict[Role, str], sessions: sessionmaker[Session], settings: Settings
+    app: Flask, staff: dict[Role, str], sessions: sessionmaker[Session], settings: Settings, database_url: str
 ) -> None:
     auth = bearer(sessions, staff[Role.PRESERVATION_OFFICER])
     client = app.test_client()
@@ -143,6 +143,13 @@ def test_a_sip_uploaded_in_chunks_resumes_is_ingested_as_a_job_and_its_aip_page_
     pages = app.test_client()
     assert log_in(pages, staff[Role.READER_SERVICES]).status_code == 302
     check_aip_page(pages, api)
+    audited = run_cli("audit", "--all", "--json", env=cli_env(settings.home, database_url))
+    assert audited.returncode == 0, audited.stderr
+    after = lxml_html.document_fromstring(pages.get(f"/aips/{aip_id}").data)
+    (copy,) = after.xpath("//tr[@data-copy='primary']")
+    assert copy.xpath("td[@data-outcome]/@data-outcome") == ["passed"]
+    assert copy.xpath("td")[-1].text_content() == VI.text("web.fixity_outcome.passed")
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", copy.xpath("td")[4].text_content())
     job_page = lxml_html.document_fromstring(pages.get(f"/jobs/{job['job_id']}").data)
     assert job_page.xpath("//a[@data-aip-link]/@href") == [f"/aips/{aip_id}"]
 
