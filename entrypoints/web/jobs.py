@@ -105,10 +105,14 @@ def start_ingest(upload_id: Any, transfer: Any, options: dict[str, Any]) -> str:
     if upload_id is not None:
         if not isinstance(upload_id, str):
             raise BadParameter("web.api.bad_field", "upload_id", {"name": "upload_id", "value": upload_id})
-        source = uploads.sip_of_upload(settings, upload_id, owner=actor.name)
-        return ingest_queue().submit(
-            actor, source, then=lambda: uploads.discard_upload(settings, upload_id), **options
-        )
+        source = uploads.claim_upload(settings, upload_id, owner=actor.name)
+        try:
+            return ingest_queue().submit(
+                actor, source, then=lambda: uploads.discard_upload(settings, upload_id), **options
+            )
+        except BaseException:
+            uploads.release_upload(settings, upload_id)  # not queued: it may be sent again
+            raise
     if not isinstance(transfer, str):
         raise BadParameter("web.api.bad_field", "transfer", {"name": "transfer", "value": transfer})
     return ingest_queue().submit(actor, uploads.transfer_source(settings, transfer), **options)

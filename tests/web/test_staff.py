@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -324,3 +325,34 @@ def test_a_transfer_folder_sip_picked_twice_queues_the_second_which_is_refused_a
     assert ended.xpath("//p[@data-error]/text()") == [duplicate["error_text"]]
     assert not ended.xpath("//script")  # nothing left to follow
     assert (settings.home / "transfers" / SAMPLE.name).exists()  # the transfer folder's SIP stays
+
+
+def test_two_chunks_at_one_offset_are_written_once_and_an_upload_is_ingested_once(
+    app: Flask, staff: dict[Role, str], sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    auth = bearer(sessions, staff[Role.PRESERVATION_OFFICER])
+    data = SAMPLE.read_bytes()
+    up = app.test_client().post(
+        "/api/v1/uploads", json={"name": SAMPLE.name, "size": len(data)}, headers=auth
+    )
+    upload_id = up.json["upload_id"]
+    answers: list[int] = []
+
+    def twice() -> None:  # a client that retried while its first request was still being served
+        answers.append(send(app.test_client(), upload_id, data, 0, len(data), auth).status_code)
+
+    threads = [threading.Thread(target=twice) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 409]
+    assert (settings.home / "uploads" / upload_id / SAMPLE.name).read_bytes() == data
+    client = app.test_client()
+    first = client.post("/api/v1/ingests", json={"upload_id": upload_id}, headers=auth)
+    again = client.post("/api/v1/ingests", json={"upload_id": upload_id}, headers=auth)
+    assert first.status_code == 202
+    assert again.status_code in (409, 404)  # being ingested, or already ingested and removed
+    if again.status_code == 409:
+        assert again.json["error"]["code"] == "web.upload.claimed"
+    assert wait_for(client, first.json["job_id"], auth)["status"] == "completed"

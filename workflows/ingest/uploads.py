@@ -15,12 +15,14 @@ removed after ``[web] upload_expiry_hours``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
@@ -35,9 +37,10 @@ __all__ = [
     "UploadError",
     "UploadNotFoundError",
     "UploadOffsetError",
+    "claim_upload",
     "discard_upload",
     "expire_uploads",
-    "sip_of_upload",
+    "release_upload",
     "start_upload",
     "transfer_entries",
     "transfer_source",
@@ -48,6 +51,9 @@ __all__ = [
 SIP_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 """What a browser may upload: a SIP packed in one file (a folder cannot be sent as one)."""
 META = "upload.json"
+LOCK = ".lock"
+CLAIMED = ".claimed"
+"""Marks an upload taken by an ingest job."""
 NAME_MAX = 200
 """Longest file name kept, in UTF-8 bytes (file systems stop at 255)."""
 PIECE = 1024 * 1024
@@ -176,19 +182,31 @@ def write_chunk(
     and sends the rest.
     """
     upload = upload_state(settings, upload_id, owner=owner)
-    if start != upload.offset:
-        raise UploadOffsetError(upload_id, upload.offset, start)
-    if length < 0 or start + length > upload.size:
-        raise UploadError(
-            f"chunk {start}+{length} goes past the announced size {upload.size}",
-            code="web.upload.past_end",
-            params={"start": start, "length": length, "size": upload.size},
-        )
-    data = _folder(settings, upload_id) / upload.name
-    with data.open("ab") as out:
-        for piece in _pieces(stream, length):
-            out.write(piece)
+    with _locked(_folder(settings, upload_id)):  # two chunks at once: the second finds the new offset
+        upload = upload_state(settings, upload_id, owner=owner)
+        if start != upload.offset:
+            raise UploadOffsetError(upload_id, upload.offset, start)
+        if length < 0 or start + length > upload.size:
+            raise UploadError(
+                f"chunk {start}+{length} goes past the announced size {upload.size}",
+                code="web.upload.past_end",
+                params={"start": start, "length": length, "size": upload.size},
+            )
+        data = _folder(settings, upload_id) / upload.name
+        with data.open("ab") as out:
+            for piece in _pieces(stream, length):
+                out.write(piece)
     return upload_state(settings, upload_id, owner=owner)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    with (folder / LOCK).open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _pieces(stream: IO[bytes], length: int) -> Iterator[bytes]:
@@ -201,8 +219,10 @@ def _pieces(stream: IO[bytes], length: int) -> Iterator[bytes]:
         yield piece
 
 
-def sip_of_upload(settings: Settings, upload_id: str, *, owner: str) -> Path:
-    """The finished upload's SIP file (to ingest)."""
+def claim_upload(settings: Settings, upload_id: str, *, owner: str) -> Path:
+    """The finished upload's SIP file, taken for one ingest: a second claim is refused (two jobs
+    must not read one upload, which the first removes). :func:`release_upload` gives it back
+    when the ingest could not be queued."""
     upload = upload_state(settings, upload_id, owner=owner)
     if not upload.complete:
         raise UploadError(
@@ -210,7 +230,21 @@ def sip_of_upload(settings: Settings, upload_id: str, *, owner: str) -> Path:
             code="web.upload.incomplete",
             params={"id": upload_id, "offset": upload.offset, "size": upload.size},
         )
-    return _folder(settings, upload_id) / upload.name
+    folder = _folder(settings, upload_id)
+    with _locked(folder):
+        if (folder / CLAIMED).exists():
+            raise UploadError(
+                f"upload {upload_id} is already being ingested",
+                code="web.upload.claimed",
+                kind=ErrorKind.REFUSED,
+                params={"id": upload_id},
+            )
+        (folder / CLAIMED).touch()
+    return folder / upload.name
+
+
+def release_upload(settings: Settings, upload_id: str) -> None:
+    (_folder(settings, upload_id) / CLAIMED).unlink(missing_ok=True)
 
 
 def discard_upload(settings: Settings, upload_id: str) -> None:
@@ -225,6 +259,8 @@ def expire_uploads(settings: Settings, *, now: float | None = None) -> list[str]
     cutoff = (now or time.time()) - settings.web.upload_expiry_hours * 3600
     gone = []
     for folder in root.iterdir():
+        if not folder.is_dir():
+            continue
         touched = max((p.stat().st_mtime for p in folder.iterdir()), default=folder.stat().st_mtime)
         if _ID.fullmatch(folder.name) and touched < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
