@@ -63,7 +63,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     Returns:
         A WSGI app; serve it with waitress (``kholuu serve``), never Flask's development server.
     """
-    from entrypoints.web import api, auth, dashboard, health, holdings, jobs, reports
+    from entrypoints.web import api, auth, dashboard, health, holdings, incidents, jobs, reports
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
@@ -76,6 +76,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(holdings.bp)
     app.register_blueprint(jobs.bp)
+    app.register_blueprint(incidents.bp)
     app.register_blueprint(api.bp)
     app.context_processor(template_helpers)
     app.after_request(_security_headers)

@@ -36,6 +36,7 @@ URL_ARGUMENTS = {
     "aip_id": "uuid-00000000-0000-4000-8000-000000000000",
     "job_id": "00000000-0000-4000-8000-000000000000",
     "upload_id": "0" * 32,
+    "incident_id": 999,
 }
 """Values for the route table's URL variables (the stylesheet, the fixity report's format, an AIP,
 a job and an upload that do not exist: the page's own 404 tells that the guard let it through)."""

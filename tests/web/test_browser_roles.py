@@ -23,9 +23,9 @@ VI = Translator("vi")
 DAMAGED = "Địa bạ.pdf"  # the file the seeded audit found corrupt
 FIXITY = f"reports/fixity?since={PERIOD['since']}&until={PERIOD['until']}"
 MAY_SEE: dict[Role, set[str]] = {
-    Role.ADMINISTRATOR: {"dashboard", "fixity", "aips", "ingest"},
-    Role.PRESERVATION_OFFICER: {"dashboard", "fixity", "aips", "ingest"},
-    Role.AUDITOR: {"dashboard", "fixity", "aips"},
+    Role.ADMINISTRATOR: {"dashboard", "fixity", "aips", "ingest", "incidents"},
+    Role.PRESERVATION_OFFICER: {"dashboard", "fixity", "aips", "ingest", "incidents"},
+    Role.AUDITOR: {"dashboard", "fixity", "aips", "incidents"},
     Role.READER_SERVICES: {"dashboard", "aips"},
     Role.RECORDS_OFFICER: set(),
 }

@@ -28,6 +28,7 @@ from repository.storage.locations import open_locations
 from tests.accounts import FAST_ARGON2, add_staff
 from tests.conftest import cli_env, run_cli, write_home_config
 from tests.web.test_access import log_in
+from tests.web.test_web import seed
 from workflows.accounts.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -356,3 +357,40 @@ def test_two_chunks_at_one_offset_are_written_once_and_an_upload_is_ingested_onc
     if again.status_code == 409:
         assert again.json["error"]["code"] == "web.upload.claimed"
     assert wait_for(client, first.json["job_id"], auth)["status"] == "completed"
+
+
+def test_incidents_are_read_by_custody_and_auditors_and_acknowledged_by_custody_as_themselves(
+    app: Flask, staff: dict[Role, str], sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    seed(sessions, settings)  # one open incident: "Địa bạ.pdf" corrupt with no good copy
+    auditor = app.test_client()
+    assert log_in(auditor, staff[Role.AUDITOR]).status_code == 302
+    page = lxml_html.document_fromstring(auditor.get("/incidents").data)
+    (incident,) = page.xpath("//article[@data-incident]")
+    assert incident.get("data-status") == "open"
+    assert incident.xpath("string(.//dd[@data-path])").endswith("Địa bạ.pdf")
+    assert not incident.xpath(".//form")  # an auditor reads, does not decide
+    number = incident.get("data-incident")
+    assert auditor.post(f"/incidents/{number}/ack", data={"csrf_token": csrf(auditor)}).status_code == 403
+    reader = app.test_client()
+    assert log_in(reader, staff[Role.READER_SERVICES]).status_code == 302
+    assert reader.get("/incidents").status_code == 403  # it names damaged files of restricted hồ sơ
+
+    officer = app.test_client()
+    assert log_in(officer, staff[Role.PRESERVATION_OFFICER]).status_code == 302
+    form = {"csrf_token": csrf(officer), "note": "Đã khôi phục từ bản in lưu trữ.", "by": "người khác"}
+    done = officer.post(f"/incidents/{number}/ack", data=form)
+    assert done.status_code == 303
+    assert officer.post("/incidents/999/ack", data={"csrf_token": csrf(officer)}).status_code == 404
+    assert not lxml_html.document_fromstring(officer.get("/incidents").data).xpath("//article")
+    everything = lxml_html.document_fromstring(officer.get(done.location).data)
+    (closed,) = everything.xpath("//article[@data-incident]")
+    assert closed.get("data-status") == "acknowledged" and not closed.xpath(".//form")
+    (who,) = closed.xpath(".//dd[@data-acknowledged-by]")
+    assert who.get("data-acknowledged-by") == staff[Role.PRESERVATION_OFFICER]  # not the form's "by"
+    assert who.text_content().endswith(": Đã khôi phục từ bản in lưu trữ.")
+
+
+def csrf(client: FlaskClient) -> str:
+    page = lxml_html.document_fromstring(client.get("/account").data)
+    return str(page.xpath("//form[@class='logout']/input[@name='csrf_token']/@value")[0])

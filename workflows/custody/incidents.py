@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from repository.actor import Actor
 from repository.catalog.models import Incident
 
 
@@ -23,6 +24,14 @@ def acknowledge_incident(
         row.acknowledged_by = by
         row.note = note
         return incident_dict(row)
+
+
+def acknowledge_as(
+    sessions: sessionmaker[Session], incident_id: int, actor: Actor, *, note: str = ""
+) -> dict[str, Any]:
+    """A staff member acknowledges an incident from the web app: the decision is the actor's (the
+    audit log's row goes here)."""
+    return acknowledge_incident(sessions, incident_id, by=actor.name, note=note)
 
 
 def incident_dict(row: Incident) -> dict[str, Any]:
