@@ -142,6 +142,14 @@ def test_pinned_rules_in_the_route_table(app: Flask) -> None:
     assert table["reports.fixity"] == table["reports.fixity_file"] == fixity  # it names damaged files
     assert table["dashboard.index"] == fixity | {Role.READER_SERVICES}  # every agency's figures
     assert table["health.healthz"] == table["auth.login"] == table["static"] == frozenset(Role)
+    custody = {Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER}  # ingest and decisions on holdings
+    for endpoint in ("jobs.ingest", "jobs.ingest_transfer", "api.ingests", "api.upload_start",
+                     "api.upload_chunk", "api.upload", "incidents.acknowledge"):  # fmt: skip
+        assert table[endpoint] == custody, endpoint
+    for endpoint in ("holdings.aips", "holdings.aip", "api.aips", "api.aip", "jobs.job", "api.job"):
+        assert table[endpoint] == table["dashboard.index"], endpoint  # not a records officer
+    assert table["incidents.incidents"] == table["api.fixity"] == fixity
+    assert table["api.openapi"] == frozenset(Role)
     assert Role.PUBLIC not in (table["auth.account"] or ()) and Role.PUBLIC not in (
         table["auth.whoami"] or ()
     )
