@@ -44,6 +44,7 @@ from repository.settings_sections import (
     StorageSettings,
     UiSettings,
     VirusCheckSettings,
+    WebSettings,
 )
 
 CONFIG_DIR = shipped_dir("config")
@@ -75,6 +76,7 @@ __all__ = [
     "StorageSettings",
     "UiSettings",
     "VirusCheckSettings",
+    "WebSettings",
     "load_settings",
     "resolve_home",
 ]
@@ -127,6 +129,7 @@ class Settings:
     records: RecordsSettings = field(default_factory=RecordsSettings)
     planning: PlanningSettings = field(default_factory=PlanningSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path: absolute stays, relative is under the data folder."""
@@ -334,6 +337,10 @@ def _check_access(access: AccessSettings) -> None:
 
 def _check(settings: Settings) -> None:
     _check_access(settings.access)
+    web = settings.web
+    for name in ("upload_max_gb", "upload_chunk_mib", "upload_expiry_hours"):
+        if getattr(web, name) <= 0:
+            raise SettingsError(f"web.{name}", "must be more than 0", "settings")
     if settings.ui.language not in {"vi", "en"}:
         raise SettingsError("ui.language", f"must be 'vi' or 'en', not {settings.ui.language!r}", "settings")
     if not settings.storage.locations:

@@ -35,6 +35,16 @@ class AccessSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The staff workspace's ingest (``[web]``, docs/web.md): where browser uploads may come from."""
+
+    transfer_folder: str = ""
+    upload_max_gb: float = 50.0
+    upload_chunk_mib: int = 8
+    upload_expiry_hours: int = 72
+
+
+@dataclass(frozen=True)
 class CatalogSettings:
     url: str = ""
 

@@ -68,6 +68,7 @@ from workflows.custody.rebuild import RebuildError
 from workflows.custody.retrieve import RetrieveError
 from workflows.custody.update import UpdateError
 from workflows.ingest.errors import IngestRequestError
+from workflows.ingest.uploads import UploadError, UploadNotFoundError, UploadOffsetError
 from workflows.jobs.runner import Refusal, StepFailed
 from workflows.planning.normalize import UnacceptableFormatError
 from workflows.records.transfers import KINDS, TransferError
@@ -160,6 +161,9 @@ FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     LoginThrottledError: lambda: LoginThrottledError(300),
     TokenRefusedError: lambda: TokenRefusedError("revoked"),
     SecretKeyError: lambda: SecretKeyError("readable", params={"path": "/h/web-secret.key", "mode": "0644"}),
+    UploadError: lambda: UploadError("bad", params={"name": "a.exe", "suffixes": ".zip, .tar"}),
+    UploadNotFoundError: lambda: UploadNotFoundError("0" * 32),
+    UploadOffsetError: lambda: UploadOffsetError("0" * 32, 100, 0),
 }
 
 

@@ -41,6 +41,7 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
     import waitress
 
     from entrypoints.web import create_app
+    from entrypoints.web.jobs import stop_ingests
     from workflows.jobs.scheduler import start_in_background
 
     app = current_app()
@@ -74,6 +75,7 @@ def serve(host: str, port: int, threads: int, with_scheduler: bool) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.close()
+        stop_ingests(web)  # the running ingest ends as a job does; queued ones never start
         if sched is not None:
             sched.shutdown(wait=True)
         app.engine.dispose()

@@ -22,7 +22,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, jsonify, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from entrypoints.errors import http_status
-from entrypoints.web.access import guard
+from entrypoints.web.access import guard, is_api
 from entrypoints.web.context import EXTENSION, WebContext, translator
 from entrypoints.web.params import BadParameter, link, template_helpers
 from entrypoints.web.secret import load_secret_key
@@ -40,8 +40,10 @@ from repository.settings import Settings
 log = logging.getLogger("kholuu.web")
 
 SECURITY_HEADERS = {
-    # No script anywhere; inline <style> because the fixity report is one self-contained page.
-    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    # Scripts only from /static (the ingest page's upload, a job's progress), never inline; they
+    # talk to this site only. Inline <style> because the fixity report is one self-contained page.
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -62,11 +64,14 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
         A WSGI app; serve it with waitress (``kholuu serve``), never Flask's development server.
     """
     from entrypoints.web import (
+        api,
         auth,
         dashboard,
         dissemination,
         health,
+        holdings,
         incidents,
+        jobs,
         oai,
         public,
         public_api,
@@ -91,6 +96,9 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.register_blueprint(public_api.bp)
     app.register_blueprint(oai.bp)
     app.register_blueprint(dissemination.bp)
+    app.register_blueprint(holdings.bp)
+    app.register_blueprint(jobs.bp)
+    app.register_blueprint(api.bp)
     app.context_processor(template_helpers)
     app.after_request(_security_headers)
     _register_error_handlers(app)
@@ -128,30 +136,33 @@ def _register_error_handlers(app: Flask) -> None:
     """Error → status code, in one place. Every error is a page in the reader's language naming
     the problem; nothing shows a traceback."""
 
-    def page(status: int, code: str, params: dict[str, Any], default: str) -> tuple[str, int]:
+    def page(status: int, code: str, params: dict[str, Any], default: str) -> tuple[str | Response, int]:
         t = translator()
         message = t.text(code, params, default=default)
+        if is_api():  # the coded-error JSON of the CLI's --json
+            body = {"error": {"code": code, "message": message, "params": _jsonable(params)}}
+            return jsonify(body), status
         return render_template("error.html", status=status, message=message, code=code), status
 
     @app.errorhandler(KholuuError)
-    def coded(exc: KholuuError) -> tuple[str, int]:
+    def coded(exc: KholuuError) -> tuple[str | Response, int]:
         if exc.kind in (ErrorKind.FAILED, ErrorKind.UNAVAILABLE):
             log.error("%s: %s", exc.code, exc)
         return page(http_status(exc), exc.code, exc.params, str(exc))
 
     @app.errorhandler(CSRFError)
-    def csrf_failed(exc: CSRFError) -> tuple[str, int]:
+    def csrf_failed(exc: CSRFError) -> tuple[str | Response, int]:
         log.warning("CSRF check failed: %s", exc.description)
         return page(400, "web.auth.csrf_failed", {}, "the form has expired; reload the page")
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[str, int]:
+    def http_error(exc: HTTPException) -> tuple[str | Response, int]:
         status = exc.code or 500
         code = {404: "web.not_found", 403: "web.forbidden"}.get(status, "web.http_error")
         return page(status, code, {"status": status, "name": exc.name}, exc.description or exc.name)
 
     @app.errorhandler(SQLAlchemyError)
-    def catalog_down(exc: SQLAlchemyError) -> tuple[str, int]:
+    def catalog_down(exc: SQLAlchemyError) -> tuple[str | Response, int]:
         log.error("catalog error: %s", exc)
         return page(
             http_status(ErrorKind.UNAVAILABLE),
@@ -161,7 +172,7 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(Exception)
-    def internal(exc: Exception) -> tuple[str, int]:
+    def internal(exc: Exception) -> tuple[str | Response, int]:
         log.exception("unexpected error")
         return page(
             http_status(ErrorKind.FAILED),
@@ -169,6 +180,15 @@ def _register_error_handlers(app: Flask) -> None:
             {"problem": type(exc).__name__},
             "internal error",
         )
+
+
+def _jsonable(value: Any) -> Any:
+    """Params as JSON can carry them (a path, a date: their text)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
 __all__ = ["BadParameter", "WebContext", "create_app", "link"]

@@ -44,6 +44,8 @@ STAFF = frozenset(r for r in Role if r is not Role.PUBLIC)
 STAFF_PAGES = (Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER, Role.AUDITOR, Role.READER_SERVICES)
 """The dashboard: every staff role that reads across agencies (not a records officer, who sees
 only their own agency's transfers)."""
+CUSTODY = (Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER)
+"""Who takes material into custody: ingest (browser upload, transfer folder, POST /api/v1/ingests)."""
 FIXITY_READERS = (Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER, Role.AUDITOR)
 """The fixity report names damaged files of restricted hồ sơ: custody staff and auditors only."""
 BUILTIN_RULES: Mapping[str, frozenset[Role]] = {"static": EVERYONE}
@@ -182,6 +184,7 @@ def may(endpoint: str) -> bool:
 
 __all__ = [
     "BUILTIN_RULES",
+    "CUSTODY",
     "EVERYONE",
     "FIXITY_READERS",
     "STAFF",
@@ -189,6 +192,7 @@ __all__ = [
     "allow",
     "current_actor",
     "guard",
+    "is_api",
     "may",
     "rule_for",
     "rule_table",

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import request, url_for
 
@@ -62,6 +63,21 @@ def year(name: str) -> int | None:
         return None
     if not _YEAR.fullmatch(raw) or int(raw) < 1000:
         raise BadParameter("web.bad_year", f"{name}={raw!r} is not a year", {"name": name, "value": raw})
+    return int(raw)
+
+
+def page_number(name: str, *, default: int = 1, most: int | None = None) -> int:
+    """``name=N``, a whole number from 1 (to ``most``), or ``default`` when absent."""
+    raw = _given(name)
+    if raw is None:
+        return default
+    high = most or 10**9
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise BadParameter(
+            "web.bad_number",
+            f"{name}={raw!r} is not a whole number from 1 to {high}",
+            {"name": name, "value": raw, "low": 1, "high": high},
+        )
     return int(raw)
 
 
@@ -123,6 +139,26 @@ def number(value: int | float | None) -> str:
     return text
 
 
+def when(value: str | datetime | None, *, time: bool = True) -> str:
+    """A moment as the reader writes it, in the archive's time zone (``[package] timezone``):
+    Vietnamese 07/03/2026 14:05, English 2026-03-07 14:05."""
+    if value is None or value == "":
+        return "—"
+    moment_ = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment_.tzinfo is not None:
+        moment_ = moment_.astimezone(ZoneInfo(context().settings.package.timezone))
+    day_part = "%d/%m/%Y" if translator().language == "vi" else "%Y-%m-%d"
+    return moment_.strftime(day_part + (" %H:%M" if time else ""))
+
+
+def term(group: str, value: str | None) -> str:
+    """A term of the catalog (an outcome, a file role, a validity) in the reader's language: the
+    ``web.<group>.<value>`` text, else the term itself."""
+    if not value:
+        return "—"
+    return translator().text(f"web.{group}.{value.replace(' ', '_').replace('-', '_')}", default=value)
+
+
 def template_helpers() -> dict[str, Any]:
     """Names every template can use: ``t`` (coded texts), ``link``, the archive's name, ``number``
     (a figure as the reader writes it) and ``raw`` (as the CSV and ``data-value`` have it)."""
@@ -135,6 +171,8 @@ def template_helpers() -> dict[str, Any]:
         "link": link,
         "language_link": language_link,
         "number": number,
+        "when": when,
+        "term": term,
         "raw": raw,
         "archive_name": settings.archive.name or t.text("web.unnamed_archive"),
         "actor": current_actor(),
@@ -150,6 +188,9 @@ __all__ = [
     "link",
     "moment",
     "number",
+    "page_number",
     "template_helpers",
+    "term",
+    "when",
     "year",
 ]

@@ -8,14 +8,15 @@ record that is not public is a 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from typing import Any
 
-from entrypoints.errors import http_status
+from flask import Blueprint, Response, jsonify
+
 from entrypoints.web.access import allow
-from entrypoints.web.context import context, translator
-from entrypoints.web.public import hit_views, links, run_search, search_params
-from preservation.errors import KholuuError
+from entrypoints.web.api_schemas import path_param, query_int
+from entrypoints.web.context import context
+from entrypoints.web.openapi import json_response, operation
+from entrypoints.web.public import MAX_PAGE, hit_views, links, run_search, search_params
 from repository.actor import Role
 from workflows.access.linked_data import record_graph, serialize
 from workflows.access.public import public_document, public_documents, public_dossier
@@ -25,22 +26,39 @@ bp = Blueprint("public_api", __name__, url_prefix="/api/v1")
 MEDIA_TYPES = {"jsonld": "application/ld+json", "ttl": "text/turtle"}
 
 
-@bp.errorhandler(KholuuError)
-def _coded(exc: KholuuError) -> tuple[Response, int]:
-    message = translator().text(exc.code, exc.params, default=str(exc))
-    return jsonify({"error": exc.code, "message": message}), http_status(exc)
-
-
-@bp.errorhandler(HTTPException)
-def _http(exc: HTTPException) -> tuple[Response, int]:
-    status = exc.code or 500
-    return jsonify(
-        {"error": "web.not_found" if status == 404 else "web.http_error", "status": status}
-    ), status
+_TEXT: dict[str, Any] = {"type": "string"}
+_RECORD_ANSWERS: dict[int, dict[str, Any]] = {
+    200: {
+        "description": "The record as JSON-LD or Turtle: DC terms, Schema.org, its AIP's PREMIS events",
+        "content": {"application/ld+json": {"schema": {"type": "object"}}, "text/turtle": {"schema": _TEXT}},
+    }
+}
+_FORMAT: dict[str, Any] = {
+    "name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": ["jsonld", "ttl"]}
+}  # fmt: skip
+_SEARCH_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "q", "in": "query", "required": False, "schema": _TEXT,
+        "description": "Words (diacritics optional) and \"quoted phrases\" (exact); empty: everything",
+    },
+    *(
+        {"name": n, "in": "query", "required": False, "schema": _TEXT}
+        for n in ("type", "fonds", "agency", "year")
+    ),
+    query_int("page", "Page number, from 1", 1, MAX_PAGE),
+]  # fmt: skip
 
 
 @bp.get("/search")
 @allow(Role.PUBLIC)
+@operation(
+    "GET",
+    summary="Search the public catalog (unrestricted hồ sơ and tài liệu only; no token needed)",
+    parameters=_SEARCH_PARAMETERS,
+    responses={200: json_response("A page of public hits with facet counts", {"type": "object"})},
+    errors=(400,),
+    public=True,
+)
 def search() -> Response:
     """Public hồ sơ and tài liệu: ``q`` (the search syntax of docs/catalog.md; empty: everything),
     ``type``, ``fonds``, ``agency``, ``year``, ``page`` (20 a page)."""
@@ -77,6 +95,14 @@ def search() -> Response:
 
 @bp.get("/records/<code>.<any(jsonld, ttl):fmt>")
 @allow(Role.PUBLIC)
+@operation(
+    "GET",
+    summary="A public hồ sơ as linked data",
+    parameters=[path_param("code", "mã hồ sơ"), _FORMAT],
+    responses=_RECORD_ANSWERS,
+    errors=(404,),
+    public=True,
+)
 def dossier(code: str, fmt: str) -> Response:
     with context().sessions() as session:
         record = public_dossier(session, code)
@@ -86,6 +112,14 @@ def dossier(code: str, fmt: str) -> Response:
 
 @bp.get("/records/<code>/<doc>.<any(jsonld, ttl):fmt>")
 @allow(Role.PUBLIC)
+@operation(
+    "GET",
+    summary="A public tài liệu as linked data",
+    parameters=[path_param("code", "mã hồ sơ"), path_param("doc", "mã tài liệu, or #N"), _FORMAT],
+    responses=_RECORD_ANSWERS,
+    errors=(404,),
+    public=True,
+)
 def document(code: str, doc: str, fmt: str) -> Response:
     with context().sessions() as session:
         record = public_document(session, public_dossier(session, code), doc)

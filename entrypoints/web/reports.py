@@ -128,6 +128,12 @@ def fixity() -> Response:
 @allow(*FIXITY_READERS)
 def fixity_file(fmt: str) -> Response:
     """The report as ``kholuu report fixity --format FMT`` writes it, byte for byte."""
+    return report_file(fmt)
+
+
+def report_file(fmt: str, *, download: bool = True) -> Response:
+    """The report the query asks for, as the file ``render`` writes (``/api/v1/reports/fixity``
+    answers with the JSON one, not as a download)."""
     report, since, until = _report()
     with TemporaryDirectory(prefix="kholuu-web-report-") as tmp:
         out = Path(tmp) / f"report.{fmt}"
@@ -136,9 +142,10 @@ def fixity_file(fmt: str) -> Response:
     last = until or report.generated_at.astimezone(ZoneInfo(report.timezone)).date()
     response = Response(data, content_type=MEDIA_TYPES[fmt])
     filename = f"fixity-report_{since.isoformat()}_{last.isoformat()}.{fmt}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if download:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["X-Report-Digest"] = report.digest
     return response
 
 
-__all__ = ["FORMATS", "bp"]
+__all__ = ["FORMATS", "bp", "report_file"]

@@ -76,28 +76,46 @@ def resolve_job_id(session: Session, ident: str) -> str:
     raise NotFoundError("job", ident)
 
 
+def aip_row(a: Aip) -> dict[str, Any]:
+    """One AIP as ``kholuu aip list --json`` prints it."""
+    return {
+        "aip_id": a.id,
+        "label": a.label,
+        "status": a.status.value,
+        "package_kind": a.package_kind,
+        "source_name": a.source_name,
+        "files": a.file_count,
+        "bytes": a.payload_bytes,
+        "version": a.current_version,
+        "created_at": _iso(a.created_at),
+        "stored_at": _iso(a.stored_at),
+        "locations": [c.location for c in a.copies if c.version == a.current_version],
+    }
+
+
+def _listed(status: AipStatus | None) -> Any:
+    return Aip.status == status if status is not None else Aip.status != AipStatus.STORING
+
+
 def aip_list(session: Session, *, status: AipStatus | None = None) -> list[dict[str, Any]]:
-    q = select(Aip).options(selectinload(Aip.copies)).order_by(Aip.created_at)
-    if status is not None:
-        q = q.where(Aip.status == status)
-    else:
-        q = q.where(Aip.status != AipStatus.STORING)
-    return [
-        {
-            "aip_id": a.id,
-            "label": a.label,
-            "status": a.status.value,
-            "package_kind": a.package_kind,
-            "source_name": a.source_name,
-            "files": a.file_count,
-            "bytes": a.payload_bytes,
-            "version": a.current_version,
-            "created_at": _iso(a.created_at),
-            "stored_at": _iso(a.stored_at),
-            "locations": [c.location for c in a.copies if c.version == a.current_version],
-        }
-        for a in session.scalars(q)
-    ]
+    q = select(Aip).options(selectinload(Aip.copies)).order_by(Aip.created_at).where(_listed(status))
+    return [aip_row(a) for a in session.scalars(q)]
+
+
+def aip_page(
+    session: Session, *, offset: int, limit: int, status: AipStatus | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of :func:`aip_list`, newest first, and how many AIPs there are in all."""
+    total = session.scalar(select(func.count(Aip.id)).where(_listed(status))) or 0
+    q = (
+        select(Aip)
+        .options(selectinload(Aip.copies))
+        .where(_listed(status))
+        .order_by(Aip.created_at.desc(), Aip.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [aip_row(a) for a in session.scalars(q)], total
 
 
 def event_dict(row: Event) -> dict[str, Any]:
@@ -182,6 +200,8 @@ def aip_detail(session: Session, aip_id: str, *, include_package_files: bool = T
                 "object_path": c.object_path,
                 "written_at": _iso(c.written_at),
                 "verified_at": _iso(c.verified_at),
+                "last_checked_at": _iso(c.last_checked_at),
+                "check_outcome": c.check_outcome,
             }
             for c in aip.copies
         ],

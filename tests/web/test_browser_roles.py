@@ -23,10 +23,27 @@ VI = Translator("vi")
 DAMAGED = "Địa bạ.pdf"  # the file the seeded audit found corrupt
 FIXITY = f"reports/fixity?since={PERIOD['since']}&until={PERIOD['until']}"
 MAY_SEE: dict[Role, set[str]] = {
-    Role.ADMINISTRATOR: {"dashboard", "fixity", "incidents", "restrictions", "transfers", "requests"},
-    Role.PRESERVATION_OFFICER: {"dashboard", "fixity", "incidents", "restrictions", "transfers"},
-    Role.AUDITOR: {"dashboard", "fixity", "incidents", "restrictions", "transfers"},
-    Role.READER_SERVICES: {"dashboard", "restrictions", "requests"},  # and the access requests' queue
+    Role.ADMINISTRATOR: {
+        "dashboard",
+        "fixity",
+        "aips",
+        "ingest",
+        "incidents",
+        "restrictions",
+        "transfers",
+        "requests",
+    },
+    Role.PRESERVATION_OFFICER: {
+        "dashboard",
+        "fixity",
+        "aips",
+        "ingest",
+        "incidents",
+        "restrictions",
+        "transfers",
+    },
+    Role.AUDITOR: {"dashboard", "fixity", "aips", "incidents", "restrictions", "transfers"},
+    Role.READER_SERVICES: {"dashboard", "aips", "restrictions", "requests"},  # and the access requests' queue
     Role.RECORDS_OFFICER: {"transfers"},  # their own agency's only
 }
 """Written out by hand (not read from the rule table): what the issue says each role may see."""

@@ -196,7 +196,12 @@ def test_pages_answer_with_safe_headers_and_the_archive_name(client: FlaskClient
             == ("Trung tâm Lưu trữ lịch sử tỉnh An Giang")
         )
         assert page.get("lang") == ("en" if "lang=en" in url else "vi")
-        assert not page.xpath("//script") and "script-src" not in r.headers["Content-Security-Policy"]
+        directives = dict(
+            d.strip().partition(" ")[::2] for d in r.headers["Content-Security-Policy"].split(";")
+        )
+        assert (
+            not page.xpath("//script") and directives["script-src"] == "'self'"
+        )  # /static only, never inline
         assert "default-src 'none'" in r.headers["Content-Security-Policy"]
         assert r.headers["Cache-Control"] == "no-store" and r.headers["X-Frame-Options"] == "DENY"
     assert "Tổng quan kho lưu trữ" in client.get("/").text

@@ -98,12 +98,16 @@ def ingest(
     *,
     options: IngestOptions | None = None,
     progress: Progress | None = None,
+    job_id: str | None = None,
 ) -> IngestResult:
     """Ingest one submission. Never raises for a bad submission or a failing tool: the result says
-    ``failed`` or ``refused`` and the catalog holds the error records."""
+    ``failed`` or ``refused`` and the catalog holds the error records.
+
+    ``job_id`` is the job's id when the caller hands it out before the job starts (the web app
+    answers an ingest request with it and runs the job in the background)."""
     options = options or IngestOptions()
     source = Path(os.path.abspath(source))
-    job_id = str(uuid.uuid4())
+    job_id = job_id or str(uuid.uuid4())
     aip_id = new_aip_id()
     spec = JobSpec(
         kind=Workflow.INGEST,
