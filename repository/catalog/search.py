@@ -201,23 +201,29 @@ def search(
 # --------------------------------------------------------------------------- files
 
 
-def _engine(session: Session) -> str:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+def text_engine(session: Session, fts_table: str) -> str:
+    """How text is searched here: ``postgresql``, ``fts5`` when the SQLite has the FTS5 table
+    ``fts_table`` (a name from the code, never from a user), or ``like``."""
+    if session.get_bind().dialect.name == "postgresql":
         return "postgresql"
     found = session.execute(
-        sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'file_text_fts'")
+        sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": fts_table}
     ).first()
     return "fts5" if found else "like"
 
 
-def _fts5_match(query: Query) -> str:
+def _engine(session: Session) -> str:
+    return text_engine(session, "file_text_fts")
+
+
+def fts5_match(query: Query) -> str:
     """An FTS5 MATCH expression: each word and phrase quoted (they hold letters and digits only)."""
     parts = [f'"{w}"' for w in query.words] + [f'"{" ".join(p)}"' for p in query.phrase_words if p]
     return " AND ".join(parts)
 
 
-def _tsquery(query: Query) -> str:
+def tsquery_text(query: Query) -> str:
+    """A PostgreSQL ``to_tsquery`` expression: every word (AND), each phrase as words in order."""
     parts = list(query.words) + [" <-> ".join(p) for p in query.phrase_words if p]
     return " & ".join(f"({p})" for p in parts)
 
@@ -226,14 +232,14 @@ def _file_select(query: Query, visible: Visibility, engine: str) -> Select[Any]:
     columns = (FileText, File.path, File.aip_path)
     if engine == "postgresql":
         vector: Any = literal_column("file_text.file_text_fts_vector")  # to_tsvector("simple", text_folded)
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(query))
+        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), tsquery_text(query))
         score: Any = func.ts_rank(vector, tsquery)
         stmt = select(*columns, score.label("score")).where(vector.op("@@")(tsquery))
     elif engine == "fts5":
         fts = (
             select(literal_column("rowid").label("id"), literal_column("-bm25(file_text_fts)").label("rank"))
             .select_from(sql_text("file_text_fts"))
-            .where(literal_column("file_text_fts").op("MATCH")(_fts5_match(query)))
+            .where(literal_column("file_text_fts").op("MATCH")(fts5_match(query)))
             .subquery()
         )
         stmt = select(*columns, fts.c.rank.label("score")).join(fts, fts.c.id == FileText.id)
