@@ -1,5 +1,7 @@
 """Holdings for the dissemination-request tests: a data folder with two AIPs, built by the command
-line once per session and catalog backend, copied for each test (``tests/data_folder.py``).
+line once per session and catalog backend, copied for each test (``tests/data_folder.py``). A test
+module takes the fixtures with ``request_folders, stored = dip_requests.request_folders,
+dip_requests.stored`` (an assignment, so that the fixture parameters do not shadow an import).
 
 * ``described``: the four-document TT 05 hồ sơ of the export tests (document 1 Công khai, 2 Sử
   dụng có điều kiện, 3 Mật, 4 Công khai but on the list of tài liệu tiếp cận có điều kiện);
@@ -30,7 +32,7 @@ from tests.data_folder import DataFolders, data_folders
 from tests.tt05 import FILE_CODE, build_sample_sip
 from tests.workflows.test_export import DOCUMENTS, OPEN_PDF
 
-__all__ = ["DOCUMENTS", "FILE_CODE", "OPEN_PDF", "Holdings", "Stored", "build_folders", "stored_copy"]
+__all__ = ["DOCUMENTS", "FILE_CODE", "OPEN_PDF", "Holdings", "Stored", "request_folders", "stored"]
 
 
 @dataclass(frozen=True)
@@ -90,16 +92,18 @@ def _build(home: Path, database_url: str) -> Holdings:
     return Holdings(described, undescribed)
 
 
-def build_folders(
+@pytest.fixture(scope="session")
+def request_folders(
     tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
 ) -> Iterator[DataFolders[Holdings]]:
-    """The body of a session fixture."""
+    """The holdings, built once per session and catalog backend."""
     yield from data_folders(tmp_path_factory, head_schema, "dip-requests", _build)
 
 
-def stored_copy(folders: DataFolders[Holdings], database_url: str, tmp_path: Path) -> Iterator[Stored]:
-    """The body of a test fixture: this test's copy (cheap password hashing for web logins)."""
-    copy = folders.copy(database_url, tmp_path / "home")
+@pytest.fixture
+def stored(request_folders: DataFolders[Holdings], database_url: str, tmp_path: Path) -> Iterator[Stored]:
+    """This test's copy (cheap password hashing for web logins)."""
+    copy = request_folders.copy(database_url, tmp_path / "home")
     with (copy.home / "kholuu.toml").open("a", encoding="utf-8") as fh:
         fh.write("\n" + FAST_ARGON2)
     settings = load_settings(copy.home, environ={}, overrides={"catalog": {"url": database_url}})

@@ -5,9 +5,7 @@ number, expiry, and the PREMIS events naming the deciding user."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +16,8 @@ from repository.actor import Actor, Channel, Role
 from repository.catalog.models import Event, Job
 from repository.catalog.requests import DisseminationRequest, RequestStatus
 from repository.settings import SettingsError, load_settings
-from tests.conftest import HeadSchema
-from tests.data_folder import DataFolders
-from tests.dip_requests import FILE_CODE, OPEN_PDF, Holdings, Stored, build_folders, stored_copy
+from tests import dip_requests
+from tests.dip_requests import FILE_CODE, OPEN_PDF, Stored
 from workflows.access import request_build, requests
 from workflows.access.errors import RequestError
 from workflows.access.requests import RequestForm
@@ -31,16 +28,7 @@ AUDITOR = Actor(name="kiem.toan", role=Role.AUDITOR, channel=Channel.WEB)
 DECISION = "27/QĐ-TTLT"
 
 
-@pytest.fixture(scope="session")
-def request_folders(
-    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
-) -> Iterator[DataFolders[Holdings]]:
-    yield from build_folders(tmp_path_factory, head_schema)
-
-
-@pytest.fixture
-def stored(request_folders: DataFolders[Holdings], database_url: str, tmp_path: Path) -> Iterator[Stored]:
-    yield from stored_copy(request_folders, database_url, tmp_path)
+request_folders, stored = dip_requests.request_folders, dip_requests.stored  # the fixtures
 
 
 def form(target: str, **extra: Any) -> RequestForm:
