@@ -56,6 +56,16 @@ def approve(stored: Stored, request_id: str, actor: Actor = READER_SERVICES, dec
         requests.approve(s, request_id, actor, decision=decision, now=now())
 
 
+def built_long_ago(stored: Stored) -> tuple[requests.Submitted, request_build.Built]:
+    """A request of the described AIP, approved, its DIP built a link lifetime ago (link expired)."""
+    done = submit(stored, stored.aips.described)
+    approve(stored, done.request_id)
+    long_ago = now() - timedelta(hours=stored.settings.access.dip_link_hours + 1)
+    return done, request_build.build(
+        stored.settings, stored.sessions, done.request_id, READER_SERVICES, now=long_ago
+    )
+
+
 def row(stored: Stored, request_id: str) -> DisseminationRequest:
     with stored.sessions() as s:
         found = s.get(DisseminationRequest, request_id)
@@ -214,12 +224,7 @@ def test_the_documents_a_request_names_are_all_it_releases(stored: Stored) -> No
 
 
 def test_an_expired_link_is_refused_and_expire_deletes_the_dip(stored: Stored) -> None:
-    done = submit(stored, stored.aips.described)
-    approve(stored, done.request_id)
-    long_ago = now() - timedelta(hours=stored.settings.access.dip_link_hours + 1)
-    built = request_build.build(
-        stored.settings, stored.sessions, done.request_id, READER_SERVICES, now=long_ago
-    )
+    done, built = built_long_ago(stored)
     with pytest.raises(RequestError) as late, stored.sessions() as s:
         request_build.open_download(s, built.token, now=now())
     assert late.value.code == "request.link_expired"
@@ -243,12 +248,7 @@ def test_an_expired_link_is_refused_and_expire_deletes_the_dip(stored: Stored) -
 
 
 def test_every_build_sweeps_the_expired_and_a_dead_build_may_be_built_again(stored: Stored) -> None:
-    stale = submit(stored, stored.aips.described)
-    approve(stored, stale.request_id)
-    long_ago = now() - timedelta(hours=stored.settings.access.dip_link_hours + 1)
-    old = request_build.build(
-        stored.settings, stored.sessions, stale.request_id, READER_SERVICES, now=long_ago
-    )
+    stale, old = built_long_ago(stored)
 
     dead = submit(stored, stored.aips.described)
     approve(stored, dead.request_id)
