@@ -29,8 +29,8 @@ from repository.settings import Settings, load_settings
 from tests.accounts import FAST_ARGON2
 from tests.conftest import SAMPLES, HeadSchema, cli_env, run_cli
 from tests.data_folder import DataFolders, data_folders
-from tests.tt05 import FILE_CODE, build_sample_sip
-from tests.workflows.test_export import DOCUMENTS, OPEN_PDF
+from tests.tt05 import FILE_CODE
+from tests.workflows.test_export import DOCUMENTS, OPEN_PDF, documents_sip
 
 __all__ = ["DOCUMENTS", "FILE_CODE", "OPEN_PDF", "Holdings", "Stored", "request_folders", "stored"]
 
@@ -64,15 +64,7 @@ def _ingest(env: dict[str, str], path: Path) -> str:
 def _build(home: Path, database_url: str) -> Holdings:
     env = cli_env(home, database_url)
     assert run_cli("init", env=env).returncode == 0
-    sip = build_sample_sip(
-        home.parent,
-        load_tables(),
-        data={name: content for name, (_, _, content) in DOCUMENTS.items()},
-        documents={
-            i: {"mode": mode, "subject": subject} for i, (mode, subject, _) in enumerate(DOCUMENTS.values())
-        },
-    )
-    described = _ingest(env, sip)
+    described = _ingest(env, documents_sip(home.parent, load_tables()))
     undescribed = _ingest(env, SAMPLES / "sip-bag-cong-van")
     engine = make_engine(database_url)
     try:

@@ -24,8 +24,8 @@ from repository.catalog.records import Dossier
 from repository.catalog.records_store import restrict
 from tests.conftest import HeadSchema
 from tests.data_folder import DataFolders, data_folders
-from tests.tt05 import FILE_CODE, build_sample_sip
-from tests.workflows.test_export import DOCUMENTS, OPEN_PDF
+from tests.tt05 import FILE_CODE
+from tests.workflows.test_export import DOCUMENTS, OPEN_PDF, documents_sip
 
 RECIPIENT = "Trung tâm Lưu trữ quốc gia III"
 TRANSFER = "42/QĐ-VTLTNN"
@@ -90,15 +90,7 @@ def cli_dossier(
     def build(home: Path, database_url: str) -> str:
         kholuu = Kholuu(home, database_url)
         assert kholuu("init", "--json").exit_code == 0
-        sip = build_sample_sip(
-            home.parent,
-            load_tables(),
-            data={name: content for name, (_, _, content) in DOCUMENTS.items()},
-            documents={
-                i: {"mode": mode, "subject": subject}
-                for i, (mode, subject, _) in enumerate(DOCUMENTS.values())
-            },
-        )
+        sip = documents_sip(home.parent, load_tables())
         aip_id = str(kholuu.json("ingest", str(sip))["aip_id"])
         kholuu.restrict(ordinal=4)
         return aip_id
