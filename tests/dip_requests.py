@@ -14,19 +14,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.tt05.tables import load_tables
 from repository.catalog.db import make_engine, session_factory
-from repository.catalog.records import Dossier
-from repository.catalog.records_store import restrict
 from repository.settings import Settings, load_settings
 from tests.accounts import FAST_ARGON2
+from tests.cli.test_cli_export import restrict_the_dossier
 from tests.conftest import SAMPLES, HeadSchema, cli_env, run_cli
 from tests.data_folder import DataFolders, data_folders
 from tests.tt05 import FILE_CODE
@@ -66,21 +63,7 @@ def _build(home: Path, database_url: str) -> Holdings:
     assert run_cli("init", env=env).returncode == 0
     described = _ingest(env, documents_sip(home.parent, load_tables()))
     undescribed = _ingest(env, SAMPLES / "sip-bag-cong-van")
-    engine = make_engine(database_url)
-    try:
-        with session_factory(engine).begin() as s:
-            dossier = s.scalars(select(Dossier).where(Dossier.aip_id == described)).one()
-            restrict(
-                s,
-                dossier_id=None,
-                document_id=dossier.documents[3].id,
-                decision_number="15/QĐ-LTLS",
-                decision_date=date(2025, 3, 1),
-                reason="Đang chỉnh lý",
-                by="Lê Văn Tâm",
-            )
-    finally:
-        engine.dispose()
+    restrict_the_dossier(database_url, ordinal=4)  # the one hồ sơ: the undescribed AIP has none
     return Holdings(described, undescribed)
 
 

@@ -62,21 +62,27 @@ class Kholuu:
         return json.loads(result.stdout)
 
     def restrict(self, *, dossier: bool = False, ordinal: int = 0) -> None:
-        engine = make_engine(self.database_url)
-        try:
-            with session_factory(engine).begin() as s:
-                row = s.scalars(select(Dossier)).one()
-                restrict(
-                    s,
-                    dossier_id=row.id if dossier else None,
-                    document_id=None if dossier else row.documents[ordinal - 1].id,
-                    decision_number="15/QĐ-LTLS",
-                    decision_date=date(2025, 3, 1),
-                    reason="Đang chỉnh lý",
-                    by="Lê Văn Tâm",
-                )
-        finally:
-            engine.dispose()
+        restrict_the_dossier(self.database_url, dossier=dossier, ordinal=ordinal)
+
+
+def restrict_the_dossier(database_url: str, *, dossier: bool = False, ordinal: int = 0) -> None:
+    """Put the catalog's one hồ sơ (``dossier``) or its tài liệu ``ordinal`` on the list of tài liệu
+    tiếp cận có điều kiện."""
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine).begin() as s:
+            row = s.scalars(select(Dossier)).one()
+            restrict(
+                s,
+                dossier_id=row.id if dossier else None,
+                document_id=None if dossier else row.documents[ordinal - 1].id,
+                decision_number="15/QĐ-LTLS",
+                decision_date=date(2025, 3, 1),
+                reason="Đang chỉnh lý",
+                by="Lê Văn Tâm",
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
