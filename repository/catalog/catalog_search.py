@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from repository.catalog.db import EXACT_FUNCTION
 from repository.catalog.file_text import FileText
 from repository.catalog.records import Document, DocumentFile, Dossier, Fonds, SourceAgency
-from repository.catalog.search import Query, Visibility, parse_query
+from repository.catalog.search import Query, Visibility, fts5_match, parse_query, text_engine, tsquery_text
 
 #: Facets, in the order pages show them.
 FACETS = ("type", "fonds", "agency", "year")
@@ -95,22 +95,7 @@ class CatalogPage:
 
 
 def _engine(session: Session) -> str:
-    if session.get_bind().dialect.name == "postgresql":
-        return "postgresql"
-    found = session.execute(
-        sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_fts_dossier'")
-    ).first()
-    return "fts5" if found else "like"
-
-
-def _fts5_match(query: Query) -> str:
-    parts = [f'"{w}"' for w in query.words] + [f'"{" ".join(p)}"' for p in query.phrase_words if p]
-    return " AND ".join(parts)
-
-
-def _tsquery(query: Query) -> str:
-    parts = list(query.words) + [" <-> ".join(p) for p in query.phrase_words if p]
-    return " & ".join(f"({p})" for p in parts)
+    return text_engine(session, "record_fts_dossier")
 
 
 def _escape_like(text: str) -> str:
@@ -139,12 +124,12 @@ def _index_match(
         name = "file_text_fts_vector" if table == "file_text" else "record_fts_vector"
         vector: Any = literal_column(f"{table}.{name}")
         matched: ColumnElement[bool] = vector.op("@@")(
-            func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(query))
+            func.to_tsquery(literal_column("'simple'::regconfig"), tsquery_text(query))
         )
         return matched
     if engine == "fts5":
         fts = "file_text_fts" if table == "file_text" else f"record_fts_{table}"
-        match: Any = bindparam("match", _fts5_match(query), unique=True)
+        match: Any = bindparam("match", fts5_match(query), unique=True)
         rows = sql_text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :match").bindparams(match)
         found: ColumnElement[bool] = id_column.in_(rows.columns(column("rowid", Integer)))
         return found

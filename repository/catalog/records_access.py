@@ -67,7 +67,8 @@ def _public_document() -> ColumnElement[bool]:
 
 def public_dossier() -> ColumnElement[bool]:
     """A hồ sơ a reader may see online: mức độ tiếp cận 01 and not on the list of tiếp cận có
-    điều kiện (the condition ``search_records(public_only=True)`` and ``kholuu search --public`` use)."""
+    điều kiện (the condition ``search_records(public_only=True)``, ``kholuu records search --public``,
+    uses; the public catalog and ``kholuu search --public`` ask ``workflows.access.public.PUBLIC``)."""
     return _public_dossier()
 
 

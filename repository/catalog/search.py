@@ -12,9 +12,9 @@ Words are whole words of :func:`preservation.planning.text.search_form` ("dinh" 
 "dinhs"); titles are matched by substring of their folded form, as ``kholuu records search`` does.
 The text index is PostgreSQL's GIN over ``to_tsvector('simple', text_folded)`` or SQLite's FTS5
 (LIKE when the SQLite has no FTS5). What may be shown is the caller's decision, passed in as a
-:class:`Visibility`: :data:`EVERYTHING` for operators, :data:`PUBLIC` for readers, which shows a
-file only when its hồ sơ is public and not restricted (Luật Lưu trữ 2024 khoản 4 Điều 25). Functions
-take a session and never commit.
+:class:`Visibility`: :data:`EVERYTHING` for operators, :data:`workflows.access.public.PUBLIC` for
+readers (the one public rule, Luật Lưu trữ 2024 khoản 4 Điều 25). Functions take a session and never
+commit.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, true
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -35,9 +35,7 @@ from preservation.names import fold
 from preservation.planning.text import query_words, search_form
 from repository.catalog.file_text import FileText
 from repository.catalog.models import Aip, AipStatus, File
-from repository.catalog.records import AccessRestriction, Document, DocumentFile, Dossier
-from repository.catalog.records_access import public_document, public_dossier
-from repository.catalog.records_core import PUBLIC_MODE
+from repository.catalog.records import Document, DocumentFile, Dossier
 
 _PHRASE = re.compile(r'"([^"]*)"?')
 _SPACES = re.compile(r"\s+")
@@ -107,40 +105,7 @@ class _Everything:
         return true()
 
 
-class _Public:
-    """Readers: records of mức độ tiếp cận 01 not on the list of tiếp cận có điều kiện, current
-    (not superseded); a file only when its AIP's hồ sơ is public and every tài liệu it carries is.
-    A file of an AIP without description (a plain folder) is never public: nobody decided."""
-
-    def dossiers(self) -> ColumnElement[bool]:
-        return and_(public_dossier(), Dossier.superseded_by_id.is_(None))
-
-    def documents(self) -> ColumnElement[bool]:
-        return and_(public_document(), Dossier.superseded_by_id.is_(None))
-
-    def files(self) -> ColumnElement[bool]:
-        dossier_public = exists().where(Dossier.aip_id == FileText.aip_id, self.dossiers())
-        closed_document = (
-            select(DocumentFile.id)
-            .join(Document, Document.id == DocumentFile.document_id)
-            .join(Dossier, Dossier.id == Document.dossier_id)
-            .where(
-                DocumentFile.file_uuid == FileText.file_uuid,
-                Dossier.aip_id == FileText.aip_id,
-                or_(
-                    Document.mode != PUBLIC_MODE,
-                    exists().where(
-                        AccessRestriction.document_id == Document.id, AccessRestriction.lifted_on.is_(None)
-                    ),
-                ),
-            )
-            .exists()
-        )
-        return and_(dossier_public, not_(closed_document))
-
-
 EVERYTHING: Visibility = _Everything()
-PUBLIC: Visibility = _Public()
 
 
 @dataclass(frozen=True)
@@ -201,23 +166,29 @@ def search(
 # --------------------------------------------------------------------------- files
 
 
-def _engine(session: Session) -> str:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+def text_engine(session: Session, fts_table: str) -> str:
+    """How text is searched here: ``postgresql``, ``fts5`` when the SQLite has the FTS5 table
+    ``fts_table`` (a name from the code, never from a user), or ``like``."""
+    if session.get_bind().dialect.name == "postgresql":
         return "postgresql"
     found = session.execute(
-        sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'file_text_fts'")
+        sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": fts_table}
     ).first()
     return "fts5" if found else "like"
 
 
-def _fts5_match(query: Query) -> str:
+def _engine(session: Session) -> str:
+    return text_engine(session, "file_text_fts")
+
+
+def fts5_match(query: Query) -> str:
     """An FTS5 MATCH expression: each word and phrase quoted (they hold letters and digits only)."""
     parts = [f'"{w}"' for w in query.words] + [f'"{" ".join(p)}"' for p in query.phrase_words if p]
     return " AND ".join(parts)
 
 
-def _tsquery(query: Query) -> str:
+def tsquery_text(query: Query) -> str:
+    """A PostgreSQL ``to_tsquery`` expression: every word (AND), each phrase as words in order."""
     parts = list(query.words) + [" <-> ".join(p) for p in query.phrase_words if p]
     return " & ".join(f"({p})" for p in parts)
 
@@ -226,14 +197,14 @@ def _file_select(query: Query, visible: Visibility, engine: str) -> Select[Any]:
     columns = (FileText, File.path, File.aip_path)
     if engine == "postgresql":
         vector: Any = literal_column("file_text.file_text_fts_vector")  # to_tsvector("simple", text_folded)
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(query))
+        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), tsquery_text(query))
         score: Any = func.ts_rank(vector, tsquery)
         stmt = select(*columns, score.label("score")).where(vector.op("@@")(tsquery))
     elif engine == "fts5":
         fts = (
             select(literal_column("rowid").label("id"), literal_column("-bm25(file_text_fts)").label("rank"))
             .select_from(sql_text("file_text_fts"))
-            .where(literal_column("file_text_fts").op("MATCH")(_fts5_match(query)))
+            .where(literal_column("file_text_fts").op("MATCH")(fts5_match(query)))
             .subquery()
         )
         stmt = select(*columns, fts.c.rank.label("score")).join(fts, fts.c.id == FileText.id)

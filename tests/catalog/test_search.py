@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from preservation.planning.text import ExtractedText, TextMethod
 from repository.catalog import records_store as store
 from repository.catalog.file_text import add_texts
-from repository.catalog.search import EVERYTHING, PUBLIC, parse_query, search
+from repository.catalog.search import EVERYTHING, parse_query, search
 from tests.catalog.test_records import DECISION_FILE, PHOTO_FILE, add_aip, make_record_set, register
+from workflows.access.public import PUBLIC
 
 TEXTS = {
     DECISION_FILE: "QUYẾT ĐỊNH\nvề việc thành lập Ủy ban nhân dân thành phố Đà Nẵng\nnăm 1997",

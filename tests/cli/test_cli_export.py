@@ -24,8 +24,8 @@ from repository.catalog.records import Dossier
 from repository.catalog.records_store import restrict
 from tests.conftest import HeadSchema
 from tests.data_folder import DataFolders, data_folders
-from tests.tt05 import FILE_CODE, build_sample_sip
-from tests.workflows.test_export import DOCUMENTS, OPEN_PDF
+from tests.tt05 import FILE_CODE
+from tests.workflows.test_export import DOCUMENTS, OPEN_PDF, documents_sip
 
 RECIPIENT = "Trung tâm Lưu trữ quốc gia III"
 TRANSFER = "42/QĐ-VTLTNN"
@@ -62,21 +62,27 @@ class Kholuu:
         return json.loads(result.stdout)
 
     def restrict(self, *, dossier: bool = False, ordinal: int = 0) -> None:
-        engine = make_engine(self.database_url)
-        try:
-            with session_factory(engine).begin() as s:
-                row = s.scalars(select(Dossier)).one()
-                restrict(
-                    s,
-                    dossier_id=row.id if dossier else None,
-                    document_id=None if dossier else row.documents[ordinal - 1].id,
-                    decision_number="15/QĐ-LTLS",
-                    decision_date=date(2025, 3, 1),
-                    reason="Đang chỉnh lý",
-                    by="Lê Văn Tâm",
-                )
-        finally:
-            engine.dispose()
+        restrict_the_dossier(self.database_url, dossier=dossier, ordinal=ordinal)
+
+
+def restrict_the_dossier(database_url: str, *, dossier: bool = False, ordinal: int = 0) -> None:
+    """Put the catalog's one hồ sơ (``dossier``) or its tài liệu ``ordinal`` on the list of tài liệu
+    tiếp cận có điều kiện."""
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine).begin() as s:
+            row = s.scalars(select(Dossier)).one()
+            restrict(
+                s,
+                dossier_id=row.id if dossier else None,
+                document_id=None if dossier else row.documents[ordinal - 1].id,
+                decision_number="15/QĐ-LTLS",
+                decision_date=date(2025, 3, 1),
+                reason="Đang chỉnh lý",
+                by="Lê Văn Tâm",
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -90,15 +96,7 @@ def cli_dossier(
     def build(home: Path, database_url: str) -> str:
         kholuu = Kholuu(home, database_url)
         assert kholuu("init", "--json").exit_code == 0
-        sip = build_sample_sip(
-            home.parent,
-            load_tables(),
-            data={name: content for name, (_, _, content) in DOCUMENTS.items()},
-            documents={
-                i: {"mode": mode, "subject": subject}
-                for i, (mode, subject, _) in enumerate(DOCUMENTS.values())
-            },
-        )
+        sip = documents_sip(home.parent, load_tables())
         aip_id = str(kholuu.json("ingest", str(sip))["aip_id"])
         kholuu.restrict(ordinal=4)
         return aip_id

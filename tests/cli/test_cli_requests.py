@@ -5,31 +5,19 @@ and the one-time download path, refuse with a reason, show, expire; and who may 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from repository.catalog.requests import DisseminationRequest
-from tests.conftest import HeadSchema, run_cli
-from tests.data_folder import DataFolders
-from tests.dip_requests import Holdings, Stored, build_folders, stored_copy
+from tests import dip_requests
+from tests.conftest import run_cli
+from tests.dip_requests import Stored
 from workflows.access.requests import secret_hash
 
 READER = ("--name", "Trần Văn Minh", "--contact", "0912 345 678", "--purpose", "cong vu")
 
 
-@pytest.fixture(scope="session")
-def request_folders(
-    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
-) -> Iterator[DataFolders[Holdings]]:
-    yield from build_folders(tmp_path_factory, head_schema)
-
-
-@pytest.fixture
-def stored(request_folders: DataFolders[Holdings], database_url: str, tmp_path: Path) -> Iterator[Stored]:
-    yield from stored_copy(request_folders, database_url, tmp_path)
+request_folders, stored = dip_requests.request_folders, dip_requests.stored  # the fixtures
 
 
 def kholuu(stored: Stored, *args: str, code: int = 0, **env: str) -> Any:

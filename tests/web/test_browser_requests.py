@@ -8,33 +8,22 @@ screenshot of every step is kept (``KHOLUU_TEST_ARTEFACTS``)."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
 from repository.i18n import Translator
+from tests import dip_requests
 from tests.accounts import PASSWORD, add_staff
-from tests.conftest import HeadSchema
-from tests.data_folder import DataFolders
-from tests.dip_requests import FILE_CODE, Holdings, Stored, build_folders, stored_copy
+from tests.dip_requests import FILE_CODE, Stored
 from tests.web.browser import artefacts_dir, chromium, needs_chromium, signed_in
 from tests.web.test_web import serving
 
 VI = Translator("vi")
 
 
-@pytest.fixture(scope="session")
-def request_folders(
-    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
-) -> Iterator[DataFolders[Holdings]]:
-    yield from build_folders(tmp_path_factory, head_schema)
-
-
-@pytest.fixture
-def stored(request_folders: DataFolders[Holdings], database_url: str, tmp_path: Path) -> Iterator[Stored]:
-    yield from stored_copy(request_folders, database_url, tmp_path)
+request_folders, stored = dip_requests.request_folders, dip_requests.stored  # the fixtures
 
 
 def shot(page: Page, folder: Path, name: str) -> None:

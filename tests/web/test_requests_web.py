@@ -6,10 +6,8 @@ complete download, then a clear refusal; an expired link."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,10 +20,9 @@ from entrypoints.web import create_app
 from repository.catalog.records import Dossier
 from repository.catalog.requests import DisseminationRequest, RequestStatus
 from repository.i18n import Translator
+from tests import dip_requests
 from tests.accounts import add_staff
-from tests.conftest import HeadSchema
-from tests.data_folder import DataFolders
-from tests.dip_requests import FILE_CODE, Holdings, Stored, build_folders, stored_copy
+from tests.dip_requests import FILE_CODE, Stored
 from tests.web.test_access import csrf_token, log_in
 
 VI = Translator("vi")
@@ -37,16 +34,7 @@ READER = {
 }
 
 
-@pytest.fixture(scope="session")
-def request_folders(
-    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
-) -> Iterator[DataFolders[Holdings]]:
-    yield from build_folders(tmp_path_factory, head_schema)
-
-
-@pytest.fixture
-def stored(request_folders: DataFolders[Holdings], database_url: str, tmp_path: Path) -> Iterator[Stored]:
-    yield from stored_copy(request_folders, database_url, tmp_path)
+request_folders, stored = dip_requests.request_folders, dip_requests.stored  # the fixtures
 
 
 @pytest.fixture

@@ -77,15 +77,20 @@ class Stored:
     source: Path  # the SIP as built
 
 
-def build_and_ingest(run_ingest: Ingest, tmp_path: Path, tables: Tables) -> tuple[str, Path]:
-    sip = build_sample_sip(
-        tmp_path,
+def documents_sip(parent: Path, tables: Tables) -> Path:
+    """The TT 05 SIP of the hồ sơ whose four tài liệu are :data:`DOCUMENTS`, built under ``parent``."""
+    return build_sample_sip(
+        parent,
         tables,
         data={name: content for name, (_, _, content) in DOCUMENTS.items()},
         documents={
             i: {"mode": mode, "subject": subject} for i, (mode, subject, _) in enumerate(DOCUMENTS.values())
         },
     )
+
+
+def build_and_ingest(run_ingest: Ingest, tmp_path: Path, tables: Tables) -> tuple[str, Path]:
+    sip = documents_sip(tmp_path, tables)
     result = run_ingest(sip)
     assert result.status is JobStatus.COMPLETED, result.error and result.error.records
     assert result.aip_id is not None

@@ -5,9 +5,7 @@ number, expiry, and the PREMIS events naming the deciding user."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +16,8 @@ from repository.actor import Actor, Channel, Role
 from repository.catalog.models import Event, Job
 from repository.catalog.requests import DisseminationRequest, RequestStatus
 from repository.settings import SettingsError, load_settings
-from tests.conftest import HeadSchema
-from tests.data_folder import DataFolders
-from tests.dip_requests import FILE_CODE, OPEN_PDF, Holdings, Stored, build_folders, stored_copy
+from tests import dip_requests
+from tests.dip_requests import FILE_CODE, OPEN_PDF, Stored
 from workflows.access import request_build, requests
 from workflows.access.errors import RequestError
 from workflows.access.requests import RequestForm
@@ -31,16 +28,7 @@ AUDITOR = Actor(name="kiem.toan", role=Role.AUDITOR, channel=Channel.WEB)
 DECISION = "27/QĐ-TTLT"
 
 
-@pytest.fixture(scope="session")
-def request_folders(
-    tmp_path_factory: pytest.TempPathFactory, head_schema: HeadSchema
-) -> Iterator[DataFolders[Holdings]]:
-    yield from build_folders(tmp_path_factory, head_schema)
-
-
-@pytest.fixture
-def stored(request_folders: DataFolders[Holdings], database_url: str, tmp_path: Path) -> Iterator[Stored]:
-    yield from stored_copy(request_folders, database_url, tmp_path)
+request_folders, stored = dip_requests.request_folders, dip_requests.stored  # the fixtures
 
 
 def form(target: str, **extra: Any) -> RequestForm:
@@ -66,6 +54,16 @@ def submit(stored: Stored, target: str, actor: Actor = PUBLIC, **extra: Any) -> 
 def approve(stored: Stored, request_id: str, actor: Actor = READER_SERVICES, decision: str = "") -> None:
     with stored.sessions.begin() as s:
         requests.approve(s, request_id, actor, decision=decision, now=now())
+
+
+def built_long_ago(stored: Stored) -> tuple[requests.Submitted, request_build.Built]:
+    """A request of the described AIP, approved, its DIP built a link lifetime ago (link expired)."""
+    done = submit(stored, stored.aips.described)
+    approve(stored, done.request_id)
+    long_ago = now() - timedelta(hours=stored.settings.access.dip_link_hours + 1)
+    return done, request_build.build(
+        stored.settings, stored.sessions, done.request_id, READER_SERVICES, now=long_ago
+    )
 
 
 def row(stored: Stored, request_id: str) -> DisseminationRequest:
@@ -226,12 +224,7 @@ def test_the_documents_a_request_names_are_all_it_releases(stored: Stored) -> No
 
 
 def test_an_expired_link_is_refused_and_expire_deletes_the_dip(stored: Stored) -> None:
-    done = submit(stored, stored.aips.described)
-    approve(stored, done.request_id)
-    long_ago = now() - timedelta(hours=stored.settings.access.dip_link_hours + 1)
-    built = request_build.build(
-        stored.settings, stored.sessions, done.request_id, READER_SERVICES, now=long_ago
-    )
+    done, built = built_long_ago(stored)
     with pytest.raises(RequestError) as late, stored.sessions() as s:
         request_build.open_download(s, built.token, now=now())
     assert late.value.code == "request.link_expired"
@@ -255,12 +248,7 @@ def test_an_expired_link_is_refused_and_expire_deletes_the_dip(stored: Stored) -
 
 
 def test_every_build_sweeps_the_expired_and_a_dead_build_may_be_built_again(stored: Stored) -> None:
-    stale = submit(stored, stored.aips.described)
-    approve(stored, stale.request_id)
-    long_ago = now() - timedelta(hours=stored.settings.access.dip_link_hours + 1)
-    old = request_build.build(
-        stored.settings, stored.sessions, stale.request_id, READER_SERVICES, now=long_ago
-    )
+    stale, old = built_long_ago(stored)
 
     dead = submit(stored, stored.aips.described)
     approve(stored, dead.request_id)

@@ -70,30 +70,19 @@ class PublicRules:
 
     def files(self) -> ColumnElement[bool]:
         """A condition on :class:`FileText`: it carries a public tài liệu of its AIP."""
-        public_document = (
-            select(DocumentFile.id)
-            .join(Document, Document.id == DocumentFile.document_id)
-            .join(Dossier, Dossier.id == Document.dossier_id)
-            .where(
-                DocumentFile.file_uuid == FileText.file_uuid,
-                Dossier.aip_id == FileText.aip_id,
-                self.documents(),
-            )
-            .exists()
-        )
-        closed_document = (
-            select(DocumentFile.id)
-            .join(Document, Document.id == DocumentFile.document_id)
-            .join(Dossier, Dossier.id == Document.dossier_id)
-            .where(
-                DocumentFile.file_uuid == FileText.file_uuid,
-                Dossier.aip_id == FileText.aip_id,
-                not_(self.documents()),
-            )
-            .exists()
-        )
         # a file that also carries a closed tài liệu stays closed
-        return and_(public_document, not_(closed_document))
+        return and_(_carries(self.documents()), not_(_carries(not_(self.documents()))))
+
+
+def _carries(document: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A condition on :class:`FileText`: it carries a tài liệu of its AIP that meets ``document``."""
+    return (
+        select(DocumentFile.id)
+        .join(Document, Document.id == DocumentFile.document_id)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(DocumentFile.file_uuid == FileText.file_uuid, Dossier.aip_id == FileText.aip_id, document)
+        .exists()
+    )
 
 
 PUBLIC = PublicRules()
