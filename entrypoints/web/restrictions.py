@@ -13,13 +13,16 @@ import unicodedata
 from datetime import date
 
 from flask import Blueprint, redirect, render_template, request
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from entrypoints.web.access import allow, current_actor
-from entrypoints.web.context import context
+from entrypoints.web.context import context, translator
 from entrypoints.web.params import BadParameter, check_language, day, link
 from repository.actor import Role
 from repository.catalog import records_store as store
+from repository.catalog.records import Document, Dossier
+from workflows.access.access_rules import MODES
 from workflows.records import access_decisions as decisions
 
 bp = Blueprint("restrictions", __name__, url_prefix="/restrictions")
@@ -43,7 +46,9 @@ def index() -> str:
     with context().sessions() as session:
         rows = [decisions.restriction_json(session, r) for r in store.active_restrictions(session)]
     may_decide = current_actor().role in DECIDERS
-    return render_template("restrictions.html", rows=rows, may_decide=may_decide)
+    language = translator().language
+    modes = [(m, store.code_label("mode", m, language)) for m in MODES]
+    return render_template("restrictions.html", rows=rows, may_decide=may_decide, modes=modes)
 
 
 @bp.post("")
@@ -53,16 +58,36 @@ def add() -> BaseResponse:
     code = _text("code")
     decision = decisions.Decision(_text("decision_number"), _required_day("decision_date"), _text("reason"))
     review = day("review_date", form=True)
-    aip = _text("aip_id", required=False) or None
     with context().sessions.begin() as session:
-        record = store.resolve_target(
-            session,
-            dossier_code=code if kind == "dossier" else None,
-            document_code=code if kind == "document" else None,
-            aip_id=aip,
-        )
+        record = _record(session, kind, code)
         decisions.restrict(session, current_actor(), record, decision, review)
     return redirect(link("restrictions.index"))
+
+
+@bp.post("/declassify")
+@allow(*DECIDERS)
+def declassify() -> BaseResponse:
+    """Giải mật / a new mức độ tiếp cận for a hồ sơ or tài liệu, by a decision (as ``kholuu records
+    declassify``); ``with_documents`` brings a hồ sơ's stricter documents to the new mode too."""
+    kind, code = request.form.get("kind", "dossier"), _text("code")
+    to_mode = _text("to_mode")
+    decision = decisions.Decision(_text("decision_number"), _required_day("decision_date"), _text("reason"))
+    cascade = request.form.get("with_documents") == "1"
+    with context().sessions.begin() as session:
+        record = _record(session, kind, code)
+        decisions.declassify(session, current_actor(), record, to_mode, decision, cascade=cascade)
+    return redirect(link("restrictions.index"))
+
+
+def _record(session: Session, kind: str, code: str) -> Dossier | Document:
+    """The hồ sơ or tài liệu the form names (narrowed by its AIP when several hold the code)."""
+    aip = _text("aip_id", required=False) or None
+    return store.resolve_target(
+        session,
+        dossier_code=code if kind == "dossier" else None,
+        document_code=code if kind == "document" else None,
+        aip_id=aip,
+    )
 
 
 @bp.post("/<int:restriction_id>/lift")

@@ -150,7 +150,10 @@ def test_pinned_rules_in_the_route_table(app: Flask) -> None:
     assert table["incidents.index"] == fixity  # damaged file names, as the fixity report
     assert table["incidents.acknowledge"] == {Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER}
     assert (
-        table["restrictions.add"] == table["restrictions.lift"] == {Role.ADMINISTRATOR, Role.READER_SERVICES}
+        table["restrictions.add"]
+        == table["restrictions.lift"]
+        == table["restrictions.declassify"]
+        == {Role.ADMINISTRATOR, Role.READER_SERVICES}
     )
     assert Role.PUBLIC not in (table["restrictions.index"] or ())  # it names restricted records
     assert table["transfers.index"] == fixity | {Role.RECORDS_OFFICER}  # narrowed to their agency

@@ -108,3 +108,40 @@ def test_a_bad_form_names_the_problem_and_records_nothing(
     with sessions() as s:
         assert s.scalars(select(AccessRestriction)).all() == []
         assert not [e for e in read_entries(s) if e.action.startswith("restriction.")]
+
+
+def test_reader_services_changes_the_access_level_signed_and_logged(
+    app: Flask, staff: dict[Role, str], sessions: sessionmaker[Session], dossier: str
+) -> None:
+    services = client_as(app, staff, Role.READER_SERVICES)
+    form = page(services, "/restrictions").xpath("//form[@class='declassify']")
+    assert form and {o.get("value") for o in form[0].xpath(".//select[@name='to_mode']/option")} == {
+        "01",
+        "02",
+        "03",
+    }
+    with sessions() as s:
+        before = s.scalars(select(Dossier.mode).where(Dossier.code == dossier)).one()
+    to_mode = "02" if before != "02" else "01"
+    fields = {
+        "csrf_token": any_csrf_token(services), "kind": "dossier", "code": dossier, "to_mode": to_mode,
+        "decision_number": "21/QĐ-LTLS", "decision_date": "2026-12-01", "reason": "Hết thời hạn hạn chế",
+    }  # fmt: skip
+    assert services.post("/restrictions/declassify", data=fields).status_code == 302
+    again = services.post("/restrictions/declassify", data=fields)
+    assert again.status_code >= 400 and "records.mode_unchanged" in again.text  # nothing would change
+    bad = services.post("/restrictions/declassify", data=fields | {"to_mode": "99"})
+    assert bad.status_code >= 400 and "records.bad_mode" in bad.text
+    with sessions() as s:
+        assert s.scalars(select(Dossier.mode).where(Dossier.code == dossier)).one() == to_mode
+        logged = [
+            (e.action, e.target, e.channel, e.actor) for e in read_entries(s) if e.action == "access.change"
+        ]
+    assert logged == [("access.change", dossier, "web", staff[Role.READER_SERVICES])]
+    auditor = client_as(app, staff, Role.AUDITOR)
+    assert (
+        auditor.post(
+            "/restrictions/declassify", data=fields | {"csrf_token": any_csrf_token(auditor)}
+        ).status_code
+        == 403
+    )
