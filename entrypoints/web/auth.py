@@ -12,6 +12,7 @@ log anyone out.
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -90,7 +91,12 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
             done = authenticate(db, settings.access, name, password, address=address)
         except (LoginRefusedError, LoginThrottledError) as exc:
             problem = exc
-            anonymous = Actor(name=name.strip()[:200], role=Role.PUBLIC, channel=Channel.WEB, address=address)
+            anonymous = Actor(
+                name=unicodedata.normalize("NFC", name.strip())[:200],
+                role=Role.PUBLIC,
+                channel=Channel.WEB,
+                address=address,
+            )
             record_action(db, anonymous, "user.login_refused", anonymous.name, {"reason": exc.code})
         else:
             record_action(db, replace(done.actor, address=address), "user.login", done.actor.name, {})

@@ -66,19 +66,24 @@ def year(name: str) -> int | None:
     return int(raw)
 
 
-def page_number(name: str, *, default: int = 1, most: int | None = None) -> int:
-    """``name=N``, a whole number from 1 (to ``most``), or ``default`` when absent."""
+def whole_number(name: str, low: int, high: int) -> int | None:
+    """``name=N`` with ``low <= N <= high``, or None when absent (``web.bad_number`` otherwise)."""
     raw = _given(name)
     if raw is None:
-        return default
-    high = most or 10**9
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
         raise BadParameter(
             "web.bad_number",
-            f"{name}={raw!r} is not a whole number from 1 to {high}",
-            {"name": name, "value": raw, "low": 1, "high": high},
+            f"{name}={raw!r} is not a whole number from {low} to {high}",
+            {"name": name, "value": raw, "low": low, "high": high},
         )
     return int(raw)
+
+
+def page_number(name: str, *, default: int = 1, most: int | None = None) -> int:
+    """``name=N``, a whole number from 1 (to ``most``), or ``default`` when absent."""
+    found = whole_number(name, 1, most or 10**9)
+    return default if found is None else found
 
 
 def moment(name: str) -> datetime | None:

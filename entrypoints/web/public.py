@@ -26,7 +26,7 @@ from werkzeug.wsgi import wrap_file
 
 from entrypoints.web.access import allow
 from entrypoints.web.context import context
-from entrypoints.web.params import BadParameter, check_language
+from entrypoints.web.params import BadParameter, check_language, whole_number
 from repository.actor import Role
 from repository.catalog.catalog_search import (
     COUNT_LIMIT,
@@ -76,19 +76,6 @@ COPY_CSP = (
 )
 
 
-def _int_param(name: str, low: int, high: int) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadParameter(
-            "web.bad_number",
-            f"{name}={raw!r} is not a whole number from {low} to {high}",
-            {"name": name, "value": raw, "low": low, "high": high},
-        )
-    return int(raw)
-
-
 def search_params() -> tuple[str, Filters, int]:
     """``q``, the facet filters and the 1-based ``page`` of a search request, read strictly."""
     kind = request.args.get("type", "").strip() or None
@@ -102,9 +89,9 @@ def search_params() -> tuple[str, Filters, int]:
         type=kind,
         fonds=request.args.get("fonds", "").strip() or None,
         agency=request.args.get("agency", "").strip() or None,
-        year=_int_param("year", 1000, 9999),
+        year=whole_number("year", 1000, 9999),
     )
-    return request.args.get("q", ""), filters, _int_param("page", 1, MAX_PAGE) or 1
+    return request.args.get("q", ""), filters, whole_number("page", 1, MAX_PAGE) or 1
 
 
 def run_search(session: Session, text: str, filters: Filters, page: int) -> CatalogPage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ def acknowledge_incident(
         row.status = "acknowledged"
         row.acknowledged_at = datetime.now(UTC)
         row.acknowledged_by = actor.signature()
-        row.note = note
+        row.note = unicodedata.normalize("NFC", note.strip())  # Vietnamese text is kept in NFC
         data = incident_dict(row)
         params = {k: data[k] for k in ("aip_id", "location", "path", "kind", "code", "note")}
         record_action(session, actor, "incident.acknowledge", str(incident_id), params)
