@@ -15,8 +15,14 @@ from lxml import etree
 from preservation.findings import Finding, Severity
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-SchemaName = Literal["mets", "premis"]
-_ENTRY = {"mets": "kholuu-mets-csip.xsd", "premis": "premis.xsd"}
+SchemaName = Literal["mets", "premis", "oai", "oai_dc", "tt05_ead"]
+_ENTRY = {
+    "mets": "kholuu-mets-csip.xsd",
+    "premis": "premis.xsd",
+    "oai": "oai/OAI-PMH.xsd",
+    "oai_dc": "oai/oai_dc.xsd",
+    "tt05_ead": "oai/tt05_ead.xsd",
+}
 _PACKAGE_SCHEMAS = (
     "mets.xsd",
     "xlink.xsd",
@@ -37,8 +43,9 @@ def schema(name: SchemaName) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / _ENTRY[name]), parser()))
 
 
-def validate(doc: Path | etree._ElementTree, name: SchemaName) -> list[Finding]:
-    """Every schema violation as a finding (code ``xsd.<name>``, where = ``line N``)."""
+def validate(doc: Path | etree._ElementTree | etree._Element, name: SchemaName) -> list[Finding]:
+    """Every schema violation as a finding (code ``xsd.<name>``, where = ``line N``); an element
+    is validated as the root of its subtree."""
     tree = etree.parse(str(doc), parser()) if isinstance(doc, Path) else doc
     compiled = schema(name)
     if compiled.validate(tree):

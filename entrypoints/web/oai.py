@@ -10,10 +10,11 @@ from __future__ import annotations
 import socket
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request, send_file, url_for
 
 from entrypoints.web.access import allow
 from entrypoints.web.context import context
+from preservation.tt05.xsdgen import OAI_SCHEMA
 from repository.actor import Role
 from workflows.access.oai import Repository, respond
 
@@ -53,6 +54,13 @@ def endpoint() -> Response:
     with context().sessions() as session:
         body = respond(session, _repository(), arguments, datetime.now(UTC).replace(microsecond=0))
     return Response(body, mimetype="text/xml")
+
+
+@bp.route("/oai/tt05_ead.xsd")
+@allow(Role.PUBLIC)
+def tt05_schema() -> Response:
+    """The schema of the ``tt05_ead`` format, where ListMetadataFormats says it is."""
+    return send_file(OAI_SCHEMA, mimetype="application/xml", max_age=86400)
 
 
 __all__ = ["bp"]

@@ -65,6 +65,7 @@ PUBLIC_ENDPOINTS = (
     "public_api.dossier",
     "public_api.document",
     "oai.endpoint",
+    "oai.tt05_schema",
     "static",
 )
 PAGE_SIZE = 20

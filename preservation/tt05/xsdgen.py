@@ -38,7 +38,16 @@ from preservation.tt05.tables import (
     load_tables,
 )
 
-__all__ = ["generate_all", "generate_xsd", "main", "validate_xsd", "write_all"]
+__all__ = [
+    "OAI_NAMESPACE",
+    "OAI_SCHEMA",
+    "generate_all",
+    "generate_oai_xsd",
+    "generate_xsd",
+    "main",
+    "validate_xsd",
+    "write_all",
+]
 
 XS = "http://www.w3.org/2001/XMLSchema"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -52,6 +61,11 @@ DATE_PATTERNS = {
     "MM/YYYY": f"{_MONTH}/{_YEAR}",
     "YYYY": _YEAR,
 }
+#: Our namespace for the TT 05/2025 elements in an OAI-PMH harvest (``tt05_ead``): OAI-PMH wants
+#: metadata in a namespace of its own, and the official EAD namespace of TT 05 is not published
+#: (vn-standards.md §5). Element names and values are TT 05's, unchanged.
+OAI_NAMESPACE = "urn:kholuu:tt05:ead"
+OAI_SCHEMA = SCHEMA_DIR.parent / "oai" / "tt05_ead.xsd"
 #: Any text with at least one non-blank character: what "present" means for a mandatory string.
 _NOT_BLANK = r"[\s\S]*\S[\s\S]*"
 
@@ -168,21 +182,74 @@ def _code_text(codelist: CodeList, language: str) -> str:
     return f"One or more codes separated by “,” or “;”: {labels}"
 
 
+def generate_oai_xsd(tables: Tables) -> bytes:
+    """The XSD of the ``tt05_ead`` harvest format: root ``ead`` in :data:`OAI_NAMESPACE`, any of the
+    elements of any variant, each at most as its tables allow.
+
+    A harvested hồ sơ or tài liệu shows only what the public may read, so no element is
+    mandatory here; an element that several variants share gets the restriction all of them
+    accept only when they agree, else plain text (the AIP's own EAD.xml was validated against
+    its variant's schema at ingest).
+    """
+    seen: dict[str, Element] = {}
+    shared: dict[str, bool] = {}
+    for variant in Variant:
+        for element in tables.table(variant).elements:
+            first = seen.setdefault(element.name, element)
+            same = (first.type, first.codelist, first.max, first.formats, first.multi) == (
+                element.type,
+                element.codelist,
+                element.max,
+                element.formats,
+                element.multi,
+            )
+            shared[element.name] = shared.get(element.name, True) and same
+    schema = etree.Element(_xs("schema"), nsmap={"xs": XS, "tt05": OAI_NAMESPACE})
+    schema.set("targetNamespace", OAI_NAMESPACE)
+    schema.set("elementFormDefault", "qualified")
+    _documentation(
+        schema,
+        "Định dạng tt05_ead của cổng OAI-PMH Kho Lưu: các yếu tố Thông tư 05/2025/TT-BNV của hồ sơ, "
+        "tài liệu công khai. Sinh tự động (python -m preservation.tt05.xsdgen --write); không sửa tay.",
+        "The tt05_ead format of Kho Lưu's OAI-PMH endpoint: the Circular 05/2025/TT-BNV elements of a "
+        "public dossier or document. Generated (python -m preservation.tt05.xsdgen --write); do not edit.",
+    )
+    root = etree.SubElement(schema, _xs("element"), name=ROOT)
+    choice = etree.SubElement(
+        etree.SubElement(root, _xs("complexType")), _xs("choice"), minOccurs="0", maxOccurs="unbounded"
+    )
+    for name, element in seen.items():
+        node = etree.SubElement(choice, _xs("element"), name=name)
+        _documentation(node, element.vi, element.en)
+        simple = etree.SubElement(node, _xs("simpleType"))
+        if shared[name]:
+            _restriction(simple, element, tables, mandatory=False)
+        else:
+            etree.SubElement(simple, _xs("restriction"), base="xs:string")
+    return etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 def generate_all(tables: Tables) -> dict[Variant, bytes]:
     """The XSD of every variant."""
     return {variant: generate_xsd(tables.table(variant), tables) for variant in Variant}
 
 
-def write_all(tables: Tables, folder: Path = SCHEMA_DIR) -> list[Path]:
-    """Write every variant's XSD into ``folder``; returns the files that changed."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_all(tables: Tables, root: Path = SCHEMA_DIR.parent) -> list[Path]:
+    """Write every generated XSD under ``root`` (``tt05/<variant>.xsd``, ``oai/tt05_ead.xsd``);
+    returns the files that changed."""
     changed: list[Path] = []
-    for variant, content in generate_all(tables).items():
-        target = folder / schema_path(variant).name
+    for target, content in _targets(tables, root):
+        target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_bytes() != content:
             target.write_bytes(content)
             changed.append(target)
     return changed
+
+
+def _targets(tables: Tables, root: Path = SCHEMA_DIR.parent) -> list[tuple[Path, bytes]]:
+    """Every generated schema and where it lives: the variants' and the OAI harvest format's."""
+    found = [(root / "tt05" / schema_path(v).name, content) for v, content in generate_all(tables).items()]
+    return [*found, (root / "oai" / OAI_SCHEMA.name, generate_oai_xsd(tables))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,9 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {path}")
         return 0
     stale = [
-        schema_path(v).name
-        for v, content in generate_all(tables).items()
-        if not schema_path(v).exists() or schema_path(v).read_bytes() != content
+        target.name
+        for target, content in _targets(tables)
+        if not target.exists() or target.read_bytes() != content
     ]
     for name in stale:
         print(f"out of date: {name}", file=sys.stderr)

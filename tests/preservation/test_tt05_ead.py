@@ -31,7 +31,14 @@ from preservation.tt05.ead import (
 from preservation.tt05.ead_check import check_description
 from preservation.tt05.model import Description
 from preservation.tt05.tables import Element, ElementType, Requirement, Tables, Variant, load_tables
-from preservation.tt05.xsdgen import generate_all, generate_xsd, main, write_all
+from preservation.tt05.xsdgen import (
+    OAI_SCHEMA,
+    generate_all,
+    generate_oai_xsd,
+    generate_xsd,
+    main,
+    write_all,
+)
 from repository.i18n import Translator, codes, template
 
 TABLES = load_tables()
@@ -632,9 +639,16 @@ def test_shipped_schema_is_the_generated_one(variant: Variant) -> None:
     assert schema_path(variant).read_bytes() == generate_xsd(TABLES.table(variant), TABLES)
 
 
+def test_shipped_oai_schema_is_the_generated_one() -> None:
+    assert OAI_SCHEMA.read_bytes() == generate_oai_xsd(TABLES)
+
+
 def test_generation_is_deterministic_and_the_entry_point_checks(tmp_path: Path) -> None:
     assert generate_all(load_tables()) == generate_all(TABLES)
-    assert sorted(p.name for p in write_all(TABLES, tmp_path)) == sorted(f"{v.value}.xsd" for v in Variant)
+    written = write_all(TABLES, tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(
+        [f"tt05/{v.value}.xsd" for v in Variant] + ["oai/tt05_ead.xsd"]
+    )
     assert write_all(TABLES, tmp_path) == []
     assert main([]) == 0
 

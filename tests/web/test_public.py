@@ -26,6 +26,8 @@ from entrypoints.web import create_app
 from entrypoints.web.public import PUBLIC_ENDPOINTS
 from preservation.events import EventType
 from preservation.names import fold
+from preservation.oai_pmh import validate_response
+from preservation.tt05.xsdgen import OAI_SCHEMA
 from repository.catalog.models import Event
 from repository.catalog.records import Dossier
 from repository.settings import Settings
@@ -185,6 +187,39 @@ def test_oai_errors_and_sets(client: FlaskClient) -> None:
         client.get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc&set=fonds:AG01").get_data()
     )
     assert len(listed.findall(f".//{OAI}header")) == 4
+
+
+def test_every_oai_response_passes_the_protocol_and_format_schemas(client: FlaskClient) -> None:
+    """What a harvester's validator checks: the OAI-PMH 2.0 envelope, and each record's oai_dc or
+    tt05_ead metadata against the schema ListMetadataFormats names (served here, offline)."""
+    queries = [
+        "verb=Identify",
+        "verb=ListMetadataFormats",
+        f"verb=ListMetadataFormats&identifier=oai:kholuu:{OPEN_CODE}",
+        "verb=ListSets",
+        "verb=ListIdentifiers&metadataPrefix=oai_dc",
+        "verb=ListRecords&metadataPrefix=oai_dc",
+        "verb=ListRecords&metadataPrefix=tt05_ead&set=fonds:AG01",
+        f"verb=GetRecord&metadataPrefix=tt05_ead&identifier=oai:kholuu:{OPEN_CODE}",
+        "verb=Nothing",
+        "verb=ListRecords&metadataPrefix=marc",
+        "verb=ListRecords&metadataPrefix=oai_dc&from=2030-01-01",
+    ]
+    for query in queries:
+        body = client.get("/oai?" + query).get_data()
+        assert validate_response(body) == [], query
+    records = etree.fromstring(client.get("/oai?verb=ListRecords&metadataPrefix=tt05_ead").get_data())
+    assert len(records.findall(f".//{OAI}metadata")) == 4
+    formats = etree.fromstring(client.get("/oai?verb=ListMetadataFormats").get_data())
+    schema_url = formats.xpath(
+        "//o:metadataFormat[o:metadataPrefix='tt05_ead']/o:schema/text()", namespaces={"o": OAI[1:-1]}
+    )
+    assert schema_url == ["http://localhost/oai/tt05_ead.xsd"]
+    with client.get("/oai/tt05_ead.xsd") as served:
+        assert served.status_code == 200 and served.get_data() == OAI_SCHEMA.read_bytes()
+    broken = client.get("/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:kholuu:" + OPEN_CODE)
+    damaged = broken.get_data().replace(b"dc:title", b"dc:heading")
+    assert [f.code for f in validate_response(damaged)] == ["xsd.oai_dc"]
 
 
 def test_sickle_harvests_every_public_record_with_resumption(

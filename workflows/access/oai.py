@@ -21,29 +21,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 from lxml import etree
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from preservation.errors import ErrorKind, KholuuError
+from preservation.oai_pmh import DC, OAI, OAI_DC
 from preservation.tt05.model import DocumentKind
 from preservation.tt05.tables import Tables, Variant, shipped_tables
+from preservation.tt05.xsdgen import OAI_NAMESPACE
 from repository.catalog.records import Document, Dossier, Fonds, SourceAgency
 from repository.catalog.records_core import code_label
 from workflows.access.dip_writer import dip_description
 from workflows.access.public import PUBLIC, document_key, public_document, public_dossier
 
-OAI = "http://www.openarchives.org/OAI/2.0/"
-OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC = "http://purl.org/dc/elements/1.1/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-#: Our namespace for the TT 05/2025 description elements (the official EAD namespace of TT 05 is
-#: not published, vn-standards.md §5): the element names and values are TT 05's, unchanged.
-TT05 = "urn:kholuu:tt05:ead"
+TT05 = OAI_NAMESPACE
+#: Each format: its namespace and its schema (a relative schema is served beside ``/oai``).
 FORMATS = {
     "oai_dc": (OAI_DC, "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"),
-    "tt05_ead": (TT05, "urn:kholuu:tt05:ead.xsd"),
+    "tt05_ead": (TT05, "oai/tt05_ead.xsd"),
 }
 PAGE = 100
 TOKEN_HOURS = 24
@@ -346,7 +345,7 @@ def _list_metadata_formats(session: Session, repo: Repository, params: dict[str,
     for prefix, (namespace, schema) in FORMATS.items():
         fmt = _el(body, "metadataFormat")
         _el(fmt, "metadataPrefix", prefix)
-        _el(fmt, "schema", schema)
+        _el(fmt, "schema", urljoin(repo.base_url, schema))
         _el(fmt, "metadataNamespace", namespace)
     return body
 
