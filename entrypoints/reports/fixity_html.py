@@ -83,7 +83,8 @@ class _Html:
         if not rows:
             self.el(parent, "p", self.labels.one("nothing"), data_table=key, data_rows="0")
             return
-        table = self.el(parent, "table", data_table=key, data_rows=str(len(rows)))
+        # Focusable: on a phone a wide table scrolls in its own box, which a keyboard must reach.
+        table = self.el(parent, "table", data_table=key, data_rows=str(len(rows)), tabindex="0")
         head = self.el(self.el(table, "thead"), "tr")
         for col in columns:
             self.el(head, "th", self.labels.one(f"col.{col}") if f"col.{col}" in ENGLISH else col)
