@@ -471,7 +471,8 @@ def _described_by(engine: str, kind: int, query: Query) -> ColumnElement[bool]:
         check = select(and_(*_phrases(engine, columns, query))).where(table.id == _PUBLIC.record_id)
         return check.scalar_subquery().is_(True)
     match = _dossier_match(engine, query) if kind == DOSSIER else [_described(engine, query)]
-    return _PUBLIC.record_id.in_(select(table.id).where(*match))
+    # per candidate as well: an IN list would check the phrases in every match before the limit
+    return select(and_(*match)).where(table.id == _PUBLIC.record_id).scalar_subquery().is_(True)
 
 
 _DOCUMENT_TEXTS = (Document.title, Document.doc_code, Document.code_notation)
