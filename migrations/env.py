@@ -10,6 +10,7 @@ from repository.catalog import (
     accounts,  # noqa: F401  (staff accounts, API tokens, failed logins, 0008)
     file_text,  # noqa: F401  (the text of payload files for search, 0006)
     models,  # noqa: F401  (registers the tables on Base.metadata)
+    public_records,  # noqa: F401  (the public records search reads, 0012_public_search)
     records,  # noqa: F401  (the archival description tables, 0003)
     requests,  # noqa: F401  (dissemination requests, 0011_requests)
 )

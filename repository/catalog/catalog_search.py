@@ -38,14 +38,17 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     tuple_,
     union_all,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from repository.catalog.db import EXACT_FUNCTION
 from repository.catalog.file_text import FileText
+from repository.catalog.public_records import DOCUMENT, DOSSIER, PublicRecord, facet_lexemes
 from repository.catalog.records import Document, DocumentFile, Dossier, Fonds, SourceAgency
 from repository.catalog.search import Query, Visibility, fts5_match, parse_query, text_engine, tsquery_text
 
@@ -258,10 +261,15 @@ def catalog_search(
     (``exact`` False: "more than 10 000") and facets are not counted, so that a query matching
     most of a million records costs what one matching ten thousand does.
 
+    Under a visibility that is kept ahead in ``public_record`` (``visible.public_index``: the
+    public rule) the search reads that table alone (:func:`_public_search`).
+
     Raises:
         KholuuError: ``search.empty_query`` when ``text`` has quotes or signs but no word.
     """
     query = parse_query(text) if text.strip() else None
+    if visible.public_index:
+        return _public_search(session, query, filters or Filters(), offset, limit, facets)
     if _engine(session) == "postgresql":
         # these queries run in tens of milliseconds: compiling them (JIT) would cost more than it saves
         session.execute(sql_text("SET LOCAL jit = off"))
@@ -301,6 +309,197 @@ def _ids(part: Any, offset: int, limit: int) -> Select[Any]:
     order, when fewer matched; past the limit, a page of those the database found first)."""
     found = part.limit(COUNT_LIMIT + 1).subquery("part")
     return select(found.c.id).order_by(found.c.id).offset(offset).limit(limit)
+
+
+# --------------------------------------------------------------------------- the public records
+
+_PUBLIC = PublicRecord.__table__.c
+_HIT_COLUMNS = (
+    _PUBLIC.kind,
+    _PUBLIC.record_id,
+    _PUBLIC.type,
+    _PUBLIC.fonds_id,
+    _PUBLIC.agency_id,
+    _PUBLIC.year,
+)
+_TSQUERY: Any = literal_column("'simple'::regconfig")
+
+
+def _public_search(
+    session: Session, query: Query | None, filters: Filters, offset: int, limit: int, facets: bool
+) -> CatalogPage:
+    """The search over ``public_record``: one statement finds at most :data:`COUNT_LIMIT` + 1
+    matches (their kind, id and facet keys); the total, the facets and the page are made from
+    those rows, and only the page's records are read.
+
+    On PostgreSQL the matches come from the GIN index of the record's kind, the facet filters
+    inside the same lookup (their lexemes ANDed to the query); the database stops at the limit.
+    Tài liệu found by the text of a file come last, from the files' index, only when the
+    descriptions gave fewer than the limit.
+    """
+    engine = _engine(session)
+    if engine == "postgresql":
+        session.execute(sql_text("SET LOCAL jit = off"))
+    rows = _public_rows(session, engine, query, filters)
+    exact = len(rows) <= COUNT_LIMIT
+    rows.sort(key=lambda r: (r.kind, r.record_id))
+    counted: dict[str, list[FacetValue]] = {}
+    if facets and exact:
+        counts: dict[str, dict[Any, int]] = {name: {} for name in _GROUPED}
+        for row in rows:
+            for name in _GROUPED:
+                value = getattr(row, name)
+                if value is not None:
+                    counts[name][value] = counts[name].get(value, 0) + 1
+        counted = _named(session, counts)
+    page = rows[offset : offset + limit]
+    dossiers = {
+        d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(_ids_of(page, DOSSIER))))
+    }
+    documents = {
+        d.id: d for d in session.scalars(select(Document).where(Document.id.in_(_ids_of(page, DOCUMENT))))
+    }
+    found = [
+        CatalogHit("dossier", dossiers[r.record_id])
+        if r.kind == DOSSIER
+        else CatalogHit("document", documents[r.record_id])
+        for r in page
+        if r.record_id in (dossiers if r.kind == DOSSIER else documents)
+    ]
+    return CatalogPage(query, len(rows), found, offset, limit, counted, exact=exact)
+
+
+def _ids_of(rows: Sequence[Any], kind: int) -> list[int]:
+    return [r.record_id for r in rows if r.kind == kind]
+
+
+def _public_rows(session: Session, engine: str, query: Query | None, filters: Filters) -> list[Any]:
+    """At most :data:`COUNT_LIMIT` + 1 matching public records: hồ sơ, then tài liệu by their
+    description, then tài liệu by the text of their files (each part only while fewer matched)."""
+    ids = _facet_ids(session, filters)
+    if ids is None:
+        return []  # a phông or agency that does not exist
+    fonds_id, agency_id = ids
+    kinds = [DOSSIER, DOCUMENT]
+    if filters.type is not None:
+        kinds = [DOSSIER] if filters.type == "dossier" else [DOCUMENT]
+    columns = _facet_columns(filters, fonds_id, agency_id)
+    parts: list[Any] = []
+    for kind in kinds:
+        part = select(*_HIT_COLUMNS).where(_PUBLIC.kind == kind)
+        lexemes = facet_lexemes(
+            type=filters.type if kind == DOCUMENT else None,
+            fonds_id=fonds_id,
+            agency_id=agency_id,
+            year=filters.year,
+        )
+        if engine == "postgresql" and (query is not None or lexemes):
+            part = part.where(_public_match(query, lexemes))  # the facets inside the index lookup
+        else:
+            part = part.where(*columns)
+        if query is not None:
+            part = part.where(_described_by(engine, kind, query))
+        parts.append(part)
+    if query is not None and DOCUMENT in kinds:
+        parts.append(_in_file_text(engine, query, columns))
+    found: dict[tuple[int, int], Any] = {}
+    for part in parts:  # one statement each, stopping as soon as the limit is reached
+        for row in session.execute(part.limit(COUNT_LIMIT + 1 - len(found))):
+            found[(row.kind, row.record_id)] = row  # a tài liệu in two matching files: once
+        if len(found) > COUNT_LIMIT:
+            break
+    return list(found.values())
+
+
+def _facet_columns(
+    filters: Filters, fonds_id: int | None, agency_id: int | None
+) -> list[ColumnElement[bool]]:
+    columns = [
+        c == v
+        for c, v in (
+            (_PUBLIC.fonds_id, fonds_id),
+            (_PUBLIC.agency_id, agency_id),
+            (_PUBLIC.year, filters.year),
+        )
+        if v is not None
+    ]
+    if filters.type not in (None, "dossier"):
+        columns.append(_PUBLIC.type == filters.type)
+    return columns
+
+
+def _facet_ids(session: Session, filters: Filters) -> tuple[int | None, int | None] | None:
+    """The ids of the filters' phông and agency (None: not filtered); None when one does not exist."""
+    fonds_id = agency_id = None
+    if filters.fonds is not None:
+        fonds_id = session.scalar(select(Fonds.id).where(Fonds.code == filters.fonds).limit(1))
+        if fonds_id is None:
+            return None
+    if filters.agency is not None:
+        agency_id = session.scalar(
+            select(SourceAgency.id).where(SourceAgency.organ_id == filters.agency).limit(1)
+        )
+        if agency_id is None:
+            return None
+    return fonds_id, agency_id
+
+
+def _public_match(query: Query | None, lexemes: Sequence[str]) -> ColumnElement[bool]:
+    """PostgreSQL: ``public_record``'s vector holds the query's words and the facet lexemes."""
+    terms: list[Any] = []
+    if query is not None:
+        terms.append(func.to_tsquery(_TSQUERY, tsquery_text(query)))
+    if lexemes:
+        quoted = " & ".join(f"'{x}'" for x in lexemes)
+        terms.append(cast(literal(quoted), TSQUERY))
+    tsquery = terms[0]
+    for term in terms[1:]:
+        tsquery = tsquery.op("&&")(term)
+    matched: ColumnElement[bool] = literal_column("public_record.record_fts_vector").op("@@")(tsquery)
+    return matched
+
+
+def _described_by(engine: str, kind: int, query: Query) -> ColumnElement[bool]:
+    """A condition on ``public_record``: the record's description holds the query. On PostgreSQL
+    the words are in :func:`_public_match` and the phrases are checked as written in a subquery
+    per candidate (a join let the planner scan every description for the phrase first)."""
+    table: Any = Dossier if kind == DOSSIER else Document
+    columns = (Dossier.title, Dossier.code) if kind == DOSSIER else _DOCUMENT_TEXTS
+    if engine == "postgresql":
+        if not query.phrases:
+            return true()
+        check = select(and_(*_phrases(engine, columns, query))).where(table.id == _PUBLIC.record_id)
+        return check.scalar_subquery().is_(True)
+    match = _dossier_match(engine, query) if kind == DOSSIER else [_described(engine, query)]
+    # per candidate as well: an IN list would check the phrases in every match before the limit
+    return select(and_(*match)).where(table.id == _PUBLIC.record_id).scalar_subquery().is_(True)
+
+
+_DOCUMENT_TEXTS = (Document.title, Document.doc_code, Document.code_notation)
+
+
+def _in_file_text(engine: str, query: Query, columns: list[ColumnElement[bool]]) -> Any:
+    """Public tài liệu whose description does not hold the query but the text of a file does:
+    driven by the files' index, joined row by row, so that the database stops at the limit."""
+    if engine == "postgresql":
+        described = and_(_public_match(query, ()), _described_by(engine, DOCUMENT, query))
+    else:
+        described = _described_by(engine, DOCUMENT, query)
+    return (
+        select(*_HIT_COLUMNS)
+        .select_from(FileText)
+        .join(DocumentFile, DocumentFile.file_uuid == FileText.file_uuid)
+        .join(_PUBLIC_TABLE, and_(_PUBLIC.kind == DOCUMENT, _PUBLIC.record_id == DocumentFile.document_id))
+        .where(
+            _index_match(engine, "file_text", FileText.id, FileText.text_folded, query),
+            *_phrases(engine, (FileText.text,), query),
+            not_(described),
+            *columns,
+        )
+    )
+
+
+_PUBLIC_TABLE = PublicRecord.__table__
 
 
 _GROUPED = ("type", "fonds_id", "agency_id", "year")

@@ -58,9 +58,13 @@ class FileText(Base):
     extracted_at: Mapped[Timestamp]
 
 
+PUBLIC_RULE_PREFIX = "public_record_rule"
+"""The view of the public rule and its triggers (migration 0012_public_search)."""
+
+
 def is_index_object(name: str | None) -> bool:
     """Whether ``name`` is one of the full-text index objects the models do not describe."""
-    return bool(name) and str(name).startswith((FTS_PREFIX, RECORD_FTS_PREFIX))
+    return bool(name) and str(name).startswith((FTS_PREFIX, RECORD_FTS_PREFIX, PUBLIC_RULE_PREFIX))
 
 
 def include_in_comparison(name: str | None, type_: str, parent_names: object) -> bool:

@@ -79,7 +79,14 @@ def parse_query(text: str) -> Query:
 
 
 class Visibility(Protocol):
-    """What a searcher may see: SQL conditions on each kind of hit."""
+    """What a searcher may see: SQL conditions on each kind of hit.
+
+    ``public_index`` is true for the public rule, which the database keeps ahead in
+    ``public_record`` (:mod:`repository.catalog.public_records`): the public catalog's search
+    reads that table instead of these conditions.
+    """
+
+    public_index: bool
 
     def files(self) -> ColumnElement[bool]:
         """A condition on :class:`FileText` (joined with its :class:`File` and :class:`Aip`)."""
@@ -94,6 +101,8 @@ class Visibility(Protocol):
 
 class _Everything:
     """Operators: every stored AIP (superseded hồ sơ included: their AIPs are still held)."""
+
+    public_index = False
 
     def files(self) -> ColumnElement[bool]:
         return true()

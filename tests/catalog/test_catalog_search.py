@@ -4,11 +4,19 @@ file text, facets over public rows only, paging."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
 import pytest
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.catalog import catalog_search as catalog_search_module
+from repository.catalog import records_store as store
 from repository.catalog.catalog_search import CatalogPage, Filters, catalog_search
+from repository.catalog.models import Aip, AipStatus
+from repository.catalog.public_records import DOCUMENT, DOSSIER, PublicRecord, refresh_public_records
 from repository.catalog.records import Document, Dossier
 from repository.catalog.search import EVERYTHING, search
 from tests.public_seed import CLOSED_CODES, OPEN_CODE, secret_words, seed
@@ -110,3 +118,87 @@ def test_file_text_search_under_the_public_rule_hides_closed_files(catalog: sess
         for word in secret_words():
             assert search(s, word, visible=PUBLIC).hits == [], word
             assert search(s, word, visible=EVERYTHING).hits, word
+
+
+def _rule(session: Session) -> set[tuple[int, int]]:
+    """The public records as the rule of ``workflows.access.public`` selects them."""
+    dossiers = session.scalars(select(Dossier.id).where(PUBLIC.dossiers()))
+    documents = session.scalars(select(Document.id).join(Document.dossier).where(PUBLIC.documents()))
+    return {(DOSSIER, i) for i in dossiers} | {(DOCUMENT, i) for i in documents}
+
+
+def _kept(session: Session) -> set[tuple[int, int]]:
+    return {(k, i) for k, i in session.execute(select(PublicRecord.kind, PublicRecord.record_id))}
+
+
+def test_public_records_kept_by_the_database_are_the_rule(catalog: sessionmaker[Session]) -> None:
+    with catalog.begin() as s:
+        kept = _kept(s)
+        assert kept == _rule(s) and len(kept) == 4
+        s.execute(delete(PublicRecord))  # a catalog that lost the table: the refresh rebuilds it
+        assert refresh_public_records(s) == 4 and _kept(s) == kept
+
+
+def test_every_change_that_closes_a_record_hides_it_in_the_same_transaction(
+    catalog: sessionmaker[Session],
+) -> None:
+    """A restriction, Mật, a change of level, an AIP leaving the holdings, a superseding hồ sơ: the
+    public search stops showing the record before the transaction commits, and the table the
+    search reads stays the rule after each step."""
+    steps: list[tuple[str, Callable[[Session, Dossier], object]]] = [
+        ("restricted", lambda s, d: store.restrict(s, dossier_id=d.id, **DECISION)),
+        ("Mật", lambda s, d: setattr(d, "mode", "03")),
+        ("tài liệu Mật", lambda s, d: setattr(_decision(d), "mode", "03")),
+        ("level 02", lambda s, d: store.change_access(s, dossier_id=d.id, to_mode="02", **DECISION)),
+        ("AIP failed", lambda s, d: setattr(s.get(Aip, d.aip_id), "status", AipStatus.FAILED)),
+        ("superseded", lambda s, d: setattr(d, "superseded_by_id", d.id)),
+    ]
+    for name, close in steps:
+        with catalog() as s, s.begin():
+            assert run_in(s, "quyet dinh").total == 1, name
+            dossier = s.scalars(select(Dossier).where(Dossier.code == OPEN_CODE)).one()
+            close(s, dossier)
+            s.flush()
+            page = run_in(s, "quyet dinh")  # the decision's title; "tài liệu Mật" closes it alone
+            assert (page.total, page.hits) == (0, []), name
+            assert run_in(s, "an giang tru so").total == (0 if name != "tài liệu Mật" else 1), name
+            assert _kept(s) == _rule(s), name
+            s.rollback()
+    with catalog.begin() as s:  # lifted: public again at once
+        dossier = s.scalars(select(Dossier).where(Dossier.code == OPEN_CODE)).one()
+        restriction = store.restrict(s, dossier_id=dossier.id, **DECISION)
+        s.flush()
+        assert run_in(s, "quyet dinh").total == 0
+        store.lift_restriction(
+            s, restriction.id, decision_number="13/QĐ", by="lưu trữ viên", at=datetime.now(UTC)
+        )
+        s.flush()
+        assert run_in(s, "quyet dinh").total == 1 and _kept(s) == _rule(s)
+
+
+def test_facets_filter_inside_the_search(catalog: sessionmaker[Session]) -> None:
+    assert codes(run(catalog, "quyet dinh", filters=Filters(year=2001, type="doc"))) == [
+        f"{OPEN_CODE}.0000003"
+    ]
+    assert run(catalog, "quyet dinh", filters=Filters(year=2003)).total == 0
+    assert run(catalog, "quyet dinh", filters=Filters(type="pic")).total == 0
+    assert run(catalog, "da nang", filters=Filters(fonds="AG01", agency="H49.64.33")).total == 1  # file text
+    assert run(catalog, "da nang", filters=Filters(year=2003)).total == 0
+    page = run(catalog, "an giang")
+    assert {(f.value, f.count) for f in page.facets["type"]} == {("dossier", 1)}
+
+
+def _decision(dossier: Dossier) -> Document:
+    return next(d for d in dossier.documents if d.title.startswith("Quyết định"))
+
+
+def run_in(session: Session, text: str, **kw: object) -> CatalogPage:
+    return catalog_search(session, text, visible=PUBLIC, **kw)  # type: ignore[arg-type]
+
+
+DECISION: dict[str, Any] = {
+    "decision_number": "12/QĐ-LTLS",
+    "decision_date": date(2025, 1, 10),
+    "reason": "Thông tin cá nhân",
+    "by": "lưu trữ viên",
+}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,6 +20,7 @@ from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS
 from sickle import Sickle
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from entrypoints.web import create_app
@@ -30,6 +31,7 @@ from preservation.oai_pmh import validate_response
 from preservation.tt05.xsdgen import OAI_SCHEMA
 from repository.catalog.models import Event
 from repository.catalog.records import Dossier
+from repository.catalog.records_store import restrict
 from repository.settings import Settings
 from tests.conftest import cli_env
 from tests.public_seed import CLOSED_CODES, OPEN_CODE, Seeded, secret_words, seed
@@ -159,6 +161,26 @@ def test_closed_records_leak_through_no_public_response(client: FlaskClient, see
         )
     sitemap = client.get("/sitemap-1.xml").get_data(as_text=True)
     assert sitemap.count("<url>") == 2 + 2  # two open hồ sơ, the two public tài liệu of the first
+
+
+def test_a_record_restricted_after_it_was_public_leaves_search_counts_and_facets_at_once(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """The public search reads the public records the database keeps (``public_record``): a
+    restriction committed a moment ago is already out of the hits, totals and facets."""
+    assert client.get("/api/v1/search?q=").get_json()["total"] == 4
+    with sessions.begin() as s:
+        dossier = s.scalars(select(Dossier).where(Dossier.code == OPEN_CODE)).one()
+        titles = [fold(dossier.title), *(fold(d.title) for d in dossier.documents)]
+        restrict(s, dossier_id=dossier.id, decision_number="14/QĐ", decision_date=date(2026, 1, 5),
+                 reason="Thông tin cá nhân", by="lưu trữ viên")  # fmt: skip
+    api = client.get("/api/v1/search?q=").get_json()
+    assert api["total"] == 1 and [f["count"] for f in api["facets"]["type"]] == [1]
+    for path in ("/search?q=", "/search?q=an+giang", "/search?q=quyet+dinh", "/api/v1/search?q=quyet+dinh",
+                 "/search?q=&type=doc", "/search?q=&year=2001"):  # fmt: skip
+        body = fold(client.get(path).get_data(as_text=True))
+        assert fold(OPEN_CODE) not in body and not [t for t in titles if t in body], path
+    assert client.get(f"/api/v1/search?q={quote(OPEN_CODE)}").get_json()["total"] == 0
 
 
 def test_oai_errors_and_sets(client: FlaskClient) -> None:

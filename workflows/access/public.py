@@ -45,7 +45,14 @@ def _unlifted() -> ColumnElement[bool]:
 
 
 class PublicRules:
-    """The public catalog's conditions, as SQL (:class:`repository.catalog.search.Visibility`)."""
+    """The public catalog's conditions, as SQL (:class:`repository.catalog.search.Visibility`).
+
+    The same rule is kept ahead by the database in ``public_record`` (migration
+    ``0012_public_search``, the view ``public_record_rule``), which the catalog search reads
+    (``public_index``); a test checks that both select the same records.
+    """
+
+    public_index = True
 
     def dossiers(self) -> ColumnElement[bool]:
         """A condition on :class:`Dossier`."""

@@ -39,6 +39,7 @@ from repository.catalog import store
 from repository.catalog.journal import ReplayReport, replay_journal
 from repository.catalog.models import Aip, Copy, CopyStatus
 from repository.catalog.models import Event as EventRow
+from repository.catalog.public_records import refresh_public_records
 from repository.settings import Settings
 from repository.storage.copyset import aip_status
 from repository.storage.errors import BackendUnavailable, NotFound, StorageError
@@ -128,7 +129,8 @@ def rebuild_catalog(
     Returns:
         One :class:`ObjectReport` per object, and in ``records`` what the catalog journal
         (``repository.catalog.journal``, merged over every reachable location) restored: hồ sơ,
-        tài liệu, agencies, phông, restrictions, access changes, transfers. Other configured
+        tài liệu, agencies, phông, restrictions, access changes, transfers (the public records
+        the catalog search reads are copied from the rule again at the end). Other configured
         locations holding an identical copy (same root inventory digest) get a ``stored`` copy
         row; a reachable one without the object gets a ``pending`` copy (``kholuu storage sync``
         lands it); an unreachable one is listed in ``unreachable`` and not recorded.
@@ -152,6 +154,8 @@ def rebuild_catalog(
     for object_id in source.ids():
         report.objects.append(_rebuild_object(sessions, source, others, object_id, report, replace))
     report.records = replay_journal(settings, sessions)
+    with sessions.begin() as session:  # the triggers kept it row by row; copied whole once more
+        refresh_public_records(session)
     return report
 
 

@@ -30,6 +30,7 @@ from preservation.planning.ocr import OcrOptions, file_text
 from preservation.planning.text import ExtractedText
 from repository.catalog.file_text import FileText, add_texts
 from repository.catalog.models import Aip, File, FileRole
+from repository.catalog.public_records import refresh_public_records
 from repository.settings import Settings
 from workflows.custody.retrieve import copy_aip
 from workflows.ingest.text_step import ocr_options
@@ -77,7 +78,9 @@ def reindex(
     settings: Settings, sessions: sessionmaker[Session], *, aip_id: str | None = None, ocr: bool = False
 ) -> ReindexReport:
     """Extract and store the text of every current payload file that has none (``aip_id``: only
-    that AIP). One job per AIP; one AIP's failure to be read is reported and the others go on."""
+    that AIP). One job per AIP; one AIP's failure to be read is reported and the others go on.
+    A whole reindex also copies the public records the catalog search reads from their rule
+    again (:func:`repository.catalog.public_records.refresh_public_records`)."""
     report = ReindexReport()
     for aip, version, wanted in _missing(sessions, aip_id):
         report.aips += 1
@@ -90,6 +93,9 @@ def reindex(
         report.texts += len(texts)
         report.from_copies += from_copies
         report.failed.extend(failed)
+    if aip_id is None:
+        with sessions.begin() as session:
+            refresh_public_records(session)
     return report
 
 
