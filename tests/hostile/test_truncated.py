@@ -1,0 +1,3 @@
+from tests.hostile.corpus import Case
+
+CASES: list[Case] = []
