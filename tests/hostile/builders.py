@@ -34,6 +34,22 @@ def zero_deflate(mib: int) -> bytes:
     return block * mib + end
 
 
+def pattern_deflate(head: bytes, unit: bytes, mib: int, tail: bytes = b"") -> tuple[bytes, int, int]:
+    """A raw deflate stream of ``head``, ``mib`` MiB of ``unit`` repeated, then ``tail``; returns
+    (stream, uncompressed size, CRC-32). The middle is one compressed MiB repeated (see
+    :func:`_zero_block`), so a 100 MiB XML part costs about 1 ms to make."""
+    assert MIB % len(unit) == 0, "the unit must tile a MiB exactly"
+    block = unit * (MIB // len(unit))
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    packed = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    out += packed * mib + comp.compress(tail) + comp.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(head)
+    for _ in range(mib):
+        crc = zlib.crc32(block, crc)
+    return out, len(head) + mib * MIB + len(tail), zlib.crc32(tail, crc)
+
+
 @dataclass(frozen=True)
 class Raw:
     """One ZIP member written by hand: the name as bytes, the sizes as declared."""
