@@ -89,7 +89,9 @@ def _check_size(total: int, size: int, what: str = "") -> None:
     if total > MAX_UNCOMPRESSED_BYTES:
         raise TooLarge(f"more than {MAX_UNCOMPRESSED_BYTES} bytes {what}uncompressed")
     if total > RATIO_FLOOR_BYTES and total / size > MAX_RATIO:
-        raise TooLarge(f"{what}uncompressed size over {MAX_RATIO:.0f} times the package's {size} bytes (a ZIP bomb)")
+        raise TooLarge(
+            f"{what}uncompressed size over {MAX_RATIO:.0f} times the package's {size} bytes (a ZIP bomb)"
+        )
 
 
 def _read_entries(
