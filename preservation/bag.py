@@ -93,9 +93,14 @@ def read_bag(tree: ReceivedTree) -> Submission:
         bag = bagit.Bag(str(root))
     except bagit.BagError as exc:
         raise _from_bag_error(exc, root) from exc
+    except UnicodeError as exc:
+        raise _not_decodable(exc, root) from exc
     _check_fetch(bag, tree)
     try:
+        _check_manifest_lines(root, bag.encoding)
         bag.validate(processes=1)
+    except UnicodeError as exc:
+        raise _not_decodable(exc, root) from exc
     except (bagit.BagValidationError, bagit.BagError) as exc:
         problems = diagnose(bag, tree)
         if problems:
@@ -297,6 +302,38 @@ def _from_bag_error(exc: Exception, root: Path) -> InvalidPackageError:
     return InvalidPackageError(
         f"not a valid bag: {text}", code="bag.invalid", path="bagit.txt", params={"problem": text}
     )
+
+
+def _check_manifest_lines(root: Path, encoding: str) -> None:
+    """Refuse a manifest line that is not ``checksum path`` (RFC 8493 §2.1.3): bagit-python only
+    logs such a line and skips it, so a damaged manifest line was accepted without a word."""
+    for manifest in sorted([*root.glob("manifest-*.txt"), *root.glob("tagmanifest-*.txt")]):
+        with manifest.open(encoding=encoding) as fh:
+            for number, line in enumerate(fh, start=1):
+                text = line.strip()
+                if text and not text.startswith("#") and len(text.split(None, 1)) != 2:
+                    problem = f"{manifest.name} line {number} is not 'checksum path': {text[:80]!r}"
+                    raise InvalidPackageError(
+                        problem, code="bag.invalid", path=manifest.name, params={"problem": problem}
+                    )
+
+
+def _not_decodable(exc: UnicodeError, root: Path) -> InvalidPackageError:
+    """A tag file that is not in the encoding bagit.txt declares (RFC 8493 §2.1.1: a bag-info.txt
+    saved in Windows-1258 or TCVN3 by an old system): bagit-python raised a bare UnicodeDecodeError."""
+    declared = "UTF-8"
+    for line in (root / "bagit.txt").read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("Tag-File-Character-Encoding:"):
+            declared = line.split(":", 1)[1].strip() or declared
+    culprit = "bag-info.txt"
+    for tag in sorted(root.glob("*.txt")):
+        try:
+            tag.read_text(encoding=declared)
+        except (UnicodeError, LookupError):
+            culprit = tag.name
+            break
+    problem = f"{culprit} is not in the declared Tag-File-Character-Encoding {declared}: {exc}"
+    return InvalidPackageError(problem, code="bag.invalid", path=culprit, params={"problem": problem})
 
 
 def _relative(path_text: str, root: Path) -> str:

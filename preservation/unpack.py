@@ -8,16 +8,17 @@ sizes first and on the bytes actually produced while streaming, since headers ca
 
 from __future__ import annotations
 
+import gzip
 import stat
 import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from preservation.errors import InvalidPackageError, UnsafePackageError
 from preservation.findings import Severity
@@ -28,6 +29,10 @@ from preservation.safepath import SafeWriter, UnpackLimits, materialize_links, r
 __all__ = ["UnpackLimits", "detect_container", "unpack_archive"]
 
 LINK_TARGET_MAX = 4096
+BLOCK = 1 << 20
+ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
+"""Compression methods zipfile reads (Deflate64, PPMd, AES's 99... raise NotImplementedError)."""
+ZIP_METHOD_NAMES = {9: "Deflate64", 10: "PKWARE implode", 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES"}
 
 
 def detect_container(path: Path) -> Container:
@@ -93,6 +98,13 @@ def unpack_archive(
             _unpack_zip(archive, writer, links, progress)
         else:
             _unpack_tar(archive, "r:gz" if container is Container.TAR_GZ else "r:", writer, links, progress)
+    except NotImplementedError as exc:  # zipfile: a compression method it cannot read
+        raise InvalidPackageError(
+            f"{archive.name} uses a compression method we cannot read: {exc}",
+            code="unpack.unsupported_compression",
+            path=archive.name,
+            params={"method": str(exc)},
+        ) from exc
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as exc:
         if isinstance(exc, PermissionError | FileExistsError):
             raise
@@ -186,6 +198,14 @@ def _unpack_zip(
         ):
             writer.bomb("max_ratio", round(declared / max(writer.source_bytes or 1, 1), 1), archive.name)
         for member, info in _zip_members(zf):
+            if info.compress_type not in ZIP_METHODS and member.kind == "file":
+                method = ZIP_METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+                raise InvalidPackageError(
+                    f"{readable(member.raw)!r} is compressed with {method}, which we cannot read",
+                    code="unpack.unsupported_compression",
+                    path=readable(member.raw),
+                    params={"method": method},
+                )
             if info.flag_bits & 0x1:
                 raise UnsafePackageError(
                     f"{readable(member.raw)!r} is encrypted; we cannot scan or preserve what we cannot read",
@@ -208,23 +228,84 @@ def _unpack_tar(
     links: dict[tuple[bytes, ...], tuple[bytes, ...]],
     progress: Callable[[str], None] | None,
 ) -> None:
-    with tarfile.open(archive, mode=mode, encoding="utf-8", errors="surrogateescape") as tf:  # type: ignore[call-overload]
+    with ExitStack() as stack:
+        raw: IO[bytes] = stack.enter_context(
+            cast(IO[bytes], gzip.GzipFile(archive, "rb") if mode == "r:gz" else archive.open("rb"))
+        )
+        watched = _Watched(raw)
+        tf = stack.enter_context(
+            tarfile.open(fileobj=watched, mode="r:", encoding="utf-8", errors="surrogateescape")  # type: ignore[call-overload]
+        )
         for count, info in enumerate(tf, start=1):
             if count > writer.limits.max_files:
                 writer.bomb("max_files", count, archive.name)
-            raw = info.name.encode("utf-8", "surrogateescape")
+            raw_name = info.name.encode("utf-8", "surrogateescape")
             mtime = float(info.mtime) if info.mtime else None
             if info.isdir():
-                member = _Member(raw, "dir", 0, mtime)
+                member = _Member(raw_name, "dir", 0, mtime)
             elif info.issym():
-                member = _Member(raw, "symlink", 0, mtime, info.linkname.encode("utf-8", "surrogateescape"))
+                member = _Member(
+                    raw_name, "symlink", 0, mtime, info.linkname.encode("utf-8", "surrogateescape")
+                )
             elif info.islnk():
-                member = _Member(raw, "hardlink", 0, mtime, info.linkname.encode("utf-8", "surrogateescape"))
+                member = _Member(
+                    raw_name, "hardlink", 0, mtime, info.linkname.encode("utf-8", "surrogateescape")
+                )
             elif info.isreg():
-                member = _Member(raw, "file", info.size, mtime)
+                member = _Member(raw_name, "file", info.size, mtime)
             else:
-                member = _Member(raw, "special", 0, mtime)
+                member = _Member(raw_name, "special", 0, mtime)
             _handle(writer, links, member, partial(_tar_open, tf, info), progress)
+        _check_tar_end(tf, watched, archive.name)
+
+
+class _Watched:
+    """The archive's stream as tarfile reads it, keeping the last block read and where it began:
+    after the last member, that is the header tarfile stopped at."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.last = b""
+        self.last_at = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.last_at = self.raw.tell()
+        self.last = self.raw.read(size)
+        return self.last
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+
+def _check_tar_end(tf: tarfile.TarFile, watched: _Watched, name: str) -> None:
+    """Refuse a tar whose members stop before its data does.
+
+    tarfile ends the listing quietly at the first header after the first one that it cannot read
+    (a bad checksum, a header cut short), so a damaged tar looked like a smaller, complete package
+    and the members after the damage were dropped without a word. What follows the last member
+    must be the end-of-archive blocks: zeros up to the end of the file. Read in blocks, forward
+    only (a gzip stream is never rewound).
+    """
+    offset = tf.offset
+    pending = watched.last if watched.last_at == offset else b""
+    if not pending and watched.tell() != offset:
+        watched.seek(offset)
+    while True:
+        if pending.strip(b"\0"):
+            at = offset + len(pending) - len(pending.lstrip(b"\0"))
+            raise InvalidPackageError(
+                f"{name} has data at byte {at} that no member header describes",
+                code="unpack.data_after_end",
+                path=name,
+                params={"offset": at},
+            )
+        offset += len(pending)
+        pending = watched.raw.read(BLOCK)
+        if not pending:
+            return
 
 
 @contextmanager

@@ -129,9 +129,33 @@ class AvCharacterizer:
                 (Finding("av.damaged", Severity.ERROR, path.name, message, {"exit_code": run.exit_code}),),
                 props,
             )
+        short = riff_truncation(path)
+        if short is not None:
+            return Characterization(
+                "av",
+                self.agent,
+                Validity.INVALID,
+                (Finding("av.damaged", Severity.ERROR, path.name, short, {"exit_code": run.exit_code}),),
+                props,
+            )
         container_bps = props.get("bit_rate")
         measured, remarks = av_measures(
             streams, container_bps if isinstance(container_bps, int) else None, self.parameters, path.name
         )
         props.update(measured)
         return Characterization("av", self.agent, Validity.VALID, tuple(remarks), props)
+
+
+def riff_truncation(path: Path) -> str | None:
+    """Why a RIFF file (WAV, AVI) is cut short, or None: its header declares more bytes than the
+    file holds. ffprobe plays a truncated PCM stream to its end without a word, so a WAV cut in
+    half by a failed copy was called valid (EBU Tech 3285 / RIFF: the chunk size after "RIFF")."""
+    with path.open("rb") as fh:
+        head = fh.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF":
+        return None
+    declared = int.from_bytes(head[4:8], "little") + 8
+    actual = path.stat().st_size
+    if declared > actual:
+        return f"the RIFF header declares {declared} bytes, the file has {actual}: it is truncated"
+    return None

@@ -6,7 +6,8 @@ and the parts each package format requires are looked for: ``[Content_Types].xml
 relationships and the main document part for OOXML; ``mimetype``, ``META-INF/manifest.xml`` and
 ``content.xml`` for ODF; ``mimetype``, ``META-INF/container.xml``, the OPF package document and
 every manifest item for EPUB. Reading stops, "could not check", when the entries, or the bytes
-actually decompressed, pass the limits (a ZIP bomb).
+declared or actually decompressed, pass the limits: a count, a size, or a ratio to the package's
+own size (a ZIP bomb).
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from preservation.findings import Finding, Severity
 
 MAX_ENTRIES = 20_000
 MAX_UNCOMPRESSED_BYTES = 4 * 1024**3
+MAX_RATIO = 150.0
+"""Uncompressed bytes / package bytes past which a package is a ZIP bomb, not a document: a 5 MB
+DOCX whose one part inflates to 4 GiB was read to the byte limit (seconds of CPU per file)."""
+RATIO_FLOOR_BYTES = 32 * 1024**2
+"""Below this many uncompressed bytes the ratio is not enforced: XML compresses very well."""
 MAX_FINDINGS = 50
 CHUNK = 1024 * 1024
 _XML_SUFFIXES = (".xml", ".rels", ".opf", ".ncx", ".xhtml", ".rdf", ".svg")
@@ -63,7 +69,9 @@ def check_package(path: Path, family: Family) -> PackageReport:
             report.entries = len(infos)
             if len(infos) > MAX_ENTRIES:
                 raise TooLarge(f"{len(infos)} entries (limit {MAX_ENTRIES})")
-            parsed = _read_entries(archive, infos, report, name)
+            size = max(path.stat().st_size, 1)
+            _check_size(sum(i.file_size for i in infos), size, "declared ")
+            parsed = _read_entries(archive, infos, report, name, size)
             {Family.OOXML: _ooxml, Family.ODF: _odf, Family.EPUB: _epub}[family](
                 archive, parsed, report, name
             )
@@ -76,8 +84,18 @@ def check_package(path: Path, family: Family) -> PackageReport:
     return report
 
 
+def _check_size(total: int, size: int, what: str = "") -> None:
+    """Stop reading a package past the byte limit, or inflating more than ``MAX_RATIO`` times its size."""
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise TooLarge(f"more than {MAX_UNCOMPRESSED_BYTES} bytes {what}uncompressed")
+    if total > RATIO_FLOOR_BYTES and total / size > MAX_RATIO:
+        raise TooLarge(
+            f"{what}uncompressed size over {MAX_RATIO:.0f} times the package's {size} bytes (a ZIP bomb)"
+        )
+
+
 def _read_entries(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], report: PackageReport, where: str
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], report: PackageReport, where: str, size: int
 ) -> dict[str, bool | None]:
     """Read every entry to its end (CRC check) and parse the XML ones; returns name → read and
     parsed (True), damaged (False) or empty (None: harmless in an optional part, OpenOffice.org
@@ -96,15 +114,14 @@ def _read_entries(
         try:
             with archive.open(info) as stream:
                 if is_xml:
-                    counter = _Counting(stream, total)
+                    counter = _Counting(stream, total, size)
                     ok = _parse_xml(counter, report, where, info.filename)
                     total = counter.total
                     parsed[info.filename] = ok
                 else:
                     while chunk := stream.read(CHUNK):
                         total += len(chunk)
-                        if total > MAX_UNCOMPRESSED_BYTES:
-                            raise TooLarge(f"more than {MAX_UNCOMPRESSED_BYTES} bytes uncompressed")
+                        _check_size(total, size)
                     parsed[info.filename] = True
         except TooLarge:
             raise
@@ -117,15 +134,15 @@ def _read_entries(
 class _Counting:
     """A file-like reader that counts what it hands out and stops at the size limit."""
 
-    def __init__(self, stream: IO[bytes], total: int) -> None:
+    def __init__(self, stream: IO[bytes], total: int, package_bytes: int) -> None:
         self.stream = stream
         self.total = total
+        self.package_bytes = package_bytes
 
     def read(self, size: int = -1) -> bytes:
         data = self.stream.read(CHUNK if size < 0 else min(size, CHUNK))
         self.total += len(data)
-        if self.total > MAX_UNCOMPRESSED_BYTES:
-            raise TooLarge(f"more than {MAX_UNCOMPRESSED_BYTES} bytes uncompressed")
+        _check_size(self.total, self.package_bytes)
         return data
 
 

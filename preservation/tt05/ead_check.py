@@ -22,6 +22,7 @@ from preservation.tt05.ead import (
     date_form,
     description_date,
 )
+from preservation.tt05.legacy_fonts import legacy_font
 from preservation.tt05.model import Description
 from preservation.tt05.tables import (
     Element,
@@ -59,6 +60,19 @@ def check_description(parsed: ParsedDescription, tables: Tables, *, intake: bool
             findings.extend(_missing(description, element, values, table))
             continue
         findings.extend(_value_findings(description, element, value, tables, intake))
+        encoding = legacy_font(value) if element.type is ElementType.STRING else None
+        if encoding is not None:
+            findings.append(
+                _finding(
+                    code="tt05.legacy_font_text",
+                    description=description,
+                    element=element,
+                    message=f"{element.name} = {value!r} looks like {encoding} text read as Unicode",
+                    severity=Severity.WARNING,
+                    value=value,
+                    encoding=encoding,
+                )
+            )
     findings.extend(_order_findings(description, values, table))
     for name in parsed.repeated:
         known = table.element(name)
