@@ -45,10 +45,15 @@ URL_ARGUMENTS: dict[str, Any] = {
     "aip_id": "uuid-00000000-0000-4000-8000-000000000000",
     "job_id": "00000000-0000-4000-8000-000000000000",
     "upload_id": "0" * 32,
+    "puid": "fmt/999999",
+    "login": "khong.co.ai",
+    "token_id": 999_999,
+    "transfer_id": "00000000-0000-4000-8000-000000000000",
+    "plan_id": 999_999,
 }
 """Values for the route table's URL variables: the stylesheet, the fixity report's format, and
 objects that do not exist (an incident, a restriction, a record, a request, a download link, an
-AIP, a job, an upload): past
+AIP, a job, an upload, a format, a user, an API token, a transfer, a plan): past
 the rule check such a page answers 404 (or 410 for a link), which still tells an allowed role from
 a refused one."""
 ENDPOINT_ARGUMENTS: dict[str, dict[str, Any]] = {
