@@ -68,7 +68,7 @@ def _token_row(row: ApiToken) -> dict[str, Any]:
 
 @main.group()
 def user() -> None:
-    """Staff accounts of the web app: add, list, disable, enable, set a password."""
+    """Staff accounts of the web app: add, list, disable, enable, change the role, set a password."""
 
 
 @user.command("add")
@@ -130,7 +130,7 @@ def user_list(as_json: bool) -> None:
 def _set_active(login: str, active: bool) -> None:
     app = current_app()
     with app.sessions.begin() as session:
-        folded = users.set_active(session, login, active).login
+        folded = users.set_active(session, login, active, by=app.actor()).login
         record_action(session, app.actor(), "user.enable" if active else "user.disable", folded, {})
     click.echo(app.t.text("cli.user.enabled" if active else "cli.user.disabled", {"login": folded}))
 
@@ -149,6 +149,22 @@ def user_disable(login: str) -> None:
 def user_enable(login: str) -> None:
     """Enable a disabled account again."""
     _set_active(login, True)
+
+
+@user.command("role")
+@click.argument("login")
+@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
+@click.option(
+    "--agency", default="", metavar="ORGAN_ID", help="Records officers: their agency's mã định danh."
+)
+@handles_errors
+def user_role(login: str, role: str, agency: str) -> None:
+    """Give an account another role (the last active administrator keeps theirs)."""
+    app = current_app()
+    with app.sessions.begin() as session:
+        folded = users.set_role(session, login, Role(role), agency=agency).login
+        record_action(session, app.actor(), "user.role", folded, {"role": role, "agency": agency.strip()})
+    click.echo(app.t.text("cli.user.role_set", {"login": folded, "role": app.t.text(f"role.{role}")}))
 
 
 @user.command("passwd")

@@ -107,7 +107,7 @@ def _listing(session: Session, **shown: Any) -> str:
     agencies = [(a.organ_id, a.name) for a in list_agencies(session)]
     roles = [r.value for r in users.STAFF_ROLES]
     me = current_actor().name
-    done = [json.loads(m) for m in get_flashed_messages()]
+    done = [json.loads(m) for m in get_flashed_messages() if isinstance(m, str)]
     return render_template(
         "users.html", users=rows, tokens=token_rows, agencies=agencies, roles=roles, me=me, done=done, **shown
     )

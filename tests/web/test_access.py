@@ -169,6 +169,13 @@ def test_pinned_rules_in_the_route_table(app: Flask) -> None:
     for endpoint in ("holdings.aips", "holdings.aip", "api.aips", "api.aip", "jobs.job", "api.job"):
         assert table[endpoint] == table["dashboard.index"], endpoint  # not a records officer
     assert table["api.fixity"] == fixity
+    assert table["policy.index"] == table["policy.entry"] == fixity  # as kholuu policy (READERS)
+    for endpoint in ("users.index", "users.add", "users.set_active", "users.set_role", "users.set_password",
+                     "users.setup_link", "users.issue_token", "users.revoke_token"):  # fmt: skip
+        assert table[endpoint] == {Role.ADMINISTRATOR}, endpoint
+    assert table["users.setup"] == frozenset(Role)  # the one-time link, before its user can log in
+    assert table["transfers.decide"] == table["transfers.reply"] == custody  # CLI: CUSTODY
+    assert table["transfers.confirm"] == custody | {Role.RECORDS_OFFICER}  # CLI: TRANSFERS
     assert table["api.openapi"] == frozenset(Role)
     assert Role.PUBLIC not in (table["auth.account"] or ()) and Role.PUBLIC not in (
         table["auth.whoami"] or ()
