@@ -33,7 +33,7 @@ from entrypoints.web.access import allow, current_actor
 from entrypoints.web.context import context
 from entrypoints.web.params import BadParameter, check_language, link
 from repository.actor import Channel, Role
-from repository.catalog.accounts import ApiToken, UserAccount
+from repository.catalog.accounts import UserAccount
 from repository.catalog.auditlog import record_action
 from repository.catalog.records_store import list_agencies
 from workflows.accounts import tokens, users
@@ -77,33 +77,9 @@ def _password() -> str:
     return first
 
 
-def _user_row(u: UserAccount) -> dict[str, Any]:
-    return {
-        "login": u.login,
-        "display_name": u.display_name,
-        "role": u.role.value,
-        "agency": u.agency,
-        "active": u.active,
-        "created_at": u.created_at.isoformat(),
-        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
-    }
-
-
-def _token_row(row: ApiToken) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "login": row.user.login,
-        "label": row.label,
-        "prefix": row.prefix,
-        "created_at": row.created_at.isoformat(),
-        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-    }
-
-
 def _listing(session: Session, **shown: Any) -> str:
-    rows = [_user_row(u) for u in users.list_users(session)]
-    token_rows = [_token_row(t) for t in tokens.list_tokens(session)]
+    rows = [users.user_dict(u) for u in users.list_users(session)]
+    token_rows = [tokens.token_dict(t) for t in tokens.list_tokens(session)]
     agencies = [(a.organ_id, a.name) for a in list_agencies(session)]
     roles = [r.value for r in users.STAFF_ROLES]
     me = current_actor().name

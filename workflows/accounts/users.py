@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,6 +96,19 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def user_dict(u: UserAccount) -> dict[str, Any]:
+    """An account as ``kholuu user list --json`` and ``/users`` show it (never its hash)."""
+    return {
+        "login": u.login,
+        "display_name": u.display_name,
+        "role": u.role.value,
+        "agency": u.agency,
+        "active": u.active,
+        "created_at": u.created_at.isoformat(),
+        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+    }
 
 
 def list_users(session: Session) -> list[UserAccount]:
@@ -264,4 +278,5 @@ __all__ = [
     "set_active",
     "set_password",
     "set_role",
+    "user_dict",
 ]
