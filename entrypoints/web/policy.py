@@ -22,7 +22,14 @@ from entrypoints.web.access import FIXITY_READERS, allow
 from entrypoints.web.context import context, translator
 from entrypoints.web.params import check_language, link
 from preservation.planning.model import Purpose
-from workflows.planning.policy import holdings, load_policy, override_changes, override_path, totals
+from workflows.planning.policy import (
+    RISK_ORDER,
+    holdings,
+    load_policy,
+    override_changes,
+    override_path,
+    totals,
+)
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
 bp.before_request(check_language)
@@ -71,11 +78,21 @@ def index() -> str | BaseResponse:
         }
         for c in changes
     ]
+    by_risk = [
+        {
+            "risk": risk.value,
+            "formats": sum(1 for h in held.rows if h.risk is risk),
+            "files": sum(h.files for h in held.rows if h.risk is risk),
+            "bytes": sum(h.bytes for h in held.rows if h.risk is risk),
+        }
+        for risk in RISK_ORDER
+    ]
     files, size = totals(changes)
     override = override_path(settings)
     return render_template(
         "policy.html",
         rows=rows,
+        by_risk=by_risk,
         total_files=held.files,
         total_bytes=held.bytes,
         include_unheld=include_unheld,

@@ -47,6 +47,10 @@ def test_policy_page_shows_holdings_sources_and_the_override(
         for r in shown.xpath("//table[@data-holdings]/tbody/tr[@data-puid]")
     }
     assert rows == expected and rows["fmt/18"][2] == "high"
+    high = shown.xpath("//table[@data-risks]//tr[@data-risk='high']")[0]
+    held_high = [v for v in expected.values() if v[2] == "high"]
+    assert int(high.xpath("string(./td[@data-files]/@data-files)")) == sum(v[0] for v in held_high)
+    assert int(high.xpath("string(./td[@data-bytes]/@data-bytes)")) == sum(v[1] for v in held_high) > 0
     assert shown.xpath("string(//p[@data-read-only])") == VI.text("web.policy.data_file")
     assert not shown.xpath("//form[@method='post']") or shown.xpath("//form[@method='post']/@class") == [
         "logout"
