@@ -87,13 +87,14 @@ def fits_the_screen(page: Page) -> bool:
 def test_an_auditor_reads_the_format_policy(workspace: Workspace) -> None:
     with signed_in(workspace.browser, workspace.base, "kiem.toan", PASSWORD) as page:
         page.get_by_role("link", name=VI.text("web.nav.policy")).click()
-        page.wait_for_load_state()
+        page.wait_for_url("**/policy")
         assert page.locator("h1").inner_text() == VI.text("web.policy.title")
         assert page.locator("[data-read-only]").inner_text() == VI.text("web.policy.data_file")
         assert page.locator("main form[method=post]").count() == 0  # read only
         page.get_by_label(VI.text("web.policy.find_puid")).fill("fmt/18")
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # the form sent from the keyboard
+        page.wait_for_url("**/policy/formats/fmt/18")
         assert page.locator("h1").get_attribute("data-puid") == "fmt/18"
         assert page.locator("tr[data-field=risk]").get_attribute("data-source") == "shipped"
         shot(page, workspace, "auditor-policy-fmt18")
@@ -112,7 +113,8 @@ def test_an_administrator_manages_an_account_on_a_phone(workspace: Workspace) ->
         form.get_by_label(VI.text("web.users.agency")).select_option(AGENCY)
         form.get_by_label(VI.text("web.users.password"), exact=True).fill(PASSWORD)
         form.get_by_label(VI.text("web.users.password_again")).fill(PASSWORD)
-        page.keyboard.press("Enter")  # submitted from the keyboard
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # submitted from the keyboard
         page.wait_for_load_state()
         assert page.locator("[data-done]").inner_text() == VI.text("web.users.added", {"login": "lan.pham"})
         assert fits_the_screen(page)
