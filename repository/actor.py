@@ -65,11 +65,12 @@ class Actor:
         return self.name
 
 
-def cli_actor(by: str | None = None, *, role: Role = Role.ADMINISTRATOR) -> Actor:
+def cli_actor(by: str | None = None, *, role: Role = Role.ADMINISTRATOR, agency: str = "") -> Actor:
     """The actor of a CLI command: the OS user on this host, acting for ``by`` if given.
 
     The CLI runs with the operator's own file-system rights over the data folder, so it acts as
-    an administrator unless the caller says otherwise.
+    an administrator unless the caller says otherwise. ``agency`` is the agency a records
+    officer's shell acts for (``kholuu --agency``); other roles act for none.
     """
     try:
         user = getpass.getuser()
@@ -81,6 +82,7 @@ def cli_actor(by: str | None = None, *, role: Role = Role.ADMINISTRATOR) -> Acto
         channel=Channel.CLI,
         address=socket.gethostname(),
         on_behalf=(by or "").strip(),
+        agency=agency.strip() if role is Role.RECORDS_OFFICER else "",
     )
 
 

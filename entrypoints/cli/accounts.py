@@ -8,13 +8,11 @@ scripts. A token is printed once, on stdout, when it is issued; the catalog keep
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
 from entrypoints.cli.app import EXIT_USAGE, App, current_app, handles_errors, main
 from repository.actor import Role
-from repository.catalog.accounts import ApiToken, UserAccount
 from repository.catalog.auditlog import record_action
 from workflows.accounts import tokens, users
 
@@ -39,36 +37,12 @@ def _password(app: App, from_stdin: bool) -> str:
     return str(first)
 
 
-def _user_row(u: UserAccount) -> dict[str, Any]:
-    return {
-        "login": u.login,
-        "display_name": u.display_name,
-        "role": u.role.value,
-        "agency": u.agency,
-        "active": u.active,
-        "created_at": u.created_at.isoformat(),
-        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
-    }
-
-
-def _token_row(row: ApiToken) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "login": row.user.login,
-        "label": row.label,
-        "prefix": row.prefix,
-        "created_at": row.created_at.isoformat(),
-        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-    }
-
-
 # --------------------------------------------------------------------------- user
 
 
 @main.group()
 def user() -> None:
-    """Staff accounts of the web app: add, list, disable, enable, set a password."""
+    """Staff accounts of the web app: add, list, disable, enable, change the role, set a password."""
 
 
 @user.command("add")
@@ -98,7 +72,7 @@ def user_add(
             password=password,
             agency=agency,
         )
-        shown = _user_row(row)
+        shown = users.user_dict(row)
         params = {"role": role, "agency": agency, "display_name": display_name}
         record_action(session, app.actor(), "user.add", row.login, params)
     if as_json:
@@ -115,7 +89,7 @@ def user_list(as_json: bool) -> None:
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
-        rows = [_user_row(u) for u in users.list_users(session)]
+        rows = [users.user_dict(u) for u in users.list_users(session)]
     if as_json:
         app.emit({"users": rows, "count": len(rows)})
         return
@@ -130,7 +104,7 @@ def user_list(as_json: bool) -> None:
 def _set_active(login: str, active: bool) -> None:
     app = current_app()
     with app.sessions.begin() as session:
-        folded = users.set_active(session, login, active).login
+        folded = users.set_active(session, login, active, by=app.actor()).login
         record_action(session, app.actor(), "user.enable" if active else "user.disable", folded, {})
     click.echo(app.t.text("cli.user.enabled" if active else "cli.user.disabled", {"login": folded}))
 
@@ -149,6 +123,22 @@ def user_disable(login: str) -> None:
 def user_enable(login: str) -> None:
     """Enable a disabled account again."""
     _set_active(login, True)
+
+
+@user.command("role")
+@click.argument("login")
+@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
+@click.option(
+    "--agency", default="", metavar="ORGAN_ID", help="Records officers: their agency's mã định danh."
+)
+@handles_errors
+def user_role(login: str, role: str, agency: str) -> None:
+    """Give an account another role (the last active administrator keeps theirs)."""
+    app = current_app()
+    with app.sessions.begin() as session:
+        folded = users.set_role(session, login, Role(role), agency=agency).login
+        record_action(session, app.actor(), "user.role", folded, {"role": role, "agency": agency.strip()})
+    click.echo(app.t.text("cli.user.role_set", {"login": folded, "role": app.t.text(f"role.{role}")}))
 
 
 @user.command("passwd")
@@ -215,7 +205,7 @@ def token_list(login: str | None, as_json: bool) -> None:
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
-        rows = [_token_row(r) for r in tokens.list_tokens(session, login)]
+        rows = [tokens.token_dict(r) for r in tokens.list_tokens(session, login)]
     if as_json:
         app.emit({"tokens": rows, "count": len(rows)})
         return

@@ -70,6 +70,7 @@ class App:
     language_option: str | None
     json_output: bool = False
     role: Role = Role.ADMINISTRATOR
+    agency: str = ""
 
     @cached_property
     def settings(self) -> Settings:
@@ -103,8 +104,9 @@ class App:
 
     def actor(self, by: str | None = None) -> Actor:
         """Who runs this command: the OS user on this host, in the role of ``--role``, acting for
-        ``--by`` when given (``repository.actor.cli_actor``)."""
-        return cli_actor(by, role=self.role)
+        ``--by`` when given, for the agency of ``--agency`` when the role is a records officer's
+        (``repository.actor.cli_actor``; what that agency limits: ``workflows.records.agency_scope``)."""
+        return cli_actor(by, role=self.role, agency=self.agency)
 
     def catalog_where(self) -> str:
         """The catalog as the user knows it: its file, or its URL without the password."""
@@ -211,11 +213,20 @@ def _records_problems(app: App, exc: RecordsError) -> tuple[dict[str, Any], dict
     show_default=True,
     help="Act in this role: a command the role may not run is refused (entrypoints/cli/rules.py).",
 )
+@click.option(
+    "--agency",
+    "agency",
+    envvar="KHOLUU_AGENCY",
+    default="",
+    metavar="ORGAN_ID",
+    help="With --role records_officer: the agency acted for; transfers of other agencies are "
+    "neither listed nor shown, and refused.",
+)
 @click.version_option(__version__, prog_name="kholuu")
 @click.pass_context
-def main(ctx: click.Context, home: str | None, language: str | None, role: str) -> None:
+def main(ctx: click.Context, home: str | None, language: str | None, role: str, agency: str) -> None:
     """Kho Lưu — kho lưu trữ số: ingest, store and verify archival packages."""
-    ctx.obj = App(home_option=home, language_option=language, role=Role(role))
+    ctx.obj = App(home_option=home, language_option=language, role=Role(role), agency=agency)
     ctx.call_on_close(ctx.obj.close)
 
 

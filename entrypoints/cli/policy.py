@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from entrypoints.cli.app import EXIT_NOT_FOUND, App, current_app, handles_errors, main
-from preservation.planning.model import Action, FormatPolicy, Purpose
-from preservation.planning.policy import FIELDS, REGULATIONS, PolicyRegistry, Provenance
-from repository.i18n import Translator
+from entrypoints.reports.policy_text import field_lines, holding_actions, holding_name, shown, yes_no
+from preservation.planning.model import FormatPolicy, Purpose
+from preservation.planning.policy import REGULATIONS, PolicyRegistry, Provenance
 
 
 @main.group()
@@ -23,29 +23,6 @@ def policy() -> None:
 def _files(app: App, registry: PolicyRegistry) -> dict[str, str | None]:
     files = registry.files
     return {"shipped": str(files[0]), "override": str(files[1]) if len(files) > 1 else None}
-
-
-def _action_text(t: Translator, action: Action | None, name: str | None = None) -> str:
-    if action is None:
-        return t.text("cli.policy.no_action")
-    text = t.text(
-        "cli.policy.action",
-        {
-            "tool": action.tool,
-            "output_puid": action.output_puid,
-            "extension": action.output_extension,
-            "checks": ", ".join(str(c) for c in action.checks),
-            "timeout": f"{action.timeout:g}",
-            "memory": action.memory_mb,
-        },
-    )
-    return t.text("cli.policy.named_action", {"name": name, "action": text}) if name else text
-
-
-def _yes_no(t: Translator, value: bool | None) -> str:
-    if value is None:
-        return "—"
-    return t.text("cli.policy.yes" if value else "cli.policy.no")
 
 
 @policy.command("show")
@@ -89,27 +66,11 @@ def policy_show(puid: str, as_json: bool) -> None:
 
 def _show_text(app: App, registry: PolicyRegistry, entry: FormatPolicy, provenance: Provenance) -> None:
     t = app.t
-    values: dict[str, str] = {
-        "name": entry.name,
-        "risk": t.text(f"policy.risk.{entry.risk.value}"),
-        "media": entry.media,
-        "ocr": _yes_no(t, entry.ocr),
-        "unacceptable": _yes_no(t, entry.unacceptable),
-    }
-    for regulation in REGULATIONS:
-        values[f"accepted.{regulation}"] = _yes_no(t, entry.accepted.get(regulation))
-    for purpose in Purpose:
-        action = entry.action(purpose)
-        text = _action_text(t, action, provenance.actions.get(purpose.value))
-        if action is not None and registry.action(entry.puid, purpose) is None:
-            text = t.text("cli.policy.not_converted")
-        values[purpose.value] = text
     click.echo(t.text("cli.policy.show_header", {"puid": entry.puid, "name": entry.name}))
-    labels = {f: t.text(f"policy.field.{f}") for f in FIELDS}
-    width = max(len(x) for x in labels.values())
-    for field in FIELDS:
-        source = t.text(f"policy.source.{provenance.sources[field].value}")
-        click.echo(f"  {labels[field]:<{width}}  {values[field]}  [{source}]")
+    lines = field_lines(t, registry, entry, provenance)
+    width = max(len(x.label) for x in lines)
+    for line in lines:
+        click.echo(f"  {line.label:<{width}}  {line.value}  [{line.source_text}]")
     click.echo(t.text("cli.policy.fingerprint", {"fingerprint": registry.fingerprint(entry.puid)}))
     files = _files(app, registry)
     click.echo(
@@ -149,22 +110,16 @@ def policy_check(include_unheld: bool, as_json: bool) -> None:
     ]
     rows: list[list[str]] = []
     for h in held.rows:
-        actions = [
-            t.text(f"cli.policy.purpose_action.{p.value}", {"action": f"{a.tool} → {a.output_puid}"})
-            for p, a in ((Purpose.PRESERVATION, h.preservation), (Purpose.ACCESS, h.access))
-            if a is not None
-        ]
-        name = h.name if h.in_policy or h.puid is None else f"{h.name} {t.text('cli.policy.not_in_policy')}"
         rows.append(
             [
                 h.puid or t.text("cli.policy.no_puid"),
-                name.strip() or "—",
+                holding_name(t, h),
                 t.text(f"policy.risk.{h.risk.value}"),
-                _yes_no(t, h.accepted.get("tt05")) if h.in_policy else "—",
-                _yes_no(t, h.accepted.get("tt02")) if h.in_policy else "—",
+                yes_no(t, h.accepted.get("tt05")) if h.in_policy else "—",
+                yes_no(t, h.accepted.get("tt02")) if h.in_policy else "—",
                 str(h.files),
                 str(h.bytes),
-                "; ".join(actions) or t.text("cli.policy.no_action"),
+                holding_actions(t, h),
             ]
         )
     _table([*heads, t.text("cli.policy.col.action")], rows)
@@ -235,11 +190,5 @@ def policy_diff(file: Path, as_shipped: bool, as_json: bool) -> None:
             click.echo(t.text("cli.policy.diff_entry_none", params))
         for c in change.changes:
             label = t.text(f"policy.field.{c.field}")
-            click.echo(f"    {label}: {_shown(t, c.before)} → {_shown(t, c.after)}")
+            click.echo(f"    {label}: {shown(t, c.before)} → {shown(t, c.after)}")
     click.echo(t.text("cli.policy.diff_total", {"formats": len(changes), "files": files, "bytes": size}))
-
-
-def _shown(t: Translator, value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return _yes_no(t, value)
-    return str(value)

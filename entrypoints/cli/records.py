@@ -252,10 +252,13 @@ def agency_add(
 @JSON_OPTION
 @handles_errors
 def agency_list(as_json: bool) -> None:
-    """The Danh mục nguồn nộp lưu."""
+    """The Danh mục nguồn nộp lưu (a records officer: their own agency)."""
+    from workflows.records.agency_scope import narrow
+
     app = _start(as_json)
+    own = narrow(app.actor(), None)
     with app.sessions() as session:
-        rows = [_agency_json(a) for a in store.list_agencies(session)]
+        rows = [_agency_json(a) for a in store.list_agencies(session) if own is None or a.organ_id == own]
     if as_json:
         app.emit({"agencies": rows, "count": len(rows)})
         return
@@ -425,7 +428,7 @@ def declared_list(year: int | None, as_json: bool) -> None:
 @records.command("search")
 @click.argument("text")
 @click.option(
-    "--public", "public_only", is_flag=True, help="Only what readers may see (Công khai, not restricted)."
+    "--public", "public_only", is_flag=True, help="Only what readers may see (the public catalog's rule)."
 )
 @click.option("--exact", is_flag=True, help="Diacritics must match too (case still ignored).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
@@ -433,11 +436,13 @@ def declared_list(year: int | None, as_json: bool) -> None:
 @handles_errors
 def search_command(text: str, public_only: bool, exact: bool, limit: int, as_json: bool) -> None:
     """Find dossiers and documents by title or code; "ho so xay dung" finds "Hồ sơ xây dựng"."""
+    from repository.catalog.search import EVERYTHING
+    from workflows.access.public import PUBLIC
+
     app = _start(as_json)
     with app.sessions() as session:
-        found = store.search_records(
-            session, text, ignore_diacritics=not exact, public_only=public_only, limit=limit
-        )
+        visible = PUBLIC if public_only else EVERYTHING
+        found = store.search_records(session, text, ignore_diacritics=not exact, visible=visible, limit=limit)
         rows = [_record_json(r) for r in found]
     if as_json:
         app.emit({"query": text, "results": rows, "count": len(rows)})

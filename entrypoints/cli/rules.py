@@ -108,9 +108,11 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "user enable": ADMIN,
     "user list": ADMIN,
     "user passwd": ADMIN,
+    "user role": ADMIN,
 }
-"""Command path → the roles that may run it. A records officer's transfer commands are not yet
-limited to their own agency on the command line (the web API will be); docs/cli.md says so."""
+"""Command path → the roles that may run it. A records officer (``--role records_officer
+--agency ORGAN_ID``) is further limited to their own agency's transfers, plans and agency entry,
+as in the web app (``workflows.records.agency_scope``)."""
 
 
 def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy.orm import Session
 
 from entrypoints.cli.app import (
     EXIT_USAGE,
@@ -25,9 +23,8 @@ from entrypoints.cli.app import (
     handles_errors,
     main,
 )
-from repository.actor import Actor
 from repository.catalog import queries
-from repository.catalog.auditlog import record_action
+from workflows.records.transfer_steps import log_step
 
 DAY = click.DateTime(["%Y-%m-%d"])
 MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
@@ -42,14 +39,6 @@ def archive_moment(app: App, moment: datetime | None) -> datetime:
     """A time typed without a zone, read at the archive (TT 05: +07:00); now when none."""
     zone = ZoneInfo(app.settings.package.timezone)
     return moment.replace(tzinfo=zone) if moment else datetime.now(UTC)
-
-
-def _log(
-    session: Session, actor: Actor, action: str, target: object, data: dict[str, Any], *keys: str
-) -> None:
-    """The step's row in the staff audit log, in the step's transaction (``keys``: what of ``data``
-    the row keeps)."""
-    record_action(session, actor, action, str(target), {k: data.get(k) for k in keys})
 
 
 # --------------------------------------------------------------------------- transfer
@@ -79,10 +68,12 @@ def transfer_plan(
     as_json: bool,
 ) -> None:
     """Register an agency's transfer plan (đăng ký nộp lưu); the reply is due in working days."""
+    from workflows.records.agency_scope import narrow
     from workflows.records.transfer_plans import plan_dict, register_plan
 
     app = current_app()
     app.json_output = as_json
+    narrow(app.actor(), organ_id)  # a records officer plans for their own agency
     with app.sessions.begin() as session:
         result = register_plan(
             session,
@@ -96,7 +87,7 @@ def transfer_plan(
         )
         data = plan_dict(result.plan) | {"findings": [f.as_dict() for f in result.findings]}
         keys = ("organ_id", "reference", "registered_on", "planned_on", "expected_dossiers")
-        _log(session, current_app().actor(), "transfer.plan", data["plan_id"], data, *keys)
+        log_step(session, current_app().actor(), "transfer.plan", data["plan_id"], data, *keys)
     if as_json:
         app.emit(data)
         return
@@ -113,14 +104,13 @@ def transfer_plan(
 @handles_errors
 def transfer_reply(plan_id: int, on: datetime | None, notes: str, as_json: bool) -> None:
     """Record the archive's reply to a registered plan."""
-    from workflows.records.transfer_plans import plan_dict, reply_plan
+    from workflows.records.transfer_steps import reply_to_plan
 
     app = current_app()
     app.json_output = as_json
     with app.sessions.begin() as session:
-        data = plan_dict(reply_plan(session, plan_id, on.date() if on else archive_today(app), notes=notes))
-        _log(
-            session, current_app().actor(), "transfer.reply", plan_id, data, "organ_id", "replied_on", "notes"
+        data = reply_to_plan(
+            session, app.actor(), plan_id, on.date() if on else archive_today(app), notes=notes
         )
     if as_json:
         app.emit(data)
@@ -146,12 +136,14 @@ def transfer_receive(
     as_json: bool,
 ) -> None:
     """Record that an agency's package arrived; prints the confirmation and decision deadlines."""
+    from workflows.records.agency_scope import narrow
     from workflows.records.transfer_lists import transfer_dict
     from workflows.records.transfers import receive
 
     app = current_app()
     app.json_output = as_json
     actor = current_app().actor(by)
+    narrow(actor, organ_id)  # a records officer receives for their own agency
     with app.sessions.begin() as session:
         row = receive(
             session,
@@ -164,7 +156,7 @@ def transfer_receive(
         )
         data = transfer_dict(row)
         keys = ("organ_id", "package_name", "received_at", "plan_reference")
-        _log(session, actor, "transfer.receive", row.id, data, *keys)
+        log_step(session, actor, "transfer.receive", row.id, data, *keys)
     if as_json:
         app.emit(data)
     else:
@@ -178,16 +170,12 @@ def transfer_receive(
 @handles_errors
 def transfer_confirm(transfer_id: str, at: datetime | None, as_json: bool) -> None:
     """Record that the receipt was confirmed to the agency."""
-    from workflows.records.transfer_lists import transfer_dict
-    from workflows.records.transfers import confirm_receipt
+    from workflows.records.transfer_steps import confirm_transfer
 
     app = current_app()
     app.json_output = as_json
     with app.sessions.begin() as session:
-        data = transfer_dict(confirm_receipt(session, transfer_id, at=archive_moment(app, at)))
-        _log(
-            session, current_app().actor(), "transfer.confirm", transfer_id, data, "organ_id", "confirmed_at"
-        )
+        data = confirm_transfer(session, app.actor(), transfer_id, at=archive_moment(app, at))
     if as_json:
         app.emit(data)
     else:
@@ -210,7 +198,7 @@ def transfer_link(transfer_id: str, aip_id: str, job_id: str | None, as_json: bo
     with app.sessions.begin() as session:
         resolved = queries.resolve_aip_id(session, aip_id)
         data = transfer_dict(link_ingest(session, transfer_id, job_id, resolved))
-        _log(
+        log_step(
             session, current_app().actor(), "transfer.link", transfer_id, data, "organ_id", "aip_id", "job_id"
         )
     if as_json:
@@ -230,27 +218,16 @@ def transfer_decide(
     transfer_id: str, accept: bool | None, by: str | None, reason: str, as_json: bool
 ) -> None:
     """Accept (the AIP must be stored) or reject (with --reason) a transfer; a decision is final."""
-    from sqlalchemy import func, select
-
-    from repository.catalog.records import Dossier
-    from workflows.records.transfer_lists import transfer_dict
-    from workflows.records.transfers import decide
+    from workflows.records.transfer_steps import decide_transfer
 
     app = current_app()
     app.json_output = as_json
     if accept is None:
         app.fail("cli.transfer.accept_or_reject", "give --accept or --reject", EXIT_USAGE)
-    actor = current_app().actor(by)
     with app.sessions.begin() as session:
-        row = decide(session, app.settings, transfer_id, accept=accept, by=actor.signature(), reason=reason)
-        dossiers = (
-            session.scalar(select(func.count()).select_from(Dossier).where(Dossier.aip_id == row.aip_id))
-            if row.aip_id
-            else 0
+        data = decide_transfer(
+            session, app.settings, app.actor(by), transfer_id, accept=accept, reason=reason
         )
-        data = transfer_dict(row) | {"dossiers": dossiers}
-        action = "transfer.accept" if accept else "transfer.reject"
-        _log(session, actor, action, transfer_id, data, "organ_id", "aip_id", "decision_reason", "dossiers")
     if as_json:
         app.emit(data)
     else:
@@ -266,12 +243,14 @@ def transfer_decide(
 def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json: bool) -> None:
     """Transfers, newest first (or, with --plans, the registered plans)."""
     from repository.catalog.records import TransferStatus
+    from workflows.records.agency_scope import narrow
     from workflows.records.transfer_lists import list_transfers, transfer_dict
     from workflows.records.transfer_plans import list_plans, plan_dict
 
     app = current_app()
     app.json_output = as_json
     t = app.t
+    organ_id = narrow(app.actor(), organ_id)
     with app.sessions() as session:
         if plans:
             rows = [plan_dict(p) for p in list_plans(session, organ_id=organ_id)]
@@ -305,13 +284,14 @@ def transfer_list(status: str | None, organ_id: str | None, plans: bool, as_json
 @handles_errors
 def transfer_show(transfer_id: str, as_json: bool) -> None:
     """One transfer: its deadlines, AIP, decision and every printed biên bản (SHA-256 of each)."""
+    from workflows.records.agency_scope import check_transfer
     from workflows.records.transfer_lists import transfer_dict
     from workflows.records.transfers import get_transfer
 
     app = current_app()
     app.json_output = as_json
     with app.sessions() as session:
-        data = transfer_dict(get_transfer(session, transfer_id))
+        data = transfer_dict(check_transfer(app.actor(), get_transfer(session, transfer_id)))
     if as_json:
         app.emit(data)
         return
@@ -332,16 +312,19 @@ def transfer_show(transfer_id: str, as_json: bool) -> None:
 @handles_errors
 def transfer_overdue(on: datetime | None, as_json: bool) -> None:
     """Transfers past their confirmation or decision deadline (TT 05: 60 days each)."""
+    from workflows.records.agency_scope import narrow
     from workflows.records.transfer_lists import overdue_transfers, transfer_dict
 
     app = current_app()
     app.json_output = as_json
     day = on.date() if on else archive_today(app)
+    own = narrow(app.actor(), None)
     with app.sessions() as session:
         rows = [
             transfer_dict(o.transfer)
             | {"kind": o.kind, "due_on": o.due_on.isoformat(), "days_late": o.days_late}
             for o in overdue_transfers(session, day)
+            if own is None or (o.transfer.agency is not None and o.transfer.agency.organ_id == own)
         ]
     if as_json:
         app.emit({"on": day.isoformat(), "overdue": rows, "count": len(rows)})
@@ -397,7 +380,7 @@ def transfer_handover(
             by=actor.signature(),
         )
         data = result.as_dict()
-        _log(session, actor, "transfer.handover", transfer_id, data, "path", "sha256", "previous_sha256")
+        log_step(session, actor, "transfer.handover", transfer_id, data, "path", "sha256", "previous_sha256")
     if as_json:
         app.emit(data)
         return
@@ -423,11 +406,13 @@ def transfer_deadlines(
     organ_id: str | None, within_days: int, on: datetime | None, basis: str | None, as_json: bool
 ) -> None:
     """Transfer deadlines of permanent records per agency: due, overdue, on time, late, not received."""
+    from workflows.records.agency_scope import narrow
     from workflows.records.deadlines import DeadlineStatus, deadline_report
     from workflows.records.transfers import find_agency
 
     app = current_app()
     app.json_output = as_json
+    organ_id = narrow(app.actor(), organ_id)
     day = on.date() if on else archive_today(app)
     with app.sessions() as session:
         if organ_id is not None:

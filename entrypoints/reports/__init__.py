@@ -9,6 +9,7 @@ the entry points (the command line and the web app render the same data the same
   :mod:`workflows.records.handover`), and the :class:`.handover.ChromiumPrinter` the handover
   workflow prints with.
 * :mod:`.printing`: PDF printing with headless Chromium (every report).
+* :mod:`.policy_text`: the format policy in words, for ``kholuu policy`` and ``/policy``.
 * :mod:`.errors`: the renderers' typed errors.
 """
 

@@ -73,11 +73,13 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
         incidents,
         jobs,
         oai,
+        policy,
         public,
         public_api,
         reports,
         restrictions,
         transfers,
+        users,
     )
 
     app = Flask(__name__)
@@ -99,6 +101,8 @@ def create_app(settings: Settings, sessions: sessionmaker[Session]) -> Flask:
     app.register_blueprint(holdings.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(policy.bp)
+    app.register_blueprint(users.bp)
     app.context_processor(template_helpers)
     app.after_request(_security_headers)
     _register_error_handlers(app)

@@ -41,6 +41,8 @@ PAGES = {
     "restrictions.index": "web.nav.restrictions",
     "transfers.index": "web.nav.transfers",
     "requests.queue": "web.nav.requests",
+    "policy.index": "web.nav.policy",
+    "users.index": "web.nav.users",
 }
 """The staff pages the account page links to, with their names' message codes."""
 

@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from preservation.names import fold
 from repository.catalog.records import AccessChange, AccessRestriction, Document, Dossier
 from repository.catalog.records_core import (
-    PUBLIC_MODE,
     VIETNAM_TZ,
     RecordNotFoundError,
     RecordsError,
@@ -29,6 +28,7 @@ from repository.catalog.records_core import (
     mode_codes,
     mode_rank,
 )
+from repository.catalog.search import EVERYTHING, Visibility
 
 _SPACES = re.compile(r"\s+")
 
@@ -42,39 +42,12 @@ def _exact_form(text: str) -> str:
 # --------------------------------------------------------------------------- search
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _restricted_now() -> ColumnElement[bool]:
     return AccessRestriction.lifted_on.is_(None)
 
 
-def _public_dossier() -> ColumnElement[bool]:
-    return and_(
-        Dossier.mode == PUBLIC_MODE,
-        ~exists().where(AccessRestriction.dossier_id == Dossier.id, _restricted_now()),
-    )
-
-
-def _public_document() -> ColumnElement[bool]:
-    return and_(
-        Document.mode == PUBLIC_MODE,
-        ~exists().where(AccessRestriction.document_id == Document.id, _restricted_now()),
-        _public_dossier(),
-    )
-
-
-def public_dossier() -> ColumnElement[bool]:
-    """A hồ sơ a reader may see online: mức độ tiếp cận 01 and not on the list of tiếp cận có
-    điều kiện (the condition ``search_records(public_only=True)``, ``kholuu records search --public``,
-    uses; the public catalog and ``kholuu search --public`` ask ``workflows.access.public.PUBLIC``)."""
-    return _public_dossier()
-
-
-def public_document() -> ColumnElement[bool]:
-    """A tài liệu a reader may see online (its hồ sơ too: join :class:`Dossier`)."""
-    return _public_document()
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def search_records(
@@ -82,16 +55,17 @@ def search_records(
     text: str,
     *,
     ignore_diacritics: bool = True,
-    public_only: bool = False,
+    visible: Visibility = EVERYTHING,
     limit: int = 50,
 ) -> list[Dossier | Document]:
     """Dossiers, then documents, whose title or code contains ``text``; for a document the code
     is its mã tài liệu or its số and ký hiệu as written on it ("15", "KH-UBND", "15/KH-UBND").
 
     Matching ignores case and, by default, diacritics and đ/d ("ho so xay dung" finds "Hồ sơ xây
-    dựng"); with ``ignore_diacritics=False`` the marks must match too. ``public_only`` keeps what a
-    reader may see online: mức độ tiếp cận ``01`` Công khai and not on the list of tiếp cận có điều
-    kiện (Luật Lưu trữ 2024 khoản 4 Điều 25); a document also needs its dossier to be public.
+    dựng"); with ``ignore_diacritics=False`` the marks must match too. ``visible`` says what the
+    searcher may see: :data:`repository.catalog.search.EVERYTHING` for staff, or the public
+    catalog's one rule, :data:`workflows.access.public.PUBLIC` (``kholuu records search --public``),
+    so that this search and the public catalog can never disagree on what a reader may see.
     """
     needle = fold(text)
     if not needle or limit <= 0:
@@ -109,8 +83,7 @@ def search_records(
         )
         # a hồ sơ re-submitted under --supersedes is found once: as the record that replaced it
         condition = and_(condition, Dossier.superseded_by_id.is_(None))
-        if public_only:
-            condition = and_(condition, _public_dossier() if model is Dossier else _public_document())
+        condition = and_(condition, visible.dossiers() if model is Dossier else visible.documents())
         last_id = 0
         while True:
             query = select(model)

@@ -19,12 +19,6 @@ from repository.catalog.records_access import (
     lift_restriction as lift_restriction,
 )
 from repository.catalog.records_access import (
-    public_document as public_document,
-)
-from repository.catalog.records_access import (
-    public_dossier as public_dossier,
-)
-from repository.catalog.records_access import (
     restrict as restrict,
 )
 from repository.catalog.records_access import (
@@ -187,8 +181,6 @@ __all__ = [
     "mode_rank",
     "number_search",
     "parse_day",
-    "public_document",
-    "public_dossier",
     "register_records",
     "resolve_target",
     "restrict",

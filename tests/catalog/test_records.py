@@ -38,6 +38,7 @@ from repository.catalog.records import (
     RetentionSchedule,
     SourceAgency,
 )
+from workflows.access.public import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_SCHEDULE = ROOT / "config" / "retention" / "example-general.toml"
@@ -581,7 +582,7 @@ def test_public_search_leaves_out_restricted_and_classified_records(sessions: se
         )
         secret_code = secret.code
     with sessions() as s:
-        public = store.search_records(s, "xay dung", public_only=True)
+        public = store.search_records(s, "xay dung", visible=PUBLIC)
         # the restricted dossier and its documents are gone; the classified decision too
         assert [(type(r).__name__, r.title) for r in public] == [("Dossier", "Hồ sơ xây dựng kho")]
         assert {r.title for r in store.search_records(s, "xay dung")} >= {DOSSIER_TITLE}
@@ -655,7 +656,7 @@ def test_declassification_changes_the_mode_and_records_the_event(sessions: sessi
         d = register(s, make_record_set(doc_mode="03"))
         code = d.documents[0].doc_code
     with sessions() as s:
-        assert store.search_records(s, "quyet dinh phe duyet", public_only=True) == []
+        assert store.search_records(s, "quyet dinh phe duyet", visible=PUBLIC) == []
     with sessions.begin() as s:
         doc = store.find_document(s, code)
         [change] = store.change_access(
@@ -677,7 +678,7 @@ def test_declassification_changes_the_mode_and_records_the_event(sessions: sessi
             "40/QĐ-GM",
             "hội đồng giải mật",
         )
-        assert [r.title for r in store.search_records(s, "quyet dinh phe duyet", public_only=True)] == [
+        assert [r.title for r in store.search_records(s, "quyet dinh phe duyet", visible=PUBLIC)] == [
             doc.title
         ]
     for to_mode, problem in (("09", "records.bad_mode"), ("01", "records.mode_unchanged")):
@@ -785,7 +786,7 @@ def test_declassifying_a_dossier_can_take_its_stricter_documents_along(
         assert (secret.mode, secret.elements["mode"], photo.mode) == ("01", "01", "01")
         events = s.scalars(select(AccessChange).where(AccessChange.document_id.is_not(None))).all()
         assert [(e.document_id, e.decision_number) for e in events] == [(secret.id, "40/QĐ-GM")]
-        assert [r.title for r in store.search_records(s, "quyet dinh phe duyet", public_only=True)] == [
+        assert [r.title for r in store.search_records(s, "quyet dinh phe duyet", visible=PUBLIC)] == [
             secret.title
         ]
     with sessions.begin() as s:  # the dossier is already 01: a later cascade brings its documents

@@ -135,3 +135,28 @@ def test_a_token_is_shown_once_and_works_until_revoked(env: dict[str, str]) -> N
         assert "revoked" in kholuu("token", "list", env=env).stdout
     finally:
         engine.dispose()
+
+
+def test_user_role_and_the_last_administrator(env: dict[str, str]) -> None:
+    stdin = f"{PASSWORD}\n"
+    assert (
+        kholuu(
+            "user", "add", "quan.tri", "--role", "administrator", "--password-stdin", env=env, input=stdin
+        ).returncode
+        == 0
+    )
+    assert kholuu("records", "agency", "add", "H49.09", "Sở Nội vụ", env=env).returncode == 0
+    assert (
+        kholuu("user", "add", "lan", "--role", "auditor", "--password-stdin", env=env, input=stdin).returncode
+        == 0
+    )
+    moved = kholuu("user", "role", "lan", "--role", "records_officer", "--agency", "H49.09", env=env)
+    assert moved.returncode == 0, moved.stderr
+    listed = json.loads(kholuu("user", "list", "--json", env=env).stdout)["users"]
+    assert {u["login"]: (u["role"], u["agency"]) for u in listed}["lan"] == ("records_officer", "H49.09")
+    for refused in (("user", "role", "quan.tri", "--role", "auditor"), ("user", "disable", "quan.tri")):
+        r = kholuu("--lang", "en", *refused, env=env)
+        assert r.returncode == 3, r.stderr
+        assert EN.text("account.last_administrator", {"login": "quan.tri"}) in r.stderr
+    no_agency = kholuu("user", "role", "lan", "--role", "records_officer", env=env)
+    assert no_agency.returncode == 2 and "account" not in no_agency.stdout

@@ -45,10 +45,15 @@ URL_ARGUMENTS: dict[str, Any] = {
     "aip_id": "uuid-00000000-0000-4000-8000-000000000000",
     "job_id": "00000000-0000-4000-8000-000000000000",
     "upload_id": "0" * 32,
+    "puid": "fmt/999999",
+    "login": "khong.co.ai",
+    "token_id": 999_999,
+    "transfer_id": "00000000-0000-4000-8000-000000000000",
+    "plan_id": 999_999,
 }
 """Values for the route table's URL variables: the stylesheet, the fixity report's format, and
 objects that do not exist (an incident, a restriction, a record, a request, a download link, an
-AIP, a job, an upload): past
+AIP, a job, an upload, a format, a user, an API token, a transfer, a plan): past
 the rule check such a page answers 404 (or 410 for a link), which still tells an allowed role from
 a refused one."""
 ENDPOINT_ARGUMENTS: dict[str, dict[str, Any]] = {
@@ -164,6 +169,13 @@ def test_pinned_rules_in_the_route_table(app: Flask) -> None:
     for endpoint in ("holdings.aips", "holdings.aip", "api.aips", "api.aip", "jobs.job", "api.job"):
         assert table[endpoint] == table["dashboard.index"], endpoint  # not a records officer
     assert table["api.fixity"] == fixity
+    assert table["policy.index"] == table["policy.entry"] == fixity  # as kholuu policy (READERS)
+    for endpoint in ("users.index", "users.add", "users.set_active", "users.set_role", "users.set_password",
+                     "users.setup_link", "users.issue_token", "users.revoke_token"):  # fmt: skip
+        assert table[endpoint] == {Role.ADMINISTRATOR}, endpoint
+    assert table["users.setup"] == frozenset(Role)  # the one-time link, before its user can log in
+    assert table["transfers.decide"] == table["transfers.reply"] == custody  # CLI: CUSTODY
+    assert table["transfers.confirm"] == custody | {Role.RECORDS_OFFICER}  # CLI: TRANSFERS
     assert table["api.openapi"] == frozenset(Role)
     assert Role.PUBLIC not in (table["auth.account"] or ()) and Role.PUBLIC not in (
         table["auth.whoami"] or ()

@@ -32,6 +32,8 @@ MAY_SEE: dict[Role, set[str]] = {
         "restrictions",
         "transfers",
         "requests",
+        "policy",
+        "users",
     },
     Role.PRESERVATION_OFFICER: {
         "dashboard",
@@ -41,8 +43,9 @@ MAY_SEE: dict[Role, set[str]] = {
         "incidents",
         "restrictions",
         "transfers",
+        "policy",
     },
-    Role.AUDITOR: {"dashboard", "fixity", "aips", "incidents", "restrictions", "transfers"},
+    Role.AUDITOR: {"dashboard", "fixity", "aips", "incidents", "restrictions", "transfers", "policy"},
     Role.READER_SERVICES: {"dashboard", "aips", "restrictions", "requests"},  # and the access requests' queue
     Role.RECORDS_OFFICER: {"transfers"},  # their own agency's only
 }

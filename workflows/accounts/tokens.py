@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,6 +64,19 @@ def revoke_token(session: Session, token_id: int, *, now: datetime | None = None
     return row
 
 
+def token_dict(row: ApiToken) -> dict[str, Any]:
+    """A token as ``kholuu token list --json`` and ``/users`` show it: its first characters only."""
+    return {
+        "id": row.id,
+        "login": row.user.login,
+        "label": row.label,
+        "prefix": row.prefix,
+        "created_at": row.created_at.isoformat(),
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
+
+
 def list_tokens(session: Session, login: str | None = None) -> list[ApiToken]:
     query = select(ApiToken).order_by(ApiToken.id)
     if login is not None:
@@ -88,5 +102,6 @@ __all__ = [
     "issue_token",
     "list_tokens",
     "revoke_token",
+    "token_dict",
     "token_hash",
 ]

@@ -12,10 +12,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from preservation.errors import ErrorKind
 from repository.actor import Actor, Channel, Role
 from repository.catalog.accounts import UserAccount
 from repository.catalog.records_core import find_agency
@@ -73,15 +75,7 @@ def create_user(
     folded = _valid_login(login)
     if role is Role.PUBLIC:
         raise AccountError("the public has no accounts", code="account.public_role", params={})
-    agency = agency.strip()
-    if (role is Role.RECORDS_OFFICER) != bool(agency):
-        raise AccountError(
-            "a records officer, and only a records officer, names an agency",
-            code="account.agency_required" if agency == "" else "account.agency_not_allowed",
-            params={"role": role.value, "agency": agency},
-        )
-    if agency:
-        agency = find_agency(session, agency).organ_id
+    agency = _checked_agency(session, role, agency)
     check_strength(password, access)
     if session.scalars(select(UserAccount.id).where(UserAccount.login == folded)).first() is not None:
         raise AccountError(
@@ -104,16 +98,102 @@ def create_user(
     return user
 
 
+def user_dict(u: UserAccount) -> dict[str, Any]:
+    """An account as ``kholuu user list --json`` and ``/users`` show it (never its hash)."""
+    return {
+        "login": u.login,
+        "display_name": u.display_name,
+        "role": u.role.value,
+        "agency": u.agency,
+        "active": u.active,
+        "created_at": u.created_at.isoformat(),
+        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+    }
+
+
 def list_users(session: Session) -> list[UserAccount]:
     return list(session.scalars(select(UserAccount).order_by(UserAccount.login)))
 
 
-def set_active(session: Session, login: str, active: bool, *, now: datetime | None = None) -> UserAccount:
+def _refuse_last_administrator(session: Session, user: UserAccount, change: str) -> None:
+    """Refuse a change that would leave the archive with no active administrator: nobody could
+    then manage accounts from the web app."""
+    if user.role is not Role.ADMINISTRATOR or not user.active:
+        return
+    others = session.scalars(
+        select(UserAccount.id).where(
+            UserAccount.role == Role.ADMINISTRATOR, UserAccount.active.is_(True), UserAccount.id != user.id
+        )
+    ).first()
+    if others is None:
+        raise AccountError(
+            f"{user.login} is the last active administrator: {change} refused",
+            code="account.last_administrator",
+            kind=ErrorKind.REFUSED,
+            params={"login": user.login},
+        )
+
+
+def set_active(
+    session: Session,
+    login: str,
+    active: bool,
+    *,
+    by: Actor | None = None,
+    now: datetime | None = None,
+) -> UserAccount:
+    """Enable or disable an account. Disabling is refused for the account ``by`` is logged in as
+    (``account.self_disable``: an administrator would lock themself out) and for the last active
+    administrator (``account.last_administrator``)."""
     user = find_user(session, login)
+    if not active and by is not None and by.channel is not Channel.CLI and fold_login(by.name) == user.login:
+        raise AccountError(
+            f"{user.login} cannot disable their own account",
+            code="account.self_disable",
+            kind=ErrorKind.REFUSED,
+            params={"login": user.login},
+        )
+    if not active:
+        _refuse_last_administrator(session, user, "disabling")
     if user.active != active:
         user.active = active
         user.updated_at = now or datetime.now(UTC)
     return user
+
+
+def set_role(
+    session: Session, login: str, role: Role, *, agency: str = "", now: datetime | None = None
+) -> UserAccount:
+    """A new role (and, for a records officer, their agency). Refused for the last active
+    administrator (``account.last_administrator``); the same agency rules as :func:`create_user`.
+    The account's open sessions take the new role at their next request."""
+    user = find_user(session, login)
+    if role is Role.PUBLIC:
+        raise AccountError("the public has no accounts", code="account.public_role", params={})
+    agency = _checked_agency(session, role, agency)
+    if role is not Role.ADMINISTRATOR:
+        _refuse_last_administrator(session, user, "changing the role")
+    if (user.role, user.agency) != (role, agency):
+        user.role, user.agency = role, agency
+        user.updated_at = now or datetime.now(UTC)
+    return user
+
+
+def _checked_agency(session: Session, role: Role, agency: str) -> str:
+    """The agency's mã định danh for a records officer; empty for any other role.
+
+    Raises:
+        AccountError: ``account.agency_required`` / ``account.agency_not_allowed``.
+        RecordsError: the agency is not registered.
+    """
+    agency = agency.strip()
+    if (role is Role.RECORDS_OFFICER) != bool(agency):
+        raise AccountError(
+            "a records officer, and only a records officer, names an agency",
+            code="account.agency_required" if agency == "" else "account.agency_not_allowed",
+            params={"role": role.value, "agency": agency},
+        )
+    return find_agency(session, agency).organ_id if agency else ""
 
 
 def set_password(
@@ -197,4 +277,6 @@ __all__ = [
     "session_actor",
     "set_active",
     "set_password",
+    "set_role",
+    "user_dict",
 ]

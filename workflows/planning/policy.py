@@ -36,6 +36,7 @@ __all__ = [
     "holdings",
     "load_policy",
     "load_proposed",
+    "override_changes",
     "override_path",
     "totals",
 ]
@@ -74,6 +75,15 @@ def override_path(settings: Settings) -> Path | None:
 def load_policy(settings: Settings) -> PolicyRegistry:
     """The effective policy: the shipped file with the data folder's override laid over it."""
     return PolicyRegistry.load(DEFAULT_FILE, override_path(settings))
+
+
+def override_changes(settings: Settings, held: Holdings) -> tuple[PolicyChange, ...]:
+    """What this data folder's override changes against the shipped policy alone (``/policy``):
+    the diff ``policy diff`` would print for a proposal of removing the override. Empty when no
+    override is in force."""
+    if override_path(settings) is None:
+        return ()
+    return diff(PolicyRegistry.load(DEFAULT_FILE), load_policy(settings), held)
 
 
 def load_proposed(
