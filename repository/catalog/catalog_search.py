@@ -460,19 +460,24 @@ def _public_match(query: Query | None, lexemes: Sequence[str]) -> ColumnElement[
 
 
 def _described_by(engine: str, kind: int, query: Query) -> ColumnElement[bool]:
-    """A condition on ``public_record``: the record's description holds the query. On PostgreSQL
-    the words are in :func:`_public_match` and the phrases are checked as written in a subquery
-    per candidate (a join let the planner scan every description for the phrase first)."""
+    """A condition on ``public_record``: the record's description holds the query. The words
+    through the index (on PostgreSQL they are in :func:`_public_match`; FTS5: the record's id
+    among the index's rowids), the phrases checked as written in a subquery per candidate (a join
+    or an IN list let the database check every description for the phrase before the limit)."""
     table: Any = Dossier if kind == DOSSIER else Document
     columns = (Dossier.title, Dossier.code) if kind == DOSSIER else _DOCUMENT_TEXTS
-    if engine == "postgresql":
-        if not query.phrases:
-            return true()
-        check = select(and_(*_phrases(engine, columns, query))).where(table.id == _PUBLIC.record_id)
-        return check.scalar_subquery().is_(True)
-    match = _dossier_match(engine, query) if kind == DOSSIER else [_described(engine, query)]
-    # per candidate as well: an IN list would check the phrases in every match before the limit
-    return select(and_(*match)).where(table.id == _PUBLIC.record_id).scalar_subquery().is_(True)
+    conditions: list[ColumnElement[bool]] = []
+    if engine == "fts5":
+        name = "dossier" if kind == DOSSIER else "document"
+        conditions.append(_index_match(engine, name, _PUBLIC.record_id, None, query))
+    if engine == "like":
+        match = _dossier_match(engine, query) if kind == DOSSIER else [_described(engine, query)]
+    elif query.phrases:
+        match = _phrases(engine, columns, query)
+    else:
+        return and_(true(), *conditions)
+    check = select(and_(*match)).where(table.id == _PUBLIC.record_id).scalar_subquery().is_(True)
+    return and_(*conditions, check)
 
 
 _DOCUMENT_TEXTS = (Document.title, Document.doc_code, Document.code_notation)
