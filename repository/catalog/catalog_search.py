@@ -345,6 +345,9 @@ def _public_search(
     engine = _engine(session)
     if engine == "postgresql":
         session.execute(sql_text("SET LOCAL jit = off"))
+        # a plan for these values: psycopg prepares a statement run five times, and PostgreSQL's
+        # generic plan for an unknown query and limit builds the whole bitmap of a common word
+        session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = _public_rows(session, engine, query, filters)
     exact = len(rows) <= COUNT_LIMIT
     rows.sort(key=lambda r: (r.kind, r.record_id))
