@@ -252,8 +252,7 @@ _GIN = {
     "record_fts_dossier_gin": "dossier USING gin (record_fts_vector)",
     "record_fts_document_gin": "document USING gin (record_fts_vector)",
     "file_text_fts_gin": "file_text USING gin (file_text_fts_vector)",
-    "record_fts_public_dossier_gin": "public_record USING gin (record_fts_vector) WHERE kind = 0",
-    "record_fts_public_document_gin": "public_record USING gin (record_fts_vector) WHERE kind = 1",
+    "record_fts_public_gin": "public_record USING gin (record_fts_vector)",
 }
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     column,
     func,
@@ -59,6 +60,10 @@ RECORD_TYPES = ("dossier", "doc", "pic", "media")
 FACET_LIMIT = 50
 #: Matches counted exactly; past it a search says "more than" and counts no facets.
 COUNT_LIMIT = 1_000
+#: PostgreSQL: records whose words match a quoted phrase in order, read to find those where it is
+#: written as quoted (diacritics). Past them a phrase that matched as written in fewer than
+#: COUNT_LIMIT of them is counted from those only (a known bound: docs/catalog.md).
+PHRASE_CANDIDATES = 20 * (COUNT_LIMIT + 1)
 
 
 @dataclass(frozen=True)
@@ -340,6 +345,9 @@ def _public_search(
     engine = _engine(session)
     if engine == "postgresql":
         session.execute(sql_text("SET LOCAL jit = off"))
+        # a plan for these values: psycopg prepares a statement run five times, and PostgreSQL's
+        # generic plan for an unknown query and limit builds the whole bitmap of a common word
+        session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = _public_rows(session, engine, query, filters)
     exact = len(rows) <= COUNT_LIMIT
     rows.sort(key=lambda r: (r.kind, r.record_id))
@@ -384,22 +392,31 @@ def _public_rows(session: Session, engine: str, query: Query | None, filters: Fi
     if filters.type is not None:
         kinds = [DOSSIER] if filters.type == "dossier" else [DOCUMENT]
     columns = _facet_columns(filters, fonds_id, agency_id)
+    lexemes = facet_lexemes(type=filters.type, fonds_id=fonds_id, agency_id=agency_id, year=filters.year)
     parts: list[Any] = []
-    for kind in kinds:
-        part = select(*_HIT_COLUMNS).where(_PUBLIC.kind == kind)
-        lexemes = facet_lexemes(
-            type=filters.type if kind == DOCUMENT else None,
-            fonds_id=fonds_id,
-            agency_id=agency_id,
-            year=filters.year,
-        )
-        if engine == "postgresql" and (query is not None or lexemes):
-            part = part.where(_public_match(query, lexemes))  # the facets inside the index lookup
-        else:
-            part = part.where(*columns)
-        if query is not None:
-            part = part.where(_described_by(engine, kind, query))
+    if engine == "postgresql" and (query is not None or lexemes):
+        # both kinds from one lookup of the one index, the facets inside it; hồ sơ first is then
+        # the order of what was found (all of it when it is under the limit)
+        part = select(*_HIT_COLUMNS).where(_public_match(query, lexemes))
+        if query is not None and query.phrases:
+            # the words in order first, bounded, then the phrase as written per candidate: with
+            # the check in the same WHERE its cost made the planner build the whole bitmap of a
+            # common phrase (347 ms against 88 ms at a million records)
+            candidates = part.limit(PHRASE_CANDIDATES).subquery("candidates")
+            record_id = candidates.c.record_id
+            part = select(*candidates.c).where(
+                case(
+                    (candidates.c.kind == DOSSIER, _described_by(engine, DOSSIER, query, record_id)),
+                    else_=_described_by(engine, DOCUMENT, query, record_id),
+                )
+            )
         parts.append(part)
+    else:
+        for kind in kinds:
+            part = select(*_HIT_COLUMNS).where(_PUBLIC.kind == kind, *columns)
+            if query is not None:
+                part = part.where(_described_by(engine, kind, query))
+            parts.append(part)
     if query is not None and DOCUMENT in kinds:
         parts.append(_in_file_text(engine, query, columns))
     found: dict[tuple[int, int], Any] = {}
@@ -459,20 +476,26 @@ def _public_match(query: Query | None, lexemes: Sequence[str]) -> ColumnElement[
     return matched
 
 
-def _described_by(engine: str, kind: int, query: Query) -> ColumnElement[bool]:
-    """A condition on ``public_record``: the record's description holds the query. On PostgreSQL
-    the words are in :func:`_public_match` and the phrases are checked as written in a subquery
-    per candidate (a join let the planner scan every description for the phrase first)."""
+def _described_by(engine: str, kind: int, query: Query, record_id: Any = None) -> ColumnElement[bool]:
+    """A condition on ``public_record``: the record's description holds the query. The words
+    through the index (on PostgreSQL they are in :func:`_public_match`; FTS5: the record's id
+    among the index's rowids), the phrases checked as written in a subquery per candidate (a join
+    or an IN list let the database check every description for the phrase before the limit)."""
     table: Any = Dossier if kind == DOSSIER else Document
+    record_id = _PUBLIC.record_id if record_id is None else record_id
     columns = (Dossier.title, Dossier.code) if kind == DOSSIER else _DOCUMENT_TEXTS
-    if engine == "postgresql":
-        if not query.phrases:
-            return true()
-        check = select(and_(*_phrases(engine, columns, query))).where(table.id == _PUBLIC.record_id)
-        return check.scalar_subquery().is_(True)
-    match = _dossier_match(engine, query) if kind == DOSSIER else [_described(engine, query)]
-    # per candidate as well: an IN list would check the phrases in every match before the limit
-    return select(and_(*match)).where(table.id == _PUBLIC.record_id).scalar_subquery().is_(True)
+    conditions: list[ColumnElement[bool]] = []
+    if engine == "fts5":
+        name = "dossier" if kind == DOSSIER else "document"
+        conditions.append(_index_match(engine, name, record_id, None, query))
+    if engine == "like":
+        match = _dossier_match(engine, query) if kind == DOSSIER else [_described(engine, query)]
+    elif query.phrases:
+        match = _phrases(engine, columns, query)
+    else:
+        return and_(true(), *conditions)
+    check = select(and_(*match)).where(table.id == record_id).scalar_subquery().is_(True)
+    return and_(*conditions, check)
 
 
 _DOCUMENT_TEXTS = (Document.title, Document.doc_code, Document.code_notation)

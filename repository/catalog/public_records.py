@@ -55,7 +55,13 @@ def facet_lexemes(
 
 
 def refresh_public_records(session: Session) -> int:
-    """Copy the whole rule view into ``public_record`` again; returns the rows. The caller commits."""
+    """Copy the whole rule view into ``public_record`` again; returns the rows. The caller commits.
+
+    On PostgreSQL the tables the rule reads are analyzed first: after a bulk load or a rebuild
+    they may have no statistics yet, and the planner then joins a million tài liệu row by row
+    (measured: more than 15 minutes for 1 000 000 against seconds)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE dossier, document, access_restriction, aip"))
     session.execute(text("DELETE FROM public_record"))
     session.execute(text(f"INSERT INTO public_record SELECT * FROM {RULE_VIEW}"))
     return int(session.execute(text("SELECT count(*) FROM public_record")).scalar_one())
