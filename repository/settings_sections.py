@@ -59,6 +59,8 @@ class ArchiveSettings:
 class IngestSettings:
     refuse_duplicates: bool = True
     keep_quarantine_on_success: bool = False
+    workers: int = 2
+    """Files characterized and text-extracted at once (threads; ``workflows.ingest.parallel``)."""
 
 
 @dataclass(frozen=True)

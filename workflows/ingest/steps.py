@@ -28,6 +28,7 @@ from preservation.quarantine import receive
 from preservation.submission import read_submission
 from preservation.supplied import raise_on_mismatch, verify_supplied
 from repository.settings import Settings
+from workflows.ingest.parallel import ordered_map
 from workflows.jobs.runner import Refusal, StepContext
 from workflows.planning.policy import load_policy
 
@@ -348,8 +349,13 @@ def validate_payload(
         )
     )
     ctx.progress.start("validation", len(payload))
-    for f in payload:
-        results = characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
+
+    def one(f: PayloadFile) -> list[Characterization]:
+        return characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
+
+    # LibreOffice loads share one soffice profile folder, which two instances cannot use at once
+    workers = ctx.settings.ingest.workers if c.office_load == "parser" else 1
+    for f, results in ordered_map(one, payload, workers):
         out[f.uuid] = results
         for r in results:
             ctx.record(_validation_event(f.uuid, r))
