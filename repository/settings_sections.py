@@ -77,7 +77,7 @@ class VirusCheckSettings:
 class IdentificationSettings:
     engine: str = "siegfried"
     cross_check: str = ""
-    workers: int = 2
+    workers: int = 4
 
 
 @dataclass(frozen=True)

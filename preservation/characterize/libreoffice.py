@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import weakref
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class LibreOfficeLoader:
     def __init__(self, soffice: str = "soffice", timeout: float = 120.0) -> None:
         self.soffice = soffice
         self.timeout = timeout
-        self._profile: Path | None = None
+        self._profiles = threading.local()
         self._agent: Agent | None = None
 
     @property
@@ -47,10 +48,14 @@ class LibreOfficeLoader:
         return self._agent
 
     def _profile_dir(self) -> Path:
-        if self._profile is None:
-            self._profile = Path(tempfile.mkdtemp(prefix="kholuu-lo-profile-"))
-            weakref.finalize(self, shutil.rmtree, self._profile, True)
-        return self._profile
+        """This thread's LibreOffice profile: two soffice processes cannot share one, and the
+        ingest characterizes files on several threads (``[ingest] workers``)."""
+        profile: Path | None = getattr(self._profiles, "path", None)
+        if profile is None:
+            profile = Path(tempfile.mkdtemp(prefix="kholuu-lo-profile-"))
+            weakref.finalize(self, shutil.rmtree, profile, True)
+            self._profiles.path = profile
+        return profile
 
     def load(self, path: Path, import_filter: str, output: str) -> tuple[Validity, Finding | None]:
         """Validity and, unless valid, the finding that says why."""

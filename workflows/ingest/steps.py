@@ -263,6 +263,11 @@ def payload_digest(submission: Submission) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
+IDENTIFY_BATCH = 1000
+"""Files given to the engine at once: Siegfried's workers stay busy across a batch (a batch of 200
+left them idle at each end), and a batch's answers are all that is held."""
+
+
 def identify(ctx: StepContext, submission: Submission) -> dict[str, FormatIdentification]:
     return identify_files(ctx, submission.payload)
 
@@ -276,7 +281,7 @@ def identify_files(ctx: StepContext, payload: Sequence[PayloadFile]) -> dict[str
     paths = [f.path for f in payload]
     ctx.progress.start("format identification", len(paths))
     results: dict[Path, FormatIdentification] = {}
-    for batch in _batches(paths, 200):
+    for batch in _batches(paths, IDENTIFY_BATCH):
         results.update(engine.identify(batch))
         for p in batch:
             ctx.progress.advance(p.name)
@@ -353,9 +358,7 @@ def validate_payload(
     def one(f: PayloadFile) -> list[Characterization]:
         return characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
 
-    # LibreOffice loads share one soffice profile folder, which two instances cannot use at once
-    workers = ctx.settings.ingest.workers if c.office_load == "parser" else 1
-    for f, results in ordered_map(one, payload, workers):
+    for f, results in ordered_map(one, payload, ctx.settings.ingest.workers):
         out[f.uuid] = results
         for r in results:
             ctx.record(_validation_event(f.uuid, r))
