@@ -66,6 +66,11 @@ class IngestSettings:
 @dataclass(frozen=True)
 class VirusCheckSettings:
     clamscan: str = "clamscan"
+    clamd: str = ""
+    """The ClamAV daemon's socket (``unix:/run/clamav/clamd.ctl``, a path, or ``tcp:HOST:PORT``);
+    empty: run ``clamscan``, which loads every signature on each ingest."""
+    clamd_connections: int = 4
+    """Files given to clamd at once (its own threads scan them, as ``clamdscan --multiscan``)."""
     database: str = ""
     timeout_seconds: float = 3600.0
     max_filesize_mb: int = 4000
