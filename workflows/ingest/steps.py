@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from preservation.characteristics import Characterization, Validity
-from preservation.characterize import CharacterizeOptions, characterize, characterizers
+from preservation.characterize import (
+    CharacterizeOptions,
+    LibreOfficeCharacterizer,
+    characterize,
+    characterizers,
+)
 from preservation.csip import validate_package
 from preservation.errors import InvalidPackageError
 from preservation.events import Agent, Event, EventType, Outcome
@@ -353,6 +358,9 @@ def validate_payload(
             parameters=load_policy(ctx.settings).parameters,
         )
     )
+    for batched in chosen:  # LibreOffice: one start for many files, not one per file
+        if isinstance(batched, LibreOfficeCharacterizer):
+            batched.prepare([(f.path, formats[f.uuid].chosen) for f in payload])
     ctx.progress.start("validation", len(payload))
 
     def one(f: PayloadFile) -> list[Characterization]:
