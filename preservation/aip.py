@@ -83,6 +83,10 @@ class AipInput:
     """Schemas the package's own metadata needs besides METS/PREMIS (name in ``schemas/``, source):
     the TT 05 EAD XSDs for a package that carries TT 05 descriptions."""
     facts: PackageFacts | None = None
+    link_files: bool = False
+    """Whether the submission's files may be hard-linked into the package instead of copied: true
+    when they sit in a folder private to the job (the ingest's quarantine) with the digests they
+    were given on arrival, so nothing can change them before storage hashes them again."""
     """What the ingest knew that METS and PREMIS do not state (``preservation.facts``); written to
     ``metadata/preservation/kholuu-facts.json`` with the submitted metadata names filled in here."""
 
@@ -174,9 +178,23 @@ class _Builder:
         return target
 
     def _copy(self, source: Path, rel: str, expected: Digests | None, what: str) -> None:
+        """Put ``source`` at ``rel``: a hard link when the file's digests are known (a file of
+        the job's private quarantine, hashed as it was copied there, and hashed again when
+        storage writes and reads it back against this manifest), else a copy hashed on the way.
+        A 5 GB video is then not copied and hashed once more only to be stored (issue 14)."""
         target = self._claim(rel)
-        with source.open("rb") as src, target.open("xb") as dst:
-            got = copy_and_digest(src, dst)
+        got: Digests | None = None
+        if expected is not None and {"sha256", "sha512"} <= expected.values.keys() and self.inp.link_files:
+            try:
+                os.link(source, target, follow_symlinks=False)
+            except OSError:
+                got = None  # another file system, or links refused: copy
+            else:
+                size = target.stat().st_size
+                got = expected if size == expected.size else Digests(size, {"sha256": "", "sha512": ""})
+        if got is None:
+            with source.open("rb") as src, target.open("xb") as dst:
+                got = copy_and_digest(src, dst)
         if expected is not None and (got.sha256 != expected.sha256 or got.size != expected.size):
             raise ChecksumMismatchError(what, "sha256", expected.sha256, got.sha256, source="quarantine")
         self.manifest[rel] = got

@@ -59,11 +59,18 @@ class ArchiveSettings:
 class IngestSettings:
     refuse_duplicates: bool = True
     keep_quarantine_on_success: bool = False
+    workers: int = 2
+    """Files characterized and text-extracted at once (threads; ``workflows.ingest.parallel``)."""
 
 
 @dataclass(frozen=True)
 class VirusCheckSettings:
     clamscan: str = "clamscan"
+    clamd: str = ""
+    """The ClamAV daemon's socket (``unix:/run/clamav/clamd.ctl``, a path, or ``tcp:HOST:PORT``);
+    empty: run ``clamscan``, which loads every signature on each ingest."""
+    clamd_connections: int = 4
+    """Files given to clamd at once (its own threads scan them, as ``clamdscan --multiscan``)."""
     database: str = ""
     timeout_seconds: float = 3600.0
     max_filesize_mb: int = 4000
@@ -75,7 +82,7 @@ class VirusCheckSettings:
 class IdentificationSettings:
     engine: str = "siegfried"
     cross_check: str = ""
-    workers: int = 2
+    workers: int = 4
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ decision is here too (:func:`pdf_text_layer`): a page with an image and no text 
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 import re
 import unicodedata
@@ -399,6 +400,7 @@ def _has_image(resources: object, depth: int = 0) -> bool:
     return False
 
 
+@functools.cache
 def poppler_version() -> str:
     """``pdftotext -v`` prints e.g. ``pdftotext version 22.02.0`` on stderr."""
     try:

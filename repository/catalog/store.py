@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -49,6 +49,11 @@ def agent_row(session: Session, agent: Agent) -> models.Agent:
     return session.scalars(query).one()
 
 
+EVENT_BATCH = 500
+"""Events inserted per statement: thousands of per-file events cost a few round trips, not one
+each (issue 14)."""
+
+
 def add_events(
     session: Session,
     events: Sequence[Event],
@@ -56,34 +61,51 @@ def add_events(
     job_id: str | None = None,
     aip_id: str | None = None,
     in_package: bool = False,
-) -> list[models.Event]:
-    agents: dict[str, models.Agent] = {}
-    rows: list[models.Event] = []
-    for event in events:
-        row = models.Event(
-            identifier=event.identifier,
-            type=event.type.value,
-            datetime=event.datetime,
-            outcome=event.outcome.value,
-            detail=event.detail,
-            outcome_detail=event.outcome_detail,
-            job_id=job_id,
-            aip_id=aip_id,
-            in_package=in_package,
-            detail_code=event.detail_code or None,
-            detail_params=dict(event.detail_params) or None,
-        )
-        for agent in event.agents:
-            key = agent_fingerprint(agent)
-            if key not in agents:
-                agents[key] = agent_row(session, agent)
-            row.agents.append(models.EventAgent(agent_id=agents[key].id))
-        for identifier in dict.fromkeys(event.objects):
-            row.objects.append(models.EventObject(identifier=identifier))
-        session.add(row)
-        rows.append(row)
-    session.flush()
-    return rows
+) -> int:
+    """Insert ``events`` with their agents and objects, a batch of rows per statement; returns
+    how many. The rows are read back through the ORM like any other (``events_for_job``)."""
+    agent_ids: dict[str, int] = {}
+    for start in range(0, len(events), EVENT_BATCH):
+        batch = events[start : start + EVENT_BATCH]
+        for event in batch:
+            for agent in event.agents:
+                key = agent_fingerprint(agent)
+                if key not in agent_ids:
+                    agent_ids[key] = agent_row(session, agent).id
+        ids = session.scalars(
+            insert(models.Event).returning(models.Event.id, sort_by_parameter_order=True),
+            [
+                {
+                    "identifier": event.identifier,
+                    "type": event.type.value,
+                    "datetime": event.datetime,
+                    "outcome": event.outcome.value,
+                    "detail": event.detail,
+                    "outcome_detail": event.outcome_detail,
+                    "job_id": job_id,
+                    "aip_id": aip_id,
+                    "in_package": in_package,
+                    "detail_code": event.detail_code or None,
+                    "detail_params": dict(event.detail_params) or None,
+                }
+                for event in batch
+            ],
+        ).all()
+        links = [
+            {"event_id": event_id, "agent_id": agent_id}
+            for event_id, event in zip(ids, batch, strict=True)
+            for agent_id in dict.fromkeys(agent_ids[agent_fingerprint(a)] for a in event.agents)
+        ]
+        objects = [
+            {"event_id": event_id, "identifier": identifier}
+            for event_id, event in zip(ids, batch, strict=True)
+            for identifier in dict.fromkeys(event.objects)
+        ]
+        if links:
+            session.execute(insert(models.EventAgent), links)
+        if objects:
+            session.execute(insert(models.EventObject), objects)
+    return len(events)
 
 
 def to_record(row: models.Event) -> Event:
@@ -126,11 +148,17 @@ def events_for_aip(session: Session, aip_id: str) -> list[models.Event]:
 
 
 def attach_job_events(session: Session, job_id: str, aip_id: str, in_package_ids: Iterable[str]) -> int:
-    """Link the events recorded during an ingest to the AIP they produced."""
-    in_package = set(in_package_ids)
-    count = 0
-    for row in events_for_job(session, job_id):
-        row.aip_id = aip_id
-        row.in_package = row.identifier in in_package
-        count += 1
-    return count
+    """Link the events recorded during an ingest to the AIP they produced (two bulk updates and
+    one per thousand events the package carries, not a row loaded per event)."""
+    result = session.execute(
+        update(models.Event).where(models.Event.job_id == job_id).values(aip_id=aip_id, in_package=False)
+    )
+    count = result.rowcount if isinstance(result, CursorResult) else 0
+    wanted = list(dict.fromkeys(in_package_ids))
+    for start in range(0, len(wanted), 1000):
+        session.execute(
+            update(models.Event)
+            .where(models.Event.job_id == job_id, models.Event.identifier.in_(wanted[start : start + 1000]))
+            .values(in_package=True)
+        )
+    return int(count or 0)

@@ -15,9 +15,10 @@ valid Unicode (lone surrogates from undecodable file names).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from preservation.fixity import Digests, MultiHasher, iter_blocks
@@ -292,3 +293,25 @@ def _key_problem(key: object) -> str:
         if part in (".", ".."):
             return f"'{part}' path component"
     return ""
+
+
+def write_files(
+    backend: Backend, items: Sequence[tuple[str, Path, Mapping[str, str] | None]]
+) -> list[Digests]:
+    """Write local files under keys, each as :meth:`Backend.write_atomic` does; in one batch
+    where the backend can make a batch durable at once (the local disk: one ``syncfs`` instead
+    of an fsync per file and folder), else one after the other.
+
+    Returns:
+        The digests of each item, in order.
+    """
+    batched: Callable[[Sequence[tuple[str, Path, Mapping[str, str] | None]]], list[Digests]] | None = getattr(
+        backend, "write_files", None
+    )
+    if batched is not None:
+        return batched(items)
+    out: list[Digests] = []
+    for key, path, expected in items:
+        with path.open("rb") as stream:
+            out.append(backend.write_atomic(key, stream, expected=expected))
+    return out

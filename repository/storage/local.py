@@ -17,7 +17,9 @@ raises :class:`BackendUnavailable` instead of quietly writing onto the mount poi
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import os
 import stat
 import uuid
@@ -166,6 +168,57 @@ class LocalBackend:
             _prune_created(created)
             raise
         return written
+
+    def write_files(self, items: Sequence[tuple[str, Path, Mapping[str, str] | None]]) -> list[Digests]:
+        """Write several local files as keys with :meth:`write_atomic`'s guarantees, durable with
+        one file-system sync for the batch instead of one fsync per file and per folder.
+
+        Each file is streamed to its temporary name while hashed and compared with its
+        ``expected`` digests; then the file system is synced once (``syncfs``), every temporary
+        file is dropped from the page cache and read back from disk and compared, renamed over
+        its key, and the renames are made durable with a second sync. A failure removes every
+        temporary file of the batch; keys renamed before it stay (the caller's deposit is
+        private and removed on failure, as with single writes).
+
+        Returns:
+            The digests of each item, in order.
+        """
+        temps: list[tuple[str, Path, Path, Digests]] = []
+        created: list[Path] = []
+        try:
+            for key, source, expected in items:
+                target = self._path(key)
+                hasher = write_hasher(expected, key=key, location=self.name)
+                temp, fd = self._io(key, self._create_temp, target, created)
+                temps.append((key, temp, target, Digests(0, {})))
+                with os.fdopen(fd, "wb") as out, source.open("rb") as stream:
+                    while block := stream.read(BLOCK_SIZE):
+                        hasher.update(block)
+                        self._io(key, out.write, block)
+                written = hasher.result()
+                if expected:
+                    compare_digests(written, expected, key=key, location=self.name)
+                temps[-1] = (key, temp, target, written)
+            if temps:
+                self._io(temps[0][0], sync_file_system, self.root)
+            for key, temp, _target, written in temps:
+                fd = self._io(key, os.open, temp, os.O_RDONLY)
+                try:
+                    _drop_page_cache(fd)
+                finally:
+                    os.close(fd)
+                stored = self._io(key, digest_file, temp, tuple(written.values))
+                compare_readback(stored, written, key=key, location=self.name)
+            for key, temp, target, _written in temps:
+                self._io(key, os.replace, temp, target)
+            if temps:
+                self._io(temps[0][0], sync_file_system, self.root)
+        except BaseException:
+            for _key, temp, _target, _written in temps:
+                _unlink_quietly(temp)
+            _prune_created(created)
+            raise
+        return [written for _key, _temp, _target, written in temps]
 
     def delete(self, key: str) -> None:
         path = self._path(key)
@@ -425,6 +478,32 @@ def _drop_page_cache(fd: int) -> None:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         except OSError:
             pass
+
+
+def sync_file_system(path: Path) -> None:
+    """Make every written byte and name on the file system holding ``path`` durable: Linux
+    ``syncfs(2)``, one call for a whole batch of files; ``sync()`` where it is missing."""
+    syncfs = _syncfs()
+    if syncfs is None:
+        os.sync()
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        if syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(path))
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    return function
 
 
 def _fsync_dir(folder: Path) -> None:

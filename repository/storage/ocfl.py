@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from preservation.fixity import Digests, digest_file
-from repository.storage.backend import digest_key, join_key
+from repository.storage.backend import digest_key, join_key, write_files
 from repository.storage.errors import IntegrityError, NotFound, StorageError
 from repository.storage.ocfl_inventory import (
     CONTENT_DIRECTORY,
@@ -56,6 +56,26 @@ from repository.storage.ocfl_source import (
     quietly,
     scan_source,
 )
+
+STAGE_BATCH_FILES = 256
+"""Files written to the deposit per batch (one durable sync each on a local disk)."""
+STAGE_BATCH_BYTES = 256 * 1024 * 1024
+"""Bytes per batch: a batch of large files is synced before the page cache fills with it."""
+
+
+@dataclass
+class _Staged:
+    """One file of a version being staged: its logical path and source, where it goes in the
+    deposit (None: its content is already in the object), the digests it must have, and the
+    digests it has once written (or known)."""
+
+    logical_path: str
+    source: Path
+    content_path: str | None
+    digests: Digests | None
+    wanted: Digests | None
+    code: str
+
 
 __all__ = ["DEPOSIT_PREFIX", "ROOT_PREFIX", "OcflStore", "PutResult", "VersionInfo", "object_path_0003"]
 
@@ -317,11 +337,35 @@ class OcflStore(OcflReader):
         content_folder: str,
         expected: Mapping[str, Digests] | None,
     ) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]], dict[str, Digests]]:
-        """Write new content into the deposit: (added sha512 -> (content path, sha256), state, digests)."""
+        """Write new content into the deposit: (added sha512 -> (content path, sha256), state, digests).
+
+        Files go to the backend in batches (:data:`STAGE_BATCH_FILES` files or
+        :data:`STAGE_BATCH_BYTES` bytes, whichever comes first), so that a local disk makes a
+        whole batch durable at once; memory is bounded by the batch, not the version."""
         spelled = {d.lower(): d for d in (old or {}).get("manifest", {})}  # as spelled in the manifest
         added: dict[str, tuple[str, str]] = {}
         state: dict[str, list[str]] = {}
         result: dict[str, Digests] = {}
+        batch: list[_Staged] = []
+        batch_bytes = 0
+
+        def flush() -> None:
+            self._write_batch(deposit, batch)
+            for item in batch:
+                digests = item.digests
+                assert digests is not None
+                if item.content_path is not None:
+                    if digests.sha512 in spelled:  # the same bytes as an earlier file of this version
+                        self.backend.delete(join_key(deposit, item.content_path))
+                    else:
+                        spelled[digests.sha512] = digests.sha512
+                        added[digests.sha512] = (item.content_path, digests.sha256)
+                state.setdefault(spelled[digests.sha512], []).append(item.logical_path)
+                result[item.logical_path] = Digests(
+                    digests.size, {"sha256": digests.sha256, "sha512": digests.sha512}
+                )
+            batch.clear()
+
         for logical_path, path in files:
             wanted = expected.get(logical_path) if expected is not None else None
             known: Digests | None = None
@@ -329,46 +373,48 @@ class OcflStore(OcflReader):
                 known = digest_file(path, ("sha256", "sha512"))
                 compare_source(logical_path, known, wanted, "ocfl.source_mismatch")
             if known is not None and known.sha512 in spelled:
-                digests = known
+                batch.append(_Staged(logical_path, path, None, known, wanted, ""))
             else:
-                content_path = f"{content_folder}/{logical_path}"
                 code = "ocfl.source_changed" if known is not None else "ocfl.source_mismatch"
-                digests = self._write_content(
-                    join_key(deposit, content_path), path, logical_path, known or wanted, code
-                )
-                if digests.sha512 in spelled:  # the same bytes as an earlier file of this version
-                    self.backend.delete(join_key(deposit, content_path))
-                else:
-                    spelled[digests.sha512] = digests.sha512
-                    added[digests.sha512] = (content_path, digests.sha256)
-            state.setdefault(spelled[digests.sha512], []).append(logical_path)
-            result[logical_path] = Digests(digests.size, {"sha256": digests.sha256, "sha512": digests.sha512})
+                content_path = f"{content_folder}/{logical_path}"
+                batch.append(_Staged(logical_path, path, content_path, None, known or wanted, code))
+                batch_bytes += wanted.size if wanted is not None else path.stat().st_size
+            if len(batch) >= STAGE_BATCH_FILES or batch_bytes >= STAGE_BATCH_BYTES:
+                flush()
+                batch_bytes = 0
+        flush()
         return added, state, result
 
-    def _write_content(
-        self, key: str, path: Path, logical_path: str, wanted: Digests | None, code: str
-    ) -> Digests:
-        """Stream one file into the deposit; ``code`` names a mismatch with ``wanted``."""
-        with path.open("rb") as stream:
-            try:
-                digests = self.backend.write_atomic(
-                    key, stream, expected=dict(wanted.values) if wanted else None
-                )
-            except IntegrityError as exc:
-                if exc.code != "storage.digest_mismatch":
-                    raise
-                raise IntegrityError(
-                    f"{logical_path}: does not have the expected {exc.algorithm} "
-                    f"(expected {exc.expected}, read {exc.found})",
-                    code=code,
-                    key=logical_path,
-                    location=self.backend.name,
-                    algorithm=exc.algorithm,
-                    expected=exc.expected,
-                    found=exc.found,
-                ) from exc
-        compare_source(logical_path, digests, wanted, code)
-        return digests
+    def _write_batch(self, deposit: str, batch: list[_Staged]) -> None:
+        """Stream the batch's new files into the deposit, setting each one's digests; a
+        mismatch names the logical path and its ``code``."""
+        writes = [item for item in batch if item.content_path is not None]
+        by_key = {join_key(deposit, item.content_path or ""): item for item in writes}
+        try:
+            digests = write_files(
+                self.backend,
+                [
+                    (key, item.source, dict(item.wanted.values) if item.wanted else None)
+                    for key, item in by_key.items()
+                ],
+            )
+        except IntegrityError as exc:
+            item = by_key.get(exc.key or "")
+            if exc.code != "storage.digest_mismatch" or item is None:
+                raise
+            raise IntegrityError(
+                f"{item.logical_path}: does not have the expected {exc.algorithm} "
+                f"(expected {exc.expected}, read {exc.found})",
+                code=item.code,
+                key=item.logical_path,
+                location=self.backend.name,
+                algorithm=exc.algorithm,
+                expected=exc.expected,
+                found=exc.found,
+            ) from exc
+        for item, got in zip(writes, digests, strict=True):
+            compare_source(item.logical_path, got, item.wanted, item.code)
+            item.digests = got
 
     def _publish(self, deposit: str, object_key: str, head: str, old_digest: str | None) -> None:
         """Move the deposit into the root, root inventory last; undo what was not committed."""

@@ -180,3 +180,23 @@ def test_libreoffice_missing_is_could_not_check(tmp_path: Path) -> None:
     r = missing.characterize(make_docx(tmp_path / "a.docx"), DOCX)
     assert (r.validity, codes(r)) == (Validity.COULD_NOT_CHECK, ["office.libreoffice_missing"])
     assert r.agent.version == "missing"
+
+
+def test_libreoffice_batch_gives_each_file_its_own_verdict(loader: LibreOfficeLoader, tmp_path: Path) -> None:
+    """One soffice start for several files (issue 14); the file it cannot load still gets its
+    own finding, from a load of its own."""
+    lo = LibreOfficeCharacterizer(loader)
+    wpd = FormatMatch("x-fmt/44")
+    good = FC / "office/wordprocessing/WordPerfect6/testWordPerfect_6_61.wpd"
+    copy = tmp_path / "same name.wpd"
+    copy.write_bytes(good.read_bytes())
+    garbage = tmp_path / "garbage.wpd"
+    garbage.write_bytes(b"\xffWPC\x10\x00\x00\x00" + bytes(range(256)) * 8)
+    lo.prepare([(good, wpd), (copy, wpd), (garbage, wpd), (tmp_path / "x.txt", FormatMatch("x-fmt/111"))])
+    results = {p.name: lo.characterize(p, wpd) for p in (good, copy, garbage)}
+    assert {n: r.validity for n, r in results.items()} == {
+        good.name: Validity.VALID,
+        "same name.wpd": Validity.VALID,
+        "garbage.wpd": Validity.INVALID,
+    }
+    assert codes(results["garbage.wpd"]) == ["office.not_loaded"]

@@ -187,3 +187,24 @@ def test_registry_registration_is_validated(tmp_path: Path) -> None:
     assert registry.kinds() == ["mirror"]
     assert default_registry().kinds() == ["local", "s3"]
     assert registry.create("mirror", "m", {}).name == "m"
+
+
+def test_batch_write_is_verified_and_leaves_nothing_on_a_mismatch(
+    backend: LocalBackend, tmp_path: Path
+) -> None:
+    """write_files (one syncfs per batch, issue 14): every file read back and checked; one file
+    not matching its manifest digest makes the batch fail with no key visible and no temporary
+    file left."""
+    sources = []
+    for i in range(3):
+        sources.append(tmp_path / f"tệp {i}.txt")
+        sources[-1].write_bytes(f"nội dung {i}".encode())
+    written = backend.write_files([(f"deposit/j/v1/{p.name}", p, None) for p in sources])
+    assert [read(backend, f"deposit/j/v1/{p.name}") for p in sources] == [p.read_bytes() for p in sources]
+    assert [d.size for d in written] == [p.stat().st_size for p in sources]
+    wrong = {"sha256": "0" * 64}
+    with pytest.raises(IntegrityError):
+        backend.write_files(
+            [(f"deposit/k/{p.name}", p, wrong if i == 2 else None) for i, p in enumerate(sources)]
+        )
+    assert not [e for e in all_entries(backend.root) if e.startswith("deposit/k")]

@@ -55,6 +55,7 @@ def build(
             label=submission.label,
             extra_schemas=prepared.schemas if prepared is not None else (),
             facts=_facts(ctx, submission, aip_id, prepared, organ_id, transfer_id),
+            link_files=True,  # quarantine and staging are the job's own (issue 14: no extra copy)
         ),
         staging,
     )

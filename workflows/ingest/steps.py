@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from preservation.characteristics import Characterization, Validity
-from preservation.characterize import CharacterizeOptions, characterize, characterizers
+from preservation.characterize import (
+    CharacterizeOptions,
+    LibreOfficeCharacterizer,
+    characterize,
+    characterizers,
+)
 from preservation.csip import validate_package
 from preservation.errors import InvalidPackageError
 from preservation.events import Agent, Event, EventType, Outcome
@@ -28,6 +33,7 @@ from preservation.quarantine import receive
 from preservation.submission import read_submission
 from preservation.supplied import raise_on_mismatch, verify_supplied
 from repository.settings import Settings
+from workflows.ingest.parallel import ordered_map
 from workflows.jobs.runner import Refusal, StepContext
 from workflows.planning.policy import load_policy
 
@@ -262,6 +268,11 @@ def payload_digest(submission: Submission) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
+IDENTIFY_BATCH = 1000
+"""Files given to the engine at once: Siegfried's workers stay busy across a batch (a batch of 200
+left them idle at each end), and a batch's answers are all that is held."""
+
+
 def identify(ctx: StepContext, submission: Submission) -> dict[str, FormatIdentification]:
     return identify_files(ctx, submission.payload)
 
@@ -275,7 +286,7 @@ def identify_files(ctx: StepContext, payload: Sequence[PayloadFile]) -> dict[str
     paths = [f.path for f in payload]
     ctx.progress.start("format identification", len(paths))
     results: dict[Path, FormatIdentification] = {}
-    for batch in _batches(paths, 200):
+    for batch in _batches(paths, IDENTIFY_BATCH):
         results.update(engine.identify(batch))
         for p in batch:
             ctx.progress.advance(p.name)
@@ -347,9 +358,15 @@ def validate_payload(
             parameters=load_policy(ctx.settings).parameters,
         )
     )
+    for batched in chosen:  # LibreOffice: one start for many files, not one per file
+        if isinstance(batched, LibreOfficeCharacterizer):
+            batched.prepare([(f.path, formats[f.uuid].chosen) for f in payload])
     ctx.progress.start("validation", len(payload))
-    for f in payload:
-        results = characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
+
+    def one(f: PayloadFile) -> list[Characterization]:
+        return characterize(f.path, formats[f.uuid].chosen, chosen, timeout=c.timeout_seconds)
+
+    for f, results in ordered_map(one, payload, ctx.settings.ingest.workers):
         out[f.uuid] = results
         for r in results:
             ctx.record(_validation_event(f.uuid, r))

@@ -15,10 +15,11 @@ from __future__ import annotations
 from preservation.errors import KholuuError, ToolError
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.formats import FormatIdentification
-from preservation.package import Submission
+from preservation.package import PayloadFile, Submission
 from preservation.planning.ocr import OcrOptions, file_text
 from preservation.planning.text import ExtractedText, TextMethod
 from repository.settings import PlanningSettings
+from workflows.ingest.parallel import ordered_map
 from workflows.jobs.runner import StepContext
 
 
@@ -44,26 +45,29 @@ def extract_texts(
         return {}
     ocr = ocr_options(planning)
     out: dict[str, ExtractedText] = {}
+
+    def one(f: PayloadFile) -> ExtractedText | KholuuError | None:
+        ident = formats.get(f.uuid)
+        try:
+            return file_text(
+                f.path,
+                ident.chosen.mime if ident is not None else None,
+                ctx.work_dir / "text" / f.uuid,
+                ocr=ocr,
+                timeout=planning.text_timeout_seconds,
+                limit=planning.max_text_bytes,
+            )
+        except KholuuError as exc:
+            return exc
+
     ctx.progress.start("text extraction", len(submission.payload))
     try:
-        for f in submission.payload:
-            ident = formats.get(f.uuid)
-            mime = ident.chosen.mime if ident is not None else None
-            try:
-                found = file_text(
-                    f.path,
-                    mime,
-                    ctx.work_dir / "text" / f.uuid,
-                    ocr=ocr,
-                    timeout=planning.text_timeout_seconds,
-                    limit=planning.max_text_bytes,
-                )
-            except KholuuError as exc:
-                ctx.record(_failed(ctx, f.uuid, exc))
-            else:
-                if found is not None:
-                    out[f.uuid] = found
-                    ctx.record(_extracted(ctx, f.uuid, found))
+        for f, found in ordered_map(one, submission.payload, ctx.settings.ingest.workers):
+            if isinstance(found, KholuuError):
+                ctx.record(_failed(ctx, f.uuid, found))
+            elif found is not None:
+                out[f.uuid] = found
+                ctx.record(_extracted(ctx, f.uuid, found))
             ctx.progress.advance(f.name.text)
     finally:
         ctx.progress.finish()

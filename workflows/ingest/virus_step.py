@@ -11,11 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from preservation import virus
+from preservation.clamd import Clamd
 from preservation.events import Agent, Event, EventType, Outcome
 from preservation.package import Submission
 from workflows.jobs.runner import Refusal, StepContext
 
 DETAIL = "Virus check of every file of the submission with ClamAV"
+"""The same for clamscan and clamd: the agent says which ran, with its signatures."""
 
 
 def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
@@ -48,8 +50,11 @@ def virus_check(ctx: StepContext, submission: Submission, aip_id: str) -> None:
         raise _infected_refusal(result, scanner.agent, submission)
 
 
-def _scanner(ctx: StepContext) -> virus.ClamAV:
+def _scanner(ctx: StepContext) -> virus.ClamAV | Clamd:
+    """The configured daemon (``[virus_check] clamd``), else ``clamscan``."""
     vc = ctx.settings.virus_check
+    if vc.clamd:
+        return Clamd(vc.clamd, timeout=vc.timeout_seconds, connections=vc.clamd_connections)
     database = ctx.settings.path(vc.database) if vc.database else virus.default_database_dir()
     return virus.ClamAV(
         clamscan=vc.clamscan,
