@@ -17,7 +17,7 @@ from preservation.events import Event
 from preservation.findings import CheckOutcome
 from repository.catalog.models import Copy, CopyStatus, File, Job, JobStatus
 from repository.settings import Settings
-from repository.storage.copyset import CopySet, Recorded
+from repository.storage.copyset import CopySet, Recorded, manifest_verdicts
 from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import Location
 from workflows.custody.audit_record import could_not_check, record_check
@@ -37,7 +37,7 @@ def audit_copy(
 ) -> CopyResult:
     """Check one copy (:meth:`CopySet.check`), repair what it found from a good copy
     (:meth:`CopySet.repair`), check again, and record it all."""
-    copies = CopySet(aip_id, list(locations.values()))
+    copies = CopySet(aip_id, list(locations.values()), verdicts=manifest_verdicts(settings))
     with sessions() as session:
         files = list(session.scalars(select(File).where(File.aip_id == aip_id)))
         holders = [
