@@ -119,7 +119,7 @@ def digest_stream_overlapped(
     algorithms: Iterable[str] = DEFAULT_ALGORITHMS,
     *,
     block_size: int = 4 * BLOCK_SIZE,
-    buffers: int = 3,
+    buffers: int = 2,
 ) -> Digests:
     """:func:`digest_stream`, with the next block read while this one is hashed.
 
@@ -137,6 +137,7 @@ def digest_stream_overlapped(
         while block := stream.read(block_size):
             hasher.update(block)
         return hasher.result()
+    del first  # from here on memory is the reusable blocks alone
     _read_sequentially(stream)
     free: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
     full: queue.SimpleQueue[tuple[bytearray, int] | BaseException | None] = queue.SimpleQueue()
