@@ -39,7 +39,8 @@ def audit_copy(
     (:meth:`CopySet.repair`), check again, and record it all."""
     copies = CopySet(aip_id, list(locations.values()), verdicts=manifest_verdicts(settings))
     with sessions() as session:
-        files = list(session.scalars(select(File).where(File.aip_id == aip_id)))
+        columns = (File.version, File.aip_path, File.sha256, File.sha512, File.size)  # rows, not ORM entities
+        recorded = [Recorded(*row) for row in session.execute(select(*columns).where(File.aip_id == aip_id))]
         holders = [
             c.location
             for c in session.scalars(
@@ -51,10 +52,9 @@ def audit_copy(
         busy = session.scalars(
             select(Job.id).where(Job.aip_id == aip_id, Job.status == JobStatus.RUNNING)
         ).first()
-    recorded = [Recorded.of(f) for f in files]
     result = CopyResult(aip_id=aip_id, version=version, location=name, outcome=CheckOutcome.PASSED)
-    result.files = len({f.sha512 for f in files})
-    result.bytes = sum({f.sha512: f.size for f in files}.values())
+    result.files = len({f.sha512 for f in recorded})
+    result.bytes = sum({f.sha512: f.size for f in recorded}.values())
     if busy is not None:  # an update of this AIP is being written: its keys are in motion
         message = f"job {busy} is writing this AIP; it is checked on the next run"
         return could_not_check(
