@@ -1,46 +1,60 @@
-"""Fixity audit speed and memory (issue 5): prints figures, asserts nothing.
+"""Fixity audit speed and memory (issues 5 and 14): prints figures, asserts nothing.
 
-    .venv/bin/python bench/bench_audit.py local [--large-mb 512 --large 4 --small 4000 --small-kb 64]
-    .venv/bin/python bench/bench_audit.py s3 [--gb 5]          # needs eval "$(scripts/s3-start)"
+    .venv/bin/python bench/bench_audit.py local [--quick]   # whole `kholuu audit --all` vs cat, sha256sum
+    .venv/bin/python bench/bench_audit.py s3 [--quick]      # needs eval "$(scripts/s3-start)"
     .venv/bin/python bench/bench_audit.py due [--files 1000000]
 
-local: the read floor (``cat`` of the same files to /dev/null, same machine, same page-cache state)
-against the audit of the same OCFL object (every file streamed, SHA-512 and SHA-256), large and
-small files separately. Both are measured cold: the files' pages are evicted from the page cache
-first (posix_fadvise DONTNEED, which needs no root), so the floor is the storage's.
+local: what an operator runs, timed from outside: ``kholuu audit --all`` in its own process (Python
+start, catalog, every key of every copy streamed and hashed, events and report written) against
+``cat`` of the same stored files to /dev/null (the read floor) and ``sha256sum`` of them (one
+core hashing). The page cache is dropped before each command (``echo 3 >
+/proc/sys/vm/drop_caches``, as root; without root the files' pages are evicted with
+posix_fadvise instead, and the output says so), and the commands alternate round by round:
+this VM's disk varies by ±20 % from one minute to the next, more than the gap being measured,
+so one pair proves nothing; the median of the per-round ratios does. Sets: a few large files,
+thousands of 64 KiB files, and (full run) one 5 GB file, each in its own data folder, ingested
+first through ``kholuu ingest``.
 
-s3: one object of ``--gb`` GB on the S3 server, audited in a fresh process; its peak RSS must stay
-far below 200 MB because nothing is held whole.
+s3: the same command on a data folder whose only location is a bucket on the S3 server, against
+a plain boto3 script that GETs the same keys one after the other from the same server (also a
+whole process), for a large object and for many small ones.
 
 due: a synthetic SQLite catalog with a million files; the time to pick the due copies with few
 and with many due, and the query plan (the (location, last_checked_at) index).
+
+Every comparison prints ``METRIC: <what>: ours X UNIT, reference Y UNIT, ratio R`` (R = ours /
+reference for rates, so higher is better; for memory R = ours / the 200 MB target, lower is
+better), with the load average, since the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+KHOLUU = Path(sys.executable).parent / "kholuu"
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+RSS_TARGET_MB = 200.0
 
 
 def make_files(folder: Path, count: int, size: int, seed: str) -> None:
+    """``count`` files of ``size`` bytes, each different (the AIP stores equal files once)."""
     block = hashlib.sha512(seed.encode()).digest() * (1 << 14)  # 1 MiB
+    folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        path = folder / f"f{i:06d}.bin"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
+        with (folder / f"f{i:06d}.bin").open("wb") as fh:
             left = size
             while left > 0:
                 chunk = block[: min(left, len(block))]
@@ -48,117 +62,298 @@ def make_files(folder: Path, count: int, size: int, seed: str) -> None:
                 left -= len(chunk)
 
 
-def bench_local(args: argparse.Namespace) -> None:
-    from repository.storage.local import LocalBackend
-    from repository.storage.ocfl import OcflStore
-
-    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-        for label, count, size in (
-            ("large", args.large, args.large_mb << 20),
-            ("small", args.small, args.small_kb << 10),
-        ):
-            source = Path(tmp) / f"src-{label}"
-            make_files(source / "representations" / "rep1" / "data", count, size, label)
-            backend = LocalBackend(Path(tmp) / f"store-{label}", "bench", create=True)
-            store = OcflStore(backend)
-            store.initialize()
-            object_id = f"uuid-bench-{label}"
-            store.put_version(
-                object_id, source, deposit_id="bench", message="bench", user_name="b", user_address="b"
-            )
-            content = backend.root / "ocfl-root" / store.object_path(object_id) / "v1" / "content"
-            files = [str(p) for p in content.rglob("*") if p.is_file()]
-            total = sum(os.path.getsize(f) for f in files)
-            # Cold reads for both (the floor is the storage, not the page cache), alternated round by
-            # round: this VM's disk varies by ±20 % from one minute to the next, more than the gap
-            # being measured, so one pair proves nothing; the median of the per-round ratios does.
-            ratios: list[float] = []
-            floors: list[float] = []
-            audits: list[float] = []
-            findings: list[object] = []
-            for _ in range(args.rounds):
-                _evict(files)
-                started = time.perf_counter()
-                _cat(files)
-                floor = time.perf_counter() - started
-                _evict(files)
-                started = time.perf_counter()
-                findings = list(store.verify_object(object_id, only="sha256"))  # as `kholuu audit` reads
-                took = time.perf_counter() - started
-                floors.append(total / 1e6 / floor)
-                audits.append(total / 1e6 / took)
-                ratios.append(100 * floor / took)
-            cpu = resource.getrusage(resource.RUSAGE_SELF)
-            print(
-                f"{label:<5} {count:>6} files {total / 1e6:9.0f} MB, {args.rounds} rounds: "
-                f"read floor (cat) median {statistics.median(floors):6.0f} MB/s "
-                f"[{min(floors):.0f}-{max(floors):.0f}], audit median {statistics.median(audits):6.0f} MB/s "
-                f"[{min(audits):.0f}-{max(audits):.0f}]; audit/floor per round: median "
-                f"{statistics.median(ratios):5.1f} % [{min(ratios):.0f}-{max(ratios):.0f} %] "
-                f"({len(findings)} findings; process CPU so far {cpu.ru_utime + cpu.ru_stime:.1f} s)"
-            )
+# --------------------------------------------------------------------------- data folders
 
 
-def _evict(files: list[str]) -> None:
-    """Drop the files' clean pages from the page cache (no root needed, unlike drop_caches)."""
-    for name in files:
-        fd = os.open(name, os.O_RDONLY)
+def _kholuu(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KHOLUU), "--home", str(home), "--lang", "en", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"KHOLUU_HOME": str(home)},
+    )
+
+
+def make_home(home: Path, sip: Path, locations: str = "") -> None:
+    """A data folder holding one AIP of ``sip``, ingested by the command line. Characterization,
+    normalization and OCR are off: they cost ingest time and change nothing an audit reads."""
+    home.mkdir(parents=True)
+    (home / "kholuu.toml").write_text(
+        f'[virus_check]\ndatabase = "{ROOT / "config" / "clamav"}"\n'
+        "[characterization]\nenabled = false\n"
+        "[planning]\nocr = false\nnormalize = false\n" + locations,
+        encoding="utf-8",
+    )
+    for args in (("init",), ("ingest", str(sip), "--json")):
+        done = _kholuu(home, *args)
+        if done.returncode != 0:
+            raise SystemExit(f"kholuu {args[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def stored_files(home: Path) -> list[str]:
+    """Every file of every OCFL object of the home's local location (what an audit reads)."""
+    out: list[str] = []
+    for declaration in (home / "storage").rglob("0=ocfl_object_1.1"):
+        out.extend(sorted(str(p) for p in declaration.parent.rglob("*") if p.is_file()))
+    return out
+
+
+# --------------------------------------------------------------------------- cold runs
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mb: float
+    cpu_seconds: float
+
+
+@dataclass
+class Series:
+    label: str
+    runs: list[Run] = field(default_factory=list)
+
+    def rates(self, total_mb: float) -> list[float]:
+        return [total_mb / r.seconds for r in self.runs]
+
+
+class Cold:
+    """Makes the next read cold: drop the whole page cache (root), else evict the given files."""
+
+    def __init__(self) -> None:
+        self.how = "drop_caches"
         try:
-            os.fsync(fd)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
+            os.sync()
+            DROP_CACHES.write_text("3\n")
+        except OSError as exc:
+            self.how = f"posix_fadvise DONTNEED of the files only (drop_caches refused: {exc.strerror})"
+
+    def __call__(self, files: Sequence[str]) -> None:
+        os.sync()
+        if self.how == "drop_caches":
+            DROP_CACHES.write_text("3\n")
+            return
+        for name in files:
+            fd = os.open(name, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
 
 
-def _cat(files: list[str]) -> None:
-    for start in range(0, len(files), 500):
-        subprocess.run(["cat", *files[start : start + 500]], stdout=subprocess.DEVNULL, check=True)
+def timed(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: str | None = None) -> Run:
+    """One whole process, from fork to exit, with its peak RSS (``wait4``'s rusage)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    if stdin is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[0]} exited {proc.returncode}: {err[-2000:]}")
+    return Run(took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+
+
+def over_files(tool: str, files: Sequence[str]) -> Callable[[], Run]:
+    """``tool`` over every file, through xargs (one process per few thousand names, as a shell would)."""
+    names = "\0".join(files)
+    return lambda: timed(["sh", "-c", f"xargs -0 {tool} > /dev/null"], stdin=names)
+
+
+def alternate(
+    rounds: int, cold: Cold, files: Sequence[str], commands: dict[str, Callable[[], Run]]
+) -> dict[str, Series]:
+    """Every command once per round, cold, in an order that rotates from round to round."""
+    series = {name: Series(name) for name in commands}
+    names = list(commands)
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            cold(files)
+            series[name].runs.append(commands[name]())
+    return series
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
+
+
+def metric(what: str, ours: float, reference: float, unit: str) -> None:
+    ratio = ours / reference if reference else float("nan")
+    print(f"METRIC: {what}: ours {ours:.1f} {unit}, reference {reference:.1f} {unit}, ratio {ratio:.2f}")
+
+
+def report(
+    label: str, total_mb: float, series: dict[str, Series], ours: str, references: Sequence[str]
+) -> None:
+    """Medians and ranges of each command, and the median of the per-round ratios of ours to each
+    reference (the figure to trust on a noisy disk)."""
+    for s in series.values():
+        rates = s.rates(total_mb)
+        print(
+            f"  {label}: {s.label:<10} median {statistics.median(rates):7.1f} MB/s "
+            f"[{min(rates):.0f}-{max(rates):.0f}], {statistics.median(r.seconds for r in s.runs):6.2f} s, "
+            f"CPU {statistics.median(r.cpu_seconds for r in s.runs):5.2f} s, "
+            f"peak RSS {max(r.peak_rss_mb for r in s.runs):5.0f} MB"
+        )
+    mine = series[ours]
+    for ref in references:
+        ratios = [
+            a.seconds and b.seconds / a.seconds for a, b in zip(mine.runs, series[ref].runs, strict=True)
+        ]
+        ratio = statistics.median(ratios)
+        print(
+            f"  {label}: {ours}/{ref} per round: median {100 * ratio:.0f} % "
+            f"[{100 * min(ratios):.0f}-{100 * max(ratios):.0f} %]"
+        )
+        print(
+            f"METRIC: {label} {ours} vs {ref}: ours {statistics.median(mine.rates(total_mb)):.1f} MB/s, "
+            f"reference {statistics.median(series[ref].rates(total_mb)):.1f} MB/s, ratio {ratio:.2f} "
+            f"(median of per-round ratios; {load()})"
+        )
+    peak = max(r.peak_rss_mb for r in mine.runs)
+    metric(f"{label} {ours} peak RSS (reference: the 200 MB target)", peak, RSS_TARGET_MB, "MB")
+
+
+# --------------------------------------------------------------------------- local
+
+
+def local_sets(args: argparse.Namespace) -> list[tuple[str, int, int, int]]:
+    """(label, files, bytes each, rounds) of each local set."""
+    if args.quick:
+        return [("large", 2, 256 << 20, 3), ("small", 1500, 64 << 10, 3)]
+    sets = [
+        ("large", args.large, args.large_mb << 20, args.rounds),
+        ("small", args.small, args.small_kb << 10, args.rounds),
+    ]
+    if args.huge_gb:
+        sets.append(("huge", 1, int(args.huge_gb * (1 << 30)), 3))
+    return sets
+
+
+def bench_local(args: argparse.Namespace) -> None:
+    cold = Cold()
+    print(f"audit, local disk: whole processes, cold ({cold.how}), {load()}")
+    with tempfile.TemporaryDirectory(dir=args.tmp, prefix="bench-audit-") as tmp:
+        for label, count, size, rounds in local_sets(args):
+            sip = Path(tmp) / f"sip-{label}"
+            make_files(sip / "data", count, size, label)
+            home = Path(tmp) / f"home-{label}"
+            started = time.perf_counter()
+            make_home(home, sip)
+            files = stored_files(home)
+            total_mb = sum(os.path.getsize(f) for f in files) / 1e6
+            print(
+                f"{label}: {count} × {size >> 10} KiB ingested in {time.perf_counter() - started:.0f} s; "
+                f"the AIP holds {len(files)} files, {total_mb:.0f} MB; {rounds} rounds"
+            )
+            audit = [str(KHOLUU), "--home", str(home), "audit", "--all", "--json"]
+            series = alternate(
+                rounds,
+                cold,
+                files,
+                {
+                    "audit": lambda argv=audit: timed(argv),  # type: ignore[misc]
+                    "cat": over_files("cat", files),
+                    "sha256sum": over_files("sha256sum", files),
+                },
+            )
+            report(f"audit local {label}", total_mb, series, "audit", ["cat", "sha256sum"])
+            for folder in (sip, home):
+                subprocess.run(["rm", "-rf", str(folder)], check=True)
+
+
+# --------------------------------------------------------------------------- S3
+
+PLAIN_GET = """
+import sys, time, boto3
+from botocore.config import Config
+endpoint, bucket, *keys = sys.stdin.read().split("\\0")
+s3 = boto3.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+started = time.perf_counter()
+total = 0
+for key in keys:
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    while block := body.read(1 << 20):
+        total += len(block)
+print(total, time.perf_counter() - started, file=sys.stderr)
+"""
 
 
 def bench_s3(args: argparse.Namespace) -> None:
     import boto3
+    from botocore.config import Config
 
-    from repository.storage.ocfl import OcflStore
-    from repository.storage.s3 import S3Backend
-    from repository.storage.s3_options import S3Options
-
-    endpoint = os.environ["S3_ENDPOINT_URL"]
-    bucket = f"bench-{os.urandom(6).hex()}"
-    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
-    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-        source = Path(tmp) / "src"
-        make_files(source, 1, int(args.gb * (1 << 30)), "s3")
-        store = OcflStore(S3Backend("s3", S3Options(bucket=bucket, endpoint=endpoint)))
-        store.initialize()
-        started = time.perf_counter()
-        store.put_version(
-            "uuid-bench-s3", source, deposit_id="bench", message="b", user_name="b", user_address="b"
-        )
-        print(
-            f"stored {args.gb} GB on S3 in {time.perf_counter() - started:.0f} s (written, read back, moved)"
-        )
-    code = (
-        "import json, resource, sys, time\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from repository.storage.ocfl import OcflStore\n"
-        "from repository.storage.s3 import S3Backend\n"
-        "from repository.storage.s3_options import S3Options\n"
-        f"store = OcflStore(S3Backend('s3', S3Options(bucket={bucket!r}, endpoint={endpoint!r})))\n"
-        "t = time.perf_counter()\n"
-        "f = store.verify_object('uuid-bench-s3', only='sha256')\n"
-        "t = time.perf_counter() - t\n"
-        "print(json.dumps({'seconds': t, 'findings': len(f),"
-        " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
-    )
-    out = json.loads(
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    )
-    size = args.gb * (1 << 30) / 1e6
-    print(
-        f"audit of a {args.gb} GB object on S3: {size / out['seconds']:.0f} MB/s, "
-        f"{out['findings']} findings, "
-        f"peak RSS {out['peak_rss_mb']:.0f} MB (target: under 200 MB)"
-    )
+    endpoint = os.environ.get("S3_ENDPOINT_URL")
+    if not endpoint:
+        raise SystemExit('no S3 server: eval "$(scripts/s3-start)" first')
+    s3 = boto3.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+    cold = Cold()
+    print(f"audit, S3 at {endpoint}: whole processes, cold ({cold.how}), {load()}")
+    if args.quick:
+        sets = [("large", 1, 256 << 20, 3), ("small", 500, 64 << 10, 3)]
+    else:
+        sets = [("large", 1, int(args.gb * (1 << 30)), 3), ("small", 2000, 64 << 10, 5)]
+    with tempfile.TemporaryDirectory(dir=args.tmp, prefix="bench-audit-s3-") as tmp:
+        for label, count, size, rounds in sets:
+            bucket = f"bench-audit-{os.urandom(5).hex()}"
+            sip = Path(tmp) / f"sip-{label}"
+            make_files(sip / "data", count, size, f"s3-{label}")
+            home = Path(tmp) / f"home-{label}"
+            started = time.perf_counter()
+            make_home(
+                home,
+                sip,
+                f'[[storage.locations]]\nname = "primary"\nrole = "primary"\nbackend = "s3"\n'
+                f'endpoint = "{endpoint}"\nbucket = "{bucket}"\nprefix = "kholuu"\nrequired = true\n'
+                "create_bucket = true\n",
+            )
+            keys = [
+                str(item["Key"])
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="kholuu/")
+                for item in page.get("Contents", [])
+                if "/ocfl-root/" in str(item["Key"]) and str(item["Key"]).count("/") > 2
+            ]
+            heads = [s3.head_object(Bucket=bucket, Key=k)["ContentLength"] for k in keys]
+            total_mb = sum(heads) / 1e6
+            print(
+                f"{label}: {count} × {size >> 10} KiB ingested into S3 "
+                f"in {time.perf_counter() - started:.0f} s; "
+                f"{len(keys)} keys, {total_mb:.0f} MB; {rounds} rounds"
+            )
+            audit = [str(KHOLUU), "--home", str(home), "audit", "--all", "--json"]
+            names = "\0".join([endpoint, bucket, *keys])
+            series = alternate(
+                rounds,
+                cold,
+                [],
+                {
+                    "audit": lambda argv=audit: timed(argv),  # type: ignore[misc]
+                    "boto3 GET": lambda names=names: timed(  # type: ignore[misc]
+                        [sys.executable, "-c", PLAIN_GET], stdin=names
+                    ),
+                },
+            )
+            report(f"audit S3 {label}", total_mb, series, "audit", ["boto3 GET"])
+            for folder in (sip, home):
+                subprocess.run(["rm", "-rf", str(folder)], check=True)
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                if objects:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+            s3.delete_bucket(Bucket=bucket)
 
 
 def bench_due(args: argparse.Namespace) -> None:
@@ -264,12 +459,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("what", choices=["local", "s3", "due"])
+    parser.add_argument("--quick", action="store_true", help="small sets, 3 rounds (make bench-quick)")
     parser.add_argument("--large-mb", type=int, default=512)
     parser.add_argument("--large", type=int, default=4)
     parser.add_argument("--small", type=int, default=4000)
     parser.add_argument("--small-kb", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=7, help="local: alternated floor/audit rounds")
-    parser.add_argument("--gb", type=float, default=5.0)
+    parser.add_argument("--huge-gb", type=float, default=5.0, help="local: one file this big (0: none)")
+    parser.add_argument("--rounds", type=int, default=5, help="local: alternated rounds")
+    parser.add_argument("--gb", type=float, default=1.0, help="s3: the large object")
     parser.add_argument("--files", type=int, default=1_000_000)
     parser.add_argument("--tmp", default=None, help="where the test data goes (default: the system temp)")
     args = parser.parse_args()

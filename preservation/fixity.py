@@ -7,7 +7,11 @@ block. hashlib releases the GIL on large updates, so several files can be hashed
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +112,69 @@ def digest_stream(stream: BinaryIO, algorithms: Iterable[str] = DEFAULT_ALGORITH
     for block in iter_blocks(stream):
         hasher.update(block)
     return hasher.result()
+
+
+def digest_stream_overlapped(
+    stream: BinaryIO,
+    algorithms: Iterable[str] = DEFAULT_ALGORITHMS,
+    *,
+    block_size: int = 4 * BLOCK_SIZE,
+    buffers: int = 2,
+) -> Digests:
+    """:func:`digest_stream`, with the next block read while this one is hashed.
+
+    A stream that fits in one block is read and hashed in this thread. A longer one gets a reader
+    thread that fills ``buffers`` reusable blocks while this thread hashes: reading (a system
+    call, or a socket for S3) and hashing (hashlib on large blocks) both release the GIL, so one
+    large file is read at the speed of the storage instead of read, then hashed, in turns (a 5 GB
+    file was audited at 43 % of ``cat``'s rate that way, issue 14). Memory stays at ``buffers``
+    blocks; a local file is also marked sequential (``posix_fadvise``), for a larger read-ahead.
+    """
+    hasher = MultiHasher(algorithms)
+    first = stream.read(block_size)
+    hasher.update(first)
+    if len(first) < block_size:  # the end, unless the stream returns short reads: then read on
+        while block := stream.read(block_size):
+            hasher.update(block)
+        return hasher.result()
+    del first  # from here on memory is the reusable blocks alone
+    _read_sequentially(stream)
+    free: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
+    full: queue.SimpleQueue[tuple[bytearray, int] | BaseException | None] = queue.SimpleQueue()
+    for _ in range(buffers):
+        free.put(bytearray(block_size))
+
+    def read() -> None:
+        try:
+            while (buffer := free.get()) is not None:
+                count = stream.readinto(buffer)  # type: ignore[attr-defined]
+                if not count:
+                    break
+                full.put((buffer, count))
+            full.put(None)
+        except BaseException as exc:  # handed to the hashing thread, which raises it
+            full.put(exc)
+
+    reader = threading.Thread(target=read, name="digest-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := full.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            buffer, count = item
+            with memoryview(buffer) as view:
+                hasher.update(view[:count])
+            free.put(buffer)
+    finally:
+        free.put(None)  # a reader still waiting for a block stops
+        reader.join()
+    return hasher.result()
+
+
+def _read_sequentially(stream: BinaryIO) -> None:
+    """Ask the kernel for a larger read-ahead on a local file (no-op for other streams)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.posix_fadvise(stream.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
 
 
 def digest_file(path: Path, algorithms: Iterable[str] = DEFAULT_ALGORITHMS) -> Digests:

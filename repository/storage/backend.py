@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from preservation.fixity import Digests, MultiHasher, iter_blocks
+from preservation.fixity import Digests, MultiHasher, digest_stream_overlapped
 from repository.storage.errors import IntegrityError, StorageError
 
 WRITE_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512", "md5")
@@ -269,11 +269,8 @@ memory stays bounded (one block per file in flight)."""
 def digest_key(backend: Backend, key: str, algorithms: Sequence[str] = ("sha512",)) -> Digests:
     """Stream a stored key once and return its size and digests (audits read streams, never a
     local copy: style guide item 18)."""
-    hasher = MultiHasher(algorithms)
     with backend.open_read(key) as fh:
-        for block in iter_blocks(fh, DIGEST_BLOCK_SIZE):
-            hasher.update(block)
-    return hasher.result()
+        return digest_stream_overlapped(fh, algorithms, block_size=DIGEST_BLOCK_SIZE)
 
 
 def _key_problem(key: object) -> str:

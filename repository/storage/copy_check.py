@@ -20,13 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from preservation.errors import PreservationError
 from preservation.findings import DamageKind, Finding, Severity
 from preservation.mets_read import MetsReadError, read_mets
-from preservation.premis_read import read_premis
+from preservation.premis_fixity import iter_file_fixity
 from repository.storage.errors import IntegrityError, NotFound
+from repository.storage.manifest_verdicts import ManifestVerdicts
 from repository.storage.ocfl import OcflStore
 from repository.storage.ocfl_inventory import INVENTORY, SIDECAR, fixity_of
 
@@ -84,8 +85,18 @@ def damage(code: str, where: str, message: str, kind: DamageKind, **params: Any)
     return Finding(code, Severity.ERROR, where, message, params, kind)
 
 
-def inspect_copy(store: OcflStore, aip_id: str, recorded: Sequence[Recorded], version: int) -> list[Finding]:
+def inspect_copy(
+    store: OcflStore,
+    aip_id: str,
+    recorded: Sequence[Recorded],
+    version: int,
+    verdicts: ManifestVerdicts | None = None,
+) -> list[Finding]:
     """Every problem of one copy; an empty list is a good copy.
+
+    ``verdicts``: METS and PREMIS files already found to agree with these catalog rows, byte for
+    byte, are not parsed again (:mod:`repository.storage.manifest_verdicts`); their bytes are still
+    read and hashed with every other file.
 
     Raises:
         NotFound: ``ocfl.object_not_found`` (the object is gone).
@@ -97,13 +108,16 @@ def inspect_copy(store: OcflStore, aip_id: str, recorded: Sequence[Recorded], ve
         return one_per_path(problems)  # the inventory itself is damaged: nothing else can be trusted here
     inventory = store.inventory(aip_id)
     sha256_of = fixity_of(inventory, "sha256")
+    states: dict[int, dict[str, str] | None] = {}  # version -> logical path -> digest, built once each
     for row in sorted(recorded, key=lambda r: (r.version, r.path)):
-        block = inventory["versions"].get(f"v{row.version}")
-        if block is None:
+        if row.version not in states:
+            states[row.version] = _state(inventory, f"v{row.version}")
+        state = states[row.version]
+        if state is None:
             message = f"version v{row.version} is in the catalog, not in storage"
             problems.append(_manifest(row.path, f"v{row.version}", "catalog.version_missing", message))
             continue
-        digest = next((d for d, paths in block["state"].items() if row.path in paths), None)
+        digest = state.get(row.path)
         if digest is None:
             message = f"{row.path} of v{row.version} is in the catalog, not in storage"
             problems.append(_manifest(row.path, f"v{row.version}", "catalog.file_missing", message))
@@ -129,9 +143,21 @@ def inspect_copy(store: OcflStore, aip_id: str, recorded: Sequence[Recorded], ve
                     message = f"{path} of v{number} is in storage, not in the catalog"
                     problems.append(_manifest(path, f"v{number}", "catalog.file_unknown", message))
     current = {row.path: row for row in recorded if row.version == version}
-    problems.extend(_mets_problems(store, aip_id, current))
-    problems.extend(_premis_problems(store, aip_id, current))
+    manifests = _Manifests(store, aip_id, inventory, current, problems, verdicts)
+    problems.extend(_mets_problems(manifests))
+    problems.extend(_premis_problems(manifests))
     return one_per_path(problems)
+
+
+def _state(inventory: Mapping[str, Any], version: str) -> dict[str, str] | None:
+    """Logical path -> digest of one version's state (OCFL 1.1 §3.5.3.1), None if no such version.
+
+    Looked up once per catalog row: a dictionary, not a scan of the state for every row (which made
+    the audit of a 4,000-file AIP quadratic, issue 14)."""
+    block = inventory["versions"].get(version)
+    if block is None:
+        return None
+    return {path: digest for digest, paths in block["state"].items() for path in paths}
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -179,51 +205,126 @@ def _manifest(path: str, where: str, code: str, message: str) -> Finding:
     return damage(code, path, f"{where}: {message}", DamageKind.MANIFEST)
 
 
-def _mets_problems(store: OcflStore, aip_id: str, current: Mapping[str, Recorded]) -> list[Finding]:
+class _Manifests:
+    """The head version's METS and PREMIS files: opened by the content path the inventory already
+    read names (not by reading the inventory again for each), and passed over when ``verdicts``
+    says these very bytes already agreed with these catalog rows."""
+
+    def __init__(
+        self,
+        store: OcflStore,
+        aip_id: str,
+        inventory: Mapping[str, Any],
+        current: Mapping[str, Recorded],
+        problems: Sequence[Finding],
+        verdicts: ManifestVerdicts | None,
+    ) -> None:
+        self.store = store
+        self.aip_id = aip_id
+        self.current = current
+        self.verdicts = verdicts if verdicts is not None and verdicts.folder is not None else None
+        self._manifest: Mapping[str, list[str]] = inventory["manifest"]
+        self._head = _state(inventory, str(inventory.get("head", ""))) or {}
+        self._damaged = {p.where for p in problems}
+        self._catalog = (
+            ManifestVerdicts.catalog_digest((r.path, r.sha256, r.sha512, r.size) for r in current.values())
+            if self.verdicts is not None
+            else ""
+        )
+
+    def paths(self, pattern: str) -> list[str]:
+        """The current version's logical paths that fully match ``pattern``."""
+        matcher = re.compile(pattern)
+        return [p for p in self.current if matcher.fullmatch(p)]
+
+    def open(self, path: str) -> BinaryIO:
+        content = self._content(path)
+        if content is None:  # not in the head state: NotFound, as for any missing file
+            return self.store.open_file(self.aip_id, path)
+        return self.store.open_content(self.aip_id, content)
+
+    def already_agreed(self, kind: str, path: str) -> str | None:
+        """None when the file must be parsed; else its verdict key, or "" when it agreed before."""
+        if self.verdicts is None:
+            return None
+        content = self._content(path)
+        if content is None or content in self._damaged or path in self._damaged:
+            return None  # damaged bytes or records: parsed, and reported, every time
+        row = self.current[path]
+        key = ManifestVerdicts.key(kind, path, f"{row.sha256}:{row.sha512}", self._catalog)
+        return "" if self.verdicts.agreed(key) else key
+
+    def agreed(self, key: str | None) -> None:
+        if key and self.verdicts is not None:
+            self.verdicts.remember(key)
+
+    def _content(self, path: str) -> str | None:
+        digest = self._head.get(path)
+        paths = self._manifest.get(digest, []) if digest else []
+        return paths[0] if paths else None
+
+
+def _mets_problems(manifests: _Manifests) -> list[Finding]:
     """The CHECKSUM each METS of the current version declares, against the catalog's SHA-256."""
     out: list[Finding] = []
-    mets_files = [
-        p for p in current if p == "METS.xml" or re.fullmatch(r"representations/[^/]+/METS\.xml", p)
-    ]
-    for mets_path in mets_files:
+    current = manifests.current
+    for mets_path in manifests.paths(r"METS\.xml|representations/[^/]+/METS\.xml"):
+        key = manifests.already_agreed("mets", mets_path)
+        if key == "":
+            continue
         try:
-            with store.open_file(aip_id, mets_path) as fh:
+            with manifests.open(mets_path) as fh:
                 mets = read_mets(fh, mets_path)
         except (NotFound, IntegrityError, MetsReadError):
             continue  # a damaged or missing METS is already a corrupt/missing file finding
+        found: list[Finding] = []
         for ref in mets.references:
             if not ref.checksum or not ref.href or ref.checksum_type != "SHA-256":
                 continue
             if ref.target is None:
                 message = f"references {ref.href}, outside the package"
-                out.append(_manifest(ref.href, mets_path, "mets.reference_missing", message))
+                found.append(_manifest(ref.href, mets_path, "mets.reference_missing", message))
                 continue
             row = current.get(ref.target)
             if row is None:
                 message = f"references {ref.target}, which the AIP does not contain"
-                out.append(_manifest(ref.target, mets_path, "mets.reference_missing", message))
+                found.append(_manifest(ref.target, mets_path, "mets.reference_missing", message))
             elif row.sha256 != ref.checksum:
                 message = f"declares SHA-256 {ref.checksum} for {ref.target}, recorded {row.sha256}"
-                out.append(_manifest(ref.target, mets_path, "mets.checksum_differs", message))
+                found.append(_manifest(ref.target, mets_path, "mets.checksum_differs", message))
+        out.extend(found)
+        if not found:
+            manifests.agreed(key)
     return out
 
 
-def _premis_problems(store: OcflStore, aip_id: str, current: Mapping[str, Recorded]) -> list[Finding]:
-    """The fixity each PREMIS file object of the current version records, against the catalog."""
+def _premis_problems(manifests: _Manifests) -> list[Finding]:
+    """The fixity each PREMIS file object of the current version records, against the catalog.
+
+    Read as a stream (:func:`preservation.premis_fixity.iter_file_fixity`): a document that turns
+    out not to be one we wrote adds no finding, as before, and is a corrupt file finding anyway."""
     out: list[Finding] = []
-    pattern = re.compile(r"(representations/[^/]+/)?metadata/preservation/PREMIS[^/]*\.xml")
-    for premis_path in [p for p in current if pattern.fullmatch(p)]:
+    current = manifests.current
+    for premis_path in manifests.paths(r"(representations/[^/]+/)?metadata/preservation/PREMIS[^/]*\.xml"):
+        key = manifests.already_agreed("premis", premis_path)
+        if key == "":
+            continue
+        found: list[Finding] = []
         try:
-            with store.open_file(aip_id, premis_path) as fh:
-                records = read_premis(fh.read(), premis_path, validate=False)
+            with manifests.open(premis_path) as fh:
+                for f in iter_file_fixity(fh, premis_path):
+                    row = current.get(f.aip_path)
+                    if row is None:
+                        message = f"describes {f.aip_path}, which the AIP does not contain"
+                        found.append(_manifest(f.aip_path, premis_path, "premis.object_missing", message))
+                    elif (f.sha256, f.sha512, f.size) != (row.sha256, row.sha512, row.size):
+                        message = (
+                            f"records fixity for {f.aip_path} that differs from the one recorded at ingest"
+                        )
+                        found.append(_manifest(f.aip_path, premis_path, "premis.fixity_differs", message))
         except (NotFound, IntegrityError, PreservationError):
             continue  # a damaged or missing PREMIS is already a corrupt/missing file finding
-        for f in records.files:
-            row = current.get(f.aip_path)
-            if row is None:
-                message = f"describes {f.aip_path}, which the AIP does not contain"
-                out.append(_manifest(f.aip_path, premis_path, "premis.object_missing", message))
-            elif (f.sha256.lower(), f.sha512.lower(), f.size) != (row.sha256, row.sha512, row.size):
-                message = f"records fixity for {f.aip_path} that differs from the one recorded at ingest"
-                out.append(_manifest(f.aip_path, premis_path, "premis.fixity_differs", message))
+        out.extend(found)
+        if not found:
+            manifests.agreed(key)
     return out

@@ -64,6 +64,7 @@ from repository.storage.copy_publish import Landing, NewVersion, Progress, Publi
 from repository.storage.copy_repair import LOST_AND_FOUND, agrees_with_catalog, repair_finding
 from repository.storage.errors import BackendUnavailable, NotFound, StorageError
 from repository.storage.locations import Location, open_locations
+from repository.storage.manifest_verdicts import ManifestVerdicts
 from repository.storage.ocfl import ROOT_PREFIX
 from repository.storage.ocfl_inventory import INVENTORY, ROOT_DECLARATION
 from repository.storage.ocfl_source import empty_folder
@@ -101,6 +102,11 @@ class CopyView(Protocol):
 
     @property
     def check_outcome(self) -> str | None: ...
+
+
+def manifest_verdicts(settings: Settings) -> ManifestVerdicts:
+    """The agreements of METS and PREMIS files with the catalog, kept in the data folder."""
+    return ManifestVerdicts(settings.home / "cache" / "manifest-verdicts")
 
 
 def aip_status(copies: Iterable[CopyView], required: Collection[str], current_version: int) -> AipStatus:
@@ -142,13 +148,17 @@ class NoGoodCopy(StorageError):
 class CopySet:
     """The copies of one AIP, one per configured location (in configured order)."""
 
-    def __init__(self, aip_id: str, locations: Sequence[Location]) -> None:
+    def __init__(
+        self, aip_id: str, locations: Sequence[Location], *, verdicts: ManifestVerdicts | None = None
+    ) -> None:
         self.aip_id = aip_id
         self.locations = list(locations)
+        self.verdicts = verdicts
+        """METS and PREMIS files known to agree with the catalog (``None``: parse every one)."""
 
     @classmethod
     def of(cls, settings: Settings, aip_id: str) -> CopySet:
-        return cls(aip_id, open_locations(settings))
+        return cls(aip_id, open_locations(settings), verdicts=manifest_verdicts(settings))
 
     @property
     def required(self) -> set[str]:
@@ -352,7 +362,7 @@ class CopySet:
             return self._unavailable(name, "storage.location_unknown", f"location {name!r} is not configured")
         before = self.inventory_digest(name)
         try:
-            findings = inspect_copy(loc.store, self.aip_id, recorded, version)
+            findings = inspect_copy(loc.store, self.aip_id, recorded, version, self.verdicts)
         except NotFound as exc:
             if exc.code not in ("ocfl.object_not_found", "ocfl.missing_file"):
                 return self._unavailable(name, exc.code, str(exc))

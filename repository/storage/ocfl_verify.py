@@ -30,7 +30,8 @@ from repository.storage.ocfl_inventory import (
 
 SPEC = "https://ocfl.io/1.1/spec/#"
 VERIFY_WORKERS = min(8, 2 * (os.cpu_count() or 2))
-"""Files read and hashed at once; each holds one 1 MiB block, so memory stays bounded."""
+"""Files read and hashed at once; each holds at most two 4 MiB blocks (one read while the other is
+hashed: :func:`preservation.fixity.digest_stream_overlapped`), so memory stays bounded."""
 BATCH_FILES = 64
 """At most this many files per task handed to a thread (a few large files still go one per task)."""
 ALLOWED_FOLDERS = ("logs/", "extensions/")

@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.premis_fixity import FileFixity, iter_file_fixity
+from preservation.premis_read import read_premis
 from repository.actor import Actor, Channel, Role
 from repository.catalog.auditlog import read_entries, record_action
 from repository.catalog.auditlog_anchor import read_anchors, verify_log
@@ -250,12 +252,27 @@ def test_the_package_manifests_are_checked_against_the_catalog(
     setup: tuple[Settings, sessionmaker[Session]],
 ) -> None:
     """A catalog that disagrees with the stored METS/PREMIS (here: the catalog is the one that
-    changed) is a manifest finding that nobody 'repairs' by overwriting storage."""
+    changed) is a manifest finding that nobody 'repairs' by overwriting storage. The first audit
+    found them in agreement and remembered it (issue 14: not parsed again while nothing changes);
+    that memory must not hide a catalog changed since."""
     settings, sessions = setup
     result = ingest(settings, sessions, SAMPLES / "sip-folder-quyet-dinh")
     assert result.aip_id is not None
     from repository.catalog.models import File
 
+    primary = open_locations(settings)[0]
+    streamed: list[FileFixity] = []
+    for premis in (p for p in primary.store.version_state(result.aip_id) if "/PREMIS" in p):
+        with primary.store.open_file(result.aip_id, premis) as fh:
+            data = fh.read()
+        read = list(iter_file_fixity(io.BytesIO(data), premis))  # what the audit reads
+        assert read == [
+            FileFixity(f.aip_path, f.size, f.sha256, f.sha512) for f in read_premis(data, premis).files
+        ]
+        streamed += read
+    assert any(f.aip_path.startswith(PAYLOAD) for f in streamed)
+    assert audit(settings, sessions, location="primary").ok
+    assert list((settings.home / "cache" / "manifest-verdicts").rglob("*"))  # agreements kept
     with sessions.begin() as s:
         row = s.scalars(
             select(File).where(File.aip_id == result.aip_id, File.aip_path.startswith(PAYLOAD))
@@ -270,6 +287,10 @@ def test_the_package_manifests_are_checked_against_the_catalog(
     assert ("manifest", "mets.checksum_differs", path) in kinds
     assert ("manifest", "premis.fixity_differs", path) in kinds
     assert all(p["repair"] == "none" for p in problems(copy))
+    again = {
+        (p["code"], p["path"]) for p in problems(audit(settings, sessions, location="primary").copies[0])
+    }
+    assert ("premis.fixity_differs", path) in again  # a disagreement is never remembered
 
 
 def test_a_damaged_mets_is_found_and_repaired_without_breaking_the_run(

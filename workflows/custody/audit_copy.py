@@ -17,7 +17,7 @@ from preservation.events import Event
 from preservation.findings import CheckOutcome
 from repository.catalog.models import Copy, CopyStatus, File, Job, JobStatus
 from repository.settings import Settings
-from repository.storage.copyset import CopySet, Recorded
+from repository.storage.copyset import CopySet, Recorded, manifest_verdicts
 from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import Location
 from workflows.custody.audit_record import could_not_check, record_check
@@ -37,9 +37,10 @@ def audit_copy(
 ) -> CopyResult:
     """Check one copy (:meth:`CopySet.check`), repair what it found from a good copy
     (:meth:`CopySet.repair`), check again, and record it all."""
-    copies = CopySet(aip_id, list(locations.values()))
+    copies = CopySet(aip_id, list(locations.values()), verdicts=manifest_verdicts(settings))
     with sessions() as session:
-        files = list(session.scalars(select(File).where(File.aip_id == aip_id)))
+        columns = (File.version, File.aip_path, File.sha256, File.sha512, File.size)  # rows, not ORM entities
+        recorded = [Recorded(*row) for row in session.execute(select(*columns).where(File.aip_id == aip_id))]
         holders = [
             c.location
             for c in session.scalars(
@@ -51,10 +52,9 @@ def audit_copy(
         busy = session.scalars(
             select(Job.id).where(Job.aip_id == aip_id, Job.status == JobStatus.RUNNING)
         ).first()
-    recorded = [Recorded.of(f) for f in files]
     result = CopyResult(aip_id=aip_id, version=version, location=name, outcome=CheckOutcome.PASSED)
-    result.files = len({f.sha512 for f in files})
-    result.bytes = sum({f.sha512: f.size for f in files}.values())
+    result.files = len({f.sha512 for f in recorded})
+    result.bytes = sum({f.sha512: f.size for f in recorded}.values())
     if busy is not None:  # an update of this AIP is being written: its keys are in motion
         message = f"job {busy} is writing this AIP; it is checked on the next run"
         return could_not_check(
