@@ -11,29 +11,38 @@ in ``entrypoints/errors.py``, which the web app reads too.
 
 from __future__ import annotations
 
-# Each command group registers itself on ``main`` when imported; nothing imports this module back.
-from entrypoints.cli import accounts as _account_commands  # noqa: F401
-from entrypoints.cli import aip as _aip_commands  # noqa: F401
-from entrypoints.cli import audit as _audit_commands  # noqa: F401
-from entrypoints.cli import auditlog as _auditlog_commands  # noqa: F401
-from entrypoints.cli import dissemination as _request_commands  # noqa: F401
-from entrypoints.cli import export as _export_commands  # noqa: F401
-from entrypoints.cli import ingest as _ingest_commands  # noqa: F401
-from entrypoints.cli import init as _init_commands  # noqa: F401
-from entrypoints.cli import jobs as _job_commands  # noqa: F401
-from entrypoints.cli import kpi as _kpi_commands  # noqa: F401
-from entrypoints.cli import migrate as _migrate_commands  # noqa: F401
-from entrypoints.cli import operations as _operations_commands  # noqa: F401
-from entrypoints.cli import policy as _policy_commands  # noqa: F401
-from entrypoints.cli import records as _records_commands  # noqa: F401
-from entrypoints.cli import records_access as _records_access_commands  # noqa: F401
-from entrypoints.cli import search as _search_commands  # noqa: F401
-from entrypoints.cli import serve as _serve_commands  # noqa: F401
-from entrypoints.cli import storage as _storage_commands  # noqa: F401
-from entrypoints.cli import transfers as _transfer_commands  # noqa: F401
 from entrypoints.cli.app import main
 from entrypoints.cli.rules import apply_rules
 
-apply_rules(main)  # every command registered above: checked against the rule table before it runs
+_CLI = "entrypoints.cli."
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    name: tuple(_CLI + m for m in modules)
+    for names, modules in [
+        (("user", "token"), ("accounts",)),
+        (("aip",), ("aip",)),
+        (("audit", "incident", "report", "scheduler"), ("audit",)),
+        (("auditlog",), ("auditlog",)),
+        (("request",), ("dissemination",)),
+        (("export",), ("export",)),
+        (("ingest",), ("ingest",)),
+        (("init",), ("init",)),
+        (("job",), ("jobs",)),
+        (("kpi",), ("kpi",)),
+        (("migrate",), ("migrate",)),
+        (("check", "backup", "restore"), ("operations",)),
+        (("policy",), ("policy",)),
+        (("records",), ("records", "records_access")),
+        (("search", "reindex"), ("search",)),
+        (("serve",), ("serve",)),
+        (("storage", "rebuild-catalog"), ("storage",)),
+        (("transfer",), ("transfers",)),
+    ]
+    for name in names
+}
+"""Top-level command → the modules that register it on ``main`` when imported (nothing imports
+this module back). A run imports only its command's modules (``CommandTree``); every command is
+checked against the rule table (``apply_rules``) as soon as it is registered, before it can run."""
 
-__all__ = ["main"]
+main.lazy(COMMAND_MODULES, apply_rules)
+
+__all__ = ["COMMAND_MODULES", "main"]

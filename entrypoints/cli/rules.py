@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from entrypoints.cli.app import EXIT_REFUSED, current_app
+from entrypoints.cli.app import EXIT_REFUSED, CommandTree, current_app
 from repository.actor import Role
 
 A, P, U = Role.ADMINISTRATOR, Role.PRESERVATION_OFFICER, Role.AUDITOR
@@ -115,9 +115,13 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
 as in the web app (``workflows.records.agency_scope``)."""
 
 
-def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
+def command_paths(
+    group: click.Group, prefix: tuple[str, ...] = (), *, loaded_only: bool = False
+) -> Iterator[tuple[str, click.Command]]:
     """Every runnable command of the tree: the leaves, and a group that runs on its own
-    (``kholuu kpi``)."""
+    (``kholuu kpi``). ``loaded_only``: only the commands already imported (``CommandTree``)."""
+    if isinstance(group, CommandTree) and not loaded_only:
+        group.load_all()
     for name, command in sorted(group.commands.items()):
         path = (*prefix, name)
         if isinstance(command, click.Group):
@@ -153,7 +157,7 @@ def _guard(
 
 def apply_rules(group: click.Group, rules: Mapping[str, frozenset[Role]] = COMMAND_RULES) -> None:
     """Check ``rules`` before every command of ``group`` runs (once per command)."""
-    for path, command in command_paths(group):
+    for path, command in command_paths(group, loaded_only=True):
         if command.callback is not None and not hasattr(command.callback, "kholuu_rule_path"):
             command.callback = _guard(path, command.callback, rules)
 

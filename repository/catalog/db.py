@@ -8,6 +8,7 @@ running new code on an old schema fails in ways that are hard to explain to an o
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,10 @@ def upgrade(engine: Engine) -> str:
     return head_revision()
 
 
+@cache
 def head_revision() -> str:
+    """The newest migration's revision. The migrations are files shipped with this code, so it is
+    read once per process (reading them runs every migration module: 15 ms for every command)."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     head = script.get_current_head()
     assert head is not None

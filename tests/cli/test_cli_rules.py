@@ -45,6 +45,7 @@ def refused_pairs() -> Iterator[tuple[str, Role]]:
 
 
 def command_at(path: str) -> click.Command:
+    cli.main.load_all()  # every command module imported (a run imports only its own)
     command: click.Command = cli.main
     for name in path.split():
         assert isinstance(command, click.Group)

@@ -5,8 +5,6 @@ bound or answer with a traceback (the web route through Flask's test client, and
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,11 +20,10 @@ from repository.actor import Role
 from repository.i18n import Translator
 from repository.settings import Settings
 from tests.accounts import add_staff
-from tests.conftest import cli_env
+from tests.conftest import cli_env, run_cli
 from tests.reports.test_fixity_report import C, build, seed
 from tests.web.conftest import client_as
 
-KHOLUU = str(Path(sys.executable).parent / "kholuu")
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -110,7 +107,7 @@ def test_issue11_item17_web_report_period_is_bounded_and_bad_dates_are_400(
 @pytest.fixture
 def env(home: Path, database_url: str) -> dict[str, str]:
     e = cli_env(home, database_url)
-    assert subprocess.run([KHOLUU, "init"], env=e, capture_output=True, timeout=300).returncode == 0
+    assert run_cli("init", env=e).returncode == 0
     return e
 
 
@@ -126,10 +123,7 @@ def test_issue11_item17_cli_report_period_is_bounded(
     env: dict[str, str], tmp_path: Path, period: list[str], code: str
 ) -> None:
     out = tmp_path / "report.json"
-    r = subprocess.run(
-        [KHOLUU, "report", "fixity", "--format", "json", *period, "--out", str(out), "--json"],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    r = run_cli("report", "fixity", "--format", "json", *period, "--out", str(out), "--json", env=env)
     assert r.returncode == 2, r.stdout + r.stderr
     assert json.loads(r.stdout)["error"]["code"] == code
     assert "Traceback" not in r.stderr and not out.exists()
@@ -139,10 +133,7 @@ def test_issue11_item16_cli_report_of_a_local_day(env: dict[str, str], tmp_path:
     """`--since 2026-12-01` reads as 1 December at the archive, not "2026-11-30T17:00:00+00:00"."""
     out = tmp_path / "report.json"
     day = (datetime.now(HCM) - timedelta(days=6)).date().isoformat()
-    r = subprocess.run(
-        [KHOLUU, "report", "fixity", "--format", "json", "--since", day, "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    r = run_cli("report", "fixity", "--format", "json", "--since", day, "--out", str(out), env=env)
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["since"] == f"{day}T00:00:00+07:00"

@@ -23,7 +23,7 @@ from repository.catalog import queries
 from repository.catalog.models import Aip, AuditFinding, Job, JobError, JobStatus
 from repository.settings import Settings
 from repository.storage.locations import open_locations
-from tests.conftest import cli_env
+from tests.conftest import cli_env, run_cli
 from tests.workflows.conftest import Ingest, job_row
 from tests.workflows.test_ingest import with_second_location
 from workflows.jobs.envelope import SOFTWARE_NAME, Workflow, workflow_agent
@@ -253,7 +253,7 @@ def kholuu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def killed_ingest(home: Path, database_url: str, tmp_path: Path, point: str) -> dict[str, str]:
     env = cli_env(home, database_url)
-    assert kholuu("init", env=env).returncode == 0
+    assert run_cli("init", env=env).returncode == 0  # only the killed ingest needs a process of its own
     run = kholuu("ingest", str(small_sip(tmp_path)), "--json", env={**env, "KHOLUU_KILL_AT": point})
     assert run.returncode == -signal.SIGKILL, run.stdout + run.stderr
     return env
@@ -273,7 +273,7 @@ def test_an_object_stored_but_not_registered_goes_at_the_next_start(
     assert [p.parent.name for p in root.rglob("inventory.json") if not p.parent.name.startswith("v")] == [
         job.aip_id
     ]
-    sync = kholuu("storage", "sync", "--json", env=env)
+    sync = run_cli("storage", "sync", "--json", env=env)
     assert sync.returncode == 0, sync.stdout + sync.stderr
     assert [p for p in root.rglob("inventory.json") if not p.parent.name.startswith("v")] == []
     with sessions() as s:
@@ -290,7 +290,7 @@ def test_the_audit_reports_an_object_the_catalog_does_not_know(
     with sessions.begin() as s:
         aip_id = s.scalars(select(Job.aip_id)).one()
         s.execute(delete(Job))
-    audit = kholuu("audit", "--all", "--json", env=env)
+    audit = run_cli("audit", "--all", "--json", env=env)
     data = json.loads(audit.stdout)
     assert data["unregistered_objects"] == [
         {"location": "primary", "object_id": aip_id, "code": "audit.unregistered_object"}

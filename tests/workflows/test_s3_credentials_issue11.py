@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import s3 as s3test
-from tests.conftest import SAMPLES, cli_env
+from tests.conftest import SAMPLES, cli_env, run_cli
 
 KHOLUU = str(Path(sys.executable).parent / "kholuu")
 
@@ -45,9 +45,12 @@ def test_issue11_item7_ingest_without_s3_credentials_queues_the_copy(
         "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    assert run(shell, "init").returncode == 0
-    added = run(shell, "storage", "add", "offsite", "--backend", "s3", "--endpoint", endpoint,
-                "--bucket", bucket, "--prefix", "kholuu", "--create-bucket", "--json")  # fmt: skip
+    # what the operator's shell runs has the credentials this test process has: in-process
+    # (run_cli); what cron runs, without them, runs in a process of its own
+    assert run_cli("init", env=shell).returncode == 0
+    added = run_cli("storage", "add", "offsite", "--backend", "s3", "--endpoint", endpoint,
+                    "--bucket", bucket, "--prefix", "kholuu", "--create-bucket", "--json",
+                    env=shell)  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
     assert json.loads(added.stdout)["location"]["credentials"] == {"found": "env", "recorded": "env"}
     assert "cron" in added.stderr  # the warning: these credentials will not be there for a cron job
@@ -74,7 +77,7 @@ def test_issue11_item7_ingest_without_s3_credentials_queues_the_copy(
     text = run(cron, "storage", "check", "offsite")
     assert "env" in text.stdout and "cron" in text.stdout
 
-    synced = run(shell, "storage", "sync", "--json")  # from a shell that has them: the copies land
+    synced = run_cli("storage", "sync", "--json", env=shell)  # from a shell that has them: the copies land
     assert synced.returncode == 0, synced.stdout + synced.stderr
     show = json.loads(run(cron, "aip", "show", result["aip_id"], "--json").stdout)
     assert show["status"] == "stored"
