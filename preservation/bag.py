@@ -95,6 +95,11 @@ def read_bag(tree: ReceivedTree) -> Submission:
         raise _from_bag_error(exc, root) from exc
     except UnicodeError as exc:
         raise _not_decodable(exc, root) from exc
+    except ValueError as exc:  # a NUL in a manifest path: os.path raises (found by the fuzz run)
+        problem = f"a manifest names a path no file system can hold: {exc}"
+        raise InvalidPackageError(
+            problem, code="bag.invalid", path="manifest", params={"problem": problem}
+        ) from exc
     _check_fetch(bag, tree)
     try:
         _check_manifest_lines(root, bag.encoding)

@@ -45,9 +45,11 @@ def safe_parser() -> etree.XMLParser:
 def parse_mets(path: Path, where: str) -> etree._ElementTree:
     try:
         return etree.parse(str(path), safe_parser())
-    except etree.XMLSyntaxError as exc:
+    except (etree.XMLSyntaxError, OSError) as exc:
+        # OSError: lxml's answer to bytes that are not in the declared encoding (found by the fuzz run)
+        problem = str(exc).replace(str(path), where)  # no quarantine path in what users read
         raise InvalidPackageError(
-            f"{where} is not well-formed XML: {exc}", code="eark.mets_not_well_formed", path=where
+            f"{where} is not well-formed XML: {problem}", code="eark.mets_not_well_formed", path=where
         ) from exc
 
 
@@ -61,7 +63,7 @@ def is_csip_mets(path: Path) -> bool:
                 return element.get(f"{{{CSIP_NS}}}OAISPACKAGETYPE") is not None
             if element.tag == f"{{{METS_NS}}}mets" and element.get(f"{{{CSIP_NS}}}CONTENTINFORMATIONTYPE"):
                 return True
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, OSError):
         return True  # it tries to be METS: let the reader report it as not well-formed
     return False
 

@@ -105,7 +105,9 @@ def unpack_archive(
             path=archive.name,
             params={"method": str(exc)},
         ) from exc
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError, ValueError) as exc:
+        # ValueError: zipfile's own, e.g. UnicodeDecodeError for a name flagged UTF-8 that is not
+        # (found by the fuzz run, tests/hostile/fuzz_readers.py), or a negative offset
         if isinstance(exc, PermissionError | FileExistsError):
             raise
         raise InvalidPackageError(
@@ -155,6 +157,10 @@ def _handle(
 
 def _zip_members(zf: zipfile.ZipFile) -> Iterator[tuple[_Member, zipfile.ZipInfo]]:
     for info in zf.infolist():
+        if not info.filename:  # zipfile's is_dir() raises IndexError on it (found by the fuzz run)
+            raise UnsafePackageError(
+                "an entry with an empty name", code="unpack.bad_component", path=readable(b"")
+            )
         raw = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
         mode = (info.external_attr >> 16) & 0xFFFF if info.create_system == 3 else 0
         fmt = stat.S_IFMT(mode)

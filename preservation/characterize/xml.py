@@ -130,6 +130,12 @@ class XmlCharacterizer:
             doc = etree.parse(str(path), hardened_parser())
         except etree.XMLSyntaxError as exc:
             return self._not_parsed(path, exc)
+        except (FileNotFoundError, PermissionError):
+            raise
+        except OSError as exc:  # lxml: bytes not in the declared encoding (found by the fuzz run)
+            message = str(exc).replace(str(path), path.name)
+            finding = Finding("xml.not_well_formed", Severity.ERROR, path.name, message)
+            return self._result(Validity.INVALID, [finding], {})
         root = doc.getroot()
         qname = etree.QName(root)
         props: dict[str, PropertyValue] = {

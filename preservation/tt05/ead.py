@@ -129,11 +129,12 @@ def parse_description(
     try:
         tree = etree.parse(str(path), safe_parser())
     except (etree.XMLSyntaxError, OSError) as exc:
+        problem = str(exc).replace(str(path), where)  # no quarantine path in what users read
         raise InvalidPackageError(
-            f"{where} is not well-formed XML: {exc}",
+            f"{where} is not well-formed XML: {problem}",
             code="tt05.not_xml",
             path=where,
-            params={"file": where, "problem": str(exc)},
+            params={"file": where, "problem": problem},
         ) from exc
     if tree.docinfo.internalDTD is not None or tree.docinfo.public_id:  # any <!DOCTYPE>
         raise InvalidPackageError(
@@ -305,13 +306,14 @@ def validate_xsd(path: Path, variant: Variant, *, where: str | None = None) -> l
     try:
         tree = etree.parse(str(path), safe_parser())
     except (etree.XMLSyntaxError, OSError) as exc:
+        problem = str(exc).replace(str(path), name)
         return [
             Finding(
                 code="tt05.not_xml",
                 severity=Severity.ERROR,
                 where=name,
-                message=f"{name} is not well-formed XML: {exc}",
-                params={"file": name, "path": name, "problem": str(exc)},
+                message=f"{name} is not well-formed XML: {problem}",
+                params={"file": name, "path": name, "problem": problem},
             )
         ]
     schema = _schema(variant)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import io
-import wave
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pikepdf
 from PIL import Image
 
 from preservation.formats import FormatMatch
 from tests.office_files import CONTENT_TYPES, RELS, document_xml
+from tests.preservation.test_hostile_characterize import _valid_bytes
 
 
 def _pdf() -> bytes:
@@ -34,13 +35,7 @@ def _image(fmt: str, **kw: object) -> Callable[[], bytes]:
 
 
 def _wav() -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\x00\x01" * 8000)
-    return out.getvalue()
+    return _valid_bytes("wav", Path("."))
 
 
 def _zip(entries: dict[str, str], first_stored: str = "") -> bytes:

@@ -701,6 +701,14 @@ case(
 )
 case("random-bytes", DAMAGED, lambda d: _write(d / "sip.zip", os.urandom(2000)), "package.unknown_container")
 case("empty-file", DAMAGED, lambda d: _write(d / "sip.zip", b""), "package.unknown_container")
+case("zip-empty-name", DAMAGED, zraw(deflated(b"", b"A")), "unpack.bad_component")  # found by the fuzz run
+case("zip-name-starting-with-nul", DAMAGED, zraw(deflated(b"\x00evil.exe", b"A")), "unpack.bad_component")
+case(
+    "zip-name-flagged-utf8-but-not",  # found by the fuzz run: zipfile raised UnicodeDecodeError
+    DAMAGED,
+    zraw(deflated(b"\xb4\xe1.txt", b"A", flags=0x800)),
+    "unpack.corrupt_archive",
+)
 case(
     "zip-magic-only",
     DAMAGED,

@@ -142,6 +142,9 @@ _case(
     _bag(lambda r: _manifest_line("0" * 64)(r) or (r / "tagmanifest-sha256.txt").unlink()),
     "bag.invalid",
 )
+_case(  # found by the fuzz run: bagit-python raised ValueError
+    "bag-manifest-path-with-nul", BAG, _bag(_manifest_line("0" * 64 + "  data/a\x00b.txt")), "bag.invalid"
+)
 _case(
     "bag-info-windows-1258",
     BAG,
