@@ -31,6 +31,7 @@ from entrypoints.cli import search as _search_commands  # noqa: F401
 from entrypoints.cli import serve as _serve_commands  # noqa: F401
 from entrypoints.cli import storage as _storage_commands  # noqa: F401
 from entrypoints.cli import transfers as _transfer_commands  # noqa: F401
+from entrypoints.cli import worker as _worker_commands  # noqa: F401
 from entrypoints.cli.app import main
 from entrypoints.cli.rules import apply_rules
 
