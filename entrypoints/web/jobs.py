@@ -172,6 +172,27 @@ def ingest_transfer() -> BaseResponse:
     return redirect(link("jobs.job", job_id=job_id), code=303)
 
 
+@bp.get("/jobs")
+@allow(*STAFF_PAGES)
+def jobs() -> str:
+    """Recent jobs, newest first, with their errors; ``?status=dead`` is the dead letter (jobs
+    that failed on every attempt the queue allows)."""
+    status = request.args.get("status", "")
+    if status not in {s.value for s in JobStatus}:
+        status = ""
+    with context().sessions() as session:
+        rows = queries.job_list(session, status=JobStatus(status) if status else None)
+    t = translator()
+    for row in rows:
+        row["error_text"] = (
+            t.text(row["error_code"], row["error_params"], default=row["error_message"] or "")
+            if row["error_code"]
+            else ""
+        )
+    shown = ("queued", "running", "failed", "dead")
+    return render_template("jobs.html", rows=rows, status=status, statuses=shown)
+
+
 @bp.get("/jobs/<job_id>")
 @allow(*STAFF_PAGES)
 def job(job_id: str) -> str:

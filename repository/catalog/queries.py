@@ -229,6 +229,9 @@ def job_list(session: Session, *, status: JobStatus | None = None, limit: int = 
             "errors": error_counts.get(j.id, 0),
             "attempt": j.attempt,
             "retry_of": j.retry_of,
+            "source_name": j.source_name,
+            "error_message": j.error_message,
+            "error_params": j.error_params or {},
         }
         for j in session.scalars(q)
     ]
