@@ -27,6 +27,7 @@ from repository.crontab import CronError, apscheduler_fields
 from repository.settings_sections import (
     DEADLINE_BASES,
     DECLARED_UNITS,
+    JOB_DISPATCH,
     LOCATION_ROLES,
     AccessSettings,
     AlertSettings,
@@ -37,6 +38,7 @@ from repository.settings_sections import (
     CharacterizationSettings,
     IdentificationSettings,
     IngestSettings,
+    JobsSettings,
     PackageSettings,
     PlanningSettings,
     RecordsSettings,
@@ -67,6 +69,7 @@ __all__ = [
     "CharacterizationSettings",
     "IdentificationSettings",
     "IngestSettings",
+    "JobsSettings",
     "PackageSettings",
     "PlanningSettings",
     "RecordsSettings",
@@ -130,6 +133,7 @@ class Settings:
     planning: PlanningSettings = field(default_factory=PlanningSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    jobs: JobsSettings = field(default_factory=JobsSettings)
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path: absolute stays, relative is under the data folder."""
@@ -335,12 +339,28 @@ def _check_access(access: AccessSettings) -> None:
         raise SettingsError("access.trusted_proxies", "must be 0 or more", "settings")
 
 
+def _check_jobs(settings: Settings) -> None:
+    jobs = settings.jobs
+    if jobs.dispatch not in JOB_DISPATCH:
+        raise SettingsError("jobs.dispatch", f"must be one of {', '.join(JOB_DISPATCH)}", "settings")
+    if jobs.dispatch == "queue" and not settings.database_url.startswith("postgresql"):
+        raise SettingsError("jobs.dispatch", "the queue needs a PostgreSQL catalog", "settings")
+    if jobs.max_attempts < 1:
+        raise SettingsError("jobs.max_attempts", "must be at least 1", "settings")
+    for name in ("heartbeat_seconds", "stalled_seconds", "large_ingest_gb"):
+        if getattr(jobs, name) <= 0:
+            raise SettingsError(f"jobs.{name}", "must be more than 0", "settings")
+    if jobs.stalled_seconds < 2 * jobs.heartbeat_seconds:
+        raise SettingsError("jobs.stalled_seconds", "must be at least twice heartbeat_seconds", "settings")
+
+
 def _check(settings: Settings) -> None:
     _check_access(settings.access)
     web = settings.web
     for name in ("upload_max_gb", "upload_chunk_mib", "upload_expiry_hours"):
         if getattr(web, name) <= 0:
             raise SettingsError(f"web.{name}", "must be more than 0", "settings")
+    _check_jobs(settings)
     if settings.ui.language not in {"vi", "en"}:
         raise SettingsError("ui.language", f"must be 'vi' or 'en', not {settings.ui.language!r}", "settings")
     if not settings.storage.locations:

@@ -44,6 +44,21 @@ class WebSettings:
     upload_expiry_hours: int = 72
 
 
+JOB_DISPATCH = ("auto", "queue", "inline")
+
+
+@dataclass(frozen=True)
+class JobsSettings:
+    """How long actions are dispatched (``[jobs]``, docs/deploy.md "Workers"): on the queue that
+    ``kholuu worker`` processes share (PostgreSQL only), or in the process that asks."""
+
+    dispatch: str = "auto"
+    max_attempts: int = 3
+    heartbeat_seconds: float = 10.0
+    stalled_seconds: float = 60.0
+    large_ingest_gb: float = 1.0
+
+
 @dataclass(frozen=True)
 class CatalogSettings:
     url: str = ""

@@ -149,15 +149,22 @@ def another_database(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def write_home_config(
-    home: Path, extra: str = "", *, ocr: bool = False, normalize: bool = False, planning: str = ""
+    home: Path,
+    extra: str = "",
+    *,
+    ocr: bool = False,
+    normalize: bool = False,
+    planning: str = "",
+    jobs: str = 'dispatch = "inline"',
 ) -> None:
     """A data folder's kholuu.toml for tests: EICAR-only virus signatures, and OCR and normalization
     off unless a test asks for them (OCRmyPDF takes seconds a page, LibreOffice, Ghostscript and
     FFmpeg seconds a file; only the tests of preservation planning pay for them). ``planning``:
-    more ``[planning]`` keys."""
+    more ``[planning]`` keys. ``jobs``: the ``[jobs]`` keys; by default jobs run in the asking
+    process on PostgreSQL too (no worker runs in a test unless it starts one: tests/jobs/)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "kholuu.toml").write_text(
-        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n'
+        f'[virus_check]\ndatabase = "{TEST_SIGNATURES}"\n[jobs]\n{jobs}\n'
         f"[planning]\nocr = {str(ocr).lower()}\nnormalize = {str(normalize).lower()}\n{planning}" + extra,
         encoding="utf-8",
     )

@@ -102,7 +102,8 @@ def _copy_schema(source_url: str, target_url: str, head: HeadSchema) -> None:
             found = conn.execute(
                 text(
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-                    "AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version'"
+                    "AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version' "
+                    "AND table_name NOT LIKE 'procrastinate%'"  # the job queue's: nothing queued in a copy
                 ),
                 {"s": source},
             ).scalars()

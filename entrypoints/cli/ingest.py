@@ -17,6 +17,7 @@ from entrypoints.cli.app import (
 )
 from entrypoints.cli.progress import TerminalProgress
 from entrypoints.errors import (
+    EXIT_FAILED,
     EXIT_REFUSED,
     EXIT_USAGE,
     exit_code,
@@ -57,15 +58,27 @@ if TYPE_CHECKING:
     help="The AIP holding the hồ sơ this package re-submits: the new AIP replaces that record and "
     "takes over its restrictions and access decisions (without it a held hồ sơ is refused).",
 )
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="On the job queue ([jobs] dispatch): print the job's id and return without waiting for a worker.",
+)
 @handles_errors
 def ingest(
-    path: Path, as_json: bool, allow_duplicate: bool, organ_id: str, transfer_id: str, supersedes: str
+    path: Path,
+    as_json: bool,
+    allow_duplicate: bool,
+    organ_id: str,
+    transfer_id: str,
+    supersedes: str,
+    no_wait: bool,
 ) -> None:
     """Ingest the submission at PATH (folder, BagIt bag, E-ARK SIP, TT 05 SIP_hoso/SIP_tailieu;
     zip, tar, tar.gz). A folder holding an NĐ 30/2020 XML export or a mục lục spreadsheet is
     converted to one TT 05 SIP_hoso per hồ sơ, and each is ingested."""
     from workflows.ingest.legacy import detect
     from workflows.ingest.preflight import checked_options
+    from workflows.jobs.queue import uses_queue
 
     app = current_app()
     app.json_output = as_json
@@ -88,6 +101,9 @@ def ingest(
     if detect(path) is not None:
         _ingest_legacy(app, path, options)
         return
+    if uses_queue(app.settings):
+        _queue_ingest(app, path, options, wait=not no_wait)
+        return
     result = _run_ingest(app, path, options)
     log_action(app, "ingest.run", result.aip_id or str(path), _logged(path, options, result))
     if result.status is JobStatus.COMPLETED:
@@ -100,6 +116,58 @@ def ingest(
             _echo_stored(app, result)
         return
     _report_failure(app, result)
+
+
+def _queue_ingest(app: App, path: Path, options: IngestOptions, *, wait: bool) -> None:
+    """Submit the ingest to the job queue (a worker runs it) and, unless told not to, wait for it
+    with the bar of its steps; the outcome is the job's, as ``kholuu job show`` has it."""
+    from dataclasses import asdict
+
+    from workflows.jobs.envelope import Workflow
+    from workflows.jobs.queue import Submission, enqueue, ingest_priority, source_size, wait_for
+
+    source = path.absolute()
+    priority, queue = ingest_priority(source_size(source), app.settings)
+    args = {"source": str(source), "options": asdict(options)}
+    submission = Submission(
+        Workflow.INGEST, args, source=str(source), source_name=source.name, priority=priority, queue=queue
+    )
+    with app.sessions.begin() as session:
+        job_id = enqueue(session, app.settings, submission)
+    logged = {"path": str(source), "status": "queued", "job_id": job_id, "priority": priority, "queue": queue}
+    log_action(app, "ingest.run", str(path), logged)
+    if not wait:
+        if app.json_output:
+            app.emit({"job_id": job_id, "status": "queued", "priority": priority, "queue": queue})
+        else:
+            click.echo(app.t.text("cli.ingest.queued", {"job_id": job_id}))
+        return
+    latest = wait_for(app.sessions, job_id, progress=_progress(app))
+    assert latest is not None
+    payload = {
+        "job_id": job_id,
+        "attempt_job_id": latest.id,
+        "attempt": latest.attempt,
+        "status": latest.status.value,
+        "aip_id": latest.aip_id if latest.status is JobStatus.COMPLETED else None,
+    }
+    if latest.status is JobStatus.COMPLETED:
+        if app.json_output:
+            app.emit(payload)
+        else:
+            click.echo(app.t.text("cli.ingest.stored_by_worker", {"aip_id": latest.aip_id, "job_id": job_id}))
+        return
+    code = latest.error_code or "internal.error"
+    params = dict(latest.error_params or {})
+    if code == "internal.error":
+        params.setdefault("message", latest.error_message or "")
+    app.fail(
+        code,
+        latest.error_message or code,
+        EXIT_REFUSED if latest.status is JobStatus.REFUSED else EXIT_FAILED,
+        params=params,
+        extra=payload,
+    )
 
 
 def _logged(path: Path, options: Any, result: Any) -> dict[str, Any]:

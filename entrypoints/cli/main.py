@@ -36,6 +36,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
         (("serve",), ("serve",)),
         (("storage", "rebuild-catalog"), ("storage",)),
         (("transfer",), ("transfers",)),
+        (("worker",), ("worker",)),
     ]
     for name in names
 }

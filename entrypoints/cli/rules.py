@@ -85,6 +85,7 @@ COMMAND_RULES: Mapping[str, frozenset[Role]] = {
     "scheduler": ADMIN,
     "search": DESCRIPTION,
     "serve": ADMIN,
+    "worker": ADMIN,  # runs any queued job, as the scheduler does
     "storage add": ADMIN,
     "storage check": CUSTODY,
     "storage list": READERS,

@@ -94,10 +94,12 @@ JOB = obj(
         "job_id": STR,
         "status": {
             "type": "string",
-            "enum": ["queued", "running", "completed", "failed", "refused", "interrupted"],
+            "enum": ["queued", "running", "completed", "failed", "refused", "interrupted", "dead"],
         },
     },
     kind=STR,
+    attempt={"type": ["integer", "null"], "description": "Which attempt the job is at (1 first)"},
+    attempt_job_id={"type": "string", "description": "The job row of that attempt"},
     source_name=OPT_STR,
     aip_id=OPT_STR,
     started_at=WHEN,

@@ -34,8 +34,9 @@ from preservation.errors import KholuuError
 from preservation.tt05.tables import shipped_tables
 from repository.actor import Role
 from repository.catalog.requests import DisseminationRequest, RequestStatus
-from workflows.access import request_build, requests
+from workflows.access import build_queue, request_build, requests
 from workflows.access.requests import DECIDERS, RequestForm, listed, secret_hash
+from workflows.jobs.queue import uses_queue
 
 bp = Blueprint("requests", __name__)
 bp.before_request(check_language)
@@ -198,11 +199,16 @@ def _decide(request_id: str, action: Callable[[], object]) -> BaseResponse | Pag
 
 
 def _approve_and_build(request_id: str) -> None:
+    """Approve and build; on the job queue the build is a job a worker runs (queued in the
+    approval's transaction), and staff issue the link once the request is ready."""
     web = context()
     with web.sessions.begin() as session:
         requests.approve(
             session, request_id, current_actor(), decision=request.form.get("decision", ""), now=_now()
         )
+        if uses_queue(web.settings):
+            build_queue.submit_build(session, web.settings, request_id, current_actor())
+            return
     request_build.build(web.settings, web.sessions, request_id, current_actor())
 
 
@@ -229,9 +235,17 @@ def refuse(request_id: str) -> BaseResponse | Page:
 @allow(*DECIDER_ROLES)
 def build(request_id: str) -> BaseResponse | Page:
     web = context()
+    if uses_queue(web.settings):
+        return _decide(request_id, lambda: _queue_build(request_id))
     return _decide(
         request_id, lambda: request_build.build(web.settings, web.sessions, request_id, current_actor())
     )
+
+
+def _queue_build(request_id: str) -> None:
+    web = context()
+    with web.sessions.begin() as session:
+        build_queue.submit_build(session, web.settings, request_id, current_actor())
 
 
 # ---------------------------------------------------------------------------------------- download

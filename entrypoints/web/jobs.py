@@ -19,8 +19,10 @@ from entrypoints.web.context import context, translator
 from entrypoints.web.holdings import event_type
 from entrypoints.web.params import BadParameter, check_language, link
 from repository.catalog import queries
+from repository.catalog.models import JobStatus
 from workflows.ingest import uploads
 from workflows.ingest.background import IngestQueue
+from workflows.jobs.queue import attempts, has_ended
 
 bp = Blueprint("jobs", __name__)
 bp.before_request(check_language)
@@ -44,8 +46,10 @@ def stop_ingests(app: Flask) -> None:
 
 
 def job_status(job_id: str) -> dict[str, Any]:
-    """``kholuu job show --json`` with ``progress`` (this process's, while it runs the job); a job
-    queued here and not started yet is ``queued``."""
+    """``kholuu job show --json`` of the job's latest attempt (under the id the submitter holds),
+    with ``progress``: this process's while it runs the job here, else what the job row says (a
+    worker writes it). A job whose attempt failed and that the queue will try again is
+    ``queued``."""
     queue = ingest_queue()
     live = queue.progress(job_id.strip().lower())
     with context().sessions() as session:
@@ -55,8 +59,13 @@ def job_status(job_id: str) -> dict[str, Any]:
             if live is None:
                 raise
             return _queued(job_id, queue)
-        detail = queries.job_detail(session, found)
-    live = queue.progress(found)
+        first, latest = attempts(session, found)
+        detail = queries.job_detail(session, latest.id)
+        waiting = not has_ended(latest) and latest.status in (JobStatus.FAILED, JobStatus.INTERRUPTED)
+    detail["attempt_job_id"], detail["job_id"] = detail["job_id"], first.id
+    if waiting:
+        detail["status"] = JobStatus.QUEUED.value
+    live = queue.progress(first.id) or queue.progress(latest.id)
     detail.pop("events", None)  # kholuu job show --json has them; the page and the poll do not
     t = translator()
     detail["error_text"] = (
@@ -67,14 +76,29 @@ def job_status(job_id: str) -> dict[str, Any]:
     for step in detail["steps"]:
         step["name_text"] = step_name(step["name"])
         step["status_text"] = t.text(f"web.step_status.{step['status']}")
-    running = live is not None and detail["status"] == "running"
-    detail["progress"] = live.__dict__ if running and live is not None else None
+    running = detail["status"] == "running"
+    shown = live.__dict__ if live is not None else _from_row(detail.pop("live", None))
+    detail.pop("live", None)
+    detail["progress"] = shown if running and shown is not None else None
     detail["progress_text"] = (
-        t.text("web.job.progress", live.__dict__ | {"step": step_name(live.step)})
-        if running and live is not None and live.step
+        t.text("web.job.progress", shown | {"step": step_name(shown["step"])})
+        if running and shown is not None and shown["step"]
         else ""
     )
     return detail
+
+
+def _from_row(live: Any) -> dict[str, Any] | None:
+    """The progress a worker wrote on the job row, in the shape of :class:`ProgressSnapshot`."""
+    if not isinstance(live, dict):
+        return None
+    return {
+        "state": "running",
+        "step": str(live.get("step", "")),
+        "done": int(live.get("done", 0)),
+        "total": int(live.get("total", 0)),
+        "item": str(live.get("item", "")),
+    }
 
 
 def _queued(job_id: str, queue: IngestQueue) -> dict[str, Any]:
@@ -84,6 +108,8 @@ def _queued(job_id: str, queue: IngestQueue) -> dict[str, Any]:
         "job_id": job_id,
         "kind": "ingest",
         "status": "queued",
+        "attempt": None,
+        "attempt_job_id": job_id,
         "source_name": queue.source_name(job_id),
         "aip_id": None,
         "started_at": None,
@@ -107,9 +133,7 @@ def start_ingest(upload_id: Any, transfer: Any, options: dict[str, Any]) -> str:
             raise BadParameter("web.api.bad_field", "upload_id", {"name": "upload_id", "value": upload_id})
         source = uploads.claim_upload(settings, upload_id, owner=actor.name)
         try:
-            return ingest_queue().submit(
-                actor, source, then=lambda: uploads.discard_upload(settings, upload_id), **options
-            )
+            return ingest_queue().submit(actor, source, upload_id=upload_id, **options)
         except BaseException:
             uploads.release_upload(settings, upload_id)  # not queued: it may be sent again
             raise
@@ -146,6 +170,27 @@ def ingest_transfer() -> BaseResponse:
     }
     job_id = start_ingest(None, request.form.get("transfer", ""), options)
     return redirect(link("jobs.job", job_id=job_id), code=303)
+
+
+@bp.get("/jobs")
+@allow(*STAFF_PAGES)
+def jobs() -> str:
+    """Recent jobs, newest first, with their errors; ``?status=dead`` is the dead letter (jobs
+    that failed on every attempt the queue allows)."""
+    status = request.args.get("status", "")
+    if status not in {s.value for s in JobStatus}:
+        status = ""
+    with context().sessions() as session:
+        rows = queries.job_list(session, status=JobStatus(status) if status else None)
+    t = translator()
+    for row in rows:
+        row["error_text"] = (
+            t.text(row["error_code"], row["error_params"], default=row["error_message"] or "")
+            if row["error_code"]
+            else ""
+        )
+    shown = ("queued", "running", "failed", "dead")
+    return render_template("jobs.html", rows=rows, status=status, statuses=shown)
 
 
 @bp.get("/jobs/<job_id>")

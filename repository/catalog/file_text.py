@@ -67,9 +67,18 @@ def is_index_object(name: str | None) -> bool:
     return bool(name) and str(name).startswith((FTS_PREFIX, RECORD_FTS_PREFIX, PUBLIC_RULE_PREFIX))
 
 
+QUEUE_PREFIX = "procrastinate_"
+"""The job queue's objects (PostgreSQL only, made from procrastinate's own SQL by 0013_queue)."""
+
+
 def include_in_comparison(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's ``include_name`` hook: schema comparisons (autogenerate, the drift tests) leave
-    the full-text index objects alone, which the migration made by hand."""
+    alone the objects a migration made by hand from SQL: the full-text index objects, and the job
+    queue's tables."""
+    if name is not None and (name.startswith(QUEUE_PREFIX) or name.startswith("idx_procrastinate_")):
+        return False
+    if isinstance(parent_names, dict) and str(parent_names.get("table_name") or "").startswith(QUEUE_PREFIX):
+        return False
     return not is_index_object(name)
 
 

@@ -18,11 +18,13 @@ from repository.catalog.base import Base, BigInt, Sha256, Sha512, Timestamp, enu
 
 
 class JobStatus(StrEnum):
+    QUEUED = "queued"  # waiting for a worker (workflows/jobs/queue.py)
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"  # a tool or the system failed; the SIP may be fine
     REFUSED = "refused"  # the SIP is not acceptable (infected, hostile, invalid, duplicate)
     INTERRUPTED = "interrupted"  # the process died (e.g. SIGKILL); cleaned up by the next run
+    DEAD = "dead"  # failed on every attempt the queue allows (the dead letter); staff must act
 
 
 class StepStatus(StrEnum):
@@ -91,6 +93,13 @@ class Job(Base):
     options: Mapped[dict[str, Any]]
     file_count: Mapped[int | None]
     total_bytes: Mapped[BigInt | None]
+    attempt: Mapped[int | None]
+    """Which attempt of a queued job this row is (1 first); None for a job run outside the queue."""
+    retry_of: Mapped[str | None] = mapped_column(String(36), index=True)
+    """The first attempt's id (the id the submitter was given) when this row is a later attempt."""
+    progress: Mapped[dict[str, Any] | None]
+    """What the running step is doing (step, done, total, item), written at most once a second so
+    that any process (the web page, ``kholuu ingest`` waiting) can show it."""
 
     steps: Mapped[list[JobStep]] = relationship(
         back_populates="job", order_by="JobStep.ordinal", cascade="all, delete-orphan"

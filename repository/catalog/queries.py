@@ -227,6 +227,11 @@ def job_list(session: Session, *, status: JobStatus | None = None, limit: int = 
             "ended_at": _iso(j.ended_at),
             "error_code": j.error_code,
             "errors": error_counts.get(j.id, 0),
+            "attempt": j.attempt,
+            "retry_of": j.retry_of,
+            "source_name": j.source_name,
+            "error_message": j.error_message,
+            "error_params": j.error_params or {},
         }
         for j in session.scalars(q)
     ]
@@ -236,10 +241,15 @@ def job_detail(session: Session, job_id: str) -> dict[str, Any]:
     job = session.get(Job, job_id, options=[selectinload(Job.steps), selectinload(Job.errors)])
     if job is None:
         raise NotFoundError("job", job_id)
+    later = select(Job.id).where(Job.retry_of == job.id).order_by(Job.attempt)
     return {
         "job_id": job.id,
         "kind": job.kind,
         "status": job.status.value,
+        "attempt": job.attempt,
+        "retry_of": job.retry_of,
+        "later_attempts": list(session.scalars(later)),
+        "live": job.progress if job.status is JobStatus.RUNNING else None,
         "source": job.source,
         "source_name": job.source_name,
         "aip_id": job.aip_id if job.status is JobStatus.COMPLETED else None,

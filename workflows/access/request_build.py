@@ -81,6 +81,7 @@ def build(
     actor: Actor,
     *,
     now: datetime | None = None,
+    job_id: str | None = None,
 ) -> Built:
     """Build the DIP of an approved (or failed) request and issue its link.
 
@@ -94,7 +95,7 @@ def build(
     started = now or datetime.now(UTC)
     expire(sessions, now=started)  # every build also clears the links and ZIPs past their time
     recover_interrupted(settings, sessions)  # a build killed half-way is rolled back first
-    job_id = str(uuid.uuid4())
+    job_id = job_id or str(uuid.uuid4())  # a queued build's job was written when it was queued
     request_id, aip_id, access = _claim(sessions, request_id, job_id, started)
     out = dip_path(settings, request_id)
     out.unlink(missing_ok=True)  # a ZIP of an earlier, failed attempt never stands for this one

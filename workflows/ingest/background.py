@@ -1,29 +1,30 @@
-"""Ingests started from the web app: the same workflow as ``kholuu ingest``, run as a job in a
-background thread, with its per-file progress readable while it runs.
+"""Ingests started from the web app: the same workflow as ``kholuu ingest``, submitted as a job
+(:mod:`workflows.jobs.queue`) with its per-file progress readable while it runs.
 
-The caller gets the job's id at once (:meth:`IngestQueue.submit`); the job row appears in the
-catalog when the job starts (``kholuu job show`` then shows it like any other). One ingest runs at
-a time per server process (the machine's cores go to the tools); later ones wait their turn and
-say ``queued``. What a step is doing (its name, files done of how many, the last file) is kept in
-memory (:meth:`IngestQueue.progress`): the catalog records steps, not every file.
+The caller gets the job's id at once (:meth:`IngestQueue.submit`); the job row says ``queued`` in
+the catalog from then on. On the job queue (PostgreSQL) a ``kholuu worker`` runs it, and the web
+page reads its progress from the job row. Otherwise (SQLite) it runs here, in a background
+thread: one ingest at a time per server process (the machine's cores go to the tools), later
+ones waiting their turn, and what a step is doing (its name, files done of how many, the last
+file) is also kept in memory (:meth:`IngestQueue.progress`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.actor import Actor
 from repository.settings import Settings
-from workflows.ingest.pipeline import IngestOptions, IngestResult, ingest
 from workflows.ingest.preflight import checked_options
+from workflows.jobs.envelope import Workflow
+from workflows.jobs.outcome import Outcome
+from workflows.jobs.queue import Submission, enqueue, execute, ingest_priority, source_size, uses_queue
 
 log = logging.getLogger("kholuu.web")
 
@@ -90,43 +91,41 @@ class IngestQueue:
         *,
         allow_duplicate: bool = False,
         organ_id: str = "",
-        then: Callable[[], None] | None = None,
+        upload_id: str = "",
     ) -> str:
-        """Check the options now (a typo is the requester's 400, not a failed job), then queue the
-        ingest of ``source``; ``then`` runs after the job (removing an upload). Returns the job id.
+        """Check the options now (a typo is the requester's 400, not a failed job), then submit the
+        ingest of ``source``; the browser upload ``upload_id`` is removed after the job. Returns
+        the job id.
 
         The decision to ingest is the actor's: the audit log's row goes here."""
         with self.sessions() as session:
             options = checked_options(session, allow_duplicate=allow_duplicate, organ_id=organ_id)
-        job_id = str(uuid.uuid4())
+        priority, queue = ingest_priority(source_size(source), self.settings)
+        args = {"source": str(source), "options": asdict(options), "upload_id": upload_id}
+        submission = Submission(
+            Workflow.INGEST, args, source=str(source), source_name=source.name, priority=priority, queue=queue
+        )
+        with self.sessions.begin() as session:
+            job_id = enqueue(session, self.settings, submission)
+        log.info("ingest of %s queued as job %s by %s", source.name, job_id, actor.name)
+        if uses_queue(self.settings):
+            return job_id
         progress = LiveProgress()
         with self._lock:
             self._progress[job_id] = progress
             self._sources[job_id] = source.name
-        log.info("ingest of %s queued as job %s by %s", source.name, job_id, actor.name)
-        self._pool.submit(self._run, job_id, source, options, progress, then)
+        self._pool.submit(self._run, job_id, progress)
         return job_id
 
-    def _run(
-        self,
-        job_id: str,
-        source: Path,
-        options: IngestOptions,
-        progress: LiveProgress,
-        then: Callable[[], None] | None,
-    ) -> IngestResult | None:
+    def _run(self, job_id: str, progress: LiveProgress) -> Outcome | None:
         progress.running()
         try:
-            return ingest(
-                self.settings, self.sessions, source, options=options, progress=progress, job_id=job_id
-            )
+            return execute(self.settings, self.sessions, job_id, progress=progress)
         except Exception:  # the job envelope has recorded it; the thread must go on to the next
             log.exception("ingest job %s ended with an error", job_id)
             return None
         finally:
             progress.ended()
-            if then is not None:
-                then()
 
     def progress(self, job_id: str) -> ProgressSnapshot | None:
         """What the job is doing, if this process runs (or ran) it."""

@@ -40,6 +40,7 @@ from repository.storage.copyset import CopySet, PublishedCopy, aip_status
 from workflows.ingest import claims
 from workflows.ingest import records as records_step
 from workflows.jobs.envelope import SOFTWARE_NAME
+from workflows.jobs.outcome import JobTakenOver
 from workflows.jobs.runner import StepContext
 
 
@@ -92,8 +93,14 @@ def register(
             in_package = [e.identifier for e in ctx.events if e.datetime <= built.creation_event.datetime]
             store.attach_job_events(session, ctx.job_id, aip_id, in_package)
             store.add_events(session, [accession, end], job_id=ctx.job_id, aip_id=aip_id)
-            job = session.get(Job, ctx.job_id)
+            job = session.get(Job, ctx.job_id, with_for_update=True)
             assert job is not None
+            if job.status is not JobStatus.RUNNING:  # the job queue gave this attempt up as lost
+                raise JobTakenOver(
+                    f"job {ctx.job_id} is {job.status.value}: its work was rolled back",
+                    code="job.taken_over",
+                    params={"job_id": ctx.job_id, "status": job.status.value},
+                )
             job.status = JobStatus.COMPLETED
             job.ended_at = now
             job.file_count = len(submission.payload)

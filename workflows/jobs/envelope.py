@@ -177,21 +177,7 @@ def run_job(
             progress=progress or NullProgress(),
         )
         with sessions.begin() as session:
-            session.add(
-                Job(
-                    id=job_id,
-                    kind=spec.kind.value,
-                    status=JobStatus.RUNNING,
-                    source=spec.source,
-                    source_name=spec.source_name,
-                    aip_id=spec.aip_id,
-                    started_at=ctx.clock(),
-                    pid=os.getpid(),
-                    hostname=socket.gethostname(),
-                    quarantine_path=spec.quarantine_path,
-                    options=_jsonable(spec.options),
-                )
-            )
+            _start_row(session, job_id, spec, ctx.clock())
         try:
             yield ctx
         except BaseException as exc:
@@ -201,6 +187,37 @@ def run_job(
         else:
             shutil.rmtree(ctx.work_dir, ignore_errors=True)
             _end_completed(ctx)
+
+
+def _start_row(session: Session, job_id: str, spec: JobSpec, now: datetime) -> None:
+    """Write the job's ``running`` row, or take over the ``queued`` row a submission wrote
+    (:mod:`workflows.jobs.queue`): what it was asked to do stays in its options."""
+    row = session.get(Job, job_id, with_for_update=True)
+    if row is None:
+        session.add(
+            Job(
+                id=job_id,
+                kind=spec.kind.value,
+                status=JobStatus.RUNNING,
+                source=spec.source,
+                source_name=spec.source_name,
+                aip_id=spec.aip_id,
+                started_at=now,
+                pid=os.getpid(),
+                hostname=socket.gethostname(),
+                quarantine_path=spec.quarantine_path,
+                options=_jsonable(spec.options),
+            )
+        )
+        return
+    if row.status is not JobStatus.QUEUED:
+        raise RuntimeError(f"job {job_id} is {row.status.value}, not queued: it cannot start")
+    row.status, row.started_at = JobStatus.RUNNING, now
+    row.pid, row.hostname = os.getpid(), socket.gethostname()
+    row.source = spec.source or row.source
+    row.source_name = spec.source_name or row.source_name
+    row.aip_id, row.quarantine_path = spec.aip_id, spec.quarantine_path
+    row.options = {**(row.options or {}), **_jsonable(spec.options)}
 
 
 def _end_completed(ctx: StepContext) -> None:

@@ -233,3 +233,16 @@ def _unreachable(name: str) -> BackendUnavailable:
         key=name,
         params={"job_id": name},
     )
+
+
+def roll_back_lost(settings: Settings, sessions: sessionmaker[Session], job: Job) -> None:
+    """Roll back a ``running`` job whose worker the job queue reports lost (no sign of life for
+    ``[jobs] stalled_seconds``), on whatever machine it ran: its storage work is undone as for a
+    dead job of this machine, and it is marked ``interrupted``. Its working folder, on its own
+    machine, goes at that machine's next start of a job (:func:`_remove_orphan_work`).
+
+    Raises:
+        BackendUnavailable: a location cannot be reached: the job stays for a later attempt.
+    """
+    if not _roll_back(settings, sessions, job):
+        raise _unreachable(job.id)

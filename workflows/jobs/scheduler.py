@@ -26,9 +26,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from repository.crontab import apscheduler_fields
 from repository.settings import AuditSchedule, Settings
+from workflows.jobs.envelope import Workflow
+from workflows.jobs.queue import Submission, enqueue, uses_queue
 
 log = logging.getLogger("kholuu.scheduler")
 JOB_PREFIX = "audit:"
@@ -128,6 +131,16 @@ def scheduled_audit(
     engine = make_engine(settings.database_url)
     try:
         sessions = session_factory(engine)
+        if uses_queue(settings):  # a worker runs the batch; the scheduler only says when
+            args = {
+                "mode": "due",
+                "location": location,
+                "limit": limit or None,
+                "budget_bytes": int(budget_gb * 1e9) if budget_gb else None,
+                "trigger": "scheduler",
+                "gap_seconds": gap_seconds,
+            }
+            return {"queued": _submit(sessions, settings, Workflow.AUDIT, args, f"schedule:{location}")}
         report = run_audit(
             settings,
             sessions,
@@ -149,10 +162,37 @@ def scheduled_audit(
 
 
 def scheduled_migration(home: str) -> dict[str, Any]:
-    """The migration job (module-level, like :func:`scheduled_audit`, for the job store)."""
+    """The migration job (module-level, like :func:`scheduled_audit`, for the job store); on the
+    job queue it is submitted for a worker."""
+    from repository.catalog.db import make_engine, session_factory
+    from repository.settings import load_settings
     from workflows.planning.migrate import scheduled_migration as run
 
-    return run(home)
+    settings = load_settings(home)
+    if not uses_queue(settings):
+        return run(home)
+    engine = make_engine(settings.database_url)
+    try:
+        return {
+            "queued": _submit(session_factory(engine), settings, Workflow.MIGRATION, {}, "schedule:migrate")
+        }
+    finally:
+        engine.dispose()
+
+
+AUDIT_PRIORITY = 20
+"""Queued audit batches and migrations: above a large ingest, below a small one."""
+
+
+def _submit(
+    sessions: sessionmaker[Session], settings: Settings, kind: Workflow, args: dict[str, Any], source: str
+) -> str:
+    with sessions.begin() as session:
+        return enqueue(
+            session,
+            settings,
+            Submission(kind, args, source=source, source_name=source, priority=AUDIT_PRIORITY),
+        )
 
 
 def _trigger(schedule: AuditSchedule, zone: ZoneInfo) -> CronTrigger | IntervalTrigger:
