@@ -158,25 +158,40 @@ not begun), or a point a workflow names itself. Polling the catalog and signalli
 needs large submissions and still misses short steps. Unset in production."""
 
 
+STOP_AT_ENV = "KHOLUU_STOP_AT"
+"""The same points as :data:`KILL_AT_ENV`, where the process stops itself (SIGSTOP) instead: the
+fault tests take a server away (S3, the catalog's connection) while the process is held there,
+then let it go on (SIGCONT), so that an outage falls exactly mid-write. Unset in production."""
+
+_SIGNALS = ((KILL_AT_ENV, signal.SIGKILL), (STOP_AT_ENV, signal.SIGSTOP))
+
+
 def kill_point(name: str) -> None:
-    """Die here, as a power cut would, when ``KHOLUU_KILL_AT`` names this point (tests only)."""
-    if os.environ.get(KILL_AT_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Die here, as a power cut would, when ``KHOLUU_KILL_AT`` names this point; stop here until
+    continued when ``KHOLUU_STOP_AT`` does (tests only)."""
+    for env, sig in _SIGNALS:
+        if os.environ.get(env) == name:
+            os.kill(os.getpid(), sig)
 
 
-def _kill_at_file(step: str) -> int | None:
-    """N when ``KHOLUU_KILL_AT`` is ``in STEP@N``: the step is to die at its N-th file."""
-    target = os.environ.get(KILL_AT_ENV, "")
+def _kill_at_file(step: str) -> tuple[int, signal.Signals] | None:
+    """(N, signal) when ``KHOLUU_KILL_AT`` (or ``KHOLUU_STOP_AT``) is ``in STEP@N``: the process
+    is to die (or stop) at the step's N-th file."""
     prefix = f"in {step}@"
-    return int(target[len(prefix) :]) if target.startswith(prefix) else None
+    for env, sig in _SIGNALS:
+        target = os.environ.get(env, "")
+        if target.startswith(prefix):
+            return int(target[len(prefix) :]), sig
+    return None
 
 
 class _KillAtFile:
-    """The step's progress, passed through, that kills the process at the N-th file."""
+    """The step's progress, passed through, that kills (or stops) the process at the N-th file."""
 
-    def __init__(self, inner: Progress, nth: int) -> None:
+    def __init__(self, inner: Progress, nth: int, sig: signal.Signals = signal.SIGKILL) -> None:
         self.inner = inner
         self.left = nth
+        self.sig = sig
 
     def start(self, label: str, total: int) -> None:
         self.inner.start(label, total)
@@ -185,7 +200,7 @@ class _KillAtFile:
         self.inner.advance(item)
         self.left -= 1
         if self.left == 0:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.sig)
 
     def finish(self) -> None:
         self.inner.finish()
@@ -284,10 +299,10 @@ class StepRunner:
                 )
             )
         kill_point(f"in {name}")
-        nth = _kill_at_file(name)
+        at_file = _kill_at_file(name)
         progress = self.ctx.progress
-        if nth:
-            self.ctx.progress = _KillAtFile(progress, nth)
+        if at_file:
+            self.ctx.progress = _KillAtFile(progress, *at_file)
         try:
             result = step(self.ctx, *args, **kwargs)
         except BaseException as exc:
