@@ -23,7 +23,7 @@ checks of a version's source folder in :mod:`repository.storage.ocfl_source`; th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,6 +91,7 @@ class OcflStore(OcflReader):
         user_address: str,
         created: datetime | None = None,
         expected: Mapping[str, Digests] | None = None,
+        on_file: Callable[[str], None] | None = None,
     ) -> PutResult:
         """Publish the content of the folder ``source`` as the object's next version.
 
@@ -108,6 +109,8 @@ class OcflStore(OcflReader):
             created: version time (default now); must be timezone-aware; stored as UTC seconds.
             expected: logical path -> Digests the files must have (the AIP manifest). It must
                 list exactly the files of ``source``.
+            on_file: told each logical path once it is staged (a progress bar; the crash tests'
+                ``in storage@N``).
 
         Raises:
             IntegrityError: ``ocfl.source_mismatch`` (source differs from ``expected``),
@@ -136,7 +139,9 @@ class OcflStore(OcflReader):
         content_dir = str(old.get("contentDirectory", CONTENT_DIRECTORY)) if old else CONTENT_DIRECTORY
         self.backend.delete_prefix(deposit)
         try:
-            added, state, result = self._stage(files, old, deposit, f"{head}/{content_dir}", expected)
+            added, state, result = self._stage(
+                files, old, deposit, f"{head}/{content_dir}", expected, on_file
+            )
             inventory = new_inventory(
                 old, object_id=object_id, head=head, content_directory=content_dir,
                 added=added, state=state, block=block,
@@ -316,6 +321,7 @@ class OcflStore(OcflReader):
         deposit: str,
         content_folder: str,
         expected: Mapping[str, Digests] | None,
+        on_file: Callable[[str], None] | None = None,
     ) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]], dict[str, Digests]]:
         """Write new content into the deposit: (added sha512 -> (content path, sha256), state, digests)."""
         spelled = {d.lower(): d for d in (old or {}).get("manifest", {})}  # as spelled in the manifest
@@ -343,6 +349,8 @@ class OcflStore(OcflReader):
                     added[digests.sha512] = (content_path, digests.sha256)
             state.setdefault(spelled[digests.sha512], []).append(logical_path)
             result[logical_path] = Digests(digests.size, {"sha256": digests.sha256, "sha512": digests.sha512})
+            if on_file is not None:
+                on_file(logical_path)
         return added, state, result
 
     def _write_content(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.errors import (
@@ -33,6 +34,7 @@ from preservation.errors import (
 )
 from preservation.events import Agent, Event
 from repository.catalog import store
+from repository.catalog.db import catalog_problem, catalog_where
 from repository.catalog.models import Job, JobError, JobStatus, JobStep, StepStatus
 from repository.settings import Settings
 
@@ -76,8 +78,9 @@ class ErrorRecord:
 class StepFailed(KholuuError):
     """Raised by the runner after a step failed and the failure was recorded.
 
-    Its ``code``, ``params`` and ``path`` are the cause's (``internal.error`` with the cause's text
-    as ``message`` for an exception that carries no code); its ``kind`` is refused or failed by
+    Its ``code``, ``params`` and ``path`` are the cause's, or its first error record's for an
+    exception that carries no code (``system.no_space`` for a full disk; ``internal.error`` with
+    the cause's text as ``message`` for anything unknown); its ``kind`` is refused or failed by
     ``status``.
 
     Attributes:
@@ -92,6 +95,8 @@ class StepFailed(KholuuError):
     ) -> None:
         if isinstance(cause, KholuuError):
             code, params, path = cause.code, cause.params, cause.path
+        elif records:  # named by its cause where the records know it (a full disk: system.no_space)
+            code, params, path = records[0].code, records[0].params, records[0].path
         else:
             code, params, path = "internal.error", {"message": f"{type(cause).__name__}: {cause}"}, None
         super().__init__(
@@ -209,9 +214,19 @@ class _KillAtFile:
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
+def _coded(exc: BaseException, settings: Settings | None = None) -> BaseException:
+    """A database error as the coded catalog error it means (``catalog.unavailable`` for a
+    connection the server dropped, ``catalog.locked``...), as the command line reports it."""
+    if isinstance(exc, SQLAlchemyError):
+        where = catalog_where(settings.database_url) if settings is not None else "—"
+        return catalog_problem(exc, where=where)
+    return exc
+
+
 def error_records(exc: BaseException) -> list[ErrorRecord]:
     """One record per bad file where the exception lists several (bag problems, mismatches,
     infected files); otherwise one record."""
+    exc = _coded(exc)
     if isinstance(exc, PreservationError):
         base_params = {k: v for k, v in exc.params.items() if k not in {"problems", "mismatches", "infected"}}
         tool = exc.tool if isinstance(exc, ToolError) else base_params.get("tool")
@@ -309,9 +324,10 @@ class StepRunner:
             status = JobStatus.REFUSED if isinstance(exc, REFUSING_ERRORS) else JobStatus.FAILED
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 status = JobStatus.INTERRUPTED
-            records = error_records(exc)
+            cause = _coded(exc, self.ctx.settings)
+            records = error_records(cause)
             self._finish(name, StepStatus.FAILED, message=str(exc), records=records)
-            raise StepFailed(name, status, exc, records) from exc
+            raise StepFailed(name, status, cause, records) from exc
         finally:
             self.ctx.progress = progress
         self._finish(name, StepStatus.DONE)
