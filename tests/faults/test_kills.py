@@ -219,7 +219,8 @@ def test_killed_then_retried(workflow: str, point: str, folder: Folder, tmp_path
     with engine.connect() as conn:
         statuses = conn.execute(select(Job.kind, Job.status)).all()
     engine.dispose()
-    assert (workflow_kind(workflow), JobStatus.INTERRUPTED) in statuses, statuses
+    if point != "dip: exported":  # there the export job had ended; only the request was not ready
+        assert (workflow_kind(workflow), JobStatus.INTERRUPTED) in statuses, statuses
     assert not [s for s in statuses if s[1] is JobStatus.RUNNING], statuses
 
 

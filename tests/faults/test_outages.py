@@ -12,7 +12,8 @@ server goes away, so the outage falls exactly where it is meant to. Full and rea
 small tmpfs mounts (these tests run as root; where mounting is not permitted they skip and say
 why). The clock jumps back in-process with ``time-machine`` (every ``datetime.now`` and
 ``time.time`` of the command moves): the code has no clock seam of its own outside the job
-runner's :class:`~workflows.jobs.runner.StepContext`.
+runner's :class:`~workflows.jobs.runner.StepContext`. In CI it runs on SQLite; ``make soak`` adds
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from tests.faults.harness import (
     consistency,
     nothing_lost,
     settled,
+    soak,
     stored_aips,
     tiny_sip,
 )
@@ -229,6 +231,7 @@ def test_location_turned_read_only(home: Path, tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- clock
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", *(["postgresql"] if soak() else [])], indirect=True)
 def test_clock_jumping_back(home: Path, database_url: str, tmp_path: Path) -> None:
     """A day after the first ingest the clock is set back a day (an NTP correction, a wrong
     battery clock): an ingest, a metadata update and an audit under the old time all work, and
