@@ -144,7 +144,8 @@ def roll_back_storage(settings: Settings, sessions: sessionmaker[Session], job: 
     copies = CopySet.of(settings, job.aip_id or "")
     if copies.roll_back(job.id, unfinished):
         return False
-    version = int((job.options or {}).get("version", 0))  # an update's or a migration's
+    # the version an update or a migration was making (an ingest makes version 1: the object)
+    version = int((job.options or {}).get("version") or 0) if job.kind != "ingest" else 0
     if version > 1 and not _version_registered(sessions, job.aip_id or "", version):
         if _another_job_on(sessions, job):
             return False  # that version may be the other job's, on its way to registration: later
