@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,7 +134,16 @@ def stop_gateway() -> None:
 
 
 def start_gateway() -> None:
-    """Start radosgw again on the same data; other workers' S3 tests may go on."""
-    subprocess.run([str(S3_START)], check=True, capture_output=True, timeout=120, env=_script_env())
+    """Start radosgw again on the same data; other workers' S3 tests may go on. Tried twice: on a
+    loaded machine the first start can miss its readiness wait."""
+    for attempt in (1, 2):
+        started = subprocess.run(
+            [str(S3_START)], capture_output=True, text=True, timeout=120, env=_script_env()
+        )
+        if started.returncode == 0:
+            break
+        if attempt == 2:
+            raise subprocess.CalledProcessError(started.returncode, S3_START, started.stdout, started.stderr)
+        time.sleep(2)
     if _held is not None:
         fcntl.flock(_held, fcntl.LOCK_SH)

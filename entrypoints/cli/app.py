@@ -20,8 +20,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from entrypoints.errors import (
@@ -38,7 +37,7 @@ from preservation.errors import KholuuError
 from repository import __version__
 from repository.actor import Actor, Role, cli_actor
 from repository.catalog.auditlog import record_action
-from repository.catalog.db import catalog_problem, check_current, make_engine, session_factory
+from repository.catalog.db import catalog_problem, catalog_where, check_current, make_engine, session_factory
 from repository.catalog.journal import attach_journal
 from repository.catalog.records_store import Problem, RecordsError
 from repository.i18n import Translator
@@ -113,12 +112,9 @@ class App:
     def catalog_where(self) -> str:
         """The catalog as the user knows it: its file, or its URL without the password."""
         try:
-            url = make_url(self.settings.database_url)
-        except (KholuuError, ArgumentError):
+            return catalog_where(self.settings.database_url)
+        except KholuuError:
             return "—"
-        if url.get_backend_name() == "sqlite" and url.database:
-            return url.database
-        return url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         """Release the catalog's connections when the command ends. A process would drop them on

@@ -16,8 +16,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.errors import ErrorKind, KholuuError
@@ -64,6 +64,17 @@ def catalog_problem(exc: SQLAlchemyError, *, where: str) -> CatalogError:
     error = CatalogError(f"catalog {where}: {problem}", code=code, kind=kind, params=params)
     error.__cause__ = exc
     return error
+
+
+def catalog_where(url: str) -> str:
+    """The catalog as the user knows it: its file, or its URL without the password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "—"
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database
+    return parsed.render_as_string(hide_password=True)
 
 
 EXACT_FUNCTION = "kholuu_exact"

@@ -32,6 +32,8 @@ class Progress(Protocol):
 
     def start(self, label: str, total: int) -> None: ...
 
+    def advance(self, item: str) -> None: ...
+
     def finish(self) -> None: ...
 
 
@@ -119,7 +121,7 @@ def publish(
                 progress.start(f"storage: {loc.name}", len(new.expected))
             written.append(loc)  # withdrawn on failure, even one raised after its publish
             try:
-                result = _put_version(loc, aip_id, new, created)
+                result = _put_version(loc, aip_id, new, created, progress)
             except BackendUnavailable as exc:
                 written.remove(loc)
                 _queue(aip_id, out, loc, str(exc), agent)
@@ -175,8 +177,11 @@ def _why_queued(aip_id: str, loc: Location, heads: Mapping[str, int], version: i
     return None
 
 
-def _put_version(loc: Location, aip_id: str, new: NewVersion, created: datetime) -> PutResult:
-    """Write ``new`` to ``loc``, every file read back and verified against ``new.expected``."""
+def _put_version(
+    loc: Location, aip_id: str, new: NewVersion, created: datetime, progress: Progress | None = None
+) -> PutResult:
+    """Write ``new`` to ``loc``, every file read back and verified against ``new.expected``;
+    ``progress`` advances at each file written."""
     loc.store.initialize()
     return loc.store.put_version(
         aip_id,
@@ -187,6 +192,7 @@ def _put_version(loc: Location, aip_id: str, new: NewVersion, created: datetime)
         user_address=new.user_address,
         created=created,
         expected=new.expected,
+        on_file=progress.advance if progress is not None else None,
     )
 
 

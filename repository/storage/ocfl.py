@@ -23,7 +23,7 @@ checks of a version's source folder in :mod:`repository.storage.ocfl_source`; th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +111,7 @@ class OcflStore(OcflReader):
         user_address: str,
         created: datetime | None = None,
         expected: Mapping[str, Digests] | None = None,
+        on_file: Callable[[str], None] | None = None,
     ) -> PutResult:
         """Publish the content of the folder ``source`` as the object's next version.
 
@@ -128,6 +129,8 @@ class OcflStore(OcflReader):
             created: version time (default now); must be timezone-aware; stored as UTC seconds.
             expected: logical path -> Digests the files must have (the AIP manifest). It must
                 list exactly the files of ``source``.
+            on_file: told each logical path once it is staged (a progress bar; the crash tests'
+                ``in storage@N``).
 
         Raises:
             IntegrityError: ``ocfl.source_mismatch`` (source differs from ``expected``),
@@ -156,7 +159,9 @@ class OcflStore(OcflReader):
         content_dir = str(old.get("contentDirectory", CONTENT_DIRECTORY)) if old else CONTENT_DIRECTORY
         self.backend.delete_prefix(deposit)
         try:
-            added, state, result = self._stage(files, old, deposit, f"{head}/{content_dir}", expected)
+            added, state, result = self._stage(
+                files, old, deposit, f"{head}/{content_dir}", expected, on_file
+            )
             inventory = new_inventory(
                 old, object_id=object_id, head=head, content_directory=content_dir,
                 added=added, state=state, block=block,
@@ -336,6 +341,7 @@ class OcflStore(OcflReader):
         deposit: str,
         content_folder: str,
         expected: Mapping[str, Digests] | None,
+        on_file: Callable[[str], None] | None = None,
     ) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]], dict[str, Digests]]:
         """Write new content into the deposit: (added sha512 -> (content path, sha256), state, digests).
 
@@ -364,6 +370,8 @@ class OcflStore(OcflReader):
                 result[item.logical_path] = Digests(
                     digests.size, {"sha256": digests.sha256, "sha512": digests.sha512}
                 )
+                if on_file is not None:  # once the file's batch is written and verified
+                    on_file(item.logical_path)
             batch.clear()
 
         for logical_path, path in files:

@@ -58,6 +58,7 @@ from workflows.access.errors import ExportError
 from workflows.access.export_transfer import Fetched, Transfer, check_transfer, fetch, make_bag
 from workflows.access.export_zip import check_target, zip_and_publish
 from workflows.jobs.envelope import JobSpec, Workflow, run_job
+from workflows.jobs.runner import kill_point
 
 __all__ = [
     "AccessRequest",
@@ -176,6 +177,7 @@ def export_aip(
         staging = job.work_dir  # removed by the envelope whatever happens
         staging.mkdir(parents=True)
         fetched = fetch(settings, sessions, aip_id, staging / "aip", version, location)
+        kill_point("export: fetched")  # crash tests (KHOLUU_KILL_AT): the AIP read, nothing written
         if dip is not None:
             source, expected, event, dip_id = _dip_package(settings, dip, aip_id, fetched, staging, now, zone)
             strict = True

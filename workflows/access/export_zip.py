@@ -24,6 +24,7 @@ from preservation.fixity import MultiHasher, iter_blocks
 from preservation.names import portable_path_problem
 from repository.catalog import store
 from workflows.access.errors import ExportError
+from workflows.jobs.runner import kill_point
 
 _ZIP64_FROM = 1 << 30  # stream files of 1 GiB and more with ZIP64 sizes from the start
 
@@ -72,6 +73,7 @@ def zip_and_publish(
             files, size = write_zip(fh, source, expected, strict, now.astimezone(zone))
             fh.flush()
             os.fsync(fh.fileno())
+        kill_point("export: zip written")  # crash tests (KHOLUU_KILL_AT): complete, not published
         with sessions.begin() as session:
             store.add_events(session, [event], aip_id=aip_id)
             if audit is not None:

@@ -40,6 +40,7 @@ from workflows.access.requests import (
     secret_hash,
 )
 from workflows.jobs.recovery import recover_interrupted
+from workflows.jobs.runner import kill_point
 
 DIP_FOLDER = "dips"
 CLAIM_GRACE = timedelta(minutes=5)
@@ -116,6 +117,7 @@ def build(
     except BaseException:
         _failed(sessions, request_id, "internal.error", now or datetime.now(UTC))
         raise
+    kill_point("dip: exported")  # crash tests (KHOLUU_KILL_AT): the ZIP published, the request not ready
     digest = _sha256(out)
     done = now or datetime.now(UTC)
     token = new_secret()

@@ -22,6 +22,7 @@ from repository.storage.errors import BackendUnavailable
 from repository.storage.locations import Location
 from workflows.custody.audit_record import could_not_check, record_check
 from workflows.custody.audit_report import CopyResult, Problem, Repair
+from workflows.jobs.runner import kill_point
 
 
 def audit_copy(
@@ -68,6 +69,7 @@ def audit_copy(
     if checked.outcome is CheckOutcome.PASSED:
         record_check(sessions, run_id, result, [], agent, now, required=copies.required, repaired_events=[])
         return result
+    kill_point("audit: damage found")  # crash tests (KHOLUU_KILL_AT): checked, nothing repaired
     repaired_events: list[Event] = []
     sources = copies.good_sources(name, holders)
     try:
@@ -81,6 +83,7 @@ def audit_copy(
     except BackendUnavailable as exc:  # the audited location went away during the repair
         return could_not_check(sessions, run_id, result, agent, now, exc.code, str(exc),
                                 required=copies.required, events=repaired_events)  # fmt: skip
+    kill_point("audit: repaired")  # rewritten from a good copy, neither checked again nor recorded
     after = copies.check(name, recorded, version=version, probe=False)
     if after.outcome is CheckOutcome.COULD_NOT_CHECK and after.findings[0].code != "audit.object_changed":
         why = after.findings[0]

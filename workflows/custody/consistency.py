@@ -56,6 +56,7 @@ __all__ = ["ConsistencyReport", "Finding", "Severity", "check_consistency", "ite
 
 PAGE = 200  # catalog rows read per query
 SYNC_DEPOSIT = "sync-"  # how a storage sync names its deposits (repository.storage.copy_publish)
+SYNC_LOCK = "sync.lock"  # one storage sync at a time (workflows.custody.replication._sync_lock)
 
 
 class Severity(StrEnum):
@@ -397,6 +398,8 @@ def _folders(
         if not folder.is_dir():
             continue
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if code == "work_leftover" and entry.name == SYNC_LOCK:
+                continue  # the storage sync's own lock file, kept between syncs: no job's leftover
             job_id = entry.name.removesuffix(".lock")
             if job_id in running or not is_dead(settings.work_dir / f"{job_id}.lock"):
                 continue

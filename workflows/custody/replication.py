@@ -30,6 +30,7 @@ from repository.storage.copyset import CopySet, aip_status
 from repository.storage.locations import Location, open_locations
 from workflows.jobs.envelope import JobSpec, Workflow, run_job, workflow_agent
 from workflows.jobs.recovery import recover_interrupted
+from workflows.jobs.runner import kill_point
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ def _sync(settings: Settings, sessions: sessionmaker[Session], aip_id: str | Non
             )
             continue
         sources = [locations[n] for n in stored_by.get((aip, version), []) if n in locations]
+        kill_point("sync: landing")  # crash tests (KHOLUU_KILL_AT): before the copy is written
         outcome = _land(target, sources, aip, version, finished_jobs.get(aip, []))
+        kill_point("sync: landed")  # written and verified, the catalog still says pending
         out.append(outcome)
         event = Event(
             type=EventType.REPLICATION,

@@ -14,8 +14,10 @@ fixity checks: docs/aip.md), and the catalog marks them ``in_package``.
 
 The work runs in the job envelope (:mod:`workflows.jobs.envelope`, kind ``update``): a failure ends the job
 as failed with its ``job_error`` rows, and a crash is found and cleaned by the same recovery as an
-ingest; a location that already holds a version the catalog does not know (a crash
-after publishing, before registration) makes the next update stop and say so.
+ingest: a version published but never registered (a crash between the two) is withdrawn by
+recovery, as a migration's is, and the next update makes it anew. A location that still holds a
+version the catalog does not know (one recovery could not withdraw) makes the next update stop
+and say so.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from workflows.custody.versions import (
 )
 from workflows.jobs.envelope import JobSpec, Workflow, run_job, workflow_agent
 from workflows.jobs.recovery import recover_interrupted
+from workflows.jobs.runner import kill_point
 
 
 @dataclass
@@ -96,7 +99,8 @@ def add_metadata(
         source=os.fsdecode(source.resolve()),
         source_name=source.name,
         aip_id=aip_id,
-        options={"reason": reason},
+        # the version it makes: recovery withdraws it if the job dies before registering it
+        options={"reason": reason, "version": current + 1, "from_version": current},
     )
     with run_job(settings, sessions, spec, recover=False) as job:
         return _update(settings, sessions, job.job_id, aip_id, current, old_files, holders, source, reason)
@@ -134,9 +138,12 @@ def _update(
     copies = CopySet.of(settings, aip_id)
     folder = settings.work_dir / job_id / "aip"
     exported = read_current(at, copies, folder)
+    kill_point("update: read")  # crash tests (KHOLUU_KILL_AT): the current version exported
     agent = software_agent()
     built = _build(at, folder, exported, source, reason, agent)
+    kill_point("update: built")  # the next version assembled in the work folder
     publication = publish(at, copies, built.new, agent)
+    kill_point("update: published")  # in storage, not registered
 
     def record(session: Session) -> None:
         """The modification event (in the package), the carried events marked ``in_package``."""

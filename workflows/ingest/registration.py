@@ -41,7 +41,7 @@ from workflows.ingest import claims
 from workflows.ingest import records as records_step
 from workflows.jobs.envelope import SOFTWARE_NAME
 from workflows.jobs.outcome import JobTakenOver
-from workflows.jobs.runner import StepContext
+from workflows.jobs.runner import StepContext, kill_point
 
 
 def register(
@@ -74,6 +74,7 @@ def register(
                 session, ctx, submission, built, formats, characterizations, copies, payload_digest, now
             )
             session.flush()
+            kill_point("registration: in transaction")  # fault tests: rows sent, not committed
             file_text.add_texts(session, aip_id, 1, texts or {}, now)  # the files' text, for search
             if records is not None:
                 accession = _register_records(

@@ -5,10 +5,10 @@ replication, export) holds an exclusive ``flock`` on ``work/<job>.lock``; the ke
 the process dies, however it dies. So a job the catalog calls ``running`` whose lock can be taken
 is dead. Rolling it back means: an OCFL object published for its AIP but never registered is
 removed, its deposits and staging are deleted, its partial quarantine copy is deleted, and the
-job is marked ``interrupted``; an update's uncommitted version folder is removed the same way, and a
-migration's version is withdrawn even when it was committed in storage, as long as the catalog
-never registered it (the migration is planned again from the catalog, which still says the
-previous version is current, and the next ``kholuu migrate`` makes it anew).
+job is marked ``interrupted``; an update's uncommitted version folder is removed the same way, and
+a migration's or an update's version is withdrawn even when it was committed in storage, as long
+as the catalog never registered it (the catalog still says the previous version is current, and
+the next ``kholuu migrate`` or update makes it anew).
 Every dead job's working folder goes with it, and with it the temporary folders of the tools it
 ran (ClamAV's among them). A job that died after its registration committed is complete: the
 catalog transaction that says ``stored`` is the same one that ends the job.
@@ -17,16 +17,17 @@ catalog transaction that says ``stored`` is the same one that ends the job.
 from __future__ import annotations
 
 import fcntl
+import glob
 import os
 import shutil
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from repository.catalog.models import Aip, AuditRun, Job, JobStatus
+from repository.catalog.models import Aip, AuditLease, AuditRun, Job, JobStatus
 from repository.catalog.queries import NotFoundError
 from repository.settings import Settings
 from repository.storage.copyset import CopySet, Unfinished
@@ -74,6 +75,8 @@ def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) ->
         return False
     registered = job.kind == "ingest" and _registered(sessions, job)
     shutil.rmtree(settings.work_dir / job.id, ignore_errors=True)  # staging and tool temp folders
+    if job.kind == "export":
+        _remove_partial_export(job)
     if job.kind == "ingest" and not registered:
         shutil.rmtree(settings.quarantine_dir / job.id, ignore_errors=True)
     with sessions.begin() as session:
@@ -114,6 +117,8 @@ def _roll_back(settings: Settings, sessions: sessionmaker[Session], job: Job) ->
             run.status = "failed"
             run.ended_at = row.ended_at
             run.message = row.error_message
+        if job.kind == "audit":  # its leases die with it, or the next audit waits lease_seconds
+            session.execute(delete(AuditLease).where(AuditLease.run_id == str(row.options.get("run_id", ""))))
     return True
 
 
@@ -121,13 +126,14 @@ def roll_back_storage(settings: Settings, sessions: sessionmaker[Session], job: 
     """Undo what a job that did not finish left in storage; False when a location cannot be reached.
 
     * ingest: its deposits are discarded and its object, if published but not registered, removed;
-    * update: its deposits are discarded and any version folder it did not commit removed (a
-      version whose root inventory was written stays; the next update stops on it and says so);
-    * migration: as an update, then the version it was making (``options["version"]``) is
-      withdrawn where it was committed, unless the catalog registered it (or another update or
-      migration of the AIP is running, whose version it may be: then later);
+    * update and migration: the deposits are discarded and any version folder not committed
+      removed, then the version the job was making (``options["version"]``) is withdrawn where
+      it was committed, unless the catalog registered it (or another update or migration of the
+      AIP is running, whose version it may be: then later); an update started before its job
+      recorded the version (an older catalog row) leaves it, and the next update stops on it;
     * other kinds (audit, replication, export) publish nothing that is not either complete or
-      inside their working folder: nothing to undo here.
+      inside their working folder: nothing to undo here (an export's unpublished ZIP beside its
+      target goes with its working folder, in :func:`_roll_back`).
     """
     if job.kind not in ("ingest", "update", "migration"):
         return True
@@ -138,12 +144,25 @@ def roll_back_storage(settings: Settings, sessions: sessionmaker[Session], job: 
     copies = CopySet.of(settings, job.aip_id or "")
     if copies.roll_back(job.id, unfinished):
         return False
-    version = int((job.options or {}).get("version", 0)) if job.kind == "migration" else 0
+    # the version an update or a migration was making (an ingest makes version 1: the object)
+    version = int((job.options or {}).get("version") or 0) if job.kind != "ingest" else 0
     if version > 1 and not _version_registered(sessions, job.aip_id or "", version):
         if _another_job_on(sessions, job):
             return False  # that version may be the other job's, on its way to registration: later
         return not copies.withdraw(version, deposit_id=job.id)
     return True
+
+
+def _remove_partial_export(job: Job) -> None:
+    """The ZIP an export was writing beside its target (``.<name>.<random>.part``,
+    :func:`workflows.access.export_zip.zip_and_publish`): never published, so never anyone's."""
+    out = str((job.options or {}).get("out") or "")
+    if not out:
+        return
+    target = Path(out)
+    if target.parent.is_dir():
+        for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+            part.unlink(missing_ok=True)
 
 
 def _registered(sessions: sessionmaker[Session], job: Job) -> bool:

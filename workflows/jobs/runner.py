@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from preservation.errors import (
@@ -33,6 +34,7 @@ from preservation.errors import (
 )
 from preservation.events import Agent, Event
 from repository.catalog import store
+from repository.catalog.db import catalog_problem, catalog_where
 from repository.catalog.models import Job, JobError, JobStatus, JobStep, StepStatus
 from repository.settings import Settings
 
@@ -76,8 +78,9 @@ class ErrorRecord:
 class StepFailed(KholuuError):
     """Raised by the runner after a step failed and the failure was recorded.
 
-    Its ``code``, ``params`` and ``path`` are the cause's (``internal.error`` with the cause's text
-    as ``message`` for an exception that carries no code); its ``kind`` is refused or failed by
+    Its ``code``, ``params`` and ``path`` are the cause's, or its first error record's for an
+    exception that carries no code (``system.no_space`` for a full disk; ``internal.error`` with
+    the cause's text as ``message`` for anything unknown); its ``kind`` is refused or failed by
     ``status``.
 
     Attributes:
@@ -92,6 +95,8 @@ class StepFailed(KholuuError):
     ) -> None:
         if isinstance(cause, KholuuError):
             code, params, path = cause.code, cause.params, cause.path
+        elif records:  # named by its cause where the records know it (a full disk: system.no_space)
+            code, params, path = records[0].code, records[0].params, records[0].path
         else:
             code, params, path = "internal.error", {"message": f"{type(cause).__name__}: {cause}"}, None
         super().__init__(
@@ -158,25 +163,40 @@ not begun), or a point a workflow names itself. Polling the catalog and signalli
 needs large submissions and still misses short steps. Unset in production."""
 
 
+STOP_AT_ENV = "KHOLUU_STOP_AT"
+"""The same points as :data:`KILL_AT_ENV`, where the process stops itself (SIGSTOP) instead: the
+fault tests take a server away (S3, the catalog's connection) while the process is held there,
+then let it go on (SIGCONT), so that an outage falls exactly mid-write. Unset in production."""
+
+_SIGNALS = ((KILL_AT_ENV, signal.SIGKILL), (STOP_AT_ENV, signal.SIGSTOP))
+
+
 def kill_point(name: str) -> None:
-    """Die here, as a power cut would, when ``KHOLUU_KILL_AT`` names this point (tests only)."""
-    if os.environ.get(KILL_AT_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Die here, as a power cut would, when ``KHOLUU_KILL_AT`` names this point; stop here until
+    continued when ``KHOLUU_STOP_AT`` does (tests only)."""
+    for env, sig in _SIGNALS:
+        if os.environ.get(env) == name:
+            os.kill(os.getpid(), sig)
 
 
-def _kill_at_file(step: str) -> int | None:
-    """N when ``KHOLUU_KILL_AT`` is ``in STEP@N``: the step is to die at its N-th file."""
-    target = os.environ.get(KILL_AT_ENV, "")
+def _kill_at_file(step: str) -> tuple[int, signal.Signals] | None:
+    """(N, signal) when ``KHOLUU_KILL_AT`` (or ``KHOLUU_STOP_AT``) is ``in STEP@N``: the process
+    is to die (or stop) at the step's N-th file."""
     prefix = f"in {step}@"
-    return int(target[len(prefix) :]) if target.startswith(prefix) else None
+    for env, sig in _SIGNALS:
+        target = os.environ.get(env, "")
+        if target.startswith(prefix):
+            return int(target[len(prefix) :]), sig
+    return None
 
 
 class _KillAtFile:
-    """The step's progress, passed through, that kills the process at the N-th file."""
+    """The step's progress, passed through, that kills (or stops) the process at the N-th file."""
 
-    def __init__(self, inner: Progress, nth: int) -> None:
+    def __init__(self, inner: Progress, nth: int, sig: signal.Signals = signal.SIGKILL) -> None:
         self.inner = inner
         self.left = nth
+        self.sig = sig
 
     def start(self, label: str, total: int) -> None:
         self.inner.start(label, total)
@@ -185,7 +205,7 @@ class _KillAtFile:
         self.inner.advance(item)
         self.left -= 1
         if self.left == 0:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.sig)
 
     def finish(self) -> None:
         self.inner.finish()
@@ -194,9 +214,19 @@ class _KillAtFile:
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
+def _coded(exc: BaseException, settings: Settings | None = None) -> BaseException:
+    """A database error as the coded catalog error it means (``catalog.unavailable`` for a
+    connection the server dropped, ``catalog.locked``...), as the command line reports it."""
+    if isinstance(exc, SQLAlchemyError):
+        where = catalog_where(settings.database_url) if settings is not None else "—"
+        return catalog_problem(exc, where=where)
+    return exc
+
+
 def error_records(exc: BaseException) -> list[ErrorRecord]:
     """One record per bad file where the exception lists several (bag problems, mismatches,
     infected files); otherwise one record."""
+    exc = _coded(exc)
     if isinstance(exc, PreservationError):
         base_params = {k: v for k, v in exc.params.items() if k not in {"problems", "mismatches", "infected"}}
         tool = exc.tool if isinstance(exc, ToolError) else base_params.get("tool")
@@ -284,19 +314,20 @@ class StepRunner:
                 )
             )
         kill_point(f"in {name}")
-        nth = _kill_at_file(name)
+        at_file = _kill_at_file(name)
         progress = self.ctx.progress
-        if nth:
-            self.ctx.progress = _KillAtFile(progress, nth)
+        if at_file:
+            self.ctx.progress = _KillAtFile(progress, *at_file)
         try:
             result = step(self.ctx, *args, **kwargs)
         except BaseException as exc:
             status = JobStatus.REFUSED if isinstance(exc, REFUSING_ERRORS) else JobStatus.FAILED
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 status = JobStatus.INTERRUPTED
-            records = error_records(exc)
+            cause = _coded(exc, self.ctx.settings)
+            records = error_records(cause)
             self._finish(name, StepStatus.FAILED, message=str(exc), records=records)
-            raise StepFailed(name, status, exc, records) from exc
+            raise StepFailed(name, status, cause, records) from exc
         finally:
             self.ctx.progress = progress
         self._finish(name, StepStatus.DONE)
