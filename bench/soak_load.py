@@ -1,9 +1,10 @@
 """Load soak: concurrent ingests through the web app and concurrent public searches against a real
-``kholuu serve`` on PostgreSQL, on loopback, for a bounded time. Prints figures; exits 1 when a
+``kholuu serve`` on PostgreSQL, on loopback, for a bounded time; the ingests the web app queues
+are run by ``--workers`` ``kholuu worker`` processes, as in production (docs/deploy.md). Prints figures; exits 1 when a
 request failed, an ingest did not end ``completed``, the job queue did not drain, or the server's
 memory grew (``make soak`` runs it; docs/reliability.md reports the last run).
 
-    .venv/bin/python bench/soak_load.py [--minutes 30] [--ingests 20] [--searches 200]
+    .venv/bin/python bench/soak_load.py [--minutes 30] [--ingests 20] [--searches 200] [--workers 2]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--out soak-load.json]
 
 A fresh schema (``soak_<pid>``, dropped at the end) is migrated by ``kholuu init`` and given the
@@ -237,6 +238,13 @@ def run(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
         stdout=subprocess.DEVNULL,
         stderr=open(Path(env["KHOLUU_HOME"]) / "serve.log", "w"),  # noqa: SIM115
     )
+    # On PostgreSQL the web app only queues an ingest: workers, as in production, run it.
+    workers = subprocess.Popen(
+        [KHOLUU, "worker", "--concurrency", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(env["KHOLUU_HOME"]) / "worker.log", "w"),  # noqa: SIM115
+    )
     base = f"http://127.0.0.1:{port}"
     figures = Figures()
     stop = threading.Event()
@@ -284,11 +292,12 @@ def run(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
         undrained = [j for j in listed if j.get("status") in ("queued", "running")]
     finally:
         stop.set()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (server, workers):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
     return summary(figures, rounds, elapsed, undrained, args)
 
 
@@ -345,6 +354,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=float(os.environ.get("SOAK_MINUTES", "30")))
     parser.add_argument("--ingests", type=int, default=20)
     parser.add_argument("--searches", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2, help="kholuu worker processes running the ingests")
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
