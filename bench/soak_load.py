@@ -1,8 +1,8 @@
 """Load soak: concurrent ingests through the web app and concurrent public searches against a real
 ``kholuu serve`` on PostgreSQL, on loopback, for a bounded time; the ingests the web app queues
-are run by ``--workers`` ``kholuu worker`` processes, as in production (docs/deploy.md). Prints figures; exits 1 when a
-request failed, an ingest did not end ``completed``, the job queue did not drain, or the server's
-memory grew (``make soak`` runs it; docs/reliability.md reports the last run).
+are run by ``--workers`` ``kholuu worker`` processes, as in production (docs/deploy.md). Prints
+figures; exits 1 when a request failed, an ingest did not end ``completed``, the job queue did not
+drain, or the server's memory grew (``make soak`` runs it; docs/reliability.md reports the last run).
 
     .venv/bin/python bench/soak_load.py [--minutes 30] [--ingests 20] [--searches 200] [--workers 2]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--out soak-load.json]

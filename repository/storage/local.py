@@ -381,13 +381,16 @@ class LocalBackend:
     def _create_temp(self, target: Path, created: list[Path]) -> tuple[Path, int]:
         """Create the temporary file next to ``target`` with O_EXCL, creating folders as needed."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        for attempt in range(3):
-            self._makedirs(target.parent, created)
+        attempts = 5
+        for attempt in range(attempts):
             temp = target.parent / _temp_name(target.name)
             try:
+                self._makedirs(target.parent, created)
                 return temp, os.open(temp, flags, 0o666)
-            except FileNotFoundError:  # a concurrent delete pruned the empty folder: retry
-                if attempt == 2:
+            except FileNotFoundError:
+                # Another writer's delete pruned an empty ancestor (``deposit/`` of a job that
+                # just ended) between our check and our mkdir or open: make the path again.
+                if attempt == attempts - 1:
                     raise
         raise AssertionError("unreachable")
 

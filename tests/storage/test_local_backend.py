@@ -133,6 +133,30 @@ def test_deletes_remove_emptied_folders(backend: LocalBackend) -> None:
     assert backend.root.is_dir()  # never the root itself
 
 
+def test_a_write_survives_another_writer_pruning_its_empty_parent(
+    backend: LocalBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two jobs write deposits side by side: when one ends, its delete prunes ``deposit/`` if it
+    looks empty, which can fall between the other's check and its mkdir (seen as ENOENT in a
+    load soak with two workers). The write makes its path again."""
+    put(backend, "deposit/a/x.bin", b"a")
+    source = tmp_path / "y.bin"
+    source.write_bytes(b"y" * 10)
+    real_mkdir = Path.mkdir
+    pruned: list[Path] = []
+
+    def mkdir_after_a_prune(path: Path, *args: Any, **kwargs: Any) -> None:
+        if not pruned and path.name == "b":  # the other job ends at this very moment
+            backend.delete("deposit/a/x.bin")  # prunes deposit/a and deposit/
+            pruned.append(path)
+        real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_after_a_prune)
+    (digests,) = backend.write_files([("deposit/b/y.bin", source, None)])
+    assert pruned and not (backend.root / "deposit" / "a").exists()
+    assert read(backend, "deposit/b/y.bin") == b"y" * 10 and digests.size == 10
+
+
 def test_unmounted_root_is_unavailable_not_missing(tmp_path: Path) -> None:
     backend = LocalBackend(tmp_path / "not-mounted", "offsite")
     calls: list[Callable[[], Any]] = [
