@@ -13,6 +13,11 @@ Create Date: 2026-12-08
   million rows). A search is then one index lookup on one table, narrowed by facets inside the
   index, instead of
   the public rule evaluated per row with four joins (bench/bench_public_search.py).
+- On PostgreSQL a tài liệu's vector also holds the words of the texts of the files carrying it
+  (``file_text_fts_vector``, folded as the descriptions are; several files merged by
+  ``public_record_rule_merge`` without shifting positions), so a word found only in OCR or
+  extracted text is the same one lookup; triggers on ``file_text`` and ``document_file`` re-copy
+  the tài liệu a file carries. A closed tài liệu is no row, so neither are its files' words.
 - ``public_record_rule``: a view, the public rule in SQL (``workflows/access/public.py``
   ``PublicRules`` states the same rule for the other public surfaces; a test compares them): a
   hồ sơ of mức độ tiếp cận 01, not superseded, with no unlifted restriction and its AIP stored or
@@ -60,9 +65,37 @@ def _facets(kind: str) -> str:
     )
 
 
+#: PostgreSQL: the words of the texts of the files carrying tài liệu ``t`` (their own vectors,
+#: file_text_fts_vector), merged by :data:`_MERGE`
+_FILE_WORDS = (
+    "(SELECT public_record_rule_merge(array_agg(ft.file_text_fts_vector)) FROM document_file df "
+    "JOIN file_text ft ON ft.file_uuid = df.file_uuid WHERE df.document_id = t.id)"
+)
+#: PostgreSQL: one vector of several files' vectors, each lexeme at its positions in each file
+#: (``||`` would shift each next file past the last position of the one before, up to the cap of
+#: 16 383, and a phrase in a second long file would no longer be found in word order); a phrase
+#: across two files is a candidate the check as written then drops. None, one: as they are. Past
+#: 900 000 bytes (a tsvector holds at most 1 MB; many long files) the lexemes without positions:
+#: a phrase of them is then a candidate whatever the order, checked as written all the same.
+_MERGE = (
+    "CREATE FUNCTION public_record_rule_merge(vectors tsvector[]) RETURNS tsvector "
+    "LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$ DECLARE merged tsvector; BEGIN "
+    "IF vectors IS NULL THEN RETURN ''::tsvector; END IF; "
+    "IF cardinality(vectors) = 1 THEN RETURN vectors[1]; END IF; "
+    "BEGIN "
+    "SELECT coalesce(string_agg(format('%L:%s', w.lexeme, w.at), ' '), '')::tsvector INTO merged FROM ("
+    "SELECT u.lexeme, string_agg(DISTINCT p::text, ',') AS at FROM unnest(vectors) AS v(vector), "
+    "unnest(v.vector) AS u, unnest(u.positions) AS p GROUP BY u.lexeme) AS w; "
+    "IF pg_column_size(merged) <= 900000 THEN RETURN merged; END IF; "
+    "EXCEPTION WHEN program_limit_exceeded THEN NULL; END; "
+    "RETURN array_to_tsvector(ARRAY(SELECT DISTINCT u.lexeme FROM unnest(vectors) AS v(vector), "
+    "unnest(v.vector) AS u)); END $$"
+)
+
+
 def _view(postgres: bool) -> str:
     dossier_vector = f", d.record_fts_vector || {_facets(repr('dossier'))}" if postgres else ""
-    document_vector = f", t.record_fts_vector || {_facets('t.kind')}" if postgres else ""
+    document_vector = f", t.record_fts_vector || {_FILE_WORDS} || {_facets('t.kind')}" if postgres else ""
     return (
         f"CREATE VIEW public_record_rule AS "
         f"SELECT 0 AS kind, d.id AS record_id, d.id AS dossier_id, 'dossier' AS type, d.fonds_id, d.agency_id, "
@@ -125,13 +158,46 @@ _TRIGGERS: dict[str, tuple[str, str, list[str]]] = {
 }
 
 
+_CARRIED = "SELECT document_id FROM document_file WHERE file_uuid = {row}.file_uuid"
+
+
+def _sync_carried(row: str) -> list[str]:
+    """Statements that re-copy the tài liệu carried by the file of text row ``row`` (NEW, OLD)."""
+    carried = _CARRIED.format(row=row)
+    return [
+        f"DELETE FROM public_record WHERE kind = 1 AND record_id IN ({carried})",
+        f"INSERT INTO public_record SELECT * FROM public_record_rule WHERE kind = 1 AND record_id IN ({carried})",
+    ]
+
+
+#: PostgreSQL only: the vector of a tài liệu holds the words of its files' texts (SQLite searches
+#: them in their own FTS5 index)
+_FILE_TRIGGERS: dict[str, tuple[str, str, list[str]]] = {
+    'file_text_ai': ('file_text', 'INSERT', _sync_carried('NEW')),
+    'file_text_au': (
+        'file_text',
+        'UPDATE OF file_uuid, text_folded',
+        _sync_carried('OLD')[:1] + _sync_carried('NEW'),
+    ),
+    'file_text_ad': ('file_text', 'DELETE', _sync_carried('OLD')),
+    'document_file_ai': ('document_file', 'INSERT', _sync(document='NEW.document_id')),
+    'document_file_au': (
+        'document_file',
+        'UPDATE OF document_id, file_uuid',
+        _sync(document='OLD.document_id') + _sync(document='NEW.document_id'),
+    ),
+    'document_file_ad': ('document_file', 'DELETE', _sync(document='OLD.document_id')),
+}
+
+
 def _postgres() -> list[str]:
     statements = [
         "ALTER TABLE public_record ADD COLUMN record_fts_vector tsvector NOT NULL",
+        _MERGE,
         _view(postgres=True),
         "CREATE INDEX record_fts_public_gin ON public_record USING gin (record_fts_vector)",
     ]
-    for name, (table, event, body) in _TRIGGERS.items():
+    for name, (table, event, body) in {**_TRIGGERS, **_FILE_TRIGGERS}.items():
         function = f'public_record_rule_{name}'
         returned = 'OLD' if event == 'DELETE' else 'NEW'
         code = ' '.join(f'{s};' for s in body)
@@ -172,12 +238,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_context().dialect.name
-    for name, (table, _, _) in _TRIGGERS.items():
+    triggers = {**_TRIGGERS, **_FILE_TRIGGERS} if dialect == 'postgresql' else _TRIGGERS
+    for name, (table, _, _) in triggers.items():
         op.execute(f'DROP TRIGGER IF EXISTS public_record_rule_{name} ON {table}' if dialect == 'postgresql'
                    else f'DROP TRIGGER IF EXISTS public_record_rule_{name}')
         if dialect == 'postgresql':
             op.execute(f'DROP FUNCTION IF EXISTS public_record_rule_{name}()')
     op.execute('DROP VIEW IF EXISTS public_record_rule')
+    if dialect == 'postgresql':
+        op.execute('DROP FUNCTION IF EXISTS public_record_rule_merge(tsvector[])')
     with op.batch_alter_table('public_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_public_record_dossier_id'))
     op.drop_table('public_record')

@@ -339,8 +339,12 @@ def _public_search(
 
     On PostgreSQL the matches come from the GIN index of the record's kind, the facet filters
     inside the same lookup (their lexemes ANDed to the query); the database stops at the limit.
-    Tài liệu found by the text of a file come last, from the files' index, only when the
-    descriptions gave fewer than the limit.
+    On PostgreSQL a tài liệu's vector also holds the words of its files' texts (extracted, OCR),
+    so a word found only there is the same one lookup: a tài liệu matches when its description
+    and its files' texts together hold every word, and a quoted phrase is written as quoted in
+    its description or in the text of one of its files. On SQLite tài liệu found by the text of
+    a file come last, from the files' FTS5 index, only when the descriptions gave fewer than the
+    limit.
     """
     engine = _engine(session)
     if engine == "postgresql":
@@ -417,8 +421,8 @@ def _public_rows(session: Session, engine: str, query: Query | None, filters: Fi
             if query is not None:
                 part = part.where(_described_by(engine, kind, query))
             parts.append(part)
-    if query is not None and DOCUMENT in kinds:
-        parts.append(_in_file_text(engine, query, columns))
+    if query is not None and DOCUMENT in kinds and engine != "postgresql":
+        parts.append(_in_file_text(engine, query, columns))  # PostgreSQL: the words are in the vector
     found: dict[tuple[int, int], Any] = {}
     for part in parts:  # one statement each, stopping as soon as the limit is reached
         for row in session.execute(part.limit(COUNT_LIMIT + 1 - len(found))):
@@ -494,7 +498,17 @@ def _described_by(engine: str, kind: int, query: Query, record_id: Any = None) -
         match = _phrases(engine, columns, query)
     else:
         return and_(true(), *conditions)
-    check = select(and_(*match)).where(table.id == record_id).scalar_subquery().is_(True)
+    check: ColumnElement[bool] = select(and_(*match)).where(table.id == record_id).scalar_subquery().is_(True)
+    if engine == "postgresql" and kind == DOCUMENT:
+        # the vector holds the words of the tài liệu's files too: the phrases as written in its
+        # description, or in the text of one of its files
+        in_file = (
+            select(DocumentFile.id)
+            .join(FileText, FileText.file_uuid == DocumentFile.file_uuid)
+            .where(DocumentFile.document_id == record_id, *_phrases(engine, (FileText.text,), query))
+            .exists()
+        )
+        check = or_(check, in_file)
     return and_(*conditions, check)
 
 

@@ -5,13 +5,15 @@ public catalog's search reads one table with one index instead of evaluating the
 over four tables (at a million files the difference is most of the time of a search,
 bench/bench_public_search.py). It holds what search needs: the record (``kind`` 0 hồ sơ, 1 tài
 liệu, and its id), its hồ sơ, the facet keys and, on PostgreSQL, ``record_fts_vector``: the
-record's words and one lexeme per facet value (:func:`facet_lexemes`).
+record's words (for a tài liệu, with the words of its files' texts) and one lexeme per facet
+value (:func:`facet_lexemes`).
 
 It is never written by the application. Migration ``0012_public_search`` defines the rule as the
-view ``public_record_rule`` and triggers on ``dossier``, ``document``, ``access_restriction`` and
-``aip`` that re-copy the affected rows from it in the statement that changed them: a restriction,
-a change of mức độ tiếp cận (giải mật, Mật) or an AIP leaving the holdings takes effect in the
-same transaction, and a record the rule closes is never a row here, not even for a moment.
+view ``public_record_rule`` and triggers on ``dossier``, ``document``, ``access_restriction``,
+``aip`` (and, for the words of files' texts a tài liệu's PostgreSQL vector holds, ``file_text``
+and ``document_file``) that re-copy the affected rows from it in the statement that changed
+them: a restriction, a change of mức độ tiếp cận (giải mật, Mật) or an AIP leaving the holdings
+takes effect in the same transaction, and a record the rule closes is never a row here, not even for a moment.
 :func:`refresh_public_records` copies the whole view again (``kholuu rebuild-catalog`` and
 ``kholuu reindex`` run it; also after bulk loads that bypass triggers).
 """
@@ -61,7 +63,7 @@ def refresh_public_records(session: Session) -> int:
     they may have no statistics yet, and the planner then joins a million tài liệu row by row
     (measured: more than 15 minutes for 1 000 000 against seconds)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE dossier, document, access_restriction, aip"))
+        session.execute(text("ANALYZE dossier, document, access_restriction, aip, document_file, file_text"))
     session.execute(text("DELETE FROM public_record"))
     session.execute(text(f"INSERT INTO public_record SELECT * FROM {RULE_VIEW}"))
     return int(session.execute(text("SELECT count(*) FROM public_record")).scalar_one())

@@ -9,15 +9,17 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from preservation.planning.text import search_form
 from repository.catalog import catalog_search as catalog_search_module
 from repository.catalog import records_store as store
 from repository.catalog.catalog_search import CatalogPage, Filters, catalog_search
+from repository.catalog.file_text import FileText
 from repository.catalog.models import Aip, AipStatus
 from repository.catalog.public_records import DOCUMENT, DOSSIER, PublicRecord, refresh_public_records
-from repository.catalog.records import Document, Dossier
+from repository.catalog.records import Document, DocumentFile, Dossier
 from repository.catalog.search import EVERYTHING, search
 from tests.public_seed import CLOSED_CODES, OPEN_CODE, secret_words, seed
 from workflows.access.public import PUBLIC
@@ -186,6 +188,69 @@ def test_facets_filter_inside_the_search(catalog: sessionmaker[Session]) -> None
     assert run(catalog, "da nang", filters=Filters(year=2003)).total == 0
     page = run(catalog, "an giang")
     assert {(f.value, f.count) for f in page.facets["type"]} == {("dossier", 1)}
+
+
+def _text_of(session: Session, title_word: str) -> FileText:
+    """The text row of the file carrying the tài liệu whose title holds ``title_word``."""
+    return session.scalars(
+        select(FileText)
+        .join(DocumentFile, DocumentFile.file_uuid == FileText.file_uuid)
+        .join(Document, Document.id == DocumentFile.document_id)
+        .where(Document.title_search.contains(title_word))
+    ).one()
+
+
+def _set_text(row: FileText, text: str) -> None:
+    row.text, row.text_folded = text, search_form(text)
+
+
+def test_file_text_words_follow_the_text_and_the_rule_in_the_same_transaction(
+    catalog: sessionmaker[Session],
+) -> None:
+    """A word only in a file's text (OCR, text layer) is found while its tài liệu is public, the
+    moment the text is written, and never once the tài liệu is closed; a closed tài liệu's new
+    text is never found. (On PostgreSQL the words are in ``public_record``'s vector, kept by
+    triggers on ``file_text`` and ``document_file``.)"""
+    with catalog() as s, s.begin():
+        closed = _text_of(s, "argontitle")  # a tài liệu Mật in an open hồ sơ
+        _set_text(closed, "Báo cáo heliumtext về thành phố Huế")
+        opened = _text_of(s, "quyet dinh phe duyet")
+        _set_text(opened, "Biên bản neonword nghiệm thu")
+        s.flush()
+        assert run_in(s, "heliumtext").total == 0 and run_in(s, '"thành phố Huế"').total == 0
+        assert catalog_search(s, "heliumtext", visible=EVERYTHING).total == 1
+        assert codes(run_in(s, "neonword")) == [f"{OPEN_CODE}.0000003"]
+        assert run_in(s, '"Biên bản neonword"').total == 1 and run_in(s, '"Bien ban neonword"').total == 0
+        assert run_in(s, "da nang").total == 0  # the text it replaced
+        assert _kept(s) == _rule(s)
+        decision = _decision(s.scalars(select(Dossier).where(Dossier.code == OPEN_CODE)).one())
+        decision.mode = "03"
+        s.flush()
+        assert run_in(s, "neonword").total == 0 and run_in(s, '"Biên bản neonword"').total == 0
+        decision.mode = "01"
+        s.flush()
+        assert run_in(s, "neonword").total == 1
+        assert not any(h.record is decision for h in run_in(s, '"đường vào trụ sở"').hits)
+        photo = _text_of(s, "le khoi cong")
+        s.add(DocumentFile(document_id=decision.id, file_uuid=photo.file_uuid, path="2.jpg"))
+        s.flush()  # the decision is now carried by the photo's file too: its text is the decision's
+        assert any(h.record is decision for h in run_in(s, '"đường vào trụ sở"').hits)
+        assert _kept(s) == _rule(s)
+        s.delete(opened)
+        s.flush()
+        assert run_in(s, "neonword").total == 0 and _kept(s) == _rule(s)
+        s.rollback()
+
+
+def test_public_vectors_kept_by_triggers_equal_a_refresh(catalog: sessionmaker[Session]) -> None:
+    with catalog.begin() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("the vector is PostgreSQL's (SQLite searches file text in its own FTS5 index)")
+        vectors = "SELECT kind, record_id, record_fts_vector::text FROM public_record ORDER BY 1, 2"
+        kept = s.execute(text(vectors)).all()
+        refresh_public_records(s)
+        assert s.execute(text(vectors)).all() == kept
+        assert any("nang" in v for _, _, v in kept)  # the decision's text layer
 
 
 def _decision(dossier: Dossier) -> Document:
