@@ -101,7 +101,7 @@ def ingest(
     if detect(path) is not None:
         _ingest_legacy(app, path, options)
         return
-    if uses_queue(app.settings):
+    if uses_queue(app.settings) and (no_wait or _workers_alive(app)):
         _queue_ingest(app, path, options, wait=not no_wait)
         return
     result = _run_ingest(app, path, options)
@@ -118,13 +118,25 @@ def ingest(
     _report_failure(app, result)
 
 
+def _workers_alive(app: App) -> bool:
+    """Whether a worker will take the job; else the ingest runs here, said on stderr, rather than
+    wait for a worker that is not there (the queue's jobs are the same functions)."""
+    from workflows.jobs.queue import live_workers
+
+    with app.sessions() as session:
+        if live_workers(session, app.settings):
+            return True
+    click.echo(app.t.text("cli.ingest.no_worker"), err=True)
+    return False
+
+
 def _queue_ingest(app: App, path: Path, options: IngestOptions, *, wait: bool) -> None:
     """Submit the ingest to the job queue (a worker runs it) and, unless told not to, wait for it
     with the bar of its steps; the outcome is the job's, as ``kholuu job show`` has it."""
     from dataclasses import asdict
 
     from workflows.jobs.envelope import Workflow
-    from workflows.jobs.queue import Submission, enqueue, ingest_priority, source_size, wait_for
+    from workflows.jobs.queue import Submission, enqueue, ingest_priority, live_workers, source_size, wait_for
 
     source = path.absolute()
     priority, queue = ingest_priority(source_size(source), app.settings)
@@ -137,6 +149,9 @@ def _queue_ingest(app: App, path: Path, options: IngestOptions, *, wait: bool) -
     logged = {"path": str(source), "status": "queued", "job_id": job_id, "priority": priority, "queue": queue}
     log_action(app, "ingest.run", str(path), logged)
     if not wait:
+        with app.sessions() as session:
+            if not live_workers(session, app.settings):
+                click.echo(app.t.text("cli.ingest.queued_no_worker"), err=True)
         if app.json_output:
             app.emit({"job_id": job_id, "status": "queued", "priority": priority, "queue": queue})
         else:

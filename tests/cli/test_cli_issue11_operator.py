@@ -76,6 +76,9 @@ def test_issue11_item6_readme_first_run_on_a_machine_without_clamav_signatures(
     assert warned.returncode == 0 and "EICAR" in warned.stderr
     stored = kholuu("ingest", str(SAMPLES / "sip-folder-quyet-dinh"), "--json", env=online)
     assert stored.returncode == 0, stored.stdout + stored.stderr
+    # On PostgreSQL a newcomer's ingest would go to the job queue; with no worker running it runs
+    # in the command itself and says so, instead of waiting for a worker that is not there.
+    assert ("kholuu worker" in stored.stderr) == database_url.startswith("postgresql")
     aip_id = json.loads(stored.stdout)["aip_id"]
     show = json.loads(kholuu("aip", "show", aip_id, "--json", env=online).stdout)
     scans = [e for e in show["events"] if e["type"] == "virus check"]

@@ -32,11 +32,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.catalog.models import Job, JobStatus
@@ -75,6 +75,16 @@ def uses_queue(settings: Settings) -> bool:
     if dispatch == "auto":
         return settings.database_url.startswith("postgresql")
     return dispatch == "queue"
+
+
+def live_workers(session: Session, settings: Settings) -> int:
+    """How many ``kholuu worker`` processes (on any machine) gave a heartbeat within
+    ``[jobs] stalled_seconds``: a submission nobody will take must not wait in silence."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=settings.jobs.stalled_seconds)
+    found = session.execute(
+        text("select count(*) from procrastinate_workers where last_heartbeat > :cutoff"), {"cutoff": cutoff}
+    ).scalar_one()
+    return int(found)
 
 
 def ingest_priority(size: int, settings: Settings) -> tuple[int, str]:
