@@ -69,6 +69,7 @@ from workflows.custody.retrieve import RetrieveError
 from workflows.custody.update import UpdateError
 from workflows.ingest.errors import IngestRequestError
 from workflows.ingest.uploads import UploadError, UploadNotFoundError, UploadOffsetError
+from workflows.jobs.outcome import JobTakenOver
 from workflows.jobs.runner import Refusal, StepFailed
 from workflows.planning.normalize import UnacceptableFormatError
 from workflows.records.transfers import KINDS, TransferError
@@ -92,6 +93,9 @@ def _subclasses(cls: type[KholuuError]) -> Iterator[type[KholuuError]]:
 #: Each error class, built as its raise sites build it (its class code, its usual params).
 FACTORIES: dict[type[KholuuError], Callable[[], KholuuError]] = {
     KholuuError: lambda: KholuuError("something nobody coded"),
+    JobTakenOver: lambda: JobTakenOver(
+        "job 1 is interrupted", code="job.taken_over", params={"job_id": "1", "status": "interrupted"}
+    ),
     PreservationError: lambda: PreservationError("bad", path="a.txt"),
     UnsafePackageError: lambda: UnsafePackageError("unsafe", path="../x"),
     InvalidPackageError: lambda: InvalidPackageError("invalid", path="METS.xml"),
