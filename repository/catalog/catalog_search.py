@@ -40,13 +40,20 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    tuple_,
     union_all,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
+from repository.catalog.catalog_facets import (
+    GROUPED,
+    RECORD_TYPES,
+    FacetValue,
+    facet_counts,
+    facets_in_one_pass,
+    named_facets,
+)
 from repository.catalog.db import EXACT_FUNCTION
 from repository.catalog.file_text import FileText
 from repository.catalog.public_records import DOCUMENT, DOSSIER, PublicRecord, facet_lexemes
@@ -56,8 +63,6 @@ from repository.catalog.search import Query, Visibility, fts5_match, parse_query
 #: Facets, in the order pages show them.
 FACETS = ("type", "fonds", "agency", "year")
 #: The record types: a hồ sơ, or a tài liệu of kind doc (văn bản), pic (ảnh), media (phim, âm thanh).
-RECORD_TYPES = ("dossier", "doc", "pic", "media")
-FACET_LIMIT = 50
 #: Matches counted exactly; past it a search says "more than" and counts no facets.
 COUNT_LIMIT = 1_000
 #: PostgreSQL: records whose words match a quoted phrase in order, read to find those where it is
@@ -74,13 +79,6 @@ class Filters:
     fonds: str | None = None  # the phông's code
     agency: str | None = None  # the source agency's mã định danh
     year: int | None = None
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    value: str
-    label: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -288,9 +286,9 @@ def catalog_search(
     if facets and exact:
         hits_query = union_all(dossiers, select(documents.subquery("documents"))).subquery("hits")
         counted = (
-            _facets_in_one_pass(session, hits_query)
+            facets_in_one_pass(session, hits_query)
             if _engine(session) == "postgresql"
-            else _facets(session, hits_query)
+            else facet_counts(session, hits_query)
         )
     found: list[CatalogHit] = []
     if offset < dossier_total:
@@ -319,6 +317,7 @@ def _ids(part: Any, offset: int, limit: int) -> Select[Any]:
 # --------------------------------------------------------------------------- the public records
 
 _PUBLIC = PublicRecord.__table__.c
+_PUBLIC_TABLE = PublicRecord.__table__
 _HIT_COLUMNS = (
     _PUBLIC.kind,
     _PUBLIC.record_id,
@@ -357,13 +356,13 @@ def _public_search(
     rows.sort(key=lambda r: (r.kind, r.record_id))
     counted: dict[str, list[FacetValue]] = {}
     if facets and exact:
-        counts: dict[str, dict[Any, int]] = {name: {} for name in _GROUPED}
+        counts: dict[str, dict[Any, int]] = {name: {} for name in GROUPED}
         for row in rows:
-            for name in _GROUPED:
+            for name in GROUPED:
                 value = getattr(row, name)
                 if value is not None:
                     counts[name][value] = counts[name].get(value, 0) + 1
-        counted = _named(session, counts)
+        counted = named_facets(session, counts)
     page = rows[offset : offset + limit]
     dossiers = {
         d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(_ids_of(page, DOSSIER))))
@@ -534,94 +533,6 @@ def _in_file_text(engine: str, query: Query, columns: list[ColumnElement[bool]])
             *columns,
         )
     )
-
-
-_PUBLIC_TABLE = PublicRecord.__table__
-
-
-_GROUPED = ("type", "fonds_id", "agency_id", "year")
-
-
-def _facets_in_one_pass(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
-    """PostgreSQL: the total and every facet's counts from one scan of the hits (GROUPING SETS)."""
-    columns = [hits.c[name] for name in _GROUPED]
-    rows = session.execute(
-        select(*columns, *[func.grouping(c) for c in columns], func.count()).group_by(
-            func.grouping_sets(*columns, tuple_())
-        )
-    ).all()
-    counts: dict[str, dict[Any, int]] = {name: {} for name in _GROUPED}
-    for row in rows:
-        values, grouped, count = row[:4], row[4:8], int(row[8])
-        if all(grouped):
-            continue  # the grand total: counted already
-        index = list(grouped).index(0)
-        if values[index] is not None:
-            counts[_GROUPED[index]][values[index]] = count
-    return _named(session, counts)
-
-
-def _named(session: Session, counts: dict[str, dict[Any, int]]) -> dict[str, list[FacetValue]]:
-    """Facet values with their labels, most frequent first (years newest first)."""
-    result: dict[str, list[FacetValue]] = {}
-    result["type"] = [FacetValue(t, t, counts["type"][t]) for t in RECORD_TYPES if t in counts["type"]]
-    fonds = dict(
-        (i, (c, n))
-        for i, c, n in session.execute(
-            select(Fonds.id, Fonds.code, Fonds.name).where(Fonds.id.in_(list(counts["fonds_id"])))
-        )
-    )
-    result["fonds"] = _top([FacetValue(*fonds[i], k) for i, k in counts["fonds_id"].items() if i in fonds])
-    agencies = dict(
-        (i, (c, n))
-        for i, c, n in session.execute(
-            select(SourceAgency.id, SourceAgency.organ_id, SourceAgency.name).where(
-                SourceAgency.id.in_(list(counts["agency_id"]))
-            )
-        )
-    )
-    result["agency"] = _top(
-        [FacetValue(*agencies[i], k) for i, k in counts["agency_id"].items() if i in agencies]
-    )
-    years = sorted(counts["year"].items(), reverse=True)[:FACET_LIMIT]
-    result["year"] = [FacetValue(str(y), str(y), k) for y, k in years]
-    return result
-
-
-def _top(values: list[FacetValue]) -> list[FacetValue]:
-    return sorted(values, key=lambda v: (-v.count, v.value))[:FACET_LIMIT]
-
-
-def _facets(session: Session, hits: Any) -> dict[str, list[FacetValue]]:
-    result: dict[str, list[FacetValue]] = {}
-    types = session.execute(select(hits.c.type, func.count()).group_by(hits.c.type)).all()
-    by_type = {str(t): int(n) for t, n in types}
-    result["type"] = [FacetValue(t, t, by_type[t]) for t in RECORD_TYPES if t in by_type]
-    fonds = session.execute(
-        select(Fonds.code, Fonds.name, func.count())
-        .join(hits, hits.c.fonds_id == Fonds.id)
-        .group_by(Fonds.code, Fonds.name)
-        .order_by(func.count().desc(), Fonds.code)
-        .limit(FACET_LIMIT)
-    ).all()
-    result["fonds"] = [FacetValue(c, n, int(k)) for c, n, k in fonds]
-    agencies = session.execute(
-        select(SourceAgency.organ_id, SourceAgency.name, func.count())
-        .join(hits, hits.c.agency_id == SourceAgency.id)
-        .group_by(SourceAgency.organ_id, SourceAgency.name)
-        .order_by(func.count().desc(), SourceAgency.organ_id)
-        .limit(FACET_LIMIT)
-    ).all()
-    result["agency"] = [FacetValue(c, n, int(k)) for c, n, k in agencies]
-    years = session.execute(
-        select(hits.c.year, func.count())
-        .where(hits.c.year.is_not(None))
-        .group_by(hits.c.year)
-        .order_by(hits.c.year.desc())
-        .limit(FACET_LIMIT)
-    ).all()
-    result["year"] = [FacetValue(str(y), str(y), int(k)) for y, k in years]
-    return result
 
 
 __all__ = [
